@@ -1,0 +1,1 @@
+"""Demonstration content and local demo accounts, loaded by ``manage.py load_demo``."""

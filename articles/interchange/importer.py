@@ -1,0 +1,393 @@
+"""Reading interchange documents: parse, validate completely, then write atomically.
+
+Validation collects every problem before anything is written, each naming the
+field by its path in the document (``revision.sections[2].body``), so an
+author can fix a file in one pass. Nothing is written unless all is well.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError as SchemaError
+
+from articles import rendering
+from articles.models import (
+    ActionStep,
+    Article,
+    ComparisonCell,
+    ComparisonColumn,
+    ComparisonRow,
+    ComparisonTable,
+    Medication,
+    Reference,
+    Revision,
+    SafetyCallout,
+    Section,
+    Symptom,
+    SymptomEntry,
+)
+
+from . import FORMAT_NAME, FORMAT_VERSION
+from .schema import SCHEMA
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an import file, at a path such as ``revision.sections[0].key``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ImportRejected(Exception):
+    """The file was not imported; ``problems`` says why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(problem) for problem in problems))
+
+
+def _path(parts: Iterable[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(document)"
+
+
+# --- Parsing ------------------------------------------------------------------
+
+
+def _no_duplicate_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise ValueError(f"the field {name!r} appears twice in one object")
+        seen[name] = value
+    return seen
+
+
+def load_document(raw: bytes) -> Any:
+    """Parse the bytes of an import file, refusing oversized or malformed files."""
+    limit = settings.ARTICLE_IMPORT_MAX_BYTES
+    if len(raw) > limit:
+        raise ImportRejected([Problem("(file)", f"the file is {len(raw):,} bytes; the limit is {limit:,} bytes")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ImportRejected([Problem("(file)", f"not UTF-8 text (byte {error.start})")]) from None
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicate_members)
+    except json.JSONDecodeError as error:
+        raise ImportRejected(
+            [Problem("(file)", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]
+        ) from None
+    except ValueError as error:
+        raise ImportRejected([Problem("(file)", f"not valid: {error}")]) from None
+
+
+# --- Structure (JSON Schema) ----------------------------------------------------
+
+_TYPE_NAMES = {"string": "text", "integer": "a whole number", "array": "a list", "object": "an object"}
+
+
+def _schema_problems(document: Any) -> Iterator[Problem]:
+    validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
+    for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
+        yield from _describe(error)
+
+
+def _describe(error: SchemaError) -> Iterator[Problem]:
+    where = list(error.absolute_path)
+    kind = error.validator
+    if kind == "required":
+        for name in error.validator_value:
+            if isinstance(error.instance, dict) and name not in error.instance:
+                yield Problem(_path([*where, name]), "this field is required")
+    elif kind == "additionalProperties":
+        known = set(error.schema.get("properties", {}))
+        for name in sorted(set(error.instance) - known):
+            yield Problem(_path([*where, name]), "unknown field")
+    elif kind == "type":
+        expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = " or ".join(_TYPE_NAMES.get(name, name) for name in expected)
+        yield Problem(_path(where), f"must be {names}")
+    elif kind == "enum":
+        choices = ", ".join(repr(value) for value in error.validator_value)
+        yield Problem(_path(where), f"{error.instance!r} is not one of {choices}")
+    elif kind == "minLength":
+        yield Problem(_path(where), "must not be empty")
+    elif kind == "minimum":
+        yield Problem(_path(where), f"must be {error.validator_value} or more")
+    elif kind == "maxLength":
+        yield Problem(_path(where), f"must be at most {error.validator_value} characters")
+    elif kind == "format":
+        yield Problem(_path(where), f"{error.instance!r} is not a valid {error.validator_value} (YYYY-MM-DD)")
+    else:
+        yield Problem(_path(where), error.message)
+
+
+# --- Meaning: keys, links between rows, citations, the stored vocabulary --------
+
+
+def _duplicates(items: list[dict[str, Any]], where: list[str | int], field: str) -> Iterator[Problem]:
+    first_at: dict[Any, int] = {}
+    for index, item in enumerate(items):
+        value = item[field]
+        if value in first_at:
+            yield Problem(
+                _path([*where, index, field]),
+                f"duplicate {field} {value!r} (also at {_path([*where, first_at[value]])})",
+            )
+        else:
+            first_at[value] = index
+
+
+def _unique_rows(items: list[dict[str, Any]], where: list[str | int]) -> Iterator[Problem]:
+    yield from _duplicates(items, where, "key")
+    yield from _duplicates(items, where, "position")
+
+
+_STORED_MEDICATION_FIELDS = ("generic_name", "brand_names", "drug_class", "rxnorm_rxcui", "atc_code")
+_STORED_SYMPTOM_FIELDS = ("name", "description", "snomed_ct_code")
+
+
+def _differs(where: list[str | int], field: str, stored: Any, given: Any, what: str) -> Problem:
+    return Problem(
+        _path([*where, field]),
+        f"differs from the stored {what} ({stored!r} here, {given!r} in the file); "
+        "change the stored record in the admin first",
+    )
+
+
+def _meaning_problems(document: dict[str, Any]) -> Iterator[Problem]:
+    medication = document["medication"]
+    stored_medication = Medication.objects.filter(slug=medication["slug"]).first()
+    if stored_medication is not None:
+        for field in _STORED_MEDICATION_FIELDS:
+            if field in medication and medication[field] != getattr(stored_medication, field):
+                yield _differs(
+                    ["medication"], field, getattr(stored_medication, field), medication[field], "medication"
+                )
+    else:
+        if Medication.objects.filter(generic_name=medication["generic_name"]).exists():
+            yield Problem("medication.generic_name", "another medication already has this name")
+        rxcui = medication.get("rxnorm_rxcui", "")
+        if rxcui and Medication.objects.filter(rxnorm_rxcui=rxcui).exists():
+            yield Problem("medication.rxnorm_rxcui", "another medication already has this RxCUI")
+
+    symptoms = document["symptoms"]
+    yield from _duplicates(symptoms, ["symptoms"], "slug")
+    stored_symptoms = Symptom.objects.in_bulk([s["slug"] for s in symptoms], field_name="slug")
+    for index, symptom in enumerate(symptoms):
+        stored = stored_symptoms.get(symptom["slug"])
+        if stored is None:
+            continue
+        for field in _STORED_SYMPTOM_FIELDS:
+            if field in symptom and symptom[field] != getattr(stored, field):
+                yield _differs(["symptoms", index], field, getattr(stored, field), symptom[field], "symptom")
+
+    article = document["article"]
+    stored_article = Article.objects.select_related("medication").filter(slug=article["slug"]).first()
+    if stored_article is not None:
+        if stored_article.medication.slug != medication["slug"]:
+            yield Problem(
+                "medication.slug",
+                f"the article {article['slug']!r} is about {stored_article.medication.slug!r}, not this medication",
+            )
+        if stored_article.topic != article["topic"]:
+            yield _differs(["article"], "topic", stored_article.topic, article["topic"], "article")
+
+    yield from _revision_problems(document["revision"], {s["slug"] for s in symptoms})
+
+
+def _revision_problems(revision: dict[str, Any], symptom_slugs: set[str]) -> Iterator[Problem]:
+    sections = revision["sections"]
+    section_keys = {section["key"] for section in sections}
+    references = revision.get("references", [])
+    reference_keys = {reference["key"] for reference in references}
+
+    lists = ("sections", "symptom_entries", "comparison_tables", "action_steps", "callouts", "references")
+    for name in lists:
+        yield from _unique_rows(revision.get(name, []), ["revision", name])
+
+    for name in ("symptom_entries", "comparison_tables", "action_steps"):
+        for index, item in enumerate(revision.get(name, [])):
+            key = item.get("section")
+            if key is not None and key not in section_keys:
+                yield Problem(_path(["revision", name, index, "section"]), f"no section has the key {key!r}")
+
+    for index, entry in enumerate(revision.get("symptom_entries", [])):
+        if entry["symptom"] not in symptom_slugs:
+            yield Problem(
+                _path(["revision", "symptom_entries", index, "symptom"]),
+                f"{entry['symptom']!r} is not listed under symptoms",
+            )
+
+    for index, table in enumerate(revision.get("comparison_tables", [])):
+        where: list[str | int] = ["revision", "comparison_tables", index]
+        yield from _unique_rows(table["columns"], [*where, "columns"])
+        yield from _unique_rows(table["rows"], [*where, "rows"])
+        column_keys = [column["key"] for column in table["columns"]]
+        for row_index, row in enumerate(table["rows"]):
+            cells_at = [*where, "rows", row_index, "cells"]
+            for key in row["cells"]:
+                if key not in column_keys:
+                    yield Problem(_path([*cells_at, key]), "no column has this key")
+            for key in column_keys:
+                if key not in row["cells"]:
+                    yield Problem(_path(cells_at), f"missing the cell for column {key!r}")
+
+    for where, text in _markdown_fields(revision):
+        for key in rendering.cited_keys(text):
+            if key not in reference_keys:
+                yield Problem(_path(where), f"cites [@{key}], but no reference has the key {key!r}")
+
+
+def _markdown_fields(revision: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
+    for name, field in (
+        ("sections", "body"),
+        ("symptom_entries", "text"),
+        ("action_steps", "body"),
+        ("callouts", "body"),
+    ):
+        for index, item in enumerate(revision.get(name, [])):
+            yield ["revision", name, index, field], item.get(field, "")
+
+
+# --- Field rules: the models' own validation ------------------------------------
+
+
+def _field_problems(instance: models.Model, data: dict[str, Any], where: list[str | int]) -> Iterator[Problem]:
+    given = set(data)
+    exclude = [field.name for field in instance._meta.fields if field.name not in given]
+    try:
+        instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            at = where if field == NON_FIELD_ERRORS else [*where, field]
+            for message in messages:
+                yield Problem(_path(at), message)
+
+
+_ROW_MODELS = {
+    "sections": Section,
+    "symptom_entries": SymptomEntry,
+    "action_steps": ActionStep,
+    "callouts": SafetyCallout,
+    "references": Reference,
+}
+_LINK_FIELDS = {"section", "symptom", "columns", "rows", "cells"}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name not in _LINK_FIELDS}
+
+
+def _model_problems(document: dict[str, Any]) -> Iterator[Problem]:
+    medication = document["medication"]
+    if not Medication.objects.filter(slug=medication["slug"]).exists():
+        yield from _field_problems(Medication(**medication), medication, ["medication"])
+    for index, symptom in enumerate(document["symptoms"]):
+        yield from _field_problems(Symptom(**symptom), symptom, ["symptoms", index])
+    article = document["article"]
+    yield from _field_problems(Article(slug=article["slug"], topic=article["topic"]), article, ["article"])
+
+    revision = document["revision"]
+    head = {name: revision[name] for name in ("title", "summary", "change_summary") if name in revision}
+    yield from _field_problems(Revision(**head), head, ["revision"])
+    for name, model in _ROW_MODELS.items():
+        for index, item in enumerate(revision.get(name, [])):
+            data = _plain(item)
+            yield from _field_problems(model(**data), data, ["revision", name, index])
+    for index, table in enumerate(revision.get("comparison_tables", [])):
+        where: list[str | int] = ["revision", "comparison_tables", index]
+        data = _plain(table)
+        yield from _field_problems(ComparisonTable(**data), data, where)
+        for part, model in (("columns", ComparisonColumn), ("rows", ComparisonRow)):
+            for item_index, item in enumerate(table[part]):
+                data = _plain(item)
+                yield from _field_problems(model(**data), data, [*where, part, item_index])
+
+
+def validate_document(document: Any) -> None:
+    """Raise ``ImportRejected`` listing every problem; return quietly if there are none."""
+    if not isinstance(document, dict):
+        raise ImportRejected([Problem("(document)", "must be a JSON object")])
+    if document.get("format") != FORMAT_NAME:
+        raise ImportRejected([Problem("format", f"must be {FORMAT_NAME!r}; is this an article export?")])
+    if document.get("format_version") != FORMAT_VERSION:
+        raise ImportRejected(
+            [
+                Problem(
+                    "format_version",
+                    f"version {document.get('format_version')!r} is not supported; this site reads version "
+                    f"{FORMAT_VERSION}",
+                )
+            ]
+        )
+    problems = list(_schema_problems(document))
+    if problems:
+        raise ImportRejected(problems)
+    problems = [*_meaning_problems(document), *_model_problems(document)]
+    if problems:
+        raise ImportRejected(problems)
+
+
+# --- Writing --------------------------------------------------------------------
+
+
+def write_revision_content(revision: Revision, content: dict[str, Any], symptoms: dict[str, Symptom]) -> None:
+    """Create the content rows of ``revision`` from validated content.
+
+    Used by import and by copying one revision into a new draft, so both keep
+    every row's key. The caller holds the transaction.
+    """
+    sections = Section.objects.bulk_create(Section(revision=revision, **_plain(s)) for s in content["sections"])
+    section_by_key = {section.key: section for section in sections}
+
+    def placed(item: dict[str, Any]) -> Section | None:
+        key = item.get("section")
+        return section_by_key[key] if key is not None else None
+
+    SymptomEntry.objects.bulk_create(
+        SymptomEntry(revision=revision, symptom=symptoms[e["symptom"]], section=placed(e), **_plain(e))
+        for e in content.get("symptom_entries", [])
+    )
+    ActionStep.objects.bulk_create(
+        ActionStep(revision=revision, section=placed(a), **_plain(a)) for a in content.get("action_steps", [])
+    )
+    SafetyCallout.objects.bulk_create(
+        SafetyCallout(revision=revision, **_plain(c)) for c in content.get("callouts", [])
+    )
+    Reference.objects.bulk_create(Reference(revision=revision, **_plain(r)) for r in content.get("references", []))
+
+    table_data = content.get("comparison_tables", [])
+    tables = ComparisonTable.objects.bulk_create(
+        ComparisonTable(revision=revision, section=placed(t), **_plain(t)) for t in table_data
+    )
+    columns = ComparisonColumn.objects.bulk_create(
+        ComparisonColumn(table=table, **_plain(c))
+        for table, t in zip(tables, table_data, strict=True)
+        for c in t["columns"]
+    )
+    rows = ComparisonRow.objects.bulk_create(
+        ComparisonRow(table=table, **_plain(r)) for table, t in zip(tables, table_data, strict=True) for r in t["rows"]
+    )
+    column_by_key = {(column.table_id, column.key): column for column in columns}
+    row_cells = [r["cells"] for t in table_data for r in t["rows"]]
+    ComparisonCell.objects.bulk_create(
+        ComparisonCell(row=row, column=column_by_key[(row.table_id, key)], text=text)
+        for row, cells in zip(rows, row_cells, strict=True)
+        for key, text in cells.items()
+    )

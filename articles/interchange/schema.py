@@ -1,0 +1,147 @@
+"""JSON Schema (draft 2020-12) of the article interchange format, version 1.
+
+Built from the models' choices so the two cannot drift apart;
+``docs/article-format-v1.schema.json`` is this schema, written out (a test
+keeps the file current).
+"""
+
+from typing import Any
+
+from articles.models import CalloutKind, EvidenceLevel, FrequencyBand, PublicationType
+
+from . import FORMAT_NAME, FORMAT_VERSION
+
+_KEY = {"type": "string", "minLength": 1, "maxLength": 64}
+_POSITION = {"type": "integer", "minimum": 1}
+_TEXT = {"type": "string"}
+_NONEMPTY = {"type": "string", "minLength": 1}
+_SECTION_REF = {"type": ["string", "null"], "description": "Key of the section this item appears in, or null."}
+
+
+def _object(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    properties = {**required, **(optional or {})}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def _list_of(item: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": item}
+
+
+def _choices(choices: type, blank: bool = False) -> dict[str, Any]:
+    values = list(choices.values)
+    return {"type": "string", "enum": ["", *values] if blank else values}
+
+
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": f"urn:{FORMAT_NAME}:v{FORMAT_VERSION}",
+    "title": "One article and one revision's content",
+    **_object(
+        {
+            "format": {"const": FORMAT_NAME},
+            "format_version": {"const": FORMAT_VERSION},
+            "medication": _object(
+                {"slug": _NONEMPTY, "generic_name": _NONEMPTY},
+                {
+                    "brand_names": _list_of(_NONEMPTY),
+                    "drug_class": _TEXT,
+                    "rxnorm_rxcui": _TEXT,
+                    "atc_code": _TEXT,
+                },
+            ),
+            "symptoms": _list_of(
+                _object({"slug": _NONEMPTY, "name": _NONEMPTY, "description": _NONEMPTY}, {"snomed_ct_code": _TEXT})
+            ),
+            "article": _object({"slug": _NONEMPTY, "topic": _NONEMPTY}),
+            "revision": _object(
+                {
+                    "title": _NONEMPTY,
+                    "summary": _NONEMPTY,
+                    "sections": _list_of(
+                        _object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY, "body": _TEXT})
+                    ),
+                },
+                {
+                    "change_summary": _TEXT,
+                    "symptom_entries": _list_of(
+                        _object(
+                            {"key": _KEY, "position": _POSITION, "symptom": _NONEMPTY, "text": _NONEMPTY},
+                            {
+                                "section": _SECTION_REF,
+                                "frequency_band": _choices(FrequencyBand, blank=True),
+                                "frequency_source": _TEXT,
+                            },
+                        )
+                    ),
+                    "comparison_tables": _list_of(
+                        _object(
+                            {
+                                "key": _KEY,
+                                "position": _POSITION,
+                                "caption": _NONEMPTY,
+                                "columns": _list_of(
+                                    _object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY})
+                                ),
+                                "rows": _list_of(
+                                    _object(
+                                        {
+                                            "key": _KEY,
+                                            "position": _POSITION,
+                                            "feature": _NONEMPTY,
+                                            "cells": {
+                                                "type": "object",
+                                                "additionalProperties": _TEXT,
+                                                "description": "Cell text by column key; one entry per column.",
+                                            },
+                                        }
+                                    )
+                                ),
+                            },
+                            {"feature_heading": _NONEMPTY, "section": _SECTION_REF},
+                        )
+                    ),
+                    "action_steps": _list_of(
+                        _object(
+                            {"key": _KEY, "position": _POSITION, "title": _NONEMPTY},
+                            {"body": _TEXT, "section": _SECTION_REF},
+                        )
+                    ),
+                    "callouts": _list_of(
+                        _object(
+                            {"key": _KEY, "position": _POSITION, "title": _NONEMPTY, "body": _NONEMPTY},
+                            {"kind": _choices(CalloutKind)},
+                        )
+                    ),
+                    "references": _list_of(
+                        _object(
+                            {"key": _KEY, "position": _POSITION, "publication_type": _choices(PublicationType)},
+                            {
+                                "authors": _TEXT,
+                                "title": _TEXT,
+                                "container_title": _TEXT,
+                                "publisher": _TEXT,
+                                "year": {"type": ["integer", "null"]},
+                                "volume": _TEXT,
+                                "issue": _TEXT,
+                                "pages": _TEXT,
+                                "doi": _TEXT,
+                                "pmid": _TEXT,
+                                "url": _TEXT,
+                                "accessed_on": {"type": ["string", "null"], "format": "date"},
+                                "evidence_level": _choices(EvidenceLevel),
+                                "needs_verification": {"type": "boolean"},
+                                "verification_note": _TEXT,
+                            },
+                        )
+                    ),
+                },
+            ),
+        },
+    ),
+}

@@ -1,0 +1,38 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from articles.interchange.export import dumps_document, revision_document
+from articles.models import Article, Revision, RevisionState
+
+
+class Command(BaseCommand):
+    help = (
+        "Export one article with a revision's content as JSON (docs/article-format.md): "
+        "the live revision by default, otherwise the latest one."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug", help="The article's slug.")
+        parser.add_argument("--revision", type=int, help="Export this revision number instead.")
+        parser.add_argument("--output", "-o", type=Path, help="Write to this file instead of standard output.")
+
+    def handle(self, *args: object, slug: str, revision: int | None, output: Path | None, **options: object) -> None:
+        article = Article.objects.filter(slug=slug).first()
+        if article is None:
+            raise CommandError(f"No article with the slug {slug!r}.")
+        revisions = Revision.objects.with_content().filter(article=article)
+        if revision is not None:
+            chosen = revisions.filter(number=revision).first()
+            if chosen is None:
+                raise CommandError(f"The article {slug!r} has no revision {revision}.")
+        else:
+            chosen = revisions.published().first() or revisions.exclude(state=RevisionState.ARCHIVED).first()
+            if chosen is None:
+                raise CommandError(f"The article {slug!r} has no revision to export.")
+        text = dumps_document(revision_document(chosen))
+        if output is None:
+            self.stdout.write(text, ending="")
+        else:
+            output.write_text(text, encoding="utf-8")
+            self.stderr.write(f"Wrote revision {chosen.number} of {slug} to {output}.")

@@ -1,0 +1,76 @@
+"""Medications and the shared symptom vocabulary: the things articles are about."""
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+
+def validate_brand_names(value: object) -> None:
+    """Brand names are a list of distinct, non-empty strings."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValidationError("Enter a list of brand names, each a non-empty string.", code="invalid_brand_names")
+    if len({item.casefold() for item in value}) != len(value):
+        raise ValidationError("Each brand name may appear only once.", code="duplicate_brand_names")
+
+
+rxcui_validator = RegexValidator(
+    r"^[1-9][0-9]{0,9}$", "An RxNorm RxCUI is a number of up to 10 digits.", "invalid_rxcui"
+)
+atc_validator = RegexValidator(
+    r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$",
+    "An ATC code for a medication has 7 characters, e.g. C08CA01.",
+    "invalid_atc",
+)
+snomed_validator = RegexValidator(
+    r"^[1-9][0-9]{5,17}$", "A SNOMED CT concept id is a number of 6 to 18 digits.", "invalid_snomed"
+)
+
+
+class Medication(models.Model):
+    """A medicine by its generic name, with its codes for lookup by partners."""
+
+    slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs and import files, e.g. 'amlodipine'.")
+    generic_name = models.CharField(max_length=200, unique=True)
+    brand_names = models.JSONField(
+        default=list, blank=True, validators=[validate_brand_names], help_text='A list, e.g. ["Norvasc"].'
+    )
+    drug_class = models.CharField(max_length=200, blank=True)
+    rxnorm_rxcui = models.CharField(
+        "RxNorm RxCUI",
+        max_length=10,
+        blank=True,
+        validators=[rxcui_validator],
+        help_text="RxNorm ingredient concept id (code system 2.16.840.1.113883.6.88).",
+    )
+    atc_code = models.CharField(
+        "ATC code", max_length=7, blank=True, db_index=True, validators=[atc_validator], help_text="WHO ATC code."
+    )
+
+    class Meta:
+        ordering = ["generic_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rxnorm_rxcui"], condition=~Q(rxnorm_rxcui=""), name="medication_unique_rxcui"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.generic_name
+
+
+class Symptom(models.Model):
+    """One entry of the symptom vocabulary shared by articles and triage questions."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(help_text="A plain-language description for readers.")
+    snomed_ct_code = models.CharField(
+        "SNOMED CT code", max_length=18, blank=True, validators=[snomed_validator], help_text="Optional concept id."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

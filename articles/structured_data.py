@@ -1,0 +1,97 @@
+"""schema.org JSON-LD for article pages (and, later, the partner API)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+from .models import PublicationType, Revision
+
+# Characters that could end a <script> block or start HTML inside it.
+_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def canonical_url(revision: Revision) -> str:
+    return settings.PUBLIC_BASE_URL + revision.article.get_absolute_url()
+
+
+def _drug(revision: Revision) -> dict[str, Any]:
+    medication = revision.article.medication
+    drug: dict[str, Any] = {
+        "@type": "Drug",
+        "name": medication.generic_name,
+        "nonProprietaryName": medication.generic_name,
+    }
+    if medication.brand_names:
+        drug["proprietaryName"] = list(medication.brand_names)
+    if medication.drug_class:
+        drug["drugClass"] = {"@type": "DrugClass", "name": medication.drug_class}
+    codes = []
+    if medication.rxnorm_rxcui:
+        codes.append({"@type": "MedicalCode", "codeValue": medication.rxnorm_rxcui, "codingSystem": "RxNorm"})
+    if medication.atc_code:
+        codes.append({"@type": "MedicalCode", "codeValue": medication.atc_code, "codingSystem": "ATC"})
+    if codes:
+        drug["code"] = codes
+    return drug
+
+
+def _citation(reference: Any) -> dict[str, Any]:
+    work_type = "ScholarlyArticle" if reference.publication_type == PublicationType.JOURNAL_ARTICLE else "CreativeWork"
+    work: dict[str, Any] = {"@type": work_type}
+    if reference.title:
+        work["name"] = reference.title
+    if reference.authors:
+        work["author"] = reference.authors
+    if reference.container_title:
+        work["isPartOf"] = {
+            "@type": "Periodical" if work_type == "ScholarlyArticle" else "CreativeWork",
+            "name": reference.container_title,
+        }
+    if reference.year:
+        work["datePublished"] = str(reference.year)
+    identifiers = []
+    if reference.doi:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "DOI", "value": reference.doi})
+        work["sameAs"] = f"https://doi.org/{reference.doi}"
+    if reference.pmid:
+        identifiers.append({"@type": "PropertyValue", "propertyID": "PMID", "value": reference.pmid})
+    if identifiers:
+        work["identifier"] = identifiers
+    if reference.url:
+        work["url"] = reference.url
+    if reference.needs_verification:
+        work["description"] = "Citation details need verification."
+    return work
+
+
+def medical_web_page(revision: Revision) -> dict[str, Any]:
+    """A schema.org MedicalWebPage about the article's Drug and MedicalCondition."""
+    url = canonical_url(revision)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "MedicalWebPage",
+        "@id": url,
+        "url": url,
+        "name": revision.title,
+        "headline": revision.title,
+        "description": revision.summary,
+        "inLanguage": "en",
+        "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
+        "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.PUBLIC_BASE_URL + "/"},
+        "about": [_drug(revision), {"@type": "MedicalCondition", "name": revision.article.topic}],
+        "citation": [_citation(reference) for reference in revision.references.all()],
+    }
+    if revision.published_at:
+        data["datePublished"] = revision.published_at.isoformat()
+        data["dateModified"] = revision.published_at.isoformat()
+    return data
+
+
+def json_ld_script(data: dict[str, Any]) -> SafeString:
+    """The data as a ``<script type="application/ld+json">`` block, safe inside HTML."""
+    text = json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
+    return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 - escaped above

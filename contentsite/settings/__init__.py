@@ -1,0 +1,1 @@
+"""Settings package: ``base`` (local defaults), ``production`` and ``test``."""

@@ -1,0 +1,229 @@
+"""Public pages, read over HTTP."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from articles.services import article_import
+from tests.factories import article_document
+from tests.pages import json_ld, page_text, squash
+
+pytestmark = pytest.mark.django_db
+
+SEED = Path(__file__).resolve().parents[2] / "articles" / "demo" / "source" / "amlodipine-neuropathy-article.txt"
+ARTICLE_URL = "/articles/amlodipine-peripheral-neuropathy/"
+
+
+def seed_lines() -> list[str]:
+    return [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def test_the_article_page_says_everything_the_seed_says(client, published_article):
+    html = client.get(ARTICLE_URL).content.decode()
+    text = page_text(html)
+    table_lines = [line for line in seed_lines() if "|" in line]
+    other_lines = [line for line in seed_lines() if "|" not in line]
+    missing = []
+    for line in other_lines:
+        line = line.removeprefix("- ")
+        # "Adjusting the dosage: Lowering ..." is a titled action; the title is bold, then the text.
+        for fragment in re.split(r"(?<=:) ", line, maxsplit=1) if line.split(":")[0].istitle() else [line]:
+            if squash(fragment) not in text:
+                missing.append(fragment)
+    assert missing == []
+    assert len(table_lines) == 7  # header, separator and five rows
+
+
+def test_the_comparison_table_is_a_real_table_with_every_cell(client, published_article):
+    html = client.get(ARTICLE_URL).content.decode()
+    table = re.search(r"<table.*?</table>", html, flags=re.S).group(0)
+    assert "<caption" in table
+    rows = [line for line in seed_lines() if "|" in line and not line.startswith("---")]
+    header, *body = [[cell.strip() for cell in line.strip("|").split("|")] for line in rows]
+    assert re.findall(r'<th scope="col">(.*?)</th>', table) == header
+    assert len(body) == 5
+    for feature, *cells in body:
+        row = re.search(rf'<tr>\s*<th scope="row">{re.escape(feature)}</th>(.*?)</tr>', table, flags=re.S)
+        assert row, feature
+        assert [squash(cell) for cell in re.findall(r"<td>(.*?)</td>", row.group(1), flags=re.S)] == cells
+
+
+def test_the_article_page_has_every_part(client, published_article):
+    html = client.get(ARTICLE_URL).content.decode()
+    text = page_text(html)
+    # The four symptoms in one list, in the seed's order, inside their section.
+    symptoms = re.search(r'<ul class="symptom-list">(.*?)</ul>', html, flags=re.S).group(1)
+    assert [squash(page_text(item)) for item in re.findall(r"<li>(.*?)</li>", symptoms, flags=re.S)] == [
+        "Numbness or a 'pins and needles' sensation (paresthesia) in the hands or feet.",
+        "Muscle weakness or cramping.",
+        "Loss of balance, which can increase the risk of falls.",
+        "Pain, which can manifest as burning or aching in the affected limbs.",
+    ]
+    actions = re.search(r'<ul class="action-list">(.*?)</ul>', html, flags=re.S).group(1)
+    assert [page_text(t) for t in re.findall(r"<strong>(.*?):</strong>", actions)] == [
+        "Adjusting the dosage",
+        "Switching medication",
+        "Investigating other causes",
+    ]
+    # The safety callout, prominently before the contents.
+    callout = html.index('class="callout callout--warning"')
+    assert callout < html.index('class="toc"')
+    assert "Do not stop taking the medication on your own" in page_text(html[callout : html.index('class="toc"')])
+    # The reference, numbered, cited from the text, and marked as unverified; no invented identifier.
+    references = html[html.index('id="references"') :]
+    assert '<li id="ref-diabetes-2025-amlodipine-dpn" value="1">' in references
+    assert html.count('href="#ref-diabetes-2025-amlodipine-dpn"') == 2
+    assert "Diabetes. 2025." in page_text(references)
+    assert "Citation needs verification." in page_text(references)
+    assert "doi.org" not in html and "pubmed" not in html
+    # Honest review status until the workflow exists, and a disclaimer.
+    assert "Not yet clinically reviewed." in text
+    assert "It is not a diagnosis" in text
+    # Contents link to every section, in order.
+    toc = re.search(r'<nav class="toc".*?</nav>', html, flags=re.S).group(0)
+    assert len(re.findall(r'<a href="#section-', toc)) == 8
+
+
+def test_head_has_canonical_description_and_json_ld(client, published_article):
+    html = client.get(ARTICLE_URL).content.decode()
+    assert '<link rel="canonical" href="https://medsafety.example/articles/amlodipine-peripheral-neuropathy/">' in html
+    assert '<meta name="description" content="While amlodipine can cause nerve damage' in html
+    [data] = json_ld(html)
+    assert data["@type"] == "MedicalWebPage"
+    drug, condition = data["about"]
+    assert drug["@type"] == "Drug" and drug["name"] == "Amlodipine"
+    assert {"@type": "MedicalCode", "codeValue": "17767", "codingSystem": "RxNorm"} in drug["code"]
+    assert condition == {"@type": "MedicalCondition", "name": "Peripheral neuropathy"}
+    [citation] = data["citation"]
+    assert citation["isPartOf"]["name"] == "Diabetes" and citation["datePublished"] == "2025"
+    assert "identifier" not in citation
+
+
+def test_content_is_sanitised(client, publish_document):
+    document = article_document(slug="unsafe")
+    document["revision"]["sections"][0]["body"] = (
+        '<script>alert("body")</script> <img src=x onerror="alert(1)"> [click](javascript:alert(2)) '
+        '<a href="javascript:alert(3)" onclick="alert(4)">link</a> <iframe src="https://evil.example"></iframe>'
+        "\n\n**bold** stays"
+    )
+    document["revision"]["callouts"][0]["body"] = "<svg onload=alert(5)>x</svg>"
+    document["revision"]["action_steps"][0]["body"] = '<a href="JaVaScRiPt:alert(6)">x</a>'
+    publish_document(document)
+    html = client.get("/articles/unsafe/").content.decode()
+    body = html[html.index("<main") :]
+    for bad in ("<script", "<iframe", "<svg", "<img"):
+        assert bad not in body, bad
+    tags = re.findall(r"<[a-z][^>]*>", body)
+    assert not [tag for tag in tags if re.search(r"\son\w+=", tag)], "event handler attributes"
+    assert not [tag for tag in tags if re.search(r"href=\"\s*javascript:", tag, flags=re.I)], "javascript: links"
+    assert "<strong>bold</strong> stays" in body
+
+
+def test_json_ld_cannot_be_broken_out_of(client, publish_document):
+    document = article_document(slug="breakout")
+    document["revision"]["title"] = "</script><script>alert(1)</script>"
+    publish_document(document)
+    html = client.get("/articles/breakout/").content.decode()
+    assert "<script>alert(1)" not in html
+    assert json_ld(html)[0]["name"] == "</script><script>alert(1)</script>"
+
+
+def test_drafts_are_not_public(client):
+    article_import(document=article_document(slug="draft-only", marker="SECRET-DRAFT-MARKER"), actor=None)
+    assert client.get("/articles/draft-only/").status_code == 404
+    for url in ("/", "/sitemap.xml"):
+        assert "SECRET-DRAFT-MARKER" not in client.get(url).content.decode()
+        assert "draft-only" not in client.get(url).content.decode()
+    for query in ("SECRET-DRAFT-MARKER", "draft-only", "Title"):
+        html = client.get("/search/", {"q": query}).content.decode()
+        assert "0 results" in html and "/articles/draft-only/" not in html
+
+
+def test_home_lists_published_articles_by_medication(client, published_article, publish_document):
+    publish_document(slug="other-article", medication="zedomab")
+    html = client.get("/").content.decode()
+    assert html.index('id="medication-amlodipine"') < html.index('id="medication-zedomab"')
+    assert 'href="/articles/amlodipine-peripheral-neuropathy/"' in html
+    assert 'href="/articles/other-article/"' in html
+
+
+def test_search_finds_by_medication_brand_and_topic(client, published_article):
+    for query in ("amlodipine", "Norvasc", "neuropathy"):
+        assert ARTICLE_URL in client.get("/search/", {"q": query}).content.decode(), query
+    assert ARTICLE_URL not in client.get("/search/", {"q": "nothing-matches-this"}).content.decode()
+
+
+def test_search_refuses_overlong_queries_with_400(client):
+    response = client.get("/search/", {"q": "x" * 201})
+    assert response.status_code == 400
+    assert "at most 200 characters" in response.content.decode()
+
+
+def test_sitemap_and_robots(client, published_article):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert "<loc>https://medsafety.example/articles/amlodipine-peripheral-neuropathy/</loc>" in sitemap
+    assert "<loc>https://medsafety.example/</loc>" in sitemap
+    robots = client.get("/robots.txt")
+    assert robots["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Sitemap: https://medsafety.example/sitemap.xml" in robots.content.decode()
+
+
+def test_friendly_404(client):
+    response = client.get("/articles/no-such-article/")
+    assert response.status_code == 404
+    text = page_text(response.content.decode())
+    assert "Page not found" in text and "See all articles by medicine" in text
+
+
+def test_security_headers(client, published_article):
+    response = client.get(ARTICLE_URL)
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "camera=()" in response["Permissions-Policy"]
+
+
+def test_no_third_party_assets(client, published_article):
+    html = client.get(ARTICLE_URL).content.decode()
+    for tag in re.findall(r"<(?:link|script|img|iframe)\b[^>]*>", html):
+        urls = re.findall(r'(?:src|href)="([^"]+)"', tag)
+        assert all(url.startswith("/") or url.startswith("https://medsafety.example") for url in urls), tag
+
+
+# --- Query budgets ----------------------------------------------------------------
+
+
+def count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_article_page_costs_the_same_queries_whatever_its_size(client, publish_document, django_assert_num_queries):
+    publish_document(slug="small", medication="smallamol", sections=3, references=1, rows=2, symptoms=1)
+    publish_document(
+        slug="large", medication="largamol", sections=30, references=50, rows=40, columns=6, symptoms=25, actions=20
+    )
+    small = count_queries(client, "/articles/small/")
+    with django_assert_num_queries(small):
+        client.get("/articles/large/")
+    assert small <= 12
+
+
+def test_list_pages_cost_the_same_queries_whatever_their_size(client, publish_document, django_assert_num_queries):
+    publish_document(slug="one", medication="onamol")
+    home, sitemap, search = (count_queries(client, url) for url in ("/", "/sitemap.xml", "/search/?q=title"))
+    for n in range(30):
+        publish_document(slug=f"more-{n}", medication=f"moramol{n}")
+    with django_assert_num_queries(home):
+        client.get("/")
+    with django_assert_num_queries(sitemap):
+        client.get("/sitemap.xml")
+    with django_assert_num_queries(search):
+        client.get("/search/?q=title")

@@ -1,0 +1,59 @@
+"""Home and article pages in Chromium: accessible (axe-core), readable on a phone, printable."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
+
+
+def assert_no_axe_violations(page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize(("path", "name"), [("/", "home"), (ARTICLE, "article"), ("/no-such-page/", "not-found")])
+def test_pages_have_no_accessibility_violations(page, demo_site, artifacts, path, name):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(demo_site.url + path)
+    assert_no_axe_violations(page)
+    page.screenshot(path=artifacts / f"{name}-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 375, "height": 800})
+    assert_no_axe_violations(page)
+    page.screenshot(path=artifacts / f"{name}-phone.png", full_page=True)
+    # Only the deliberate 404 may log an error; nothing else (no CSP violation, no missing asset).
+    assert [e for e in errors if "404" not in e] == []
+
+
+def test_article_reads_well_on_a_phone_and_in_print(page, demo_site, artifacts):
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(demo_site.url + ARTICLE)
+    # Nothing but the table's own scroll region is wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert page.get_by_role("heading", level=1).inner_text() == "Amlodipine and peripheral neuropathy (nerve damage)"
+    table = page.get_by_role("table", name="Amlodipine vs. Other Causes of Neuropathy")
+    assert table.get_by_role("rowheader").count() == 5
+    page.emulate_media(media="print")
+    assert page.locator(".site-header").is_hidden()
+    assert page.get_by_text("Do not stop taking your medication on your own").is_visible()
+    page.pdf(path=str(artifacts / "article.pdf"))
+
+
+def test_citation_links_reach_the_reference(page, demo_site):
+    page.goto(demo_site.url + ARTICLE)
+    page.locator("a.citation").first.click()
+    assert page.url.endswith("#ref-diabetes-2025-amlodipine-dpn")
+    assert page.locator("#ref-diabetes-2025-amlodipine-dpn").is_visible()
+
+
+def test_skip_link_is_first_and_works_by_keyboard(page, demo_site):
+    page.goto(demo_site.url + ARTICLE)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to main content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"

@@ -1,0 +1,151 @@
+"""Valid interchange documents of any size, for tests that need content."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from articles.interchange.importer import load_document
+
+DEMO_FILE = Path(__file__).resolve().parent.parent / "articles" / "demo" / "amlodipine-peripheral-neuropathy.json"
+
+
+def demo_document() -> dict[str, Any]:
+    return load_document(DEMO_FILE.read_bytes())
+
+
+def article_document(
+    *,
+    slug: str = "test-medicine-side-effect",
+    medication: str = "testamol",
+    sections: int = 3,
+    references: int = 1,
+    symptoms: int = 2,
+    rows: int = 3,
+    columns: int = 2,
+    actions: int = 2,
+    marker: str = "",
+) -> dict[str, Any]:
+    """A made-up but structurally complete article; every reference is cited once."""
+    reference_keys = [f"ref-{n}" for n in range(1, references + 1)]
+    section_list = []
+    for n in range(1, sections + 1):
+        cited = " ".join(f"[@{key}]" for key in reference_keys[n - 1 :: sections])
+        section_list.append(
+            {"key": f"section-{n}", "position": n, "heading": f"Heading {n}", "body": f"Body {n} {marker} {cited}."}
+        )
+    return {
+        "format": "medication-safety-article",
+        "format_version": 1,
+        "medication": {
+            "slug": medication,
+            "generic_name": medication.capitalize(),
+            "brand_names": [],
+            "drug_class": "Test class",
+            "rxnorm_rxcui": "",
+            "atc_code": "",
+        },
+        "symptoms": [
+            {
+                "slug": f"{medication}-symptom-{n}",
+                "name": f"{medication} symptom {n}",
+                "description": "Described.",
+                "snomed_ct_code": "",
+            }
+            for n in range(1, symptoms + 1)
+        ],
+        "article": {"slug": slug, "topic": "Test topic"},
+        "revision": {
+            "title": f"Title of {slug} {marker}".strip(),
+            "summary": f"Summary of {slug}.",
+            "change_summary": "First version.",
+            "sections": section_list,
+            "symptom_entries": [
+                {
+                    "key": f"entry-{n}",
+                    "position": n,
+                    "symptom": f"{medication}-symptom-{n}",
+                    "section": "section-1" if sections else None,
+                    "text": f"Symptom text {n}.",
+                    "frequency_band": "",
+                    "frequency_source": "",
+                }
+                for n in range(1, symptoms + 1)
+            ],
+            "comparison_tables": [
+                {
+                    "key": "table-1",
+                    "position": 1,
+                    "caption": "A comparison",
+                    "feature_heading": "Feature",
+                    "section": "section-1" if sections else None,
+                    "columns": [
+                        {"key": f"col-{c}", "position": c, "heading": f"Column {c}"} for c in range(1, columns + 1)
+                    ],
+                    "rows": [
+                        {
+                            "key": f"row-{r}",
+                            "position": r,
+                            "feature": f"Feature {r}",
+                            "cells": {f"col-{c}": f"Cell {r}.{c}" for c in range(1, columns + 1)},
+                        }
+                        for r in range(1, rows + 1)
+                    ],
+                }
+            ],
+            "action_steps": [
+                {"key": f"action-{n}", "position": n, "title": f"Action {n}", "body": f"Do {n}.", "section": None}
+                for n in range(1, actions + 1)
+            ],
+            "callouts": [
+                {
+                    "key": "callout-1",
+                    "position": 1,
+                    "kind": "warning",
+                    "title": "Careful",
+                    "body": "Do not stop taking your medicine without talking to your doctor.",
+                }
+            ],
+            "references": [
+                {
+                    "key": key,
+                    "position": n,
+                    "publication_type": "journal_article",
+                    "authors": "Author A",
+                    "title": f"Study {n}",
+                    "container_title": "Journal",
+                    "publisher": "",
+                    "year": 2020,
+                    "volume": "1",
+                    "issue": "2",
+                    "pages": "3-4",
+                    "doi": f"10.1000/test.{n}",
+                    "pmid": "",
+                    "url": "",
+                    "accessed_on": None,
+                    "evidence_level": "observational",
+                    "needs_verification": False,
+                    "verification_note": "",
+                }
+                for n, key in enumerate(reference_keys, start=1)
+            ],
+        },
+    }
+
+
+def as_bytes(document: Any) -> bytes:
+    return json.dumps(document, indent=2).encode("utf-8")
+
+
+def changed(document: dict[str, Any], **edits: Any) -> dict[str, Any]:
+    """A deep copy; use dotted paths for edits, e.g. changed(doc, **{"revision.title": ""})."""
+    result = copy.deepcopy(document)
+    for path, value in edits.items():
+        target = result
+        *parents, last = path.split(".")
+        for part in parents:
+            target = target[int(part)] if part.isdigit() else target[part]
+        target[int(last) if last.isdigit() else last] = value
+    return result

@@ -1,0 +1,63 @@
+"""Settings come from the environment, and production refuses unsafe configuration."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "contentsite.settings.production",
+    "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-for-the-check-0123456789",
+    "ALLOWED_HOSTS": "medsafety.example",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    unset = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_base_settings_need_a_secret_key_when_debug_is_off():
+    result = manage("check", DJANGO_SETTINGS_MODULE="contentsite.settings.base", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_a_malformed_boolean_is_refused():
+    result = manage("check", DJANGO_SETTINGS_MODULE="contentsite.settings.base", DEBUG="maybe")
+    assert "DEBUG must be one of" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_suite_runs_on_the_database_ci_asked_for():
+    # CI sets EXPECT_DATABASE_VENDOR so that a PostgreSQL run cannot silently fall back to SQLite.
+    expected = os.environ.get("EXPECT_DATABASE_VENDOR")
+    if expected is None and os.environ.get("CI"):
+        pytest.fail("CI must say which database this run is for (EXPECT_DATABASE_VENDOR).")
+    assert connection.vendor == (expected or connection.vendor)
