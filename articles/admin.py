@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -36,6 +37,7 @@ from .models import (
     Symptom,
     SymptomEntry,
 )
+from .models.content import new_key
 
 
 @admin.register(Medication)
@@ -141,6 +143,25 @@ class ArticleAdmin(admin.ModelAdmin):
 # --- Revisions and their content -------------------------------------------------
 
 
+class RowKeyForm(forms.ModelForm):
+    """New rows get a generated key unless the author types one.
+
+    The key is not pre-filled in the blank form: the admin copies that form for
+    every "Add another", and a pre-filled key would be the same in each copy.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        key = self.fields.get("key")
+        if key is not None and self.instance._state.adding:
+            key.required = False
+            key.help_text = "Leave empty for a generated key; keep it unchanged once saved."
+            self.initial["key"] = ""
+
+    def clean_key(self) -> str:
+        return self.cleaned_data.get("key") or new_key()
+
+
 class PositionFormSet(BaseInlineFormSet):
     """Positions must be distinct within a list, as in import files."""
 
@@ -159,7 +180,9 @@ class PositionFormSet(BaseInlineFormSet):
 class ContentInline:
     """Rows of a revision: editable only while the revision is."""
 
+    form = RowKeyForm
     formset = PositionFormSet
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     extra = 0
 
     def _editable(self, request: HttpRequest, obj: Revision | None) -> bool:
@@ -196,9 +219,9 @@ class SymptomEntryInline(ContentInline, admin.StackedInline):
     autocomplete_fields = ["symptom"]
 
 
-class ComparisonTableInline(ContentInline, admin.TabularInline):
+class ComparisonTableInline(ContentInline, admin.StackedInline):
     model = ComparisonTable
-    fields = ["caption", "feature_heading", "section", "position", "key", "edit_cells"]
+    fields = [("caption", "feature_heading"), ("section", "position", "key"), "edit_cells"]
     readonly_fields = ["edit_cells"]
 
     @admin.display(description="Columns, rows and cells")
@@ -298,7 +321,7 @@ class RevisionAdmin(admin.ModelAdmin):
     def publish(self, request: HttpRequest, queryset: QuerySet[Revision]) -> None:
         for revision in queryset:
             try:
-                services.revision_publish(revision=revision, actor=request.user)
+                revision = services.revision_publish(revision=revision, actor=request.user)
             except (ValidationError, PermissionDenied) as error:
                 self.message_user(
                     request, f"{revision}: {'; '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
@@ -321,7 +344,7 @@ class ColumnInline(ContentInline, admin.TabularInline):
         return super()._editable(request, obj.revision if obj else None)
 
 
-class RowForm(forms.ModelForm):
+class RowForm(RowKeyForm):
     """A row with one text field per column of its table (``cell_<column id>``)."""
 
     columns: list[ComparisonColumn] = []

@@ -65,7 +65,7 @@ def test_the_article_page_has_every_part(client, published_article):
         "Pain, which can manifest as burning or aching in the affected limbs.",
     ]
     actions = re.search(r'<ul class="action-list">(.*?)</ul>', html, flags=re.S).group(1)
-    assert [page_text(t) for t in re.findall(r"<strong>(.*?):</strong>", actions)] == [
+    assert [page_text(t) for t in re.findall(r"<strong>(.*?):?</strong>", actions)] == [
         "Adjusting the dosage",
         "Switching medication",
         "Investigating other causes",

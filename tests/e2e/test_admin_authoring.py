@@ -1,0 +1,123 @@
+"""An author writes a second article by hand in the admin, with all its parts, and publishes it."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from articles.models import Medication, Symptom
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def editor(transactional_db):
+    get_user_model().objects.create_superuser("editor", "editor@example.org", "editor-password")
+    Medication.objects.create(slug="simvastatin", generic_name="Simvastatin", drug_class="Statin")
+    Symptom.objects.create(slug="muscle-pain", name="Muscle pain", description="Aching muscles.")
+
+
+def add_row(page, group: str, label: str) -> int:
+    """Click the admin's "Add another ..." link of an inline group and return the new form's index."""
+    total = page.locator(f"#id_{group}-TOTAL_FORMS")
+    index = int(total.input_value())
+    page.locator(f"#{group}-group").get_by_text(f"Add another {label}").click()
+    return index
+
+
+def test_an_author_writes_and_publishes_a_complete_article(page, live_server, editor, artifacts):
+    url = live_server.url
+    page.goto(url + "/admin/login/")
+    page.fill("#id_username", "editor")
+    page.fill("#id_password", "editor-password")
+    page.click("input[type=submit]")
+
+    page.goto(url + "/admin/articles/article/add/")
+    page.select_option("#id_medication", label="Simvastatin")
+    page.fill("#id_topic", "Muscle pain")
+    page.press("#id_topic", "Tab")  # the slug is prepopulated from the topic on change
+    assert page.input_value("#id_slug") == "muscle-pain"
+    page.fill("#id_slug", "simvastatin-muscle-pain")
+    page.fill("#id_title", "Simvastatin and muscle pain")
+    page.fill("#id_summary", "What to know about muscle pain while taking simvastatin.")
+    page.click("input[name=_save]")
+    assert "/admin/articles/revision/" in page.url
+
+    n = add_row(page, "callouts", "Safety callout")
+    page.fill(f"#id_callouts-{n}-title", "Keep taking it")
+    page.fill(f"#id_callouts-{n}-position", "1")
+    page.fill(f"#id_callouts-{n}-body", "Do not stop taking your medicine without talking to your doctor.")
+    for position, heading in enumerate(["About muscle pain", "What to do"], start=1):
+        n = add_row(page, "sections", "Section")
+        page.fill(f"#id_sections-{n}-heading", heading)
+        page.fill(f"#id_sections-{n}-position", str(position))
+        page.fill(f"#id_sections-{n}-key", f"s{position}")
+        page.fill(f"#id_sections-{n}-body", f"Text of {heading.lower()} [@label-2024].")
+    n = add_row(page, "references", "Reference")
+    page.fill(f"#id_references-{n}-key", "label-2024")
+    page.fill(f"#id_references-{n}-position", "1")
+    page.select_option(f"#id_references-{n}-publication_type", "product_information")
+    page.fill(f"#id_references-{n}-title", "Example product information")
+    page.fill(f"#id_references-{n}-url", "https://example.org/label")
+    n = add_row(page, "comparison_tables", "Comparison table")
+    page.fill(f"#id_comparison_tables-{n}-caption", "Statin muscle pain compared with other causes")
+    page.fill(f"#id_comparison_tables-{n}-position", "1")
+    page.click("input[name=_continue]")
+    assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
+
+    # Sections exist now, so symptom entries and actions can be placed in them.
+    n = add_row(page, "symptom_entries", "Symptom entry")
+    page.select_option(f"#id_symptom_entries-{n}-section", label="About muscle pain")
+    page.fill(f"#id_symptom_entries-{n}-position", "1")
+    page.fill(f"#id_symptom_entries-{n}-text", "Aching or weak muscles.")
+    # The symptom field is an autocomplete widget; choose the option the way its search would.
+    page.evaluate(
+        "([id, value]) => document.getElementById(id).add(new Option('Muscle pain', value, true, true))",
+        [f"id_symptom_entries-{n}-symptom", str(Symptom.objects.get().pk)],
+    )
+    for position, title in enumerate(["Talk to your doctor", "Keep a note of symptoms"], start=1):
+        n = add_row(page, "action_steps", "Action step")
+        page.fill(f"#id_action_steps-{n}-title", title)
+        page.select_option(f"#id_action_steps-{n}-section", label="What to do")
+        page.fill(f"#id_action_steps-{n}-position", str(position))
+    page.select_option("#id_comparison_tables-0-section", label="About muscle pain")
+    page.click("input[name=_continue]")
+    assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
+
+    # The table's own page: columns first, then rows with one cell per column.
+    page.get_by_text("Edit the columns, rows and cells of this table").click()
+    for position, heading in enumerate(["Statin-related", "Other causes"], start=1):
+        n = add_row(page, "columns", "Comparison column")
+        page.fill(f"#id_columns-{n}-heading", heading)
+        page.fill(f"#id_columns-{n}-position", str(position))
+    page.click("input[name=_continue]")
+    for position, (feature, cells) in enumerate(
+        [("Onset", ["Weeks", "Varies"]), ("Both sides", ["Often", "Sometimes"])], 1
+    ):
+        n = add_row(page, "rows", "Comparison row")
+        page.fill(f"#id_rows-{n}-feature", feature)
+        page.fill(f"#id_rows-{n}-position", str(position))
+        cells_inputs = page.locator(f"#rows-{n} textarea")
+        for index, text in enumerate(cells):
+            cells_inputs.nth(index).fill(text)
+    page.click("input[name=_continue]")
+    assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
+
+    # Publish from the revision list.
+    page.goto(url + "/admin/articles/revision/?q=simvastatin")
+    page.locator("input[name=_selected_action]").first.check()
+    page.select_option("select[name=action]", "publish")
+    page.click("button[name=index]")
+    page.wait_for_selector(".messagelist .success")
+    assert "Published simvastatin-muscle-pain r1 (Published)" in page.locator(".messagelist").inner_text()
+
+    page.goto(url + "/articles/simvastatin-muscle-pain/")
+    page.screenshot(path=artifacts / "second-article.png", full_page=True)
+    assert page.get_by_role("heading", level=1).inner_text() == "Simvastatin and muscle pain"
+    table = page.get_by_role("table", name="Statin muscle pain compared with other causes")
+    assert table.get_by_role("row").count() == 3
+    assert table.get_by_role("cell", name="Sometimes").count() == 1
+    assert page.locator(".symptom-list li").inner_text() == "Aching or weak muscles."
+    assert page.locator(".action-list li").count() == 2
+    assert page.locator("a.citation").count() == 2
+    assert "Keep taking it" in page.locator(".callout").inner_text()
