@@ -1,8 +1,9 @@
-"""Admin for authors: medications, symptoms, articles and their revisions.
+"""Admin for authors, clinical reviewers and publishers.
 
 Content rows are edited only while a revision is editable (draft, changes
-requested); everything else is shown read-only. State changes call the
-functions in ``articles.services``.
+requested); everything else is shown read-only. Saving a draft and every
+workflow step call the functions in ``articles.services``, which check
+permissions again, so the buttons shown here are a convenience, not the guard.
 """
 
 from __future__ import annotations
@@ -13,31 +14,47 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from . import forms as workflow_forms
 from . import services
+from .content_checks import check_revision
+from .diff import diff_contents
+from .interchange.export import revision_content
 from .models import (
     ActionStep,
     Article,
+    AuditAction,
+    AuditEntry,
     ComparisonCell,
     ComparisonColumn,
     ComparisonRow,
     ComparisonTable,
     Medication,
+    OverdueReview,
     Reference,
+    ReviewComment,
+    ReviewerProfile,
+    ReviewQueueItem,
     Revision,
     RevisionState,
     SafetyCallout,
+    ScheduledPublication,
     Section,
     Symptom,
     SymptomEntry,
 )
 from .models.content import new_key
+from .presentation import build_article_page
+from .structured_data import json_ld_script, medical_web_page
 
 
 @admin.register(Medication)
@@ -52,6 +69,73 @@ class SymptomAdmin(admin.ModelAdmin):
     list_display = ["name", "snomed_ct_code"]
     search_fields = ["name", "description", "snomed_ct_code"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(ReviewerProfile)
+class ReviewerProfileAdmin(admin.ModelAdmin):
+    """Managed by administrators, who check a reviewer's registration before it is shown to readers."""
+
+    list_display = ["display_name", "credentials", "registration_body", "registration_number", "is_demonstration"]
+    search_fields = ["display_name", "user__username", "registration_number"]
+    autocomplete_fields = ["user"]
+
+
+# --- Audit log: read-only for everyone, superusers included -------------------------
+
+
+class ReadOnlyAuditMixin:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
+    list_display = ["created_at", "article", "revision_number", "action", "actor", "from_state", "to_state", "comment"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["article__slug", "comment", "actor__username"]
+    list_select_related = ["article", "revision", "actor"]
+    date_hierarchy = "created_at"
+    actions = None
+
+    @admin.display(description="Revision", ordering="revision__number")
+    def revision_number(self, entry: AuditEntry) -> Any:
+        return entry.revision.number if entry.revision else "-"
+
+
+class AuditInline(ReadOnlyAuditMixin, admin.TabularInline):
+    model = AuditEntry
+    fields = ["created_at", "action", "actor", "from_state", "to_state", "comment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["pk"]
+    verbose_name_plural = "audit log"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
+        return super().get_queryset(request).select_related("actor")
+
+
+class ArticleAuditInline(AuditInline):
+    fields = ["created_at", "revision", "action", "actor", "from_state", "to_state", "comment"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
+        return super().get_queryset(request).select_related("revision")
+
+
+class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
+    model = ReviewComment
+    fields = ["created_at", "author", "section_key", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "review comments"
 
 
 # --- Articles -------------------------------------------------------------------
@@ -83,13 +167,16 @@ class RevisionListInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["slug", "medication", "topic", "created_at"]
     list_filter = ["medication"]
     search_fields = ["slug", "topic", "revisions__title"]
-    inlines = [RevisionListInline]
+    inlines = [RevisionListInline, ArticleAuditInline]
     actions = ["start_draft"]
 
     def get_form(self, request: HttpRequest, obj: Article | None = None, change: bool = False, **kwargs: Any) -> Any:
@@ -113,6 +200,9 @@ class ArticleAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
         return False
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and request.user.has_perm("articles.add_revision")
+
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
         if change:
             obj.save()
@@ -135,9 +225,6 @@ class ArticleAdmin(admin.ModelAdmin):
             source = article.revisions.published().first() or article.revisions.first()
             revision = services.revision_create_draft(article=article, actor=request.user, based_on=source)
             self.message_user(request, f"Started draft revision {revision.number} of {article}.", messages.SUCCESS)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return super().has_add_permission(request) and request.user.has_perm("articles.add_revision")
 
 
 # --- Revisions and their content -------------------------------------------------
@@ -185,8 +272,12 @@ class ContentInline:
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     extra = 0
 
-    def _editable(self, request: HttpRequest, obj: Revision | None) -> bool:
-        return obj is not None and obj.is_editable and request.user.has_perm("articles.change_revision")
+    def _revision(self, obj: Any) -> Revision | None:
+        return obj
+
+    def _editable(self, request: HttpRequest, obj: Any) -> bool:
+        revision = self._revision(obj)
+        return revision is not None and revision.is_editable and request.user.has_perm("articles.change_revision")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._editable(request, obj)
@@ -256,10 +347,124 @@ class ReferenceInline(ContentInline, admin.StackedInline):
     ]
 
 
+class DraftVersionForm(forms.ModelForm):
+    """Carries the draft version the editor started from, so a stale save is refused."""
+
+    lock_version_seen = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lock_version_seen"].initial = self.draft.lock_version if self.draft else 0
+
+    @property
+    def draft(self) -> Revision | None:
+        return self.instance if isinstance(self.instance, Revision) else getattr(self.instance, "revision", None)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.draft is not None and self.draft.pk:
+            seen = cleaned.get("lock_version_seen")
+            try:
+                services.check_draft_version(
+                    revision=self.draft, expected_lock_version=seen if seen is not None else -1
+                )
+            except ValidationError as error:
+                raise ValidationError(error.messages, code="stale") from None
+        return cleaned
+
+
+class RevisionForm(DraftVersionForm):
+    class Meta:
+        model = Revision
+        fields = ["title", "summary", "change_summary"]
+
+
+class DraftSavingAdmin(admin.ModelAdmin):
+    """Saves the page's fields and rows through ``services.revision_save_draft`` (locked, versioned, audited)."""
+
+    def _draft(self, obj: Any) -> Revision:
+        return obj
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        """Saved together with the rows in ``save_related``, inside the service's checks."""
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list[Any], change: bool) -> None:
+        fields = [name for name in form.changed_data if name in form._meta.fields]
+
+        def apply() -> None:
+            if fields:
+                form.instance.save(update_fields=fields)
+            super(DraftSavingAdmin, self).save_related(request, form, formsets, change)
+
+        changed = fields + [formset.prefix for formset in formsets if formset.has_changed()]
+        services.revision_save_draft(
+            revision=self._draft(form.instance),
+            actor=request.user,
+            expected_lock_version=form.cleaned_data["lock_version_seen"],
+            apply=apply,
+            changed=changed,
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is not None and not self._draft(obj).is_editable:
+            return False  # submitted content is frozen: view only
+        return super().has_change_permission(request, obj)
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "worklist"
+    parameter_name = "worklist"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("mine", "My drafts"), ("live", "Live"), ("open", "Not yet published")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Revision]) -> QuerySet[Revision]:
+        if self.value() == "mine":
+            return queryset.filter(created_by=request.user, state__in=services.EDITABLE_STATES)
+        if self.value() == "live":
+            return queryset.published()
+        if self.value() == "open":
+            return queryset.filter(
+                state__in=[
+                    *services.EDITABLE_STATES,
+                    RevisionState.IN_REVIEW,
+                    RevisionState.APPROVED,
+                    RevisionState.SCHEDULED,
+                ]
+            )
+        return queryset
+
+
+TRANSITION_FORMS: dict[str, type[forms.Form]] = {
+    "create_draft": workflow_forms.EmptyForm,
+    "submit": workflow_forms.SubmitForm,
+    "archive": workflow_forms.OptionalReasonForm,
+    "request_changes": workflow_forms.RequestChangesForm,
+    "approve": workflow_forms.ApproveForm,
+    "publish": workflow_forms.PublishForm,
+    "unschedule": workflow_forms.EmptyForm,
+    "withdraw": workflow_forms.ReasonForm,
+    "confirm_review": workflow_forms.ConfirmReviewForm,
+}
+TRANSITION_LABELS = {
+    "create_draft": "Start a new draft from this revision",
+    "submit": "Submit for clinical review",
+    "archive": "Archive this draft",
+    "request_changes": "Request changes",
+    "approve": "Approve",
+    "publish": "Publish",
+    "unschedule": "Cancel the scheduled publication",
+    "withdraw": "Withdraw the article",
+    "confirm_review": "Confirm as still accurate (reviewed, no change)",
+}
+
+
 @admin.register(Revision)
-class RevisionAdmin(admin.ModelAdmin):
+class RevisionAdmin(DraftSavingAdmin):
+    form = RevisionForm
+    change_form_template = "admin/articles/revision/change_form.html"
     list_display = ["__str__", "title", "state", "created_by", "updated_at", "published_at"]
-    list_filter = ["state", "article__medication"]
+    list_filter = [StateFilter, "state", "article__medication"]
     search_fields = ["title", "article__slug"]
     list_select_related = ["article", "created_by"]
     readonly_fields = [
@@ -271,21 +476,22 @@ class RevisionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "published_at",
+        "publish_at",
         "content_hash",
-        "public_link",
+        "lock_version",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "summary", "change_summary"]}),
+        (None, {"fields": ["title", "summary", "change_summary", "lock_version_seen"]}),
         (
             "Record",
             {
+                "classes": ["collapse"],
                 "fields": [
                     ("article", "number", "state"),
                     ("created_by", "created_at", "updated_at"),
-                    ("based_on", "published_at"),
-                    "content_hash",
-                    "public_link",
-                ]
+                    ("based_on", "published_at", "publish_at"),
+                    ("content_hash", "lock_version"),
+                ],
             },
         ),
     ]
@@ -296,41 +502,281 @@ class RevisionAdmin(admin.ModelAdmin):
         ComparisonTableInline,
         ActionStepInline,
         ReferenceInline,
+        CommentInline,
+        AuditInline,
     ]
-    actions = ["publish"]
 
-    @admin.display(description="Public page")
-    def public_link(self, revision: Revision) -> str:
-        if revision.state != RevisionState.PUBLISHED:
-            return "Not live"
-        return format_html('<a href="{}">{}</a>', revision.get_absolute_url(), revision.get_absolute_url())
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Revision | None = None) -> list[str]:
-        if obj is not None and not obj.is_editable:
-            return [*self.readonly_fields, "title", "summary", "change_summary"]
-        return list(self.readonly_fields)
+    def get_fieldsets(self, request: HttpRequest, obj: Revision | None = None) -> list[Any]:
+        if obj is not None and not self.has_change_permission(request, obj):
+            return [(None, {"fields": ["title", "summary", "change_summary"]}), self.fieldsets[1]]
+        return self.fieldsets
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        # Drafts start from an article: "Add article" or its "Start a new draft" action.
+        # Drafts start from an article: "Add article", or a revision's "Start a new draft".
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Revision | None = None) -> bool:
         return False
 
-    @admin.action(description="Publish the selected revisions", permissions=["publish"])
-    def publish(self, request: HttpRequest, queryset: QuerySet[Revision]) -> None:
-        for revision in queryset:
-            try:
-                revision = services.revision_publish(revision=revision, actor=request.user)
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(
-                    request, f"{revision}: {'; '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
-                )
-            else:
-                self.message_user(request, f"Published {revision}.", messages.SUCCESS)
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/transition/<str:name>/", view(self.transition_view), name="articles_revision_transition"),
+            path("<int:pk>/comment/", view(self.comment_view), name="articles_revision_comment"),
+            path("<int:pk>/diff/", view(self.diff_view), name="articles_revision_diff"),
+            path("<int:pk>/preview/", view(self.preview_view), name="articles_revision_preview"),
+            *super().get_urls(),
+        ]
 
-    def has_publish_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("articles.publish_revision")
+    # The workflow panel on the change page
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        revision = Revision.objects.with_content().with_review().filter(pk=object_id).first()
+        if revision is not None and self.has_view_permission(request, revision):
+            extra_context = {**(extra_context or {}), **self._workflow_context(request, revision)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _workflow_context(self, request: HttpRequest, revision: Revision) -> dict[str, Any]:
+        report = check_revision(revision)
+        names = services.available_transitions(revision=revision, actor=request.user)
+        actions = []
+        for name in names:
+            form_class = TRANSITION_FORMS[name]
+            if name == "approve":
+                form = form_class(warnings=report.warnings, prefix=name)
+            elif name == "submit":
+                form = form_class(initial={"change_summary": revision.change_summary}, prefix=name)
+            else:
+                form = form_class(prefix=name)
+            url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
+            actions.append({"name": name, "label": TRANSITION_LABELS[name], "form": form, "url": url})
+        live = Revision.objects.published().filter(article_id=revision.article_id).first()
+        can_comment = request.user.has_perm("articles.add_reviewcomment")
+        return {
+            "revision": revision,
+            "workflow_actions": actions,
+            "checks": report,
+            "live_revision": live,
+            "review": revision.current_review,
+            "comment_form": workflow_forms.CommentForm(revision=revision) if can_comment else None,
+            "diff_url": reverse("admin:articles_revision_diff", args=[revision.pk]),
+            "preview_url": reverse("admin:articles_revision_preview", args=[revision.pk]),
+        }
+
+    def transition_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
+        revision = get_object_or_404(Revision, pk=pk)
+        back = reverse("admin:articles_revision_change", args=[pk])
+        if request.method != "POST" or name not in TRANSITION_FORMS:
+            return HttpResponseRedirect(back)
+        form_class = TRANSITION_FORMS[name]
+        if name == "approve":
+            warnings = check_revision(Revision.objects.with_content().get(pk=pk)).warnings
+            form = form_class(request.POST, warnings=warnings, prefix=name)
+        else:
+            form = form_class(request.POST, prefix=name)
+        if not form.is_valid():
+            for field, errors in form.errors.items():
+                label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
+                self.message_user(request, f"{TRANSITION_LABELS[name]}: {label}: {' '.join(errors)}", messages.ERROR)
+            return HttpResponseRedirect(back)
+        try:
+            result = self._run_transition(request, revision, name, form.cleaned_data)
+        except (ValidationError, PermissionDenied) as error:
+            text = " ".join(getattr(error, "messages", None) or [str(error)])
+            self.message_user(request, f"{TRANSITION_LABELS[name]}: not done. {text}", messages.ERROR)
+            return HttpResponseRedirect(back)
+        if name == "create_draft":
+            self.message_user(request, f"Started draft revision {result.number}.", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[result.pk]))
+        self.message_user(
+            request,
+            f"{TRANSITION_LABELS[name]}: done. The revision is now "
+            f"{Revision.objects.get(pk=pk).get_state_display().lower()}.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(back)
+
+    def _run_transition(self, request: HttpRequest, revision: Revision, name: str, data: dict[str, Any]) -> Any:
+        actor = request.user
+        if name == "create_draft":
+            return services.revision_create_draft(article=revision.article, actor=actor, based_on=revision)
+        if name == "submit":
+            return services.revision_submit(revision=revision, actor=actor, change_summary=data["change_summary"])
+        if name == "archive":
+            return services.revision_archive(revision=revision, actor=actor, reason=data["reason"])
+        if name == "request_changes":
+            return services.revision_request_changes(revision=revision, actor=actor, comment=data["comment"])
+        if name == "approve":
+            return services.revision_approve(
+                revision=revision,
+                actor=actor,
+                acknowledged_warnings=data["acknowledged_warnings"],
+                next_review_due=data["next_review_due"],
+                comment=data["comment"],
+            )
+        if name == "publish":
+            return services.revision_publish(revision=revision, actor=actor, publish_at=data["publish_at"])
+        if name == "unschedule":
+            return services.revision_unschedule(revision=revision, actor=actor)
+        if name == "withdraw":
+            return services.revision_withdraw(revision=revision, actor=actor, reason=data["reason"])
+        if name == "confirm_review":
+            return services.revision_confirm_review(
+                revision=revision, actor=actor, next_review_due=data["next_review_due"], comment=data["comment"]
+            )
+        raise PermissionDenied("Unknown action.")
+
+    def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        revision = get_object_or_404(Revision, pk=pk)
+        back = reverse("admin:articles_revision_change", args=[pk])
+        if request.method == "POST":
+            form = workflow_forms.CommentForm(request.POST, revision=revision)
+            if form.is_valid():
+                try:
+                    services.revision_comment(
+                        revision=revision,
+                        actor=request.user,
+                        body=form.cleaned_data["body"],
+                        section_key=form.cleaned_data["section_key"],
+                    )
+                except (ValidationError, PermissionDenied) as error:
+                    text = " ".join(getattr(error, "messages", None) or [str(error)])
+                    self.message_user(request, f"Comment not added. {text}", messages.ERROR)
+                else:
+                    self.message_user(request, "Comment added.", messages.SUCCESS)
+            else:
+                self.message_user(request, "Comment not added: write a comment.", messages.ERROR)
+        return HttpResponseRedirect(back)
+
+    # Diff and preview
+
+    def diff_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        revision = get_object_or_404(Revision.objects.select_related("article"), pk=pk)
+        if not self.has_view_permission(request, revision):
+            raise PermissionDenied
+        others = list(revision.article.revisions.exclude(pk=pk).order_by("-number"))
+        against_id = request.GET.get("against")
+        against = None
+        if against_id and against_id.isdigit():
+            against = next((other for other in others if other.pk == int(against_id)), None)
+        if against is None:
+            live = Revision.objects.published().filter(article_id=revision.article_id).exclude(pk=pk).first()
+            against = live or revision.based_on or (others[0] if others else None)
+        base = Revision.objects.with_content().get(pk=against.pk) if against else None
+        mine = Revision.objects.with_content().get(pk=pk)
+        empty = {"title": "", "summary": "", "change_summary": ""}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Changes in revision {revision.number}",
+            "opts": self.model._meta,
+            "revision": revision,
+            "against": against,
+            "others": others,
+            "diff": diff_contents(revision_content(base) if base else empty, revision_content(mine)),
+        }
+        return TemplateResponse(request, "admin/articles/revision/diff.html", context)
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        revision = get_object_or_404(Revision.objects.with_content().with_review(), pk=pk)
+        if not self.has_view_permission(request, revision):
+            raise PermissionDenied
+        context = {
+            "page": build_article_page(revision),
+            "canonical_url": "",
+            "json_ld": json_ld_script(medical_web_page(revision)),
+            "preview": True,
+            "today": timezone.localdate(),
+            "admin_url": reverse("admin:articles_revision_change", args=[pk]),
+        }
+        response = TemplateResponse(request, "articles/article_preview.html", context)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+# --- Worklists -------------------------------------------------------------------
+
+
+class WorklistAdmin(admin.ModelAdmin):
+    """A read-only list of revisions; each links to the revision's own page."""
+
+    list_display = ["revision_link", "title", "state", "created_by", "updated_at"]
+    list_select_related = ["article", "created_by"]
+    actions = None
+    permission = "articles.view_revision"
+
+    @admin.display(description="Revision")
+    def revision_link(self, revision: Revision) -> str:
+        url = reverse("admin:articles_revision_change", args=[revision.pk])
+        return format_html('<a href="{}">{} revision {}</a>', url, revision.article.slug, revision.number)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(self.permission)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> None:
+        return None
+
+
+@admin.register(ReviewQueueItem)
+class ReviewQueueAdmin(WorklistAdmin):
+    """Revisions in review that the current user did not write or edit."""
+
+    list_display = ["revision_link", "title", "created_by", "updated_at", "diff_link"]
+    permission = "articles.approve_revision"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
+        edited = AuditEntry.objects.filter(
+            revision=OuterRef("pk"),
+            actor=request.user,
+            action__in=[AuditAction.CREATE_DRAFT, AuditAction.SAVE_DRAFT],
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(state=RevisionState.IN_REVIEW)
+            .exclude(Q(created_by=request.user) | Q(Exists(edited)))
+            .order_by("updated_at")
+        )
+
+    @admin.display(description="Changes")
+    def diff_link(self, revision: Revision) -> str:
+        return format_html(
+            '<a href="{}">See what changed</a>', reverse("admin:articles_revision_diff", args=[revision.pk])
+        )
+
+
+@admin.register(OverdueReview)
+class OverdueReviewAdmin(WorklistAdmin):
+    list_display = ["revision_link", "title", "next_review_due", "published_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
+        return super().get_queryset(request).overdue_for_review().order_by("next_review_due", "pk")
+
+    @admin.display(description="Next review was due", ordering="next_review_due")
+    def next_review_due(self, revision: Revision) -> Any:
+        return revision.next_review_due or "never reviewed"
+
+
+@admin.register(ScheduledPublication)
+class ScheduledPublicationAdmin(WorklistAdmin):
+    list_display = ["revision_link", "title", "publish_at", "created_by"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
+        return super().get_queryset(request).filter(state=RevisionState.SCHEDULED).order_by("publish_at", "pk")
 
 
 # --- Comparison tables: columns, rows and a grid of cells ---------------------------
@@ -340,8 +786,8 @@ class ColumnInline(ContentInline, admin.TabularInline):
     model = ComparisonColumn
     fields = ["heading", "position", "key"]
 
-    def _editable(self, request: HttpRequest, obj: Any) -> bool:
-        return super()._editable(request, obj.revision if obj else None)
+    def _revision(self, obj: Any) -> Revision | None:
+        return obj.revision if obj else None
 
 
 class RowForm(RowKeyForm):
@@ -374,8 +820,8 @@ class RowInline(ContentInline, admin.TabularInline):
     model = ComparisonRow
     form = RowForm
 
-    def _editable(self, request: HttpRequest, obj: Any) -> bool:
-        return super()._editable(request, obj.revision if obj else None)
+    def _revision(self, obj: Any) -> Revision | None:
+        return obj.revision if obj else None
 
     def _columns(self, table: ComparisonTable | None) -> list[ComparisonColumn]:
         return list(table.columns.all()) if table else []
@@ -409,13 +855,28 @@ class RowInline(ContentInline, admin.TabularInline):
         return ["feature", "cells_text", "position", "key"]
 
 
+class TableForm(DraftVersionForm):
+    class Meta:
+        model = ComparisonTable
+        fields: list[str] = []
+
+
 @admin.register(ComparisonTable)
-class ComparisonTableAdmin(admin.ModelAdmin):
+class ComparisonTableAdmin(DraftSavingAdmin):
     """Reached from a revision's table list; columns first, then one row per feature."""
 
-    fields = ["revision", "caption", "feature_heading"]
+    form = TableForm
+    fields = ["revision", "caption", "feature_heading", "lock_version_seen"]
     readonly_fields = ["revision", "caption", "feature_heading"]
     inlines = [ColumnInline, RowInline]
+
+    def _draft(self, obj: Any) -> Revision:
+        return obj.revision
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is not None and not self.has_change_permission(request, obj):
+            return ["revision", "caption", "feature_heading"]
+        return self.fields
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,23 +1,136 @@
 """Every change to articles and revisions goes through a function here.
 
-Each function is keyword-only, runs in a transaction, locks the rows it
-decides on, and refuses illegal moves with ``ValidationError`` or
-``PermissionDenied`` so that nothing is half-done.
+Each function is keyword-only, checks the actor's permission, runs in a
+transaction, locks the rows it decides on, refuses illegal moves with
+``PermissionDenied`` or ``ValidationError`` (so nothing is half-done), and
+writes an audit entry. Nothing else writes a revision's state.
+
+The review workflow::
+
+    draft ──submit──▶ in review ──approve──▶ approved ──publish──▶ published ──▶ superseded
+      ▲  │                │                     │  ▲                  │
+      │  archive   request changes          schedule │unschedule     withdraw
+      │  ▼                ▼                     ▼  │                  ▼
+    archived       changes requested         scheduled ─(its time)─▶ published   withdrawn
 """
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 
+from .content_checks import check_revision
 from .interchange.export import content_hash, revision_content
-from .interchange.importer import validate_document, write_revision_content
-from .models import Article, Medication, Revision, RevisionState, Symptom
+from .interchange.importer import validate_document, validate_revision_content, write_revision_content
+from .models import (
+    EDITABLE_STATES,
+    ActionStep,
+    Article,
+    AuditAction,
+    AuditEntry,
+    ClinicalReview,
+    ComparisonTable,
+    Medication,
+    Reference,
+    ReviewComment,
+    ReviewKind,
+    Revision,
+    RevisionState,
+    SafetyCallout,
+    Section,
+    Symptom,
+    SymptomEntry,
+)
+
+DEFAULT_REVIEW_INTERVAL_MONTHS = 12
+MAX_REVIEW_INTERVAL_YEARS = 3
+
+STALE_DRAFT_MESSAGE = (
+    "Someone else saved this draft after you opened it (you started from version {expected}; it is now at "
+    "version {current}). Your changes were not saved. Keep a copy of them, reload the draft and apply them again."
+)
+
+
+# --- Helpers ---------------------------------------------------------------------
+
+
+def _require(actor: AbstractBaseUser | None, permission: str, doing: str) -> AbstractBaseUser:
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied(f"You must be signed in to {doing}.")
+    if not actor.has_perm(f"articles.{permission}"):
+        raise PermissionDenied(f"You do not have permission to {doing}.")
+    return actor
+
+
+def _require_optional(actor: AbstractBaseUser | None, permission: str, doing: str) -> None:
+    """``None`` is the system (a command run by an operator); a user needs the permission."""
+    if actor is not None:
+        _require(actor, permission, doing)
+
+
+def _illegal(revision: Revision, doing: str, allowed: Iterable[str]) -> ValidationError:
+    names = " or ".join(RevisionState(state).label.lower() for state in allowed)
+    return ValidationError(
+        f"Only a revision that is {names} can be {doing}; revision {revision.number} is "
+        f"{revision.get_state_display().lower()}.",
+        code="illegal_state",
+    )
+
+
+def _lock(revision: Revision) -> Revision:
+    """Lock the article, then the revision, always in that order (no deadlocks)."""
+    Article.objects.select_for_update().get(pk=revision.article_id)
+    return Revision.objects.select_for_update().get(pk=revision.pk)
+
+
+def _audit(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser | None,
+    action: AuditAction,
+    from_state: str = "",
+    to_state: str = "",
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> AuditEntry:
+    return AuditEntry.objects.create(
+        article_id=revision.article_id,
+        revision=revision,
+        actor=actor,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        comment=comment,
+        data=data or {},
+    )
+
+
+def _set_state(
+    revision: Revision,
+    *,
+    to: RevisionState,
+    actor: AbstractBaseUser | None,
+    action: AuditAction,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Revision:
+    from_state = revision.state
+    revision.state = to
+    for name, value in fields.items():
+        setattr(revision, name, value)
+    revision.save(update_fields=["state", "updated_at", *fields])
+    _audit(
+        revision=revision, actor=actor, action=action, from_state=from_state, to_state=to, comment=comment, data=data
+    )
+    return revision
 
 
 def _next_number(article: Article) -> int:
@@ -25,16 +138,124 @@ def _next_number(article: Article) -> int:
     return (article.revisions.aggregate(Max("number"))["number__max"] or 0) + 1
 
 
-def revision_create_draft(
-    *, article: Article, actor: AbstractBaseUser | None, based_on: Revision | None = None
-) -> Revision:
+def _editors(revision: Revision) -> set[int]:
+    """Everyone who created or edited the revision, from the audit log."""
+    actors = set(
+        AuditEntry.objects.filter(
+            revision=revision, action__in=[AuditAction.CREATE_DRAFT, AuditAction.SAVE_DRAFT], actor__isnull=False
+        ).values_list("actor_id", flat=True)
+    )
+    if revision.created_by_id:
+        actors.add(revision.created_by_id)
+    return actors
+
+
+def _four_eyes(revision: Revision, actor: AbstractBaseUser, doing: str) -> None:
+    if actor.pk in _editors(revision):
+        raise PermissionDenied(
+            f"Four eyes: you wrote or edited revision {revision.number}, so another clinical reviewer must {doing}."
+        )
+
+
+def _reviewer_profile(actor: AbstractBaseUser) -> Any:
+    profile = getattr(actor, "reviewer_profile", None)
+    if profile is None or not profile.is_complete:
+        raise PermissionDenied(
+            "Complete your reviewer profile (display name, credentials, registration body and number) "
+            "before reviewing: readers see it next to your review."
+        )
+    return profile
+
+
+def _next_review_due(reviewed_on: datetime.date, requested: datetime.date | None) -> datetime.date:
+    latest = _add_months(reviewed_on, 12 * MAX_REVIEW_INTERVAL_YEARS)
+    if requested is None:
+        return _add_months(reviewed_on, DEFAULT_REVIEW_INTERVAL_MONTHS)
+    if requested <= reviewed_on:
+        raise ValidationError("The next review date must be after the review date.", code="review_date_past")
+    if requested > latest:
+        raise ValidationError(
+            f"The next review must be due within {MAX_REVIEW_INTERVAL_YEARS} years, by {latest:%d %B %Y}.",
+            code="review_interval_too_long",
+        )
+    return requested
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):  # 29 February and 31st fall back to the month's last day
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _verified_hash(revision: Revision, expected: str, doing: str) -> str:
+    current = content_hash(Revision.objects.with_content().get(pk=revision.pk))
+    if current != expected:
+        raise ValidationError(
+            f"The content of revision {revision.number} has changed since it was {doing}; "
+            "it cannot go further under that review. Start a new draft from it.",
+            code="content_changed",
+        )
+    return current
+
+
+def _record_due_publication(article_id: int) -> None:
+    """Record a scheduled revision whose time has come (the caller holds the article lock)."""
+    due = Revision.objects.select_for_update().due_for_publication().filter(article_id=article_id).first()
+    if due is None:
+        return
+    for live in Revision.objects.select_for_update().filter(article_id=article_id, state=RevisionState.PUBLISHED):
+        _set_state(
+            live,
+            to=RevisionState.SUPERSEDED,
+            actor=None,
+            action=AuditAction.SUPERSEDE,
+            comment=f"Replaced by revision {due.number} at its scheduled time.",
+        )
+    _set_state(
+        due,
+        to=RevisionState.PUBLISHED,
+        actor=None,
+        action=AuditAction.PUBLISH,
+        comment="Published at its scheduled time.",
+        published_at=due.publish_at,
+    )
+
+
+# --- Drafts ----------------------------------------------------------------------
+
+
+def article_create(*, article: Article, title: str, summary: str, actor: AbstractBaseUser) -> Revision:
+    """Save a new ``article`` (an unsaved instance) with an empty first draft."""
+    _require(actor, "add_article", "create articles")
+    _require(actor, "add_revision", "create drafts")
+    article.full_clean()
+    with transaction.atomic():
+        article.save()
+        revision = Revision(article=article, number=1, title=title, summary=summary, created_by=actor)
+        revision.full_clean(exclude=["based_on", "created_by"])
+        revision.save()
+        _audit(
+            revision=revision,
+            actor=actor,
+            action=AuditAction.CREATE_DRAFT,
+            to_state=RevisionState.DRAFT,
+            comment="New article.",
+        )
+    return revision
+
+
+def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on: Revision | None = None) -> Revision:
     """Start a new draft of ``article``, copied from ``based_on`` when given.
 
     Copying keeps every row's key, so the new draft can be compared row by row
-    with the revision it came from; it is also how an old revision is restored.
+    with the revision it came from. Copying an old revision is how to revert.
     """
-    if actor is not None and not actor.has_perm("articles.add_revision"):
-        raise PermissionDenied("You may not create drafts.")
+    _require(actor, "add_revision", "create drafts")
     if based_on is not None and based_on.article_id != article.pk:
         raise ValidationError("A draft can only be copied from a revision of the same article.", code="foreign")
     with transaction.atomic():
@@ -53,19 +274,14 @@ def revision_create_draft(
             content = revision_content(source)
             symptoms = {entry.symptom.slug: entry.symptom for entry in source.symptom_entries.all()}
             write_revision_content(revision, content, symptoms)
-    return revision
-
-
-def article_create(*, article: Article, title: str, summary: str, actor: AbstractBaseUser | None) -> Revision:
-    """Save a new ``article`` (unsaved instance) with an empty first draft."""
-    if actor is not None and not (actor.has_perm("articles.add_article") and actor.has_perm("articles.add_revision")):
-        raise PermissionDenied("You may not create articles.")
-    article.full_clean()
-    with transaction.atomic():
-        article.save()
-        revision = Revision(article=article, number=1, title=title, summary=summary, created_by=actor)
-        revision.full_clean(exclude=["based_on", "created_by"])
-        revision.save()
+        _audit(
+            revision=revision,
+            actor=actor,
+            action=AuditAction.CREATE_DRAFT,
+            to_state=RevisionState.DRAFT,
+            comment=f"Copied from revision {source.number}." if source else "Empty draft.",
+            data={"based_on": source.number} if source else {},
+        )
     return revision
 
 
@@ -74,8 +290,9 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None) -> Revision
 
     Creates the medication, symptoms and article when they are new. Validates
     everything first; raises ``ImportRejected`` with every problem and writes
-    nothing if anything is wrong.
+    nothing if anything is wrong. ``actor`` None is an operator at the command line.
     """
+    _require_optional(actor, "add_revision", "import articles")
     validate_document(document)
     with transaction.atomic():
         data = document["medication"]
@@ -109,30 +326,429 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None) -> Revision
             created_by=actor,
         )
         write_revision_content(revision, content, symptoms)
-    return revision
-
-
-def revision_publish(*, revision: Revision, actor: AbstractBaseUser | None) -> Revision:
-    """Make ``revision`` the live revision of its article.
-
-    The previously live revision becomes superseded in the same transaction,
-    so an article never has two live revisions (a database constraint holds
-    this too). The content hash of what went live is recorded.
-    """
-    if actor is not None and not actor.has_perm("articles.publish_revision"):
-        raise PermissionDenied("You may not publish revisions.")
-    with transaction.atomic():
-        Article.objects.select_for_update().get(pk=revision.article_id)
-        revision = Revision.objects.select_for_update().get(pk=revision.pk)
-        if revision.state not in (RevisionState.DRAFT, RevisionState.APPROVED):
-            raise ValidationError(
-                f"A {revision.get_state_display().lower()} revision cannot be published.", code="illegal_state"
-            )
-        Revision.objects.filter(article_id=revision.article_id, state=RevisionState.PUBLISHED).update(
-            state=RevisionState.SUPERSEDED
+        _audit(
+            revision=revision,
+            actor=actor,
+            action=AuditAction.CREATE_DRAFT,
+            to_state=RevisionState.DRAFT,
+            comment="Imported from an article file.",
         )
-        revision.content_hash = content_hash(Revision.objects.with_content().get(pk=revision.pk))
-        revision.state = RevisionState.PUBLISHED
-        revision.published_at = timezone.now()
-        revision.save(update_fields=["content_hash", "state", "published_at", "updated_at"])
     return revision
+
+
+def revision_save_draft(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    expected_lock_version: int,
+    apply: Callable[[], Any],
+    changed: Iterable[str] = (),
+) -> Revision:
+    """Save changes to a draft, refusing a save based on a stale copy.
+
+    ``apply`` makes the changes (the admin passes its form and formset saves);
+    it runs only after the lock and the version check, inside the transaction.
+    ``expected_lock_version`` is the version the editor started from.
+    """
+    _require(actor, "change_revision", "edit drafts")
+    with transaction.atomic():
+        current = _lock(revision)
+        if current.state not in EDITABLE_STATES:
+            raise _illegal(current, "edited", EDITABLE_STATES)
+        if current.lock_version != expected_lock_version:
+            raise ValidationError(
+                STALE_DRAFT_MESSAGE.format(expected=expected_lock_version, current=current.lock_version),
+                code="stale",
+            )
+        apply()
+        Revision.objects.filter(pk=current.pk).update(lock_version=F("lock_version") + 1, updated_at=timezone.now())
+        current.refresh_from_db()
+        _audit(
+            revision=current,
+            actor=actor,
+            action=AuditAction.SAVE_DRAFT,
+            from_state=current.state,
+            to_state=current.state,
+            data={"changed": sorted(set(changed)), "version": current.lock_version},
+        )
+    return current
+
+
+def check_draft_version(*, revision: Revision, expected_lock_version: int) -> None:
+    """Refuse early (in a form's validation) when a draft has moved on; the save checks again."""
+    current = Revision.objects.select_for_update().get(pk=revision.pk)
+    if current.lock_version != expected_lock_version:
+        raise ValidationError(
+            STALE_DRAFT_MESSAGE.format(expected=expected_lock_version, current=current.lock_version), code="stale"
+        )
+
+
+_CONTENT_ROWS = (Section, SymptomEntry, ComparisonTable, ActionStep, SafetyCallout, Reference)
+
+
+def revision_update_content(
+    *, revision: Revision, actor: AbstractBaseUser, expected_lock_version: int, content: dict[str, Any]
+) -> Revision:
+    """Replace a draft's whole content with ``content`` (the interchange format's ``revision`` part).
+
+    Rows keep the keys given in ``content``. Validated like an import: every
+    problem is reported and nothing is written if anything is wrong.
+    """
+    symptoms = validate_revision_content(content)
+
+    def replace() -> None:
+        for model in _CONTENT_ROWS:
+            model.objects.filter(revision=revision).delete()
+        Revision.objects.filter(pk=revision.pk).update(
+            title=content["title"], summary=content["summary"], change_summary=content.get("change_summary", "")
+        )
+        write_revision_content(revision, content, symptoms)
+
+    return revision_save_draft(
+        revision=revision,
+        actor=actor,
+        expected_lock_version=expected_lock_version,
+        apply=replace,
+        changed=["content"],
+    )
+
+
+def revision_archive(*, revision: Revision, actor: AbstractBaseUser, reason: str = "") -> Revision:
+    """Set aside a draft that will not go ahead. It stays on record and is never public."""
+    _require(actor, "archive_revision", "archive drafts")
+    with transaction.atomic():
+        revision = _lock(revision)
+        if revision.state not in EDITABLE_STATES:
+            raise _illegal(revision, "archived", EDITABLE_STATES)
+        return _set_state(
+            revision, to=RevisionState.ARCHIVED, actor=actor, action=AuditAction.ARCHIVE, comment=reason.strip()
+        )
+
+
+# --- Review ----------------------------------------------------------------------
+
+
+def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summary: str | None = None) -> Revision:
+    """Send a draft for clinical review: run the content checks, freeze the content, hash it."""
+    _require(actor, "submit_revision", "submit drafts for review")
+    with transaction.atomic():
+        revision = _lock(revision)
+        if revision.state not in EDITABLE_STATES:
+            raise _illegal(revision, "submitted", EDITABLE_STATES)
+        if change_summary is not None:
+            revision.change_summary = change_summary.strip()
+        if not revision.change_summary.strip():
+            raise ValidationError(
+                "Say what changed in this revision (the change summary): readers see it in the page history.",
+                code="change_summary_required",
+            )
+        full = Revision.objects.with_content().get(pk=revision.pk)
+        full.change_summary = revision.change_summary
+        report = check_revision(full)
+        if report.errors:
+            raise ValidationError(
+                [
+                    ValidationError(f"{e.message} ({e.where})" if e.where else e.message, code=e.code)
+                    for e in report.errors
+                ]
+            )
+        return _set_state(
+            revision,
+            to=RevisionState.IN_REVIEW,
+            actor=actor,
+            action=AuditAction.SUBMIT,
+            comment=revision.change_summary,
+            data={"content_hash": content_hash(full), "warnings": [w.as_dict() for w in report.warnings]},
+            change_summary=revision.change_summary,
+            content_hash=content_hash(full),
+        )
+
+
+def revision_request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Revision:
+    """Send a revision in review back to its author, saying what needs to change."""
+    _require(actor, "request_changes_revision", "request changes")
+    if not comment.strip():
+        raise ValidationError("Say what needs to change.", code="comment_required")
+    with transaction.atomic():
+        revision = _lock(revision)
+        if revision.state != RevisionState.IN_REVIEW:
+            raise _illegal(revision, "sent back for changes", [RevisionState.IN_REVIEW])
+        ReviewComment.objects.create(revision=revision, author=actor, body=comment.strip())
+        return _set_state(
+            revision,
+            to=RevisionState.CHANGES_REQUESTED,
+            actor=actor,
+            action=AuditAction.REQUEST_CHANGES,
+            comment=comment.strip(),
+        )
+
+
+def revision_approve(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    acknowledged_warnings: Iterable[str] = (),
+    next_review_due: datetime.date | None = None,
+    comment: str = "",
+) -> Revision:
+    """Clinical sign-off of exactly this content.
+
+    Four eyes: nobody approves a revision they created or edited. The reviewer
+    needs a complete profile and must acknowledge every content-check warning.
+    The review records the content hash, so later changes cannot ride on it.
+    """
+    _require(actor, "approve_revision", "approve revisions")
+    profile = _reviewer_profile(actor)
+    with transaction.atomic():
+        revision = _lock(revision)
+        if revision.state != RevisionState.IN_REVIEW:
+            raise _illegal(revision, "approved", [RevisionState.IN_REVIEW])
+        _four_eyes(revision, actor, "approve it")
+        verified = _verified_hash(revision, revision.content_hash, "submitted")
+        report = check_revision(Revision.objects.with_content().get(pk=revision.pk))
+        unacknowledged = [w for w in report.warnings if w.code not in set(acknowledged_warnings)]
+        if unacknowledged:
+            raise ValidationError(
+                [
+                    ValidationError(f"Acknowledge this warning before approving: {w.message}", code="unacknowledged")
+                    for w in unacknowledged
+                ]
+            )
+        now = timezone.now()
+        review = ClinicalReview.objects.create(
+            revision=revision,
+            kind=ReviewKind.APPROVAL,
+            reviewer=actor,
+            reviewer_name=profile.display_name,
+            reviewer_credentials=profile.credentials,
+            reviewer_is_demonstration=profile.is_demonstration,
+            reviewed_at=now,
+            next_review_due=_next_review_due(timezone.localdate(now), next_review_due),
+            content_hash=verified,
+            acknowledged_warnings=[w.as_dict() for w in report.warnings],
+            comment=comment.strip(),
+        )
+        return _set_state(
+            revision,
+            to=RevisionState.APPROVED,
+            actor=actor,
+            action=AuditAction.APPROVE,
+            comment=comment.strip(),
+            data={
+                "content_hash": verified,
+                "next_review_due": review.next_review_due.isoformat(),
+                "acknowledged_warnings": [w.code for w in report.warnings],
+            },
+        )
+
+
+def revision_confirm_review(
+    *, revision: Revision, actor: AbstractBaseUser, next_review_due: datetime.date | None = None, comment: str = ""
+) -> ClinicalReview:
+    """ "Reviewed, no change": a reviewer confirms the live revision is still accurate; the clock restarts."""
+    _require(actor, "confirm_review_revision", "confirm reviews")
+    profile = _reviewer_profile(actor)
+    with transaction.atomic():
+        _record_due_publication(revision.article_id)
+        revision = _lock(revision)
+        if revision.state != RevisionState.PUBLISHED:
+            raise _illegal(revision, "confirmed as still accurate", [RevisionState.PUBLISHED])
+        _four_eyes(revision, actor, "confirm it")
+        verified = _verified_hash(revision, revision.content_hash, "published")
+        now = timezone.now()
+        review = ClinicalReview.objects.create(
+            revision=revision,
+            kind=ReviewKind.CONFIRMATION,
+            reviewer=actor,
+            reviewer_name=profile.display_name,
+            reviewer_credentials=profile.credentials,
+            reviewer_is_demonstration=profile.is_demonstration,
+            reviewed_at=now,
+            next_review_due=_next_review_due(timezone.localdate(now), next_review_due),
+            content_hash=verified,
+            comment=comment.strip(),
+        )
+        _audit(
+            revision=revision,
+            actor=actor,
+            action=AuditAction.CONFIRM_REVIEW,
+            from_state=revision.state,
+            to_state=revision.state,
+            comment=comment.strip(),
+            data={"next_review_due": review.next_review_due.isoformat()},
+        )
+    return review
+
+
+def revision_comment(*, revision: Revision, actor: AbstractBaseUser, body: str, section_key: str = "") -> ReviewComment:
+    """Add a reviewer's or author's comment to a revision, optionally about one section."""
+    _require(actor, "add_reviewcomment", "comment")
+    if not body.strip():
+        raise ValidationError("Write a comment.", code="comment_required")
+    if section_key and not revision.sections.filter(key=section_key).exists():
+        raise ValidationError("That section is not in this revision.", code="unknown_section")
+    with transaction.atomic():
+        comment = ReviewComment.objects.create(
+            revision=revision, author=actor, body=body.strip(), section_key=section_key
+        )
+        _audit(
+            revision=revision,
+            actor=actor,
+            action=AuditAction.COMMENT,
+            comment=body.strip(),
+            data={"section": section_key} if section_key else {},
+        )
+    return comment
+
+
+# --- Publication -----------------------------------------------------------------
+
+
+def revision_publish(
+    *, revision: Revision, actor: AbstractBaseUser, publish_at: datetime.datetime | None = None
+) -> Revision:
+    """Publish an approved revision now, or schedule it for ``publish_at``.
+
+    Publishing checks the approval's content hash against the content; the
+    previously live revision becomes superseded in the same transaction.
+    """
+    _require(actor, "publish_revision", "publish revisions")
+    with transaction.atomic():
+        _record_due_publication(revision.article_id)
+        revision = _lock(revision)
+        if revision.state != RevisionState.APPROVED:
+            raise _illegal(revision, "published", [RevisionState.APPROVED])
+        approval = revision.reviews.filter(kind=ReviewKind.APPROVAL).order_by("-reviewed_at", "-pk").first()
+        if approval is None:
+            raise ValidationError("This revision has no approval on record.", code="not_approved")
+        _verified_hash(revision, approval.content_hash, "approved")
+        scheduled = (
+            Revision.objects.filter(article_id=revision.article_id, state=RevisionState.SCHEDULED)
+            .exclude(pk=revision.pk)
+            .first()
+        )
+        if scheduled is not None:
+            raise ValidationError(
+                f"Revision {scheduled.number} is scheduled to go live "
+                f"{timezone.localtime(scheduled.publish_at):%d %B %Y %H:%M}; cancel that schedule first.",
+                code="already_scheduled",
+            )
+        now = timezone.now()
+        if publish_at is not None and publish_at > now:
+            return _set_state(
+                revision,
+                to=RevisionState.SCHEDULED,
+                actor=actor,
+                action=AuditAction.SCHEDULE,
+                comment=f"To go live at {publish_at.isoformat()}.",
+                data={"publish_at": publish_at.isoformat()},
+                publish_at=publish_at,
+            )
+        for live in Revision.objects.select_for_update().filter(
+            article_id=revision.article_id, state=RevisionState.PUBLISHED
+        ):
+            _set_state(
+                live,
+                to=RevisionState.SUPERSEDED,
+                actor=actor,
+                action=AuditAction.SUPERSEDE,
+                comment=f"Replaced by revision {revision.number}.",
+            )
+        return _set_state(
+            revision,
+            to=RevisionState.PUBLISHED,
+            actor=actor,
+            action=AuditAction.PUBLISH,
+            published_at=now,
+            data={"content_hash": approval.content_hash},
+        )
+
+
+def revision_unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
+    """Cancel a scheduled publication that has not happened yet; the revision stays approved."""
+    _require(actor, "publish_revision", "change scheduled publications")
+    with transaction.atomic():
+        _record_due_publication(revision.article_id)
+        revision = _lock(revision)
+        if revision.state != RevisionState.SCHEDULED:
+            raise _illegal(revision, "unscheduled", [RevisionState.SCHEDULED])
+        return _set_state(
+            revision, to=RevisionState.APPROVED, actor=actor, action=AuditAction.UNSCHEDULE, publish_at=None
+        )
+
+
+def revisions_publish_due() -> list[Revision]:
+    """Record every scheduled publication whose time has come. Safe to run anywhere, any number of times.
+
+    Readers already see a due revision as live; this writes the state change and
+    the audit entry. Two machines running it at once serialise on the article lock,
+    and the second finds nothing left to do.
+    """
+    recorded = []
+    for revision in Revision.objects.due_for_publication().order_by("publish_at", "pk"):
+        with transaction.atomic():
+            Article.objects.select_for_update().get(pk=revision.article_id)
+            current = Revision.objects.get(pk=revision.pk)
+            if current.state != RevisionState.SCHEDULED:
+                continue
+            _record_due_publication(revision.article_id)
+            recorded.append(Revision.objects.get(pk=revision.pk))
+    return recorded
+
+
+def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> Revision:
+    """Take an article off the public site. Its address answers 410 Gone; the record stays."""
+    _require(actor, "withdraw_revision", "withdraw articles")
+    if not reason.strip():
+        raise ValidationError("Give the reason for withdrawing the article.", code="reason_required")
+    with transaction.atomic():
+        _record_due_publication(revision.article_id)
+        revision = _lock(revision)
+        if revision.state != RevisionState.PUBLISHED:
+            raise _illegal(revision, "withdrawn", [RevisionState.PUBLISHED])
+        for pending in Revision.objects.select_for_update().filter(
+            article_id=revision.article_id, state=RevisionState.SCHEDULED
+        ):
+            _set_state(
+                pending,
+                to=RevisionState.APPROVED,
+                actor=actor,
+                action=AuditAction.UNSCHEDULE,
+                comment="Cancelled because the article was withdrawn.",
+                publish_at=None,
+            )
+        return _set_state(
+            revision, to=RevisionState.WITHDRAWN, actor=actor, action=AuditAction.WITHDRAW, comment=reason.strip()
+        )
+
+
+# --- What a user may do next -----------------------------------------------------
+
+# transition name → (permission, states it starts from)
+TRANSITIONS: dict[str, tuple[str, frozenset[str]]] = {
+    "create_draft": ("add_revision", frozenset(RevisionState.values)),
+    "submit": ("submit_revision", EDITABLE_STATES),
+    "archive": ("archive_revision", EDITABLE_STATES),
+    "request_changes": ("request_changes_revision", frozenset({RevisionState.IN_REVIEW})),
+    "approve": ("approve_revision", frozenset({RevisionState.IN_REVIEW})),
+    "publish": ("publish_revision", frozenset({RevisionState.APPROVED})),
+    "unschedule": ("publish_revision", frozenset({RevisionState.SCHEDULED})),
+    "withdraw": ("withdraw_revision", frozenset({RevisionState.PUBLISHED})),
+    "confirm_review": ("confirm_review_revision", frozenset({RevisionState.PUBLISHED})),
+}
+
+
+def available_transitions(*, revision: Revision, actor: AbstractBaseUser) -> list[str]:
+    """The transitions ``actor`` may try on ``revision`` now, for showing buttons.
+
+    A hint for the interface only: every service checks again and refuses the rest.
+    """
+    editors = _editors(revision)
+    names = []
+    for name, (permission, states) in TRANSITIONS.items():
+        if revision.state not in states or not actor.has_perm(f"articles.{permission}"):
+            continue
+        if name in {"approve", "confirm_review"} and actor.pk in editors:
+            continue
+        names.append(name)
+    return names

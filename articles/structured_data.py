@@ -85,9 +85,15 @@ def medical_web_page(revision: Revision) -> dict[str, Any]:
         "about": [_drug(revision), {"@type": "MedicalCondition", "name": revision.article.topic}],
         "citation": [_citation(reference) for reference in revision.references.all()],
     }
-    if revision.published_at:
-        data["datePublished"] = revision.published_at.isoformat()
-        data["dateModified"] = revision.published_at.isoformat()
+    first_published = getattr(revision, "first_published_at", None) or revision.live_from
+    if first_published:
+        data["datePublished"] = first_published.isoformat()
+    if revision.live_from:
+        data["dateModified"] = revision.live_from.isoformat()
+    review = revision.current_review
+    if review is not None:
+        data["lastReviewed"] = review.reviewed_at.date().isoformat()
+        data["reviewedBy"] = {"@type": "Person", "name": review.reviewer_name, "jobTitle": review.reviewer_credentials}
     return data
 
 

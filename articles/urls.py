@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
+    path("articles/<slug:slug>/history/", views.article_history, name="history"),
 ]

@@ -1,16 +1,26 @@
 """Public pages. They reach content only through ``Revision.objects.published()``."""
 
-from django.conf import settings
-from django.core.paginator import Paginator
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from __future__ import annotations
 
-from .models import Revision
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Min, OuterRef, Q, Subquery
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+from .models import Article, ClinicalReview, Revision, RevisionState
 from .presentation import build_article_page
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
 SEARCH_MAX_LENGTH = 200
+# Bump when the page's markup changes in a way cached copies must not outlive.
+PAGE_CACHE_VERSION = 1
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("article__medication")
         .order_by("article__medication__generic_name", "title", "pk")
     )
-    return render(request, "articles/home.html", {"revisions": revisions})
+    return _revalidate(render(request, "articles/home.html", {"revisions": revisions}))
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -48,15 +58,83 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "articles/search.html", {"query": query, "page": page, "error": error}, status=status)
 
 
+def _live_revision(slug: str) -> Revision:
+    """The article's live revision, or 410 Gone if it was withdrawn, or 404."""
+    latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
+    revision = (
+        Revision.objects.published()
+        .filter(article__slug=slug)
+        .annotate(review_id=Subquery(latest_review.values("pk")[:1]))
+        .first()
+    )
+    if revision is None:
+        if Article.objects.filter(slug=slug, revisions__state=RevisionState.WITHDRAWN).exists():
+            raise ArticleWithdrawn(slug)
+        raise Http404("No such article.")
+    return revision
+
+
+class ArticleWithdrawn(Exception):
+    """Raised for an article that has been withdrawn; answered with 410 Gone."""
+
+
+def _revalidate(response: HttpResponse) -> HttpResponse:
+    # Caches may keep a copy but must check it on every request, so a publish or
+    # a withdrawal is visible on the very next request (ETag makes that cheap).
+    patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The live revision of one article, with everything a reader needs on one page."""
-    revision = get_object_or_404(Revision.objects.published().with_content(), article__slug=slug)
-    context = {
-        "page": build_article_page(revision),
-        "canonical_url": canonical_url(revision),
-        "json_ld": json_ld_script(medical_web_page(revision)),
-    }
-    return render(request, "articles/article_detail.html", context)
+    """The live revision of one article, with everything a reader needs on one page.
+
+    The rendered page is cached under the identity of what it shows (revision,
+    content hash, latest review), so the cache can never serve a superseded
+    revision: a publish, withdrawal or review changes the key.
+    """
+    try:
+        live = _live_revision(slug)
+    except ArticleWithdrawn:
+        return render(request, "articles/withdrawn.html", status=410)
+    today = timezone.localdate()
+    identity = f"{PAGE_CACHE_VERSION}:{live.pk}:{live.state}:{live.content_hash}:{live.review_id}:{today}"
+    key = f"article-page:{slug}:{identity}"
+    html = cache.get(key)
+    if html is None:
+        revision = (
+            Revision.objects.with_content()
+            .with_review()
+            .annotate(first_published_at=Min("article__revisions__published_at"))
+            .get(pk=live.pk)
+        )
+        context = {
+            "page": build_article_page(revision),
+            "canonical_url": canonical_url(revision),
+            "json_ld": json_ld_script(medical_web_page(revision)),
+            "today": today,
+        }
+        html = render_to_string("articles/article_detail.html", context, request)
+        cache.set(key, html, settings.ARTICLE_PAGE_CACHE_SECONDS)
+    response = HttpResponse(html)
+    response["ETag"] = '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
+    return _revalidate(response)
+
+
+def article_history(request: HttpRequest, slug: str) -> HttpResponse:
+    """The published revisions of a live article, newest first, with their change summaries."""
+    try:
+        live = _live_revision(slug)
+    except ArticleWithdrawn:
+        return render(request, "articles/withdrawn.html", status=410)
+    revisions = list(
+        Revision.objects.ever_published()
+        .filter(article_id=live.article_id)
+        .select_related("article__medication")
+        .with_review()
+        .order_by("-number")
+    )
+    context = {"article": revisions[0].article, "revisions": revisions, "live": live}
+    return _revalidate(render(request, "articles/article_history.html", context))
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:

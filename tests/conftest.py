@@ -1,14 +1,30 @@
 from __future__ import annotations
 
+import os
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import connection
 
-from articles.models import Revision
-from articles.services import article_import, revision_publish
+from articles import services
+from articles.content_checks import check_revision
+from articles.models import ReviewerProfile, Revision
 from tests.factories import article_document, demo_document
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only(request: pytest.FixtureRequest) -> None:
+    """Tests marked ``postgresql`` need real row locks and concurrent connections."""
+    if request.node.get_closest_marker("postgresql") and connection.vendor != "postgresql":
+        message = "needs PostgreSQL: run with DATABASE_URL=postgres://..."
+        if os.environ.get("EXPECT_DATABASE_VENDOR") == "postgresql":
+            pytest.fail(message)
+        pytest.skip(message)
 
 
 @pytest.fixture(autouse=True)
@@ -20,21 +36,104 @@ def _clear_cache() -> Any:
 
 
 @pytest.fixture
+def roles(db: Any) -> None:
+    """The role groups, which a data migration creates.
+
+    Tests that need real transactions end by flushing the database, groups
+    included; the browser tests cannot use serialised rollback (Playwright's
+    sync API gives the test its own database connection), so the groups are
+    put back the way the migration made them.
+    """
+    if not Group.objects.exists():
+        import_module("articles.migrations.0004_roles").create_roles(django_apps, None)
+
+
+def make_user(username: str, *groups: str, profile: bool = False, **fields: Any) -> Any:
+    user = get_user_model().objects.create_user(username, f"{username}@example.org", "pw", is_staff=True, **fields)
+    user.groups.add(*Group.objects.filter(name__in=groups))
+    if profile:
+        ReviewerProfile.objects.create(
+            user=user,
+            display_name=f"Dr {username.title()}",
+            credentials="MBBS, MRCP, test physician",
+            registration_body="Test Medical Council",
+            registration_number=f"T{user.pk:05d}",
+        )
+    return user
+
+
+@pytest.fixture
+def author(roles: Any) -> Any:
+    return make_user("author", "Authors")
+
+
+@pytest.fixture
+def second_author(roles: Any) -> Any:
+    return make_user("second-author", "Authors")
+
+
+@pytest.fixture
+def reviewer(roles: Any) -> Any:
+    return make_user("reviewer", "Clinical reviewers", profile=True)
+
+
+@pytest.fixture
+def publisher(roles: Any) -> Any:
+    return make_user("publisher", "Publishers")
+
+
+@pytest.fixture
+def author_reviewer(roles: Any) -> Any:
+    """Someone who is both an author and a clinical reviewer."""
+    return make_user("author-reviewer", "Authors", "Clinical reviewers", profile=True)
+
+
+@pytest.fixture
 def admin_user_account(db: Any) -> Any:
     return get_user_model().objects.create_superuser("admin-test", "admin@example.org", "pw")
 
 
-@pytest.fixture
-def published_article(db: Any) -> Revision:
-    """The demo article, imported and published."""
-    revision = article_import(document=demo_document(), actor=None)
-    return revision_publish(revision=revision, actor=None)
+def approve(revision: Revision, reviewer: Any, **kwargs: Any) -> Revision:
+    """Approve, acknowledging whatever warnings the content checks raise."""
+    warnings = check_revision(Revision.objects.with_content().get(pk=revision.pk)).warning_codes
+    return services.revision_approve(revision=revision, actor=reviewer, acknowledged_warnings=warnings, **kwargs)
+
+
+def take_live(revision: Revision, author: Any, reviewer: Any, publisher: Any, **publish: Any) -> Revision:
+    """Submit, approve and publish a draft the way the workflow requires."""
+    revision = services.revision_submit(
+        revision=revision, actor=author, change_summary=revision.change_summary or "First version."
+    )
+    revision = approve(revision, reviewer)
+    return services.revision_publish(revision=revision, actor=publisher, **publish)
 
 
 @pytest.fixture
-def publish_document(db: Any) -> Any:
-    def publish(document: dict[str, Any] | None = None, **kwargs: Any) -> Revision:
-        revision = article_import(document=document or article_document(**kwargs), actor=None)
-        return revision_publish(revision=revision, actor=None)
+def workflow(author: Any, reviewer: Any, publisher: Any) -> Any:
+    """Helpers bound to the role fixtures: ``workflow.draft(...)``, ``workflow.live(...)``."""
 
-    return publish
+    class Workflow:
+        def draft(self, document: dict[str, Any] | None = None, **kwargs: Any) -> Revision:
+            return services.article_import(document=document or article_document(**kwargs), actor=author)
+
+        def live(self, document: dict[str, Any] | None = None, **kwargs: Any) -> Revision:
+            return take_live(self.draft(document, **kwargs), author, reviewer, publisher)
+
+        def next_draft(self, live: Revision) -> Revision:
+            return services.revision_create_draft(article=live.article, actor=author, based_on=live)
+
+        def take_live(self, revision: Revision, **publish: Any) -> Revision:
+            return take_live(revision, author, reviewer, publisher, **publish)
+
+    return Workflow()
+
+
+@pytest.fixture
+def published_article(workflow: Any) -> Revision:
+    """The demo article, taken through the whole workflow."""
+    return workflow.live(demo_document())
+
+
+@pytest.fixture
+def publish_document(workflow: Any) -> Any:
+    return workflow.live

@@ -6,6 +6,25 @@ import json
 import re
 from html.parser import HTMLParser
 
+INLINE = {
+    "a",
+    "abbr",
+    "b",
+    "cite",
+    "code",
+    "del",
+    "em",
+    "i",
+    "ins",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "time",
+}
+
 
 class _Text(HTMLParser):
     def __init__(self) -> None:
@@ -20,7 +39,8 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in {"script", "style", "head"}:
             self._skip -= 1
-        self.parts.append(" ")
+        if tag not in INLINE:
+            self.parts.append(" ")
 
     def handle_data(self, data: str) -> None:
         if not self._skip:

@@ -1,4 +1,10 @@
-"""Loading the demo: idempotent, so running it again changes nothing."""
+"""Loading the demo: idempotent, so running it again changes nothing.
+
+Each demo article goes through the real workflow: drafted (imported) by the
+demo author, submitted, approved by the demo reviewer, published by the demo
+publisher. The demo reviewer's profile says it is not a real clinician, and
+the public page says so next to the review.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
 
+from articles import services
+from articles.content_checks import check_revision
 from articles.interchange.importer import load_document
-from articles.models import Article
-from articles.services import article_import, revision_publish
+from articles.models import Article, ReviewerProfile, Revision
 
 DEMO_DIRECTORY = Path(__file__).resolve().parent
 # Well known on purpose: these accounts exist only on developers' machines.
@@ -23,10 +30,23 @@ DEMO_PASSWORD = "demo-password-local-only"  # noqa: S105 - public on purpose, lo
 class DemoAccount:
     username: str
     role: str
+    group: str = ""
     superuser: bool = False
 
 
-DEMO_ACCOUNTS = (DemoAccount("demo-admin", "administrator (all permissions)", superuser=True),)
+AUTHOR = DemoAccount("demo-author", "author: writes and submits drafts", group="Authors")
+REVIEWER = DemoAccount("demo-reviewer", "clinical reviewer: approves or requests changes", group="Clinical reviewers")
+PUBLISHER = DemoAccount("demo-publisher", "publisher: publishes, schedules, withdraws", group="Publishers")
+ADMIN = DemoAccount("demo-admin", "administrator: everything", superuser=True)
+DEMO_ACCOUNTS = (AUTHOR, REVIEWER, PUBLISHER, ADMIN)
+
+DEMO_REVIEWER_PROFILE = {
+    "display_name": "Demo Reviewer (demonstration account, not a real clinician)",
+    "credentials": "No clinical credentials: demonstration account",
+    "registration_body": "None: demonstration account",
+    "registration_number": "None: demonstration account",
+    "is_demonstration": True,
+}
 
 
 def demo_files() -> list[Path]:
@@ -44,27 +64,47 @@ def ensure_demo_accounts() -> list[DemoAccount]:
             username=account.username,
             defaults={"is_staff": True, "is_superuser": account.superuser, "first_name": "Demo"},
         )
-        if was_created:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
-            created.append(account)
+        if not was_created:
+            continue
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+        if account.group:
+            user.groups.add(Group.objects.get(name=account.group))
+        if account is REVIEWER:
+            ReviewerProfile.objects.create(user=user, **DEMO_REVIEWER_PROFILE)
+        created.append(account)
     return created
 
 
-def demo_actor() -> AbstractBaseUser | None:
-    return get_user_model().objects.filter(username=DEMO_ACCOUNTS[0].username).first()
+def _user(account: DemoAccount) -> AbstractBaseUser | None:
+    return get_user_model().objects.filter(username=account.username).first()
 
 
-def load_demo_content() -> list[str]:
-    """Import and publish each demo article that is not on the site yet; return their slugs."""
+def load_demo_content() -> list[tuple[str, str]]:
+    """Bring each demo article that is not on the site yet through the workflow.
+
+    Returns (slug, what happened) pairs. Without the demo accounts (production
+    settings) articles are imported as drafts for real reviewers to take on.
+    """
+    author, reviewer, publisher = _user(AUTHOR), _user(REVIEWER), _user(PUBLISHER)
     loaded = []
-    actor = demo_actor()
     for path in demo_files():
         document = load_document(path.read_bytes())
         if Article.objects.filter(slug=document["article"]["slug"]).exists():
             continue
         with transaction.atomic():
-            revision = article_import(document=document, actor=actor)
-            revision_publish(revision=revision, actor=actor)
-        loaded.append(revision.article.slug)
+            revision = services.article_import(document=document, actor=author)
+            if author and reviewer and publisher:
+                revision = services.revision_submit(revision=revision, actor=author)
+                warnings = check_revision(Revision.objects.with_content().get(pk=revision.pk)).warning_codes
+                revision = services.revision_approve(
+                    revision=revision,
+                    actor=reviewer,
+                    acknowledged_warnings=warnings,
+                    comment="Demonstration approval by a demonstration account; not a clinical review.",
+                )
+                services.revision_publish(revision=revision, actor=publisher)
+                loaded.append((revision.article.slug, "published through the review workflow"))
+            else:
+                loaded.append((revision.article.slug, "imported as a draft (no demo accounts here)"))
     return loaded

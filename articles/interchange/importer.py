@@ -101,14 +101,14 @@ def load_document(raw: bytes) -> Any:
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "array": "a list", "object": "an object"}
 
 
-def _schema_problems(document: Any) -> Iterator[Problem]:
-    validator = Draft202012Validator(SCHEMA, format_checker=FormatChecker())
+def _schema_problems(document: Any, schema: dict[str, Any] = SCHEMA, at: tuple[str, ...] = ()) -> Iterator[Problem]:
+    validator = Draft202012Validator(schema, format_checker=FormatChecker())
     for error in sorted(validator.iter_errors(document), key=lambda e: [str(p) for p in e.absolute_path]):
-        yield from _describe(error)
+        yield from _describe(error, at)
 
 
-def _describe(error: SchemaError) -> Iterator[Problem]:
-    where = list(error.absolute_path)
+def _describe(error: SchemaError, at: tuple[str, ...]) -> Iterator[Problem]:
+    where = [*at, *error.absolute_path]
     kind = error.validator
     if kind == "required":
         for name in error.validator_value:
@@ -231,7 +231,7 @@ def _revision_problems(revision: dict[str, Any], symptom_slugs: set[str]) -> Ite
         if entry["symptom"] not in symptom_slugs:
             yield Problem(
                 _path(["revision", "symptom_entries", index, "symptom"]),
-                f"{entry['symptom']!r} is not listed under symptoms",
+                f"{entry['symptom']!r} is not a known symptom (list it under symptoms)",
             )
 
     for index, table in enumerate(revision.get("comparison_tables", [])):
@@ -303,7 +303,10 @@ def _model_problems(document: dict[str, Any]) -> Iterator[Problem]:
     article = document["article"]
     yield from _field_problems(Article(slug=article["slug"], topic=article["topic"]), article, ["article"])
 
-    revision = document["revision"]
+    yield from _revision_model_problems(document["revision"])
+
+
+def _revision_model_problems(revision: dict[str, Any]) -> Iterator[Problem]:
     head = {name: revision[name] for name in ("title", "summary", "change_summary") if name in revision}
     yield from _field_problems(Revision(**head), head, ["revision"])
     for name, model in _ROW_MODELS.items():
@@ -342,6 +345,22 @@ def validate_document(document: Any) -> None:
     problems = [*_meaning_problems(document), *_model_problems(document)]
     if problems:
         raise ImportRejected(problems)
+
+
+def validate_revision_content(content: Any) -> dict[str, Symptom]:
+    """Validate the ``revision`` part of a document on its own, against the stored symptoms.
+
+    Returns the symptoms it refers to; raises ``ImportRejected`` like an import.
+    """
+    problems = list(_schema_problems(content, SCHEMA["properties"]["revision"], ("revision",)))
+    if problems:
+        raise ImportRejected(problems)
+    slugs = {entry["symptom"] for entry in content.get("symptom_entries", [])}
+    symptoms = Symptom.objects.in_bulk(list(slugs), field_name="slug")
+    problems = [*_revision_problems(content, set(symptoms)), *_revision_model_problems(content)]
+    if problems:
+        raise ImportRejected(problems)
+    return symptoms
 
 
 # --- Writing --------------------------------------------------------------------

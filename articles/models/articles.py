@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
+from django.utils import timezone
 
 from .medications import Medication
 
@@ -49,11 +52,54 @@ EDITABLE_STATES = frozenset({RevisionState.DRAFT, RevisionState.CHANGES_REQUESTE
 
 class RevisionQuerySet(models.QuerySet["Revision"]):
     def published(self) -> RevisionQuerySet:
-        """The live revision of each article: the only way public pages reach content."""
-        return self.filter(state=RevisionState.PUBLISHED)
+        """The live revision of each article: the only way public pages and the API reach content.
+
+        A scheduled revision is live from its publication time, whether or not
+        ``publish_scheduled`` has recorded the change yet; from then on it hides
+        the revision it replaces.
+        """
+        now = timezone.now()
+        due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
+        replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
+        return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
+
+    def ever_published(self) -> RevisionQuerySet:
+        """Every revision that has been live: the public page history."""
+        now = timezone.now()
+        return self.filter(
+            Q(published_at__isnull=False) | Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
+        ).exclude(state=RevisionState.SCHEDULED, publish_at__gt=now)
+
+    def due_for_publication(self) -> RevisionQuerySet:
+        """Scheduled revisions whose time has come but whose state still says scheduled."""
+        return self.filter(state=RevisionState.SCHEDULED, publish_at__lte=timezone.now())
 
     def editable(self) -> RevisionQuerySet:
         return self.filter(state__in=EDITABLE_STATES)
+
+    def with_next_review_due(self) -> RevisionQuerySet:
+        """Annotate ``next_review_due`` from the latest clinical review."""
+        from .workflow import ClinicalReview
+
+        latest = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
+        return self.annotate(next_review_due=Subquery(latest.values("next_review_due")[:1]))
+
+    def overdue_for_review(self) -> RevisionQuerySet:
+        """Live revisions whose next review date has passed (or that were never reviewed)."""
+        today = timezone.localdate()
+        return (
+            self.published()
+            .with_next_review_due()
+            .filter(Q(next_review_due__lt=today) | Q(next_review_due__isnull=True))
+        )
+
+    def with_review(self) -> RevisionQuerySet:
+        """Prefetch the clinical reviews, latest first (see ``Revision.current_review``)."""
+        from .workflow import ClinicalReview
+
+        return self.prefetch_related(
+            Prefetch("reviews", queryset=ClinicalReview.objects.order_by("-reviewed_at", "-pk"))
+        )
 
     def with_content(self) -> RevisionQuerySet:
         """Fetch the whole content aggregate in a fixed number of queries."""
@@ -100,6 +146,9 @@ class Revision(models.Model):
     lock_version = models.PositiveIntegerField(default=0, editable=False)
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    publish_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="For a scheduled revision: when it goes live."
+    )
 
     objects = RevisionQuerySet.as_manager()
 
@@ -118,8 +167,26 @@ class Revision(models.Model):
                 condition=~Q(state=RevisionState.PUBLISHED) | Q(published_at__isnull=False),
                 name="revision_published_has_date",
             ),
+            models.CheckConstraint(
+                condition=~Q(state=RevisionState.SCHEDULED) | Q(publish_at__isnull=False),
+                name="revision_scheduled_has_time",
+            ),
+            models.UniqueConstraint(
+                fields=["article"],
+                condition=Q(state=RevisionState.SCHEDULED),
+                name="revision_one_scheduled_per_article",
+            ),
         ]
-        permissions = [("publish_revision", "Can publish a revision")]
+        # One permission per workflow transition; "add" creates drafts and "change" saves them.
+        permissions = [
+            ("submit_revision", "Can submit a revision for review"),
+            ("request_changes_revision", "Can request changes to a revision in review"),
+            ("approve_revision", "Can approve a revision (clinical review)"),
+            ("confirm_review_revision", "Can confirm a live revision as still accurate"),
+            ("publish_revision", "Can publish or schedule an approved revision"),
+            ("withdraw_revision", "Can withdraw a published article"),
+            ("archive_revision", "Can archive a draft"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.article.slug} r{self.number} ({self.get_state_display()})"
@@ -130,3 +197,20 @@ class Revision(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.state in EDITABLE_STATES
+
+    @property
+    def current_review(self) -> Any:
+        """The latest clinical review, or None; prefetch with ``with_review()``."""
+        reviews = self.reviews.all()
+        return reviews[0] if reviews else None
+
+    @property
+    def is_live(self) -> bool:
+        now = timezone.now()
+        return self.state == RevisionState.PUBLISHED or (
+            self.state == RevisionState.SCHEDULED and self.publish_at is not None and self.publish_at <= now
+        )
+
+    @property
+    def live_from(self) -> Any:
+        return self.published_at or self.publish_at

@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -157,6 +158,10 @@ LOGGING = {
 # --- The product's own settings -------------------------------------------------
 
 SITE_NAME = env_str("SITE_NAME", "Medication Safety Library")
+
+# Rendered article pages are cached under the identity of the revision they show,
+# so this only bounds memory; it never decides freshness.
+ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
 
 # Largest article import file accepted, in bytes.
 ARTICLE_IMPORT_MAX_BYTES = env_int("ARTICLE_IMPORT_MAX_BYTES", 2 * 1024 * 1024)

@@ -17,3 +17,8 @@ if REDIS_URL:  # noqa: F405
 
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_AUTOREFRESH = True  # serve from the finders; tests never run collectstatic
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the browser tests' live server then uses its own
+    # connections, as app servers do, instead of sharing the test's connection.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}  # noqa: F405

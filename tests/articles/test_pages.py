@@ -81,8 +81,13 @@ def test_the_article_page_has_every_part(client, published_article):
     assert "Diabetes. 2025." in page_text(references)
     assert "Citation needs verification." in page_text(references)
     assert "doi.org" not in html and "pubmed" not in html
-    # Honest review status until the workflow exists, and a disclaimer.
-    assert "Not yet clinically reviewed." in text
+    # Who reviewed it and when, from the approval, and a disclaimer.
+    review = published_article.current_review
+    today, next_due = review.reviewed_at.date(), review.next_review_due
+    assert (
+        f"Reviewed by Dr Reviewer, MBBS, MRCP, test physician on {today:%-d %B %Y} · "
+        f"Next review due {next_due:%-d %B %Y}"
+    ) in text
     assert "It is not a diagnosis" in text
     # Contents link to every section, in order.
     toc = re.search(r'<nav class="toc".*?</nav>', html, flags=re.S).group(0)
@@ -109,7 +114,7 @@ def test_content_is_sanitised(client, publish_document):
     document["revision"]["sections"][0]["body"] = (
         '<script>alert("body")</script> <img src=x onerror="alert(1)"> [click](javascript:alert(2)) '
         '<a href="javascript:alert(3)" onclick="alert(4)">link</a> <iframe src="https://evil.example"></iframe>'
-        "\n\n**bold** stays"
+        "\n\n**bold** stays [@ref-1]"
     )
     document["revision"]["callouts"][0]["body"] = "<svg onload=alert(5)>x</svg>"
     document["revision"]["action_steps"][0]["body"] = '<a href="JaVaScRiPt:alert(6)">x</a>'

@@ -47,6 +47,6 @@ def artifacts() -> Path:
 
 
 @pytest.fixture
-def demo_site(transactional_db: Any, live_server: Any) -> Any:
+def demo_site(transactional_db: Any, roles: Any, live_server: Any) -> Any:
     call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
     return live_server

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
-from articles.models import Medication, Symptom
+from articles import services
+from articles.models import Medication, Revision, Symptom
+from tests.conftest import approve, make_user
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def editor(transactional_db):
-    get_user_model().objects.create_superuser("editor", "editor@example.org", "editor-password")
+def editor(transactional_db, roles):
+    """An author (not a superuser), with the vocabulary the article needs."""
+    user = get_user_model().objects.create_user("editor", "editor@example.org", "editor-password", is_staff=True)
+    user.groups.add(Group.objects.get(name="Authors"))
     Medication.objects.create(slug="simvastatin", generic_name="Simvastatin", drug_class="Statin")
     Symptom.objects.create(slug="muscle-pain", name="Muscle pain", description="Aching muscles.")
+    return user
 
 
 def add_row(page, group: str, label: str) -> int:
@@ -103,13 +109,20 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
     page.click("input[name=_continue]")
     assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
 
-    # Publish from the revision list.
+    # The content checks pass; the author submits it for review from the workflow panel.
     page.goto(url + "/admin/articles/revision/?q=simvastatin")
-    page.locator("input[name=_selected_action]").first.check()
-    page.select_option("select[name=action]", "publish")
-    page.click("button[name=index]")
+    page.get_by_role("link", name="simvastatin-muscle-pain r1 (Draft)").click()
+    assert "No blocking problems." in page.locator(".checks").inner_text()
+    page.fill("#id_submit-change_summary", "First version.")
+    page.get_by_role("button", name="Submit for clinical review").click()
     page.wait_for_selector(".messagelist .success")
-    assert "Published simvastatin-muscle-pain r1 (Published)" in page.locator(".messagelist").inner_text()
+    assert "The revision is now in review." in page.locator(".messagelist").inner_text()
+
+    # Review and publication are other people's work (see test_review_journey.py); done here directly.
+    revision = Revision.objects.get(article__slug="simvastatin-muscle-pain")
+    reviewer = make_user("reviewer", "Clinical reviewers", profile=True)
+    publisher = make_user("publisher", "Publishers")
+    services.revision_publish(revision=approve(revision, reviewer), actor=publisher)
 
     page.goto(url + "/articles/simvastatin-muscle-pain/")
     page.screenshot(path=artifacts / "second-article.png", full_page=True)

@@ -5,21 +5,24 @@ from articles.demo.loading import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_acco
 
 
 class Command(BaseCommand):
-    help = "Load the demo content and, outside production, the local demo accounts. Safe to run again."
+    help = (
+        "Load the demo content through the review workflow and, outside production, the local demo accounts. "
+        "Safe to run again: nothing changes the second time."
+    )
 
     def handle(self, *args: object, **options: object) -> None:
         created = ensure_demo_accounts()
         loaded = load_demo_content()
         for account in created:
             self.stdout.write(f"Created demo account {account.username}.")
-        for slug in loaded:
-            self.stdout.write(f"Loaded and published demo article {slug}.")
+        for slug, what in loaded:
+            self.stdout.write(f"Demo article {slug}: {what}.")
         if not created and not loaded:
             self.stdout.write("Demo content and accounts are already loaded; nothing changed.")
         if settings.DEMO_ACCOUNTS_ENABLED:
             self.stdout.write("")
-            self.stdout.write("Demo accounts, for local use only (admin at /admin/):")
+            self.stdout.write("Demo accounts, for local use only. Sign in at /admin/ with:")
             for account in DEMO_ACCOUNTS:
-                self.stdout.write(f"  {account.username:<16} password {DEMO_PASSWORD:<26} {account.role}")
+                self.stdout.write(f"  {account.username:<15} password {DEMO_PASSWORD}   ({account.role})")
         else:
             self.stdout.write("Demo accounts are disabled in these settings.")

@@ -1,0 +1,111 @@
+"""Checks run on a revision before submission and shown to author and reviewer.
+
+Errors block submission. Warnings do not, but the reviewer must acknowledge
+each one when approving, and the acknowledgement is recorded with the review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import textstat
+
+from .models import Revision
+from .rendering import cited_keys
+from .structured_text import revision_plain_text
+
+# Patient information is commonly written for a reading age of about 11 (US grade 6-8).
+READING_GRADE_LIMIT = 8.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+    where: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+@dataclass
+class CheckReport:
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+
+    @property
+    def warning_codes(self) -> list[str]:
+        return [warning.code for warning in self.warnings]
+
+
+def check_revision(revision: Revision) -> CheckReport:
+    """Check ``revision`` (fetched with ``with_content()``) and report errors and warnings."""
+    report = CheckReport()
+    if not revision.title.strip():
+        report.errors.append(Finding("missing_title", "The revision has no title.", "title"))
+    if not revision.summary.strip():
+        report.errors.append(Finding("missing_summary", "The revision has no summary.", "summary"))
+    sections = list(revision.sections.all())
+    if not sections:
+        report.errors.append(Finding("missing_sections", "The revision has no sections.", "sections"))
+
+    references = list(revision.references.all())
+    reference_keys = {reference.key for reference in references}
+    cited: set[str] = set()
+    texts = [
+        *((f"section “{s.heading}”", s.body) for s in sections),
+        *((f"symptom entry {e.key}", e.text) for e in revision.symptom_entries.all()),
+        *((f"action “{a.title}”", a.body) for a in revision.action_steps.all()),
+        *((f"callout “{c.title}”", c.body) for c in revision.callouts.all()),
+    ]
+    for where, text in texts:
+        for key in cited_keys(text):
+            cited.add(key)
+            if key not in reference_keys:
+                report.errors.append(
+                    Finding(f"unresolved_citation:{key}", f"[@{key}] cites no reference with that key.", where)
+                )
+    for reference in references:
+        if reference.key not in cited:
+            report.errors.append(
+                Finding(
+                    f"uncited_reference:{reference.key}",
+                    f"Reference “{reference.key}” is never cited.",
+                    f"reference {reference.key}",
+                )
+            )
+
+    for table in revision.comparison_tables.all():
+        columns, rows = list(table.columns.all()), list(table.rows.all())
+        filled = any(cell.text.strip() for row in rows for cell in row.cells.all())
+        if not columns or not rows or not filled:
+            report.errors.append(
+                Finding(
+                    f"empty_table:{table.key}",
+                    f"The table “{table.caption}” has no columns, rows or text.",
+                    f"table {table.key}",
+                )
+            )
+
+    for reference in references:
+        if reference.needs_verification:
+            report.warnings.append(
+                Finding(
+                    f"unverified_reference:{reference.key}",
+                    f"Reference “{reference.key}” needs verification: {reference.verification_note}",
+                    f"reference {reference.key}",
+                )
+            )
+    text = revision_plain_text(revision)
+    if text.strip():
+        grade = textstat.flesch_kincaid_grade(text)
+        if grade > READING_GRADE_LIMIT:
+            report.warnings.append(
+                Finding(
+                    "reading_grade",
+                    f"Reading grade {grade:.1f} (Flesch-Kincaid) is above {READING_GRADE_LIMIT:g}; "
+                    "plain language helps readers.",
+                    "whole text",
+                )
+            )
+    return report

@@ -1,0 +1,184 @@
+"""Who reviews, what they approved, what they said, and the append-only audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .articles import Article, Revision, RevisionState
+
+
+class ReviewerProfile(models.Model):
+    """A clinical reviewer's public identity; the public page and the API show it."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile")
+    display_name = models.CharField(max_length=200, help_text="As readers will see it, e.g. 'Dr Jane Smith'.")
+    credentials = models.CharField(
+        max_length=300, help_text="Qualifications and role, e.g. 'MBBS, MRCP, consultant neurologist'."
+    )
+    registration_body = models.CharField(max_length=200, help_text="e.g. 'General Medical Council'.")
+    registration_number = models.CharField(max_length=100)
+    is_demonstration = models.BooleanField(
+        default=False, help_text="A demonstration account, not a real clinician; the site says so wherever it shows."
+    )
+
+    class Meta:
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name}, {self.credentials}"
+
+    @property
+    def is_complete(self) -> bool:
+        return all(
+            value.strip()
+            for value in (self.display_name, self.credentials, self.registration_body, self.registration_number)
+        )
+
+
+class ReviewKind(models.TextChoices):
+    APPROVAL = "approval", "Approval"
+    CONFIRMATION = "confirmation", "Reviewed, no change"
+
+
+class ClinicalReview(models.Model):
+    """A reviewer's sign-off of one revision's exact content.
+
+    Name and credentials are copied at the time of review so the record keeps
+    saying what was true then, whatever later happens to the profile.
+    """
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(max_length=20, choices=ReviewKind.choices)
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer_name = models.CharField(max_length=200)
+    reviewer_credentials = models.CharField(max_length=300)
+    reviewer_is_demonstration = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    next_review_due = models.DateField()
+    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the content the reviewer approved.")
+    acknowledged_warnings = models.JSONField(
+        default=list, blank=True, help_text="The content-check warnings the reviewer acknowledged."
+    )
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-reviewed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=ReviewKind.values), name="clinicalreview_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.revision} by {self.reviewer_name}"
+
+
+class ReviewComment(models.Model):
+    """A remark on a revision, optionally about one section (by its stable key)."""
+
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    section_key = models.CharField(max_length=64, blank=True, help_text="The section it is about, if any.")
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.revision}"
+
+
+class AuditAction(models.TextChoices):
+    CREATE_DRAFT = "create_draft", "Draft created"
+    SAVE_DRAFT = "save_draft", "Draft saved"
+    SUBMIT = "submit", "Submitted for review"
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+    APPROVE = "approve", "Approved"
+    SCHEDULE = "schedule", "Scheduled"
+    UNSCHEDULE = "unschedule", "Schedule cancelled"
+    PUBLISH = "publish", "Published"
+    SUPERSEDE = "supersede", "Superseded"
+    WITHDRAW = "withdraw", "Withdrawn"
+    ARCHIVE = "archive", "Archived"
+    CONFIRM_REVIEW = "confirm_review", "Reviewed, no change"
+    COMMENT = "comment", "Commented"
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("The audit log is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The audit log is append-only.")
+
+
+class AuditEntry(models.Model):
+    """One step in the history of an article: who did what, when, from which state to which.
+
+    Append-only: the admin offers no change or delete, the QuerySet refuses
+    bulk updates and deletes, and database triggers refuse UPDATE and DELETE.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="audit_entries")
+    revision = models.ForeignKey(
+        Revision, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the system (scheduled publication, imports from the command line).",
+    )
+    action = models.CharField(max_length=30, choices=AuditAction.choices)
+    from_state = models.CharField(max_length=20, choices=RevisionState.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=RevisionState.choices, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} ({self.revision or self.article})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("The audit log is append-only.")
+
+
+class ReviewQueueItem(Revision):
+    """Revisions in review that the current user may review (the admin filters per user)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "awaiting my review"
+        verbose_name_plural = "awaiting my review"
+
+
+class OverdueReview(Revision):
+    """Live revisions whose next review date has passed."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "overdue review"
+        verbose_name_plural = "overdue reviews"
+
+
+class ScheduledPublication(Revision):
+    """Approved revisions waiting for their publication time."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "scheduled publication"
+        verbose_name_plural = "scheduled publications"

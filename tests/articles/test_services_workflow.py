@@ -1,0 +1,534 @@
+"""The review workflow: every transition, legal and illegal, for every role."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from articles import services
+from articles.interchange.export import revision_content
+from articles.models import (
+    AuditAction,
+    AuditEntry,
+    ClinicalReview,
+    ReviewComment,
+    Revision,
+    RevisionState,
+    Section,
+)
+from tests.conftest import approve, make_user
+from tests.factories import article_document
+
+pytestmark = pytest.mark.django_db
+
+REFUSED = (PermissionDenied, ValidationError)
+
+
+def snapshot(revision: Revision) -> tuple[Any, ...]:
+    revision = Revision.objects.get(pk=revision.pk)
+    return (
+        revision.state,
+        revision.lock_version,
+        revision.title,
+        Revision.objects.count(),
+        AuditEntry.objects.count(),
+        ClinicalReview.objects.count(),
+        ReviewComment.objects.count(),
+        list(Section.objects.filter(revision=revision).values_list("body", flat=True)),
+    )
+
+
+# --- Every role against every transition --------------------------------------------
+
+
+def start_in(state: str, workflow: Any, author: Any, reviewer: Any, publisher: Any) -> Revision:
+    """A revision of a fresh article in ``state``, reached through the services."""
+    draft = workflow.draft(slug=f"article-{state}".replace("_", "-"), medication=f"med{state.replace('_', '')}")
+    if state == RevisionState.DRAFT:
+        return draft
+    revision = services.revision_submit(revision=draft, actor=author, change_summary="First version.")
+    if state == RevisionState.IN_REVIEW:
+        return revision
+    revision = approve(revision, reviewer)
+    if state == RevisionState.APPROVED:
+        return revision
+    if state == RevisionState.SCHEDULED:
+        return services.revision_publish(
+            revision=revision, actor=publisher, publish_at=timezone.now() + datetime.timedelta(days=1)
+        )
+    return services.revision_publish(revision=revision, actor=publisher)
+
+
+def save_draft(revision: Revision, actor: Any) -> Any:
+    content = revision_content(Revision.objects.with_content().get(pk=revision.pk))
+    content["title"] = "Edited title"
+    return services.revision_update_content(
+        revision=revision, actor=actor, expected_lock_version=revision.lock_version, content=content
+    )
+
+
+TRANSITIONS = {
+    # name: (starting state, call, roles allowed)
+    "create_draft": (
+        RevisionState.PUBLISHED,
+        lambda r, a: services.revision_create_draft(article=r.article, actor=a, based_on=r),
+        {"author"},
+    ),
+    "save_draft": (RevisionState.DRAFT, save_draft, {"author"}),
+    "submit": (
+        RevisionState.DRAFT,
+        lambda r, a: services.revision_submit(revision=r, actor=a, change_summary="Changed."),
+        {"author"},
+    ),
+    "archive": (
+        RevisionState.DRAFT,
+        lambda r, a: services.revision_archive(revision=r, actor=a),
+        {"author", "publisher"},
+    ),
+    "request_changes": (
+        RevisionState.IN_REVIEW,
+        lambda r, a: services.revision_request_changes(revision=r, actor=a, comment="Please cite the label."),
+        {"reviewer"},
+    ),
+    "approve": (RevisionState.IN_REVIEW, lambda r, a: approve(r, a), {"reviewer"}),
+    "publish": (RevisionState.APPROVED, lambda r, a: services.revision_publish(revision=r, actor=a), {"publisher"}),
+    "schedule": (
+        RevisionState.APPROVED,
+        lambda r, a: services.revision_publish(
+            revision=r, actor=a, publish_at=timezone.now() + datetime.timedelta(hours=2)
+        ),
+        {"publisher"},
+    ),
+    "unschedule": (
+        RevisionState.SCHEDULED,
+        lambda r, a: services.revision_unschedule(revision=r, actor=a),
+        {"publisher"},
+    ),
+    "withdraw": (
+        RevisionState.PUBLISHED,
+        lambda r, a: services.revision_withdraw(revision=r, actor=a, reason="Superseded by national guidance."),
+        {"publisher"},
+    ),
+    "confirm_review": (
+        RevisionState.PUBLISHED,
+        lambda r, a: services.revision_confirm_review(revision=r, actor=a),
+        {"reviewer"},
+    ),
+    "comment": (
+        RevisionState.IN_REVIEW,
+        lambda r, a: services.revision_comment(revision=r, actor=a, body="Looks right."),
+        {"author", "reviewer", "publisher"},
+    ),
+}
+ROLES = ["anonymous", "no_role", "author", "reviewer", "publisher"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("transition", list(TRANSITIONS))
+def test_every_role_against_every_transition(transition, role, workflow, author, reviewer, publisher):
+    state, call, allowed = TRANSITIONS[transition]
+    revision = start_in(state, workflow, author, reviewer, publisher)
+    actors = {
+        "anonymous": AnonymousUser(),
+        "no_role": make_user("staff-without-role"),
+        "author": author,
+        "reviewer": reviewer,
+        "publisher": publisher,
+    }
+    before = snapshot(revision)
+    if role in allowed:
+        call(revision, actors[role])
+        assert snapshot(revision) != before
+        entry = AuditEntry.objects.order_by("pk").last()
+        assert entry.actor == actors[role]
+    else:
+        with pytest.raises(PermissionDenied):
+            call(revision, actors[role])
+        assert snapshot(revision) == before
+
+
+@pytest.mark.parametrize("transition", [name for name in TRANSITIONS if name not in {"create_draft", "comment"}])
+def test_transitions_from_an_archived_revision_are_refused(transition, workflow, author, reviewer, publisher):
+    _, call, allowed = TRANSITIONS[transition]
+    wrong = RevisionState.ARCHIVED
+    revision = workflow.draft(slug="archived", medication="archivamol")
+    services.revision_archive(revision=revision, actor=author)
+    actor = {"author": author, "reviewer": reviewer, "publisher": publisher}[sorted(allowed)[0]]
+    before = snapshot(revision)
+    with pytest.raises(ValidationError, match="Only a revision that is"):
+        call(Revision.objects.get(pk=revision.pk), actor)
+    assert snapshot(revision) == before
+    assert Revision.objects.get(pk=revision.pk).state == wrong
+
+
+# --- Four eyes -----------------------------------------------------------------------
+
+
+def test_four_eyes_for_someone_who_is_both_author_and_reviewer(author_reviewer, reviewer, publisher):
+    draft = services.article_import(document=article_document(), actor=author_reviewer)
+    revision = services.revision_submit(revision=draft, actor=author_reviewer, change_summary="First.")
+    before = snapshot(revision)
+    with pytest.raises(PermissionDenied, match="Four eyes"):
+        approve(revision, author_reviewer)
+    assert snapshot(revision) == before
+    assert "approve" not in services.available_transitions(revision=revision, actor=author_reviewer)
+    assert approve(revision, reviewer).state == RevisionState.APPROVED
+
+
+def test_four_eyes_covers_editing_someone_elses_draft(author, author_reviewer, reviewer, publisher):
+    draft = services.article_import(document=article_document(), actor=author)
+    save_draft(draft, author_reviewer)
+    revision = services.revision_submit(revision=draft, actor=author, change_summary="First.")
+    with pytest.raises(PermissionDenied, match="Four eyes"):
+        approve(revision, author_reviewer)
+
+
+def test_four_eyes_for_confirming_a_live_revision(author_reviewer, reviewer, publisher):
+    draft = services.article_import(document=article_document(), actor=author_reviewer)
+    revision = services.revision_submit(revision=draft, actor=author_reviewer, change_summary="First.")
+    live = services.revision_publish(revision=approve(revision, reviewer), actor=publisher)
+    with pytest.raises(PermissionDenied, match="Four eyes"):
+        services.revision_confirm_review(revision=live, actor=author_reviewer)
+
+
+def test_a_reviewer_needs_a_complete_profile(workflow, author):
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    incomplete = make_user("new-reviewer", "Clinical reviewers")
+    with pytest.raises(PermissionDenied, match="Complete your reviewer profile"):
+        approve(revision, incomplete)
+
+
+# --- Approvals bind to content ------------------------------------------------------
+
+
+def test_content_changed_after_approval_cannot_go_live(workflow, author, reviewer, publisher):
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    revision = approve(revision, reviewer)
+    # Someone bypasses the services and edits the frozen content directly.
+    Section.objects.filter(revision=revision, key="section-1").update(body="Take twice the dose.")
+    with pytest.raises(ValidationError, match="has changed since it was approved"):
+        services.revision_publish(revision=revision, actor=publisher)
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.APPROVED
+    assert not Revision.objects.published().exists()
+
+
+def test_content_changed_after_submission_cannot_be_approved(workflow, author, reviewer):
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    Section.objects.filter(revision=revision, key="section-1").update(body="Changed behind the reviewer's back.")
+    with pytest.raises(ValidationError, match="has changed since it was submitted"):
+        approve(revision, reviewer)
+
+
+def test_the_approval_records_hash_dates_and_acknowledged_warnings(workflow, author, reviewer):
+    document = article_document()
+    document["revision"]["references"][0].update(doi="", needs_verification=True, verification_note="No DOI found.")
+    revision = services.revision_submit(revision=workflow.draft(document), actor=author, change_summary="First.")
+    with pytest.raises(ValidationError, match="Acknowledge this warning"):
+        services.revision_approve(revision=revision, actor=reviewer)
+    approve(revision, reviewer)
+    review = ClinicalReview.objects.get(revision=revision)
+    assert review.content_hash == Revision.objects.get(pk=revision.pk).content_hash
+    assert review.reviewer_name == "Dr Reviewer"
+    assert review.reviewer_credentials == "MBBS, MRCP, test physician"
+    assert review.next_review_due == services._add_months(timezone.localdate(), 12)
+    assert [w["code"] for w in review.acknowledged_warnings] == ["unverified_reference:ref-1"]
+
+
+def test_next_review_date_defaults_to_a_year_and_is_at_most_three(workflow, author, reviewer):
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    today = timezone.localdate()
+    with pytest.raises(ValidationError, match="within 3 years"):
+        approve(revision, reviewer, next_review_due=today.replace(year=today.year + 3) + datetime.timedelta(days=2))
+    with pytest.raises(ValidationError, match="after the review date"):
+        approve(revision, reviewer, next_review_due=today)
+    approve(revision, reviewer, next_review_due=today + datetime.timedelta(days=90))
+    assert ClinicalReview.objects.get().next_review_due == today + datetime.timedelta(days=90)
+
+
+def test_add_months_keeps_the_day_or_falls_back_to_the_months_end():
+    assert services._add_months(datetime.date(2026, 1, 31), 1) == datetime.date(2026, 2, 28)
+    assert services._add_months(datetime.date(2028, 2, 29), 12) == datetime.date(2029, 2, 28)
+    assert services._add_months(datetime.date(2026, 11, 26), 12) == datetime.date(2027, 11, 26)
+
+
+def test_confirming_a_live_revision_restarts_the_review_clock(workflow, reviewer):
+    live = workflow.live()
+    second = make_user("second-reviewer", "Clinical reviewers", profile=True)
+    ClinicalReview.objects.filter(revision=live).update(
+        next_review_due=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert list(Revision.objects.overdue_for_review()) == [live]
+    review = services.revision_confirm_review(revision=live, actor=second, comment="Checked against the label.")
+    assert review.kind == "confirmation"
+    assert not Revision.objects.overdue_for_review().exists()
+    entry = AuditEntry.objects.last()
+    assert (entry.action, entry.actor, entry.comment) == (
+        AuditAction.CONFIRM_REVIEW,
+        second,
+        "Checked against the label.",
+    )
+
+
+# --- Content checks -------------------------------------------------------------------
+
+
+def test_submission_runs_the_blocking_checks(workflow, author):
+    document = article_document(references=2)
+    document["revision"]["sections"][1]["body"] = "No citation here."  # ref-2 is now never cited
+    document["revision"]["comparison_tables"][0]["rows"] = []
+    draft = workflow.draft(document)
+    with pytest.raises(ValidationError) as caught:
+        services.revision_submit(revision=draft, actor=author, change_summary="First.")
+    assert caught.value.messages == [
+        "Reference “ref-2” is never cited. (reference ref-2)",
+        "The table “A comparison” has no columns, rows or text. (table table-1)",
+    ]
+    assert Revision.objects.get(pk=draft.pk).state == RevisionState.DRAFT
+
+
+def test_submission_needs_a_change_summary_and_sections(workflow, author):
+    document = article_document(sections=0, references=0)
+    document["revision"]["comparison_tables"] = []
+    document["revision"]["change_summary"] = ""
+    draft = workflow.draft(document)
+    with pytest.raises(ValidationError, match="change summary"):
+        services.revision_submit(revision=draft, actor=author)
+    with pytest.raises(ValidationError, match="no sections"):
+        services.revision_submit(revision=draft, actor=author, change_summary="First.")
+
+
+# --- Drafts, optimistic locking, revert ----------------------------------------------
+
+
+def test_two_saves_from_the_same_starting_copy(workflow, author, second_author):
+    draft = workflow.draft()
+    started_from = draft.lock_version
+    mine = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    theirs = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    mine["sections"][0]["body"] = "My careful edit."
+    theirs["sections"][0]["body"] = "Their conflicting edit."
+    services.revision_update_content(revision=draft, actor=author, expected_lock_version=started_from, content=mine)
+    with pytest.raises(ValidationError, match="Someone else saved this draft after you opened it"):
+        services.revision_update_content(
+            revision=draft, actor=second_author, expected_lock_version=started_from, content=theirs
+        )
+    saved = Revision.objects.with_content().get(pk=draft.pk)
+    assert saved.sections.all()[0].body == "My careful edit."
+    assert saved.lock_version == started_from + 1
+    assert AuditEntry.objects.filter(revision=draft, action=AuditAction.SAVE_DRAFT).count() == 1
+
+
+def test_invalid_content_changes_nothing(workflow, author):
+    draft = workflow.draft()
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["sections"][0]["body"] = "Cites [@nobody]."
+    before = snapshot(draft)
+    from articles.interchange.importer import ImportRejected
+
+    with pytest.raises(ImportRejected, match=r"revision.sections\[0\].body: cites \[@nobody\]"):
+        services.revision_update_content(revision=draft, actor=author, expected_lock_version=0, content=content)
+    assert snapshot(draft) == before
+
+
+def test_submitted_content_is_frozen(workflow, author):
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    before = snapshot(revision)
+    with pytest.raises(ValidationError, match="can be edited"):
+        save_draft(Revision.objects.get(pk=revision.pk), author)
+    assert snapshot(revision) == before
+
+
+def test_changes_requested_go_back_to_the_author(workflow, author, reviewer):
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    with pytest.raises(ValidationError, match="Say what needs to change"):
+        services.revision_request_changes(revision=revision, actor=reviewer, comment="  ")
+    services.revision_request_changes(revision=revision, actor=reviewer, comment="Cite the product label.")
+    revision = Revision.objects.get(pk=revision.pk)
+    assert revision.state == RevisionState.CHANGES_REQUESTED
+    assert ReviewComment.objects.get(revision=revision).body == "Cite the product label."
+    save_draft(revision, author)
+    revision = services.revision_submit(revision=Revision.objects.get(pk=revision.pk), actor=author)
+    assert revision.state == RevisionState.IN_REVIEW
+
+
+def test_revert_copies_an_old_revision_into_a_new_draft(workflow, author):
+    first = workflow.live()
+    second_draft = workflow.next_draft(first)
+    content = revision_content(Revision.objects.with_content().get(pk=second_draft.pk))
+    content["sections"][0]["body"] = "A second version [@ref-1]."
+    services.revision_update_content(revision=second_draft, actor=author, expected_lock_version=0, content=content)
+    workflow.take_live(Revision.objects.get(pk=second_draft.pk))
+    restored = services.revision_create_draft(article=first.article, actor=author, based_on=first)
+    old = revision_content(Revision.objects.with_content().get(pk=first.pk))
+    new = revision_content(Revision.objects.with_content().get(pk=restored.pk))
+    # The words come back; the change summary is the new draft's own, to be written on submission.
+    assert {**new, "change_summary": "First version."} == old
+    assert new["change_summary"] == ""
+    assert (restored.number, restored.based_on_id) == (3, first.pk)
+
+
+# --- Publishing, scheduling, withdrawal ----------------------------------------------
+
+
+def test_publishing_supersedes_the_live_revision(workflow):
+    first = workflow.live()
+    second = workflow.take_live(workflow.next_draft(first))
+    assert Revision.objects.get(pk=first.pk).state == RevisionState.SUPERSEDED
+    assert list(Revision.objects.published()) == [second]
+    assert list(Revision.objects.ever_published().order_by("number")) == [Revision.objects.get(pk=first.pk), second]
+
+
+def test_a_scheduled_publication_goes_live_at_its_time_without_the_command(workflow, client):
+    first = workflow.live(slug="scheduled-article")
+    soon = timezone.now() + datetime.timedelta(hours=1)
+    draft = workflow.next_draft(first)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["title"] = "The scheduled version"
+    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
+    scheduled = workflow.take_live(Revision.objects.get(pk=draft.pk), publish_at=soon)
+    assert scheduled.state == RevisionState.SCHEDULED
+    assert "The scheduled version" not in client.get("/articles/scheduled-article/").content.decode()
+
+    # Time passes: the publication time is now in the past. No command has run.
+    Revision.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - datetime.timedelta(seconds=1))
+    assert "The scheduled version" in client.get("/articles/scheduled-article/").content.decode()
+    assert list(Revision.objects.published()) == [Revision.objects.get(pk=scheduled.pk)]
+    assert Revision.objects.get(pk=scheduled.pk).state == RevisionState.SCHEDULED  # not yet recorded
+
+    entries = AuditEntry.objects.count()
+    call_command("publish_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Revision.objects.get(pk=scheduled.pk).state == RevisionState.PUBLISHED
+    assert Revision.objects.get(pk=first.pk).state == RevisionState.SUPERSEDED
+    recorded = list(AuditEntry.objects.filter(pk__gt=0).order_by("pk")[entries:].values_list("action", "actor"))
+    assert recorded == [(AuditAction.SUPERSEDE, None), (AuditAction.PUBLISH, None)]
+
+    # A second run changes nothing.
+    before = (AuditEntry.objects.count(), list(Revision.objects.values_list("pk", "state", "published_at")))
+    assert services.revisions_publish_due() == []
+    assert (AuditEntry.objects.count(), list(Revision.objects.values_list("pk", "state", "published_at"))) == before
+
+
+def test_only_one_scheduled_publication_per_article(workflow, publisher):
+    first = workflow.live()
+    later = timezone.now() + datetime.timedelta(days=2)
+    workflow.take_live(workflow.next_draft(first), publish_at=later)
+    third = workflow.next_draft(first)
+    third = services.revision_submit(revision=third, actor=third.created_by, change_summary="Third.")
+    third = approve(third, Revision.objects.get(number=2, article=first.article).reviews.get().reviewer)
+    with pytest.raises(ValidationError, match="is scheduled to go live"):
+        services.revision_publish(revision=third, actor=publisher)
+
+
+def test_withdrawal_takes_the_article_off_the_site(workflow, publisher, client):
+    live = workflow.live(slug="to-withdraw")
+    pending = workflow.next_draft(live)
+    pending = workflow.take_live(pending, publish_at=timezone.now() + datetime.timedelta(days=1))
+    with pytest.raises(ValidationError, match="Give the reason"):
+        services.revision_withdraw(revision=live, actor=publisher, reason="")
+    services.revision_withdraw(revision=live, actor=publisher, reason="Safety concern under investigation.")
+    response = client.get("/articles/to-withdraw/")
+    assert response.status_code == 410
+    assert "This article has been withdrawn" in response.content.decode()
+    assert "/articles/to-withdraw/" not in client.get("/").content.decode()
+    assert "/articles/to-withdraw/" not in client.get("/sitemap.xml").content.decode()
+    assert client.get("/articles/to-withdraw/history/").status_code == 410
+    # The pending schedule was cancelled, so the article does not come back by itself.
+    assert Revision.objects.get(pk=pending.pk).state == RevisionState.APPROVED
+
+
+# --- The audit log ---------------------------------------------------------------------
+
+
+def test_the_audit_log_records_the_journey_in_order(author, reviewer, publisher):
+    draft = services.article_import(document=article_document(), actor=author)
+    save_draft(draft, author)
+    services.revision_submit(revision=Revision.objects.get(pk=draft.pk), actor=author, change_summary="First.")
+    approve(draft, reviewer)
+    services.revision_publish(revision=draft, actor=publisher)
+    steps = list(
+        AuditEntry.objects.filter(revision=draft).values_list("action", "actor__username", "from_state", "to_state")
+    )
+    assert steps == [
+        ("create_draft", "author", "", "draft"),
+        ("save_draft", "author", "draft", "draft"),
+        ("submit", "author", "draft", "in_review"),
+        ("approve", "reviewer", "in_review", "approved"),
+        ("publish", "publisher", "approved", "published"),
+    ]
+
+
+def test_the_audit_log_is_append_only(workflow):
+    workflow.live()
+    entry = AuditEntry.objects.first()
+    with pytest.raises(TypeError):
+        entry.save()
+    with pytest.raises(TypeError):
+        entry.delete()
+    with pytest.raises(TypeError):
+        AuditEntry.objects.update(comment="rewritten")
+    with pytest.raises(TypeError):
+        AuditEntry.objects.all().delete()
+    # Even raw SQL is refused by the database.
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE articles_auditentry SET comment = 'rewritten'")
+    assert not AuditEntry.objects.filter(comment="rewritten").exists()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_publishes_leave_exactly_one_live_revision(author, reviewer, publisher):
+    """Two publishers press "publish" at the same moment, on separate database connections."""
+    first = services.article_import(document=article_document(), actor=author)
+    from tests.conftest import take_live
+
+    first = take_live(first, author, reviewer, publisher)
+    candidates = []
+    for _ in range(2):
+        draft = services.revision_create_draft(article=first.article, actor=author, based_on=first)
+        draft = services.revision_submit(revision=draft, actor=author, change_summary="Concurrent.")
+        candidates.append(approve(draft, reviewer))
+
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def publish(revision: Revision) -> None:
+        try:
+            barrier.wait(timeout=10)
+            services.revision_publish(revision=revision, actor=publisher)
+            outcomes.append("published")
+        except (ValidationError, PermissionDenied) as error:
+            outcomes.append(f"refused: {error}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=publish, args=(revision,)) for revision in candidates]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["published", "published"]
+    live = Revision.objects.filter(article=first.article, state=RevisionState.PUBLISHED)
+    assert live.count() == 1
+    assert Revision.objects.filter(article=first.article, state=RevisionState.SUPERSEDED).count() == 2
+
+    # And the same revision published twice at once: one wins, the other is refused.
+    draft = services.revision_create_draft(article=first.article, actor=author, based_on=first)
+    draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="Again."), reviewer)
+    outcomes.clear()
+    barrier.reset()
+    threads = [threading.Thread(target=publish, args=(draft,)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes)[0] == "published"
+    assert sorted(outcomes)[1].startswith("refused: ")
+    assert Revision.objects.filter(article=first.article, state=RevisionState.PUBLISHED).count() == 1

@@ -1,0 +1,122 @@
+"""The whole review journey in Chromium: author, clinical reviewer, publisher, reader."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from articles.demo.loading import DEMO_PASSWORD
+from articles.models import AuditEntry, Revision
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
+OLD = "Amlodipine is a calcium channel blocker widely prescribed"
+NEW = "Amlodipine is a calcium channel blocker commonly prescribed"
+
+
+def sign_in(browser, base_url: str, username: str):
+    context = browser.new_context(base_url=base_url)
+    page = context.new_page()
+    page.goto("/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    assert page.url.endswith("/admin/"), f"{username} could not sign in"
+    return page
+
+
+def success_message(page) -> str:
+    page.wait_for_selector(".messagelist .success")
+    return page.locator(".messagelist").inner_text()
+
+
+def assert_no_axe_violations(page) -> None:
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
+    url = demo_site.url
+    live = Revision.objects.get(article__slug="amlodipine-peripheral-neuropathy")
+
+    # The author starts a new draft from the live revision, edits a section and submits it.
+    author = sign_in(browser, url, "demo-author")
+    author.goto(f"/admin/articles/revision/{live.pk}/change/")
+    author.get_by_role("button", name="Start a new draft from this revision").click()
+    assert "Started draft revision 2." in success_message(author)
+    body = author.locator("#id_sections-0-body")
+    assert OLD in body.input_value()
+    body.fill(body.input_value().replace(OLD, NEW))
+    author.click("input[name=_continue]")
+    assert "was changed successfully" in success_message(author)
+    author.fill("#id_submit-change_summary", "Plainer wording in the first section.")
+    author.get_by_role("button", name="Submit for clinical review").click()
+    assert "The revision is now in review." in success_message(author)
+    author.screenshot(path=artifacts / "journey-1-submitted.png", full_page=True)
+
+    # The reviewer finds it in the queue, sees the change in the diff, and approves.
+    reviewer = sign_in(browser, url, "demo-reviewer")
+    reviewer.get_by_role("link", name="Awaiting my review").click()
+    reviewer.get_by_role("link", name="See what changed").click()
+    reviewer.wait_for_selector(".diff")
+    reviewer.screenshot(path=artifacts / "journey-2-diff.png", full_page=True)
+    assert reviewer.locator("ins", has_text="commonly").count() == 1
+    assert reviewer.locator("del", has_text="widely").count() == 1
+    reviewer.get_by_role("link", name="Back to revision 2").click()
+    reviewer.wait_for_selector(".workflow__action--approve")
+    reviewer.screenshot(path=artifacts / "journey-2b-review.png", full_page=True)
+    warnings = reviewer.locator(".workflow__action--approve input[type=checkbox]")
+    assert warnings.count() >= 1  # the unverified reference, at least
+    for index in range(warnings.count()):
+        warnings.nth(index).check()
+    reviewer.fill("#id_approve-comment", "Wording checked; meaning unchanged.")
+    reviewer.get_by_role("button", name="Approve").click()
+    assert "The revision is now approved." in success_message(reviewer)
+
+    # The publisher publishes it now.
+    publisher = sign_in(browser, url, "demo-publisher")
+    publisher.goto(f"/admin/articles/revision/{Revision.objects.get(number=2).pk}/change/")
+    publisher.get_by_role("button", name="Publish").click()
+    assert "The revision is now published." in success_message(publisher)
+
+    # A reader sees the new text and who reviewed it, and the history lists both revisions.
+    reader = browser.new_context(base_url=url).new_page()
+    reader.goto(ARTICLE)
+    text = reader.locator("main").inner_text()
+    assert NEW in text
+    assert OLD not in text
+    review_panel = reader.get_by_role("complementary", name="Clinical review").inner_text()
+    assert "Reviewed by Demo Reviewer (demonstration account, not a real clinician)" in review_panel
+    assert "No clinical credentials: demonstration account" in review_panel
+    assert "Next review due" in review_panel
+    assert_no_axe_violations(reader)
+    reader.screenshot(path=artifacts / "journey-3-published.png", full_page=True)
+    reader.get_by_role("link", name="Page history").first.click()
+    reader.wait_for_selector("ol.history")
+    items = reader.locator("ol.history > li")
+    assert items.count() == 2
+    assert "Plainer wording in the first section." in items.nth(0).inner_text()
+    assert "current" in items.nth(0).inner_text().lower()
+    assert "First version, structured from the source article" in items.nth(1).inner_text()
+    assert_no_axe_violations(reader)
+    reader.screenshot(path=artifacts / "journey-4-history.png", full_page=True)
+
+    # The audit log lists every step with the right actor, in order.
+    steps = list(
+        AuditEntry.objects.filter(article__slug="amlodipine-peripheral-neuropathy")
+        .order_by("pk")
+        .values_list("revision__number", "action", "actor__username")
+    )
+    assert steps == [
+        (1, "create_draft", "demo-author"),
+        (1, "submit", "demo-author"),
+        (1, "approve", "demo-reviewer"),
+        (1, "publish", "demo-publisher"),
+        (2, "create_draft", "demo-author"),
+        (2, "save_draft", "demo-author"),
+        (2, "submit", "demo-author"),
+        (2, "approve", "demo-reviewer"),
+        (1, "supersede", "demo-publisher"),
+        (2, "publish", "demo-publisher"),
+    ]
