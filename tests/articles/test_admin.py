@@ -1,34 +1,219 @@
-"""The admin keeps submitted and published content frozen."""
+"""The admin for authors, reviewers and publishers, over HTTP."""
+
+from __future__ import annotations
 
 import pytest
 
-from articles.models import Revision
+from articles.models import AuditAction, AuditEntry, Revision, RevisionState
+from tests.conftest import make_user
+from tests.factories import article_document
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_published_revision_is_read_only_in_the_admin(client, admin_user_account, published_article):
+def change_url(revision: Revision) -> str:
+    return f"/admin/articles/revision/{revision.pk}/change/"
+
+
+def form_data(client, revision: Revision) -> dict[str, object]:
+    """The change form as the browser would post it back, unchanged."""
+    context = client.get(change_url(revision)).context
+    forms = [context["adminform"].form]
+    for inline in context["inline_admin_formsets"]:
+        forms.extend([inline.formset.management_form, *inline.formset.forms])
+    data: dict[str, object] = {"_continue": "1"}
+    for form in forms:
+        for name in form.fields:
+            value = form[name].value()
+            if value is None or value is False:
+                continue
+            data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def test_a_published_revision_is_read_only(client, admin_user_account, published_article):
     client.force_login(admin_user_account)
-    url = f"/admin/articles/revision/{published_article.pk}/change/"
-    html = client.get(url).content.decode()
+    html = client.get(change_url(published_article)).content.decode()
     assert 'name="title"' not in html
     assert 'name="sections-0-body"' not in html
     assert "Do not stop taking the medication on your own" in html
-    before = Revision.objects.with_content().get(pk=published_article.pk).sections.first().body
-    client.post(
-        url,
-        {"title": "Changed", "sections-TOTAL_FORMS": "1", "sections-INITIAL_FORMS": "1", "sections-0-body": "Changed"},
+    response = client.post(change_url(published_article), {"title": "Changed"})
+    assert response.status_code == 403
+    assert Revision.objects.get(pk=published_article.pk).title == "Amlodipine and peripheral neuropathy (nerve damage)"
+
+
+def test_two_saves_from_the_same_starting_copy_in_the_admin(client, workflow, author, second_author):
+    draft = workflow.draft()
+    client.force_login(author)
+    first = form_data(client, draft)
+    client.force_login(second_author)
+    second = form_data(client, draft)
+    assert first["lock_version_seen"] == second["lock_version_seen"] == 0
+
+    client.force_login(author)
+    first["sections-0-body"] = "The author's edit [@ref-1]."
+    assert client.post(change_url(draft), first).status_code == 302
+
+    client.force_login(second_author)
+    second["sections-0-body"] = "A conflicting edit [@ref-1]."
+    response = client.post(change_url(draft), second)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Someone else saved this draft after you opened it" in html
+    assert "A conflicting edit" in html  # their text is still in the form, not lost
+    assert Revision.objects.get(pk=draft.pk).sections.get(key="section-1").body == "The author's edit [@ref-1]."
+    saves = AuditEntry.objects.filter(revision=draft, action=AuditAction.SAVE_DRAFT)
+    assert list(saves.values_list("actor__username", flat=True)) == ["author"]
+
+
+def test_the_page_offers_only_the_actions_the_user_may_take(client, workflow, author, reviewer, publisher):
+    revision = workflow.draft()
+    client.force_login(author)
+    html = client.get(change_url(revision)).content.decode()
+    assert "Submit for clinical review" in html
+    assert ">Approve<" not in html and ">Publish<" not in html
+
+    from articles import services
+
+    services.revision_submit(revision=revision, actor=author, change_summary="First.")
+    assert "Submit for clinical review" not in client.get(change_url(revision)).content.decode()
+    client.force_login(reviewer)
+    html = client.get(change_url(revision)).content.decode()
+    assert ">Approve<" in html and ">Request changes<" in html and ">Publish<" not in html
+    client.force_login(publisher)
+    html = client.get(change_url(revision)).content.decode()
+    assert ">Approve<" not in html and ">Publish<" not in html
+
+
+def test_a_refused_transition_posted_anyway_changes_nothing(client, workflow, author):
+    revision = workflow.draft()
+    from articles import services
+
+    services.revision_submit(revision=revision, actor=author, change_summary="First.")
+    client.force_login(author)  # an author, not a reviewer
+    response = client.post(
+        f"/admin/articles/revision/{revision.pk}/transition/approve/", {"approve-comment": "ok"}, follow=True
     )
-    revision = Revision.objects.get(pk=published_article.pk)
-    assert revision.title == "Amlodipine and peripheral neuropathy (nerve damage)"
-    assert revision.sections.first().body == before
+    assert "not done. You do not have permission to approve revisions." in response.content.decode()
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
+
+
+def test_reviewer_approves_through_the_panel_acknowledging_warnings(client, workflow, author, reviewer):
+    from articles import services
+
+    document = article_document()
+    document["revision"]["references"][0].update(doi="", needs_verification=True, verification_note="Unconfirmed.")
+    revision = services.revision_submit(revision=workflow.draft(document), actor=author, change_summary="First.")
+    client.force_login(reviewer)
+    url = f"/admin/articles/revision/{revision.pk}/transition/approve/"
+    response = client.post(url, {"approve-comment": "Fine."}, follow=True)
+    assert "Acknowledge this warning before approving" in response.content.decode()
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
+    response = client.post(url, {"approve-acknowledged_warnings": ["unverified_reference:ref-1"]}, follow=True)
+    assert "The revision is now approved." in response.content.decode()
+
+
+def test_reviewer_queue_excludes_own_work(client, workflow, author, author_reviewer, reviewer):
+    from articles import services
+
+    others = services.revision_submit(revision=workflow.draft(slug="by-author"), actor=author, change_summary="A")
+    mine = services.article_import(
+        document=article_document(slug="by-author-reviewer", medication="selfamol"), actor=author_reviewer
+    )
+    services.revision_submit(revision=mine, actor=author_reviewer, change_summary="B")
+    client.force_login(author_reviewer)
+    html = client.get("/admin/articles/reviewqueueitem/").content.decode()
+    assert "by-author revision" in html
+    assert "by-author-reviewer revision" not in html
+    assert f"/admin/articles/revision/{others.pk}/diff/" in html
+    client.force_login(author)  # authors have no queue
+    assert client.get("/admin/articles/reviewqueueitem/").status_code == 403
+
+
+def test_overdue_and_scheduled_lists(client, workflow, publisher):
+    import datetime
+
+    from django.utils import timezone
+
+    from articles.models import ClinicalReview
+
+    live = workflow.live(slug="overdue-article")
+    ClinicalReview.objects.filter(revision=live).update(
+        next_review_due=timezone.localdate() - datetime.timedelta(days=3)
+    )
+    workflow.take_live(workflow.next_draft(live), publish_at=timezone.now() + datetime.timedelta(days=1))
+    client.force_login(publisher)
+    assert "overdue-article revision 1" in client.get("/admin/articles/overduereview/").content.decode()
+    assert "overdue-article revision 2" in client.get("/admin/articles/scheduledpublication/").content.decode()
+
+
+def test_diff_view_shows_word_changes_against_the_live_revision(client, workflow, author, reviewer):
+    from articles import services
+    from articles.interchange.export import revision_content
+
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["sections"][0]["body"] = content["sections"][0]["body"].replace("Body 1", "Revised body 1")
+    content["sections"].reverse()
+    for position, section in enumerate(content["sections"], start=1):
+        section["position"] = position
+    services.revision_update_content(revision=draft, actor=author, expected_lock_version=0, content=content)
+    client.force_login(reviewer)
+    html = client.get(f"/admin/articles/revision/{draft.pk}/diff/").content.decode()
+    assert "Changes from <strong>revision 1</strong>" in html
+    assert "<del>Body</del><ins>Revised body</ins> 1" in html
+    assert "mark--moved" in html
+    # Any other revision can be chosen.
+    assert client.get(f"/admin/articles/revision/{draft.pk}/diff/?against={live.pk}").status_code == 200
+    assert client.get(f"/admin/articles/revision/{draft.pk}/diff/?against=nonsense").status_code == 200
+
+
+def test_preview_is_staff_only_and_marked_draft(client, workflow, author):
+    draft = workflow.draft(marker="PREVIEW-MARKER")
+    url = f"/admin/articles/revision/{draft.pk}/preview/"
+    response = client.get(url)
+    assert response.status_code == 302  # to the login page
+    assert "/admin/login/" in response["Location"]
+    client.force_login(author)
+    response = client.get(url)
+    html = response.content.decode()
+    assert "DRAFT PREVIEW of revision 1" in html
+    assert "PREVIEW-MARKER" in html
+    assert response["X-Robots-Tag"] == "noindex, nofollow"
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_comments_can_be_tied_to_a_section(client, workflow, author, reviewer):
+    from articles import services
+
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    client.force_login(reviewer)
+    client.post(
+        f"/admin/articles/revision/{revision.pk}/comment/", {"body": "Cite the label here.", "section_key": "section-2"}
+    )
+    comment = revision.comments.get()
+    assert (comment.author, comment.section_key, comment.body) == (reviewer, "section-2", "Cite the label here.")
+    html = client.get(change_url(revision)).content.decode()
+    assert "Cite the label here." in html
+
+
+def test_nobody_can_change_or_delete_audit_entries_in_the_admin(client, admin_user_account, published_article):
+    client.force_login(admin_user_account)
+    entry = AuditEntry.objects.first()
+    assert client.get("/admin/articles/auditentry/").status_code == 200
+    html = client.get(f"/admin/articles/auditentry/{entry.pk}/change/").content.decode()
+    assert 'name="comment"' not in html
+    assert client.post(f"/admin/articles/auditentry/{entry.pk}/change/", {"comment": "x"}).status_code == 403
+    assert client.post(f"/admin/articles/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/articles/auditentry/add/").status_code == 403
+    assert AuditEntry.objects.get(pk=entry.pk).comment == entry.comment
 
 
 def test_an_article_draft_starts_from_the_live_revision(client, admin_user_account, published_article):
     client.force_login(admin_user_account)
     response = client.post(
-        "/admin/articles/article/",
-        {"action": "start_draft", "_selected_action": [published_article.article_id]},
+        "/admin/articles/article/", {"action": "start_draft", "_selected_action": [published_article.article_id]}
     )
     assert response.status_code == 302
     draft = Revision.objects.get(article=published_article.article, number=2)
@@ -37,4 +222,10 @@ def test_an_article_draft_starts_from_the_live_revision(client, admin_user_accou
     assert list(draft.sections.values_list("key", flat=True)) == list(
         published_article.sections.values_list("key", flat=True)
     )
-    assert client.get(f"/admin/articles/revision/{draft.pk}/change/").status_code == 200
+    assert client.get(change_url(draft)).status_code == 200
+
+
+def test_reviewer_profiles_are_managed_by_administrators(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get("/admin/articles/reviewerprofile/").status_code == 403
+    assert make_user("x").has_perm("articles.change_reviewerprofile") is False

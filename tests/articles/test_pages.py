@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from pathlib import Path
 
@@ -232,3 +234,113 @@ def test_list_pages_cost_the_same_queries_whatever_their_size(client, publish_do
         client.get("/sitemap.xml")
     with django_assert_num_queries(search):
         client.get("/search/?q=title")
+
+
+# --- Review record, history, caching ------------------------------------------------
+
+
+def test_json_ld_carries_the_review(client, published_article):
+    [data] = json_ld(client.get(ARTICLE_URL).content.decode())
+    review = published_article.current_review
+    assert data["lastReviewed"] == review.reviewed_at.date().isoformat()
+    assert data["reviewedBy"] == {"@type": "Person", "name": "Dr Reviewer", "jobTitle": "MBBS, MRCP, test physician"}
+
+
+def test_the_demo_review_says_it_is_not_a_real_clinician(client, db):
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    text = page_text(client.get(ARTICLE_URL).content.decode())
+    assert "Reviewed by Demo Reviewer (demonstration account, not a real clinician)" in text
+    assert "Demonstration only: this review was recorded by a demonstration account, not by a real clinician." in text
+
+
+def test_load_demo_twice_changes_nothing(db):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from articles.models import AuditEntry, ClinicalReview, Revision
+
+    def state():
+        return (
+            list(get_user_model().objects.values_list("username", "password", "is_superuser")),
+            list(Revision.objects.values_list("pk", "state", "lock_version", "content_hash")),
+            AuditEntry.objects.count(),
+            ClinicalReview.objects.count(),
+        )
+
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "published through the review workflow" in out.getvalue()
+    first = state()
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "nothing changed" in out.getvalue()
+    assert state() == first
+
+
+def test_page_history_lists_published_revisions(client, workflow):
+    from articles import services
+    from articles.interchange.export import revision_content
+    from articles.models import Revision
+
+    first = workflow.live(slug="with-history")
+    draft = workflow.next_draft(first)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["change_summary"] = "Clarified the second section."
+    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
+    workflow.take_live(Revision.objects.get(pk=draft.pk))
+    workflow.next_draft(first)  # an unpublished draft stays out of the history
+    html = client.get("/articles/with-history/history/").content.decode()
+    items = re.findall(r"<li>(.*?)</li>", html[html.index('<ol class="history"') :], flags=re.S)
+    assert len(items) == 2
+    assert "Revision 2" in items[0] and "Clarified the second section." in page_text(items[0])
+    assert "Revision 1" in items[1] and "First version." in page_text(items[1])
+
+
+def test_a_publish_or_withdrawal_shows_on_the_very_next_request(client, workflow, publisher):
+    from articles import services
+    from articles.interchange.export import revision_content
+    from articles.models import Revision
+
+    first = workflow.live(slug="cached")
+    assert "Title of cached" in client.get("/articles/cached/").content.decode()  # now cached
+    draft = workflow.next_draft(first)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["title"] = "A newer title"
+    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
+    second = workflow.take_live(Revision.objects.get(pk=draft.pk))
+    assert "A newer title" in client.get("/articles/cached/").content.decode()
+    services.revision_withdraw(revision=second, actor=publisher, reason="Under review.")
+    assert client.get("/articles/cached/").status_code == 410
+
+
+def test_conditional_get_answers_304_until_the_page_changes(client, workflow):
+    first = workflow.live(slug="etagged")
+    response = client.get("/articles/etagged/")
+    etag = response["ETag"]
+    assert "no-cache" in response["Cache-Control"]
+    assert client.get("/articles/etagged/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    workflow.take_live(workflow.next_draft(first))
+    response = client.get("/articles/etagged/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200
+    assert response["ETag"] != etag
+
+
+def test_article_page_query_budget_cold_and_warm(client, publish_document, django_assert_max_num_queries):
+    publish_document(slug="budget", medication="budgetamol", sections=30, references=50, rows=40, symptoms=25)
+    with django_assert_max_num_queries(14):
+        client.get("/articles/budget/")  # rendered
+    with django_assert_max_num_queries(2):
+        client.get("/articles/budget/")  # from the cache: find the live revision, that is all
+
+
+def test_history_costs_the_same_queries_for_few_and_many_revisions(client, workflow, django_assert_num_queries):
+    first = workflow.live(slug="few")
+    count = count_queries(client, "/articles/few/history/")
+    live = workflow.live(slug="many", medication="manyamol")
+    for _ in range(8):
+        live = workflow.take_live(workflow.next_draft(live))
+    with django_assert_num_queries(count):
+        client.get("/articles/many/history/")
+    assert first
