@@ -35,6 +35,9 @@ from .models import (
     Article,
     AuditAction,
     AuditEntry,
+    ChangeEvent,
+    ChangeFeedLock,
+    ChangeKind,
     ClinicalReview,
     ComparisonTable,
     Medication,
@@ -112,6 +115,21 @@ def _audit(
     )
 
 
+_FEED_KINDS = {
+    RevisionState.PUBLISHED: ChangeKind.PUBLISHED,
+    RevisionState.SUPERSEDED: ChangeKind.SUPERSEDED,
+    RevisionState.WITHDRAWN: ChangeKind.WITHDRAWN,
+}
+
+
+def _emit_change(revision: Revision, kind: ChangeKind, occurred_at: Any = None) -> None:
+    """Append to the partner change feed, in commit order (see ``ChangeEvent``)."""
+    ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    ChangeEvent.objects.create(
+        article_id=revision.article_id, revision=revision, kind=kind, occurred_at=occurred_at or timezone.now()
+    )
+
+
 def _set_state(
     revision: Revision,
     *,
@@ -127,6 +145,8 @@ def _set_state(
     for name, value in fields.items():
         setattr(revision, name, value)
     revision.save(update_fields=["state", "updated_at", *fields])
+    if to in _FEED_KINDS:
+        _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
     _audit(
         revision=revision, actor=actor, action=action, from_state=from_state, to_state=to, comment=comment, data=data
     )

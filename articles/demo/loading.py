@@ -76,6 +76,20 @@ def ensure_demo_accounts() -> list[DemoAccount]:
     return created
 
 
+DEMO_PARTNER = "Demo partner (demonstration)"
+
+
+def ensure_demo_partner() -> bool:
+    """A partner to try the API with; it has no key until you create one (create_partner_key)."""
+    from partners.models import Partner
+
+    _, created = Partner.objects.get_or_create(
+        name=DEMO_PARTNER,
+        defaults={"is_demonstration": True, "notes": "Created by load_demo for trying the API locally."},
+    )
+    return created
+
+
 def _user(account: DemoAccount) -> AbstractBaseUser | None:
     return get_user_model().objects.filter(username=account.username).first()
 

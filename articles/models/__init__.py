@@ -16,7 +16,8 @@ from .content import (
     Section,
     SymptomEntry,
 )
-from .medications import Medication, Symptom
+from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
+from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .workflow import (
     AuditAction,
     AuditEntry,
@@ -36,6 +37,9 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "CalloutKind",
+    "ChangeEvent",
+    "ChangeFeedLock",
+    "ChangeKind",
     "ClinicalReview",
     "ComparisonCell",
     "ComparisonColumn",
@@ -59,4 +63,7 @@ __all__ = [
     "Section",
     "Symptom",
     "SymptomEntry",
+    "atc_validator",
+    "rxcui_validator",
+    "snomed_validator",
 ]

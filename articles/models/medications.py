@@ -46,6 +46,7 @@ class Medication(models.Model):
     atc_code = models.CharField(
         "ATC code", max_length=7, blank=True, db_index=True, validators=[atc_validator], help_text="WHO ATC code."
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["generic_name"]
@@ -68,6 +69,7 @@ class Symptom(models.Model):
     snomed_ct_code = models.CharField(
         "SNOMED CT code", max_length=18, blank=True, validators=[snomed_validator], help_text="Optional concept id."
     )
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]

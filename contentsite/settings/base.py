@@ -42,7 +42,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "csp",
+    "rest_framework",
+    "rest_framework_api_key",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "articles",
+    "partners",
     "triage",
 ]
 
@@ -154,6 +160,52 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- The partner API ---------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["partners.authentication.PartnerKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["partners.permissions.HasPartnerKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.PartnerKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "contentsite.api.schema.PartnerAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Medication Safety Library partner API",
+    "DESCRIPTION": (
+        "Published, clinically reviewed medication-safety content, read-only. "
+        "Every request needs a partner key: `Authorization: Api-Key <key>`. "
+        "Lists use cursor pagination (follow `next`); responses carry `ETag` and `Last-Modified`, "
+        "so repeat requests with `If-None-Match` or `If-Modified-Since` are answered 304 when nothing changed. "
+        "`/changes/` is a feed of every publication, replacement and withdrawal, in commit order."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# Requests per key unless the partner has its own limit.
+PARTNER_API_RATE = env_str("PARTNER_API_RATE", "600/minute")
+# Shown with every article the API serves.
+PARTNER_CONTENT_ATTRIBUTION = env_str(
+    "PARTNER_CONTENT_ATTRIBUTION", "Content from the Medication Safety Library. Show the canonical link with it."
+)
+PARTNER_CONTENT_LICENCE = env_str(
+    "PARTNER_CONTENT_LICENCE", "Licensed to the partner under the terms of its content agreement."
+)
+PARTNER_CONTENT_LICENCE_URL = env_str("PARTNER_CONTENT_LICENCE_URL", "")
 
 # --- The product's own settings -------------------------------------------------
 

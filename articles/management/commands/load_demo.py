@@ -1,7 +1,14 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from articles.demo.loading import DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo_accounts, load_demo_content
+from articles.demo.loading import (
+    DEMO_ACCOUNTS,
+    DEMO_PARTNER,
+    DEMO_PASSWORD,
+    ensure_demo_accounts,
+    ensure_demo_partner,
+    load_demo_content,
+)
 
 
 class Command(BaseCommand):
@@ -13,11 +20,16 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         created = ensure_demo_accounts()
         loaded = load_demo_content()
+        partner_created = ensure_demo_partner()
+        if partner_created:
+            self.stdout.write(
+                f"Created the partner {DEMO_PARTNER!r}; make a key with: manage.py create_partner_key {DEMO_PARTNER!r}"
+            )
         for account in created:
             self.stdout.write(f"Created demo account {account.username}.")
         for slug, what in loaded:
             self.stdout.write(f"Demo article {slug}: {what}.")
-        if not created and not loaded:
+        if not created and not loaded and not partner_created:
             self.stdout.write("Demo content and accounts are already loaded; nothing changed.")
         if settings.DEMO_ACCOUNTS_ENABLED:
             self.stdout.write("")

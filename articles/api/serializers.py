@@ -1,0 +1,354 @@
+"""What partners receive. Every field is listed explicitly; nothing is serialised by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from articles.models import (
+    ActionStep,
+    ChangeEvent,
+    ComparisonTable,
+    Medication,
+    Reference,
+    Revision,
+    SafetyCallout,
+    Section,
+    Symptom,
+    SymptomEntry,
+)
+from articles.presentation import citation_numbers
+from articles.rendering import render_markdown, render_markdown_inline
+from articles.structured_data import canonical_url
+
+
+class MedicationSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Medication
+        fields = ["slug", "url", "generic_name", "brand_names", "drug_class", "rxnorm_rxcui", "atc_code"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, medication: Medication) -> str:
+        return reverse("v1:medication-detail", kwargs={"slug": medication.slug}, request=self.context["request"])
+
+
+class MedicationRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Medication
+        fields = ["slug", "generic_name", "rxnorm_rxcui", "atc_code"]
+
+
+class SymptomSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Symptom
+        fields = ["slug", "url", "name", "description", "snomed_ct_code"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, symptom: Symptom) -> str:
+        return reverse("v1:symptom-detail", kwargs={"slug": symptom.slug}, request=self.context["request"])
+
+
+class SymptomRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Symptom
+        fields = ["slug", "name", "snomed_ct_code"]
+
+
+# --- Review, revision and attribution blocks ----------------------------------------------
+
+
+class ReviewerSerializer(serializers.Serializer):
+    name = serializers.CharField(source="reviewer_name")
+    credentials = serializers.CharField(source="reviewer_credentials")
+    is_demonstration = serializers.BooleanField(
+        source="reviewer_is_demonstration", help_text="True for a demonstration account, not a real clinician."
+    )
+
+
+class ReviewSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="approval, or confirmation (reviewed, no change).")
+    last_reviewed = serializers.SerializerMethodField()
+    next_review_due = serializers.DateField()
+    reviewer = ReviewerSerializer(source="*")
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_last_reviewed(self, review: Any) -> str:
+        return timezone.localdate(review.reviewed_at).isoformat()
+
+
+class LicenceSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    url = serializers.CharField(allow_blank=True)
+
+
+def _licence() -> dict[str, str]:
+    return {"text": settings.PARTNER_CONTENT_LICENCE, "url": settings.PARTNER_CONTENT_LICENCE_URL}
+
+
+def updated_at(revision: Revision) -> Any:
+    """When the payload last changed: the revision going live, or a later review."""
+    review = revision.current_review
+    moments = [moment for moment in (revision.live_from, review.reviewed_at if review else None) if moment]
+    return max(moments) if moments else None
+
+
+class RevisionMetaSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    published_at = serializers.DateTimeField(source="live_from")
+    change_summary = serializers.CharField()
+    content_hash = serializers.CharField(help_text="SHA-256 of the canonical content the reviewer approved.")
+
+
+class ArticleSummarySerializer(serializers.Serializer):
+    """A live article in lists: enough to decide whether to fetch it again."""
+
+    slug = serializers.CharField(source="article.slug")
+    url = serializers.SerializerMethodField()
+    canonical_url = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    topic = serializers.CharField(source="article.topic")
+    medication = MedicationRefSerializer(source="article.medication")
+    revision = RevisionMetaSerializer(source="*")
+    review = ReviewSerializer(source="current_review", allow_null=True)
+    updated_at = serializers.SerializerMethodField()
+    attribution = serializers.SerializerMethodField()
+    licence = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, revision: Revision) -> str:
+        return reverse("v1:article-detail", kwargs={"slug": revision.article.slug}, request=self.context["request"])
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_canonical_url(self, revision: Revision) -> str:
+        return canonical_url(revision)
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_updated_at(self, revision: Revision) -> Any:
+        moment = updated_at(revision)
+        return serializers.DateTimeField().to_representation(moment) if moment else None
+
+    def get_attribution(self, revision: Revision) -> str:
+        return settings.PARTNER_CONTENT_ATTRIBUTION
+
+    @extend_schema_field(LicenceSerializer)
+    def get_licence(self, revision: Revision) -> dict[str, str]:
+        return _licence()
+
+
+# --- Content ---------------------------------------------------------------------------
+
+
+class _Rendered:
+    """Markdown fields come twice: as written, and as sanitised HTML with numbered citations."""
+
+    def _numbers(self) -> dict[str, int]:
+        return self.context["citation_numbers"]
+
+
+class SectionSerializer(_Rendered, serializers.ModelSerializer):
+    markdown = serializers.CharField(source="body")
+    html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Section
+        fields = ["key", "position", "heading", "markdown", "html"]
+
+    def get_html(self, section: Section) -> str:
+        return render_markdown(section.body, self._numbers())
+
+
+class SymptomEntrySerializer(_Rendered, serializers.ModelSerializer):
+    symptom = SymptomRefSerializer()
+    section = serializers.SerializerMethodField()
+    markdown = serializers.CharField(source="text")
+    html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SymptomEntry
+        fields = ["key", "position", "symptom", "section", "markdown", "html", "frequency_band", "frequency_source"]
+
+    def get_section(self, entry: SymptomEntry) -> str | None:
+        return self.context["section_keys"].get(entry.section_id)
+
+    def get_html(self, entry: SymptomEntry) -> str:
+        return render_markdown_inline(entry.text, self._numbers())
+
+
+class TableColumnSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    position = serializers.IntegerField()
+    heading = serializers.CharField()
+
+
+class TableCellSerializer(serializers.Serializer):
+    column = serializers.CharField(help_text="The column's key.")
+    text = serializers.CharField(allow_blank=True)
+
+
+class TableRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    position = serializers.IntegerField()
+    feature = serializers.CharField()
+    cells = TableCellSerializer(many=True)
+
+
+class ComparisonTableSerializer(serializers.ModelSerializer):
+    section = serializers.SerializerMethodField()
+    columns = serializers.SerializerMethodField()
+    rows = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComparisonTable
+        fields = ["key", "position", "caption", "feature_heading", "section", "columns", "rows"]
+
+    def get_section(self, table: ComparisonTable) -> str | None:
+        return self.context["section_keys"].get(table.section_id)
+
+    @extend_schema_field(TableColumnSerializer(many=True))
+    def get_columns(self, table: ComparisonTable) -> list[dict[str, Any]]:
+        return [{"key": c.key, "position": c.position, "heading": c.heading} for c in table.columns.all()]
+
+    @extend_schema_field(TableRowSerializer(many=True))
+    def get_rows(self, table: ComparisonTable) -> list[dict[str, Any]]:
+        columns = list(table.columns.all())
+        rows = []
+        for row in table.rows.all():
+            texts = {cell.column_id: cell.text for cell in row.cells.all()}
+            cells = [{"column": column.key, "text": texts.get(column.pk, "")} for column in columns]
+            rows.append({"key": row.key, "position": row.position, "feature": row.feature, "cells": cells})
+        return rows
+
+
+class ActionStepSerializer(_Rendered, serializers.ModelSerializer):
+    section = serializers.SerializerMethodField()
+    markdown = serializers.CharField(source="body")
+    html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ActionStep
+        fields = ["key", "position", "title", "section", "markdown", "html"]
+
+    def get_section(self, step: ActionStep) -> str | None:
+        return self.context["section_keys"].get(step.section_id)
+
+    def get_html(self, step: ActionStep) -> str:
+        return render_markdown_inline(step.body, self._numbers())
+
+
+class SafetyCalloutSerializer(_Rendered, serializers.ModelSerializer):
+    markdown = serializers.CharField(source="body")
+    html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SafetyCallout
+        fields = ["key", "position", "kind", "title", "markdown", "html"]
+
+    def get_html(self, callout: SafetyCallout) -> str:
+        return render_markdown_inline(callout.body, self._numbers())
+
+
+class ReferenceSerializer(serializers.ModelSerializer):
+    number = serializers.SerializerMethodField(help_text="The number citations show, e.g. [1].")
+    anchor = serializers.SerializerMethodField(help_text="The fragment citations in `html` link to.")
+
+    class Meta:
+        model = Reference
+        fields = [
+            "key", "number", "anchor", "publication_type", "authors", "title", "container_title", "publisher",
+            "year", "volume", "issue", "pages", "doi", "pmid", "url", "accessed_on", "evidence_level",
+            "needs_verification", "verification_note",
+        ]  # fmt: skip
+
+    def get_number(self, reference: Reference) -> int:
+        return self.context["citation_numbers"][reference.key]
+
+    def get_anchor(self, reference: Reference) -> str:
+        return f"ref-{reference.key}"
+
+
+class ContentSerializer(serializers.Serializer):
+    sections = SectionSerializer(many=True)
+    symptoms = SymptomEntrySerializer(many=True, source="symptom_entries")
+    comparison_tables = ComparisonTableSerializer(many=True)
+    action_steps = ActionStepSerializer(many=True)
+    callouts = SafetyCalloutSerializer(many=True)
+    references = ReferenceSerializer(many=True)
+
+    def to_representation(self, revision: Revision) -> dict[str, Any]:
+        # Shared by the nested serializers: citations are numbered per revision.
+        self.context["citation_numbers"] = citation_numbers(revision)
+        self.context["section_keys"] = {section.pk: section.key for section in revision.sections.all()}
+        return super().to_representation(revision)
+
+
+class ArticleDetailSerializer(ArticleSummarySerializer):
+    """A live (or pinned) revision with its whole structured content."""
+
+    is_current = serializers.SerializerMethodField(help_text="Whether this is the article's live revision.")
+    content = ContentSerializer(source="*")
+
+    def get_is_current(self, revision: Revision) -> bool:
+        return revision.is_live
+
+
+class RevisionHistorySerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    url = serializers.SerializerMethodField()
+    published_at = serializers.DateTimeField(source="live_from")
+    change_summary = serializers.CharField()
+    content_hash = serializers.CharField()
+    is_current = serializers.SerializerMethodField()
+    review = ReviewSerializer(source="current_review", allow_null=True)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, revision: Revision) -> str:
+        kwargs = {"slug": revision.article.slug, "number": revision.number}
+        return reverse("v1:article-revision-detail", kwargs=kwargs, request=self.context["request"])
+
+    def get_is_current(self, revision: Revision) -> bool:
+        return revision.is_live
+
+
+class ChangeEventSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="kind", help_text="published, superseded or withdrawn.")
+    article = serializers.CharField(source="article.slug")
+    revision = serializers.IntegerField(source="revision.number")
+    content_hash = serializers.CharField(source="revision.content_hash")
+    revision_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ChangeEvent
+        fields = ["id", "type", "article", "revision", "occurred_at", "content_hash", "revision_url"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_revision_url(self, event: ChangeEvent) -> str:
+        kwargs = {"slug": event.article.slug, "number": event.revision.number}
+        return reverse("v1:article-revision-detail", kwargs=kwargs, request=self.context["request"])
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    events = ChangeEventSerializer(many=True)
+    next = serializers.URLField(help_text="Request this next; it continues after the last event here.")
+    has_more = serializers.BooleanField(help_text="False when you have caught up; poll `next` later.")
+
+
+class CodeSystemSerializer(serializers.Serializer):
+    oid = serializers.CharField()
+    name = serializers.CharField()
+
+
+class LookupResultSerializer(serializers.Serializer):
+    code_system = CodeSystemSerializer()
+    code = serializers.CharField()
+    results = ArticleSummarySerializer(many=True)

@@ -1,0 +1,44 @@
+"""The change feed: what partners replay to stay in sync, removals included."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from .articles import Article, Revision
+
+
+class ChangeKind(models.TextChoices):
+    PUBLISHED = "published", "Published"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ChangeEvent(models.Model):
+    """One revision going live, being replaced or being withdrawn.
+
+    Ids are handed out in commit order: every transaction that writes events
+    first locks the single ``ChangeFeedLock`` row and holds it until it commits,
+    so a partner reading "events after id N" can never miss one that commits late.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="change_events")
+    revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="change_events")
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.revision}"
+
+
+class ChangeFeedLock(models.Model):
+    """A single row, locked by every transaction that writes change events."""
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="changefeedlock_single_row")]
+
+    def __str__(self) -> str:
+        return "change feed lock"
