@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import textstat
 
+from .kinds import extension_for
 from .models import Revision
 from .rendering import cited_keys
 from .structured_text import revision_plain_text
@@ -30,7 +31,11 @@ class Finding:
 
 @dataclass
 class CheckReport:
+    """``errors`` block submission; ``failures`` (safety properties) block approval; ``warnings``
+    must be acknowledged by the approving reviewer."""
+
     errors: list[Finding] = field(default_factory=list)
+    failures: list[Finding] = field(default_factory=list)
     warnings: list[Finding] = field(default_factory=list)
 
     @property
@@ -45,8 +50,9 @@ def check_revision(revision: Revision) -> CheckReport:
         report.errors.append(Finding("missing_title", "The revision has no title.", "title"))
     if not revision.summary.strip():
         report.errors.append(Finding("missing_summary", "The revision has no summary.", "summary"))
+    extension = extension_for(revision.article.kind)
     sections = list(revision.sections.all())
-    if not sections:
+    if not sections and (extension is None or extension.has_sections):
         report.errors.append(Finding("missing_sections", "The revision has no sections.", "sections"))
 
     references = list(revision.references.all())
@@ -96,8 +102,13 @@ def check_revision(revision: Revision) -> CheckReport:
                     f"reference {reference.key}",
                 )
             )
+    if extension is not None:
+        errors, failures, warnings = extension.check(revision)
+        report.errors.extend(errors)
+        report.failures.extend(failures)
+        report.warnings.extend(warnings)
     text = revision_plain_text(revision)
-    if text.strip():
+    if sections and text.strip():
         grade = textstat.flesch_kincaid_grade(text)
         if grade > READING_GRADE_LIMIT:
             report.warnings.append(

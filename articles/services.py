@@ -526,6 +526,10 @@ def revision_approve(
         _four_eyes(revision, actor, "approve it")
         verified = _verified_hash(revision, revision.content_hash, "submitted")
         report = check_revision(Revision.objects.with_content().get(pk=revision.pk))
+        if report.failures:
+            raise ValidationError(
+                [ValidationError(f"Safety check failed: {f.message}", code="safety") for f in report.failures]
+            )
         unacknowledged = [w for w in report.warnings if w.code not in set(acknowledged_warnings)]
         if unacknowledged:
             raise ValidationError(

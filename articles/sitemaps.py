@@ -22,7 +22,7 @@ class ArticleSitemap(_PublicAddressSitemap):
     changefreq = "monthly"
 
     def items(self):  # noqa: ANN201 - Django's API
-        return Revision.objects.published().select_related("article").order_by("article__slug")
+        return Revision.objects.published().articles().select_related("article").order_by("article__slug")
 
     def location(self, item: Revision) -> str:
         return item.article.get_absolute_url()

@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from .models import Article, ClinicalReview, Revision, RevisionState
+from .models import Article, ArticleKind, ClinicalReview, Revision, RevisionState
 from .presentation import build_article_page
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
@@ -27,6 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Published articles, grouped by medication."""
     revisions = (
         Revision.objects.published()
+        .articles()
         .select_related("article__medication")
         .order_by("article__medication__generic_name", "title", "pk")
     )
@@ -43,6 +44,7 @@ def search(request: HttpRequest) -> HttpResponse:
     elif query:
         results = (
             Revision.objects.published()
+            .articles()
             .select_related("article__medication")
             .filter(
                 Q(title__icontains=query)
@@ -63,12 +65,15 @@ def _live_revision(slug: str) -> Revision:
     latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
     revision = (
         Revision.objects.published()
+        .articles()
         .filter(article__slug=slug)
         .annotate(review_id=Subquery(latest_review.values("pk")[:1]))
         .first()
     )
     if revision is None:
-        if Article.objects.filter(slug=slug, revisions__state=RevisionState.WITHDRAWN).exists():
+        if Article.objects.filter(
+            slug=slug, kind=ArticleKind.ARTICLE, revisions__state=RevisionState.WITHDRAWN
+        ).exists():
             raise ArticleWithdrawn(slug)
         raise Http404("No such article.")
     return revision
@@ -128,6 +133,7 @@ def article_history(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "articles/withdrawn.html", status=410)
     revisions = list(
         Revision.objects.ever_published()
+        .articles()
         .filter(article_id=live.article_id)
         .select_related("article__medication")
         .with_review()

@@ -7,7 +7,7 @@ from django.db import models
 from rest_framework_api_key.models import AbstractAPIKey
 
 rate_validator = RegexValidator(
-    r"^[1-9][0-9]*/(second|minute|hour|day)$", "Write a rate such as 600/minute or 10000/day.", "invalid_rate"
+    r"^[1-9][0-9]*/(second|minute|hour|day)\Z", "Write a rate such as 600/minute or 10000/day.", "invalid_rate"
 )
 
 

@@ -17,7 +17,7 @@ from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +26,7 @@ from rest_framework.views import APIView
 
 from articles.models import (
     Article,
+    ArticleKind,
     ChangeEvent,
     ClinicalReview,
     Medication,
@@ -85,9 +86,11 @@ class PartnerView:
 
 def content_clock() -> Any:
     """The last moment anything partners can see changed: a publication, replacement, withdrawal or review."""
-    latest_event = ChangeEvent.objects.aggregate(moment=Max("occurred_at"))["moment"]
-    latest_review = ClinicalReview.objects.aggregate(moment=Max("reviewed_at"))["moment"]
-    latest_due = Revision.objects.published().aggregate(moment=Max("publish_at"))["moment"]
+    latest_event = ChangeEvent.objects.articles().aggregate(moment=Max("occurred_at"))["moment"]
+    latest_review = ClinicalReview.objects.filter(revision__article__kind=ArticleKind.ARTICLE).aggregate(
+        moment=Max("reviewed_at")
+    )["moment"]
+    latest_due = Revision.objects.published().articles().aggregate(moment=Max("publish_at"))["moment"]
     moments = [moment for moment in (latest_event, latest_review, latest_due) if moment]
     return max(moments) if moments else None
 
@@ -98,6 +101,7 @@ def live_revisions() -> QuerySet[Revision]:
     live_from = Coalesce("published_at", "publish_at")
     return (
         Revision.objects.published()
+        .articles()
         .select_related("article__medication")
         .with_review()
         .annotate(
@@ -111,7 +115,7 @@ def live_revisions() -> QuerySet[Revision]:
 
 def _article_or_gone(slug: str) -> None:
     """Raise 410 for a withdrawn article, 404 for one that never was public."""
-    if Article.objects.filter(slug=slug, revisions__state=RevisionState.WITHDRAWN).exists():
+    if Article.objects.filter(slug=slug, kind=ArticleKind.ARTICLE, revisions__state=RevisionState.WITHDRAWN).exists():
         raise Gone()
 
 
@@ -162,7 +166,20 @@ class SymptomDetail(VocabularyView, generics.RetrieveAPIView):
 # --- Articles --------------------------------------------------------------------------
 
 
-@extend_schema_view(get=extend_schema(summary="Live articles", tags=["articles"]))
+@extend_schema_view(
+    get=extend_schema(
+        summary="Live articles",
+        tags=["articles"],
+        parameters=[
+            OpenApiParameter(
+                "rxcui",
+                OpenApiTypes.STR,
+                pattern=rxcui_validator.regex.pattern,
+                description="RxNorm RxCUI of the medication, e.g. 17767.",
+            )
+        ],
+    )
+)
 class ArticleList(PartnerView, generics.ListAPIView):
     serializer_class = serializers.ArticleSummarySerializer
     pagination_class = PartnerCursorPagination
@@ -200,6 +217,9 @@ class ArticleDetail(PartnerView, generics.GenericAPIView):
     @extend_schema(
         summary="One live article",
         tags=["articles"],
+        # Content negotiation is by Accept header only: like every endpoint, this one answers
+        # 400 to unknown query parameters, so DRF's `?format=` override is not offered.
+        parameters=[OpenApiParameter("format", exclude=True)],
         responses={
             (200, "application/json"): serializers.ArticleDetailSerializer,
             (200, "application/ld+json"): OpenApiTypes.OBJECT,
@@ -225,6 +245,7 @@ class ArticleRevisionList(PartnerView, generics.ListAPIView):
             return Revision.objects.none()
         return (
             Revision.objects.ever_published()
+            .articles()
             .filter(article__slug=self.kwargs["slug"])
             .select_related("article")
             .with_review()
@@ -253,13 +274,14 @@ class ArticleRevisionDetail(PartnerView, generics.RetrieveAPIView):
         slug = self.kwargs["slug"]
         revision = (
             Revision.objects.ever_published()
+            .articles()
             .filter(article__slug=slug, number=self.kwargs["number"])
             .select_related("article__medication")
             .with_content()
             .with_review()
             .first()
         )
-        if not Revision.objects.published().filter(article__slug=slug).exists():
+        if not Revision.objects.published().articles().filter(article__slug=slug).exists():
             _article_or_gone(slug)
             raise Http404
         if revision is None:
@@ -278,7 +300,7 @@ def _whole_number(request: Request, name: str, default: int, low: int, high: int
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise ValidationError({name: [f"A whole number from {low} to {high}."]})
     return int(raw)
 
@@ -301,10 +323,14 @@ class ChangeFeed(PartnerView, APIView):
         tags=["changes"],
         parameters=[
             OpenApiParameter(
-                "after", OpenApiTypes.INT, description="Events after this id (default 0: from the start)."
+                "after",
+                {"type": "integer", "minimum": 0, "maximum": 2**62},
+                description="Events after this id (default 0: from the start).",
             ),
             OpenApiParameter(
-                "limit", OpenApiTypes.INT, description="At most this many events, 1 to 500 (default 100)."
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": max_limit},
+                description="At most this many events, 1 to 500 (default 100).",
             ),
         ],
         responses=serializers.ChangeFeedSerializer,
@@ -316,7 +342,10 @@ class ChangeFeed(PartnerView, APIView):
         # record them now so the feed never lags behind what it describes.
         revisions_publish_due()
         events = list(
-            ChangeEvent.objects.filter(pk__gt=after).select_related("article", "revision").order_by("pk")[: limit + 1]
+            ChangeEvent.objects.articles()
+            .filter(pk__gt=after)
+            .select_related("article", "revision")
+            .order_by("pk")[: limit + 1]
         )
         has_more = len(events) > limit
         events = events[:limit]
@@ -371,10 +400,18 @@ class CodeLookup(PartnerView, APIView):
             OpenApiParameter(
                 CODE_SYSTEM,
                 OpenApiTypes.STR,
+                enum=list(CODE_SYSTEMS),
                 required=True,
                 description="Code system OID: " + "; ".join(f"{s.oid} ({s.name})" for s in CODE_SYSTEMS.values()),
             ),
-            OpenApiParameter(CODE, OpenApiTypes.STR, required=True, description="The code, e.g. RxCUI 17767."),
+            OpenApiParameter(
+                CODE,
+                OpenApiTypes.STR,
+                # Any system's code format; the code must also be valid in the chosen system.
+                pattern="^(?:" + "|".join(s.validator.regex.pattern.strip("^$") for s in CODE_SYSTEMS.values()) + ")$",
+                required=True,
+                description="The code, e.g. RxCUI 17767.",
+            ),
             OpenApiParameter(
                 "knowledgeResponseType",
                 OpenApiTypes.STR,
@@ -414,3 +451,15 @@ class CodeLookup(PartnerView, APIView):
 
     def last_modified(self) -> Any:
         return content_clock()
+
+
+# --- Anything else under /api/v1/ ----------------------------------------------------------
+
+
+@extend_schema(exclude=True)
+class NotFoundView(APIView):
+    """A URL no endpoint matches: the API's JSON 404 (after the key check), not the site's HTML page."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise NotFound()

@@ -11,6 +11,7 @@ import hashlib
 import json
 from typing import Any
 
+from articles.kinds import extension_for
 from articles.models import Revision
 
 from . import FORMAT_NAME, FORMAT_VERSION
@@ -55,7 +56,7 @@ def revision_content(revision: Revision) -> dict[str, Any]:
             }
         )
 
-    return {
+    content = {
         "title": revision.title,
         "summary": revision.summary,
         "change_summary": revision.change_summary,
@@ -111,6 +112,10 @@ def revision_content(revision: Revision) -> dict[str, Any]:
             for r in revision.references.all()
         ],
     }
+    extension = extension_for(revision.article.kind)
+    if extension is not None:
+        content.update(extension.content(revision))
+    return content
 
 
 def revision_document(revision: Revision) -> dict[str, Any]:

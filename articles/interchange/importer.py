@@ -8,7 +8,7 @@ author can fix a file in one pass. Nothing is written unless all is well.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from articles import rendering
+from articles.kinds import extension_for
 from articles.models import (
     ActionStep,
     Article,
@@ -37,6 +38,18 @@ from articles.models import (
 
 from . import FORMAT_NAME, FORMAT_VERSION
 from .schema import SCHEMA
+
+
+@dataclass(frozen=True)
+class DocumentFormat:
+    """An interchange format: its name and version, its schema, the kind of article it holds,
+    and any checks beyond the article's own (a pathway's logic, say)."""
+
+    name: str
+    version: int
+    schema: dict[str, Any]
+    kind: str
+    extra_problems: Callable[[dict[str, Any]], Iterable[Problem]] | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +183,7 @@ def _differs(where: list[str | int], field: str, stored: Any, given: Any, what: 
     )
 
 
-def _meaning_problems(document: dict[str, Any]) -> Iterator[Problem]:
+def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
     medication = document["medication"]
     stored_medication = Medication.objects.filter(slug=medication["slug"]).first()
     if stored_medication is not None:
@@ -199,6 +212,8 @@ def _meaning_problems(document: dict[str, Any]) -> Iterator[Problem]:
 
     article = document["article"]
     stored_article = Article.objects.select_related("medication").filter(slug=article["slug"]).first()
+    if stored_article is not None and stored_article.kind != kind:
+        yield Problem("article.slug", f"{article['slug']!r} is a {stored_article.get_kind_display().lower()} already")
     if stored_article is not None:
         if stored_article.medication.slug != medication["slug"]:
             yield Problem(
@@ -212,7 +227,7 @@ def _meaning_problems(document: dict[str, Any]) -> Iterator[Problem]:
 
 
 def _revision_problems(revision: dict[str, Any], symptom_slugs: set[str]) -> Iterator[Problem]:
-    sections = revision["sections"]
+    sections = revision.get("sections", [])
     section_keys = {section["key"] for section in sections}
     references = revision.get("references", [])
     reference_keys = {reference["key"] for reference in references}
@@ -323,26 +338,31 @@ def _revision_model_problems(revision: dict[str, Any]) -> Iterator[Problem]:
                 yield from _field_problems(model(**data), data, [*where, part, item_index])
 
 
-def validate_document(document: Any) -> None:
+ARTICLE_FORMAT = DocumentFormat(FORMAT_NAME, FORMAT_VERSION, SCHEMA, "article")
+
+
+def validate_document(document: Any, fmt: DocumentFormat = ARTICLE_FORMAT) -> None:
     """Raise ``ImportRejected`` listing every problem; return quietly if there are none."""
     if not isinstance(document, dict):
         raise ImportRejected([Problem("(document)", "must be a JSON object")])
-    if document.get("format") != FORMAT_NAME:
-        raise ImportRejected([Problem("format", f"must be {FORMAT_NAME!r}; is this an article export?")])
-    if document.get("format_version") != FORMAT_VERSION:
+    if document.get("format") != fmt.name:
+        raise ImportRejected([Problem("format", f"must be {fmt.name!r}; is this the right kind of file?")])
+    if document.get("format_version") != fmt.version:
         raise ImportRejected(
             [
                 Problem(
                     "format_version",
                     f"version {document.get('format_version')!r} is not supported; this site reads version "
-                    f"{FORMAT_VERSION}",
+                    f"{fmt.version}",
                 )
             ]
         )
-    problems = list(_schema_problems(document))
+    problems = list(_schema_problems(document, fmt.schema))
     if problems:
         raise ImportRejected(problems)
-    problems = [*_meaning_problems(document), *_model_problems(document)]
+    problems = [*_meaning_problems(document, fmt.kind), *_model_problems(document)]
+    if fmt.extra_problems is not None:
+        problems.extend(fmt.extra_problems(document))
     if problems:
         raise ImportRejected(problems)
 
@@ -372,7 +392,7 @@ def write_revision_content(revision: Revision, content: dict[str, Any], symptoms
     Used by import and by copying one revision into a new draft, so both keep
     every row's key. The caller holds the transaction.
     """
-    sections = Section.objects.bulk_create(Section(revision=revision, **_plain(s)) for s in content["sections"])
+    sections = Section.objects.bulk_create(Section(revision=revision, **_plain(s)) for s in content.get("sections", []))
     section_by_key = {section.key: section for section in sections}
 
     def placed(item: dict[str, Any]) -> Section | None:
@@ -410,3 +430,6 @@ def write_revision_content(revision: Revision, content: dict[str, Any], symptoms
         for row, cells in zip(rows, row_cells, strict=True)
         for key, text in cells.items()
     )
+    extension = extension_for(revision.article.kind)
+    if extension is not None:
+        extension.write(revision, content)

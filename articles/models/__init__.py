@@ -1,6 +1,6 @@
 """The content model, split by concern and re-exported here."""
 
-from .articles import EDITABLE_STATES, Article, Revision, RevisionQuerySet, RevisionState
+from .articles import EDITABLE_STATES, Article, ArticleKind, Revision, RevisionQuerySet, RevisionState
 from .content import (
     ActionStep,
     CalloutKind,
@@ -34,6 +34,7 @@ __all__ = [
     "EDITABLE_STATES",
     "ActionStep",
     "Article",
+    "ArticleKind",
     "AuditAction",
     "AuditEntry",
     "CalloutKind",

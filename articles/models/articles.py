@@ -13,10 +13,20 @@ from django.utils import timezone
 from .medications import Medication
 
 
+class ArticleKind(models.TextChoices):
+    ARTICLE = "article", "Article"
+    TRIAGE_PATHWAY = "triage_pathway", "Triage pathway"
+
+
 class Article(models.Model):
-    """The stable identity of a piece of content; its words live in revisions."""
+    """The stable identity of a piece of content; its words live in revisions.
+
+    Triage pathways are reviewed content too: they are articles of another kind,
+    so they share the revisions, the review workflow and the audit log.
+    """
 
     slug = models.SlugField(max_length=120, unique=True, help_text="The stable public address; never reused.")
+    kind = models.CharField(max_length=20, choices=ArticleKind.choices, default=ArticleKind.ARTICLE, editable=False)
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="articles")
     topic = models.CharField(
         max_length=200,
@@ -31,6 +41,8 @@ class Article(models.Model):
         return self.slug
 
     def get_absolute_url(self) -> str:
+        if self.kind == ArticleKind.TRIAGE_PATHWAY:
+            return reverse("triage:pathway", kwargs={"slug": self.slug})
         return reverse("articles:detail", kwargs={"slug": self.slug})
 
 
@@ -62,6 +74,13 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
         replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
         return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
+
+    def articles(self) -> RevisionQuerySet:
+        """Revisions of articles proper (not triage pathways)."""
+        return self.filter(article__kind=ArticleKind.ARTICLE)
+
+    def pathways(self) -> RevisionQuerySet:
+        return self.filter(article__kind=ArticleKind.TRIAGE_PATHWAY)
 
     def ever_published(self) -> RevisionQuerySet:
         """Every revision that has been live: the public page history."""

@@ -16,7 +16,7 @@ from .articles import Revision
 from .medications import Symptom
 
 key_validator = RegexValidator(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z",
     "Use lower-case letters, digits and single hyphens, e.g. 'reported-symptoms'.",
     "invalid_key",
 )
@@ -252,8 +252,8 @@ class EvidenceLevel(models.TextChoices):
     NOT_ASSESSED = "not_assessed", "Not assessed"
 
 
-doi_validator = RegexValidator(r"^10\.[0-9]{4,9}/\S+$", "A DOI looks like 10.1234/abcd (no https://doi.org/).", "doi")
-pmid_validator = RegexValidator(r"^[1-9][0-9]{0,8}$", "A PMID is a number of up to 9 digits.", "pmid")
+doi_validator = RegexValidator(r"^10\.[0-9]{4,9}/\S+\Z", "A DOI looks like 10.1234/abcd (no https://doi.org/).", "doi")
+pmid_validator = RegexValidator(r"^[1-9][0-9]{0,8}\Z", "A PMID is a number of up to 9 digits.", "pmid")
 
 
 class Reference(RevisionRow):

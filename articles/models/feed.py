@@ -5,13 +5,19 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .articles import Article, Revision
+from .articles import Article, ArticleKind, Revision
 
 
 class ChangeKind(models.TextChoices):
     PUBLISHED = "published", "Published"
     SUPERSEDED = "superseded", "Superseded"
     WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
+    def articles(self) -> ChangeEventQuerySet:
+        """Events about articles proper; pathways are served by their own endpoints."""
+        return self.filter(article__kind=ArticleKind.ARTICLE)
 
 
 class ChangeEvent(models.Model):
@@ -26,6 +32,8 @@ class ChangeEvent(models.Model):
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="change_events")
     kind = models.CharField(max_length=20, choices=ChangeKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now)
+
+    objects = ChangeEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]

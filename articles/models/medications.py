@@ -15,15 +15,15 @@ def validate_brand_names(value: object) -> None:
 
 
 rxcui_validator = RegexValidator(
-    r"^[1-9][0-9]{0,9}$", "An RxNorm RxCUI is a number of up to 10 digits.", "invalid_rxcui"
+    r"^[1-9][0-9]{0,9}\Z", "An RxNorm RxCUI is a number of up to 10 digits.", "invalid_rxcui"
 )
 atc_validator = RegexValidator(
-    r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}$",
+    r"^[A-Z][0-9]{2}[A-Z]{2}[0-9]{2}\Z",
     "An ATC code for a medication has 7 characters, e.g. C08CA01.",
     "invalid_atc",
 )
 snomed_validator = RegexValidator(
-    r"^[1-9][0-9]{5,17}$", "A SNOMED CT concept id is a number of 6 to 18 digits.", "invalid_snomed"
+    r"^[1-9][0-9]{5,17}\Z", "A SNOMED CT concept id is a number of 6 to 18 digits.", "invalid_snomed"
 )
 
 

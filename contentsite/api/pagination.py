@@ -16,14 +16,25 @@ class PartnerCursorPagination(CursorPagination):
 
     def decode_cursor(self, request: Any) -> Any:
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
+            # Never issued (slugs have no NUL), and PostgreSQL cannot compare text containing one.
+            if cursor is not None and "\x00" in (cursor.position or ""):
+                raise NotFound
         except NotFound:
             raise ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]}) from None
+        return cursor
 
     def get_page_size(self, request: Any) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
+        return parameters

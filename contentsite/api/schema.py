@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
@@ -22,7 +23,26 @@ ERRORS = {
 }
 
 
+# Django's path converters as JSON Schema: a value they do not match never reaches a view.
+PATH_CONVERTERS: dict[str, dict[str, Any]] = {
+    "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+    "int": {"type": "integer", "minimum": 0},
+}
+_PATH_VARIABLE = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
+
+
 class PartnerAutoSchema(AutoSchema):
+    def get_operation(self, path: str, path_regex: str, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(path, path_regex, *args, **kwargs)
+        converters = {match["name"]: match["converter"] for match in _PATH_VARIABLE.finditer(path_regex)}
+        filterset = getattr(self.view, "filterset_class", None)
+        for parameter in (operation or {}).get("parameters", []):
+            if parameter["in"] == "path" and converters.get(parameter["name"]) in PATH_CONVERTERS:
+                parameter["schema"] = {**parameter["schema"], **PATH_CONVERTERS[converters[parameter["name"]]]}
+            if parameter["in"] == "query" and filterset is not None and parameter["name"] in filterset.base_filters:
+                parameter["allowEmptyValue"] = True  # django-filter ignores a filter sent empty
+        return operation
+
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if self.method in {"GET", "HEAD"}:

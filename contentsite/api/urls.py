@@ -1,7 +1,9 @@
 """``/api/v1/``: the partner API, its OpenAPI schema and its documentation (served from here, no CDN)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from articles.api.views import NotFoundView
 
 app_name = "v1"
 
@@ -9,4 +11,6 @@ urlpatterns = [
     path("", include("articles.api.urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="docs"),
+    # Last: URLs ending in a slash that nothing above matches (others still get APPEND_SLASH's redirect).
+    re_path(r"^(?:[\s\S]*/)?$", NotFoundView.as_view(), name="not-found"),  # [\s\S]: newlines too
 ]

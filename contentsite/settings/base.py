@@ -207,6 +207,13 @@ PARTNER_CONTENT_LICENCE = env_str(
 )
 PARTNER_CONTENT_LICENCE_URL = env_str("PARTNER_CONTENT_LICENCE_URL", "")
 
+# --- Triage --------------------------------------------------------------------------------
+
+# Shown prominently on every triage result and form.
+TRIAGE_EMERGENCY_NUMBER = env_str("TRIAGE_EMERGENCY_NUMBER", "999")
+# The safety checks enumerate every combination of answers; larger pathways are refused.
+TRIAGE_MAX_ANSWER_COMBINATIONS = env_int("TRIAGE_MAX_ANSWER_COMBINATIONS", 2**16)
+
 # --- The product's own settings -------------------------------------------------
 
 SITE_NAME = env_str("SITE_NAME", "Medication Safety Library")

@@ -213,7 +213,7 @@ def test_wrong_format_version():
 def test_not_an_article_file():
     assert rejected(b"[1, 2, 3]") == ["(document): must be a JSON object"]
     assert rejected(b'{"format": "something-else"}') == [
-        "format: must be 'medication-safety-article'; is this an article export?"
+        "format: must be 'medication-safety-article'; is this the right kind of file?"
     ]
 
 

@@ -1,0 +1,219 @@
+"""A pathway revision's rows as plain data, and back.
+
+The same dictionary is part of the revision's canonical content (so an approval's
+content hash covers the pathway's logic), feeds the diff, is the body of the
+pathway interchange file, and becomes the engine's ``Pathway``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+
+from articles.models import Article, Revision, Symptom
+
+from . import engine
+from .models import AnswerOption, Condition, Disposition, Question, Rule, Vignette
+
+PREFETCH = (
+    Prefetch("triage_questions", queryset=Question.objects.select_related("symptom").order_by("position", "key")),
+    Prefetch("triage_questions__options", queryset=AnswerOption.objects.order_by("position", "key")),
+    Prefetch("triage_dispositions", queryset=Disposition.objects.order_by("position", "key")),
+    "triage_dispositions__articles",
+    Prefetch("triage_rules", queryset=Rule.objects.select_related("disposition").order_by("position", "key")),
+    Prefetch("triage_rules__conditions", queryset=Condition.objects.select_related("option__question")),
+    Prefetch("triage_vignettes", queryset=Vignette.objects.order_by("position", "key")),
+)
+
+
+def level_slug(value: int | None) -> str | None:
+    return engine.Level(value).slug if value is not None else None
+
+
+def pathway_content(revision: Revision) -> dict[str, Any]:
+    """The pathway rows of ``revision`` (prefetch with ``PREFETCH`` to avoid queries per row)."""
+    return {
+        "questions": [
+            {
+                "key": q.key,
+                "position": q.position,
+                "kind": q.kind,
+                "text": q.text,
+                "help_text": q.help_text,
+                "symptom": q.symptom.slug if q.symptom_id else None,
+                "red_flag_level": level_slug(q.red_flag_level),
+                "source": q.source,
+                "options": [
+                    {"key": o.key, "position": o.position, "label": o.label, "is_red_flag": o.is_red_flag}
+                    for o in q.options.all()
+                ],
+            }
+            for q in revision.triage_questions.all()
+        ],
+        "dispositions": [
+            {
+                "key": d.key,
+                "position": d.position,
+                "level": level_slug(d.level),
+                "title": d.title,
+                "advice": d.advice,
+                "safety_netting": d.safety_netting,
+                "is_fallback": d.is_fallback,
+                "articles": sorted(article.slug for article in d.articles.all()),
+            }
+            for d in revision.triage_dispositions.all()
+        ],
+        "rules": [
+            {
+                "key": r.key,
+                "position": r.position,
+                "description": r.description,
+                "match": "all" if r.match_all else "any",
+                "disposition": r.disposition.key,
+                "conditions": [
+                    {"key": c.key, "position": c.position, "question": c.option.question.key, "option": c.option.key}
+                    for c in sorted(r.conditions.all(), key=lambda c: (c.position, c.key))
+                ],
+            }
+            for r in revision.triage_rules.all()
+        ],
+        "vignettes": [
+            {
+                "key": v.key,
+                "position": v.position,
+                "title": v.title,
+                "answers": {question: list(options) for question, options in sorted(v.answers.items())},
+                "minimum_level": level_slug(v.minimum_level),
+                "rationale": v.rationale,
+            }
+            for v in revision.triage_vignettes.all()
+        ],
+    }
+
+
+def pathway_from_content(content: dict[str, Any]) -> engine.Pathway:
+    """The engine's view of a pathway's content."""
+    return engine.Pathway(
+        questions=tuple(
+            engine.Question(
+                key=q["key"],
+                kind=engine.Kind(q["kind"]),
+                text=q["text"],
+                options=tuple(engine.Option(o["key"], o["label"], o["is_red_flag"]) for o in q["options"]),
+                red_flag_level=engine.Level.from_slug(q["red_flag_level"]) if q.get("red_flag_level") else None,
+            )
+            for q in content.get("questions", [])
+        ),
+        dispositions=tuple(
+            engine.Disposition(d["key"], engine.Level.from_slug(d["level"]), d["title"], d["is_fallback"])
+            for d in content.get("dispositions", [])
+        ),
+        rules=tuple(
+            engine.Rule(
+                key=r["key"],
+                disposition=r["disposition"],
+                conditions=tuple(engine.Condition(c["question"], c["option"]) for c in r["conditions"]),
+                match_all=r["match"] == "all",
+                description=r["description"],
+            )
+            for r in content.get("rules", [])
+        ),
+        vignettes=tuple(
+            engine.Vignette(
+                key=v["key"],
+                title=v["title"],
+                answers={question: tuple(options) for question, options in v["answers"].items()},
+                minimum_level=engine.Level.from_slug(v["minimum_level"]),
+            )
+            for v in content.get("vignettes", [])
+        ),
+    )
+
+
+def pathway_for(revision: Revision) -> engine.Pathway:
+    return pathway_from_content(pathway_content(revision))
+
+
+def write_pathway_content(revision: Revision, content: dict[str, Any]) -> None:
+    """Create a revision's pathway rows from validated content (keys kept). The caller holds the transaction."""
+    symptoms = Symptom.objects.in_bulk(
+        [q["symptom"] for q in content.get("questions", []) if q.get("symptom")], field_name="slug"
+    )
+    questions = Question.objects.bulk_create(
+        Question(
+            revision=revision,
+            key=q["key"],
+            position=q["position"],
+            kind=q["kind"],
+            text=q["text"],
+            help_text=q.get("help_text", ""),
+            symptom=symptoms.get(q.get("symptom")),
+            red_flag_level=engine.Level.from_slug(q["red_flag_level"]) if q.get("red_flag_level") else None,
+            source=q.get("source", ""),
+        )
+        for q in content.get("questions", [])
+    )
+    options = AnswerOption.objects.bulk_create(
+        AnswerOption(
+            question=question,
+            key=o["key"],
+            position=o["position"],
+            label=o["label"],
+            is_red_flag=o.get("is_red_flag", False),
+        )
+        for question, q in zip(questions, content.get("questions", []), strict=True)
+        for o in q["options"]
+    )
+    option_by_key = {(option.question.key, option.key): option for option in options}
+    dispositions = Disposition.objects.bulk_create(
+        Disposition(
+            revision=revision,
+            key=d["key"],
+            position=d["position"],
+            level=engine.Level.from_slug(d["level"]),
+            title=d["title"],
+            advice=d["advice"],
+            safety_netting=d["safety_netting"],
+            is_fallback=d["is_fallback"],
+        )
+        for d in content.get("dispositions", [])
+    )
+    articles = Article.objects.in_bulk(
+        [slug for d in content.get("dispositions", []) for slug in d.get("articles", [])], field_name="slug"
+    )
+    through = Disposition.articles.through
+    through.objects.bulk_create(
+        through(disposition_id=disposition.pk, article_id=articles[slug].pk)
+        for disposition, d in zip(dispositions, content.get("dispositions", []), strict=True)
+        for slug in d.get("articles", [])
+    )
+    disposition_by_key = {disposition.key: disposition for disposition in dispositions}
+    rules = Rule.objects.bulk_create(
+        Rule(
+            revision=revision,
+            key=r["key"],
+            position=r["position"],
+            description=r["description"],
+            match_all=r["match"] == "all",
+            disposition=disposition_by_key[r["disposition"]],
+        )
+        for r in content.get("rules", [])
+    )
+    Condition.objects.bulk_create(
+        Condition(rule=rule, key=c["key"], position=c["position"], option=option_by_key[(c["question"], c["option"])])
+        for rule, r in zip(rules, content.get("rules", []), strict=True)
+        for c in r["conditions"]
+    )
+    Vignette.objects.bulk_create(
+        Vignette(
+            revision=revision,
+            key=v["key"],
+            position=v["position"],
+            title=v["title"],
+            answers=v["answers"],
+            minimum_level=engine.Level.from_slug(v["minimum_level"]),
+            rationale=v["rationale"],
+        )
+        for v in content.get("vignettes", [])
+    )

@@ -1,0 +1,436 @@
+"""Triage evaluation and its safety checks: pure functions of a pathway and answers.
+
+Nothing here touches the database. A pathway revision is turned into a
+``Pathway`` (plain, immutable data) once; evaluating it is deterministic and
+stateless, which is what lets the safety checks enumerate every combination of
+answers and lets property tests run on generated pathways.
+
+Semantics (a decision table with a "priority" hit policy):
+
+* Every rule whose conditions hold counts ("all of" or "any of" its conditions).
+* The most urgent disposition among the matching rules wins; between rules of
+  equal urgency, the first by position.
+* When no rule matches, the fallback disposition applies.
+
+Two structural rules make the result monotone, so that answering "yes" to a
+red flag can never lower the urgency: conditions on a red-flag question may only
+use its red-flag answers, and no rule may be less urgent than the fallback.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Level(enum.IntEnum):
+    """The urgency scale, least to most urgent."""
+
+    SELF_CARE = 1
+    ROUTINE = 2
+    SOON = 3
+    URGENT = 4
+    EMERGENCY = 5
+
+    @property
+    def slug(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def from_slug(cls, slug: str) -> Level:
+        return cls[slug.upper()]
+
+
+class Kind(enum.StrEnum):
+    YES_NO = "yes_no"
+    SINGLE = "single_choice"
+    MULTIPLE = "multiple_choice"
+
+
+@dataclass(frozen=True)
+class Option:
+    key: str
+    label: str
+    is_red_flag: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    key: str
+    kind: Kind
+    text: str
+    options: tuple[Option, ...]
+    red_flag_level: Level | None = None
+
+    @property
+    def is_red_flag(self) -> bool:
+        return self.red_flag_level is not None
+
+    @property
+    def option_keys(self) -> tuple[str, ...]:
+        return tuple(option.key for option in self.options)
+
+    @property
+    def red_flag_options(self) -> frozenset[str]:
+        return frozenset(option.key for option in self.options if option.is_red_flag)
+
+    def answer_space(self) -> list[frozenset[str]]:
+        """Every possible answer: one option, or any subset for multiple choice."""
+        keys = self.option_keys
+        if self.kind == Kind.MULTIPLE:
+            return [frozenset(c) for n in range(len(keys) + 1) for c in itertools.combinations(keys, n)]
+        return [frozenset([key]) for key in keys]
+
+    @property
+    def answer_count(self) -> int:
+        return 2 ** len(self.options) if self.kind == Kind.MULTIPLE else len(self.options)
+
+
+@dataclass(frozen=True)
+class Disposition:
+    key: str
+    level: Level
+    title: str
+    is_fallback: bool = False
+
+
+@dataclass(frozen=True)
+class Condition:
+    question: str
+    option: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    disposition: str
+    conditions: tuple[Condition, ...]
+    match_all: bool = True
+    description: str = ""
+
+    def matches(self, answers: Mapping[str, frozenset[str]]) -> bool:
+        results = (condition.option in answers.get(condition.question, ()) for condition in self.conditions)
+        return all(results) if self.match_all else any(results)
+
+
+@dataclass(frozen=True)
+class Vignette:
+    key: str
+    title: str
+    answers: Mapping[str, tuple[str, ...]]
+    minimum_level: Level
+
+
+@dataclass(frozen=True)
+class Pathway:
+    questions: tuple[Question, ...]
+    dispositions: tuple[Disposition, ...]
+    rules: tuple[Rule, ...]
+    vignettes: tuple[Vignette, ...] = ()
+
+    def disposition(self, key: str) -> Disposition:
+        return next(d for d in self.dispositions if d.key == key)
+
+    @property
+    def fallback(self) -> Disposition | None:
+        return next((d for d in self.dispositions if d.is_fallback), None)
+
+    def question(self, key: str) -> Question | None:
+        return next((q for q in self.questions if q.key == key), None)
+
+    @property
+    def combination_count(self) -> int:
+        return math.prod(question.answer_count for question in self.questions)
+
+
+@dataclass(frozen=True)
+class Result:
+    disposition: Disposition
+    fired_rules: tuple[str, ...]
+    red_flags: tuple[str, ...]
+
+    @property
+    def level(self) -> Level:
+        return self.disposition.level
+
+
+class AnswerError(ValueError):
+    """Missing or invalid answers; ``problems`` maps each question key to what is wrong."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{key}: {message}" for key, message in problems.items()))
+
+
+# --- Answers and evaluation ----------------------------------------------------------
+
+
+def normalise_answers(pathway: Pathway, raw: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Check raw answers (an option key, or a list of keys for multiple choice) for every question."""
+    if not isinstance(raw, Mapping):
+        raise AnswerError({"answers": "must map each question's key to its answer"})
+    problems: dict[str, str] = {}
+    answers: dict[str, frozenset[str]] = {}
+    known = {question.key for question in pathway.questions}
+    for key in raw:
+        if key not in known:
+            problems[str(key)] = "not a question of this pathway"
+    for question in pathway.questions:
+        if question.key not in raw:
+            problems[question.key] = "this question needs an answer"
+            continue
+        value = raw[question.key]
+        if question.kind == Kind.MULTIPLE:
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                problems[question.key] = "give a list of option keys (an empty list for none)"
+                continue
+            chosen = list(value)
+            if len(set(chosen)) != len(chosen):
+                problems[question.key] = "an option is given twice"
+                continue
+        else:
+            if not isinstance(value, str):
+                problems[question.key] = "give one option key"
+                continue
+            chosen = [value]
+        unknown = [v for v in chosen if v not in question.option_keys]
+        if unknown:
+            allowed = ", ".join(question.option_keys)
+            problems[question.key] = f"{unknown[0]!r} is not an answer to this question (one of: {allowed})"
+            continue
+        answers[question.key] = frozenset(chosen)
+    if problems:
+        raise AnswerError(problems)
+    return answers
+
+
+def evaluate(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Result:
+    """The disposition for these (normalised) answers, the rules that fired and the red flags present."""
+    fired = [rule for rule in pathway.rules if rule.matches(answers)]
+    red_flags = tuple(
+        question.key
+        for question in pathway.questions
+        if question.is_red_flag and answers.get(question.key, frozenset()) & question.red_flag_options
+    )
+    if fired:
+        # max() keeps the first of equals, so ties go to the rule listed first.
+        winner = max(fired, key=lambda rule: pathway.disposition(rule.disposition).level)
+        disposition = pathway.disposition(winner.disposition)
+    else:
+        fallback = pathway.fallback
+        if fallback is None:
+            raise AnswerError({"pathway": "no rule matches and the pathway has no fallback disposition"})
+        disposition = fallback
+    return Result(disposition=disposition, fired_rules=tuple(rule.key for rule in fired), red_flags=red_flags)
+
+
+def all_answer_sets(pathway: Pathway) -> Iterator[dict[str, frozenset[str]]]:
+    keys = [question.key for question in pathway.questions]
+    for combination in itertools.product(*(question.answer_space() for question in pathway.questions)):
+        yield dict(zip(keys, combination, strict=True))
+
+
+def vignette_answers(pathway: Pathway, vignette: Vignette) -> dict[str, frozenset[str]]:
+    """A vignette's answers; questions it leaves out are answered "no" (yes/no) or "none" (multiple choice)."""
+    raw: dict[str, Any] = {}
+    for question in pathway.questions:
+        given = vignette.answers.get(question.key)
+        if question.kind == Kind.MULTIPLE:
+            raw[question.key] = list(given or ())
+        elif given:
+            raw[question.key] = given[0] if len(given) == 1 else list(given)
+        elif question.kind == Kind.YES_NO:
+            raw[question.key] = "no"
+    for key in vignette.answers:
+        if pathway.question(key) is None:
+            raw[key] = vignette.answers[key]
+    return normalise_answers(pathway, raw)
+
+
+# --- Safety checks -------------------------------------------------------------------
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+
+
+@dataclass
+class SafetyReport:
+    """``errors``: the pathway is malformed (blocks submission). ``failures``: a safety
+    property does not hold (blocks approval). ``warnings``: over-triage in vignettes."""
+
+    errors: list[Finding] = field(default_factory=list)
+    failures: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
+    combinations_checked: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and not self.failures
+
+
+def _describe(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> str:
+    parts = []
+    for question in pathway.questions:
+        chosen = sorted(answers.get(question.key, ()))
+        parts.append(f"{question.key}={'+'.join(chosen) if chosen else 'none'}")
+    return ", ".join(parts)
+
+
+def structural_errors(pathway: Pathway, *, max_combinations: int) -> list[Finding]:
+    """What makes a pathway malformed, before any answer is considered."""
+    errors: list[Finding] = []
+    fallbacks = [d for d in pathway.dispositions if d.is_fallback]
+    if len(fallbacks) != 1:
+        errors.append(
+            Finding("fallback", f"A pathway needs exactly one fallback disposition; it has {len(fallbacks)}.")
+        )
+    if not pathway.questions:
+        errors.append(Finding("no_questions", "The pathway has no questions."))
+    dispositions = {d.key for d in pathway.dispositions}
+    for question in pathway.questions:
+        if len(question.options) < 2:
+            errors.append(Finding(f"options:{question.key}", f"Question {question.key} needs at least two answers."))
+        if question.is_red_flag and not question.red_flag_options:
+            errors.append(
+                Finding(
+                    f"red_flag_answer:{question.key}",
+                    f"Red-flag question {question.key} marks no answer as the red flag.",
+                )
+            )
+        if not question.is_red_flag and question.red_flag_options:
+            errors.append(
+                Finding(
+                    f"red_flag_level:{question.key}",
+                    f"Question {question.key} has red-flag answers but no red-flag urgency.",
+                )
+            )
+        if question.is_red_flag and fallbacks and question.red_flag_level < fallbacks[0].level:
+            errors.append(
+                Finding(
+                    f"red_flag_below_fallback:{question.key}",
+                    f"Red-flag question {question.key} is less urgent than the fallback disposition.",
+                )
+            )
+    for rule in pathway.rules:
+        if rule.disposition not in dispositions:
+            errors.append(Finding(f"rule_disposition:{rule.key}", f"Rule {rule.key} leads to no known disposition."))
+            continue
+        if not rule.conditions:
+            errors.append(Finding(f"rule_empty:{rule.key}", f"Rule {rule.key} has no conditions."))
+        if fallbacks and pathway.disposition(rule.disposition).level < fallbacks[0].level:
+            errors.append(
+                Finding(
+                    f"rule_below_fallback:{rule.key}",
+                    f"Rule {rule.key} is less urgent than the fallback: answering more could lower the urgency.",
+                )
+            )
+        for condition in rule.conditions:
+            question = pathway.question(condition.question)
+            if question is None or condition.option not in question.option_keys:
+                errors.append(
+                    Finding(
+                        f"condition:{rule.key}",
+                        f"Rule {rule.key} tests {condition.question}={condition.option}, which is not an answer.",
+                    )
+                )
+            elif question.is_red_flag and condition.option not in question.red_flag_options:
+                errors.append(
+                    Finding(
+                        f"condition_on_absence:{rule.key}",
+                        f"Rule {rule.key} tests a non-red-flag answer of red-flag question {question.key}; "
+                        "rules may only act on a red flag being present.",
+                    )
+                )
+    for vignette in pathway.vignettes:
+        for question_key, options in vignette.answers.items():
+            question = pathway.question(question_key)
+            if question is None or any(option not in question.option_keys for option in options):
+                errors.append(
+                    Finding(
+                        f"vignette:{vignette.key}",
+                        f"Vignette {vignette.key} gives an invalid answer to {question_key}.",
+                    )
+                )
+    count = pathway.combination_count
+    if count > max_combinations:
+        errors.append(
+            Finding(
+                "too_large",
+                f"The pathway has {count:,} answer combinations; the checks cover at most "
+                f"{max_combinations:,}. Split it or use fewer questions or options.",
+            )
+        )
+    return errors
+
+
+def check_safety(pathway: Pathway, *, max_combinations: int = 2**16) -> SafetyReport:
+    """Prove the pathway's safety properties by enumerating every combination of answers.
+
+    Exhaustive enumeration is exact; ``max_combinations`` bounds its cost (2^16
+    combinations take well under a second), and a larger pathway is refused as
+    too large to verify rather than checked partially.
+    """
+    report = SafetyReport(errors=structural_errors(pathway, max_combinations=max_combinations))
+    if report.errors:
+        return report
+
+    never_fired = {rule.key for rule in pathway.rules}
+    red_flag_failures: dict[str, str] = {}
+    gaps = 0
+    gap_example = ""
+    for answers in all_answer_sets(pathway):
+        report.combinations_checked += 1
+        try:
+            result = evaluate(pathway, answers)
+        except AnswerError:
+            gaps += 1
+            gap_example = gap_example or _describe(pathway, answers)
+            continue
+        never_fired.difference_update(result.fired_rules)
+        for key in result.red_flags:
+            question = pathway.question(key)
+            if result.level < question.red_flag_level and key not in red_flag_failures:
+                red_flag_failures[key] = (
+                    f"Red flag {key} (at least {question.red_flag_level.slug}) is out-voted: the answers "
+                    f"{_describe(pathway, answers)} give {result.disposition.key} ({result.level.slug})."
+                )
+    if gaps:
+        report.failures.append(
+            Finding("gap", f"{gaps:,} answer combinations reach no disposition, e.g. {gap_example}.")
+        )
+    for key, message in red_flag_failures.items():
+        report.failures.append(Finding(f"red_flag:{key}", message))
+    for rule in pathway.rules:
+        if rule.key in never_fired:
+            report.failures.append(Finding(f"dead_rule:{rule.key}", f"Rule {rule.key} can never fire."))
+    for vignette in pathway.vignettes:
+        try:
+            answers = vignette_answers(pathway, vignette)
+        except AnswerError as error:
+            report.failures.append(Finding(f"vignette:{vignette.key}", f"Vignette {vignette.key}: {error}"))
+            continue
+        result = evaluate(pathway, answers)
+        if result.level < vignette.minimum_level:
+            report.failures.append(
+                Finding(
+                    f"vignette:{vignette.key}",
+                    f"Vignette “{vignette.title}” is under-triaged: {result.level.slug}, "
+                    f"needs at least {vignette.minimum_level.slug}.",
+                )
+            )
+        elif result.level > vignette.minimum_level:
+            report.warnings.append(
+                Finding(
+                    f"over_triage:{vignette.key}",
+                    f"Vignette “{vignette.title}” is over-triaged: {result.level.slug}, "
+                    f"expected {vignette.minimum_level.slug}.",
+                )
+            )
+    return report
