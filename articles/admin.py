@@ -32,6 +32,7 @@ from .interchange.export import revision_content
 from .models import (
     ActionStep,
     Article,
+    ArticleKind,
     AuditAction,
     AuditEntry,
     ComparisonCell,
@@ -505,6 +506,13 @@ class RevisionAdmin(DraftSavingAdmin):
         CommentInline,
         AuditInline,
     ]
+
+    def get_inlines(self, request: HttpRequest, obj: Revision | None) -> list[Any]:
+        if obj is not None and obj.article.kind == ArticleKind.TRIAGE_PATHWAY:
+            from triage.admin import PATHWAY_INLINES
+
+            return [*PATHWAY_INLINES, CommentInline, AuditInline]
+        return self.inlines
 
     def get_fieldsets(self, request: HttpRequest, obj: Revision | None = None) -> list[Any]:
         if obj is not None and not self.has_change_permission(request, obj):

@@ -28,7 +28,13 @@ from django.utils import timezone
 
 from .content_checks import check_revision
 from .interchange.export import content_hash, revision_content
-from .interchange.importer import validate_document, validate_revision_content, write_revision_content
+from .interchange.importer import (
+    ARTICLE_FORMAT,
+    DocumentFormat,
+    validate_document,
+    validate_revision_content,
+    write_revision_content,
+)
 from .models import (
     EDITABLE_STATES,
     ActionStep,
@@ -305,15 +311,15 @@ def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on
     return revision
 
 
-def article_import(*, document: Any, actor: AbstractBaseUser | None) -> Revision:
-    """Import an interchange document as a new draft revision.
+def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: DocumentFormat = ARTICLE_FORMAT) -> Revision:
+    """Import an interchange document (an article, or another kind in ``fmt``) as a new draft revision.
 
     Creates the medication, symptoms and article when they are new. Validates
     everything first; raises ``ImportRejected`` with every problem and writes
     nothing if anything is wrong. ``actor`` None is an operator at the command line.
     """
     _require_optional(actor, "add_revision", "import articles")
-    validate_document(document)
+    validate_document(document, fmt)
     with transaction.atomic():
         data = document["medication"]
         medication = Medication.objects.filter(slug=data["slug"]).first()
@@ -332,7 +338,7 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None) -> Revision
 
         data = document["article"]
         article, _ = Article.objects.get_or_create(
-            slug=data["slug"], defaults={"medication": medication, "topic": data["topic"]}
+            slug=data["slug"], defaults={"medication": medication, "topic": data["topic"], "kind": fmt.kind}
         )
         article = Article.objects.select_for_update().get(pk=article.pk)
         content = document["revision"]

@@ -10,6 +10,7 @@ admin.site.site_title = "Clinical content admin"
 
 urlpatterns = [
     path("", include("articles.urls")),
+    path("triage/", include("triage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("contentsite.api.urls", namespace="v1")),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from django.db import connection
 
 from articles import services
 from articles.content_checks import check_revision
+from articles.interchange.importer import load_document
 from articles.models import ReviewerProfile, Revision
 from tests.factories import article_document, demo_document
 
@@ -137,3 +139,19 @@ def published_article(workflow: Any) -> Revision:
 @pytest.fixture
 def publish_document(workflow: Any) -> Any:
     return workflow.live
+
+
+PATHWAY_FILE = Path(__file__).resolve().parent.parent / "triage" / "demo" / "numbness-tingling-weakness-amlodipine.json"
+
+
+def pathway_document() -> dict[str, Any]:
+    return load_document(PATHWAY_FILE.read_bytes())
+
+
+@pytest.fixture
+def published_pathway(published_article: Revision, author: Any, reviewer: Any, publisher: Any) -> Revision:
+    """The demo triage pathway, taken through the whole workflow (it links to the demo article)."""
+    from triage.interchange import PATHWAY_FORMAT
+
+    draft = services.article_import(document=pathway_document(), actor=author, fmt=PATHWAY_FORMAT)
+    return take_live(draft, author, reviewer, publisher)

@@ -7,6 +7,12 @@ class TriageConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from pathlib import Path
+
+        from articles.demo.loading import register_demo_source
+
+        from .interchange import PATHWAY_FORMAT
         from .kind import register_pathways
 
         register_pathways()
+        register_demo_source(Path(__file__).resolve().parent / "demo", PATHWAY_FORMAT)

@@ -15,7 +15,10 @@ from .content import PREFETCH, pathway_content, pathway_from_content, write_path
 
 
 def _content(revision: Revision) -> dict[str, Any]:
-    if not hasattr(revision, "_prefetched_objects_cache") or "triage_questions" not in revision._prefetched_objects_cache:
+    if (
+        not hasattr(revision, "_prefetched_objects_cache")
+        or "triage_questions" not in revision._prefetched_objects_cache
+    ):
         revision = Revision.objects.prefetch_related(*PREFETCH).get(pk=revision.pk)
     return pathway_content(revision)
 

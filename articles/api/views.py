@@ -12,12 +12,11 @@ from typing import Any
 
 from django.db.models import F, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404, HttpResponseBase
-from django.utils.http import http_date
+from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework import generics
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +39,7 @@ from articles.models import (
 from articles.services import revisions_publish_due
 from articles.structured_data import medical_web_page
 from contentsite.api.pagination import PartnerCursorPagination
+from contentsite.api.views import Gone, PartnerView
 
 from . import serializers
 from .filters import ArticleFilter
@@ -48,40 +48,6 @@ from .filters import ArticleFilter
 class JSONLDRenderer(JSONRenderer):
     media_type = "application/ld+json"
     format = "jsonld"
-
-
-class Gone(APIException):
-    status_code = status.HTTP_410_GONE
-    default_detail = "This article was withdrawn and is no longer published."
-    default_code = "gone"
-
-
-class PartnerView:
-    """Shared behaviour: private caching, Last-Modified, and no unknown query parameters."""
-
-    allowed_query_parameters: frozenset[str] = frozenset()
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        unknown = sorted(set(request.query_params) - self.allowed_query_parameters)
-        if unknown:
-            known = ", ".join(sorted(self.allowed_query_parameters)) or "none"
-            raise ValidationError(
-                {name: [f"Unknown query parameter; this endpoint accepts: {known}."] for name in unknown}
-            )
-
-    def last_modified(self) -> Any:
-        return None
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method in {"GET", "HEAD"} and response.status_code == 200:
-            moment = self.last_modified()
-            if moment is not None:
-                response["Last-Modified"] = http_date(moment.timestamp())
-        response["Cache-Control"] = "private, no-cache"
-        response["Vary"] = "Accept, Authorization"
-        return response
 
 
 def content_clock() -> Any:

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from articles import services
 from articles.content_checks import check_revision
-from articles.interchange.importer import load_document
+from articles.interchange.importer import ARTICLE_FORMAT, DocumentFormat, load_document
 from articles.models import Article, ReviewerProfile, Revision
 
 DEMO_DIRECTORY = Path(__file__).resolve().parent
@@ -49,8 +49,18 @@ DEMO_REVIEWER_PROFILE = {
 }
 
 
-def demo_files() -> list[Path]:
-    return sorted(DEMO_DIRECTORY.glob("*.json"))
+# Where demo content lives, in loading order, with the format of its files.
+# Other apps add theirs with ``register_demo_source`` (triage adds its pathway).
+_SOURCES: list[tuple[Path, DocumentFormat]] = [(DEMO_DIRECTORY, ARTICLE_FORMAT)]
+
+
+def register_demo_source(directory: Path, fmt: DocumentFormat) -> None:
+    if (directory, fmt) not in _SOURCES:
+        _SOURCES.append((directory, fmt))
+
+
+def demo_files() -> list[tuple[Path, DocumentFormat]]:
+    return [(path, fmt) for directory, fmt in _SOURCES for path in sorted(directory.glob("*.json"))]
 
 
 def ensure_demo_accounts() -> list[DemoAccount]:
@@ -102,12 +112,12 @@ def load_demo_content() -> list[tuple[str, str]]:
     """
     author, reviewer, publisher = _user(AUTHOR), _user(REVIEWER), _user(PUBLISHER)
     loaded = []
-    for path in demo_files():
+    for path, fmt in demo_files():
         document = load_document(path.read_bytes())
         if Article.objects.filter(slug=document["article"]["slug"]).exists():
             continue
         with transaction.atomic():
-            revision = services.article_import(document=document, actor=author)
+            revision = services.article_import(document=document, actor=author, fmt=fmt)
             if author and reviewer and publisher:
                 revision = services.revision_submit(revision=revision, actor=author)
                 warnings = check_revision(Revision.objects.with_content().get(pk=revision.pk)).warning_codes

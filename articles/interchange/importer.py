@@ -71,7 +71,7 @@ class ImportRejected(Exception):
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
-def _path(parts: Iterable[str | int]) -> str:
+def path_text(parts: Iterable[str | int]) -> str:
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
@@ -126,28 +126,28 @@ def _describe(error: SchemaError, at: tuple[str, ...]) -> Iterator[Problem]:
     if kind == "required":
         for name in error.validator_value:
             if isinstance(error.instance, dict) and name not in error.instance:
-                yield Problem(_path([*where, name]), "this field is required")
+                yield Problem(path_text([*where, name]), "this field is required")
     elif kind == "additionalProperties":
         known = set(error.schema.get("properties", {}))
         for name in sorted(set(error.instance) - known):
-            yield Problem(_path([*where, name]), "unknown field")
+            yield Problem(path_text([*where, name]), "unknown field")
     elif kind == "type":
         expected = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         names = " or ".join(_TYPE_NAMES.get(name, name) for name in expected)
-        yield Problem(_path(where), f"must be {names}")
+        yield Problem(path_text(where), f"must be {names}")
     elif kind == "enum":
         choices = ", ".join(repr(value) for value in error.validator_value)
-        yield Problem(_path(where), f"{error.instance!r} is not one of {choices}")
+        yield Problem(path_text(where), f"{error.instance!r} is not one of {choices}")
     elif kind == "minLength":
-        yield Problem(_path(where), "must not be empty")
+        yield Problem(path_text(where), "must not be empty")
     elif kind == "minimum":
-        yield Problem(_path(where), f"must be {error.validator_value} or more")
+        yield Problem(path_text(where), f"must be {error.validator_value} or more")
     elif kind == "maxLength":
-        yield Problem(_path(where), f"must be at most {error.validator_value} characters")
+        yield Problem(path_text(where), f"must be at most {error.validator_value} characters")
     elif kind == "format":
-        yield Problem(_path(where), f"{error.instance!r} is not a valid {error.validator_value} (YYYY-MM-DD)")
+        yield Problem(path_text(where), f"{error.instance!r} is not a valid {error.validator_value} (YYYY-MM-DD)")
     else:
-        yield Problem(_path(where), error.message)
+        yield Problem(path_text(where), error.message)
 
 
 # --- Meaning: keys, links between rows, citations, the stored vocabulary --------
@@ -159,14 +159,14 @@ def _duplicates(items: list[dict[str, Any]], where: list[str | int], field: str)
         value = item[field]
         if value in first_at:
             yield Problem(
-                _path([*where, index, field]),
-                f"duplicate {field} {value!r} (also at {_path([*where, first_at[value]])})",
+                path_text([*where, index, field]),
+                f"duplicate {field} {value!r} (also at {path_text([*where, first_at[value]])})",
             )
         else:
             first_at[value] = index
 
 
-def _unique_rows(items: list[dict[str, Any]], where: list[str | int]) -> Iterator[Problem]:
+def unique_row_problems(items: list[dict[str, Any]], where: list[str | int]) -> Iterator[Problem]:
     yield from _duplicates(items, where, "key")
     yield from _duplicates(items, where, "position")
 
@@ -177,7 +177,7 @@ _STORED_SYMPTOM_FIELDS = ("name", "description", "snomed_ct_code")
 
 def _differs(where: list[str | int], field: str, stored: Any, given: Any, what: str) -> Problem:
     return Problem(
-        _path([*where, field]),
+        path_text([*where, field]),
         f"differs from the stored {what} ({stored!r} here, {given!r} in the file); "
         "change the stored record in the admin first",
     )
@@ -234,39 +234,39 @@ def _revision_problems(revision: dict[str, Any], symptom_slugs: set[str]) -> Ite
 
     lists = ("sections", "symptom_entries", "comparison_tables", "action_steps", "callouts", "references")
     for name in lists:
-        yield from _unique_rows(revision.get(name, []), ["revision", name])
+        yield from unique_row_problems(revision.get(name, []), ["revision", name])
 
     for name in ("symptom_entries", "comparison_tables", "action_steps"):
         for index, item in enumerate(revision.get(name, [])):
             key = item.get("section")
             if key is not None and key not in section_keys:
-                yield Problem(_path(["revision", name, index, "section"]), f"no section has the key {key!r}")
+                yield Problem(path_text(["revision", name, index, "section"]), f"no section has the key {key!r}")
 
     for index, entry in enumerate(revision.get("symptom_entries", [])):
         if entry["symptom"] not in symptom_slugs:
             yield Problem(
-                _path(["revision", "symptom_entries", index, "symptom"]),
+                path_text(["revision", "symptom_entries", index, "symptom"]),
                 f"{entry['symptom']!r} is not a known symptom (list it under symptoms)",
             )
 
     for index, table in enumerate(revision.get("comparison_tables", [])):
         where: list[str | int] = ["revision", "comparison_tables", index]
-        yield from _unique_rows(table["columns"], [*where, "columns"])
-        yield from _unique_rows(table["rows"], [*where, "rows"])
+        yield from unique_row_problems(table["columns"], [*where, "columns"])
+        yield from unique_row_problems(table["rows"], [*where, "rows"])
         column_keys = [column["key"] for column in table["columns"]]
         for row_index, row in enumerate(table["rows"]):
             cells_at = [*where, "rows", row_index, "cells"]
             for key in row["cells"]:
                 if key not in column_keys:
-                    yield Problem(_path([*cells_at, key]), "no column has this key")
+                    yield Problem(path_text([*cells_at, key]), "no column has this key")
             for key in column_keys:
                 if key not in row["cells"]:
-                    yield Problem(_path(cells_at), f"missing the cell for column {key!r}")
+                    yield Problem(path_text(cells_at), f"missing the cell for column {key!r}")
 
     for where, text in _markdown_fields(revision):
         for key in rendering.cited_keys(text):
             if key not in reference_keys:
-                yield Problem(_path(where), f"cites [@{key}], but no reference has the key {key!r}")
+                yield Problem(path_text(where), f"cites [@{key}], but no reference has the key {key!r}")
 
 
 def _markdown_fields(revision: dict[str, Any]) -> Iterator[tuple[list[str | int], str]]:
@@ -283,7 +283,7 @@ def _markdown_fields(revision: dict[str, Any]) -> Iterator[tuple[list[str | int]
 # --- Field rules: the models' own validation ------------------------------------
 
 
-def _field_problems(instance: models.Model, data: dict[str, Any], where: list[str | int]) -> Iterator[Problem]:
+def field_problems(instance: models.Model, data: dict[str, Any], where: list[str | int]) -> Iterator[Problem]:
     given = set(data)
     exclude = [field.name for field in instance._meta.fields if field.name not in given]
     try:
@@ -292,7 +292,7 @@ def _field_problems(instance: models.Model, data: dict[str, Any], where: list[st
         for field, messages in error.message_dict.items():
             at = where if field == NON_FIELD_ERRORS else [*where, field]
             for message in messages:
-                yield Problem(_path(at), message)
+                yield Problem(path_text(at), message)
 
 
 _ROW_MODELS = {
@@ -312,30 +312,30 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 def _model_problems(document: dict[str, Any]) -> Iterator[Problem]:
     medication = document["medication"]
     if not Medication.objects.filter(slug=medication["slug"]).exists():
-        yield from _field_problems(Medication(**medication), medication, ["medication"])
+        yield from field_problems(Medication(**medication), medication, ["medication"])
     for index, symptom in enumerate(document["symptoms"]):
-        yield from _field_problems(Symptom(**symptom), symptom, ["symptoms", index])
+        yield from field_problems(Symptom(**symptom), symptom, ["symptoms", index])
     article = document["article"]
-    yield from _field_problems(Article(slug=article["slug"], topic=article["topic"]), article, ["article"])
+    yield from field_problems(Article(slug=article["slug"], topic=article["topic"]), article, ["article"])
 
     yield from _revision_model_problems(document["revision"])
 
 
 def _revision_model_problems(revision: dict[str, Any]) -> Iterator[Problem]:
     head = {name: revision[name] for name in ("title", "summary", "change_summary") if name in revision}
-    yield from _field_problems(Revision(**head), head, ["revision"])
+    yield from field_problems(Revision(**head), head, ["revision"])
     for name, model in _ROW_MODELS.items():
         for index, item in enumerate(revision.get(name, [])):
             data = _plain(item)
-            yield from _field_problems(model(**data), data, ["revision", name, index])
+            yield from field_problems(model(**data), data, ["revision", name, index])
     for index, table in enumerate(revision.get("comparison_tables", [])):
         where: list[str | int] = ["revision", "comparison_tables", index]
         data = _plain(table)
-        yield from _field_problems(ComparisonTable(**data), data, where)
+        yield from field_problems(ComparisonTable(**data), data, where)
         for part, model in (("columns", ComparisonColumn), ("rows", ComparisonRow)):
             for item_index, item in enumerate(table[part]):
                 data = _plain(item)
-                yield from _field_problems(model(**data), data, [*where, part, item_index])
+                yield from field_problems(model(**data), data, [*where, part, item_index])
 
 
 ARTICLE_FORMAT = DocumentFormat(FORMAT_NAME, FORMAT_VERSION, SCHEMA, "article")

@@ -18,7 +18,7 @@ _NONEMPTY = {"type": "string", "minLength": 1}
 _SECTION_REF = {"type": ["string", "null"], "description": "Key of the section this item appears in, or null."}
 
 
-def _object(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def json_object(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     properties = {**required, **(optional or {})}
     return {
         "type": "object",
@@ -29,7 +29,7 @@ def _object(required: dict[str, Any], optional: dict[str, Any] | None = None, **
     }
 
 
-def _list_of(item: dict[str, Any]) -> dict[str, Any]:
+def json_list_of(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": "array", "items": item}
 
 
@@ -42,35 +42,35 @@ SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"urn:{FORMAT_NAME}:v{FORMAT_VERSION}",
     "title": "One article and one revision's content",
-    **_object(
+    **json_object(
         {
             "format": {"const": FORMAT_NAME},
             "format_version": {"const": FORMAT_VERSION},
-            "medication": _object(
+            "medication": json_object(
                 {"slug": _NONEMPTY, "generic_name": _NONEMPTY},
                 {
-                    "brand_names": _list_of(_NONEMPTY),
+                    "brand_names": json_list_of(_NONEMPTY),
                     "drug_class": _TEXT,
                     "rxnorm_rxcui": _TEXT,
                     "atc_code": _TEXT,
                 },
             ),
-            "symptoms": _list_of(
-                _object({"slug": _NONEMPTY, "name": _NONEMPTY, "description": _NONEMPTY}, {"snomed_ct_code": _TEXT})
+            "symptoms": json_list_of(
+                json_object({"slug": _NONEMPTY, "name": _NONEMPTY, "description": _NONEMPTY}, {"snomed_ct_code": _TEXT})
             ),
-            "article": _object({"slug": _NONEMPTY, "topic": _NONEMPTY}),
-            "revision": _object(
+            "article": json_object({"slug": _NONEMPTY, "topic": _NONEMPTY}),
+            "revision": json_object(
                 {
                     "title": _NONEMPTY,
                     "summary": _NONEMPTY,
-                    "sections": _list_of(
-                        _object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY, "body": _TEXT})
+                    "sections": json_list_of(
+                        json_object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY, "body": _TEXT})
                     ),
                 },
                 {
                     "change_summary": _TEXT,
-                    "symptom_entries": _list_of(
-                        _object(
+                    "symptom_entries": json_list_of(
+                        json_object(
                             {"key": _KEY, "position": _POSITION, "symptom": _NONEMPTY, "text": _NONEMPTY},
                             {
                                 "section": _SECTION_REF,
@@ -79,17 +79,17 @@ SCHEMA: dict[str, Any] = {
                             },
                         )
                     ),
-                    "comparison_tables": _list_of(
-                        _object(
+                    "comparison_tables": json_list_of(
+                        json_object(
                             {
                                 "key": _KEY,
                                 "position": _POSITION,
                                 "caption": _NONEMPTY,
-                                "columns": _list_of(
-                                    _object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY})
+                                "columns": json_list_of(
+                                    json_object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY})
                                 ),
-                                "rows": _list_of(
-                                    _object(
+                                "rows": json_list_of(
+                                    json_object(
                                         {
                                             "key": _KEY,
                                             "position": _POSITION,
@@ -106,20 +106,20 @@ SCHEMA: dict[str, Any] = {
                             {"feature_heading": _NONEMPTY, "section": _SECTION_REF},
                         )
                     ),
-                    "action_steps": _list_of(
-                        _object(
+                    "action_steps": json_list_of(
+                        json_object(
                             {"key": _KEY, "position": _POSITION, "title": _NONEMPTY},
                             {"body": _TEXT, "section": _SECTION_REF},
                         )
                     ),
-                    "callouts": _list_of(
-                        _object(
+                    "callouts": json_list_of(
+                        json_object(
                             {"key": _KEY, "position": _POSITION, "title": _NONEMPTY, "body": _NONEMPTY},
                             {"kind": _choices(CalloutKind)},
                         )
                     ),
-                    "references": _list_of(
-                        _object(
+                    "references": json_list_of(
+                        json_object(
                             {"key": _KEY, "position": _POSITION, "publication_type": _choices(PublicationType)},
                             {
                                 "authors": _TEXT,

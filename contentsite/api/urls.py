@@ -9,6 +9,7 @@ app_name = "v1"
 
 urlpatterns = [
     path("", include("articles.api.urls")),
+    path("", include("triage.api.urls")),
     path("schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="v1:schema"), name="docs"),
     # Last: URLs ending in a slash that nothing above matches (others still get APPEND_SLASH's redirect).

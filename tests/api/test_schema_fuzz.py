@@ -47,6 +47,7 @@ FUZZ_TEST = "test_every_operation_conforms_to_the_schema"
 ARTICLE, MEDICATION, RXCUI, ATC = "amlodipine-peripheral-neuropathy", "amlodipine", "17767", "C08CA01"
 RXNORM, WHO_ATC, SNOMED = "2.16.840.1.113883.6.88", "2.16.840.1.113883.6.73", "2.16.840.1.113883.6.96"
 WITHDRAWN = "withdrawn-fuzz-article"
+PATHWAY = "numbness-tingling-weakness-amlodipine"
 
 # Every operation in the served schema, and the requests sent per operation label ("GET /api/v1/articles/").
 OPERATIONS: set[str] = set()
@@ -78,8 +79,8 @@ def fuzz_key(db: Any) -> str:
 
 
 @pytest.fixture
-def content(published_article: Revision, workflow: Any, publisher: Any) -> Revision:
-    """The live demo article, plus a withdrawn one (410s, and a ``withdrawn`` event in the feed)."""
+def content(published_article: Revision, published_pathway: Revision, workflow: Any, publisher: Any) -> Revision:
+    """The live demo article and pathway, plus a withdrawn article (410s, and a ``withdrawn`` event in the feed)."""
     gone = workflow.live(article_document(slug=WITHDRAWN, medication="withdrawnol"))
     services.revision_withdraw(revision=gone, actor=publisher, reason="Superseded by new guidance.")
     return published_article
@@ -188,6 +189,30 @@ def test_real_content_conforms_to_the_schema(api_schema: Any, fuzz_key: str) -> 
     assert slugs(get(lookup, **{"mainSearchCriteria.v.cs": RXNORM, "mainSearchCriteria.v.c": RXCUI})) == [ARTICLE]
     assert slugs(get(lookup, **{"mainSearchCriteria.v.cs": WHO_ATC, "mainSearchCriteria.v.c": ATC})) == [ARTICLE]
     assert slugs(get(lookup, **{"mainSearchCriteria.v.cs": SNOMED, "mainSearchCriteria.v.c": "123456"})) == []
+
+    def post(path: str, body: Any, status: int = 200, **path_parameters: Any) -> Any:
+        operation = api_schema[path]["POST"]
+        headers = {"Accept": "application/json", "Authorization": f"Api-Key {fuzz_key}"}
+        case = operation.Case(
+            path_parameters=path_parameters, body=body, headers=headers, media_type="application/json"
+        )
+        REAL_CASES[operation.label] += 1
+        response = case.call_and_validate()
+        assert response.status_code == status, (case.formatted_path, response.status_code, response.text[:500])
+        return response.json()
+
+    assert slugs(get("/api/v1/pathways/")) == [PATHWAY]
+    pathway = get("/api/v1/pathways/{slug}/", slug=PATHWAY)
+    answers = {question["key"]: "no" for question in pathway["questions"]}
+    evaluation = "/api/v1/pathways/{slug}/evaluate/"
+    assert post(evaluation, {"answers": answers}, slug=PATHWAY)["disposition"]["level"] == "routine"
+    assert post(evaluation, {"answers": {**answers, "stroke": "yes"}}, slug=PATHWAY)["disposition"]["level"] == (
+        "emergency"
+    )
+    assert "stroke" in post(evaluation, {"answers": {"stroke": "maybe"}}, status=400, slug=PATHWAY)["answers"]
+    post(evaluation, {"answer": answers}, status=400, slug=PATHWAY)
+    post(evaluation, [1, 2], status=400, slug=PATHWAY)
+    post(evaluation, {"answers": answers}, status=404, slug="no-such-pathway")
 
     # Malformed requests that once answered 500 or an HTML page: the documented JSON errors.
     get("/api/v1/changes/", status=400, limit="\u00b2")  # "²".isdigit(), but int("²") raises

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         for account in created:
             self.stdout.write(f"Created demo account {account.username}.")
         for slug, what in loaded:
-            self.stdout.write(f"Demo article {slug}: {what}.")
+            self.stdout.write(f"Demo content {slug}: {what}.")
         if not created and not loaded and not partner_created:
             self.stdout.write("Demo content and accounts are already loaded; nothing changed.")
         if settings.DEMO_ACCOUNTS_ENABLED:

@@ -1,0 +1,178 @@
+"""Pathways for partners: the questions to ask, the possible outcomes, and evaluation results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from articles.api.serializers import (
+    LicenceSerializer,
+    MedicationRefSerializer,
+    ReviewSerializer,
+    RevisionMetaSerializer,
+    SymptomRefSerializer,
+)
+from articles.models import Revision
+from articles.rendering import render_markdown
+from articles.structured_data import canonical_url
+from triage.engine import Level
+from triage.forms import ordered_questions
+
+LEVELS = [level.slug for level in Level]
+SAFETY_ADVICE = "Do not stop taking your medicine without talking to your doctor."
+DISCLAIMER = "This is not a diagnosis. It is a guide to how urgently to get help, based only on the answers given."
+
+
+def _level(value: int | None) -> str | None:
+    return Level(value).slug if value is not None else None
+
+
+class OptionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    is_red_flag = serializers.BooleanField()
+
+
+class QuestionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["yes_no", "single_choice", "multiple_choice"])
+    text = serializers.CharField()
+    help_text = serializers.CharField(allow_blank=True)
+    symptom = SymptomRefSerializer(allow_null=True)
+    red_flag_level = serializers.SerializerMethodField(help_text="For a red flag: the least urgent outcome it allows.")
+    source = serializers.CharField(allow_blank=True)
+    options = OptionSerializer(many=True, source="options.all")
+
+    @extend_schema_field(serializers.ChoiceField(choices=LEVELS, allow_null=True))
+    def get_red_flag_level(self, question: Any) -> str | None:
+        return _level(question.red_flag_level)
+
+
+class DispositionSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    level = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    advice_markdown = serializers.CharField(source="advice")
+    advice_html = serializers.SerializerMethodField()
+    safety_netting_markdown = serializers.CharField(source="safety_netting")
+    safety_netting_html = serializers.SerializerMethodField()
+    is_fallback = serializers.BooleanField()
+    articles = serializers.SerializerMethodField(help_text="Public pages of related articles.")
+
+    @extend_schema_field(serializers.ChoiceField(choices=LEVELS))
+    def get_level(self, disposition: Any) -> str:
+        return _level(disposition.level)
+
+    def get_advice_html(self, disposition: Any) -> str:
+        return render_markdown(disposition.advice)
+
+    def get_safety_netting_html(self, disposition: Any) -> str:
+        return render_markdown(disposition.safety_netting)
+
+    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
+    def get_articles(self, disposition: Any) -> list[str]:
+        return [settings.PUBLIC_BASE_URL + article.get_absolute_url() for article in disposition.articles.all()]
+
+
+class ConditionSerializer(serializers.Serializer):
+    question = serializers.CharField(source="option.question.key")
+    option = serializers.CharField(source="option.key")
+
+
+class RuleSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    description = serializers.CharField()
+    match = serializers.SerializerMethodField()
+    disposition = serializers.CharField(source="disposition.key")
+    conditions = ConditionSerializer(many=True, source="conditions.all")
+
+    @extend_schema_field(serializers.ChoiceField(choices=["all", "any"]))
+    def get_match(self, rule: Any) -> str:
+        return "all" if rule.match_all else "any"
+
+
+class PathwaySummarySerializer(serializers.Serializer):
+    slug = serializers.CharField(source="article.slug")
+    url = serializers.SerializerMethodField()
+    canonical_url = serializers.SerializerMethodField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    topic = serializers.CharField(source="article.topic")
+    medication = MedicationRefSerializer(source="article.medication")
+    revision = RevisionMetaSerializer(source="*")
+    review = ReviewSerializer(source="current_review", allow_null=True)
+    is_demonstration = serializers.SerializerMethodField(
+        help_text="True until a real clinician has reviewed the pathway: say so wherever it is shown."
+    )
+    attribution = serializers.SerializerMethodField()
+    licence = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, revision: Revision) -> str:
+        return reverse("v1:pathway-detail", kwargs={"slug": revision.article.slug}, request=self.context["request"])
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_canonical_url(self, revision: Revision) -> str:
+        return canonical_url(revision)
+
+    def get_is_demonstration(self, revision: Revision) -> bool:
+        review = revision.current_review
+        return review is None or review.reviewer_is_demonstration
+
+    def get_attribution(self, revision: Revision) -> str:
+        return settings.PARTNER_CONTENT_ATTRIBUTION
+
+    @extend_schema_field(LicenceSerializer)
+    def get_licence(self, revision: Revision) -> dict[str, str]:
+        return {"text": settings.PARTNER_CONTENT_LICENCE, "url": settings.PARTNER_CONTENT_LICENCE_URL}
+
+
+class PathwayDetailSerializer(PathwaySummarySerializer):
+    emergency_number = serializers.SerializerMethodField()
+    questions = serializers.SerializerMethodField(help_text="In the order to ask them: red flags first.")
+    dispositions = DispositionSerializer(many=True, source="triage_dispositions.all")
+    rules = RuleSerializer(many=True, source="triage_rules.all")
+
+    def get_emergency_number(self, revision: Revision) -> str:
+        return settings.TRIAGE_EMERGENCY_NUMBER
+
+    @extend_schema_field(QuestionSerializer(many=True))
+    def get_questions(self, revision: Revision) -> list[dict[str, Any]]:
+        return QuestionSerializer(ordered_questions(revision), many=True).data
+
+
+class EvaluateRequestSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        help_text=(
+            "Question key → answer: an option key ('yes' or 'no' for yes/no questions), "
+            "or a list of option keys for multiple choice (an empty list for none). Every question needs an answer."
+        )
+    )
+
+
+class FiredRuleSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    description = serializers.CharField()
+
+
+class RedFlagSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    text = serializers.CharField()
+
+
+class EvaluationSerializer(serializers.Serializer):
+    pathway = serializers.CharField()
+    revision = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    disposition = DispositionSerializer()
+    fired_rules = FiredRuleSerializer(many=True)
+    red_flags = RedFlagSerializer(many=True)
+    emergency_number = serializers.CharField()
+    safety_advice = serializers.CharField()
+    disclaimer = serializers.CharField()
+    is_demonstration = serializers.BooleanField()

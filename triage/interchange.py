@@ -1,0 +1,198 @@
+"""The triage pathway interchange format, version 1 (see ``docs/pathway-format.md``).
+
+It is the article format's envelope (medication, symptoms, ``article`` for the
+pathway's identity, ``revision``) with a revision that holds questions,
+dispositions, rules and vignettes instead of sections. Import checks every
+reference between rows and the models' field rules, reports every problem by
+path, and writes nothing unless the whole file is valid. Whether the pathway
+is *safe* is a separate question, answered by the safety checks on submission.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from typing import Any
+
+from articles.interchange.importer import (
+    DocumentFormat,
+    Problem,
+    field_problems,
+    path_text,
+    unique_row_problems,
+)
+from articles.interchange.schema import SCHEMA as ARTICLE_SCHEMA
+from articles.interchange.schema import json_list_of, json_object
+from articles.models import Article, ArticleKind, Symptom
+
+from .engine import Kind, Level
+from .models import AnswerOption, Condition, Disposition, Question, Rule, Vignette
+
+FORMAT_NAME = "medication-safety-triage-pathway"
+FORMAT_VERSION = 1
+
+_KEY = {"type": "string", "minLength": 1, "maxLength": 64}
+_POSITION = {"type": "integer", "minimum": 1}
+_TEXT = {"type": "string"}
+_NONEMPTY = {"type": "string", "minLength": 1}
+_LEVEL = {"type": "string", "enum": [level.slug for level in Level]}
+
+PATHWAY_REVISION = json_object(
+    {
+        "title": _NONEMPTY,
+        "summary": _NONEMPTY,
+        "questions": json_list_of(
+            json_object(
+                {
+                    "key": _KEY,
+                    "position": _POSITION,
+                    "kind": {"type": "string", "enum": [kind.value for kind in Kind]},
+                    "text": _NONEMPTY,
+                    "options": json_list_of(
+                        json_object(
+                            {"key": _KEY, "position": _POSITION, "label": _NONEMPTY},
+                            {"is_red_flag": {"type": "boolean"}},
+                        )
+                    ),
+                },
+                {
+                    "help_text": _TEXT,
+                    "symptom": {"type": ["string", "null"]},
+                    "red_flag_level": {"type": ["string", "null"], "enum": [*_LEVEL["enum"], None]},
+                    "source": _TEXT,
+                },
+            )
+        ),
+        "dispositions": json_list_of(
+            json_object(
+                {
+                    "key": _KEY,
+                    "position": _POSITION,
+                    "level": _LEVEL,
+                    "title": _NONEMPTY,
+                    "advice": _NONEMPTY,
+                    "safety_netting": _NONEMPTY,
+                    "is_fallback": {"type": "boolean"},
+                },
+                {"articles": json_list_of(_NONEMPTY)},
+            )
+        ),
+        "rules": json_list_of(
+            json_object(
+                {
+                    "key": _KEY,
+                    "position": _POSITION,
+                    "description": _NONEMPTY,
+                    "match": {"type": "string", "enum": ["all", "any"]},
+                    "disposition": _NONEMPTY,
+                    "conditions": json_list_of(
+                        json_object({"key": _KEY, "position": _POSITION, "question": _NONEMPTY, "option": _NONEMPTY})
+                    ),
+                }
+            )
+        ),
+        "vignettes": json_list_of(
+            json_object(
+                {
+                    "key": _KEY,
+                    "position": _POSITION,
+                    "title": _NONEMPTY,
+                    "answers": {"type": "object", "additionalProperties": json_list_of(_NONEMPTY)},
+                    "minimum_level": _LEVEL,
+                    "rationale": _NONEMPTY,
+                }
+            )
+        ),
+    },
+    {"change_summary": _TEXT},
+)
+
+SCHEMA: dict[str, Any] = copy.deepcopy(ARTICLE_SCHEMA)
+SCHEMA["$id"] = f"urn:{FORMAT_NAME}:v{FORMAT_VERSION}"
+SCHEMA["title"] = "One triage pathway and one revision's content"
+SCHEMA["properties"]["format"] = {"const": FORMAT_NAME}
+SCHEMA["properties"]["format_version"] = {"const": FORMAT_VERSION}
+SCHEMA["properties"]["revision"] = PATHWAY_REVISION
+
+
+def _pathway_problems(document: dict[str, Any]) -> Iterator[Problem]:
+    revision = document["revision"]
+    at = ["revision"]
+    for name in ("questions", "dispositions", "rules", "vignettes"):
+        yield from unique_row_problems(revision[name], [*at, name])
+
+    symptom_slugs = {s["slug"] for s in document["symptoms"]}
+    stored_symptoms = set(
+        Symptom.objects.filter(slug__in=[q.get("symptom") for q in revision["questions"]]).values_list(
+            "slug", flat=True
+        )
+    )
+    options: dict[str, set[str]] = {}
+    for index, question in enumerate(revision["questions"]):
+        where = [*at, "questions", index]
+        yield from unique_row_problems(question["options"], [*where, "options"])
+        keys = [option["key"] for option in question["options"]]
+        options[question["key"]] = set(keys)
+        if question["kind"] == Kind.YES_NO and sorted(keys) != ["no", "yes"]:
+            yield Problem(path_text([*where, "options"]), "a yes/no question has exactly the options 'yes' and 'no'")
+        symptom = question.get("symptom")
+        if symptom and symptom not in symptom_slugs | stored_symptoms:
+            yield Problem(
+                path_text([*where, "symptom"]), f"{symptom!r} is not a known symptom (list it under symptoms)"
+            )
+        if question.get("red_flag_level") and not question.get("source", "").strip():
+            yield Problem(path_text([*where, "source"]), "a red flag must cite its source")
+        data = {k: question[k] for k in ("key", "position", "kind", "text", "help_text", "source") if k in question}
+        yield from field_problems(Question(**data), data, where)
+        for option_index, option in enumerate(question["options"]):
+            yield from field_problems(AnswerOption(**option), option, [*where, "options", option_index])
+
+    disposition_keys = {d["key"] for d in revision["dispositions"]}
+    linked = {slug for d in revision["dispositions"] for slug in d.get("articles", [])}
+    known_articles = set(
+        Article.objects.filter(slug__in=linked, kind=ArticleKind.ARTICLE).values_list("slug", flat=True)
+    )
+    for index, disposition in enumerate(revision["dispositions"]):
+        where = [*at, "dispositions", index]
+        for article_index, slug in enumerate(disposition.get("articles", [])):
+            if slug not in known_articles:
+                yield Problem(path_text([*where, "articles", article_index]), f"no article has the slug {slug!r}")
+        data = {k: disposition[k] for k in ("key", "position", "title", "advice", "safety_netting", "is_fallback")}
+        yield from field_problems(Disposition(**data), data, where)
+
+    for index, rule in enumerate(revision["rules"]):
+        where = [*at, "rules", index]
+        if rule["disposition"] not in disposition_keys:
+            yield Problem(path_text([*where, "disposition"]), f"no disposition has the key {rule['disposition']!r}")
+        yield from unique_row_problems(rule["conditions"], [*where, "conditions"])
+        for condition_index, condition in enumerate(rule["conditions"]):
+            at_condition = [*where, "conditions", condition_index]
+            if condition["question"] not in options:
+                yield Problem(
+                    path_text([*at_condition, "question"]), f"no question has the key {condition['question']!r}"
+                )
+            elif condition["option"] not in options[condition["question"]]:
+                yield Problem(
+                    path_text([*at_condition, "option"]),
+                    f"question {condition['question']!r} has no answer {condition['option']!r}",
+                )
+            yield from field_problems(
+                Condition(key=condition["key"], position=condition["position"]), {"key": 1, "position": 1}, at_condition
+            )
+        data = {k: rule[k] for k in ("key", "position", "description")}
+        yield from field_problems(Rule(**data), data, where)
+
+    for index, vignette in enumerate(revision["vignettes"]):
+        where = [*at, "vignettes", index]
+        for question, chosen in vignette["answers"].items():
+            if question not in options:
+                yield Problem(path_text([*where, "answers", question]), "no question has this key")
+            elif any(option not in options[question] for option in chosen):
+                yield Problem(path_text([*where, "answers", question]), "names an answer the question does not have")
+        data = {k: vignette[k] for k in ("key", "position", "title", "rationale")}
+        yield from field_problems(Vignette(**data), data, where)
+
+
+PATHWAY_FORMAT = DocumentFormat(
+    FORMAT_NAME, FORMAT_VERSION, SCHEMA, ArticleKind.TRIAGE_PATHWAY, extra_problems=_pathway_problems
+)
