@@ -322,6 +322,11 @@ LISTS: tuple[_ListSpec, ...] = (
     _ListSpec("action_steps", "Action steps", ("title",)),
     _ListSpec("callouts", "Safety callouts", ("title", "kind")),
     _ListSpec("references", "References", ("key",)),
+    # Triage pathways (an article kind): their logic is content and is diffed like it.
+    _ListSpec("questions", "Triage questions", ("text",), children=(_ListSpec("options", "Answers", ("label",)),)),
+    _ListSpec("dispositions", "Triage dispositions", ("title",)),
+    _ListSpec("rules", "Triage rules", ("description",), children=(_ListSpec("conditions", "Conditions", ("key",)),)),
+    _ListSpec("vignettes", "Vignettes", ("title",)),
 )
 
 

@@ -114,6 +114,10 @@ def test_identical_contents_have_no_changes() -> None:
         "Action steps",
         "Safety callouts",
         "References",
+        "Triage questions",
+        "Triage dispositions",
+        "Triage rules",
+        "Vignettes",
     ]
     assert all(row.marks == ("unchanged",) for item in diff.lists for row in item.rows)
     assert diff.changed_lists == []

@@ -1,0 +1,346 @@
+"""Pathways as reviewed content: safety checks block approval; pages and API answer alike; nothing is stored."""
+
+from __future__ import annotations
+
+import copy
+import io
+import itertools
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from articles import services
+from articles.models import Revision, RevisionState
+from tests.api.conftest import PartnerClient
+from tests.conftest import approve, pathway_document
+from tests.pages import page_text
+from triage.content import pathway_for
+from triage.engine import Level, evaluate, normalise_answers
+from triage.interchange import PATHWAY_FORMAT
+from triage.models import OutcomeCount
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "numbness-tingling-weakness-amlodipine"
+URL = f"/triage/{SLUG}/"
+RED_FLAGS = Path(__file__).resolve().parents[2] / "triage" / "demo" / "source" / "triage-red-flags.md"
+# Each row of triage-red-flags.md, in order, and the question(s) that ask about it.
+RED_FLAG_QUESTIONS = [
+    ["stroke"],
+    ["spreading-weakness"],
+    ["breathing-swallowing-speaking"],
+    ["bladder-bowel"],
+    ["chest-pain"],
+    ["allergic-reaction"],
+    ["yellow-skin-or-eyes"],
+    ["diabetic-foot"],
+    ["numbness-or-tingling", "weakness-or-cramping", "poor-balance", "burning-or-aching-pain"],
+]
+
+
+def all_no(revision: Revision) -> dict[str, str]:
+    return {question.key: "no" for question in revision.triage_questions.all()}
+
+
+def unquote(text: str) -> str:
+    return text.replace("“", '"').replace("”", '"')
+
+
+def red_flag_rows() -> list[tuple[str, Level, str]]:
+    rows = []
+    for line in RED_FLAGS.read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0] not in {"red flag", "---"} and not cells[0].startswith("---"):
+            level = Level.from_slug(re.match(r"[a-z]+", cells[1]).group(0))
+            rows.append((cells[0], level, cells[2]))
+    return rows
+
+
+# --- The demo pathway -------------------------------------------------------------------
+
+
+def test_the_demo_pathway_passes_its_checks(published_pathway):
+    out = io.StringIO()
+    call_command("check_pathway", SLUG, stdout=out)
+    assert "4,096 answer combinations checked" in out.getvalue()
+    assert "All safety checks pass." in out.getvalue()
+
+
+def test_every_red_flag_in_the_guidance_leads_to_at_least_its_disposition(published_pathway):
+    rows = red_flag_rows()
+    assert len(rows) == len(RED_FLAG_QUESTIONS) == 9
+    revision = Revision.objects.get(pk=published_pathway.pk)
+    pathway = pathway_for(revision)
+    questions = {q.key: q for q in revision.triage_questions.all()}
+    for (flag, level, source), keys in zip(rows, RED_FLAG_QUESTIONS, strict=True):
+        for key in keys:
+            question = questions[key]
+            assert question.red_flag_level >= level, flag
+            cited = source.split(";")[0].split(",")[0].strip()
+            assert unquote(cited) in unquote(question.source), (flag, source, question.source)
+            # Whatever else is answered, this red flag gives at least its level.
+            others = [q.key for q in pathway.questions if q.key != key]
+            for combination in itertools.islice(itertools.product(["yes", "no"], repeat=len(others)), 0, None, 37):
+                answers = dict(zip(others, combination, strict=True)) | {key: "yes"}
+                assert evaluate(pathway, normalise_answers(pathway, answers)).level >= level, (flag, answers)
+
+
+def test_demo_pathway_is_labelled_as_demonstration(client, db):
+    call_command("load_demo", stdout=io.StringIO())
+    for url in ("/triage/", URL):
+        assert "Demonstration only" in page_text(client.get(url).content.decode()), url
+
+
+# --- Unsafe pathways cannot be approved, and the reviewer sees why -----------------------------
+
+
+def import_pathway(document: dict[str, Any], author: Any) -> Revision:
+    return services.article_import(document=document, actor=author, fmt=PATHWAY_FORMAT)
+
+
+def unsafe(kind: str) -> dict[str, Any]:
+    document = copy.deepcopy(pathway_document())
+    revision = document["revision"]
+    if kind == "out-voted red flag":
+        revision["rules"][0]["disposition"] = "see-your-doctor"  # possible stroke → only "see your doctor"
+    elif kind == "dead rule":
+        revision["questions"].append(
+            {
+                "key": "known-onset",
+                "position": 99,
+                "kind": "yes_no",
+                "text": "Do you know when it started?",
+                "options": [{"key": "yes", "position": 1, "label": "Yes"}, {"key": "no", "position": 2, "label": "No"}],
+            }
+        )
+        revision["rules"].append(
+            {
+                "key": "impossible",
+                "position": 99,
+                "description": "Both yes and no",
+                "match": "all",
+                "disposition": "see-your-doctor",
+                "conditions": [
+                    {"key": "a", "position": 1, "question": "known-onset", "option": "yes"},
+                    {"key": "b", "position": 2, "question": "known-onset", "option": "no"},
+                ],
+            }
+        )
+    elif kind == "failing vignette":
+        revision["vignettes"][8]["minimum_level"] = "urgent"  # gradual tingling only
+    return document
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason"),
+    [
+        ("out-voted red flag", "Red flag stroke (at least emergency) is out-voted"),
+        ("dead rule", "Rule impossible can never fire."),
+        ("failing vignette", "is under-triaged: soon, needs at least urgent"),
+    ],
+)
+def test_an_unsafe_pathway_cannot_be_approved_and_the_reviewer_sees_why(
+    kind, reason, published_article, author, reviewer, client
+):
+    draft = import_pathway(unsafe(kind), author)
+    revision = services.revision_submit(revision=draft, actor=author, change_summary="Unsafe.")
+    with pytest.raises(ValidationError, match="Safety check failed") as caught:
+        approve(revision, reviewer)
+    assert any(reason in message for message in caught.value.messages)
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
+    client.force_login(reviewer)
+    html = client.get(f"/admin/articles/revision/{revision.pk}/change/").content.decode()
+    assert "cannot be approved" in html
+    assert reason.replace("“", "&ldquo;") in html or reason in html
+
+
+def test_a_pathway_with_a_gap_cannot_be_submitted_or_approved(published_article, author, reviewer):
+    document = pathway_document()
+    for disposition in document["revision"]["dispositions"]:
+        disposition["is_fallback"] = False
+    draft = import_pathway(document, author)
+    with pytest.raises(ValidationError, match="exactly one fallback disposition"):
+        services.revision_submit(revision=draft, actor=author, change_summary="No fallback.")
+    # Even if it reached review some other way, approval re-runs the checks.
+    Revision.objects.filter(pk=draft.pk).update(state=RevisionState.IN_REVIEW)
+    with pytest.raises(ValidationError):
+        approve(Revision.objects.get(pk=draft.pk), reviewer)
+
+
+def test_check_pathway_command_fails_for_an_unsafe_pathway(published_article, author):
+    import_pathway(unsafe("dead rule"), author)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="cannot be approved"):
+        call_command("check_pathway", SLUG, stdout=out)
+    assert "FAIL: Rule impossible can never fire." in out.getvalue()
+
+
+def test_import_reports_broken_references_by_path(published_article, author):
+    from articles.interchange.importer import ImportRejected
+
+    document = pathway_document()
+    document["revision"]["rules"][0]["conditions"][0]["option"] = "perhaps"
+    document["revision"]["questions"][0]["source"] = ""
+    with pytest.raises(ImportRejected) as caught:
+        import_pathway(document, author)
+    assert [str(p) for p in caught.value.problems] == [
+        "revision.questions[0].source: a red flag must cite its source",
+        "revision.rules[0].conditions[0].option: question 'stroke' has no answer 'perhaps'",
+    ]
+
+
+# --- Pages ------------------------------------------------------------------------------------
+
+
+def post(client, revision: Revision, **answers: str) -> Any:
+    return client.post(URL, all_no(revision) | answers)
+
+
+def test_the_form_asks_red_flags_first_and_works_without_javascript(client, published_pathway):
+    html = client.get(URL).content.decode()
+    legends = re.findall(r"<legend>(.*?)</legend>", html)
+    assert len(legends) == 12
+    assert legends[0].startswith("Do you have sudden numbness or weakness on one side")
+    assert "<script" not in html[html.index("<main") :]
+    assert 'method="post"' in html
+
+
+def test_stroke_sign_gives_the_emergency_result(client, published_pathway, settings):
+    settings.TRIAGE_EMERGENCY_NUMBER = "112"
+    response = post(client, published_pathway, stroke="yes")
+    text = page_text(response.content.decode())
+    assert response.status_code == 200
+    assert "Call the emergency number now" in text
+    assert "In an emergency, call 112" in text
+    assert "Possible stroke" in text
+    assert "Do not stop taking your medicine without talking to your doctor." in text
+    assert "This is not a diagnosis." in text
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_gradual_tingling_only_gives_see_your_doctor(client, published_pathway):
+    text = page_text(post(client, published_pathway, **{"numbness-or-tingling": "yes"}).content.decode())
+    assert "See your doctor in the next few days" in text
+    assert "Amlodipine and peripheral neuropathy (nerve damage)" in text  # the related article
+
+
+def test_missing_answers_are_a_400_with_an_error_summary(client, published_pathway):
+    response = client.post(URL, {"stroke": "no"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "There is a problem" in html
+    assert html.count("Answer this question.") >= 11
+    tampered = client.post(URL, all_no(published_pathway) | {"stroke": "definitely"})
+    assert tampered.status_code == 400
+
+
+def test_no_readers_answers_are_stored(client, published_pathway):
+    def rows() -> dict[str, int]:
+        return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+    before = rows()
+    for answers in ({"stroke": "yes"}, {"numbness-or-tingling": "yes"}, {}, {"diabetic-foot": "yes"}):
+        assert post(client, published_pathway, **answers).status_code == 200
+    after = rows()
+    changed = {label for label in before if before[label] != after[label]}
+    assert changed == {"triage.OutcomeCount"}
+    counts = {(c.disposition_key, c.count) for c in OutcomeCount.objects.all()}
+    assert counts == {
+        ("call-emergency-number", 1),
+        ("see-your-doctor", 1),
+        ("talk-to-your-doctor-if-worried", 1),
+        ("get-help-today", 1),
+    }
+    assert {field.name for field in OutcomeCount._meta.fields} == {"id", "revision", "disposition_key", "day", "count"}
+    assert "sessionid" not in client.cookies
+
+
+def test_a_withdrawn_pathway_answers_410(client, published_pathway, publisher):
+    services.revision_withdraw(revision=published_pathway, actor=publisher, reason="Under review.")
+    assert client.get(URL).status_code == 410
+    assert client.post(URL, {}).status_code == 410
+    assert SLUG not in client.get("/triage/").content.decode()
+
+
+def test_pathways_are_not_articles(client, api, published_pathway):
+    assert client.get(f"/articles/{SLUG}/").status_code == 404
+    for url in ("/", "/sitemap.xml", "/search/?q=tingling"):
+        assert f"/articles/{SLUG}/" not in client.get(url).content.decode()
+    assert SLUG not in api.get("/api/v1/articles/").content.decode()
+    assert SLUG not in api.get("/api/v1/changes/").content.decode()
+    assert api.get(f"/api/v1/articles/{SLUG}/").status_code == 404
+
+
+def test_triage_page_query_budgets(client, published_pathway, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        client.get("/triage/")
+    with django_assert_max_num_queries(12):
+        client.get(URL)
+    with django_assert_max_num_queries(16):
+        post(client, published_pathway, stroke="yes")
+
+
+# --- The API answers as the pages do ----------------------------------------------------------
+
+
+def result_key_from_page(client, revision: Revision, answers: dict[str, str]) -> str:
+    html = client.post(URL, answers).content.decode()
+    title = re.search(r'<h1 id="result-title">(.*?)</h1>', html).group(1)
+    return next(d.key for d in revision.triage_dispositions.all() if d.title == title)
+
+
+def test_the_evaluate_endpoint_answers_the_same_dispositions_as_the_pages(client, api_key, published_pathway):
+    api = PartnerClient(client, api_key)
+    revision = Revision.objects.get(pk=published_pathway.pk)
+    keys = [q.key for q in revision.triage_questions.all()]
+    rng = random.Random(20261126)
+    cases = [
+        dict(zip(keys, combination, strict=True))
+        for combination in rng.sample(list(itertools.product(["yes", "no"], repeat=len(keys))), 40)
+    ]
+    cases += [all_no(revision) | {key: "yes"} for key in keys] + [all_no(revision)]
+    url = f"/api/v1/pathways/{SLUG}/evaluate/"
+    for answers in cases:
+        response = client.post(
+            url, {"answers": answers}, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {api_key}"
+        )
+        assert response.status_code == 200
+        data = response.json()
+        assert data["revision"] == revision.number
+        assert data["disposition"]["key"] == result_key_from_page(client, revision, answers), answers
+    assert api.json(f"/api/v1/pathways/{SLUG}/")["questions"][0]["key"] == "stroke"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("not json", "detail"),
+        ([1, 2], "answers"),
+        ({}, "answers"),
+        ({"answers": "yes"}, "answers"),
+        ({"answers": {"stroke": "maybe"}}, "answers"),
+        ({"answers": {}, "extra": 1}, "extra"),
+    ],
+)
+def test_a_malformed_evaluation_body_answers_400_naming_the_problem(client, api_key, published_pathway, body, field):
+    response = client.post(
+        f"/api/v1/pathways/{SLUG}/evaluate/",
+        body if isinstance(body, str) else json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+    )
+    assert response.status_code == 400
+    assert field in response.json()
+    assert not OutcomeCount.objects.exists()
+
+
+def test_pathway_api_needs_a_key(client, published_pathway):
+    assert client.get("/api/v1/pathways/").status_code == 401
+    assert client.post(f"/api/v1/pathways/{SLUG}/evaluate/", {}, content_type="application/json").status_code == 401
