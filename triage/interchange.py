@@ -196,3 +196,21 @@ def _pathway_problems(document: dict[str, Any]) -> Iterator[Problem]:
 PATHWAY_FORMAT = DocumentFormat(
     FORMAT_NAME, FORMAT_VERSION, SCHEMA, ArticleKind.TRIAGE_PATHWAY, extra_problems=_pathway_problems
 )
+
+
+ARTICLE_ONLY_LISTS = ("sections", "symptom_entries", "comparison_tables", "action_steps", "callouts", "references")
+
+
+def pathway_document(revision: Any) -> dict[str, Any]:
+    """A pathway revision as a pathway interchange document (the article lists, always empty, left out)."""
+    from articles.interchange.export import revision_document
+
+    document = revision_document(revision)
+    document["format"], document["format_version"] = FORMAT_NAME, FORMAT_VERSION
+    document["symptoms"] = [
+        {"slug": s.slug, "name": s.name, "description": s.description, "snomed_ct_code": s.snomed_ct_code}
+        for s in sorted({q.symptom for q in revision.triage_questions.all() if q.symptom_id}, key=lambda s: s.slug)
+    ]
+    for name in ARTICLE_ONLY_LISTS:
+        document["revision"].pop(name, None)
+    return document

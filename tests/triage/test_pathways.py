@@ -344,3 +344,37 @@ def test_a_malformed_evaluation_body_answers_400_naming_the_problem(client, api_
 def test_pathway_api_needs_a_key(client, published_pathway):
     assert client.get("/api/v1/pathways/").status_code == 401
     assert client.post(f"/api/v1/pathways/{SLUG}/evaluate/", {}, content_type="application/json").status_code == 401
+
+
+# --- Interchange ----------------------------------------------------------------------------------
+
+
+def test_the_demo_pathway_file_is_an_export_of_itself(published_article, author, tmp_path):
+    from tests.conftest import PATHWAY_FILE
+
+    call_command("import_pathway", str(PATHWAY_FILE), "--author", author.username, stdout=io.StringIO())
+    out = tmp_path / "pathway.json"
+    call_command("export_pathway", SLUG, "-o", str(out))
+    assert out.read_bytes() == PATHWAY_FILE.read_bytes()
+
+
+def test_the_published_pathway_schema_file_matches_the_code(settings):
+    from triage.interchange import SCHEMA
+
+    path = settings.BASE_DIR / "docs" / "pathway-format-v1.schema.json"
+    assert json.loads(path.read_text(encoding="utf-8")) == SCHEMA, "regenerate with: manage.py pathway_schema"
+
+
+def test_a_new_pathway_draft_copies_its_logic_and_the_diff_shows_changes(published_pathway, author, reviewer, client):
+    draft = services.revision_create_draft(
+        article=published_pathway.article, actor=author, based_on=published_pathway
+    )
+    assert pathway_for(draft) == pathway_for(Revision.objects.get(pk=published_pathway.pk))
+    # Change one rule's outcome through a re-import of an edited file, as authors do.
+    document = pathway_document()
+    document["revision"]["questions"][0]["text"] = "Sudden weakness on one side?"
+    newer = import_pathway(document, author)
+    client.force_login(reviewer)
+    html = client.get(f"/admin/articles/revision/{newer.pk}/diff/?against={published_pathway.pk}").content.decode()
+    assert "Triage questions" in html
+    assert "<ins>Sudden weakness on one side?</ins>" in html or "Sudden weakness on one side?" in html
