@@ -1,0 +1,1 @@
+"""Speed and memory figures for the pages, the API and triage: ``python -m bench`` (or ``make bench``)."""
