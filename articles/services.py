@@ -218,6 +218,34 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     raise AssertionError("unreachable")
 
 
+def _record_review(
+    *,
+    revision: Revision,
+    kind: ReviewKind,
+    actor: AbstractBaseUser,
+    profile: Any,
+    content_hash: str,
+    next_review_due: datetime.date | None,
+    comment: str,
+    acknowledged_warnings: list[dict[str, str]] | None = None,
+) -> ClinicalReview:
+    """The review record, with the reviewer's name and credentials as they are today."""
+    now = timezone.now()
+    return ClinicalReview.objects.create(
+        revision=revision,
+        kind=kind,
+        reviewer=actor,
+        reviewer_name=profile.display_name,
+        reviewer_credentials=profile.credentials,
+        reviewer_is_demonstration=profile.is_demonstration,
+        reviewed_at=now,
+        next_review_due=_next_review_due(timezone.localdate(now), next_review_due),
+        content_hash=content_hash,
+        acknowledged_warnings=acknowledged_warnings or [],
+        comment=comment.strip(),
+    )
+
+
 def _verified_hash(revision: Revision, expected: str, doing: str) -> str:
     current = content_hash(Revision.objects.with_content().get(pk=revision.pk))
     if current != expected:
@@ -544,19 +572,15 @@ def revision_approve(
                     for w in unacknowledged
                 ]
             )
-        now = timezone.now()
-        review = ClinicalReview.objects.create(
+        review = _record_review(
             revision=revision,
             kind=ReviewKind.APPROVAL,
-            reviewer=actor,
-            reviewer_name=profile.display_name,
-            reviewer_credentials=profile.credentials,
-            reviewer_is_demonstration=profile.is_demonstration,
-            reviewed_at=now,
-            next_review_due=_next_review_due(timezone.localdate(now), next_review_due),
+            actor=actor,
+            profile=profile,
             content_hash=verified,
+            next_review_due=next_review_due,
+            comment=comment,
             acknowledged_warnings=[w.as_dict() for w in report.warnings],
-            comment=comment.strip(),
         )
         return _set_state(
             revision,
@@ -585,18 +609,14 @@ def revision_confirm_review(
             raise _illegal(revision, "confirmed as still accurate", [RevisionState.PUBLISHED])
         _four_eyes(revision, actor, "confirm it")
         verified = _verified_hash(revision, revision.content_hash, "published")
-        now = timezone.now()
-        review = ClinicalReview.objects.create(
+        review = _record_review(
             revision=revision,
             kind=ReviewKind.CONFIRMATION,
-            reviewer=actor,
-            reviewer_name=profile.display_name,
-            reviewer_credentials=profile.credentials,
-            reviewer_is_demonstration=profile.is_demonstration,
-            reviewed_at=now,
-            next_review_due=_next_review_due(timezone.localdate(now), next_review_due),
+            actor=actor,
+            profile=profile,
             content_hash=verified,
-            comment=comment.strip(),
+            next_review_due=next_review_due,
+            comment=comment,
         )
         _audit(
             revision=revision,

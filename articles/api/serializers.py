@@ -109,8 +109,10 @@ class RevisionMetaSerializer(serializers.Serializer):
     content_hash = serializers.CharField(help_text="SHA-256 of the canonical content the reviewer approved.")
 
 
-class ArticleSummarySerializer(serializers.Serializer):
-    """A live article in lists: enough to decide whether to fetch it again."""
+class ReviewedContentSerializer(serializers.Serializer):
+    """What every payload of reviewed content carries: identity, revision, review, attribution, licence."""
+
+    detail_view_name = "v1:article-detail"
 
     slug = serializers.CharField(source="article.slug")
     url = serializers.SerializerMethodField()
@@ -121,22 +123,17 @@ class ArticleSummarySerializer(serializers.Serializer):
     medication = MedicationRefSerializer(source="article.medication")
     revision = RevisionMetaSerializer(source="*")
     review = ReviewSerializer(source="current_review", allow_null=True)
-    updated_at = serializers.SerializerMethodField()
     attribution = serializers.SerializerMethodField()
     licence = serializers.SerializerMethodField()
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, revision: Revision) -> str:
-        return reverse("v1:article-detail", kwargs={"slug": revision.article.slug}, request=self.context["request"])
+        kwargs = {"slug": revision.article.slug}
+        return reverse(self.detail_view_name, kwargs=kwargs, request=self.context["request"])
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_canonical_url(self, revision: Revision) -> str:
         return canonical_url(revision)
-
-    @extend_schema_field(OpenApiTypes.DATETIME)
-    def get_updated_at(self, revision: Revision) -> Any:
-        moment = updated_at(revision)
-        return serializers.DateTimeField().to_representation(moment) if moment else None
 
     def get_attribution(self, revision: Revision) -> str:
         return settings.PARTNER_CONTENT_ATTRIBUTION
@@ -144,6 +141,17 @@ class ArticleSummarySerializer(serializers.Serializer):
     @extend_schema_field(LicenceSerializer)
     def get_licence(self, revision: Revision) -> dict[str, str]:
         return _licence()
+
+
+class ArticleSummarySerializer(ReviewedContentSerializer):
+    """A live article in lists: enough to decide whether to fetch it again."""
+
+    updated_at = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_updated_at(self, revision: Revision) -> Any:
+        moment = updated_at(revision)
+        return serializers.DateTimeField().to_representation(moment) if moment else None
 
 
 # --- Content ---------------------------------------------------------------------------

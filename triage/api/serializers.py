@@ -5,21 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
-from articles.api.serializers import (
-    LicenceSerializer,
-    MedicationRefSerializer,
-    ReviewSerializer,
-    RevisionMetaSerializer,
-    SymptomRefSerializer,
-)
+from articles.api.serializers import ReviewedContentSerializer, SymptomRefSerializer
 from articles.models import Revision
 from articles.rendering import render_markdown
-from articles.structured_data import canonical_url
 from triage.engine import Level
 from triage.forms import ordered_questions
 
@@ -96,40 +87,16 @@ class RuleSerializer(serializers.Serializer):
         return "all" if rule.match_all else "any"
 
 
-class PathwaySummarySerializer(serializers.Serializer):
-    slug = serializers.CharField(source="article.slug")
-    url = serializers.SerializerMethodField()
-    canonical_url = serializers.SerializerMethodField()
-    title = serializers.CharField()
-    summary = serializers.CharField()
-    topic = serializers.CharField(source="article.topic")
-    medication = MedicationRefSerializer(source="article.medication")
-    revision = RevisionMetaSerializer(source="*")
-    review = ReviewSerializer(source="current_review", allow_null=True)
+class PathwaySummarySerializer(ReviewedContentSerializer):
+    detail_view_name = "v1:pathway-detail"
+
     is_demonstration = serializers.SerializerMethodField(
         help_text="True until a real clinician has reviewed the pathway: say so wherever it is shown."
     )
-    attribution = serializers.SerializerMethodField()
-    licence = serializers.SerializerMethodField()
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, revision: Revision) -> str:
-        return reverse("v1:pathway-detail", kwargs={"slug": revision.article.slug}, request=self.context["request"])
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_canonical_url(self, revision: Revision) -> str:
-        return canonical_url(revision)
 
     def get_is_demonstration(self, revision: Revision) -> bool:
         review = revision.current_review
         return review is None or review.reviewer_is_demonstration
-
-    def get_attribution(self, revision: Revision) -> str:
-        return settings.PARTNER_CONTENT_ATTRIBUTION
-
-    @extend_schema_field(LicenceSerializer)
-    def get_licence(self, revision: Revision) -> dict[str, str]:
-        return {"text": settings.PARTNER_CONTENT_LICENCE, "url": settings.PARTNER_CONTENT_LICENCE_URL}
 
 
 class PathwayDetailSerializer(PathwaySummarySerializer):
