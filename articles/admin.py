@@ -561,6 +561,11 @@ class RevisionAdmin(DraftSavingAdmin):
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
             actions.append({"name": name, "label": TRANSITION_LABELS[name], "form": form, "url": url})
         live = Revision.objects.published().filter(article_id=revision.article_id).first()
+        pathway_review = None
+        if revision.article.kind == ArticleKind.TRIAGE_PATHWAY:
+            from triage.kind import review_summary
+
+            pathway_review = review_summary(revision)
         can_comment = request.user.has_perm("articles.add_reviewcomment")
         return {
             "revision": revision,
@@ -568,6 +573,7 @@ class RevisionAdmin(DraftSavingAdmin):
             "checks": report,
             "live_revision": live,
             "review": revision.current_review,
+            "pathway_review": pathway_review,
             "comment_form": workflow_forms.CommentForm(revision=revision) if can_comment else None,
             "diff_url": reverse("admin:articles_revision_diff", args=[revision.pk]),
             "preview_url": reverse("admin:articles_revision_preview", args=[revision.pk]),

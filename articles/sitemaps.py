@@ -31,14 +31,27 @@ class ArticleSitemap(_PublicAddressSitemap):
         return item.published_at
 
 
+class PathwaySitemap(_PublicAddressSitemap):
+    changefreq = "monthly"
+
+    def items(self):  # noqa: ANN201 - Django's API
+        return Revision.objects.published().pathways().select_related("article").order_by("article__slug")
+
+    def location(self, item: Revision) -> str:
+        return item.article.get_absolute_url()
+
+    def lastmod(self, item: Revision):  # noqa: ANN201
+        return item.live_from
+
+
 class PageSitemap(_PublicAddressSitemap):
     changefreq = "weekly"
 
     def items(self) -> list[str]:
-        return ["articles:home"]
+        return ["articles:home", "triage:list"]
 
     def location(self, item: str) -> str:
         return reverse(item)
 
 
-SITEMAPS = {"pages": PageSitemap, "articles": ArticleSitemap}
+SITEMAPS = {"pages": PageSitemap, "articles": ArticleSitemap, "triage": PathwaySitemap}

@@ -44,3 +44,35 @@ def register_pathways() -> None:
         ArticleKind.TRIAGE_PATHWAY,
         ContentExtension(content=_content, write=write_pathway_content, check=_check, has_sections=False),
     )
+
+
+def review_summary(revision: Revision) -> dict[str, Any]:
+    """What the reviewer sees before signing off: each safety property, and every vignette's outcome."""
+    pathway = pathway_from_content(_content(revision))
+    report = engine.check_safety(pathway, max_combinations=settings.TRIAGE_MAX_ANSWER_COMBINATIONS)
+    codes = {finding.code.split(":")[0] for finding in (*report.errors, *report.failures)}
+    checks = [
+        ("The pathway is well formed (one fallback, valid rules, monotone urgency)", not report.errors),
+        (
+            f"Every one of the {report.combinations_checked:,} answer combinations reaches a disposition",
+            not report.errors and "gap" not in codes,
+        ),
+        ("No red flag can be out-voted by other answers", not report.errors and "red_flag" not in codes),
+        ("Every rule can fire", not report.errors and "dead_rule" not in codes),
+        ("Every vignette reaches at least its minimum urgency", not report.errors and "vignette" not in codes),
+    ]
+    vignettes = []
+    if not report.errors:
+        for vignette in pathway.vignettes:
+            try:
+                result = engine.evaluate(pathway, engine.vignette_answers(pathway, vignette))
+            except engine.AnswerError as error:
+                vignettes.append((vignette.title, vignette.minimum_level.slug, str(error), "invalid"))
+                continue
+            status = (
+                "pass"
+                if result.level == vignette.minimum_level
+                else ("over-triage" if result.level > vignette.minimum_level else "UNDER-TRIAGE")
+            )
+            vignettes.append((vignette.title, vignette.minimum_level.slug, result.disposition.title, status))
+    return {"checks": checks, "vignettes": vignettes, "report": report}

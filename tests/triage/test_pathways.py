@@ -159,6 +159,8 @@ def test_an_unsafe_pathway_cannot_be_approved_and_the_reviewer_sees_why(
     html = client.get(f"/admin/articles/revision/{revision.pk}/change/").content.decode()
     assert "cannot be approved" in html
     assert reason.replace("“", "&ldquo;") in html or reason in html
+    assert "Safety checks (machine-checked over every combination of answers)" in html
+    assert "FAIL: " in html
 
 
 def test_a_pathway_with_a_gap_cannot_be_submitted_or_approved(published_article, author, reviewer):
@@ -376,3 +378,11 @@ def test_a_new_pathway_draft_copies_its_logic_and_the_diff_shows_changes(publish
     html = client.get(f"/admin/articles/revision/{newer.pk}/diff/?against={published_pathway.pk}").content.decode()
     assert "Triage questions" in html
     assert "<ins>Sudden weakness on one side?</ins>" in html or "Sudden weakness on one side?" in html
+
+
+def test_the_sitemap_lists_live_pathways(client, published_pathway, publisher):
+    sitemap = client.get("/sitemap.xml").content.decode()
+    assert f"<loc>https://medsafety.example/triage/{SLUG}/</loc>" in sitemap
+    assert "<loc>https://medsafety.example/triage/</loc>" in sitemap
+    services.revision_withdraw(revision=published_pathway, actor=publisher, reason="Under review.")
+    assert f"/triage/{SLUG}/" not in client.get("/sitemap.xml").content.decode()
