@@ -4,9 +4,14 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from rest_framework_api_key.admin import APIKeyModelAdmin
+from rest_framework_api_key.models import APIKey
 
 from . import services
 from .models import Partner, PartnerAPIKey
+
+# The library's own key model is unused (partners' keys are PartnerAPIKey): keep it out of the admin.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
 
 
 class PartnerAPIKeyInline(admin.TabularInline):
