@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from .models import Article, ArticleKind, ClinicalReview, Revision, RevisionState
+from .models import Article, ArticleKind, ClinicalReview, Revision
 from .presentation import build_article_page
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
@@ -71,9 +71,7 @@ def _live_revision(slug: str) -> Revision:
         .first()
     )
     if revision is None:
-        if Article.objects.filter(
-            slug=slug, kind=ArticleKind.ARTICLE, revisions__state=RevisionState.WITHDRAWN
-        ).exists():
+        if Article.objects.withdrawn().filter(slug=slug, kind=ArticleKind.ARTICLE).exists():
             raise ArticleWithdrawn(slug)
         raise Http404("No such article.")
     return revision

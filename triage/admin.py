@@ -76,6 +76,7 @@ class OutcomeCountAdmin(admin.ModelAdmin):
     """Anonymous counts of outcomes per pathway revision and day; nothing else about readers exists."""
 
     list_display = ["day", "revision", "disposition_key", "count"]
+    list_select_related = ["revision__article"]
     list_filter = ["day", "disposition_key"]
     date_hierarchy = "day"
 

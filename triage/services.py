@@ -13,7 +13,7 @@ from django.db.models import F, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from articles.models import Article, ArticleKind, Revision, RevisionState
+from articles.models import Article, ArticleKind, Revision
 
 from . import engine
 from .content import PREFETCH, pathway_for
@@ -32,9 +32,7 @@ def live_pathway(slug: str) -> Revision:
     """The live revision of a pathway, with all its rows, or ``Http404`` / ``PathwayWithdrawn``."""
     revision = live_pathways().prefetch_related(*PREFETCH).filter(article__slug=slug).first()
     if revision is None:
-        if Article.objects.filter(
-            slug=slug, kind=ArticleKind.TRIAGE_PATHWAY, revisions__state=RevisionState.WITHDRAWN
-        ).exists():
+        if Article.objects.withdrawn().filter(slug=slug, kind=ArticleKind.TRIAGE_PATHWAY).exists():
             raise PathwayWithdrawn(slug)
         raise Http404("No such pathway.")
     return revision

@@ -30,7 +30,6 @@ from articles.models import (
     ClinicalReview,
     Medication,
     Revision,
-    RevisionState,
     Symptom,
     atc_validator,
     rxcui_validator,
@@ -81,7 +80,7 @@ def live_revisions() -> QuerySet[Revision]:
 
 def _article_or_gone(slug: str) -> None:
     """Raise 410 for a withdrawn article, 404 for one that never was public."""
-    if Article.objects.filter(slug=slug, kind=ArticleKind.ARTICLE, revisions__state=RevisionState.WITHDRAWN).exists():
+    if Article.objects.withdrawn().filter(slug=slug, kind=ArticleKind.ARTICLE).exists():
         raise Gone()
 
 

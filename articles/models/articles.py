@@ -18,6 +18,12 @@ class ArticleKind(models.TextChoices):
     TRIAGE_PATHWAY = "triage_pathway", "Triage pathway"
 
 
+class ArticleQuerySet(models.QuerySet["Article"]):
+    def withdrawn(self) -> ArticleQuerySet:
+        """Articles taken off the site (their address answers 410 Gone while nothing of theirs is live)."""
+        return self.filter(revisions__state=RevisionState.WITHDRAWN).distinct()
+
+
 class Article(models.Model):
     """The stable identity of a piece of content; its words live in revisions.
 
@@ -33,6 +39,8 @@ class Article(models.Model):
         help_text="The condition or effect the article is about, e.g. 'Peripheral neuropathy'.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ArticleQuerySet.as_manager()
 
     class Meta:
         ordering = ["slug"]

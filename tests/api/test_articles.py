@@ -15,8 +15,7 @@ from articles.models import Medication, Revision
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
 from tests.api.bulk import live_articles
-from tests.api.conftest import PartnerClient
-from tests.conftest import approve
+from tests.conftest import PartnerClient, approve
 from tests.factories import article_document
 
 pytestmark = pytest.mark.django_db
@@ -342,6 +341,9 @@ BUDGET_URLS = [
     "/api/v1/symptoms/",
     "/api/v1/articles/budget-0000/",
     "/api/v1/articles/budget-0000/revisions/",
+    "/api/v1/articles/budget-0000/revisions/1/",
+    "/api/v1/medications/budgetamol/",
+    "/api/v1/symptoms/budget-symptom/",
 ]
 
 

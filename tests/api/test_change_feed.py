@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from articles import services
 from articles.models import ChangeEvent, Revision
-from tests.api.conftest import PartnerClient
+from tests.conftest import PartnerClient
 
 pytestmark = pytest.mark.django_db
 

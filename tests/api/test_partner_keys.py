@@ -58,3 +58,9 @@ def test_load_demo_adds_a_demo_partner_without_a_key(db):
     partner = Partner.objects.get(name="Demo partner (demonstration)")
     assert partner.is_demonstration
     assert not partner.api_keys.exists()
+
+
+def test_a_key_name_over_50_characters_is_refused_not_cut(partner):
+    with pytest.raises(CommandError, match="at most 50 characters"):
+        call_command("create_partner_key", partner.name, "--name", "x" * 51, stdout=io.StringIO())
+    assert not PartnerAPIKey.objects.exists()

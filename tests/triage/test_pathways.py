@@ -18,8 +18,7 @@ from django.core.management import CommandError, call_command
 
 from articles import services
 from articles.models import Revision, RevisionState
-from tests.api.conftest import PartnerClient
-from tests.conftest import approve, pathway_document
+from tests.conftest import PartnerClient, approve, pathway_document
 from tests.pages import page_text
 from triage.content import pathway_for
 from triage.engine import Level, evaluate, normalise_answers
@@ -386,3 +385,54 @@ def test_the_sitemap_lists_live_pathways(client, published_pathway, publisher):
     assert "<loc>https://medsafety.example/triage/</loc>" in sitemap
     services.revision_withdraw(revision=published_pathway, actor=publisher, reason="Under review.")
     assert f"/triage/{SLUG}/" not in client.get("/sitemap.xml").content.decode()
+
+
+def test_each_export_command_exports_only_its_own_kind(published_pathway):
+    with pytest.raises(CommandError, match=f"No article with the slug '{SLUG}'"):
+        call_command("export_article", SLUG, stdout=io.StringIO())
+    with pytest.raises(CommandError, match="No pathway with the slug 'amlodipine-peripheral-neuropathy'"):
+        call_command("export_pathway", "amlodipine-peripheral-neuropathy", stdout=io.StringIO())
+
+
+def test_pathway_lists_cost_the_same_queries_for_one_and_several_pathways(
+    client,
+    api_key,
+    published_pathway,
+    author,
+    reviewer,
+    publisher,
+    django_assert_num_queries,
+    django_assert_max_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import take_live
+
+    api = PartnerClient(client, api_key)
+    api.get("/api/v1/pathways/")  # the key's last-used time is written once a minute; not part of the budget
+
+    def count(call: Any) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert call().status_code == 200
+        return len(queries)
+
+    few = (count(lambda: client.get("/triage/")), count(lambda: api.get("/api/v1/pathways/")))
+    for n in range(3):
+        document = pathway_document()
+        document["article"]["slug"] = f"pathway-copy-{n}"
+        take_live(import_pathway(document, author), author, reviewer, publisher)
+    with django_assert_num_queries(few[0]):
+        client.get("/triage/")
+    with django_assert_num_queries(few[1]):
+        api.get("/api/v1/pathways/")
+    with django_assert_max_num_queries(12):
+        api.get(f"/api/v1/pathways/{SLUG}/")
+    # The day's first outcome for a disposition inserts its count row (a savepoint, an insert); later ones update.
+    with django_assert_max_num_queries(15):
+        client.post(
+            f"/api/v1/pathways/{SLUG}/evaluate/",
+            {"answers": all_no(published_pathway)},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+        )

@@ -1,9 +1,11 @@
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
 
 from articles.interchange.export import dumps_document, revision_document
-from articles.models import Article, Revision, RevisionState
+from articles.models import Article, ArticleKind, Revision, RevisionState
 
 
 class Command(BaseCommand):
@@ -12,25 +14,33 @@ class Command(BaseCommand):
         "the live revision by default, otherwise the latest one."
     )
 
+    kind, noun = ArticleKind.ARTICLE, "article"  # export_pathway changes these three hooks
+
+    def revisions(self) -> QuerySet[Revision]:
+        return Revision.objects.with_content()
+
+    def document(self, revision: Revision) -> dict[str, Any]:
+        return revision_document(revision)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The article's slug.")
         parser.add_argument("--revision", type=int, help="Export this revision number instead.")
         parser.add_argument("--output", "-o", type=Path, help="Write to this file instead of standard output.")
 
     def handle(self, *args: object, slug: str, revision: int | None, output: Path | None, **options: object) -> None:
-        article = Article.objects.filter(slug=slug).first()
+        article = Article.objects.filter(slug=slug, kind=self.kind).first()
         if article is None:
-            raise CommandError(f"No article with the slug {slug!r}.")
-        revisions = Revision.objects.with_content().filter(article=article)
+            raise CommandError(f"No {self.noun} with the slug {slug!r}.")
+        revisions = self.revisions().filter(article=article)
         if revision is not None:
             chosen = revisions.filter(number=revision).first()
             if chosen is None:
-                raise CommandError(f"The article {slug!r} has no revision {revision}.")
+                raise CommandError(f"The {self.noun} {slug!r} has no revision {revision}.")
         else:
             chosen = revisions.published().first() or revisions.exclude(state=RevisionState.ARCHIVED).first()
             if chosen is None:
-                raise CommandError(f"The article {slug!r} has no revision to export.")
-        text = dumps_document(revision_document(chosen))
+                raise CommandError(f"The {self.noun} {slug!r} has no revision to export.")
+        text = dumps_document(self.document(chosen))
         if output is None:
             self.stdout.write(text, ending="")
         else:

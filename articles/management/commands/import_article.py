@@ -3,11 +3,12 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from articles.interchange.importer import ImportRejected, load_document
+from articles.interchange.importer import ARTICLE_FORMAT, ImportRejected, load_document
 from articles.services import article_import
 
 
 class Command(BaseCommand):
+    fmt = ARTICLE_FORMAT  # import_pathway reads pathway files with this same command
     help = (
         "Import one article file (docs/article-format.md) as a new draft revision. "
         "Every problem is listed by its field path, and nothing is written unless the whole file is valid."
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         try:
-            revision = article_import(document=load_document(raw), actor=actor)
+            revision = article_import(document=load_document(raw), actor=actor, fmt=self.fmt)
         except ImportRejected as rejected:
             for problem in rejected.problems:
                 self.stderr.write(f"  {problem}")

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
@@ -32,6 +33,9 @@ class Command(BaseCommand):
             expires_at = parse_datetime(expires)
             if expires_at is None or expires_at.tzinfo is None:
                 raise CommandError("--expires must be an ISO 8601 time with a time zone, e.g. 2027-12-31T23:59:59Z.")
-        api_key, key = partner_key_create(partner=partner, name=name, expires_at=expires_at)
+        try:
+            api_key, key = partner_key_create(partner=partner, name=name, expires_at=expires_at)
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         self.stderr.write(f"Created key {api_key.prefix} for {partner.name}. Store it now; it will not be shown again.")
         self.stdout.write(key)

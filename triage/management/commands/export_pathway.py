@@ -1,31 +1,19 @@
-from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
 
-from articles.interchange.export import dumps_document
-from articles.models import Revision, RevisionState
+from articles.management.commands.export_article import Command as ExportArticle
+from articles.models import ArticleKind, Revision
 from triage.content import PREFETCH
 from triage.interchange import pathway_document
 
 
-class Command(BaseCommand):
+class Command(ExportArticle):
     help = "Export a triage pathway revision as JSON (docs/pathway-format.md): the live one by default."
+    kind, noun = ArticleKind.TRIAGE_PATHWAY, "pathway"
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("slug")
-        parser.add_argument("--revision", type=int)
-        parser.add_argument("--output", "-o", type=Path)
+    def revisions(self) -> QuerySet[Revision]:
+        return Revision.objects.with_content().prefetch_related(*PREFETCH)
 
-    def handle(self, *args: object, slug: str, revision: int | None, output: Path | None, **options: object) -> None:
-        revisions = Revision.objects.pathways().with_content().prefetch_related(*PREFETCH).filter(article__slug=slug)
-        if revision is not None:
-            chosen = revisions.filter(number=revision).first()
-        else:
-            chosen = revisions.published().first() or revisions.exclude(state=RevisionState.ARCHIVED).first()
-        if chosen is None:
-            raise CommandError(f"No pathway revision to export for {slug!r}.")
-        text = dumps_document(pathway_document(chosen))
-        if output is None:
-            self.stdout.write(text, ending="")
-        else:
-            output.write_text(text, encoding="utf-8")
+    def document(self, revision: Revision) -> dict[str, Any]:
+        return pathway_document(revision)
