@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
+    "contentsite.middleware.LockConflictMiddleware",
 ]
 
 ROOT_URLCONF = "contentsite.urls"
@@ -93,6 +94,13 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# How long a transaction waits for a row lock before giving up (PostgreSQL's lock_timeout); the
+# request then answers "someone else changed this, try again" (contentsite.middleware), never hangs.
+DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
+if DATABASE_LOCK_TIMEOUT_MS < 100:
+    raise ImproperlyConfigured("DATABASE_LOCK_TIMEOUT_MS must be at least 100 (milliseconds).")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -1,0 +1,168 @@
+"""Races on real PostgreSQL row locks: one lock order (article, then revision) everywhere.
+
+Each race runs many trials, two threads on their own database connections
+released by a barrier at the same moment. Whatever the interleaving, each side
+either does its work or is refused with a clear message; nobody deadlocks and
+the admin never answers 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError, connection
+from django.test import Client
+from django.utils import timezone
+
+from articles import services
+from articles.models import Revision, RevisionState
+from tests.articles.test_admin import change_url, form_data
+from tests.conftest import approve, take_live
+from tests.factories import article_document
+
+TRIALS = 20
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+
+def race(*actions: Callable[[], str]) -> list[str]:
+    """Run the actions at once, each on its own connection; return what each one says happened."""
+    barrier = threading.Barrier(len(actions))
+    outcomes: list[str] = ["did not finish"] * len(actions)
+
+    def run(index: int, action: Callable[[], str]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            outcomes[index] = action()
+        except (ValidationError, PermissionDenied) as error:
+            outcomes[index] = f"refused: {' '.join(getattr(error, 'messages', [str(error)]))}"
+        except DatabaseError as error:  # a deadlock or lock timeout escaping a service
+            outcomes[index] = f"database error: {error}"
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, action)) for i, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def due_scheduled(author: Any, reviewer: Any, publisher: Any, n: int) -> tuple[Revision, Revision]:
+    """A live revision and a scheduled one whose time has come, not yet recorded."""
+    live = take_live(
+        services.article_import(document=article_document(slug=f"race-{n}"), actor=author), author, reviewer, publisher
+    )
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="Scheduled."), reviewer)
+    scheduled = services.revision_publish(
+        revision=draft, actor=publisher, publish_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+    # Let the hour pass: the schedule is now due, and nothing has recorded it yet.
+    Revision.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - datetime.timedelta(seconds=1))
+    return live, Revision.objects.get(pk=scheduled.pk)
+
+
+def test_admin_save_racing_submit_never_deadlocks(author, second_author):
+    outcomes: list[str] = []
+    for n in range(TRIALS):
+        draft = services.article_import(document=article_document(slug=f"race-{n}"), actor=author)
+        client = Client()
+        client.force_login(second_author)
+        data = form_data(client, draft)
+        data["sections-0-body"] = f"An edit made while the draft is submitted ({n}) [@ref-1]."
+
+        def save(client: Client = client, draft: Revision = draft, data: dict[str, Any] = data) -> str:
+            response = client.post(change_url(draft), data)
+            return f"admin {response.status_code}"
+
+        def submit(draft: Revision = draft) -> str:
+            services.revision_submit(revision=draft, actor=author, change_summary="Ready.")
+            return "submitted"
+
+        outcomes.extend(race(save, submit))
+    assert not [o for o in outcomes if o.startswith(("database error", "did not finish", "admin 500"))], outcomes
+    # The admin either saved (302), refused a frozen revision (403), or said why it did not save (200).
+    assert {o for o in outcomes if o.startswith("admin")} <= {"admin 302", "admin 403", "admin 200"}
+
+
+@pytest.mark.parametrize("step", ["publish", "withdraw"])
+def test_publish_scheduled_racing_publish_or_withdraw_never_deadlocks(step, author, reviewer, publisher):
+    outcomes: list[str] = []
+    for n in range(TRIALS):
+        live, scheduled = due_scheduled(author, reviewer, publisher, n)
+        if step == "publish":
+            other = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+            other = approve(services.revision_submit(revision=other, actor=author, change_summary="Next."), reviewer)
+
+            def act(other: Revision = other) -> str:
+                services.revision_publish(revision=other, actor=publisher)
+                return "published"
+        else:
+
+            def act(scheduled: Revision = scheduled) -> str:
+                services.revision_withdraw(revision=scheduled, actor=publisher, reason="Withdrawn in a race.")
+                return "withdrawn"
+
+        def record() -> str:
+            return f"recorded {len(services.revisions_publish_due())}"
+
+        outcomes.extend(race(record, act))
+        states = set(live.article.revisions.values_list("state", flat=True))
+        assert RevisionState.SCHEDULED not in states
+        assert Revision.objects.published().filter(article=live.article).count() == (step == "publish")
+    assert not [o for o in outcomes if o.startswith(("database error", "did not finish", "refused"))], outcomes
+
+
+def locked_tables(action: Callable[[], Any]) -> list[str]:
+    """The tables whose rows ``action`` locks (SELECT ... FOR UPDATE), in the order it locks them."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, contextlib.suppress(ValidationError, PermissionDenied):
+        action()
+    tables = []
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        if "FOR UPDATE" in sql:
+            table = sql.split(" FROM ", 1)[1].split()[0].strip('"')
+            tables.append(table)
+    return tables
+
+
+def assert_article_first(tables: list[str]) -> None:
+    assert tables, "nothing was locked"
+    assert tables[0] == "articles_article", tables
+    # Nothing of the revision's is locked before its article.
+    assert "articles_revision" not in tables[: tables.index("articles_article")]
+
+
+def test_every_path_locks_the_article_before_its_revisions(author, reviewer, publisher):
+    """Deterministic: the order of row locks, read from the SQL each path sends."""
+    live, scheduled = due_scheduled(author, reviewer, publisher, 0)
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    client = Client()
+    client.force_login(author)
+    data = form_data(client, draft)
+    data["sections-0-body"] = "An edit [@ref-1]."
+    assert_article_first(locked_tables(lambda: client.post(change_url(draft), data)))
+    assert_article_first(
+        locked_tables(lambda: services.revision_submit(revision=draft, actor=author, change_summary="Ready."))
+    )
+    assert_article_first(locked_tables(lambda: approve(draft, reviewer)))
+    assert_article_first(locked_tables(lambda: services.revision_publish(revision=draft, actor=publisher)))
+
+    live, scheduled = due_scheduled(author, reviewer, publisher, 1)
+    assert_article_first(locked_tables(lambda: services.revision_unschedule(revision=scheduled, actor=publisher)))
+    live, scheduled = due_scheduled(author, reviewer, publisher, 2)
+    assert_article_first(
+        locked_tables(lambda: services.revision_withdraw(revision=scheduled, actor=publisher, reason="Gone."))
+    )
+    live, scheduled = due_scheduled(author, reviewer, publisher, 3)
+    assert_article_first(locked_tables(services.revisions_publish_due))
