@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -33,7 +33,6 @@ from .models import (
     ActionStep,
     Article,
     ArticleKind,
-    AuditAction,
     AuditEntry,
     ComparisonCell,
     ComparisonColumn,
@@ -436,30 +435,6 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
-TRANSITION_FORMS: dict[str, type[forms.Form]] = {
-    "create_draft": workflow_forms.EmptyForm,
-    "submit": workflow_forms.SubmitForm,
-    "archive": workflow_forms.OptionalReasonForm,
-    "request_changes": workflow_forms.RequestChangesForm,
-    "approve": workflow_forms.ApproveForm,
-    "publish": workflow_forms.PublishForm,
-    "unschedule": workflow_forms.EmptyForm,
-    "withdraw": workflow_forms.ReasonForm,
-    "confirm_review": workflow_forms.ConfirmReviewForm,
-}
-TRANSITION_LABELS = {
-    "create_draft": "Start a new draft from this revision",
-    "submit": "Submit for clinical review",
-    "archive": "Archive this draft",
-    "request_changes": "Request changes",
-    "approve": "Approve",
-    "publish": "Publish",
-    "unschedule": "Cancel the scheduled publication",
-    "withdraw": "Withdraw the article",
-    "confirm_review": "Confirm as still accurate (reviewed, no change)",
-}
-
-
 @admin.register(Revision)
 class RevisionAdmin(DraftSavingAdmin):
     form = RevisionForm
@@ -548,18 +523,12 @@ class RevisionAdmin(DraftSavingAdmin):
 
     def _workflow_context(self, request: HttpRequest, revision: Revision) -> dict[str, Any]:
         report = check_revision(revision)
-        names = services.available_transitions(revision=revision, actor=request.user)
         actions = []
-        for name in names:
-            form_class = TRANSITION_FORMS[name]
-            if name == "approve":
-                form = form_class(warnings=report.warnings, prefix=name)
-            elif name == "submit":
-                form = form_class(initial={"change_summary": revision.change_summary}, prefix=name)
-            else:
-                form = form_class(prefix=name)
+        for name in services.available_transitions(revision=revision, actor=request.user):
+            step = services.TRANSITIONS[name]
+            form = step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
-            actions.append({"name": name, "label": TRANSITION_LABELS[name], "form": form, "url": url})
+            actions.append({"name": name, "label": step.label, "form": form, "url": url})
         live = Revision.objects.published().filter(article_id=revision.article_id).first()
         pathway_review = None
         if revision.article.kind == ArticleKind.TRIAGE_PATHWAY:
@@ -582,65 +551,30 @@ class RevisionAdmin(DraftSavingAdmin):
     def transition_view(self, request: HttpRequest, pk: int, name: str) -> HttpResponse:
         revision = get_object_or_404(Revision, pk=pk)
         back = reverse("admin:articles_revision_change", args=[pk])
-        if request.method != "POST" or name not in TRANSITION_FORMS:
+        step = services.TRANSITIONS.get(name)
+        if request.method != "POST" or step is None:
             return HttpResponseRedirect(back)
-        form_class = TRANSITION_FORMS[name]
-        if name == "approve":
-            warnings = check_revision(Revision.objects.with_content().get(pk=pk)).warnings
-            form = form_class(request.POST, warnings=warnings, prefix=name)
-        else:
-            form = form_class(request.POST, prefix=name)
+        form = step.form.for_revision(revision, request.POST, prefix=name)
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
-                self.message_user(request, f"{TRANSITION_LABELS[name]}: {label}: {' '.join(errors)}", messages.ERROR)
+                self.message_user(request, f"{step.label}: {label}: {' '.join(errors)}", messages.ERROR)
             return HttpResponseRedirect(back)
         try:
-            result = self._run_transition(request, revision, name, form.cleaned_data)
+            result = step.service(revision=revision, actor=request.user, **form.cleaned_data)
         except (ValidationError, PermissionDenied) as error:
             text = " ".join(getattr(error, "messages", None) or [str(error)])
-            self.message_user(request, f"{TRANSITION_LABELS[name]}: not done. {text}", messages.ERROR)
+            self.message_user(request, f"{step.label}: not done. {text}", messages.ERROR)
             return HttpResponseRedirect(back)
-        if name == "create_draft":
-            self.message_user(request, f"Started draft revision {result.number}.", messages.SUCCESS)
+        if isinstance(result, Revision) and result.pk != revision.pk:
+            self.message_user(request, f"{step.label}: done. This is the new draft.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[result.pk]))
         self.message_user(
             request,
-            f"{TRANSITION_LABELS[name]}: done. The revision is now "
-            f"{Revision.objects.get(pk=pk).get_state_display().lower()}.",
+            f"{step.label}: done. The revision is now {Revision.objects.get(pk=pk).get_state_display().lower()}.",
             messages.SUCCESS,
         )
         return HttpResponseRedirect(back)
-
-    def _run_transition(self, request: HttpRequest, revision: Revision, name: str, data: dict[str, Any]) -> Any:
-        actor = request.user
-        if name == "create_draft":
-            return services.revision_create_draft(article=revision.article, actor=actor, based_on=revision)
-        if name == "submit":
-            return services.revision_submit(revision=revision, actor=actor, change_summary=data["change_summary"])
-        if name == "archive":
-            return services.revision_archive(revision=revision, actor=actor, reason=data["reason"])
-        if name == "request_changes":
-            return services.revision_request_changes(revision=revision, actor=actor, comment=data["comment"])
-        if name == "approve":
-            return services.revision_approve(
-                revision=revision,
-                actor=actor,
-                acknowledged_warnings=data["acknowledged_warnings"],
-                next_review_due=data["next_review_due"],
-                comment=data["comment"],
-            )
-        if name == "publish":
-            return services.revision_publish(revision=revision, actor=actor, publish_at=data["publish_at"])
-        if name == "unschedule":
-            return services.revision_unschedule(revision=revision, actor=actor)
-        if name == "withdraw":
-            return services.revision_withdraw(revision=revision, actor=actor, reason=data["reason"])
-        if name == "confirm_review":
-            return services.revision_confirm_review(
-                revision=revision, actor=actor, next_review_due=data["next_review_due"], comment=data["comment"]
-            )
-        raise PermissionDenied("Unknown action.")
 
     def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         revision = get_object_or_404(Revision, pk=pk)
@@ -753,16 +687,11 @@ class ReviewQueueAdmin(WorklistAdmin):
     permission = "articles.approve_revision"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
-        edited = AuditEntry.objects.filter(
-            revision=OuterRef("pk"),
-            actor=request.user,
-            action__in=[AuditAction.CREATE_DRAFT, AuditAction.SAVE_DRAFT],
-        )
         return (
             super()
             .get_queryset(request)
             .filter(state=RevisionState.IN_REVIEW)
-            .exclude(Q(created_by=request.user) | Q(Exists(edited)))
+            .not_contributed_by(request.user)
             .order_by("updated_at")
         )
 

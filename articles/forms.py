@@ -6,22 +6,44 @@ from typing import Any
 
 from django import forms
 
+from .content_checks import CheckReport, check_revision
 from .models import Revision
 
 
-class SubmitForm(forms.Form):
+class TransitionForm(forms.Form):
+    """What a workflow step asks for; its cleaned data are the step's service's keyword arguments.
+
+    ``for_revision`` builds the form for one revision (the approval form lists
+    that revision's warnings, say; pass ``checks`` when they are at hand); the
+    admin uses it both to show the form and to validate what was posted.
+    """
+
+    @classmethod
+    def for_revision(
+        cls, revision: Revision, data: Any = None, *, checks: CheckReport | None = None, **kwargs: Any
+    ) -> TransitionForm:
+        return cls(data, **kwargs)
+
+
+class SubmitForm(TransitionForm):
     change_summary = forms.CharField(
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What changed in this revision; readers see it in the page history.",
     )
 
+    @classmethod
+    def for_revision(
+        cls, revision: Revision, data: Any = None, *, checks: CheckReport | None = None, **kwargs: Any
+    ) -> TransitionForm:
+        return cls(data, initial={"change_summary": revision.change_summary}, **kwargs)
 
-class RequestChangesForm(forms.Form):
+
+class RequestChangesForm(TransitionForm):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="What needs to change, and why.")
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(TransitionForm):
     acknowledged_warnings = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="I have read and accept these warnings"
     )
@@ -36,8 +58,16 @@ class ApproveForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["acknowledged_warnings"].choices = [(w.code, w.message) for w in warnings]
 
+    @classmethod
+    def for_revision(
+        cls, revision: Revision, data: Any = None, *, checks: CheckReport | None = None, **kwargs: Any
+    ) -> TransitionForm:
+        if checks is None:
+            checks = check_revision(Revision.objects.with_content().get(pk=revision.pk))
+        return cls(data, warnings=checks.warnings, **kwargs)
 
-class ConfirmReviewForm(forms.Form):
+
+class ConfirmReviewForm(TransitionForm):
     next_review_due = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -46,7 +76,7 @@ class ConfirmReviewForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PublishForm(forms.Form):
+class PublishForm(TransitionForm):
     publish_at = forms.DateTimeField(
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -55,16 +85,12 @@ class PublishForm(forms.Form):
     )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(TransitionForm):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class OptionalReasonForm(forms.Form):
+class OptionalReasonForm(TransitionForm):
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-
-
-class EmptyForm(forms.Form):
-    pass
 
 
 class CommentForm(forms.Form):

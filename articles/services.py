@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from . import forms
 from .content_checks import check_revision
 from .interchange.export import content_hash, revision_content
 from .interchange.importer import (
@@ -51,6 +53,7 @@ from .models import (
     ReviewComment,
     ReviewKind,
     Revision,
+    RevisionContributor,
     RevisionState,
     SafetyCallout,
     Section,
@@ -65,6 +68,82 @@ STALE_DRAFT_MESSAGE = (
     "Someone else saved this draft after you opened it (you started from version {expected}; it is now at "
     "version {current}). Your changes were not saved. Keep a copy of them, reload the draft and apply them again."
 )
+
+
+# --- The transition table ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One step of the review workflow, declared once, next to the service that does it.
+
+    The service checks its state and permission from here; ``available_transitions``,
+    the admin's buttons, forms and dispatch, and the templates all read it. Adding a
+    step is one ``@transition(...)`` on its service. Every service takes ``revision``
+    and ``actor`` and, as keyword arguments, the cleaned data of ``form``.
+    """
+
+    name: str
+    may: str  # "approve revisions": what the permission lets one do, for "You do not have permission to ..."
+    label: str  # the button and the legend of its form
+    permission: str  # codename in the articles app
+    from_states: frozenset[str]
+    form: type[forms.TransitionForm]
+    service: Callable[..., Any]
+    done: str  # "submitted": for messages such as "can only be submitted from ..."
+    four_eyes: bool = False  # nobody may do it to content they wrote or edited (lineage included)
+
+
+TRANSITIONS: dict[str, Transition] = {}
+
+
+def transition(
+    name: str,
+    *,
+    may: str,
+    label: str,
+    permission: str,
+    from_states: Iterable[str],
+    form: type[forms.TransitionForm] = forms.TransitionForm,
+    done: str,
+    four_eyes: bool = False,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(service: Callable[..., Any]) -> Callable[..., Any]:
+        if name in TRANSITIONS:
+            raise ValueError(f"The transition {name!r} is declared twice.")
+        TRANSITIONS[name] = Transition(
+            name=name,
+            may=may,
+            label=label,
+            permission=permission,
+            from_states=frozenset(from_states),
+            form=form,
+            service=service,
+            done=done,
+            four_eyes=four_eyes,
+        )
+        return service
+
+    return register
+
+
+def _permitted(name: str, actor: AbstractBaseUser | None) -> AbstractBaseUser:
+    step = TRANSITIONS[name]
+    return _require(actor, step.permission, step.may)
+
+
+def _begin(name: str, revision: Revision, actor: AbstractBaseUser) -> Revision:
+    """Lock (article, then revision), then check the state and four eyes: every transition starts here."""
+    step = TRANSITIONS[name]
+    revision = _lock(revision)
+    if revision.state not in step.from_states:
+        raise _illegal(revision, step.done, step.from_states)
+    if step.four_eyes and _contributed(revision, actor):
+        raise PermissionDenied(
+            f"Four eyes: you wrote or edited revision {revision.number} (or an unapproved revision it was "
+            f"copied from), so another clinical reviewer must do this ({step.label.lower()})."
+        )
+    return revision
 
 
 # --- Helpers ---------------------------------------------------------------------
@@ -94,8 +173,13 @@ def _illegal(revision: Revision, doing: str, allowed: Iterable[str]) -> Validati
 
 
 def _lock(revision: Revision) -> Revision:
-    """Lock the article, then the revision, always in that order (no deadlocks)."""
+    """Lock the article, then its revisions, always in that order (no deadlocks).
+
+    Under the article lock, a scheduled revision whose time has come is recorded
+    first, so the step that follows decides on the state readers already see.
+    """
     Article.objects.select_for_update().get(pk=revision.article_id)
+    _record_due_publication(revision.article_id)
     return Revision.objects.select_for_update().get(pk=revision.pk)
 
 
@@ -164,23 +248,23 @@ def _next_number(article: Article) -> int:
     return (article.revisions.aggregate(Max("number"))["number__max"] or 0) + 1
 
 
-def _editors(revision: Revision) -> set[int]:
-    """Everyone who created or edited the revision, from the audit log."""
-    actors = set(
-        AuditEntry.objects.filter(
-            revision=revision, action__in=[AuditAction.CREATE_DRAFT, AuditAction.SAVE_DRAFT], actor__isnull=False
-        ).values_list("actor_id", flat=True)
+def _contribute(revision: Revision, actor: AbstractBaseUser | None, *, source: Revision | None = None) -> None:
+    """Record that ``actor`` wrote or edited ``revision``; a copy also carries the words of an unapproved source.
+
+    Content another clinician approved is vouched for; content nobody approved
+    still belongs to everyone who wrote it, however often it is copied.
+    """
+    users = {actor.pk} if actor is not None else set()
+    if source is not None and not source.reviews.filter(kind=ReviewKind.APPROVAL).exists():
+        users |= set(source.contributors.values_list("user_id", flat=True))
+    existing = set(revision.contributors.values_list("user_id", flat=True))
+    RevisionContributor.objects.bulk_create(
+        [RevisionContributor(revision=revision, user_id=user) for user in sorted(users - existing)]
     )
-    if revision.created_by_id:
-        actors.add(revision.created_by_id)
-    return actors
 
 
-def _four_eyes(revision: Revision, actor: AbstractBaseUser, doing: str) -> None:
-    if actor.pk in _editors(revision):
-        raise PermissionDenied(
-            f"Four eyes: you wrote or edited revision {revision.number}, so another clinical reviewer must {doing}."
-        )
+def _contributed(revision: Revision, actor: AbstractBaseUser) -> bool:
+    return Revision.objects.filter(pk=revision.pk).contributed_by(actor).exists()
 
 
 def _reviewer_profile(actor: AbstractBaseUser) -> Any:
@@ -257,11 +341,11 @@ def _verified_hash(revision: Revision, expected: str, doing: str) -> str:
     return current
 
 
-def _record_due_publication(article_id: int) -> None:
-    """Record a scheduled revision whose time has come (the caller holds the article lock)."""
+def _record_due_publication(article_id: int) -> Revision | None:
+    """Record a scheduled revision whose time has come; the caller holds the article lock (see ``_lock``)."""
     due = Revision.objects.select_for_update().due_for_publication().filter(article_id=article_id).first()
     if due is None:
-        return
+        return None
     for live in Revision.objects.select_for_update().filter(article_id=article_id, state=RevisionState.PUBLISHED):
         _set_state(
             live,
@@ -278,6 +362,7 @@ def _record_due_publication(article_id: int) -> None:
         comment="Published at its scheduled time.",
         published_at=due.publish_at,
     )
+    return due
 
 
 # --- Drafts ----------------------------------------------------------------------
@@ -300,6 +385,7 @@ def article_create(*, article: Article, title: str, summary: str, actor: Abstrac
             to_state=RevisionState.DRAFT,
             comment="New article.",
         )
+        _contribute(revision, actor)
     return revision
 
 
@@ -336,7 +422,21 @@ def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on
             comment=f"Copied from revision {source.number}." if source else "Empty draft.",
             data={"based_on": source.number} if source else {},
         )
+        _contribute(revision, actor, source=source)
     return revision
+
+
+@transition(
+    "create_draft",
+    may="create drafts",
+    label="Start a new draft from this revision",
+    permission="add_revision",
+    from_states=RevisionState.values,
+    done="copied",
+)
+def revision_copy(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
+    """Start a new draft of ``revision``'s article as a copy of it (how the admin offers it)."""
+    return revision_create_draft(article=revision.article, actor=actor, based_on=revision)
 
 
 def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: DocumentFormat = ARTICLE_FORMAT) -> Revision:
@@ -387,6 +487,7 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: Docume
             to_state=RevisionState.DRAFT,
             comment="Imported from an article file.",
         )
+        _contribute(revision, actor)
     return revision
 
 
@@ -417,6 +518,7 @@ def revision_save_draft(
         apply()
         Revision.objects.filter(pk=current.pk).update(lock_version=F("lock_version") + 1, updated_at=timezone.now())
         current.refresh_from_db()
+        _contribute(current, actor)
         _audit(
             revision=current,
             actor=actor,
@@ -429,8 +531,12 @@ def revision_save_draft(
 
 
 def check_draft_version(*, revision: Revision, expected_lock_version: int) -> None:
-    """Refuse early (in a form's validation) when a draft has moved on; the save checks again."""
-    current = Revision.objects.select_for_update().get(pk=revision.pk)
+    """Refuse early (in a form's validation) when a draft has moved on; the save checks again under lock.
+
+    A plain read, no lock: locking the revision here, before the save locks its
+    article, would take the two locks in the wrong order.
+    """
+    current = Revision.objects.only("lock_version").get(pk=revision.pk)
     if current.lock_version != expected_lock_version:
         raise ValidationError(
             STALE_DRAFT_MESSAGE.format(expected=expected_lock_version, current=current.lock_version), code="stale"
@@ -467,13 +573,20 @@ def revision_update_content(
     )
 
 
+@transition(
+    "archive",
+    may="archive drafts",
+    label="Archive this draft",
+    permission="archive_revision",
+    from_states=EDITABLE_STATES,
+    form=forms.OptionalReasonForm,
+    done="archived",
+)
 def revision_archive(*, revision: Revision, actor: AbstractBaseUser, reason: str = "") -> Revision:
     """Set aside a draft that will not go ahead. It stays on record and is never public."""
-    _require(actor, "archive_revision", "archive drafts")
+    _permitted("archive", actor)
     with transaction.atomic():
-        revision = _lock(revision)
-        if revision.state not in EDITABLE_STATES:
-            raise _illegal(revision, "archived", EDITABLE_STATES)
+        revision = _begin("archive", revision, actor)
         return _set_state(
             revision, to=RevisionState.ARCHIVED, actor=actor, action=AuditAction.ARCHIVE, comment=reason.strip()
         )
@@ -482,13 +595,20 @@ def revision_archive(*, revision: Revision, actor: AbstractBaseUser, reason: str
 # --- Review ----------------------------------------------------------------------
 
 
+@transition(
+    "submit",
+    may="submit drafts for review",
+    label="Submit for clinical review",
+    permission="submit_revision",
+    from_states=EDITABLE_STATES,
+    form=forms.SubmitForm,
+    done="submitted",
+)
 def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summary: str | None = None) -> Revision:
     """Send a draft for clinical review: run the content checks, freeze the content, hash it."""
-    _require(actor, "submit_revision", "submit drafts for review")
+    _permitted("submit", actor)
     with transaction.atomic():
-        revision = _lock(revision)
-        if revision.state not in EDITABLE_STATES:
-            raise _illegal(revision, "submitted", EDITABLE_STATES)
+        revision = _begin("submit", revision, actor)
         if change_summary is not None:
             revision.change_summary = change_summary.strip()
         if not revision.change_summary.strip():
@@ -518,15 +638,22 @@ def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summa
         )
 
 
+@transition(
+    "request_changes",
+    may="request changes",
+    label="Request changes",
+    permission="request_changes_revision",
+    from_states=[RevisionState.IN_REVIEW],
+    form=forms.RequestChangesForm,
+    done="sent back for changes",
+)
 def revision_request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Revision:
     """Send a revision in review back to its author, saying what needs to change."""
-    _require(actor, "request_changes_revision", "request changes")
+    _permitted("request_changes", actor)
     if not comment.strip():
         raise ValidationError("Say what needs to change.", code="comment_required")
     with transaction.atomic():
-        revision = _lock(revision)
-        if revision.state != RevisionState.IN_REVIEW:
-            raise _illegal(revision, "sent back for changes", [RevisionState.IN_REVIEW])
+        revision = _begin("request_changes", revision, actor)
         ReviewComment.objects.create(revision=revision, author=actor, body=comment.strip())
         return _set_state(
             revision,
@@ -537,6 +664,16 @@ def revision_request_changes(*, revision: Revision, actor: AbstractBaseUser, com
         )
 
 
+@transition(
+    "approve",
+    may="approve revisions",
+    label="Approve",
+    permission="approve_revision",
+    from_states=[RevisionState.IN_REVIEW],
+    form=forms.ApproveForm,
+    done="approved",
+    four_eyes=True,
+)
 def revision_approve(
     *,
     revision: Revision,
@@ -551,13 +688,10 @@ def revision_approve(
     needs a complete profile and must acknowledge every content-check warning.
     The review records the content hash, so later changes cannot ride on it.
     """
-    _require(actor, "approve_revision", "approve revisions")
+    _permitted("approve", actor)
     profile = _reviewer_profile(actor)
     with transaction.atomic():
-        revision = _lock(revision)
-        if revision.state != RevisionState.IN_REVIEW:
-            raise _illegal(revision, "approved", [RevisionState.IN_REVIEW])
-        _four_eyes(revision, actor, "approve it")
+        revision = _begin("approve", revision, actor)
         verified = _verified_hash(revision, revision.content_hash, "submitted")
         report = check_revision(Revision.objects.with_content().get(pk=revision.pk))
         if report.failures:
@@ -596,18 +730,24 @@ def revision_approve(
         )
 
 
+@transition(
+    "confirm_review",
+    may="confirm reviews",
+    label="Confirm as still accurate (reviewed, no change)",
+    permission="confirm_review_revision",
+    from_states=[RevisionState.PUBLISHED],
+    form=forms.ConfirmReviewForm,
+    done="confirmed as still accurate",
+    four_eyes=True,
+)
 def revision_confirm_review(
     *, revision: Revision, actor: AbstractBaseUser, next_review_due: datetime.date | None = None, comment: str = ""
 ) -> ClinicalReview:
     """ "Reviewed, no change": a reviewer confirms the live revision is still accurate; the clock restarts."""
-    _require(actor, "confirm_review_revision", "confirm reviews")
+    _permitted("confirm_review", actor)
     profile = _reviewer_profile(actor)
     with transaction.atomic():
-        _record_due_publication(revision.article_id)
-        revision = _lock(revision)
-        if revision.state != RevisionState.PUBLISHED:
-            raise _illegal(revision, "confirmed as still accurate", [RevisionState.PUBLISHED])
-        _four_eyes(revision, actor, "confirm it")
+        revision = _begin("confirm_review", revision, actor)
         verified = _verified_hash(revision, revision.content_hash, "published")
         review = _record_review(
             revision=revision,
@@ -654,6 +794,15 @@ def revision_comment(*, revision: Revision, actor: AbstractBaseUser, body: str, 
 # --- Publication -----------------------------------------------------------------
 
 
+@transition(
+    "publish",
+    may="publish revisions",
+    label="Publish",
+    permission="publish_revision",
+    from_states=[RevisionState.APPROVED],
+    form=forms.PublishForm,
+    done="published",
+)
 def revision_publish(
     *, revision: Revision, actor: AbstractBaseUser, publish_at: datetime.datetime | None = None
 ) -> Revision:
@@ -662,12 +811,9 @@ def revision_publish(
     Publishing checks the approval's content hash against the content; the
     previously live revision becomes superseded in the same transaction.
     """
-    _require(actor, "publish_revision", "publish revisions")
+    _permitted("publish", actor)
     with transaction.atomic():
-        _record_due_publication(revision.article_id)
-        revision = _lock(revision)
-        if revision.state != RevisionState.APPROVED:
-            raise _illegal(revision, "published", [RevisionState.APPROVED])
+        revision = _begin("publish", revision, actor)
         approval = revision.reviews.filter(kind=ReviewKind.APPROVAL).order_by("-reviewed_at", "-pk").first()
         if approval is None:
             raise ValidationError("This revision has no approval on record.", code="not_approved")
@@ -714,14 +860,19 @@ def revision_publish(
         )
 
 
+@transition(
+    "unschedule",
+    may="change scheduled publications",
+    label="Cancel the scheduled publication",
+    permission="publish_revision",
+    from_states=[RevisionState.SCHEDULED],
+    done="unscheduled",
+)
 def revision_unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     """Cancel a scheduled publication that has not happened yet; the revision stays approved."""
-    _require(actor, "publish_revision", "change scheduled publications")
+    _permitted("unschedule", actor)
     with transaction.atomic():
-        _record_due_publication(revision.article_id)
-        revision = _lock(revision)
-        if revision.state != RevisionState.SCHEDULED:
-            raise _illegal(revision, "unscheduled", [RevisionState.SCHEDULED])
+        revision = _begin("unschedule", revision, actor)
         return _set_state(
             revision, to=RevisionState.APPROVED, actor=actor, action=AuditAction.UNSCHEDULE, publish_at=None
         )
@@ -738,24 +889,27 @@ def revisions_publish_due() -> list[Revision]:
     for revision in Revision.objects.due_for_publication().order_by("publish_at", "pk"):
         with transaction.atomic():
             Article.objects.select_for_update().get(pk=revision.article_id)
-            current = Revision.objects.get(pk=revision.pk)
-            if current.state != RevisionState.SCHEDULED:
-                continue
-            _record_due_publication(revision.article_id)
-            recorded.append(Revision.objects.get(pk=revision.pk))
+            if _record_due_publication(revision.article_id):
+                recorded.append(Revision.objects.get(pk=revision.pk))
     return recorded
 
 
+@transition(
+    "withdraw",
+    may="withdraw articles",
+    label="Withdraw the article",
+    permission="withdraw_revision",
+    from_states=[RevisionState.PUBLISHED],
+    form=forms.ReasonForm,
+    done="withdrawn",
+)
 def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> Revision:
     """Take an article off the public site. Its address answers 410 Gone; the record stays."""
-    _require(actor, "withdraw_revision", "withdraw articles")
+    _permitted("withdraw", actor)
     if not reason.strip():
         raise ValidationError("Give the reason for withdrawing the article.", code="reason_required")
     with transaction.atomic():
-        _record_due_publication(revision.article_id)
-        revision = _lock(revision)
-        if revision.state != RevisionState.PUBLISHED:
-            raise _illegal(revision, "withdrawn", [RevisionState.PUBLISHED])
+        revision = _begin("withdraw", revision, actor)
         for pending in Revision.objects.select_for_update().filter(
             article_id=revision.article_id, state=RevisionState.SCHEDULED
         ):
@@ -774,31 +928,18 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
 
 # --- What a user may do next -----------------------------------------------------
 
-# transition name → (permission, states it starts from)
-TRANSITIONS: dict[str, tuple[str, frozenset[str]]] = {
-    "create_draft": ("add_revision", frozenset(RevisionState.values)),
-    "submit": ("submit_revision", EDITABLE_STATES),
-    "archive": ("archive_revision", EDITABLE_STATES),
-    "request_changes": ("request_changes_revision", frozenset({RevisionState.IN_REVIEW})),
-    "approve": ("approve_revision", frozenset({RevisionState.IN_REVIEW})),
-    "publish": ("publish_revision", frozenset({RevisionState.APPROVED})),
-    "unschedule": ("publish_revision", frozenset({RevisionState.SCHEDULED})),
-    "withdraw": ("withdraw_revision", frozenset({RevisionState.PUBLISHED})),
-    "confirm_review": ("confirm_review_revision", frozenset({RevisionState.PUBLISHED})),
-}
-
 
 def available_transitions(*, revision: Revision, actor: AbstractBaseUser) -> list[str]:
-    """The transitions ``actor`` may try on ``revision`` now, for showing buttons.
+    """The names of the transitions ``actor`` may try on ``revision`` now, in table order, for showing buttons.
 
-    A hint for the interface only: every service checks again and refuses the rest.
+    A hint for the interface only, read from the same table the services check:
+    every service checks again, under lock, and refuses the rest.
     """
-    editors = _editors(revision)
-    names = []
-    for name, (permission, states) in TRANSITIONS.items():
-        if revision.state not in states or not actor.has_perm(f"articles.{permission}"):
-            continue
-        if name in {"approve", "confirm_review"} and actor.pk in editors:
-            continue
-        names.append(name)
-    return names
+    contributed = _contributed(revision, actor)
+    return [
+        step.name
+        for step in TRANSITIONS.values()
+        if revision.state in step.from_states
+        and actor.has_perm(f"articles.{step.permission}")
+        and not (step.four_eyes and contributed)
+    ]

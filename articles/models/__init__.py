@@ -27,6 +27,7 @@ from .workflow import (
     ReviewerProfile,
     ReviewKind,
     ReviewQueueItem,
+    RevisionContributor,
     ScheduledPublication,
 )
 
@@ -57,6 +58,7 @@ __all__ = [
     "ReviewQueueItem",
     "ReviewerProfile",
     "Revision",
+    "RevisionContributor",
     "RevisionQuerySet",
     "RevisionState",
     "SafetyCallout",

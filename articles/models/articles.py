@@ -104,6 +104,15 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
     def editable(self) -> RevisionQuerySet:
         return self.filter(state__in=EDITABLE_STATES)
 
+    def contributed_by(self, user: Any) -> RevisionQuerySet:
+        """Revisions with ``user``'s words in them (see ``RevisionContributor``): four eyes keeps them from review."""
+        return self.filter(contributors__user=user)
+
+    def not_contributed_by(self, user: Any) -> RevisionQuerySet:
+        from .workflow import RevisionContributor
+
+        return self.exclude(Exists(RevisionContributor.objects.filter(revision=OuterRef("pk"), user=user)))
+
     def with_next_review_due(self) -> RevisionQuerySet:
         """Annotate ``next_review_due`` from the latest clinical review."""
         from .workflow import ClinicalReview
@@ -230,6 +239,10 @@ class Revision(models.Model):
         """The latest clinical review, or None; prefetch with ``with_review()``."""
         reviews = self.reviews.all()
         return reviews[0] if reviews else None
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.state == RevisionState.SCHEDULED
 
     @property
     def is_live(self) -> bool:

@@ -89,6 +89,27 @@ class ReviewComment(models.Model):
         return f"Comment by {self.author} on {self.revision}"
 
 
+class RevisionContributor(models.Model):
+    """Someone whose words are in a revision: they created or edited it, or an unapproved revision it copies.
+
+    Four eyes reads this: nobody approves or confirms content they contributed.
+    ``articles.services`` adds a row whenever someone creates, imports, copies
+    or saves a draft; a copy of content nobody has approved yet also carries
+    that content's contributors, however many copies deep.
+    """
+
+    revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="contributors")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "user"], name="revisioncontributor_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.revision}"
+
+
 class AuditAction(models.TextChoices):
     CREATE_DRAFT = "create_draft", "Draft created"
     SAVE_DRAFT = "save_draft", "Draft saved"

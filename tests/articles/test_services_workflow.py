@@ -191,6 +191,37 @@ def test_four_eyes_covers_editing_someone_elses_draft(author, author_reviewer, r
         approve(revision, author_reviewer)
 
 
+def test_four_eyes_covers_the_unapproved_draft_a_revision_was_copied_from(author, author_reviewer, reviewer):
+    """A edits draft 1; B copies it into draft 2 and submits that; A may not approve draft 2."""
+    first = services.article_import(document=article_document(), actor=author)
+    save_draft(first, author_reviewer)  # A's words are in draft 1, which nobody has approved
+    copy = services.revision_create_draft(article=first.article, actor=author, based_on=first)
+    copy = services.revision_submit(revision=copy, actor=author, change_summary="Copied and submitted by B.")
+    before = snapshot(copy)
+    with pytest.raises(PermissionDenied, match="Four eyes"):
+        approve(copy, author_reviewer)
+    assert snapshot(copy) == before
+    assert "approve" not in services.available_transitions(revision=copy, actor=author_reviewer)
+    # ... and a copy of that copy still carries A's words.
+    services.revision_request_changes(revision=copy, actor=reviewer, comment="One more pass.")
+    grandchild = services.revision_create_draft(article=first.article, actor=author, based_on=copy)
+    grandchild = services.revision_submit(revision=grandchild, actor=author, change_summary="Again.")
+    with pytest.raises(PermissionDenied, match="Four eyes"):
+        approve(grandchild, author_reviewer)
+    assert approve(grandchild, reviewer).state == RevisionState.APPROVED
+
+
+def test_four_eyes_ends_at_an_approved_ancestor(author, author_reviewer, reviewer, publisher):
+    """Content another reviewer approved is no longer A's to vouch for or against: A may review a copy of it."""
+    first = services.article_import(document=article_document(), actor=author_reviewer)
+    first = services.revision_submit(revision=first, actor=author_reviewer, change_summary="First.")
+    live = services.revision_publish(revision=approve(first, reviewer), actor=publisher)
+    copy = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    save_draft(copy, author)
+    copy = services.revision_submit(revision=copy, actor=author, change_summary="Second.")
+    assert approve(copy, author_reviewer).state == RevisionState.APPROVED
+
+
 def test_four_eyes_for_confirming_a_live_revision(author_reviewer, reviewer, publisher):
     draft = services.article_import(document=article_document(), actor=author_reviewer)
     revision = services.revision_submit(revision=draft, actor=author_reviewer, change_summary="First.")
