@@ -16,7 +16,7 @@ if admin.site.is_registered(APIKey):
 
 class PartnerAPIKeyInline(admin.TabularInline):
     model = PartnerAPIKey
-    fields = ["name", "prefix", "created", "expiry_date", "last_used_at", "revoked"]
+    fields = ["name", "prefix", "created", "expiry_date", "last_used", "revoked"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -38,13 +38,13 @@ class PartnerAdmin(admin.ModelAdmin):
 class PartnerAPIKeyAdmin(APIKeyModelAdmin):
     """Adding a key shows it once, in the confirmation message; only its hash is kept."""
 
-    list_display = [*APIKeyModelAdmin.list_display, "partner", "last_used_at"]
+    list_display = [*APIKeyModelAdmin.list_display, "partner", "last_used"]
     list_filter = ["partner", "revoked"]
     search_fields = [*APIKeyModelAdmin.search_fields, "partner__name"]
     actions = ["revoke"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: PartnerAPIKey | None = None) -> tuple[str, ...]:
-        fields = (*super().get_readonly_fields(request, obj), "last_used_at")
+        fields = (*super().get_readonly_fields(request, obj), "last_used")
         return (*fields, "partner") if obj else fields
 
     @admin.action(description="Revoke the selected keys (cannot be undone)", permissions=["change"])

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from .models import PartnerAPIKey
 
 KEYWORD = "Api-Key"
-# Record a key's use at most this often: one small write per key per minute, not per request.
-LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
 
 
 class PartnerKeyAuthentication(authentication.BaseAuthentication):
@@ -39,9 +35,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This API key has expired.")
         if not api_key.partner.is_active:
             raise exceptions.AuthenticationFailed("This partner's access is suspended.")
-        now = timezone.now()
-        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-            PartnerAPIKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.record_use()
         return (AnonymousUser(), api_key)
 
     def authenticate_header(self, request: Request) -> str:

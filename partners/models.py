@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import logging
+
+from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey
+
+logger = logging.getLogger(__name__)
 
 rate_validator = RegexValidator(
     r"^[1-9][0-9]*/(second|minute|hour|day)\Z", "Write a rate such as 600/minute or 10000/day.", "invalid_rate"
@@ -36,8 +43,29 @@ class PartnerAPIKey(AbstractAPIKey):
     """A key is stored only as a SHA-512 hash; the key itself is shown once, when created."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
+    # Written until use moved to the cache (``record_use``); kept as the fallback for older keys.
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "partner API key"
         verbose_name_plural = "partner API keys"
+
+    def record_use(self) -> None:
+        """Note that the key was just used: in the cache, never in the database (reads never write)."""
+        try:
+            cache.set(self._last_used_key, timezone.now().isoformat(), timeout=None)
+        except Exception:  # a cache outage is a miss, never an error for the partner
+            logger.warning("Could not record the use of API key %s in the cache.", self.prefix, exc_info=True)
+
+    @property
+    def last_used(self) -> datetime.datetime | None:
+        """When the key was last used, as far as the cache remembers (else the last time the database recorded)."""
+        try:
+            raw = cache.get(self._last_used_key)
+        except Exception:
+            raw = None
+        return datetime.datetime.fromisoformat(raw) if raw else self.last_used_at
+
+    @property
+    def _last_used_key(self) -> str:
+        return f"partner-key-last-used:{self.pk}"

@@ -329,6 +329,14 @@ class RevisionHistorySerializer(serializers.Serializer):
 
 
 class ChangeEventSerializer(serializers.ModelSerializer):
+    id = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text=(
+            "The event's place in the feed. Null for a scheduled publication whose time has come but that "
+            "is not recorded yet: it is live already, and comes again with an id once recorded."
+        ),
+    )
     type = serializers.CharField(source="kind", help_text="published, superseded or withdrawn.")
     article = serializers.CharField(source="article.slug")
     revision = serializers.IntegerField(source="revision.number")

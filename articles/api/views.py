@@ -35,7 +35,6 @@ from articles.models import (
     rxcui_validator,
     snomed_validator,
 )
-from articles.services import revisions_publish_due
 from articles.structured_data import medical_web_page
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.views import Gone, PartnerView
@@ -277,7 +276,9 @@ class ChangeFeed(PartnerView, APIView):
     request ``next``; when ``has_more`` is false you have caught up: poll ``next``
     later. Replaying the whole feed gives exactly the live articles and their live
     revision numbers: ``published`` makes a revision live, ``superseded`` and
-    ``withdrawn`` end it.
+    ``withdrawn`` end it. The last page also carries, without an id, a scheduled
+    publication whose time has come but that is not recorded yet (it is live
+    already); it comes again, with an id, once recorded. Reading never writes.
     """
 
     allowed_query_parameters = frozenset({"after", "limit"})
@@ -303,9 +304,6 @@ class ChangeFeed(PartnerView, APIView):
     def get(self, request: Request) -> Response:
         after = _whole_number(request, "after", 0, 0, 2**62)
         limit = _whole_number(request, "limit", 100, 1, self.max_limit)
-        # Scheduled publications whose time has come are live for readers already;
-        # record them now so the feed never lags behind what it describes.
-        revisions_publish_due()
         events = list(
             ChangeEvent.objects.articles()
             .filter(pk__gt=after)
@@ -315,6 +313,10 @@ class ChangeFeed(PartnerView, APIView):
         has_more = len(events) > limit
         events = events[:limit]
         last = events[-1].pk if events else after
+        if not has_more:
+            # Live for readers already, recorded later by publish_scheduled: shown without an id
+            # (the cursor does not move past them) and again, with an id, once recorded.
+            events += ChangeEvent.objects.pending()
         next_url = reverse("v1:change-feed", request=request) + f"?after={last}&limit={limit}"
         self._last_modified = events[-1].occurred_at if events else None
         data = {"events": events, "next": next_url, "has_more": has_more}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from .articles import Article, ArticleKind, Revision
+from .articles import Article, ArticleKind, Revision, RevisionState
 
 
 class ChangeKind(models.TextChoices):
@@ -18,6 +18,37 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
     def articles(self) -> ChangeEventQuerySet:
         """Events about articles proper; pathways are served by their own endpoints."""
         return self.filter(article__kind=ArticleKind.ARTICLE)
+
+    def pending(self, kind: str = ArticleKind.ARTICLE) -> list[ChangeEvent]:
+        """The events a due, not yet recorded, scheduled publication will write, as unsaved events (no id).
+
+        Readers see a scheduled revision as live from its time (``Revision.objects.published()``);
+        ``publish_scheduled`` records it later. Until then the feed shows these, computed
+        read-only, so that replaying it always gives what readers see. Each one appears
+        again, with an id, once recorded; applying it twice changes nothing.
+        """
+        due = list(
+            Revision.objects.due_for_publication()
+            .filter(article__kind=kind)
+            .select_related("article")
+            .order_by("publish_at", "pk")
+        )
+        replaced = {
+            revision.article_id: revision
+            for revision in Revision.objects.filter(
+                article_id__in=[revision.article_id for revision in due], state=RevisionState.PUBLISHED
+            ).select_related("article")
+        }
+        events = []
+        for revision in due:
+            at = revision.publish_at
+            if revision.article_id in replaced:
+                old = replaced[revision.article_id]
+                events.append(self.model(article=old.article, revision=old, kind=ChangeKind.SUPERSEDED, occurred_at=at))
+            events.append(
+                self.model(article=revision.article, revision=revision, kind=ChangeKind.PUBLISHED, occurred_at=at)
+            )
+        return events
 
 
 class ChangeEvent(models.Model):

@@ -69,14 +69,15 @@ def test_keys_are_stored_hashed_and_use_is_recorded(partner):
     key_object, key = partner_key_create(partner=partner)
     assert key not in key_object.hashed_key
     assert key.split(".")[1] not in key_object.id
-    assert key_object.last_used_at is None
+    assert key_object.last_used is None
 
 
-def test_last_used_time_is_recorded(client, published_article, partner):
+def test_last_used_time_is_recorded_without_writing_to_the_database(client, published_article, partner):
     key_object, key = partner_key_create(partner=partner)
     client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {key}")
     key_object.refresh_from_db()
-    assert key_object.last_used_at is not None
+    assert key_object.last_used is not None
+    assert key_object.last_used_at is None  # a read never writes
 
 
 def test_rate_limit_answers_429_with_retry_after(api, published_article, settings, partner):

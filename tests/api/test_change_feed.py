@@ -114,3 +114,35 @@ def test_any_sequence_of_publishes_and_withdrawals_replays_exactly(operations, a
                 workflow.next_draft(revision)
         assert follow(api, after=start, limit=2) == actual_live()
         transaction.set_rollback(True)
+
+
+def test_a_due_schedule_is_in_the_feed_before_anything_records_it(api, workflow, author, reviewer, publisher):
+    """Reads never write: the feed computes a due publication read-only, then shows it again once recorded."""
+    from tests.conftest import approve
+
+    live = workflow.live()
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="Next."), reviewer)
+    scheduled = services.revision_publish(
+        revision=draft, actor=publisher, publish_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+    Revision.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - datetime.timedelta(minutes=1))
+    events_before = ChangeEvent.objects.count()
+
+    page = api.json("/api/v1/changes/")
+    assert ChangeEvent.objects.count() == events_before  # nothing recorded by reading
+    pending = [event for event in page["events"] if event["id"] is None]
+    assert [(e["type"], e["revision"]) for e in pending] == [("superseded", live.number), ("published", draft.number)]
+    assert follow(api) == actual_live() == {live.article.slug: draft.number}
+    cursor = int(page["next"].split("after=")[1].split("&")[0])
+    assert cursor == max(event["id"] for event in page["events"] if event["id"] is not None)
+
+    assert services.revisions_publish_due()
+    assert follow(api) == actual_live()
+    # A partner that applied the pending events and goes on from its cursor ends in the same place.
+    again = api.json(f"/api/v1/changes/?after={cursor}")
+    assert [(e["type"], e["revision"]) for e in again["events"]] == [
+        ("superseded", live.number),
+        ("published", draft.number),
+    ]
+    assert all(event["id"] is not None for event in again["events"])
