@@ -9,6 +9,7 @@ the admin never answers 500.
 from __future__ import annotations
 
 import contextlib
+import json
 import datetime
 import threading
 from collections.abc import Callable
@@ -166,3 +167,61 @@ def test_every_path_locks_the_article_before_its_revisions(author, reviewer, pub
     )
     live, scheduled = due_scheduled(author, reviewer, publisher, 3)
     assert_article_first(locked_tables(services.revisions_publish_due))
+
+
+def test_a_lock_wait_that_times_out_is_a_clear_try_again_not_a_500(author, reviewer, publisher):
+    """Someone holds the article's lock too long: the admin says so and changes nothing; the API would say 409."""
+    from articles.models import Article
+
+    draft = services.article_import(document=article_document(), actor=author)
+    approved = approve(services.revision_submit(revision=draft, actor=author, change_summary="Ready."), reviewer)
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_article() -> None:
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                Article.objects.select_for_update().get(pk=approved.article_id)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold_the_article)
+    holder.start()
+    try:
+        assert holding.wait(timeout=10)
+        client = Client()
+        client.force_login(publisher)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 200")
+        url = f"/admin/articles/revision/{approved.pk}/transition/publish/"
+        response = client.post(url, {"publish-publish_at": ""}, follow=True)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert response.status_code == 200
+    assert "someone else changed this at the same moment" in response.content.decode()
+    assert Revision.objects.get(pk=approved.pk).state == RevisionState.APPROVED
+
+
+def test_the_api_answers_a_lock_conflict_with_409_and_retry_after(rf):
+    """The same handler serves the API: JSON, 409, Retry-After; nothing else is caught."""
+    import psycopg
+    from django.db import OperationalError
+
+    from contentsite.middleware import LockConflictMiddleware
+
+    middleware = LockConflictMiddleware(lambda request: None)
+    try:
+        raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected("deadlock detected")
+    except OperationalError as error:
+        conflict = error
+    response = middleware.process_exception(rf.get("/api/v1/articles/"), conflict)
+    assert response.status_code == 409
+    assert response["Retry-After"] == "1"
+    assert json.loads(response.content)["code"] == "conflict"
+    assert middleware.process_exception(rf.get("/api/v1/articles/"), OperationalError("server closed")) is None
