@@ -9,8 +9,8 @@ the admin never answers 500.
 from __future__ import annotations
 
 import contextlib
-import json
 import datetime
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
