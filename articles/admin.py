@@ -567,7 +567,7 @@ class RevisionAdmin(DraftSavingAdmin):
             self.message_user(request, f"{step.label}: not done. {text}", messages.ERROR)
             return HttpResponseRedirect(back)
         if isinstance(result, Revision) and result.pk != revision.pk:
-            self.message_user(request, f"{step.label}: done. This is the new draft.", messages.SUCCESS)
+            self.message_user(request, f"Started draft revision {result.number}.", messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[result.pk]))
         self.message_user(
             request,
