@@ -11,7 +11,7 @@ from django.db.models import F
 from django.test import Client
 
 LOGIN_URL = "/admin/login/?next=/admin/"
-RIGHT_PASSWORD = "the-right-password-8c2d"  # noqa: S105
+RIGHT_PASSWORD = "the-right-password-8c2d"
 # Documentation addresses (RFC 5737): nobody's real address.
 HOME = "192.0.2.10"
 ELSEWHERE = "198.51.100.20"
