@@ -88,3 +88,21 @@ def test_the_editorial_roles_neither_see_nor_release_lockouts(request, client, r
     assert release_all(client).status_code == 403
     assert "Access attempts" not in page_text(client.get("/admin/").content.decode())
     assert log_in(Client(), "editor", RIGHT_PASSWORD).status_code == 429
+
+
+def test_seeing_lockouts_is_not_releasing_them(client, editor):
+    watchers = Group.objects.create(name="Watchers")
+    watchers.permissions.add(Permission.objects.get(content_type__app_label="axes", codename="view_accessattempt"))
+    watcher = make_user("watcher")
+    watcher.groups.add(watchers)
+    lock_out("editor")
+    client.force_login(watcher)
+    text = page_text(client.get(ATTEMPTS).content.decode())
+    assert "Locked out until" in text
+    assert "Delete selected" not in text
+    assert "Clean up expired attempts" not in text
+    release_all(client)
+    assert log_in(Client(), "editor", RIGHT_PASSWORD).status_code == 429
+    from axes.models import AccessAttempt
+
+    assert AccessAttempt.objects.count() == 1
