@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 
 from django.conf import settings
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 def client_ip_address(request: HttpRequest) -> str | None:
@@ -19,10 +22,19 @@ def client_ip_address(request: HttpRequest) -> str | None:
     lock out more than one client, never fewer.
     """
     remote = request.META.get("REMOTE_ADDR") or None
+    forwarded_for = request.META.get("HTTP_X_FORWARDED_FOR", "")
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
+        if forwarded_for:
+            # Loud, because behind a proxy every client would share its address: one
+            # person's failures would lock everyone out.
+            logger.warning(
+                "X-Forwarded-For ignored for log-in throttling: TRUSTED_PROXY_COUNT is 0, so the client "
+                "is taken to be %s. Behind reverse proxies, set TRUSTED_PROXY_COUNT to their number.",
+                remote,
+            )
         return remote
-    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    entries = [entry.strip() for entry in forwarded_for.split(",")]
     if len(entries) < proxies:
         return remote
     try:

@@ -248,6 +248,9 @@ AXES_LOCKOUT_PARAMETERS = [
 AXES_RESET_ON_SUCCESS = env_bool("LOGIN_RESET_ON_SUCCESS", default=True)
 # Knocking during a lockout does not extend it, so the time the lockout page gives holds.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Every failure stays on record (in the admin, "Access failures") after its lockout has
+# ended and the counts have been forgotten; ``manage.py axes_reset_failure_logs`` prunes it.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "logins.lockouts.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "logins.addresses.client_ip_address"
 # How many reverse proxies in front of the app servers append to X-Forwarded-For. With 0

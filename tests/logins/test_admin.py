@@ -106,3 +106,16 @@ def test_seeing_lockouts_is_not_releasing_them(client, editor):
     from axes.models import AccessAttempt
 
     assert AccessAttempt.objects.count() == 1
+
+
+def test_a_lockout_stays_on_record_after_it_has_ended(client, admin_user_account, editor):
+    from tests.logins.conftest import move_clock
+
+    lock_out("editor")
+    move_clock(settings.AXES_COOLOFF_TIME.total_seconds() / 60 + 1)
+    assert logged_in(log_in(Client(), "editor", RIGHT_PASSWORD))
+    client.force_login(admin_user_account)
+    assert "Locked out until" not in page_text(client.get(ATTEMPTS).content.decode())
+    failures = page_text(client.get("/admin/axes/accessfailurelog/?locked_out__exact=1").content.decode())
+    assert "editor" in failures
+    assert "1 access failure" in failures

@@ -141,6 +141,11 @@ def test_a_forwarded_for_header_is_ignored_unless_proxies_are_trusted(client, ed
     assert response.status_code == 429
 
 
+def test_an_ignored_forwarded_for_header_is_logged(client, editor, caplog):
+    log_in(client, "editor", "wrong", address=HOME, HTTP_X_FORWARDED_FOR="203.0.113.50")
+    assert "set TRUSTED_PROXY_COUNT" in caplog.text
+
+
 @override_settings(TRUSTED_PROXY_COUNT=1)
 def test_behind_a_trusted_proxy_each_client_has_its_own_address(client, editor):
     proxy = "10.0.0.5"
