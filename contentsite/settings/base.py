@@ -5,6 +5,7 @@ the process's memory being shared between app servers: sessions live in the
 database and the cache is Redis whenever ``REDIS_URL`` is set.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "logins",  # after axes: it replaces axes' admin for lockouts
     "articles",
     "partners",
     "triage",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
     "contentsite.middleware.LockConflictMiddleware",
+    # Last, as django-axes asks: it turns a refused log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "contentsite.urls"
@@ -114,6 +119,12 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTHENTICATION_BACKENDS = [
+    # First, so that a locked-out user name or address is refused before any password is tried.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -221,6 +232,41 @@ PARTNER_CONTENT_LICENCE_URL = env_str("PARTNER_CONTENT_LICENCE_URL", "")
 TRIAGE_EMERGENCY_NUMBER = env_str("TRIAGE_EMERGENCY_NUMBER", "999")
 # The safety checks enumerate every combination of answers; larger pathways are refused.
 TRIAGE_MAX_ANSWER_COMBINATIONS = env_int("TRIAGE_MAX_ANSWER_COMBINATIONS", 2**16)
+
+# --- Log-in throttling (django-axes) ---------------------------------------------------
+# Failed log-ins are counted per user name and, separately, per address; either reaching
+# the limit within the cool-off refuses further log-ins for it until the cool-off has
+# passed since its last counted failure, or an administrator releases it in the admin.
+# ``logins.checks`` refuses values that would weaken this.
+
+# The database every app server shares; never a count in one process's memory.
+AXES_HANDLER = "logins.handlers.LoginAttemptHandler"
+# Ten, as the NCSC's password guidance advises over three: typos do not lock people out,
+# guessing still gets nowhere.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 30))
+# Comma-separated; each item is ``username``, ``ip_address`` or ``username+ip_address``.
+# Separately (the default), a guess at one account from many addresses and a guess at
+# many accounts from one address are both stopped; the combination alone stops neither.
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item for item in env_list("LOGIN_LOCKOUT_BY", ["username", "ip_address"])
+]
+# A successful log-in forgets that person's own failures from that address (and nobody
+# else's: see ``logins.handlers``).
+AXES_RESET_ON_SUCCESS = env_bool("LOGIN_RESET_ON_SUCCESS", default=True)
+# Knocking during a lockout does not extend it, so the time the lockout page gives holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Every failure stays on record (in the admin, "Access failures") after its lockout has
+# ended and the counts have been forgotten; ``manage.py axes_reset_failure_logs`` prunes it.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "logins.lockouts.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "logins.addresses.client_ip_address"
+# How many reverse proxies in front of the app servers append to X-Forwarded-For. With 0
+# the header is ignored and the connecting address is the client's; behind N proxies the
+# client's address is the N-th entry from the right (the one our outermost proxy wrote).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# Named on the lockout page: whom to ask for a release.
+LOGIN_LOCKOUT_CONTACT = env_str("LOGIN_LOCKOUT_CONTACT", "an administrator of this site").strip()
 
 # --- The product's own settings -------------------------------------------------
 

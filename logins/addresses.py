@@ -1,0 +1,43 @@
+"""The client's address, as far as our own reverse proxies vouch for it."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
+
+
+def client_ip_address(request: HttpRequest) -> str | None:
+    """The address the client connected from, behind ``TRUSTED_PROXY_COUNT`` proxies.
+
+    Each proxy appends the address it was connected from to ``X-Forwarded-For``, so
+    behind N proxies the N-th entry from the right is the one our outermost proxy wrote;
+    anything to its left came from the client and proves nothing. A header that is
+    missing, too short or not an address means the request did not come through the
+    proxies as configured: then only the connecting address is believed, which can
+    lock out more than one client, never fewer.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    forwarded_for = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        if forwarded_for:
+            # Loud, because behind a proxy every client would share its address: one
+            # person's failures would lock everyone out.
+            logger.warning(
+                "X-Forwarded-For ignored for log-in throttling: TRUSTED_PROXY_COUNT is 0, so the client "
+                "is taken to be %s. Behind reverse proxies, set TRUSTED_PROXY_COUNT to their number.",
+                remote,
+            )
+        return remote
+    entries = [entry.strip() for entry in forwarded_for.split(",")]
+    if len(entries) < proxies:
+        return remote
+    try:
+        return str(ipaddress.ip_address(entries[-proxies]))
+    except ValueError:
+        return remote
