@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods
 
-from articles.models import Revision
+from articles.models import Revision, Withdrawn
 
 from . import engine, services
 from .forms import AnswersForm
@@ -35,7 +35,7 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the questions. POST: the result, computed and shown, never stored."""
     try:
         revision = services.live_pathway(slug)
-    except services.PathwayWithdrawn:
+    except Withdrawn:
         return render(request, "triage/withdrawn.html", status=410)
     context: dict[str, Any] = {
         "revision": revision,
