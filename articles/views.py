@@ -101,7 +101,6 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "page": build_article_page(revision),
             "canonical_url": canonical_url(revision),
             "json_ld": json_ld_script(medical_web_page(revision)),
-            "today": today,
         }
         html = render_to_string("articles/article_detail.html", context, request)
         cache.set(key, html, settings.ARTICLE_PAGE_CACHE_SECONDS)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import tokenize
@@ -63,3 +64,14 @@ def test_articles_does_not_name_triage_kinds_urls_or_lists():
                 if "triage" in text.lower() or "pathway" in text.lower():
                     found.append(f"{path.relative_to(ROOT)}:{number}: {text.strip()[:60]}")
     assert found == []
+
+
+def test_templates_hold_no_ordering_rules():
+    """``level >= 4`` or ``next_review_due < today`` in a template is a rule nobody tests: give it a name."""
+    rules = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        for number, text in enumerate(path.read_text().splitlines(), start=1):
+            for tag in re.findall(r"\{%\s*(?:el)?if\b(.*?)%\}", text):
+                if re.search(r"\s(<|>|<=|>=)\s", tag):
+                    rules.append(f"{path.relative_to(ROOT)}:{number}: {tag.strip()}")
+    assert rules == []

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from articles.models import ChangeEvent
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.views import PartnerView
-from triage import engine, services
+from triage import engine, notices, services
 from triage.models import PATHWAY
 
 from . import serializers
@@ -91,8 +91,8 @@ class PathwayEvaluate(PartnerView, APIView):
             "fired_rules": [{"key": key, "description": rules[key].description} for key in result.fired_rules],
             "red_flags": [{"key": key, "text": questions[key].text} for key in result.red_flags],
             "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
-            "safety_advice": serializers.SAFETY_ADVICE,
-            "disclaimer": serializers.DISCLAIMER,
+            "safety_advice": notices.SAFETY_ADVICE,
+            "disclaimer": notices.DISCLAIMER,
             "is_demonstration": review is None or review.reviewer_is_demonstration,
         }
         return Response(serializers.EvaluationSerializer(data, context={"request": request}).data)
