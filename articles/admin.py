@@ -29,10 +29,10 @@ from . import services
 from .content_checks import check_revision
 from .diff import diff_contents
 from .interchange.export import revision_content
+from .kinds import kind_for
 from .models import (
     ActionStep,
     Article,
-    ArticleKind,
     AuditEntry,
     ComparisonCell,
     ComparisonColumn,
@@ -483,10 +483,10 @@ class RevisionAdmin(DraftSavingAdmin):
     ]
 
     def get_inlines(self, request: HttpRequest, obj: Revision | None) -> list[Any]:
-        if obj is not None and obj.article.kind == ArticleKind.TRIAGE_PATHWAY:
-            from triage.admin import PATHWAY_INLINES
-
-            return [*PATHWAY_INLINES, CommentInline, AuditInline]
+        # Another kind of content shows its own rows (``ContentKind.admin_inlines``).
+        content = kind_for(obj.article.kind).admin_inlines if obj is not None else None
+        if content is not None:
+            return [*content, CommentInline, AuditInline]
         return self.inlines
 
     def get_fieldsets(self, request: HttpRequest, obj: Revision | None = None) -> list[Any]:
@@ -530,11 +530,7 @@ class RevisionAdmin(DraftSavingAdmin):
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
             actions.append({"name": name, "label": step.label, "form": form, "url": url})
         live = Revision.objects.published().filter(article_id=revision.article_id).first()
-        pathway_review = None
-        if revision.article.kind == ArticleKind.TRIAGE_PATHWAY:
-            from triage.kind import review_summary
-
-            pathway_review = review_summary(revision)
+        review_summary = kind_for(revision.article.kind).review_summary
         can_comment = request.user.has_perm("articles.add_reviewcomment")
         return {
             "revision": revision,
@@ -542,7 +538,7 @@ class RevisionAdmin(DraftSavingAdmin):
             "checks": report,
             "live_revision": live,
             "review": revision.current_review,
-            "pathway_review": pathway_review,
+            "kind_review_summary": review_summary(revision) if review_summary else None,
             "comment_form": workflow_forms.CommentForm(revision=revision) if can_comment else None,
             "diff_url": reverse("admin:articles_revision_diff", args=[revision.pk]),
             "preview_url": reverse("admin:articles_revision_preview", args=[revision.pk]),
@@ -622,7 +618,11 @@ class RevisionAdmin(DraftSavingAdmin):
             "revision": revision,
             "against": against,
             "others": others,
-            "diff": diff_contents(revision_content(base) if base else empty, revision_content(mine)),
+            "diff": diff_contents(
+                revision_content(base) if base else empty,
+                revision_content(mine),
+                extra_lists=kind_for(revision.article.kind).diff_lists,
+            ),
         }
         return TemplateResponse(request, "admin/articles/revision/diff.html", context)
 

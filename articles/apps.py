@@ -1,7 +1,24 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = "Articles"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from .kinds import ContentKind, check_kinds, register
+        from .models import ArticleKind
+        from .sitemaps import ArticleSitemap
+
+        register(
+            ContentKind(
+                name=ArticleKind.ARTICLE,
+                label=ArticleKind.ARTICLE.label,
+                url_name="articles:detail",
+                list_url_names=("articles:home",),
+                sitemaps={"articles": ArticleSitemap},
+            )
+        )
+        checks.register(check_kinds, checks.Tags.urls)

@@ -303,30 +303,27 @@ class RevisionDiff:
 
 
 @dataclass(frozen=True)
-class _ListSpec:
+class ListSpec:
+    """A list of keyed rows in a revision's content; other kinds add theirs (``ContentKind.diff_lists``)."""
+
     name: str
     label: str
     # First non-empty field gives the row's label; the key is the fallback.
     label_fields: tuple[str, ...]
     label_length: int = _LABEL_LENGTH
-    children: tuple[_ListSpec, ...] = ()
+    children: tuple[ListSpec, ...] = ()
 
 
-_TABLE_COLUMNS = _ListSpec("columns", "Columns", ("heading",))
-_TABLE_ROWS = _ListSpec("rows", "Rows", ("feature",))
+_TABLE_COLUMNS = ListSpec("columns", "Columns", ("heading",))
+_TABLE_ROWS = ListSpec("rows", "Rows", ("feature",))
 
-LISTS: tuple[_ListSpec, ...] = (
-    _ListSpec("sections", "Sections", ("heading",)),
-    _ListSpec("symptom_entries", "Symptom entries", ("text", "symptom"), label_length=60),
-    _ListSpec("comparison_tables", "Comparison tables", ("caption",), children=(_TABLE_COLUMNS, _TABLE_ROWS)),
-    _ListSpec("action_steps", "Action steps", ("title",)),
-    _ListSpec("callouts", "Safety callouts", ("title", "kind")),
-    _ListSpec("references", "References", ("key",)),
-    # Triage pathways (an article kind): their logic is content and is diffed like it.
-    _ListSpec("questions", "Triage questions", ("text",), children=(_ListSpec("options", "Answers", ("label",)),)),
-    _ListSpec("dispositions", "Triage dispositions", ("title",)),
-    _ListSpec("rules", "Triage rules", ("description",), children=(_ListSpec("conditions", "Conditions", ("key",)),)),
-    _ListSpec("vignettes", "Vignettes", ("title",)),
+LISTS: tuple[ListSpec, ...] = (
+    ListSpec("sections", "Sections", ("heading",)),
+    ListSpec("symptom_entries", "Symptom entries", ("text", "symptom"), label_length=60),
+    ListSpec("comparison_tables", "Comparison tables", ("caption",), children=(_TABLE_COLUMNS, _TABLE_ROWS)),
+    ListSpec("action_steps", "Action steps", ("title",)),
+    ListSpec("callouts", "Safety callouts", ("title", "kind")),
+    ListSpec("references", "References", ("key",)),
 )
 
 
@@ -344,8 +341,13 @@ class _Context:
 # Diffing
 
 
-def diff_contents(old: Mapping[str, Any], new: Mapping[str, Any]) -> RevisionDiff:
+def diff_contents(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, extra_lists: Sequence[ListSpec] = ()
+) -> RevisionDiff:
     """Compare two revision contents as built by ``revision_content``.
+
+    The lists compared are an article's own (``LISTS``) and ``extra_lists``, the
+    sections another kind of content registers (``ContentKind.diff_lists``).
 
     Lists missing from either side count as empty. Rows are matched by key
     and taken in list order (``revision_content`` gives position order).
@@ -361,12 +363,14 @@ def diff_contents(old: Mapping[str, Any], new: Mapping[str, Any]) -> RevisionDif
         for name in TEXT_FIELDS
         if (diff := _field_diff(name, _field_label(name), old.get(name), new.get(name), ctx)) is not None
     ]
-    lists = [_diff_list(spec, old.get(spec.name) or [], new.get(spec.name) or [], ctx) for spec in LISTS]
+    lists = [
+        _diff_list(spec, old.get(spec.name) or [], new.get(spec.name) or [], ctx) for spec in (*LISTS, *extra_lists)
+    ]
     return RevisionDiff(fields=fields, lists=lists)
 
 
 def _diff_list(
-    spec: _ListSpec,
+    spec: ListSpec,
     old_rows: Sequence[Mapping[str, Any]],
     new_rows: Sequence[Mapping[str, Any]],
     ctx: _Context,
@@ -387,7 +391,7 @@ def _diff_list(
     return ListDiff(name=spec.name, label=spec.label, rows=[diffs[key] for key in order])
 
 
-def _by_key(spec: _ListSpec, rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
+def _by_key(spec: ListSpec, rows: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     by_key: dict[str, Mapping[str, Any]] = {}
     for row in rows:
         key = row.get("key")
@@ -433,7 +437,7 @@ def _display_order(old_keys: list[str], new_keys: list[str]) -> list[str]:
 
 
 def _diff_row(
-    spec: _ListSpec,
+    spec: ListSpec,
     key: str,
     old: Mapping[str, Any] | None,
     new: Mapping[str, Any] | None,
@@ -534,7 +538,7 @@ def _headings(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     }
 
 
-def _row_label(spec: _ListSpec, row: Mapping[str, Any], key: str) -> str:
+def _row_label(spec: ListSpec, row: Mapping[str, Any], key: str) -> str:
     for name in spec.label_fields:
         text = " ".join(_as_text(row.get(name)).split())
         if text:

@@ -1,20 +1,33 @@
-"""Content beyond an article's own rows, for other kinds of reviewed content.
+"""Kinds of reviewed content: articles, and whatever other apps plug in.
 
-A kind of content (a triage pathway, say) is an ``Article`` of that kind whose
-revisions carry extra rows. The app that owns those rows registers how to read
-them into the canonical content (so hashes, diffs and copies cover them), how
-to write them back, and what to check before submission and approval. The
-review workflow itself stays one and the same.
+Every kind is an ``Article`` whose revisions go through the one review workflow.
+What differs per kind is registered here, by the app that owns the kind, in its
+``AppConfig.ready()``: its public address, its sitemaps and list pages, the rows
+its revisions carry beyond an article's own (read into the canonical content so
+hashes, diffs and copies cover them), the admin inlines that show those rows,
+the diff sections, and what the reviewer sees before signing off.
+
+The arrow points one way: other apps import ``articles``; ``articles`` never
+imports them (``.importlinter`` checks it) and never names their kinds, URLs or
+lists; it asks this registry.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.core import checks
+from django.core.exceptions import ValidationError
+from django.urls import NoReverseMatch, reverse
+
 if TYPE_CHECKING:
+    from django.contrib.sitemaps import Sitemap
+    from django.utils.safestring import SafeString
+
     from .content_checks import Finding
+    from .diff import ListSpec
     from .models import Revision
 
 
@@ -30,12 +43,90 @@ class ContentExtension:
     has_sections: bool = True
 
 
-_EXTENSIONS: dict[str, ContentExtension] = {}
+@dataclass(frozen=True)
+class ContentKind:
+    """Everything ``articles`` needs to know about one kind of reviewed content."""
+
+    # The value stored in ``Article.kind`` (at most 20 characters), and how people call it.
+    name: str
+    label: str
+    # The public page, reversed with ``slug=``: ``Article.get_absolute_url``.
+    url_name: str
+    # Rows beyond an article's own, if any.
+    extension: ContentExtension | None = None
+    # Public list pages (URL names without arguments) for the sitemap of pages.
+    list_url_names: tuple[str, ...] = ()
+    # Sitemap sections: name -> ``Sitemap`` class.
+    sitemaps: Mapping[str, type[Sitemap]] = field(default_factory=dict)
+    # The inlines showing a revision's content in the admin; None: an article's own.
+    admin_inlines: Sequence[type] | None = None
+    # Diff sections beyond an article's own lists.
+    diff_lists: Sequence[ListSpec] = ()
+    # HTML shown to the reviewer on a revision's admin page, above the workflow actions.
+    review_summary: Callable[[Revision], SafeString] | None = None
 
 
-def register(kind: str, extension: ContentExtension) -> None:
-    _EXTENSIONS[kind] = extension
+_KINDS: dict[str, ContentKind] = {}
+
+
+def register(kind: ContentKind) -> None:
+    """Add a kind of content; call from the owning app's ``AppConfig.ready()``."""
+    _KINDS[kind.name] = kind
+
+
+def registered() -> list[ContentKind]:
+    """Every registered kind, in registration order (articles first)."""
+    return list(_KINDS.values())
+
+
+def kind_for(name: str) -> ContentKind:
+    """The registered kind called ``name``; ``LookupError`` for one no installed app registers."""
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise LookupError(f"No installed app registers the content kind {name!r}.") from None
 
 
 def extension_for(kind: str) -> ContentExtension | None:
-    return _EXTENSIONS.get(kind)
+    registered_kind = _KINDS.get(kind)
+    return registered_kind.extension if registered_kind else None
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The choices of ``Article.kind``: read from the registry whenever they are needed."""
+    return [(kind.name, kind.label) for kind in _KINDS.values()]
+
+
+def validate_registered_kind(value: str) -> None:
+    """Refuse a kind no installed app registers.
+
+    ``Article.kind`` is not editable, and Django checks the choices of editable fields only.
+    """
+    if value not in _KINDS:
+        raise ValidationError(
+            "%(value)r is not a kind of content any installed app registers.",
+            code="invalid_kind",
+            params={"value": value},
+        )
+
+
+def check_kinds(app_configs: Any, **kwargs: Any) -> list[checks.CheckMessage]:
+    """System check: every kind fits ``Article.kind`` and its public address can be built."""
+    errors: list[checks.CheckMessage] = []
+    for kind in _KINDS.values():
+        if len(kind.name) > 20:
+            errors.append(
+                checks.Error(f"The content kind name {kind.name!r} is longer than 20 characters.", id="articles.E100")
+            )
+        try:
+            reverse(kind.url_name, kwargs={"slug": "a-slug"})
+        except NoReverseMatch:
+            errors.append(
+                checks.Error(
+                    f"The content kind {kind.name!r} names the URL {kind.url_name!r}, "
+                    "which does not exist or takes no slug.",
+                    hint="Register the name of a URL pattern with a <slug:slug> argument.",
+                    id="articles.E101",
+                )
+            )
+    return errors

@@ -5,10 +5,11 @@ from django.contrib.sitemaps import Sitemap
 from django.contrib.sites.requests import RequestSite
 from django.urls import reverse
 
+from .kinds import registered
 from .models import Revision
 
 
-class _PublicAddressSitemap(Sitemap):
+class PublicAddressSitemap(Sitemap):
     """Absolute URLs on ``PUBLIC_BASE_URL``, whichever host served the request."""
 
     def get_protocol(self, protocol: str | None = None) -> str:
@@ -18,7 +19,7 @@ class _PublicAddressSitemap(Sitemap):
         return urlsplit(settings.PUBLIC_BASE_URL).netloc
 
 
-class ArticleSitemap(_PublicAddressSitemap):
+class ArticleSitemap(PublicAddressSitemap):
     changefreq = "monthly"
 
     def items(self):  # noqa: ANN201 - Django's API
@@ -31,27 +32,18 @@ class ArticleSitemap(_PublicAddressSitemap):
         return item.published_at
 
 
-class PathwaySitemap(_PublicAddressSitemap):
-    changefreq = "monthly"
+class PageSitemap(PublicAddressSitemap):
+    """The list pages of every kind of content (``ContentKind.list_url_names``)."""
 
-    def items(self):  # noqa: ANN201 - Django's API
-        return Revision.objects.published().pathways().select_related("article").order_by("article__slug")
-
-    def location(self, item: Revision) -> str:
-        return item.article.get_absolute_url()
-
-    def lastmod(self, item: Revision):  # noqa: ANN201
-        return item.live_from
-
-
-class PageSitemap(_PublicAddressSitemap):
     changefreq = "weekly"
 
     def items(self) -> list[str]:
-        return ["articles:home", "triage:list"]
+        return [name for kind in registered() for name in kind.list_url_names]
 
     def location(self, item: str) -> str:
         return reverse(item)
 
 
-SITEMAPS = {"pages": PageSitemap, "articles": ArticleSitemap, "triage": PathwaySitemap}
+def sitemaps() -> dict[str, type[Sitemap]]:
+    """Every sitemap section: the pages, then each kind's (call once the apps are ready)."""
+    return {"pages": PageSitemap, **{name: cls for kind in registered() for name, cls in kind.sitemaps.items()}}

@@ -1,4 +1,4 @@
-"""Public pages. They reach content only through ``Revision.objects.published()``."""
+"""Public pages. They reach content only through ``Revision.objects.published()`` and ``get_live()``."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import Min, OuterRef, Q, Subquery
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from .models import Article, ArticleKind, ClinicalReview, Revision
+from .models import ArticleKind, ClinicalReview, Revision, Withdrawn
 from .presentation import build_article_page
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
@@ -61,24 +61,11 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 def _live_revision(slug: str) -> Revision:
-    """The article's live revision, or 410 Gone if it was withdrawn, or 404."""
+    """The article's live revision, or ``Withdrawn`` (410 Gone), or ``Http404``."""
     latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
-    revision = (
-        Revision.objects.published()
-        .articles()
-        .filter(article__slug=slug)
-        .annotate(review_id=Subquery(latest_review.values("pk")[:1]))
-        .first()
+    return Revision.objects.annotate(review_id=Subquery(latest_review.values("pk")[:1])).get_live(
+        slug, kind=ArticleKind.ARTICLE
     )
-    if revision is None:
-        if Article.objects.withdrawn().filter(slug=slug, kind=ArticleKind.ARTICLE).exists():
-            raise ArticleWithdrawn(slug)
-        raise Http404("No such article.")
-    return revision
-
-
-class ArticleWithdrawn(Exception):
-    """Raised for an article that has been withdrawn; answered with 410 Gone."""
 
 
 def _revalidate(response: HttpResponse) -> HttpResponse:
@@ -97,7 +84,7 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """
     try:
         live = _live_revision(slug)
-    except ArticleWithdrawn:
+    except Withdrawn:
         return render(request, "articles/withdrawn.html", status=410)
     today = timezone.localdate()
     identity = f"{PAGE_CACHE_VERSION}:{live.pk}:{live.state}:{live.content_hash}:{live.review_id}:{today}"
@@ -114,7 +101,6 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "page": build_article_page(revision),
             "canonical_url": canonical_url(revision),
             "json_ld": json_ld_script(medical_web_page(revision)),
-            "today": today,
         }
         html = render_to_string("articles/article_detail.html", context, request)
         cache.set(key, html, settings.ARTICLE_PAGE_CACHE_SECONDS)
@@ -127,7 +113,7 @@ def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     """The published revisions of a live article, newest first, with their change summaries."""
     try:
         live = _live_revision(slug)
-    except ArticleWithdrawn:
+    except Withdrawn:
         return render(request, "articles/withdrawn.html", status=410)
     revisions = list(
         Revision.objects.ever_published()

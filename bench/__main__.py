@@ -59,6 +59,7 @@ def main() -> None:
     from partners.services import partner_key_create
     from triage.content import pathway_for
     from triage.engine import check_safety
+    from triage.models import PATHWAY
 
     print(f"database: {os.environ['DATABASE_URL'].split('@')[-1]}")
     call_command("migrate", verbosity=0)
@@ -82,7 +83,7 @@ def main() -> None:
     api = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
     article = "/articles/amlodipine-peripheral-neuropathy/"
     pathway_url = "/triage/numbness-tingling-weakness-amlodipine/"
-    answers = {q.key: "no" for q in Revision.objects.pathways().get().triage_questions.all()} | {"stroke": "yes"}
+    answers = {q.key: "no" for q in Revision.objects.of_kind(PATHWAY).get().triage_questions.all()} | {"stroke": "yes"}
 
     print("pages")
     timed("home (201 live articles)", lambda: client.get("/"))
@@ -106,7 +107,7 @@ def main() -> None:
         ),
     )
     print("triage safety checks")
-    pathway = pathway_for(Revision.objects.pathways().get())
+    pathway = pathway_for(Revision.objects.of_kind(PATHWAY).get())
     timed(
         f"check_safety, demo pathway ({pathway.combination_count:,} combinations)",
         lambda: check_safety(pathway),

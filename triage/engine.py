@@ -40,6 +40,11 @@ class Level(enum.IntEnum):
     def slug(self) -> str:
         return self.name.lower()
 
+    @property
+    def is_urgent(self) -> bool:
+        """Same-day or emergency: the result leads with the emergency number."""
+        return self >= Level.URGENT
+
     @classmethod
     def from_slug(cls, slug: str) -> Level:
         return cls[slug.upper()]

@@ -26,7 +26,7 @@ from articles.interchange.schema import json_list_of, json_object
 from articles.models import Article, ArticleKind, Symptom
 
 from .engine import Kind, Level
-from .models import AnswerOption, Condition, Disposition, Question, Rule, Vignette
+from .models import PATHWAY, AnswerOption, Condition, Disposition, Question, Rule, Vignette
 
 FORMAT_NAME = "medication-safety-triage-pathway"
 FORMAT_VERSION = 1
@@ -193,9 +193,7 @@ def _pathway_problems(document: dict[str, Any]) -> Iterator[Problem]:
         yield from field_problems(Vignette(**data), data, where)
 
 
-PATHWAY_FORMAT = DocumentFormat(
-    FORMAT_NAME, FORMAT_VERSION, SCHEMA, ArticleKind.TRIAGE_PATHWAY, extra_problems=_pathway_problems
-)
+PATHWAY_FORMAT = DocumentFormat(FORMAT_NAME, FORMAT_VERSION, SCHEMA, PATHWAY, extra_problems=_pathway_problems)
 
 
 ARTICLE_ONLY_LISTS = ("sections", "symptom_entries", "comparison_tables", "action_steps", "callouts", "references")

@@ -1,17 +1,37 @@
-"""Registers triage pathways as a kind of reviewed content (see ``articles.kinds``)."""
+"""Registers triage pathways as a kind of reviewed content (see ``articles.kinds``).
+
+Everything ``articles`` needs to know about pathways comes from here: their
+address, sitemap and list page, their rows (content, checks, admin inlines, diff
+sections) and what the reviewer sees before signing off. Imported only from
+``TriageConfig.ready()`` (and the ``check_pathway`` command): it imports the admin.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 
 from articles.content_checks import Finding
-from articles.kinds import ContentExtension, register
-from articles.models import ArticleKind, Revision
+from articles.diff import ListSpec
+from articles.kinds import ContentExtension, ContentKind, register
+from articles.models import Revision
 
 from . import engine
+from .admin import PATHWAY_INLINES
 from .content import PREFETCH, pathway_content, pathway_from_content, write_pathway_content
+from .models import PATHWAY
+from .sitemaps import PathwaySitemap
+
+# A pathway's logic is content: it is diffed like an article's lists.
+DIFF_LISTS = (
+    ListSpec("questions", "Triage questions", ("text",), children=(ListSpec("options", "Answers", ("label",)),)),
+    ListSpec("dispositions", "Triage dispositions", ("title",)),
+    ListSpec("rules", "Triage rules", ("description",), children=(ListSpec("conditions", "Conditions", ("key",)),)),
+    ListSpec("vignettes", "Vignettes", ("title",)),
+)
 
 
 def _content(revision: Revision) -> dict[str, Any]:
@@ -41,9 +61,23 @@ def _check(revision: Revision) -> tuple[list[Finding], list[Finding], list[Findi
 
 def register_pathways() -> None:
     register(
-        ArticleKind.TRIAGE_PATHWAY,
-        ContentExtension(content=_content, write=write_pathway_content, check=_check, has_sections=False),
+        ContentKind(
+            name=PATHWAY,
+            label="Triage pathway",
+            url_name="triage:pathway",
+            extension=ContentExtension(content=_content, write=write_pathway_content, check=_check, has_sections=False),
+            list_url_names=("triage:list",),
+            sitemaps={"triage": PathwaySitemap},
+            admin_inlines=PATHWAY_INLINES,
+            diff_lists=DIFF_LISTS,
+            review_summary=review_summary_html,
+        )
     )
+
+
+def review_summary_html(revision: Revision) -> SafeString:
+    """The reviewer's summary as shown on the revision's admin page."""
+    return render_to_string("triage/admin/_review_summary.html", review_summary(revision))
 
 
 def review_summary(revision: Revision) -> dict[str, Any]:

@@ -17,6 +17,9 @@ from articles.models.content import key_validator
 
 from .engine import Kind, Level
 
+# The ``articles.Article.kind`` of a pathway, registered with ``articles.kinds`` in ``triage.kind``.
+PATHWAY = "triage_pathway"
+
 
 class UrgencyLevel(models.IntegerChoices):
     SELF_CARE = Level.SELF_CARE, "Self-care"

@@ -9,33 +9,31 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
-from django.http import Http404
+from django.db.models import F
 from django.utils import timezone
 
-from articles.models import Article, ArticleKind, Revision
+from articles.models import Revision, RevisionQuerySet
 
 from . import engine
 from .content import PREFETCH, pathway_for
-from .models import OutcomeCount
+from .models import PATHWAY, OutcomeCount
 
 
-class PathwayWithdrawn(Exception):
-    """The pathway was withdrawn: answer 410 Gone."""
+def _pathways() -> RevisionQuerySet:
+    return Revision.objects.of_kind(PATHWAY).select_related("article__medication").with_review()
 
 
-def live_pathways() -> QuerySet[Revision]:
-    return Revision.objects.published().pathways().select_related("article__medication").with_review()
+def live_pathways() -> RevisionQuerySet:
+    return _pathways().published()
 
 
 def live_pathway(slug: str) -> Revision:
-    """The live revision of a pathway, with all its rows, or ``Http404`` / ``PathwayWithdrawn``."""
-    revision = live_pathways().prefetch_related(*PREFETCH).filter(article__slug=slug).first()
-    if revision is None:
-        if Article.objects.withdrawn().filter(slug=slug, kind=ArticleKind.TRIAGE_PATHWAY).exists():
-            raise PathwayWithdrawn(slug)
-        raise Http404("No such pathway.")
-    return revision
+    """The live revision of a pathway, with all its rows.
+
+    Raises ``articles.models.Withdrawn`` (410 Gone) or ``Http404``: the one
+    "live, else gone, else not found" read of ``RevisionQuerySet.get_live``.
+    """
+    return _pathways().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
 
 
 def pathway_evaluate(*, revision: Revision, answers: dict[str, Any], count: bool = True) -> engine.Result:

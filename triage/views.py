@@ -10,9 +10,9 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.views.decorators.http import require_http_methods
 
-from articles.models import Revision
+from articles.models import Revision, Withdrawn
 
-from . import engine, services
+from . import engine, notices, services
 from .forms import AnswersForm
 
 
@@ -24,7 +24,7 @@ def _demonstration(revision: Revision) -> bool:
 
 def pathway_list(request: HttpRequest) -> HttpResponse:
     pathways = list(services.live_pathways().order_by("title", "pk"))
-    context = {"pathways": [(revision, _demonstration(revision)) for revision in pathways]}
+    context = {"pathways": [(revision, _demonstration(revision)) for revision in pathways], **notices.context()}
     response = render(request, "triage/pathway_list.html", context)
     patch_cache_control(response, public=True, no_cache=True)
     return response
@@ -35,12 +35,13 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the questions. POST: the result, computed and shown, never stored."""
     try:
         revision = services.live_pathway(slug)
-    except services.PathwayWithdrawn:
+    except Withdrawn:
         return render(request, "triage/withdrawn.html", status=410)
     context: dict[str, Any] = {
         "revision": revision,
         "demonstration": _demonstration(revision),
         "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+        **notices.context(),
     }
     if request.method == "POST":
         form = AnswersForm(request.POST, revision=revision)

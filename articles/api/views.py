@@ -1,4 +1,4 @@
-"""The partner API: read-only, published content only, reached through ``published()``.
+"""The partner API: read-only, published content only, reached through ``published()`` and ``get_live()``.
 
 Responses carry ``ETag`` (a hash of the body, set by ``ConditionalGetMiddleware``,
 which also answers 304) and ``Last-Modified`` (set here), so a partner's repeat
@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db.models import F, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -24,12 +24,12 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from articles.models import (
-    Article,
     ArticleKind,
     ChangeEvent,
     ClinicalReview,
     Medication,
     Revision,
+    RevisionQuerySet,
     Symptom,
     atc_validator,
     rxcui_validator,
@@ -37,7 +37,7 @@ from articles.models import (
 )
 from articles.structured_data import medical_web_page
 from contentsite.api.pagination import PartnerCursorPagination
-from contentsite.api.views import Gone, PartnerView
+from contentsite.api.views import PartnerView
 
 from . import serializers
 from .filters import ArticleFilter
@@ -59,14 +59,12 @@ def content_clock() -> Any:
     return max(moments) if moments else None
 
 
-def live_revisions() -> QuerySet[Revision]:
-    """Live revisions with what the payloads need, ordered by slug for cursor pagination."""
+def _with_payload(revisions: RevisionQuerySet) -> RevisionQuerySet:
+    """What the payloads need: medication, reviews, the slug and the payload's last change."""
     latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
     live_from = Coalesce("published_at", "publish_at")
     return (
-        Revision.objects.published()
-        .articles()
-        .select_related("article__medication")
+        revisions.select_related("article__medication")
         .with_review()
         .annotate(
             slug=F("article__slug"),
@@ -77,10 +75,14 @@ def live_revisions() -> QuerySet[Revision]:
     )
 
 
-def _article_or_gone(slug: str) -> None:
-    """Raise 410 for a withdrawn article, 404 for one that never was public."""
-    if Article.objects.withdrawn().filter(slug=slug, kind=ArticleKind.ARTICLE).exists():
-        raise Gone()
+def live_revisions() -> QuerySet[Revision]:
+    """Live revisions with what the payloads need, ordered by slug for cursor pagination."""
+    return _with_payload(Revision.objects.published().articles())
+
+
+def live_article(slug: str, revisions: RevisionQuerySet | None = None) -> Revision:
+    """The live revision of the article at ``slug``; 410 Gone if withdrawn, 404 if never public (``get_live``)."""
+    return (revisions if revisions is not None else Revision.objects.all()).get_live(slug, kind=ArticleKind.ARTICLE)
 
 
 # --- Vocabulary ------------------------------------------------------------------------
@@ -168,12 +170,7 @@ class ArticleDetail(PartnerView, generics.GenericAPIView):
     may_be_gone = True
 
     def get_revision(self) -> Revision:
-        slug = self.kwargs["slug"]
-        revision = live_revisions().with_content().filter(article__slug=slug).first()
-        if revision is None:
-            _article_or_gone(slug)
-            raise Http404
-        return revision
+        return live_article(self.kwargs["slug"], _with_payload(Revision.objects.with_content()))
 
     def last_modified(self) -> Any:
         return serializers.updated_at(self._revision)
@@ -217,10 +214,8 @@ class ArticleRevisionList(PartnerView, generics.ListAPIView):
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        live_article(self.kwargs["slug"])
         revisions = list(self.get_queryset())
-        if not any(revision.is_live for revision in revisions):
-            _article_or_gone(self.kwargs["slug"])
-            raise Http404
         self._revisions = revisions
         return Response(self.get_serializer(revisions, many=True).data)
 
@@ -235,23 +230,15 @@ class ArticleRevisionDetail(PartnerView, generics.RetrieveAPIView):
     may_be_gone = True
 
     def get_object(self) -> Revision:
-        slug = self.kwargs["slug"]
-        revision = (
+        live = live_article(self.kwargs["slug"])
+        self._revision = get_object_or_404(
             Revision.objects.ever_published()
-            .articles()
-            .filter(article__slug=slug, number=self.kwargs["number"])
+            .filter(article_id=live.article_id, number=self.kwargs["number"])
             .select_related("article__medication")
             .with_content()
             .with_review()
-            .first()
         )
-        if not Revision.objects.published().articles().filter(article__slug=slug).exists():
-            _article_or_gone(slug)
-            raise Http404
-        if revision is None:
-            raise Http404
-        self._revision = revision
-        return revision
+        return self._revision
 
     def last_modified(self) -> Any:
         return serializers.updated_at(self._revision)

@@ -43,7 +43,7 @@ from .schema import SCHEMA
 @dataclass(frozen=True)
 class DocumentFormat:
     """An interchange format: its name and version, its schema, the kind of article it holds,
-    and any checks beyond the article's own (a pathway's logic, say)."""
+    and any checks beyond the article's own (another kind's rows, say)."""
 
     name: str
     version: int

@@ -1,6 +1,6 @@
 """The content model, split by concern and re-exported here."""
 
-from .articles import EDITABLE_STATES, Article, ArticleKind, Revision, RevisionQuerySet, RevisionState
+from .articles import EDITABLE_STATES, Article, ArticleKind, Revision, RevisionQuerySet, RevisionState, Withdrawn
 from .content import (
     ActionStep,
     CalloutKind,
@@ -66,6 +66,7 @@ __all__ = [
     "Section",
     "Symptom",
     "SymptomEntry",
+    "Withdrawn",
     "atc_validator",
     "rxcui_validator",
     "snomed_validator",

@@ -7,15 +7,22 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
+from ..kinds import kind_choices, kind_for, validate_registered_kind
 from .medications import Medication
 
 
 class ArticleKind(models.TextChoices):
+    """The kind ``articles`` itself owns; other apps register theirs in ``articles.kinds``."""
+
     ARTICLE = "article", "Article"
-    TRIAGE_PATHWAY = "triage_pathway", "Triage pathway"
+
+
+class Withdrawn(Exception):
+    """Nothing is live at this address because it was withdrawn: pages and the API answer 410 Gone."""
 
 
 class ArticleQuerySet(models.QuerySet["Article"]):
@@ -27,12 +34,20 @@ class ArticleQuerySet(models.QuerySet["Article"]):
 class Article(models.Model):
     """The stable identity of a piece of content; its words live in revisions.
 
-    Triage pathways are reviewed content too: they are articles of another kind,
-    so they share the revisions, the review workflow and the audit log.
+    Other kinds of reviewed content (registered in ``articles.kinds``) are
+    articles of another kind, so they share the revisions, the review workflow
+    and the audit log.
     """
 
     slug = models.SlugField(max_length=120, unique=True, help_text="The stable public address; never reused.")
-    kind = models.CharField(max_length=20, choices=ArticleKind.choices, default=ArticleKind.ARTICLE, editable=False)
+    kind = models.CharField(
+        max_length=20,
+        choices=kind_choices,
+        validators=[validate_registered_kind],
+        default=ArticleKind.ARTICLE,
+        editable=False,
+        help_text="A kind registered in articles.kinds by the app that owns it.",
+    )
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="articles")
     topic = models.CharField(
         max_length=200,
@@ -49,9 +64,7 @@ class Article(models.Model):
         return self.slug
 
     def get_absolute_url(self) -> str:
-        if self.kind == ArticleKind.TRIAGE_PATHWAY:
-            return reverse("triage:pathway", kwargs={"slug": self.slug})
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return reverse(kind_for(self.kind).url_name, kwargs={"slug": self.slug})
 
 
 class RevisionState(models.TextChoices):
@@ -83,12 +96,29 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
         return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
 
-    def articles(self) -> RevisionQuerySet:
-        """Revisions of articles proper (not triage pathways)."""
-        return self.filter(article__kind=ArticleKind.ARTICLE)
+    def get_live(self, slug: str, *, kind: str) -> Revision:
+        """The live revision of the ``kind`` content at ``slug``: the one read behind every public address.
 
-    def pathways(self) -> RevisionQuerySet:
-        return self.filter(article__kind=ArticleKind.TRIAGE_PATHWAY)
+        Pages, the API and other kinds' pages all ask this, so they agree: the
+        live revision (taken from this queryset, with the caller's prefetches
+        and annotations); else ``Withdrawn`` (410 Gone) if the content was taken
+        off the site; else ``Http404``, for an address that never showed
+        anything of this kind (unknown, only drafts, or content of another kind).
+        """
+        revision = self.published().filter(article__kind=kind, article__slug=slug).first()
+        if revision is not None:
+            return revision
+        if Article.objects.withdrawn().filter(slug=slug, kind=kind).exists():
+            raise Withdrawn(slug)
+        raise Http404("Nothing is published at this address.")
+
+    def of_kind(self, kind: str) -> RevisionQuerySet:
+        """Revisions of content of one kind (see ``articles.kinds``)."""
+        return self.filter(article__kind=kind)
+
+    def articles(self) -> RevisionQuerySet:
+        """Revisions of articles proper, not of other kinds of content."""
+        return self.of_kind(ArticleKind.ARTICLE)
 
     def ever_published(self) -> RevisionQuerySet:
         """Every revision that has been live: the public page history."""

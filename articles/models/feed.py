@@ -16,7 +16,7 @@ class ChangeKind(models.TextChoices):
 
 class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
     def articles(self) -> ChangeEventQuerySet:
-        """Events about articles proper; pathways are served by their own endpoints."""
+        """Events about articles proper; other kinds of content are served by their own endpoints."""
         return self.filter(article__kind=ArticleKind.ARTICLE)
 
     def pending(self, kind: str = ArticleKind.ARTICLE) -> list[ChangeEvent]:

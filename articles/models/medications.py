@@ -61,7 +61,7 @@ class Medication(models.Model):
 
 
 class Symptom(models.Model):
-    """One entry of the symptom vocabulary shared by articles and triage questions."""
+    """One entry of the symptom vocabulary, shared by every kind of content."""
 
     slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200, unique=True)

@@ -72,6 +72,11 @@ class ClinicalReview(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.revision} by {self.reviewer_name}"
 
+    @property
+    def is_overdue(self) -> bool:
+        """Whether the next review date has passed (today, local time): the rule of ``overdue_for_review()``."""
+        return self.next_review_due < timezone.localdate()
+
 
 class ReviewComment(models.Model):
     """A remark on a revision, optionally about one section (by its stable key)."""

@@ -9,6 +9,9 @@ from django.utils.http import http_date
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
+from rest_framework.response import Response
+
+from articles.models import Withdrawn
 
 
 class Gone(APIException):
@@ -33,6 +36,12 @@ class PartnerView:
 
     def last_modified(self) -> Any:
         return None
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # The one read of what is live (``RevisionQuerySet.get_live``) says "withdrawn"; the API says 410.
+        if isinstance(exc, Withdrawn):
+            exc = Gone()
+        return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from articles.diff import diff_contents, render_word_diff, tokenize, word_diff
+from articles.diff import ListSpec, diff_contents, render_word_diff, tokenize, word_diff
 
 
 def _section(key: str, heading: str, body: str = "Body text.") -> dict[str, Any]:
@@ -114,13 +114,20 @@ def test_identical_contents_have_no_changes() -> None:
         "Action steps",
         "Safety callouts",
         "References",
-        "Triage questions",
-        "Triage dispositions",
-        "Triage rules",
-        "Vignettes",
     ]
     assert all(row.marks == ("unchanged",) for item in diff.lists for row in item.rows)
     assert diff.changed_lists == []
+
+
+def test_another_kind_adds_its_own_lists() -> None:
+    """An article's diff knows only an article's lists; another kind registers its own (``ContentKind.diff_lists``)."""
+    extra = ListSpec("steps", "Steps", ("text",))
+    old = {**_content(), "steps": [{"key": "a", "position": 1, "text": "Rest"}]}
+    new = {**_content(), "steps": [{"key": "a", "position": 1, "text": "Rest well"}]}
+    assert not diff_contents(old, new).has_changes
+    diff = diff_contents(old, new, extra_lists=[extra])
+    assert [item.label for item in diff.changed_lists] == ["Steps"]
+    assert _row(diff, "steps", "a").marks == ("changed",)
 
 
 def test_empty_and_missing_lists_are_empty() -> None:

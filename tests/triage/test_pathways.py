@@ -436,3 +436,39 @@ def test_pathway_lists_cost_the_same_queries_for_one_and_several_pathways(
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Api-Key {api_key}",
         )
+
+
+def test_the_disclaimer_and_safety_advice_are_worded_once_for_pages_and_api(client, api, published_pathway):
+    from triage import notices
+
+    text = page_text(post(client, published_pathway, stroke="yes").content.decode())
+    assert notices.DISCLAIMER in text
+    assert notices.SAFETY_ADVICE in text
+    response = api.client.post(
+        f"/api/v1/pathways/{SLUG}/evaluate/",
+        {"answers": all_no(published_pathway) | {"stroke": "yes"}},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {api.key}",
+    )
+    body = response.json()
+    assert (body["disclaimer"], body["safety_advice"]) == (notices.DISCLAIMER, notices.SAFETY_ADVICE)
+
+
+def test_the_demonstration_notice_is_worded_once(client, db):
+    from triage import notices
+
+    call_command("load_demo", stdout=io.StringIO())
+    for url in ("/triage/", URL):
+        assert page_text(client.get(url).content.decode()).count(notices.DEMONSTRATION) == 1, url
+    revision = Revision.objects.get(article__slug=SLUG)
+    text = page_text(client.post(URL, all_no(revision) | {"stroke": "yes"}).content.decode())
+    assert text.count(notices.DEMONSTRATION) == 1
+
+
+def test_only_urgent_and_emergency_results_lead_with_the_emergency_number(client, published_pathway, settings):
+    settings.TRIAGE_EMERGENCY_NUMBER = "112"
+    assert [level for level in Level if level.is_urgent] == [Level.URGENT, Level.EMERGENCY]
+    urgent = page_text(post(client, published_pathway, stroke="yes").content.decode())
+    routine = page_text(post(client, published_pathway, **{"numbness-or-tingling": "yes"}).content.decode())
+    assert "In an emergency, call 112" in urgent.split("What to do now")[0]
+    assert "In an emergency, call 112" not in routine.split("What to do now")[0]

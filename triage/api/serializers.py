@@ -15,8 +15,6 @@ from triage.engine import Level
 from triage.forms import ordered_questions
 
 LEVELS = [level.slug for level in Level]
-SAFETY_ADVICE = "Do not stop taking your medicine without talking to your doctor."
-DISCLAIMER = "This is not a diagnosis. It is a guide to how urgently to get help, based only on the answers given."
 
 
 def _level(value: int | None) -> str | None:

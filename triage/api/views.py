@@ -13,19 +13,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.models import ArticleKind, ChangeEvent, Revision
+from articles.models import ChangeEvent
 from contentsite.api.pagination import PartnerCursorPagination
-from contentsite.api.views import Gone, PartnerView
-from triage import engine, services
+from contentsite.api.views import PartnerView
+from triage import engine, notices, services
+from triage.models import PATHWAY
 
 from . import serializers
-
-
-def _live(slug: str) -> Revision:
-    try:
-        return services.live_pathway(slug)
-    except services.PathwayWithdrawn:
-        raise Gone() from None
 
 
 @extend_schema_view(get=extend_schema(summary="Published triage pathways", tags=["triage"]))
@@ -39,9 +33,7 @@ class PathwayList(PartnerView, generics.ListAPIView):
         return services.live_pathways().annotate(slug=F("article__slug"))
 
     def last_modified(self) -> Any:
-        return ChangeEvent.objects.filter(article__kind=ArticleKind.TRIAGE_PATHWAY).aggregate(
-            moment=Max("occurred_at")
-        )["moment"]
+        return ChangeEvent.objects.filter(article__kind=PATHWAY).aggregate(moment=Max("occurred_at"))["moment"]
 
 
 class PathwayDetail(PartnerView, generics.GenericAPIView):
@@ -50,7 +42,7 @@ class PathwayDetail(PartnerView, generics.GenericAPIView):
 
     @extend_schema(summary="One published pathway: its questions, outcomes and rules", tags=["triage"])
     def get(self, request: Request, slug: str) -> Response:
-        self._revision = _live(slug)
+        self._revision = services.live_pathway(slug)
         return Response(self.get_serializer(self._revision).data)
 
     def last_modified(self) -> Any:
@@ -75,7 +67,7 @@ class PathwayEvaluate(PartnerView, APIView):
         responses=serializers.EvaluationSerializer,
     )
     def post(self, request: Request, slug: str) -> Response:
-        revision = _live(slug)
+        revision = services.live_pathway(slug)
         if not isinstance(request.data, dict):
             raise ValidationError({"answers": ['Send a JSON object: {"answers": {question key: answer}}.']})
         unknown = sorted(set(request.data) - {"answers"})
@@ -99,8 +91,8 @@ class PathwayEvaluate(PartnerView, APIView):
             "fired_rules": [{"key": key, "description": rules[key].description} for key in result.fired_rules],
             "red_flags": [{"key": key, "text": questions[key].text} for key in result.red_flags],
             "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
-            "safety_advice": serializers.SAFETY_ADVICE,
-            "disclaimer": serializers.DISCLAIMER,
+            "safety_advice": notices.SAFETY_ADVICE,
+            "disclaimer": notices.DISCLAIMER,
             "is_demonstration": review is None or review.reviewer_is_demonstration,
         }
         return Response(serializers.EvaluationSerializer(data, context={"request": request}).data)

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from articles.models import Revision
 from triage.kind import safety_report
+from triage.models import PATHWAY
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--revision", type=int, help="Revision number (default: the latest).")
 
     def handle(self, *args: object, slug: str, revision: int | None, **options: object) -> None:
-        revisions = Revision.objects.pathways().filter(article__slug=slug).select_related("article")
+        revisions = Revision.objects.of_kind(PATHWAY).filter(article__slug=slug).select_related("article")
         chosen = revisions.filter(number=revision).first() if revision else revisions.order_by("-number").first()
         if chosen is None:
             raise CommandError(f"No pathway revision {slug!r}{f' r{revision}' if revision else ''}.")
