@@ -88,6 +88,7 @@ def kind_for(name: str) -> ContentKind:
 
 
 def extension_for(kind: str) -> ContentExtension | None:
+    """The extra rows of ``kind``'s revisions, or None (an article's own rows only, or an unknown kind)."""
     registered_kind = _KINDS.get(kind)
     return registered_kind.extension if registered_kind else None
 
