@@ -25,7 +25,13 @@ class PathwayWithdrawn(Exception):
 
 
 def live_pathways() -> QuerySet[Revision]:
-    return Revision.objects.published().pathways().select_related("article__medication").with_review()
+    return (
+        Revision.objects.published()
+        .pathways()
+        .select_related("article__medication")
+        .with_review()
+        .with_vocabulary_updated_at()
+    )
 
 
 def live_pathway(slug: str) -> Revision:

@@ -1,6 +1,15 @@
 """The content model, split by concern and re-exported here."""
 
-from .articles import EDITABLE_STATES, Article, ArticleKind, Revision, RevisionQuerySet, RevisionState
+from .articles import (
+    EDITABLE_STATES,
+    Article,
+    ArticleKind,
+    Revision,
+    RevisionQuerySet,
+    RevisionState,
+    SymptomReference,
+    symptom_references,
+)
 from .content import (
     ActionStep,
     CalloutKind,
@@ -19,6 +28,7 @@ from .content import (
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .workflow import (
+    VOCABULARY_ACTIONS,
     AuditAction,
     AuditEntry,
     ClinicalReview,
@@ -32,6 +42,7 @@ from .workflow import (
 
 __all__ = [
     "EDITABLE_STATES",
+    "VOCABULARY_ACTIONS",
     "ActionStep",
     "Article",
     "ArticleKind",
@@ -64,7 +75,9 @@ __all__ = [
     "Section",
     "Symptom",
     "SymptomEntry",
+    "SymptomReference",
     "atc_validator",
     "rxcui_validator",
     "snomed_validator",
+    "symptom_references",
 ]

@@ -104,6 +104,16 @@ def test_a_reviewer_changes_a_medication_in_the_admin_through_the_audited_servic
     assert (entry.article_id, entry.actor, entry.comment) == (published_article.article_id, reviewer, "BNF class name.")
 
 
+def test_without_a_reviewer_profile_the_change_is_refused_with_a_message(client, admin_user_account, published_article):
+    medication = Medication.objects.get(slug="amlodipine")
+    client.force_login(admin_user_account)  # a superuser holds every permission, but readers need a name
+    data = {**reviewer_form(client, medication), "drug_class": "Changed", "reason": "Because."}
+    response = client.post(change_url(medication), data, follow=True)
+    assert "Complete your reviewer profile" in response.content.decode()
+    assert Medication.objects.get(pk=medication.pk).drug_class == "Calcium channel blocker (dihydropyridine)"
+    assert not AuditEntry.objects.filter(action=AuditAction.UPDATE_MEDICATION).exists()
+
+
 def test_two_reviewers_editing_the_same_symptom_do_not_overwrite_each_other(client, reviewer, published_article):
     from tests.conftest import make_user
 

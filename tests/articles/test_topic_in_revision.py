@@ -170,5 +170,5 @@ def test_replacing_a_drafts_content_needs_the_topic(workflow, author):
     draft = workflow.draft()
     content = revision_content(full(draft))
     del content["topic"]
-    with pytest.raises(ImportRejected, match="revision.topic: this field is required"):
+    with pytest.raises(ImportRejected, match=r"revision\.topic: this field is required"):
         services.revision_update_content(revision=draft, actor=author, expected_lock_version=0, content=content)
