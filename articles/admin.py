@@ -8,13 +8,14 @@ permissions again, so the buttons shown here are a convenience, not the guard.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -30,6 +31,7 @@ from .content_checks import check_revision
 from .diff import diff_contents
 from .interchange.export import revision_content
 from .kinds import kind_for
+from .limits import MAX_COMMENT_CHARS
 from .models import (
     ActionStep,
     Article,
@@ -56,19 +58,140 @@ from .models.content import new_key
 from .presentation import build_article_page
 from .structured_data import json_ld_script, medical_web_page
 
+# --- The shared vocabulary: created freely, changed only through the audited service -----
+
+
+class VocabularyChangeForm(forms.ModelForm):
+    """A change to an entry that live articles may show: with the reason readers will see."""
+
+    reason = forms.CharField(
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Why it changes. Readers see this, with your name, in the page history of every article listed.",
+    )
+    # The version the editor started from, so that a change based on a stale copy is refused.
+    updated_at_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["updated_at_seen"].initial = self.instance.updated_at.isoformat()
+
+    def clean_updated_at_seen(self) -> Any:
+        seen = self.cleaned_data.get("updated_at_seen")
+        try:
+            return datetime.datetime.fromisoformat(seen) if seen else None
+        except ValueError:
+            raise ValidationError("Reload the page and make the change again.", code="stale") from None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        seen = cleaned.get("updated_at_seen")
+        if seen is not None and seen != self.instance.updated_at:
+            what = self.instance._meta.verbose_name
+            raise ValidationError(services.STALE_VOCABULARY_MESSAGE.format(what=what), code="stale")
+        if not set(self.changed_data) - {"reason", "updated_at_seen"}:
+            raise ValidationError("Nothing changed.", code="no_change")
+        return cleaned
+
+
+class VocabularyAdmin(admin.ModelAdmin):
+    """Adding an entry is open to authors: nobody sees it until reviewed content that uses it goes live.
+
+    Changing one shows on every article using it at once, outside any review, so
+    it needs the reviewer-level ``amend_*`` permission and goes through the audited
+    service (``services.medication_update`` / ``symptom_update``), never a plain save.
+    """
+
+    public_fields: tuple[str, ...]
+    amend_permission: str
+    update: Any
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        if obj is not None:
+            kwargs["form"] = VocabularyChangeForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return ["slug", *self.public_fields]
+        fields = ["slug", "used_by", *self.public_fields]
+        if self.has_change_permission(request, obj):
+            fields += ["reason", "updated_at_seen"]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # The slug is the entry's identity in addresses and import files: fixed once created.
+        return ["slug", "used_by"] if obj is not None else []
+
+    def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        return {} if obj is not None else super().get_prepopulated_fields(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm(f"articles.{self.amend_permission}")
+
+    @admin.display(description="Shown by")
+    def used_by(self, entry: Any) -> str:
+        articles = list(Article.objects.using_vocabulary(entry).order_by("slug"))
+        if not articles:
+            return "No article uses it yet."
+        live = set(Revision.objects.published().filter(article__in=articles).values_list("article_id", flat=True))
+        return format_html_join(
+            mark_safe("<br>"),
+            '<a href="{}">{}</a> ({})',
+            (
+                (reverse("admin:articles_article_change", args=[a.pk]), a.slug, "live" if a.pk in live else "not live")
+                for a in articles
+            ),
+        )
+
+    def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        try:
+            self.update(
+                obj,
+                actor=request.user,
+                changes={name: form.cleaned_data[name] for name in form.changed_data if name in self.public_fields},
+                reason=form.cleaned_data["reason"],
+                expected_updated_at=form.cleaned_data["updated_at_seen"],
+            )
+        except PermissionDenied as error:  # e.g. no complete reviewer profile: say so, as for a refused change
+            raise ValidationError(str(error), code="permission_denied") from error
+        obj.refresh_from_db()
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:  # the service refused what the form allowed: someone else was quicker
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
 
 @admin.register(Medication)
-class MedicationAdmin(admin.ModelAdmin):
+class MedicationAdmin(VocabularyAdmin):
     list_display = ["generic_name", "drug_class", "rxnorm_rxcui", "atc_code"]
     search_fields = ["generic_name", "brand_names", "rxnorm_rxcui", "atc_code"]
     prepopulated_fields = {"slug": ["generic_name"]}
+    public_fields = services.MEDICATION_PUBLIC_FIELDS
+    amend_permission = "amend_medication"
+
+    def update(self, medication: Medication, **kwargs: Any) -> Medication:
+        return services.medication_update(medication=medication, **kwargs)
 
 
 @admin.register(Symptom)
-class SymptomAdmin(admin.ModelAdmin):
+class SymptomAdmin(VocabularyAdmin):
     list_display = ["name", "snomed_ct_code"]
     search_fields = ["name", "description", "snomed_ct_code"]
     prepopulated_fields = {"slug": ["name"]}
+    public_fields = services.SYMPTOM_PUBLIC_FIELDS
+    amend_permission = "amend_symptom"
+
+    def update(self, symptom: Symptom, **kwargs: Any) -> Symptom:
+        return services.symptom_update(symptom=symptom, **kwargs)
 
 
 @admin.register(ReviewerProfile)
@@ -142,12 +265,17 @@ class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
 
 
 class ArticleAddForm(forms.ModelForm):
+    # The topic, title and summary belong to the first draft: they are reviewed with it.
+    topic = forms.CharField(
+        max_length=Revision._meta.get_field("topic").max_length,
+        help_text="The condition or effect the article is about, e.g. 'Peripheral neuropathy'.",
+    )
     title = forms.CharField(max_length=200, help_text="Title of the first draft.")
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Summary of the first draft.")
 
     class Meta:
         model = Article
-        fields = ["slug", "medication", "topic"]
+        fields = ["slug", "medication"]
 
 
 class RevisionListInline(admin.TabularInline):
@@ -173,11 +301,25 @@ class RevisionListInline(admin.TabularInline):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["slug", "medication", "topic", "created_at"]
+    """Creates an article with its first draft; afterwards everything readers see changes in revisions.
+
+    The slug is the public address and the medication the identity: fixed once
+    created. The topic, like all the words, is part of each revision.
+    """
+
+    list_display = ["slug", "medication", "latest_topic", "created_at"]
     list_filter = ["medication"]
-    search_fields = ["slug", "topic", "revisions__title"]
+    search_fields = ["slug", "revisions__topic", "revisions__title"]
     inlines = [RevisionListInline, ArticleAuditInline]
     actions = ["start_draft"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
+        latest = Revision.objects.filter(article=OuterRef("pk")).order_by("-number")
+        return super().get_queryset(request).annotate(latest_topic=Subquery(latest.values("topic")[:1]))
+
+    @admin.display(description="Topic (latest revision)", ordering="latest_topic")
+    def latest_topic(self, article: Article) -> str:
+        return article.latest_topic or "-"
 
     def get_form(self, request: HttpRequest, obj: Article | None = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is None:
@@ -185,11 +327,14 @@ class ArticleAdmin(admin.ModelAdmin):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: Article | None = None) -> list[str]:
-        return ["slug", "medication", "topic"] + ([] if obj else ["title", "summary"])
+        return ["slug", "medication", "latest_topic"] if obj else ["slug", "medication", "topic", "title", "summary"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Article | None = None) -> list[str]:
-        # The slug is the public address and the medication the identity: fixed once created.
-        return ["slug", "medication"] if obj else []
+        return ["slug", "medication", "latest_topic"] if obj else []
+
+    def has_change_permission(self, request: HttpRequest, obj: Article | None = None) -> bool:
+        # Nothing of an article changes once it is created; the change page only shows it.
+        return obj is None and super().has_change_permission(request)
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Article | None = None) -> dict[str, Any]:
         return {} if obj else {"slug": ["topic"]}
@@ -204,11 +349,12 @@ class ArticleAdmin(admin.ModelAdmin):
         return super().has_add_permission(request) and request.user.has_perm("articles.add_revision")
 
     def save_model(self, request: HttpRequest, obj: Article, form: forms.ModelForm, change: bool) -> None:
-        if change:
-            obj.save()
-            return
         revision = services.article_create(
-            article=obj, title=form.cleaned_data["title"], summary=form.cleaned_data["summary"], actor=request.user
+            article=obj,
+            topic=form.cleaned_data["topic"],
+            title=form.cleaned_data["title"],
+            summary=form.cleaned_data["summary"],
+            actor=request.user,
         )
         request._first_revision = revision  # type: ignore[attr-defined]
 
@@ -376,7 +522,7 @@ class DraftVersionForm(forms.ModelForm):
 class RevisionForm(DraftVersionForm):
     class Meta:
         model = Revision
-        fields = ["title", "summary", "change_summary"]
+        fields = ["title", "topic", "summary", "change_summary"]
 
 
 class DraftSavingAdmin(admin.ModelAdmin):
@@ -457,7 +603,7 @@ class RevisionAdmin(DraftSavingAdmin):
         "lock_version",
     ]
     fieldsets = [
-        (None, {"fields": ["title", "summary", "change_summary", "lock_version_seen"]}),
+        (None, {"fields": ["title", "topic", "summary", "change_summary", "lock_version_seen"]}),
         (
             "Record",
             {
@@ -491,7 +637,7 @@ class RevisionAdmin(DraftSavingAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Revision | None = None) -> list[Any]:
         if obj is not None and not self.has_change_permission(request, obj):
-            return [(None, {"fields": ["title", "summary", "change_summary"]}), self.fieldsets[1]]
+            return [(None, {"fields": ["title", "topic", "summary", "change_summary"]}), self.fieldsets[1]]
         return self.fieldsets
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -610,7 +756,7 @@ class RevisionAdmin(DraftSavingAdmin):
             against = live or revision.based_on or (others[0] if others else None)
         base = Revision.objects.with_content().get(pk=against.pk) if against else None
         mine = Revision.objects.with_content().get(pk=pk)
-        empty = {"title": "", "summary": "", "change_summary": ""}
+        empty = {"title": "", "topic": "", "summary": "", "change_summary": ""}
         context = {
             **self.admin_site.each_context(request),
             "title": f"Changes in revision {revision.number}",

@@ -48,6 +48,8 @@ def check_revision(revision: Revision) -> CheckReport:
     report = CheckReport()
     if not revision.title.strip():
         report.errors.append(Finding("missing_title", "The revision has no title.", "title"))
+    if not revision.topic.strip():
+        report.errors.append(Finding("missing_topic", "The revision has no topic.", "topic"))
     if not revision.summary.strip():
         report.errors.append(Finding("missing_summary", "The revision has no summary.", "summary"))
     extension = extension_for(revision.article.kind)

@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString
 Op = Literal["equal", "insert", "delete"]
 Piece = tuple[Op, str]
 
-TEXT_FIELDS: tuple[str, ...] = ("title", "summary", "change_summary")
+TEXT_FIELDS: tuple[str, ...] = ("title", "topic", "summary", "change_summary")
 
 # Every character falls into exactly one alternative, so the tokens of a text
 # always join back to the text itself.

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import Reference, Revision
+from .models import AuditEntry, Reference, Revision
 from .rendering import render_markdown, render_markdown_inline
 
 
@@ -149,4 +149,37 @@ def build_article_page(revision: Revision) -> ArticlePage:
         ],
         sections=sections,
         references=[ReferenceView(number=numbers[r.key], reference=r) for r in revision.references.all()],
+    )
+
+
+@dataclass
+class VocabularyChangeView:
+    """A change to a medication or symptom an article shows, as its public page history tells it."""
+
+    when: Any
+    heading: str
+    changes: list[str]
+    reason: str
+    changed_by: str
+
+
+def _vocabulary_value(value: Any) -> str:
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    return f"“{value}”" if value not in (None, "") else "(none)"
+
+
+def vocabulary_change(entry: AuditEntry) -> VocabularyChangeView:
+    """Read an audit entry written by ``services.medication_update`` or ``symptom_update``."""
+    data = entry.data
+    by = data.get("changed_by") or {}
+    return VocabularyChangeView(
+        when=entry.created_at,
+        heading=f"{entry.get_action_display()}: {data.get('name', '')}",
+        changes=[
+            f"{change['label']}: {_vocabulary_value(change['from'])} → {_vocabulary_value(change['to'])}"
+            for change in data.get("changes", [])
+        ],
+        reason=entry.comment,
+        changed_by=", ".join(part for part in (by.get("name"), by.get("credentials")) if part),
     )

@@ -17,7 +17,7 @@ The review workflow::
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from . import forms
 from .content_checks import check_revision
@@ -33,10 +34,12 @@ from .interchange.export import content_hash, revision_content
 from .interchange.importer import (
     ARTICLE_FORMAT,
     DocumentFormat,
+    revision_part,
     validate_document,
     validate_revision_content,
     write_revision_content,
 )
+from .limits import MAX_COMMENT_CHARS
 from .models import (
     EDITABLE_STATES,
     ActionStep,
@@ -368,14 +371,14 @@ def _record_due_publication(article_id: int) -> Revision | None:
 # --- Drafts ----------------------------------------------------------------------
 
 
-def article_create(*, article: Article, title: str, summary: str, actor: AbstractBaseUser) -> Revision:
-    """Save a new ``article`` (an unsaved instance) with an empty first draft."""
+def article_create(*, article: Article, topic: str, title: str, summary: str, actor: AbstractBaseUser) -> Revision:
+    """Save a new ``article`` (an unsaved instance) with an empty first draft about ``topic``."""
     _require(actor, "add_article", "create articles")
     _require(actor, "add_revision", "create drafts")
     article.full_clean()
     with transaction.atomic():
         article.save()
-        revision = Revision(article=article, number=1, title=title, summary=summary, created_by=actor)
+        revision = Revision(article=article, number=1, title=title, topic=topic, summary=summary, created_by=actor)
         revision.full_clean(exclude=["based_on", "created_by"])
         revision.save()
         _audit(
@@ -406,6 +409,7 @@ def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on
             number=_next_number(article),
             state=RevisionState.DRAFT,
             title=source.title if source else "",
+            topic=source.topic if source else "",
             summary=source.summary if source else "",
             based_on=source,
             created_by=actor,
@@ -466,15 +470,16 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: Docume
 
         data = document["article"]
         article, _ = Article.objects.get_or_create(
-            slug=data["slug"], defaults={"medication": medication, "topic": data["topic"], "kind": fmt.kind}
+            slug=data["slug"], defaults={"medication": medication, "kind": fmt.kind}
         )
         article = Article.objects.select_for_update().get(pk=article.pk)
-        content = document["revision"]
+        content = revision_part(document)
         revision = Revision.objects.create(
             article=article,
             number=_next_number(article),
             state=RevisionState.DRAFT,
             title=content["title"],
+            topic=content["topic"],
             summary=content["summary"],
             change_summary=content.get("change_summary", ""),
             created_by=actor,
@@ -560,7 +565,10 @@ def revision_update_content(
         for model in _CONTENT_ROWS:
             model.objects.filter(revision=revision).delete()
         Revision.objects.filter(pk=revision.pk).update(
-            title=content["title"], summary=content["summary"], change_summary=content.get("change_summary", "")
+            title=content["title"],
+            topic=content["topic"],
+            summary=content["summary"],
+            change_summary=content.get("change_summary", ""),
         )
         write_revision_content(revision, content, symptoms)
 
@@ -924,6 +932,157 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
         return _set_state(
             revision, to=RevisionState.WITHDRAWN, actor=actor, action=AuditAction.WITHDRAW, comment=reason.strip()
         )
+
+
+# --- Shared vocabulary: medications and symptoms ------------------------------------
+#
+# A medication's names, class and codes and a symptom's name, description and code
+# show on every live article (and pathway) that uses them, outside any revision's
+# content hash. So nothing changes them but these two functions: each needs its own
+# reviewer-level permission (``amend_medication``, ``amend_symptom``; the Clinical
+# reviewers group has them, authors do not), a complete reviewer profile and a
+# reason (the public page history shows both), and writes an audit entry on every
+# article that uses the entry. Pages and the API see the change at once through
+# the entry's ``updated_at`` (``Revision.objects.with_vocabulary_updated_at``).
+#
+# Lock order: the vocabulary row first (FOR NO KEY UPDATE, which does not block
+# rows that merely refer to it), then the articles that use it, by id; no
+# transition ever locks a vocabulary row, so the two orders cannot cross.
+
+MEDICATION_PUBLIC_FIELDS = ("generic_name", "brand_names", "drug_class", "rxnorm_rxcui", "atc_code")
+SYMPTOM_PUBLIC_FIELDS = ("name", "description", "snomed_ct_code")
+
+STALE_VOCABULARY_MESSAGE = (
+    "Someone else changed this {what} after you opened it. Your changes were not saved: reload the page, "
+    "check what it says now and make your change again."
+)
+
+
+def medication_update(
+    *,
+    medication: Medication,
+    actor: AbstractBaseUser,
+    changes: Mapping[str, Any],
+    reason: str,
+    expected_updated_at: datetime.datetime | None = None,
+) -> Medication:
+    """Change a medication's public details; every article about it shows the change at once.
+
+    ``changes`` maps field names (``MEDICATION_PUBLIC_FIELDS``) to new values; the
+    slug, its identity in addresses and files, never changes. ``reason`` is shown
+    to readers in each article's page history. ``expected_updated_at`` is the
+    version the editor started from: a change based on an older one is refused.
+    """
+    return _vocabulary_update(
+        entry=medication,
+        actor=actor,
+        changes=changes,
+        reason=reason,
+        expected_updated_at=expected_updated_at,
+        permission="amend_medication",
+        fields=MEDICATION_PUBLIC_FIELDS,
+        action=AuditAction.UPDATE_MEDICATION,
+    )
+
+
+def symptom_update(
+    *,
+    symptom: Symptom,
+    actor: AbstractBaseUser,
+    changes: Mapping[str, Any],
+    reason: str,
+    expected_updated_at: datetime.datetime | None = None,
+) -> Symptom:
+    """Change a symptom's public details; every article and pathway using it shows the change at once.
+
+    As ``medication_update``, with ``SYMPTOM_PUBLIC_FIELDS``.
+    """
+    return _vocabulary_update(
+        entry=symptom,
+        actor=actor,
+        changes=changes,
+        reason=reason,
+        expected_updated_at=expected_updated_at,
+        permission="amend_symptom",
+        fields=SYMPTOM_PUBLIC_FIELDS,
+        action=AuditAction.UPDATE_SYMPTOM,
+    )
+
+
+def _vocabulary_update(
+    *,
+    entry: Medication | Symptom,
+    actor: AbstractBaseUser,
+    changes: Mapping[str, Any],
+    reason: str,
+    expected_updated_at: datetime.datetime | None,
+    permission: str,
+    fields: tuple[str, ...],
+    action: AuditAction,
+) -> Any:
+    model = type(entry)
+    what = model._meta.verbose_name
+    _require(actor, permission, f"change {what} details")
+    profile = _reviewer_profile(actor)
+    if not reason.strip():
+        raise ValidationError(
+            f"Give the reason for the change: readers see it in the page history of every article using this {what}.",
+            code="reason_required",
+        )
+    if len(reason) > MAX_COMMENT_CHARS:
+        raise ValidationError(f"Keep the reason to {MAX_COMMENT_CHARS:,} characters.", code="reason_too_long")
+    refused = {
+        name: (
+            f"The slug is the {what}'s identity in addresses and import files; it never changes."
+            if name == "slug"
+            else f"{name} is not a public detail of a {what} that can be changed here."
+        )
+        for name in changes
+        if name not in fields
+    }
+    if refused:
+        raise ValidationError(refused, code="not_changeable")
+    with transaction.atomic():
+        current = model.objects.select_for_update(no_key=True).get(pk=entry.pk)
+        if expected_updated_at is not None and current.updated_at != expected_updated_at:
+            raise ValidationError(STALE_VOCABULARY_MESSAGE.format(what=what), code="stale")
+        before = {name: getattr(current, name) for name in fields}
+        for name, value in changes.items():
+            setattr(current, name, value)
+        changed = [name for name in fields if getattr(current, name) != before[name]]
+        if not changed:
+            raise ValidationError(f"Nothing changed: the {what} already says this.", code="no_change")
+        current.full_clean()
+        articles = list(Article.objects.using_vocabulary(current).select_for_update().order_by("pk"))
+        current.save(update_fields=[*changed, "updated_at"])
+        live = dict(Revision.objects.published().filter(article__in=articles).values_list("article_id", "pk"))
+        data = {
+            "vocabulary": model._meta.model_name,
+            "slug": current.slug,
+            "name": str(current),
+            "changes": [
+                {
+                    "field": name,
+                    "label": capfirst(model._meta.get_field(name).verbose_name),
+                    "from": before[name],
+                    "to": getattr(current, name),
+                }
+                for name in changed
+            ],
+            "changed_by": {"name": profile.display_name, "credentials": profile.credentials},
+        }
+        AuditEntry.objects.bulk_create(
+            AuditEntry(
+                article=article,
+                revision_id=live.get(article.pk),
+                actor=actor,
+                action=action,
+                comment=reason.strip(),
+                data=data,
+            )
+            for article in articles
+        )
+    return current
 
 
 # --- What a user may do next -----------------------------------------------------

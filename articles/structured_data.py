@@ -82,7 +82,7 @@ def medical_web_page(revision: Revision) -> dict[str, Any]:
         "inLanguage": "en",
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.PUBLIC_BASE_URL + "/"},
-        "about": [_drug(revision), {"@type": "MedicalCondition", "name": revision.article.topic}],
+        "about": [_drug(revision), {"@type": "MedicalCondition", "name": revision.topic}],
         "citation": [_citation(reference) for reference in revision.references.all()],
     }
     first_published = getattr(revision, "first_published_at", None) or revision.live_from

@@ -14,8 +14,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
-from .models import ArticleKind, ClinicalReview, Revision, Withdrawn
-from .presentation import build_article_page
+from .models import ArticleKind, AuditEntry, ClinicalReview, Revision, Withdrawn
+from .presentation import build_article_page, vocabulary_change
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
 SEARCH_MAX_LENGTH = 200
@@ -49,7 +49,7 @@ def search(request: HttpRequest) -> HttpResponse:
             .filter(
                 Q(title__icontains=query)
                 | Q(summary__icontains=query)
-                | Q(article__topic__icontains=query)
+                | Q(topic__icontains=query)
                 | Q(article__medication__generic_name__icontains=query)
                 | Q(article__medication__brand_names__icontains=query)
             )
@@ -63,8 +63,10 @@ def search(request: HttpRequest) -> HttpResponse:
 def _live_revision(slug: str) -> Revision:
     """The article's live revision, or ``Withdrawn`` (410 Gone), or ``Http404``."""
     latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
-    return Revision.objects.annotate(review_id=Subquery(latest_review.values("pk")[:1])).get_live(
-        slug, kind=ArticleKind.ARTICLE
+    return (
+        Revision.objects.annotate(review_id=Subquery(latest_review.values("pk")[:1]))
+        .with_vocabulary_updated_at()
+        .get_live(slug, kind=ArticleKind.ARTICLE)
     )
 
 
@@ -79,15 +81,18 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The live revision of one article, with everything a reader needs on one page.
 
     The rendered page is cached under the identity of what it shows (revision,
-    content hash, latest review), so the cache can never serve a superseded
-    revision: a publish, withdrawal or review changes the key.
+    content hash, latest review, and the last change to the medication and
+    symptoms it shows, which live outside the revision), so the cache can never
+    serve a superseded revision or stale vocabulary: a publish, withdrawal,
+    review or vocabulary change changes the key.
     """
     try:
         live = _live_revision(slug)
     except Withdrawn:
         return render(request, "articles/withdrawn.html", status=410)
     today = timezone.localdate()
-    identity = f"{PAGE_CACHE_VERSION}:{live.pk}:{live.state}:{live.content_hash}:{live.review_id}:{today}"
+    vocabulary = live.vocabulary_updated_at.isoformat()
+    identity = f"{PAGE_CACHE_VERSION}:{live.pk}:{live.state}:{live.content_hash}:{live.review_id}:{vocabulary}:{today}"
     key = f"article-page:{slug}:{identity}"
     html = cache.get(key)
     if html is None:
@@ -110,7 +115,12 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
-    """The published revisions of a live article, newest first, with their change summaries."""
+    """The published revisions of a live article, newest first, with their change summaries.
+
+    Below them, changes to the medication and symptom details the article shows
+    since it was first published: those are outside the revisions, so readers
+    learn of them here.
+    """
     try:
         live = _live_revision(slug)
     except Withdrawn:
@@ -123,7 +133,14 @@ def article_history(request: HttpRequest, slug: str) -> HttpResponse:
         .with_review()
         .order_by("-number")
     )
-    context = {"article": revisions[0].article, "revisions": revisions, "live": live}
+    first_live = min(revision.live_from for revision in revisions)
+    changes = AuditEntry.objects.vocabulary_changes().filter(article_id=live.article_id, created_at__gte=first_live)
+    context = {
+        "article": revisions[0].article,
+        "revisions": revisions,
+        "live": live,
+        "vocabulary_changes": [vocabulary_change(entry) for entry in changes.order_by("-created_at", "-pk")],
+    }
     return _revalidate(render(request, "articles/article_history.html", context))
 
 

@@ -51,6 +51,9 @@ def roles(db: Any) -> None:
     """
     if not Group.objects.exists():
         import_module("articles.migrations.0004_roles").create_roles(django_apps, None)
+        import_module("articles.migrations.0014_grant_vocabulary_permissions_to_clinical_reviewers").forwards(
+            django_apps, None
+        )
 
 
 def make_user(username: str, *groups: str, profile: bool = False, **fields: Any) -> Any:

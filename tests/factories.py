@@ -27,6 +27,7 @@ def article_document(
     columns: int = 2,
     actions: int = 2,
     marker: str = "",
+    topic: str = "Test topic",
 ) -> dict[str, Any]:
     """A made-up but structurally complete article; every reference is cited once."""
     reference_keys = [f"ref-{n}" for n in range(1, references + 1)]
@@ -56,9 +57,10 @@ def article_document(
             }
             for n in range(1, symptoms + 1)
         ],
-        "article": {"slug": slug, "topic": "Test topic"},
+        "article": {"slug": slug},
         "revision": {
             "title": f"Title of {slug} {marker}".strip(),
+            "topic": topic,
             "summary": f"Summary of {slug}.",
             "change_summary": "First version.",
             "sections": section_list,

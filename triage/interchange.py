@@ -22,7 +22,7 @@ from articles.interchange.importer import (
     unique_row_problems,
 )
 from articles.interchange.schema import SCHEMA as ARTICLE_SCHEMA
-from articles.interchange.schema import json_list_of, json_object
+from articles.interchange.schema import TOPIC, json_list_of, json_object
 from articles.models import Article, ArticleKind, Symptom
 
 from .engine import Kind, Level
@@ -104,7 +104,7 @@ PATHWAY_REVISION = json_object(
             )
         ),
     },
-    {"change_summary": _TEXT},
+    {"topic": TOPIC, "change_summary": _TEXT},
 )
 
 SCHEMA: dict[str, Any] = copy.deepcopy(ARTICLE_SCHEMA)

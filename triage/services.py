@@ -24,7 +24,7 @@ def _pathways() -> RevisionQuerySet:
 
 
 def live_pathways() -> RevisionQuerySet:
-    return _pathways().published()
+    return _pathways().published().with_vocabulary_updated_at()
 
 
 def live_pathway(slug: str) -> Revision:

@@ -96,9 +96,11 @@ def _licence() -> dict[str, str]:
 
 
 def updated_at(revision: Revision) -> Any:
-    """When the payload last changed: the revision going live, or a later review."""
+    """When the payload last changed: the revision going live, a later review, or a later change to
+    the medication or symptoms it shows (annotated by ``with_vocabulary_updated_at``, where it is)."""
     review = revision.current_review
-    moments = [moment for moment in (revision.live_from, review.reviewed_at if review else None) if moment]
+    vocabulary = getattr(revision, "vocabulary_updated_at", None)
+    moments = [m for m in (revision.live_from, review.reviewed_at if review else None, vocabulary) if m]
     return max(moments) if moments else None
 
 
@@ -119,7 +121,7 @@ class ReviewedContentSerializer(serializers.Serializer):
     canonical_url = serializers.SerializerMethodField()
     title = serializers.CharField()
     summary = serializers.CharField()
-    topic = serializers.CharField(source="article.topic")
+    topic = serializers.CharField(help_text="The condition or effect it is about; reviewed with the revision.")
     medication = MedicationRefSerializer(source="article.medication")
     revision = RevisionMetaSerializer(source="*")
     review = ReviewSerializer(source="current_review", allow_null=True)

@@ -49,13 +49,19 @@ class JSONLDRenderer(JSONRenderer):
 
 
 def content_clock() -> Any:
-    """The last moment anything partners can see changed: a publication, replacement, withdrawal or review."""
+    """The last moment anything partners can see changed: a publication, replacement, withdrawal or review,
+    or a change to the medication or symptoms a live article shows."""
     latest_event = ChangeEvent.objects.articles().aggregate(moment=Max("occurred_at"))["moment"]
     latest_review = ClinicalReview.objects.filter(revision__article__kind=ArticleKind.ARTICLE).aggregate(
         moment=Max("reviewed_at")
     )["moment"]
-    latest_due = Revision.objects.published().articles().aggregate(moment=Max("publish_at"))["moment"]
-    moments = [moment for moment in (latest_event, latest_review, latest_due) if moment]
+    latest = (
+        Revision.objects.published()
+        .articles()
+        .with_vocabulary_updated_at()
+        .aggregate(due=Max("publish_at"), vocabulary=Max("vocabulary_updated_at"))
+    )
+    moments = [moment for moment in (latest_event, latest_review, latest["due"], latest["vocabulary"]) if moment]
     return max(moments) if moments else None
 
 
@@ -66,10 +72,13 @@ def _with_payload(revisions: RevisionQuerySet) -> RevisionQuerySet:
     return (
         revisions.select_related("article__medication")
         .with_review()
+        .with_vocabulary_updated_at()
         .annotate(
             slug=F("article__slug"),
             payload_updated_at=Greatest(
-                live_from, Coalesce(Subquery(latest_review.values("reviewed_at")[:1]), live_from)
+                live_from,
+                Coalesce(Subquery(latest_review.values("reviewed_at")[:1]), live_from),
+                Coalesce("vocabulary_updated_at", live_from),
             ),
         )
     )
@@ -89,9 +98,17 @@ def live_article(slug: str, revisions: RevisionQuerySet | None = None) -> Revisi
 
 
 class VocabularyView(PartnerView):
+    """Only entries that live content uses: a new entry (from an author's import, say) stays out of
+    sight until reviewed content that uses it is published."""
+
     lookup_field = "slug"
     pagination_class = PartnerCursorPagination
     filter_backends: list[Any] = []
+    model: Any
+
+    def get_queryset(self) -> QuerySet[Any]:
+        # Built per request: what is live depends on the time (scheduled publications).
+        return self.model.objects.in_live_content()
 
     def last_modified(self) -> Any:
         return self.get_queryset().aggregate(moment=Max("updated_at"))["moment"]
@@ -99,14 +116,14 @@ class VocabularyView(PartnerView):
 
 @extend_schema_view(get=extend_schema(summary="Medications", tags=["vocabulary"]))
 class MedicationList(VocabularyView, generics.ListAPIView):
-    queryset = Medication.objects.all()
+    model = Medication
     serializer_class = serializers.MedicationSerializer
     allowed_query_parameters = frozenset({"cursor", "limit"})
 
 
 @extend_schema_view(get=extend_schema(summary="One medication", tags=["vocabulary"]))
 class MedicationDetail(VocabularyView, generics.RetrieveAPIView):
-    queryset = Medication.objects.all()
+    model = Medication
     serializer_class = serializers.MedicationSerializer
 
     def last_modified(self) -> Any:
@@ -115,14 +132,14 @@ class MedicationDetail(VocabularyView, generics.RetrieveAPIView):
 
 @extend_schema_view(get=extend_schema(summary="Symptoms (the shared vocabulary)", tags=["vocabulary"]))
 class SymptomList(VocabularyView, generics.ListAPIView):
-    queryset = Symptom.objects.all()
+    model = Symptom
     serializer_class = serializers.SymptomSerializer
     allowed_query_parameters = frozenset({"cursor", "limit"})
 
 
 @extend_schema_view(get=extend_schema(summary="One symptom", tags=["vocabulary"]))
 class SymptomDetail(VocabularyView, generics.RetrieveAPIView):
-    queryset = Symptom.objects.all()
+    model = Symptom
     serializer_class = serializers.SymptomSerializer
 
     def last_modified(self) -> Any:

@@ -58,6 +58,7 @@ def revision_content(revision: Revision) -> dict[str, Any]:
 
     content = {
         "title": revision.title,
+        "topic": revision.topic,
         "summary": revision.summary,
         "change_summary": revision.change_summary,
         "sections": [{"key": s.key, "position": s.position, "heading": s.heading, "body": s.body} for s in sections],
@@ -144,7 +145,7 @@ def revision_document(revision: Revision) -> dict[str, Any]:
             }
             for slug, symptom in sorted(symptoms.items())
         ],
-        "article": {"slug": article.slug, "topic": article.topic},
+        "article": {"slug": article.slug},
         "revision": content,
     }
 
@@ -155,9 +156,17 @@ def dumps_document(document: dict[str, Any]) -> str:
 
 
 def content_hash(revision: Revision) -> str:
-    """SHA-256 over the canonical form of the article's identity and the revision's content."""
+    """SHA-256 over the canonical form of the article's identity and the revision's content.
+
+    The identity is the article's slug and the slug of the medication it is about
+    (both fixed once the article exists); the content includes the topic.
+    """
     canonical = json.dumps(
-        {"article": revision.article.slug, "revision": revision_content(revision)},
+        {
+            "article": revision.article.slug,
+            "medication": revision.article.medication.slug,
+            "revision": revision_content(revision),
+        },
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

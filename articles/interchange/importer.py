@@ -179,7 +179,7 @@ def _differs(where: list[str | int], field: str, stored: Any, given: Any, what: 
     return Problem(
         path_text([*where, field]),
         f"differs from the stored {what} ({stored!r} here, {given!r} in the file); "
-        "change the stored record in the admin first",
+        "an import never changes it: a clinical reviewer can, in the admin (audited)",
     )
 
 
@@ -214,16 +214,40 @@ def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
     stored_article = Article.objects.select_related("medication").filter(slug=article["slug"]).first()
     if stored_article is not None and stored_article.kind != kind:
         yield Problem("article.slug", f"{article['slug']!r} is a {stored_article.get_kind_display().lower()} already")
-    if stored_article is not None:
-        if stored_article.medication.slug != medication["slug"]:
-            yield Problem(
-                "medication.slug",
-                f"the article {article['slug']!r} is about {stored_article.medication.slug!r}, not this medication",
-            )
-        if stored_article.topic != article["topic"]:
-            yield _differs(["article"], "topic", stored_article.topic, article["topic"], "article")
+    if stored_article is not None and stored_article.medication.slug != medication["slug"]:
+        yield Problem(
+            "medication.slug",
+            f"the article {article['slug']!r} is about {stored_article.medication.slug!r}, not this medication",
+        )
+    yield from _topic_problems(document)
 
     yield from _revision_problems(document["revision"], {s["slug"] for s in symptoms})
+
+
+def _topic_problems(document: dict[str, Any]) -> Iterator[Problem]:
+    """The topic is given once: as ``revision.topic``, or (in older files) as ``article.topic``."""
+    legacy, topic = document["article"].get("topic"), document["revision"].get("topic")
+    if legacy is None and topic is None:
+        yield Problem("revision.topic", "this field is required")
+    elif legacy is not None and topic is not None and legacy != topic:
+        yield Problem(
+            "article.topic",
+            f"differs from revision.topic ({legacy!r} here, {topic!r} there); "
+            "the topic belongs to the revision: give it once, as revision.topic",
+        )
+
+
+def revision_part(document: dict[str, Any]) -> dict[str, Any]:
+    """The ``revision`` part of a validated document, with the topic where it belongs.
+
+    Files written before the topic moved into the revision carry it as
+    ``article.topic``; they are read as if it were ``revision.topic``.
+    """
+    content = document["revision"]
+    legacy = document["article"].get("topic")
+    if "topic" not in content and legacy is not None:
+        return {**content, "topic": legacy}
+    return content
 
 
 def _revision_problems(revision: dict[str, Any], symptom_slugs: set[str]) -> Iterator[Problem]:
@@ -315,14 +339,17 @@ def _model_problems(document: dict[str, Any]) -> Iterator[Problem]:
         yield from field_problems(Medication(**medication), medication, ["medication"])
     for index, symptom in enumerate(document["symptoms"]):
         yield from field_problems(Symptom(**symptom), symptom, ["symptoms", index])
-    article = document["article"]
-    yield from field_problems(Article(slug=article["slug"], topic=article["topic"]), article, ["article"])
+    article = {"slug": document["article"]["slug"]}
+    yield from field_problems(Article(**article), article, ["article"])
+    legacy = document["article"].get("topic")
+    if legacy is not None and "topic" not in document["revision"]:
+        yield from field_problems(Revision(topic=legacy), {"topic": legacy}, ["article"])
 
     yield from _revision_model_problems(document["revision"])
 
 
 def _revision_model_problems(revision: dict[str, Any]) -> Iterator[Problem]:
-    head = {name: revision[name] for name in ("title", "summary", "change_summary") if name in revision}
+    head = {name: revision[name] for name in ("title", "topic", "summary", "change_summary") if name in revision}
     yield from field_problems(Revision(**head), head, ["revision"])
     for name, model in _ROW_MODELS.items():
         for index, item in enumerate(revision.get(name, [])):
@@ -373,6 +400,8 @@ def validate_revision_content(content: Any) -> dict[str, Symptom]:
     Returns the symptoms it refers to; raises ``ImportRejected`` like an import.
     """
     problems = list(_schema_problems(content, SCHEMA["properties"]["revision"], ("revision",)))
+    if isinstance(content, dict) and "topic" not in content:
+        problems.append(Problem("revision.topic", "this field is required"))
     if problems:
         raise ImportRejected(problems)
     slugs = {entry["symptom"] for entry in content.get("symptom_entries", [])}

@@ -16,6 +16,19 @@ _POSITION = {"type": "integer", "minimum": 1}
 _TEXT = {"type": "string"}
 _NONEMPTY = {"type": "string", "minLength": 1}
 _SECTION_REF = {"type": ["string", "null"], "description": "Key of the section this item appears in, or null."}
+# The topic is reviewed content: it belongs to the revision. Files written before it moved
+# there carry it as article.topic, which is still read (and must agree if both are given).
+TOPIC = {
+    "type": "string",
+    "minLength": 1,
+    "description": "The condition or effect the article is about. Required here unless the file gives article.topic.",
+}
+LEGACY_ARTICLE_TOPIC = {
+    "type": "string",
+    "minLength": 1,
+    "deprecated": True,
+    "description": "Where older files gave the topic; read as revision.topic. Write revision.topic instead.",
+}
 
 
 def json_object(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
@@ -58,7 +71,7 @@ SCHEMA: dict[str, Any] = {
             "symptoms": json_list_of(
                 json_object({"slug": _NONEMPTY, "name": _NONEMPTY, "description": _NONEMPTY}, {"snomed_ct_code": _TEXT})
             ),
-            "article": json_object({"slug": _NONEMPTY, "topic": _NONEMPTY}),
+            "article": json_object({"slug": _NONEMPTY}, {"topic": LEGACY_ARTICLE_TOPIC}),
             "revision": json_object(
                 {
                     "title": _NONEMPTY,
@@ -68,6 +81,7 @@ SCHEMA: dict[str, Any] = {
                     ),
                 },
                 {
+                    "topic": TOPIC,
                     "change_summary": _TEXT,
                     "symptom_entries": json_list_of(
                         json_object(

@@ -1,6 +1,16 @@
 """The content model, split by concern and re-exported here."""
 
-from .articles import EDITABLE_STATES, Article, ArticleKind, Revision, RevisionQuerySet, RevisionState, Withdrawn
+from .articles import (
+    EDITABLE_STATES,
+    Article,
+    ArticleKind,
+    Revision,
+    RevisionQuerySet,
+    RevisionState,
+    SymptomReference,
+    Withdrawn,
+    symptom_references,
+)
 from .content import (
     ActionStep,
     CalloutKind,
@@ -19,6 +29,7 @@ from .content import (
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .workflow import (
+    VOCABULARY_ACTIONS,
     AuditAction,
     AuditEntry,
     ClinicalReview,
@@ -33,6 +44,7 @@ from .workflow import (
 
 __all__ = [
     "EDITABLE_STATES",
+    "VOCABULARY_ACTIONS",
     "ActionStep",
     "Article",
     "ArticleKind",
@@ -66,8 +78,10 @@ __all__ = [
     "Section",
     "Symptom",
     "SymptomEntry",
+    "SymptomReference",
     "Withdrawn",
     "atc_validator",
     "rxcui_validator",
     "snomed_validator",
+    "symptom_references",
 ]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
 from ..kinds import kind_choices, kind_for, validate_registered_kind
-from .medications import Medication
+from .medications import Medication, Symptom
 
 
 class ArticleKind(models.TextChoices):
@@ -29,6 +32,20 @@ class ArticleQuerySet(models.QuerySet["Article"]):
     def withdrawn(self) -> ArticleQuerySet:
         """Articles taken off the site (their address answers 410 Gone while nothing of theirs is live)."""
         return self.filter(revisions__state=RevisionState.WITHDRAWN).distinct()
+
+    def using_vocabulary(self, entry: Medication | Symptom) -> ArticleQuerySet:
+        """Articles (of any kind) that show ``entry`` now or will once a revision of theirs goes live.
+
+        A medication is the article's own; a symptom is shown by any revision whose
+        content rows refer to it (see ``symptom_references``).
+        """
+        if isinstance(entry, Medication):
+            return self.filter(medication=entry)
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            rows = reference.model._default_manager.filter(**{reference.symptom_field: entry})
+            condition |= Q(pk__in=rows.values("revision__article_id"))
+        return self.filter(condition)
 
 
 class Article(models.Model):
@@ -49,10 +66,6 @@ class Article(models.Model):
         help_text="A kind registered in articles.kinds by the app that owns it.",
     )
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="articles")
-    topic = models.CharField(
-        max_length=200,
-        help_text="The condition or effect the article is about, e.g. 'Peripheral neuropathy'.",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ArticleQuerySet.as_manager()
@@ -167,6 +180,27 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
             Prefetch("reviews", queryset=ClinicalReview.objects.order_by("-reviewed_at", "-pk"))
         )
 
+    def with_vocabulary_updated_at(self) -> RevisionQuerySet:
+        """Annotate ``vocabulary_updated_at``: the last change to the medication or to any symptom the revision shows.
+
+        The shared vocabulary is outside the revision's content hash, so whatever
+        caches or dates what a reader or partner sees must take this into account.
+        """
+        medication = F("article__medication__updated_at")
+        stamps = [medication]
+        for reference in symptom_references():
+            latest = (
+                reference.model._default_manager.filter(revision=OuterRef("pk"))
+                .order_by()
+                .values("revision")
+                .annotate(latest=Max(f"{reference.symptom_field}__updated_at"))
+                .values("latest")[:1]
+            )
+            stamps.append(Coalesce(Subquery(latest), medication))
+        if len(stamps) == 1:
+            return self.annotate(vocabulary_updated_at=medication)
+        return self.annotate(vocabulary_updated_at=Greatest(*stamps))
+
     def with_content(self) -> RevisionQuerySet:
         """Fetch the whole content aggregate in a fixed number of queries."""
         from .content import ActionStep, ComparisonRow, ComparisonTable, Reference, SafetyCallout, Section, SymptomEntry
@@ -195,6 +229,10 @@ class Revision(models.Model):
     number = models.PositiveIntegerField(editable=False, help_text="1, 2, 3... per article.")
     state = models.CharField(max_length=20, choices=RevisionState.choices, default=RevisionState.DRAFT, editable=False)
     title = models.CharField(max_length=200)
+    topic = models.CharField(
+        max_length=200,
+        help_text="The condition or effect the article is about, e.g. 'Peripheral neuropathy'. Reviewed with the rest.",
+    )
     summary = models.TextField(help_text="One or two plain sentences; shown under the title and in search results.")
     change_summary = models.CharField(
         max_length=300, blank=True, help_text="What changed in this revision, for the public page history."
@@ -284,3 +322,31 @@ class Revision(models.Model):
     @property
     def live_from(self) -> Any:
         return self.published_at or self.publish_at
+
+
+@dataclass(frozen=True)
+class SymptomReference:
+    """A kind of content row that refers to the symptom vocabulary, e.g. an article's symptom entry."""
+
+    model: type[models.Model]
+    # The row's foreign key to ``Symptom``; the row hangs off a revision by its ``revision`` key.
+    symptom_field: str
+
+
+@functools.cache
+def symptom_references() -> tuple[SymptomReference, ...]:
+    """Every kind of revision content row that refers to a symptom, found from the model graph.
+
+    Content rows of every kind (an article's symptom entries, a pathway's
+    questions) hang off a revision by a ``revision`` foreign key; those with a
+    foreign key to ``Symptom`` show that symptom's name to readers. Finding them
+    here keeps this app free of any other app's names.
+    """
+    references = []
+    for relation in Revision._meta.related_objects:
+        if not relation.one_to_many or relation.field.name != "revision":
+            continue
+        for field in relation.related_model._meta.concrete_fields:
+            if field.many_to_one and field.related_model is Symptom:
+                references.append(SymptomReference(relation.related_model, field.name))
+    return tuple(references)

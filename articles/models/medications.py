@@ -1,9 +1,18 @@
-"""Medications and the shared symptom vocabulary: the things articles are about."""
+"""Medications and the shared symptom vocabulary: the things articles are about.
+
+Readers and partners see these on every live article that uses them, outside any
+revision's content hash. So nobody changes them with a plain save: changes go
+through ``articles.services.medication_update`` / ``symptom_update`` with the
+``amend_medication`` / ``amend_symptom`` permission. A new entry may be created
+freely (an import does it): partners see only entries that live content uses.
+"""
+
+from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 
 def validate_brand_names(value: object) -> None:
@@ -27,6 +36,27 @@ snomed_validator = RegexValidator(
 )
 
 
+class MedicationQuerySet(models.QuerySet["Medication"]):
+    def in_live_content(self) -> MedicationQuerySet:
+        """Medications that a live article or pathway is about: the ones partners may see."""
+        from .articles import Revision
+
+        return self.filter(Exists(Revision.objects.published().filter(article__medication=OuterRef("pk"))))
+
+
+class SymptomQuerySet(models.QuerySet["Symptom"]):
+    def in_live_content(self) -> SymptomQuerySet:
+        """Symptoms that the content of a live revision refers to: the ones partners may see."""
+        from .articles import Revision, symptom_references
+
+        live = Revision.objects.published().values("pk")
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            rows = reference.model._default_manager.filter(revision__in=live)
+            condition |= Exists(rows.filter(**{reference.symptom_field: OuterRef("pk")}))
+        return self.filter(condition)
+
+
 class Medication(models.Model):
     """A medicine by its generic name, with its codes for lookup by partners."""
 
@@ -48,8 +78,13 @@ class Medication(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = MedicationQuerySet.as_manager()
+
     class Meta:
         ordering = ["generic_name"]
+        permissions = [
+            ("amend_medication", "Can change a medication's public details (audited; shows on live articles at once)"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["rxnorm_rxcui"], condition=~Q(rxnorm_rxcui=""), name="medication_unique_rxcui"
@@ -71,8 +106,13 @@ class Symptom(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = SymptomQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("amend_symptom", "Can change a symptom's public details (audited; shows on live articles at once)"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -129,6 +129,12 @@ class AuditAction(models.TextChoices):
     ARCHIVE = "archive", "Archived"
     CONFIRM_REVIEW = "confirm_review", "Reviewed, no change"
     COMMENT = "comment", "Commented"
+    # Not a state change: the shared vocabulary an article shows was changed (one entry per article).
+    UPDATE_MEDICATION = "update_medication", "Medication details changed"
+    UPDATE_SYMPTOM = "update_symptom", "Symptom details changed"
+
+
+VOCABULARY_ACTIONS = (AuditAction.UPDATE_MEDICATION, AuditAction.UPDATE_SYMPTOM)
 
 
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
@@ -137,6 +143,10 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only.")
+
+    def vocabulary_changes(self) -> AuditEntryQuerySet:
+        """Changes to the medication or symptoms an article shows, which its public page history lists."""
+        return self.filter(action__in=VOCABULARY_ACTIONS)
 
 
 class AuditEntry(models.Model):

@@ -25,7 +25,7 @@ def live_articles(count: int, *, medication: Medication, reviewer: object, prefi
         defaults={"name": f"{prefix} symptom", "description": "D.", "snomed_ct_code": "123456"},
     )
     articles = Article.objects.bulk_create(
-        Article(slug=f"{prefix}-{n:04d}", medication=medication, topic="Topic") for n in range(count)
+        Article(slug=f"{prefix}-{n:04d}", medication=medication) for n in range(count)
     )
     revisions = Revision.objects.bulk_create(
         Revision(
@@ -33,6 +33,7 @@ def live_articles(count: int, *, medication: Medication, reviewer: object, prefi
             number=1,
             state=RevisionState.PUBLISHED,
             title=f"Title {article.slug}",
+            topic="Topic",
             summary="Summary.",
             change_summary="First.",
             published_at=now,

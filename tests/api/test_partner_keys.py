@@ -64,3 +64,67 @@ def test_a_key_name_over_50_characters_is_refused_not_cut(partner):
     with pytest.raises(CommandError, match="at most 50 characters"):
         call_command("create_partner_key", partner.name, "--name", "x" * 51, stdout=io.StringIO())
     assert not PartnerAPIKey.objects.exists()
+
+
+# --- The admin goes through partners/services.py, like the command ------------------------------
+
+
+@pytest.fixture
+def service_calls(monkeypatch):
+    """Record every call to the key services (and still make it)."""
+    from partners import services
+
+    calls = []
+    for name in ("partner_key_create", "partner_key_revoke"):
+        original = getattr(services, name)
+
+        def spy(*args, _original=original, _name=name, **kwargs):
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(services, name, spy)
+    return calls
+
+
+def test_a_key_added_in_the_admin_is_made_by_the_service(client, admin_user_account, partner, service_calls):
+    client.force_login(admin_user_account)
+    response = client.post(
+        "/admin/partners/partnerapikey/add/", {"name": "Portal", "partner": partner.pk, "expiry_date": ""}, follow=True
+    )
+    assert response.status_code == 200
+    assert service_calls == ["partner_key_create"]
+    key = re.search(r"The API key for Portal is: ([A-Za-z0-9]{8}\.[A-Za-z0-9]{32})", response.content.decode())
+    assert key and PartnerAPIKey.objects.get(name="Portal").is_valid(key.group(1))
+
+
+def test_a_key_is_revoked_in_the_admin_only_by_the_service(client, admin_user_account, partner, service_calls):
+    from partners.services import partner_key_create
+
+    stored, _ = partner_key_create(partner=partner, name="Portal")
+    service_calls.clear()
+    client.force_login(admin_user_account)
+    url = f"/admin/partners/partnerapikey/{stored.pk}/change/"
+    html = client.get(url).content.decode()
+    # The change form no longer edits what decides access: revoked, expiry, partner.
+    for field in ("revoked", "expiry_date", "partner"):
+        assert f'name="{field}"' not in html, field
+    client.post(url, {"name": "Portal", "revoked": "on", "expiry_date": "2099-01-01 00:00:00", "_save": "1"})
+    stored.refresh_from_db()
+    assert (stored.revoked, stored.expiry_date) == (False, None)
+    assert service_calls == []
+
+    client.post("/admin/partners/partnerapikey/", {"action": "revoke", "_selected_action": [stored.pk]})
+    assert service_calls == ["partner_key_revoke"]
+    assert PartnerAPIKey.objects.get(pk=stored.pk).revoked is True
+
+
+def test_keys_and_partners_are_not_deleted_in_the_admin(client, admin_user_account, partner):
+    from partners.services import partner_key_create
+
+    stored, _ = partner_key_create(partner=partner, name="Portal")
+    client.force_login(admin_user_account)
+    assert client.post(f"/admin/partners/partnerapikey/{stored.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.post(f"/admin/partners/partner/{partner.pk}/delete/", {"post": "yes"}).status_code == 403
+    listing = client.get("/admin/partners/partnerapikey/").content.decode()
+    assert "delete_selected" not in listing
+    assert PartnerAPIKey.objects.filter(pk=stored.pk, revoked=False).exists()

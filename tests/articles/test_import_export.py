@@ -270,12 +270,12 @@ def test_dangling_links_between_rows():
 
 def test_stored_vocabulary_is_not_silently_changed():
     article_import(document=demo_document(), actor=None)
-    document = changed(demo_document(), **{"medication.atc_code": "C08CA02", "article.topic": "Oedema"})
+    document = changed(demo_document(), **{"medication.atc_code": "C08CA02", "symptoms.0.name": "Burning pain"})
     assert rejected(as_bytes(document)) == [
         "medication.atc_code: differs from the stored medication ('C08CA01' here, 'C08CA02' in the file); "
-        "change the stored record in the admin first",
-        "article.topic: differs from the stored article ('Peripheral neuropathy' here, 'Oedema' in the file); "
-        "change the stored record in the admin first",
+        "an import never changes it: a clinical reviewer can, in the admin (audited)",
+        "symptoms[0].name: differs from the stored symptom ('Burning or aching pain' here, 'Burning pain' in the "
+        "file); an import never changes it: a clinical reviewer can, in the admin (audited)",
     ]
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def article():
     medication = Medication.objects.create(slug="testamol", generic_name="Testamol")
-    return Article.objects.create(slug="testamol-effects", medication=medication, topic="Effects")
+    return Article.objects.create(slug="testamol-effects", medication=medication)
 
 
 def revision(article, number, state=RevisionState.DRAFT, **fields):

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles.api import serializers as article_serializers
 from articles.models import ChangeEvent
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.views import PartnerView
@@ -46,9 +47,8 @@ class PathwayDetail(PartnerView, generics.GenericAPIView):
         return Response(self.get_serializer(self._revision).data)
 
     def last_modified(self) -> Any:
-        review = self._revision.current_review
-        moments = [m for m in (self._revision.live_from, review.reviewed_at if review else None) if m]
-        return max(moments) if moments else None
+        # The same moments as an article's: going live, a later review, a later vocabulary change.
+        return article_serializers.updated_at(self._revision)
 
 
 class PathwayEvaluate(PartnerView, APIView):
