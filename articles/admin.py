@@ -29,6 +29,7 @@ from . import services
 from .content_checks import check_revision
 from .diff import diff_contents
 from .interchange.export import revision_content
+from .limits import MAX_CELL_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from .models import (
     ActionStep,
     Article,
@@ -56,6 +57,7 @@ from .models import (
 from .models.content import new_key
 from .presentation import build_article_page
 from .structured_data import json_ld_script, medical_web_page
+from .text import TextFormField
 
 
 @admin.register(Medication)
@@ -143,8 +145,10 @@ class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
 
 
 class ArticleAddForm(forms.ModelForm):
-    title = forms.CharField(max_length=200, help_text="Title of the first draft.")
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Summary of the first draft.")
+    title = TextFormField(single_line=True, max_length=MAX_TITLE_CHARS, help_text="Title of the first draft.")
+    summary = TextFormField(
+        max_length=MAX_SUMMARY_CHARS, widget=forms.Textarea(attrs={"rows": 3}), help_text="Summary of the first draft."
+    )
 
     class Meta:
         model = Article
@@ -661,7 +665,8 @@ class RevisionAdmin(DraftSavingAdmin):
                 else:
                     self.message_user(request, "Comment added.", messages.SUCCESS)
             else:
-                self.message_user(request, "Comment not added: write a comment.", messages.ERROR)
+                errors = " ".join(form.errors.get("body", [])) if form["body"].value() else "Write a comment."
+                self.message_user(request, f"Comment not added. {errors}", messages.ERROR)
         return HttpResponseRedirect(back)
 
     # Diff and preview
@@ -855,8 +860,11 @@ class RowInline(ContentInline, admin.TabularInline):
     def get_formset(self, request: HttpRequest, obj: ComparisonTable | None = None, **kwargs: Any) -> Any:
         columns = self._columns(obj)
         cell_fields = {
-            f"cell_{column.pk}": forms.CharField(
-                label=column.heading, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30})
+            f"cell_{column.pk}": TextFormField(
+                label=column.heading,
+                required=False,
+                max_length=MAX_CELL_CHARS,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
             )
             for column in columns
         }

@@ -6,19 +6,26 @@ from typing import Any
 
 from django import forms
 
+from .limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS
 from .models import Revision
+from .text import TextFormField
 
 
 class SubmitForm(forms.Form):
-    change_summary = forms.CharField(
-        max_length=300,
+    change_summary = TextFormField(
+        single_line=True,
+        max_length=MAX_LINE_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What changed in this revision; readers see it in the page history.",
     )
 
 
 class RequestChangesForm(forms.Form):
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="What needs to change, and why.")
+    comment = TextFormField(
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What needs to change, and why.",
+    )
 
 
 class ApproveForm(forms.Form):
@@ -30,7 +37,7 @@ class ApproveForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Default: 12 months from today. At most 3 years.",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = TextFormField(required=False, max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, warnings: list[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,7 +50,7 @@ class ConfirmReviewForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Default: 12 months from today. At most 3 years.",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = TextFormField(required=False, max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PublishForm(forms.Form):
@@ -56,11 +63,11 @@ class PublishForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextFormField(max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OptionalReasonForm(forms.Form):
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextFormField(required=False, max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class EmptyForm(forms.Form):
@@ -68,7 +75,7 @@ class EmptyForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    body = TextFormField(label="Comment", max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
     section_key = forms.ChoiceField(label="About section", required=False)
 
     def __init__(self, *args: Any, revision: Revision, **kwargs: Any) -> None:

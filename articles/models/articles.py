@@ -10,6 +10,8 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from ..limits import MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from ..text import TextBlockField, TextLineField
 from .medications import Medication
 
 
@@ -155,10 +157,13 @@ class Revision(models.Model):
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField(editable=False, help_text="1, 2, 3... per article.")
     state = models.CharField(max_length=20, choices=RevisionState.choices, default=RevisionState.DRAFT, editable=False)
-    title = models.CharField(max_length=200)
-    summary = models.TextField(help_text="One or two plain sentences; shown under the title and in search results.")
-    change_summary = models.CharField(
-        max_length=300, blank=True, help_text="What changed in this revision, for the public page history."
+    title = TextLineField(max_length=MAX_TITLE_CHARS)
+    summary = TextBlockField(
+        max_length=MAX_SUMMARY_CHARS,
+        help_text="One or two plain sentences; shown under the title and in search results.",
+    )
+    change_summary = TextLineField(
+        max_length=MAX_LINE_CHARS, blank=True, help_text="What changed in this revision, for the public page history."
     )
     based_on = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="derived_revisions"

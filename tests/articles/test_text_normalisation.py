@@ -12,6 +12,9 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from articles import limits
 from articles.diff import diff_contents
@@ -19,6 +22,7 @@ from articles.interchange.export import content_hash, revision_content
 from articles.interchange.importer import ImportRejected
 from articles.models import AuditAction, AuditEntry, Revision, Section, SymptomEntry
 from articles.services import article_import
+from articles.text import forbidden_character_problem, normalise_text
 from tests.articles.test_admin import change_url, form_data
 from tests.factories import article_document, changed, demo_document
 
@@ -149,7 +153,9 @@ def test_import_refuses_an_over_long_body_naming_the_field_without_truncating():
     assert revision.sections.get(key="section-1").body == at_limit
 
     too_long = "y" + at_limit
-    problems = problems_of_with_existing(changed(article_document(slug="too-long"), **{"revision.sections.0.body": too_long}))
+    problems = problems_of_with_existing(
+        changed(article_document(slug="too-long"), **{"revision.sections.0.body": too_long})
+    )
     assert problems == [f"revision.sections[0].body: must be at most {limits.MAX_BODY_CHARS:,} characters"]
 
 
@@ -237,11 +243,15 @@ def test_import_refuses_an_over_long_pathway_rationale(published_article, author
 
 
 def browser_form_data(client, revision: Revision) -> dict[str, object]:
-    """The change form posted back unchanged, with line endings as browsers send them (CRLF)."""
-    return {
-        name: value.replace("\n", "\r\n") if isinstance(value, str) else value
-        for name, value in form_data(client, revision).items()
-    }
+    """The change form posted back unchanged as a browser does: CRLF line endings, hidden initial values too."""
+    data = form_data(client, revision)
+    context = client.get(change_url(revision)).context
+    for inline in context["inline_admin_formsets"]:
+        for form in inline.formset.forms:
+            for name, field in form.fields.items():
+                if field.show_hidden_initial and form[name].initial is not None:
+                    data[form.add_initial_prefix(name)] = form[name].initial
+    return {name: value.replace("\n", "\r\n") if isinstance(value, str) else value for name, value in data.items()}
 
 
 def test_an_unchanged_admin_save_leaves_the_content_hash_and_the_diff_unchanged(client, workflow, author):
@@ -321,7 +331,8 @@ def test_an_over_long_review_comment_is_refused_with_a_message(client, workflow,
         f"/admin/articles/revision/{draft.pk}/comment/", {"body": "c" * (limits.MAX_COMMENT_CHARS + 1)}, follow=True
     )
     assert response.status_code == 200
-    assert "Comment not added" in response.content.decode()
+    html = response.content.decode()
+    assert "Comment not added. Ensure this value has at most 5000 characters (it has 5001)." in html
     assert not draft.comments.exists()
 
 
@@ -334,3 +345,26 @@ def test_the_model_refuses_an_over_long_text_field():
     with pytest.raises(ValidationError) as caught:
         section.full_clean()
     assert "body" in caught.value.message_dict
+
+
+# --- Any text at all: refused by name, or stored in its normal form ----------------------------
+
+any_text = st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=60) | st.text(
+    alphabet=st.sampled_from("a\u0301e\u0308\r\n \t\x00\u202e\u200b\u200d\u00ad\ufeff\u2028"), min_size=1, max_size=20
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=any_text.filter(lambda text: "[" not in text))
+def test_any_text_is_refused_by_its_field_or_stored_normalised(text):
+    body = text + " [@ref-1]"
+    document = changed(article_document(), **{"revision.sections.0.body": body})
+    with transaction.atomic():
+        if forbidden_character_problem(normalise_text(body)) is not None:
+            with pytest.raises(ImportRejected) as caught:
+                article_import(document=document, actor=None)
+            assert [problem.path for problem in caught.value.problems] == ["revision.sections[0].body"]
+        else:
+            revision = article_import(document=document, actor=None)
+            assert revision.sections.get(key="section-1").body == normalise_text(body)
+        transaction.set_rollback(True)
