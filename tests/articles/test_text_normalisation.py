@@ -10,6 +10,7 @@ and the import schema.
 from __future__ import annotations
 
 import unicodedata
+from importlib import import_module
 
 import pytest
 from django.db import transaction
@@ -368,3 +369,37 @@ def test_any_text_is_refused_by_its_field_or_stored_normalised(text):
             revision = article_import(document=document, actor=None)
             assert revision.sections.get(key="section-1").body == normalise_text(body)
         transaction.set_rollback(True)
+
+
+# --- The documentation lists the same maxima ---------------------------------------------------
+
+
+def maxima(schema: dict, at: str = "") -> list[tuple[str, int]]:
+    """Every text in a schema with its maximum length, as ``(path, maximum)``: ``revision.sections[].body``."""
+    found = []
+    if "maxLength" in schema:
+        found.append((at, schema["maxLength"]))
+    for name, child in schema.get("properties", {}).items():
+        found.extend(maxima(child, f"{at}.{name}" if at else name))
+    if isinstance(schema.get("items"), dict):
+        found.extend(maxima(schema["items"], f"{at}[]"))
+    if isinstance(schema.get("additionalProperties"), dict):
+        found.extend(maxima(schema["additionalProperties"], f"{at}.*"))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("document", "module", "prefix"),
+    [
+        ("article-format.md", "articles.interchange.schema", ""),
+        # A pathway file shares the article format's envelope, documented there.
+        ("pathway-format.md", "triage.interchange", "revision."),
+    ],
+)
+def test_the_format_documents_list_every_maximum_length(settings, document, module, prefix):
+    schema = import_module(module).SCHEMA
+    text = (settings.BASE_DIR / "docs" / document).read_text(encoding="utf-8")
+    rows = {line for line in text.splitlines() if line.startswith("| `")}
+    expected = {f"| `{path}` | {maximum:,} |" for path, maximum in maxima(schema) if path.startswith(prefix)}
+    assert expected - rows == set(), "add these rows to the table of maximum lengths"
+    assert {row for row in rows if row.count("|") == 3} - expected == set(), "these rows are out of date"
