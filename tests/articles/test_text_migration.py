@@ -62,7 +62,7 @@ def test_drafts_are_normalised_and_audited_while_reviewed_content_is_left_as_app
     )
     Section.objects.filter(revision=draft, key="section-2").update(heading="Two\r\nlines")
     ComparisonCell.objects.filter(row__table__revision=draft, row__key="row-1", column__key="col-1").update(
-        text="nul\x00here"
+        text="escape\x1bhere"  # not NUL: PostgreSQL could never have stored that
     )
     Symptom.objects.filter(slug="testamol-symptom-1").update(description="Line one.\r\nLine two.\r\n")
 
@@ -79,7 +79,7 @@ def test_drafts_are_normalised_and_audited_while_reviewed_content_is_left_as_app
     assert Section.objects.get(revision=draft, key="section-1").body == LEGACY_BODY.replace("\r\n", "\n")
     assert Section.objects.get(revision=draft, key="section-2").heading == "Two lines"
     cell = ComparisonCell.objects.get(row__table__revision=draft, row__key="row-1", column__key="col-1")
-    assert cell.text == "nulhere"
+    assert cell.text == "escapehere"
     assert Symptom.objects.get(slug="testamol-symptom-1").description == "Line one.\nLine two."
     assert draft.lock_version == 1
 
@@ -88,8 +88,8 @@ def test_drafts_are_normalised_and_audited_while_reviewed_content_is_left_as_app
     assert entry.actor is None
     assert entry.action == AuditAction.SAVE_DRAFT
     assert entry.data["changed"] == ["comparison_tables", "sections", "summary", "title"]
-    assert entry.data["removed"] == ["U+0000", "U+202E"]
-    assert "U+0000, U+202E" in entry.comment
+    assert entry.data["removed"] == ["U+001B", "U+202E"]
+    assert "U+001B, U+202E" in entry.comment
 
     # The normalised draft goes through review like any other.
     draft.change_summary = "Second version."
