@@ -31,7 +31,7 @@ from .content_checks import check_revision
 from .diff import diff_contents
 from .interchange.export import revision_content
 from .kinds import kind_for
-from .limits import MAX_COMMENT_CHARS
+from .limits import MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from .models import (
     ActionStep,
     Article,
@@ -57,6 +57,7 @@ from .models import (
 from .models.content import new_key
 from .presentation import build_article_page
 from .structured_data import json_ld_script, medical_web_page
+from .text import TextFormField
 
 # --- The shared vocabulary: created freely, changed only through the audited service -----
 
@@ -266,12 +267,15 @@ class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
 
 class ArticleAddForm(forms.ModelForm):
     # The topic, title and summary belong to the first draft: they are reviewed with it.
-    topic = forms.CharField(
+    topic = TextFormField(
+        single_line=True,
         max_length=Revision._meta.get_field("topic").max_length,
         help_text="The condition or effect the article is about, e.g. 'Peripheral neuropathy'.",
     )
-    title = forms.CharField(max_length=200, help_text="Title of the first draft.")
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Summary of the first draft.")
+    title = TextFormField(single_line=True, max_length=MAX_TITLE_CHARS, help_text="Title of the first draft.")
+    summary = TextFormField(
+        max_length=MAX_SUMMARY_CHARS, widget=forms.Textarea(attrs={"rows": 3}), help_text="Summary of the first draft."
+    )
 
     class Meta:
         model = Article
@@ -737,7 +741,8 @@ class RevisionAdmin(DraftSavingAdmin):
                 else:
                     self.message_user(request, "Comment added.", messages.SUCCESS)
             else:
-                self.message_user(request, "Comment not added: write a comment.", messages.ERROR)
+                errors = " ".join(form.errors.get("body", [])) if form["body"].value() else "Write a comment."
+                self.message_user(request, f"Comment not added. {errors}", messages.ERROR)
         return HttpResponseRedirect(back)
 
     # Diff and preview
@@ -930,8 +935,11 @@ class RowInline(ContentInline, admin.TabularInline):
     def get_formset(self, request: HttpRequest, obj: ComparisonTable | None = None, **kwargs: Any) -> Any:
         columns = self._columns(obj)
         cell_fields = {
-            f"cell_{column.pk}": forms.CharField(
-                label=column.heading, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 30})
+            f"cell_{column.pk}": TextFormField(
+                label=column.heading,
+                required=False,
+                max_length=MAX_CELL_CHARS,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 30}),
             )
             for column in columns
         }

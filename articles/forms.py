@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 
 from .content_checks import CheckReport, check_revision
+from .limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS
 from .models import Revision
+from .text import TextFormField
 
 
 class TransitionForm(forms.Form):
@@ -26,8 +28,9 @@ class TransitionForm(forms.Form):
 
 
 class SubmitForm(TransitionForm):
-    change_summary = forms.CharField(
-        max_length=300,
+    change_summary = TextFormField(
+        single_line=True,
+        max_length=MAX_LINE_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="What changed in this revision; readers see it in the page history.",
     )
@@ -40,7 +43,11 @@ class SubmitForm(TransitionForm):
 
 
 class RequestChangesForm(TransitionForm):
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="What needs to change, and why.")
+    comment = TextFormField(
+        max_length=MAX_COMMENT_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What needs to change, and why.",
+    )
 
 
 class ApproveForm(TransitionForm):
@@ -52,7 +59,7 @@ class ApproveForm(TransitionForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Default: 12 months from today. At most 3 years.",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = TextFormField(required=False, max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, warnings: list[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,7 +80,7 @@ class ConfirmReviewForm(TransitionForm):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Default: 12 months from today. At most 3 years.",
     )
-    comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    comment = TextFormField(required=False, max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PublishForm(TransitionForm):
@@ -86,15 +93,15 @@ class PublishForm(TransitionForm):
 
 
 class ReasonForm(TransitionForm):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextFormField(max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class OptionalReasonForm(TransitionForm):
-    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = TextFormField(required=False, max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    body = TextFormField(label="Comment", max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
     section_key = forms.ChoiceField(label="About section", required=False)
 
     def __init__(self, *args: Any, revision: Revision, **kwargs: Any) -> None:

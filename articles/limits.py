@@ -17,3 +17,26 @@ MAX_COMMENT_CHARS = 5_000
 MAX_JSON_DEPTH = 32
 # An import file or API request body, in bytes.
 MAX_DOCUMENT_BYTES = 2_000_000
+
+# --- Text fields: every field a person types into has one of these maxima -------------
+# (characters after normalisation; see ``articles.text`` and docs/article-format.md)
+
+# A short line: a title, heading, name, column heading, table feature, answer label.
+MAX_TITLE_CHARS = 200
+# A longer line: a change summary, caption, frequency source, rule description, credentials.
+MAX_LINE_CHARS = 300
+# A triage question and the guidance it comes from.
+MAX_QUESTION_CHARS = 400
+# A citation's authors, title or URL.
+MAX_CITATION_CHARS = 500
+# A short code-like part of a citation: volume, issue, pages.
+MAX_CITATION_PART_CHARS = 30
+# A label for the feature column of a comparison table.
+MAX_FEATURE_HEADING_CHARS = 100
+# One cell of a comparison table.
+MAX_CELL_CHARS = 2_000
+# Plain-text notes: a symptom's description, a reference's verification note, a
+# question's help text, a vignette's rationale.
+MAX_NOTE_CHARS = 2_000
+# Brand names of one medication: how many, each at most MAX_TITLE_CHARS.
+MAX_BRAND_NAMES = 50

@@ -451,7 +451,7 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: Docume
     nothing if anything is wrong. ``actor`` None is an operator at the command line.
     """
     _require_optional(actor, "add_revision", "import articles")
-    validate_document(document, fmt)
+    document = validate_document(document, fmt)
     with transaction.atomic():
         data = document["medication"]
         medication = Medication.objects.filter(slug=data["slug"]).first()
@@ -559,7 +559,7 @@ def revision_update_content(
     Rows keep the keys given in ``content``. Validated like an import: every
     problem is reported and nothing is written if anything is wrong.
     """
-    symptoms = validate_revision_content(content)
+    content, symptoms = validate_revision_content(content)
 
     def replace() -> None:
         for model in _CONTENT_ROWS:

@@ -22,8 +22,8 @@ from articles.interchange.importer import (
     unique_row_problems,
 )
 from articles.interchange.schema import SCHEMA as ARTICLE_SCHEMA
-from articles.interchange.schema import TOPIC, json_list_of, json_object
-from articles.models import Article, ArticleKind, Symptom
+from articles.interchange.schema import TOPIC, json_list_of, json_object, text_of
+from articles.models import Article, ArticleKind, Revision, Symptom
 
 from .engine import Kind, Level
 from .models import PATHWAY, AnswerOption, Condition, Disposition, Question, Rule, Vignette
@@ -33,33 +33,35 @@ FORMAT_VERSION = 1
 
 _KEY = {"type": "string", "minLength": 1, "maxLength": 64}
 _POSITION = {"type": "integer", "minimum": 1}
-_TEXT = {"type": "string"}
-_NONEMPTY = {"type": "string", "minLength": 1}
 _LEVEL = {"type": "string", "enum": [level.slug for level in Level]}
 
 PATHWAY_REVISION = json_object(
     {
-        "title": _NONEMPTY,
-        "summary": _NONEMPTY,
+        "title": text_of(Revision, "title", required=True),
+        "summary": text_of(Revision, "summary", required=True),
         "questions": json_list_of(
             json_object(
                 {
                     "key": _KEY,
                     "position": _POSITION,
                     "kind": {"type": "string", "enum": [kind.value for kind in Kind]},
-                    "text": _NONEMPTY,
+                    "text": text_of(Question, "text", required=True),
                     "options": json_list_of(
                         json_object(
-                            {"key": _KEY, "position": _POSITION, "label": _NONEMPTY},
+                            {
+                                "key": _KEY,
+                                "position": _POSITION,
+                                "label": text_of(AnswerOption, "label", required=True),
+                            },
                             {"is_red_flag": {"type": "boolean"}},
                         )
                     ),
                 },
                 {
-                    "help_text": _TEXT,
-                    "symptom": {"type": ["string", "null"]},
+                    "help_text": text_of(Question, "help_text"),
+                    "symptom": {"type": ["string", "null"], "maxLength": Symptom._meta.get_field("slug").max_length},
                     "red_flag_level": {"type": ["string", "null"], "enum": [*_LEVEL["enum"], None]},
-                    "source": _TEXT,
+                    "source": text_of(Question, "source"),
                 },
             )
         ),
@@ -69,12 +71,12 @@ PATHWAY_REVISION = json_object(
                     "key": _KEY,
                     "position": _POSITION,
                     "level": _LEVEL,
-                    "title": _NONEMPTY,
-                    "advice": _NONEMPTY,
-                    "safety_netting": _NONEMPTY,
+                    "title": text_of(Disposition, "title", required=True),
+                    "advice": text_of(Disposition, "advice", required=True),
+                    "safety_netting": text_of(Disposition, "safety_netting", required=True),
                     "is_fallback": {"type": "boolean"},
                 },
-                {"articles": json_list_of(_NONEMPTY)},
+                {"articles": json_list_of(text_of(Article, "slug", required=True))},
             )
         ),
         "rules": json_list_of(
@@ -82,11 +84,11 @@ PATHWAY_REVISION = json_object(
                 {
                     "key": _KEY,
                     "position": _POSITION,
-                    "description": _NONEMPTY,
+                    "description": text_of(Rule, "description", required=True),
                     "match": {"type": "string", "enum": ["all", "any"]},
-                    "disposition": _NONEMPTY,
+                    "disposition": _KEY,
                     "conditions": json_list_of(
-                        json_object({"key": _KEY, "position": _POSITION, "question": _NONEMPTY, "option": _NONEMPTY})
+                        json_object({"key": _KEY, "position": _POSITION, "question": _KEY, "option": _KEY})
                     ),
                 }
             )
@@ -96,15 +98,15 @@ PATHWAY_REVISION = json_object(
                 {
                     "key": _KEY,
                     "position": _POSITION,
-                    "title": _NONEMPTY,
-                    "answers": {"type": "object", "additionalProperties": json_list_of(_NONEMPTY)},
+                    "title": text_of(Vignette, "title", required=True),
+                    "answers": {"type": "object", "additionalProperties": json_list_of(_KEY)},
                     "minimum_level": _LEVEL,
-                    "rationale": _NONEMPTY,
+                    "rationale": text_of(Vignette, "rationale", required=True),
                 }
             )
         ),
     },
-    {"topic": TOPIC, "change_summary": _TEXT},
+    {"topic": TOPIC, "change_summary": text_of(Revision, "change_summary")},
 )
 
 SCHEMA: dict[str, Any] = copy.deepcopy(ARTICLE_SCHEMA)

@@ -12,8 +12,10 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from articles.limits import MAX_BODY_CHARS, MAX_LINE_CHARS, MAX_NOTE_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS
 from articles.models import Article, Revision, Symptom
 from articles.models.content import key_validator
+from articles.text import TextBlockField, TextLineField
 
 from .engine import Kind, Level
 
@@ -47,8 +49,8 @@ class Row(models.Model):
 class Question(Row):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="triage_questions")
     kind = models.CharField(max_length=20, choices=QuestionKind.choices)
-    text = models.CharField(max_length=400)
-    help_text = models.TextField(blank=True)
+    text = TextLineField(max_length=MAX_QUESTION_CHARS)
+    help_text = TextBlockField(max_length=MAX_NOTE_CHARS, blank=True)
     symptom = models.ForeignKey(Symptom, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     red_flag_level = models.PositiveSmallIntegerField(
         choices=UrgencyLevel.choices,
@@ -56,7 +58,9 @@ class Question(Row):
         blank=True,
         help_text="For a red flag: the least urgent outcome a positive answer may lead to.",
     )
-    source = models.CharField(max_length=400, blank=True, help_text="Where the red flag comes from (guidance).")
+    source = TextLineField(
+        max_length=MAX_QUESTION_CHARS, blank=True, help_text="Where the red flag comes from (guidance)."
+    )
 
     class Meta(Row.Meta):
         constraints = [
@@ -72,7 +76,7 @@ class Question(Row):
 
 class AnswerOption(Row):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="options")
-    label = models.CharField(max_length=200)
+    label = TextLineField(max_length=MAX_TITLE_CHARS)
     is_red_flag = models.BooleanField(default=False)
 
     class Meta(Row.Meta):
@@ -85,9 +89,9 @@ class AnswerOption(Row):
 class Disposition(Row):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="triage_dispositions")
     level = models.PositiveSmallIntegerField(choices=UrgencyLevel.choices)
-    title = models.CharField(max_length=200)
-    advice = models.TextField(help_text="What to do now (Markdown).")
-    safety_netting = models.TextField(help_text="When to seek help again, and how (Markdown).")
+    title = TextLineField(max_length=MAX_TITLE_CHARS)
+    advice = TextBlockField(max_length=MAX_BODY_CHARS, help_text="What to do now (Markdown).")
+    safety_netting = TextBlockField(max_length=MAX_BODY_CHARS, help_text="When to seek help again, and how (Markdown).")
     is_fallback = models.BooleanField(default=False, help_text="Applies when no rule matches.")
     articles = models.ManyToManyField(Article, blank=True, related_name="+", help_text="Articles to read next.")
 
@@ -105,7 +109,7 @@ class Disposition(Row):
 
 class Rule(Row):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="triage_rules")
-    description = models.CharField(max_length=300, help_text="Why the rule exists, e.g. 'possible stroke'.")
+    description = TextLineField(max_length=MAX_LINE_CHARS, help_text="Why the rule exists, e.g. 'possible stroke'.")
     match_all = models.BooleanField(default=True, help_text="All conditions (on), or any of them (off).")
     disposition = models.ForeignKey(Disposition, on_delete=models.CASCADE, related_name="rules")
 
@@ -131,10 +135,10 @@ class Vignette(Row):
     """A clinician-written case: the answers, the least urgent safe outcome, and why."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="triage_vignettes")
-    title = models.CharField(max_length=200)
+    title = TextLineField(max_length=MAX_TITLE_CHARS)
     answers = models.JSONField(help_text="Question key → list of option keys. Omitted yes/no questions count as 'no'.")
     minimum_level = models.PositiveSmallIntegerField(choices=UrgencyLevel.choices)
-    rationale = models.TextField()
+    rationale = TextBlockField(max_length=MAX_NOTE_CHARS)
 
     class Meta(Row.Meta):
         constraints = [models.UniqueConstraint(fields=["revision", "key"], name="triage_vignette_unique_key")]

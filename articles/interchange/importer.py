@@ -1,8 +1,11 @@
-"""Reading interchange documents: parse, validate completely, then write atomically.
+"""Reading interchange documents: parse, normalise, validate completely, then write atomically.
 
-Validation collects every problem before anything is written, each naming the
-field by its path in the document (``revision.sections[2].body``), so an
-author can fix a file in one pass. Nothing is written unless all is well.
+Every text in a document is first normalised the one way all text is
+(``articles.text``: LF line endings, NFC, no surrounding whitespace); text with
+characters that may not be stored is refused. Validation collects every problem
+before anything is written, each naming the field by its path in the document
+(``revision.sections[2].body``), so an author can fix a file in one pass.
+Nothing is written unless all is well.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from articles.models import (
     Symptom,
     SymptomEntry,
 )
+from articles.text import forbidden_character_problem, normalise_text
 
 from . import FORMAT_NAME, FORMAT_VERSION
-from .schema import SCHEMA
+from .schema import SCHEMA, SINGLE_LINE_PATTERN
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,46 @@ def load_document(raw: bytes) -> Any:
         raise ImportRejected([Problem("(file)", f"not valid: {error}")]) from None
 
 
+# --- Text: normalised once, here, for every kind of document -------------------
+
+
+def normalise_document(document: Any, at: tuple[str | int, ...] = ()) -> tuple[Any, list[Problem]]:
+    """A copy of ``document`` with every text normalised, and the texts that hold refused characters.
+
+    Walks the document without recursion, so a deeply nested file cannot
+    exhaust the stack here. Member names are left as they are: they are keys,
+    checked against the keys they refer to.
+    """
+    problems: list[Problem] = []
+
+    def clean(value: Any, where: tuple[str | int, ...]) -> Any:
+        if isinstance(value, str):
+            value = normalise_text(value)
+            problem = forbidden_character_problem(value)
+            if problem is not None:
+                problems.append(Problem(path_text(where), f"{problem}; remove it"))
+        return value
+
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, tuple[str | int, ...]]] = [(document, root, 0, at)]
+    while stack:
+        value, parent, slot, where = stack.pop()
+        if isinstance(value, dict):
+            copied: Any = {}
+            for name, item in value.items():
+                copied[name] = None
+                stack.append((item, copied, name, (*where, name)))
+        elif isinstance(value, list):
+            copied = [None] * len(value)
+            for index, item in enumerate(value):
+                stack.append((item, copied, index, (*where, index)))
+        else:
+            copied = clean(value, where)
+        parent[slot] = copied
+    problems.sort(key=lambda problem: problem.path)
+    return root[0], problems
+
+
 # --- Structure (JSON Schema) ----------------------------------------------------
 
 _TYPE_NAMES = {"string": "text", "integer": "a whole number", "array": "a list", "object": "an object"}
@@ -143,7 +187,11 @@ def _describe(error: SchemaError, at: tuple[str, ...]) -> Iterator[Problem]:
     elif kind == "minimum":
         yield Problem(path_text(where), f"must be {error.validator_value} or more")
     elif kind == "maxLength":
-        yield Problem(path_text(where), f"must be at most {error.validator_value} characters")
+        yield Problem(path_text(where), f"must be at most {error.validator_value:,} characters")
+    elif kind == "pattern" and error.validator_value == SINGLE_LINE_PATTERN:
+        yield Problem(path_text(where), "must be a single line (no line breaks)")
+    elif kind == "maxItems":
+        yield Problem(path_text(where), f"may hold at most {error.validator_value:,} items")
     elif kind == "format":
         yield Problem(path_text(where), f"{error.instance!r} is not a valid {error.validator_value} (YYYY-MM-DD)")
     else:
@@ -368,8 +416,8 @@ def _revision_model_problems(revision: dict[str, Any]) -> Iterator[Problem]:
 ARTICLE_FORMAT = DocumentFormat(FORMAT_NAME, FORMAT_VERSION, SCHEMA, "article")
 
 
-def validate_document(document: Any, fmt: DocumentFormat = ARTICLE_FORMAT) -> None:
-    """Raise ``ImportRejected`` listing every problem; return quietly if there are none."""
+def validate_document(document: Any, fmt: DocumentFormat = ARTICLE_FORMAT) -> dict[str, Any]:
+    """The document with its text normalised, to be written; ``ImportRejected`` listing every problem if any."""
     if not isinstance(document, dict):
         raise ImportRejected([Problem("(document)", "must be a JSON object")])
     if document.get("format") != fmt.name:
@@ -384,7 +432,8 @@ def validate_document(document: Any, fmt: DocumentFormat = ARTICLE_FORMAT) -> No
                 )
             ]
         )
-    problems = list(_schema_problems(document, fmt.schema))
+    document, problems = normalise_document(document)
+    problems.extend(_schema_problems(document, fmt.schema))
     if problems:
         raise ImportRejected(problems)
     problems = [*_meaning_problems(document, fmt.kind), *_model_problems(document)]
@@ -392,14 +441,17 @@ def validate_document(document: Any, fmt: DocumentFormat = ARTICLE_FORMAT) -> No
         problems.extend(fmt.extra_problems(document))
     if problems:
         raise ImportRejected(problems)
+    return document
 
 
-def validate_revision_content(content: Any) -> dict[str, Symptom]:
+def validate_revision_content(content: Any) -> tuple[dict[str, Any], dict[str, Symptom]]:
     """Validate the ``revision`` part of a document on its own, against the stored symptoms.
 
-    Returns the symptoms it refers to; raises ``ImportRejected`` like an import.
+    Returns the content with its text normalised and the symptoms it refers to;
+    raises ``ImportRejected`` like an import.
     """
-    problems = list(_schema_problems(content, SCHEMA["properties"]["revision"], ("revision",)))
+    content, problems = normalise_document(content, ("revision",))
+    problems.extend(_schema_problems(content, SCHEMA["properties"]["revision"], ("revision",)))
     if isinstance(content, dict) and "topic" not in content:
         problems.append(Problem("revision.topic", "this field is required"))
     if problems:
@@ -409,7 +461,7 @@ def validate_revision_content(content: Any) -> dict[str, Symptom]:
     problems = [*_revision_problems(content, set(symptoms)), *_revision_model_problems(content)]
     if problems:
         raise ImportRejected(problems)
-    return symptoms
+    return content, symptoms
 
 
 # --- Writing --------------------------------------------------------------------

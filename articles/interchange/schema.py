@@ -1,31 +1,70 @@
 """JSON Schema (draft 2020-12) of the article interchange format, version 1.
 
-Built from the models' choices so the two cannot drift apart;
-``docs/article-format-v1.schema.json`` is this schema, written out (a test
-keeps the file current).
+Built from the models' choices and maximum lengths (``articles.limits``) so the
+two cannot drift apart; ``docs/article-format-v1.schema.json`` is this schema,
+written out (a test keeps the file current). Text is checked after the importer
+has normalised it (``articles.text``), so lengths count the stored characters.
 """
 
 from typing import Any
 
-from articles.models import CalloutKind, EvidenceLevel, FrequencyBand, PublicationType
+from django.db import models
+
+from articles.limits import MAX_BRAND_NAMES, MAX_TITLE_CHARS
+from articles.models import (
+    ActionStep,
+    Article,
+    CalloutKind,
+    ComparisonCell,
+    ComparisonColumn,
+    ComparisonRow,
+    ComparisonTable,
+    EvidenceLevel,
+    FrequencyBand,
+    Medication,
+    PublicationType,
+    Reference,
+    Revision,
+    SafetyCallout,
+    Section,
+    Symptom,
+    SymptomEntry,
+)
 
 from . import FORMAT_NAME, FORMAT_VERSION
 
+# One line: no line break (the importer has already turned CRLF into LF and stripped the ends).
+SINGLE_LINE_PATTERN = "^[^\\n]*$"
+
 _KEY = {"type": "string", "minLength": 1, "maxLength": 64}
 _POSITION = {"type": "integer", "minimum": 1}
-_TEXT = {"type": "string"}
-_NONEMPTY = {"type": "string", "minLength": 1}
-_SECTION_REF = {"type": ["string", "null"], "description": "Key of the section this item appears in, or null."}
+_SECTION_REF = {
+    "type": ["string", "null"],
+    "maxLength": 64,
+    "description": "Key of the section this item appears in, or null.",
+}
+
+
+def text_of(model: type[models.Model], name: str, *, required: bool = False) -> dict[str, Any]:
+    """The schema of a model's text field: its maximum length, and one line for a ``CharField``."""
+    field = model._meta.get_field(name)
+    schema: dict[str, Any] = {"type": "string"}
+    if required:
+        schema["minLength"] = 1
+    schema["maxLength"] = field.max_length
+    if isinstance(field, models.CharField):
+        schema["pattern"] = SINGLE_LINE_PATTERN
+    return schema
+
+
 # The topic is reviewed content: it belongs to the revision. Files written before it moved
 # there carry it as article.topic, which is still read (and must agree if both are given).
 TOPIC = {
-    "type": "string",
-    "minLength": 1,
+    **text_of(Revision, "topic", required=True),
     "description": "The condition or effect the article is about. Required here unless the file gives article.topic.",
 }
 LEGACY_ARTICLE_TOPIC = {
-    "type": "string",
-    "minLength": 1,
+    **text_of(Revision, "topic", required=True),
     "deprecated": True,
     "description": "Where older files gave the topic; read as revision.topic. Write revision.topic instead.",
 }
@@ -51,6 +90,10 @@ def _choices(choices: type, blank: bool = False) -> dict[str, Any]:
     return {"type": "string", "enum": ["", *values] if blank else values}
 
 
+def _fields(model: type[models.Model], *names: str, required: bool = False) -> dict[str, Any]:
+    return {name: text_of(model, name, required=required) for name in names}
+
+
 SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "$id": f"urn:{FORMAT_NAME}:v{FORMAT_VERSION}",
@@ -60,36 +103,50 @@ SCHEMA: dict[str, Any] = {
             "format": {"const": FORMAT_NAME},
             "format_version": {"const": FORMAT_VERSION},
             "medication": json_object(
-                {"slug": _NONEMPTY, "generic_name": _NONEMPTY},
+                _fields(Medication, "slug", "generic_name", required=True),
                 {
-                    "brand_names": json_list_of(_NONEMPTY),
-                    "drug_class": _TEXT,
-                    "rxnorm_rxcui": _TEXT,
-                    "atc_code": _TEXT,
+                    "brand_names": {
+                        **json_list_of({"type": "string", "minLength": 1, "maxLength": MAX_TITLE_CHARS}),
+                        "maxItems": MAX_BRAND_NAMES,
+                    },
+                    **_fields(Medication, "drug_class", "rxnorm_rxcui", "atc_code"),
                 },
             ),
             "symptoms": json_list_of(
-                json_object({"slug": _NONEMPTY, "name": _NONEMPTY, "description": _NONEMPTY}, {"snomed_ct_code": _TEXT})
+                json_object(
+                    _fields(Symptom, "slug", "name", "description", required=True), _fields(Symptom, "snomed_ct_code")
+                )
             ),
-            "article": json_object({"slug": _NONEMPTY}, {"topic": LEGACY_ARTICLE_TOPIC}),
+            "article": json_object(_fields(Article, "slug", required=True), {"topic": LEGACY_ARTICLE_TOPIC}),
             "revision": json_object(
                 {
-                    "title": _NONEMPTY,
-                    "summary": _NONEMPTY,
+                    **_fields(Revision, "title", "summary", required=True),
                     "sections": json_list_of(
-                        json_object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY, "body": _TEXT})
+                        json_object(
+                            {
+                                "key": _KEY,
+                                "position": _POSITION,
+                                **_fields(Section, "heading", required=True),
+                                **_fields(Section, "body"),
+                            }
+                        )
                     ),
                 },
                 {
                     "topic": TOPIC,
-                    "change_summary": _TEXT,
+                    **_fields(Revision, "change_summary"),
                     "symptom_entries": json_list_of(
                         json_object(
-                            {"key": _KEY, "position": _POSITION, "symptom": _NONEMPTY, "text": _NONEMPTY},
+                            {
+                                "key": _KEY,
+                                "position": _POSITION,
+                                "symptom": text_of(Symptom, "slug", required=True),
+                                **_fields(SymptomEntry, "text", required=True),
+                            },
                             {
                                 "section": _SECTION_REF,
                                 "frequency_band": _choices(FrequencyBand, blank=True),
-                                "frequency_source": _TEXT,
+                                **_fields(SymptomEntry, "frequency_source"),
                             },
                         )
                     ),
@@ -98,37 +155,47 @@ SCHEMA: dict[str, Any] = {
                             {
                                 "key": _KEY,
                                 "position": _POSITION,
-                                "caption": _NONEMPTY,
+                                **_fields(ComparisonTable, "caption", required=True),
                                 "columns": json_list_of(
-                                    json_object({"key": _KEY, "position": _POSITION, "heading": _NONEMPTY})
+                                    json_object(
+                                        {
+                                            "key": _KEY,
+                                            "position": _POSITION,
+                                            **_fields(ComparisonColumn, "heading", required=True),
+                                        }
+                                    )
                                 ),
                                 "rows": json_list_of(
                                     json_object(
                                         {
                                             "key": _KEY,
                                             "position": _POSITION,
-                                            "feature": _NONEMPTY,
+                                            **_fields(ComparisonRow, "feature", required=True),
                                             "cells": {
                                                 "type": "object",
-                                                "additionalProperties": _TEXT,
+                                                "additionalProperties": text_of(ComparisonCell, "text"),
                                                 "description": "Cell text by column key; one entry per column.",
                                             },
                                         }
                                     )
                                 ),
                             },
-                            {"feature_heading": _NONEMPTY, "section": _SECTION_REF},
+                            {**_fields(ComparisonTable, "feature_heading", required=True), "section": _SECTION_REF},
                         )
                     ),
                     "action_steps": json_list_of(
                         json_object(
-                            {"key": _KEY, "position": _POSITION, "title": _NONEMPTY},
-                            {"body": _TEXT, "section": _SECTION_REF},
+                            {"key": _KEY, "position": _POSITION, **_fields(ActionStep, "title", required=True)},
+                            {**_fields(ActionStep, "body"), "section": _SECTION_REF},
                         )
                     ),
                     "callouts": json_list_of(
                         json_object(
-                            {"key": _KEY, "position": _POSITION, "title": _NONEMPTY, "body": _NONEMPTY},
+                            {
+                                "key": _KEY,
+                                "position": _POSITION,
+                                **_fields(SafetyCallout, "title", "body", required=True),
+                            },
                             {"kind": _choices(CalloutKind)},
                         )
                     ),
@@ -136,21 +203,13 @@ SCHEMA: dict[str, Any] = {
                         json_object(
                             {"key": _KEY, "position": _POSITION, "publication_type": _choices(PublicationType)},
                             {
-                                "authors": _TEXT,
-                                "title": _TEXT,
-                                "container_title": _TEXT,
-                                "publisher": _TEXT,
+                                **_fields(Reference, "authors", "title", "container_title", "publisher"),
                                 "year": {"type": ["integer", "null"]},
-                                "volume": _TEXT,
-                                "issue": _TEXT,
-                                "pages": _TEXT,
-                                "doi": _TEXT,
-                                "pmid": _TEXT,
-                                "url": _TEXT,
+                                **_fields(Reference, "volume", "issue", "pages", "doi", "pmid", "url"),
                                 "accessed_on": {"type": ["string", "null"], "format": "date"},
                                 "evidence_level": _choices(EvidenceLevel),
                                 "needs_verification": {"type": "boolean"},
-                                "verification_note": _TEXT,
+                                **_fields(Reference, "verification_note"),
                             },
                         )
                     ),

@@ -7,7 +7,7 @@ import articles.kinds
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0009_anchor_code_validators_at_end_of_string"),
+        ("articles", "0021_normalise_existing_text"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0009_anchor_code_validators_at_end_of_string"),
+        ("articles", "0030_article_kind_from_registry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

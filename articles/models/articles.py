@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..kinds import kind_choices, kind_for, validate_registered_kind
+from ..limits import MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from ..text import TextBlockField, TextLineField
 from .medications import Medication, Symptom
 
 
@@ -228,14 +230,17 @@ class Revision(models.Model):
     article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="revisions")
     number = models.PositiveIntegerField(editable=False, help_text="1, 2, 3... per article.")
     state = models.CharField(max_length=20, choices=RevisionState.choices, default=RevisionState.DRAFT, editable=False)
-    title = models.CharField(max_length=200)
-    topic = models.CharField(
-        max_length=200,
+    title = TextLineField(max_length=MAX_TITLE_CHARS)
+    topic = TextLineField(
+        max_length=MAX_TITLE_CHARS,
         help_text="The condition or effect the article is about, e.g. 'Peripheral neuropathy'. Reviewed with the rest.",
     )
-    summary = models.TextField(help_text="One or two plain sentences; shown under the title and in search results.")
-    change_summary = models.CharField(
-        max_length=300, blank=True, help_text="What changed in this revision, for the public page history."
+    summary = TextBlockField(
+        max_length=MAX_SUMMARY_CHARS,
+        help_text="One or two plain sentences; shown under the title and in search results.",
+    )
+    change_summary = TextLineField(
+        max_length=MAX_LINE_CHARS, blank=True, help_text="What changed in this revision, for the public page history."
     )
     based_on = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="derived_revisions"

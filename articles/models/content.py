@@ -12,6 +12,17 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from ..limits import (
+    MAX_BODY_CHARS,
+    MAX_CELL_CHARS,
+    MAX_CITATION_CHARS,
+    MAX_CITATION_PART_CHARS,
+    MAX_FEATURE_HEADING_CHARS,
+    MAX_LINE_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_TITLE_CHARS,
+)
+from ..text import TextBlockField, TextLineField, validate_text_characters
 from .articles import Revision
 from .medications import Symptom
 
@@ -55,8 +66,11 @@ class RevisionRow(models.Model):
 
 class Section(RevisionRow):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="sections")
-    heading = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown. Cite references with [@reference-key], several as [@first; @second].")
+    heading = TextLineField(max_length=MAX_TITLE_CHARS)
+    body = TextBlockField(
+        max_length=MAX_BODY_CHARS,
+        help_text="Markdown. Cite references with [@reference-key], several as [@first; @second].",
+    )
 
     class Meta(RevisionRow.Meta):
         constraints = [_unique_key("section")]
@@ -81,7 +95,9 @@ class SymptomEntry(RevisionRow):
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="symptom_entries")
     symptom = models.ForeignKey(Symptom, on_delete=models.PROTECT, related_name="entries")
-    text = models.TextField(help_text="The article's wording for this symptom (Markdown, one paragraph).")
+    text = TextBlockField(
+        max_length=MAX_BODY_CHARS, help_text="The article's wording for this symptom (Markdown, one paragraph)."
+    )
     section = models.ForeignKey(
         Section,
         on_delete=models.SET_NULL,
@@ -91,8 +107,8 @@ class SymptomEntry(RevisionRow):
         help_text="The section the symptom list appears in; empty shows it under its own heading.",
     )
     frequency_band = models.CharField(max_length=20, choices=FrequencyBand.choices, blank=True)
-    frequency_source = models.CharField(
-        max_length=300, blank=True, help_text="Where the frequency comes from, e.g. a product label."
+    frequency_source = TextLineField(
+        max_length=MAX_LINE_CHARS, blank=True, help_text="Where the frequency comes from, e.g. a product label."
     )
 
     class Meta(RevisionRow.Meta):
@@ -121,8 +137,10 @@ class ComparisonTable(RevisionRow):
     """A table comparing causes: a feature column plus any number of compared columns."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="comparison_tables")
-    caption = models.CharField(max_length=300, help_text="Read out by screen readers before the table.")
-    feature_heading = models.CharField(max_length=100, default="Feature", help_text="Heading of the first column.")
+    caption = TextLineField(max_length=MAX_LINE_CHARS, help_text="Read out by screen readers before the table.")
+    feature_heading = TextLineField(
+        max_length=MAX_FEATURE_HEADING_CHARS, default="Feature", help_text="Heading of the first column."
+    )
     section = models.ForeignKey(
         Section,
         on_delete=models.SET_NULL,
@@ -152,7 +170,7 @@ class TableRow(models.Model):
 
 class ComparisonColumn(TableRow):
     table = models.ForeignKey(ComparisonTable, on_delete=models.CASCADE, related_name="columns")
-    heading = models.CharField(max_length=200)
+    heading = TextLineField(max_length=MAX_TITLE_CHARS)
 
     class Meta(TableRow.Meta):
         constraints = [models.UniqueConstraint(fields=["table", "key"], name="comparisoncolumn_unique_key_per_table")]
@@ -163,7 +181,7 @@ class ComparisonColumn(TableRow):
 
 class ComparisonRow(TableRow):
     table = models.ForeignKey(ComparisonTable, on_delete=models.CASCADE, related_name="rows")
-    feature = models.CharField(max_length=200, help_text="The row's heading, in the feature column.")
+    feature = TextLineField(max_length=MAX_TITLE_CHARS, help_text="The row's heading, in the feature column.")
 
     class Meta(TableRow.Meta):
         constraints = [models.UniqueConstraint(fields=["table", "key"], name="comparisonrow_unique_key_per_table")]
@@ -175,7 +193,7 @@ class ComparisonRow(TableRow):
 class ComparisonCell(models.Model):
     row = models.ForeignKey(ComparisonRow, on_delete=models.CASCADE, related_name="cells")
     column = models.ForeignKey(ComparisonColumn, on_delete=models.CASCADE, related_name="cells")
-    text = models.TextField(blank=True)
+    text = TextBlockField(max_length=MAX_CELL_CHARS, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["row", "column"], name="comparisoncell_one_per_row_and_column")]
@@ -192,8 +210,8 @@ class ActionStep(RevisionRow):
     """One thing the reader can do ("What to do"), in order."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="action_steps")
-    title = models.CharField(max_length=200)
-    body = models.TextField(blank=True, help_text="Markdown, one paragraph.")
+    title = TextLineField(max_length=MAX_TITLE_CHARS)
+    body = TextBlockField(max_length=MAX_BODY_CHARS, blank=True, help_text="Markdown, one paragraph.")
     section = models.ForeignKey(
         Section,
         on_delete=models.SET_NULL,
@@ -221,8 +239,8 @@ class SafetyCallout(RevisionRow):
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="callouts")
     kind = models.CharField(max_length=20, choices=CalloutKind.choices, default=CalloutKind.WARNING)
-    title = models.CharField(max_length=200)
-    body = models.TextField(help_text="Markdown, one paragraph.")
+    title = TextLineField(max_length=MAX_TITLE_CHARS)
+    body = TextBlockField(max_length=MAX_BODY_CHARS, help_text="Markdown, one paragraph.")
 
     class Meta(RevisionRow.Meta):
         constraints = [_unique_key("safetycallout")]
@@ -267,25 +285,27 @@ class Reference(RevisionRow):
         help_text="Cite it in Markdown as [@key], e.g. [@diabetes-2025-amlodipine].",
     )
     publication_type = models.CharField(max_length=30, choices=PublicationType.choices)
-    authors = models.CharField(max_length=500, blank=True, help_text="As cited, e.g. 'Smith J, Jones A'.")
-    title = models.CharField(max_length=500, blank=True)
-    container_title = models.CharField(
-        max_length=300, blank=True, help_text="Journal, website or book the work appeared in."
+    authors = TextLineField(max_length=MAX_CITATION_CHARS, blank=True, help_text="As cited, e.g. 'Smith J, Jones A'.")
+    title = TextLineField(max_length=MAX_CITATION_CHARS, blank=True)
+    container_title = TextLineField(
+        max_length=MAX_LINE_CHARS, blank=True, help_text="Journal, website or book the work appeared in."
     )
-    publisher = models.CharField(max_length=300, blank=True)
+    publisher = TextLineField(max_length=MAX_LINE_CHARS, blank=True)
     year = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1800)])
-    volume = models.CharField(max_length=30, blank=True)
-    issue = models.CharField(max_length=30, blank=True)
-    pages = models.CharField(max_length=30, blank=True)
-    doi = models.CharField("DOI", max_length=200, blank=True, validators=[doi_validator])
+    volume = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)
+    issue = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)
+    pages = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)
+    doi = TextLineField("DOI", max_length=200, blank=True, validators=[doi_validator])
     pmid = models.CharField("PMID", max_length=9, blank=True, validators=[pmid_validator])
-    url = models.URLField("URL", max_length=500, blank=True)
+    url = models.URLField("URL", max_length=MAX_CITATION_CHARS, blank=True, validators=[validate_text_characters])
     accessed_on = models.DateField(null=True, blank=True, help_text="When a web page was last read.")
     evidence_level = models.CharField(max_length=30, choices=EvidenceLevel.choices, default=EvidenceLevel.NOT_ASSESSED)
     needs_verification = models.BooleanField(
         default=False, help_text="Set when any part of the citation, or its identifier, is not confirmed."
     )
-    verification_note = models.TextField(blank=True, help_text="What is not confirmed, and why.")
+    verification_note = TextBlockField(
+        max_length=MAX_NOTE_CHARS, blank=True, help_text="What is not confirmed, and why."
+    )
 
     class Meta(RevisionRow.Meta):
         constraints = [

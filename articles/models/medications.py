@@ -14,11 +14,25 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 
+from ..limits import MAX_BRAND_NAMES, MAX_NOTE_CHARS, MAX_TITLE_CHARS
+from ..text import TextBlockField, TextLineField, forbidden_character_problem, normalise_text
+
 
 def validate_brand_names(value: object) -> None:
-    """Brand names are a list of distinct, non-empty strings."""
+    """Brand names are a list of distinct, non-empty, single-line names, each in its stored (normalised) form."""
     if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
         raise ValidationError("Enter a list of brand names, each a non-empty string.", code="invalid_brand_names")
+    if len(value) > MAX_BRAND_NAMES:
+        raise ValidationError(f"List at most {MAX_BRAND_NAMES} brand names.", code="too_many_brand_names")
+    for item in value:
+        problem = forbidden_character_problem(item)
+        if problem is not None:
+            raise ValidationError(f"The brand name {item!r} {problem}.", code="forbidden_character")
+        if len(item) > MAX_TITLE_CHARS or "\n" in item or normalise_text(item) != item:
+            raise ValidationError(
+                f"Each brand name is one line of at most {MAX_TITLE_CHARS} characters, without surrounding spaces.",
+                code="invalid_brand_name",
+            )
     if len({item.casefold() for item in value}) != len(value):
         raise ValidationError("Each brand name may appear only once.", code="duplicate_brand_names")
 
@@ -61,11 +75,11 @@ class Medication(models.Model):
     """A medicine by its generic name, with its codes for lookup by partners."""
 
     slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs and import files, e.g. 'amlodipine'.")
-    generic_name = models.CharField(max_length=200, unique=True)
+    generic_name = TextLineField(max_length=MAX_TITLE_CHARS, unique=True)
     brand_names = models.JSONField(
         default=list, blank=True, validators=[validate_brand_names], help_text='A list, e.g. ["Norvasc"].'
     )
-    drug_class = models.CharField(max_length=200, blank=True)
+    drug_class = TextLineField(max_length=MAX_TITLE_CHARS, blank=True)
     rxnorm_rxcui = models.CharField(
         "RxNorm RxCUI",
         max_length=10,
@@ -99,8 +113,8 @@ class Symptom(models.Model):
     """One entry of the symptom vocabulary, shared by every kind of content."""
 
     slug = models.SlugField(max_length=100, unique=True)
-    name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(help_text="A plain-language description for readers.")
+    name = TextLineField(max_length=MAX_TITLE_CHARS, unique=True)
+    description = TextBlockField(max_length=MAX_NOTE_CHARS, help_text="A plain-language description for readers.")
     snomed_ct_code = models.CharField(
         "SNOMED CT code", max_length=18, blank=True, validators=[snomed_validator], help_text="Optional concept id."
     )

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ..limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS, MAX_TITLE_CHARS
+from ..text import TextBlockField, TextLineField
 from .articles import Article, Revision, RevisionState
 
 
@@ -13,12 +15,12 @@ class ReviewerProfile(models.Model):
     """A clinical reviewer's public identity; the public page and the API show it."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile")
-    display_name = models.CharField(max_length=200, help_text="As readers will see it, e.g. 'Dr Jane Smith'.")
-    credentials = models.CharField(
-        max_length=300, help_text="Qualifications and role, e.g. 'MBBS, MRCP, consultant neurologist'."
+    display_name = TextLineField(max_length=MAX_TITLE_CHARS, help_text="As readers will see it, e.g. 'Dr Jane Smith'.")
+    credentials = TextLineField(
+        max_length=MAX_LINE_CHARS, help_text="Qualifications and role, e.g. 'MBBS, MRCP, consultant neurologist'."
     )
-    registration_body = models.CharField(max_length=200, help_text="e.g. 'General Medical Council'.")
-    registration_number = models.CharField(max_length=100)
+    registration_body = TextLineField(max_length=MAX_TITLE_CHARS, help_text="e.g. 'General Medical Council'.")
+    registration_number = TextLineField(max_length=100)
     is_demonstration = models.BooleanField(
         default=False, help_text="A demonstration account, not a real clinician; the site says so wherever it shows."
     )
@@ -61,7 +63,7 @@ class ClinicalReview(models.Model):
     acknowledged_warnings = models.JSONField(
         default=list, blank=True, help_text="The content-check warnings the reviewer acknowledged."
     )
-    comment = models.TextField(blank=True)
+    comment = TextBlockField(max_length=MAX_COMMENT_CHARS, blank=True)
 
     class Meta:
         ordering = ["-reviewed_at", "-pk"]
@@ -84,7 +86,7 @@ class ReviewComment(models.Model):
     revision = models.ForeignKey(Revision, on_delete=models.PROTECT, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     section_key = models.CharField(max_length=64, blank=True, help_text="The section it is about, if any.")
-    body = models.TextField()
+    body = TextBlockField(max_length=MAX_COMMENT_CHARS)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -328,6 +328,9 @@ def test_the_evaluate_endpoint_answers_the_same_dispositions_as_the_pages(client
         ({"answers": "yes"}, "answers"),
         ({"answers": {"stroke": "maybe"}}, "answers"),
         ({"answers": {}, "extra": 1}, "extra"),
+        # The only text an API body carries is keys, matched exactly: nothing to normalise, nothing stored.
+        ({"answers": {"stroke\u0000": "yes\u202e"}}, "answers"),
+        ({"answers": {"stroke": "yes\u0000"}}, "answers"),
     ],
 )
 def test_a_malformed_evaluation_body_answers_400_naming_the_problem(client, api_key, published_pathway, body, field):

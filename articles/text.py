@@ -1,0 +1,201 @@
+"""The one rule for text a person enters: how it is normalised, and what it may not contain.
+
+Applied once, where text comes in: the import validator (articles and triage
+pathways), the admin's forms (through the form field the model fields below
+give every ModelForm) and the workflow forms. The models validate with the same
+rule, so ``full_clean()`` agrees with every boundary.
+
+Normalised (the same text in another form becomes the same stored text, so it
+hashes and diffs the same):
+
+- line endings ``\\r\\n`` and ``\\r`` become ``\\n`` (browsers send a textarea's
+  line breaks as ``\\r\\n``);
+- Unicode NFC (a decomposed "é" becomes the composed one);
+- leading and trailing whitespace is removed, as Django's forms always did in
+  the admin, so an import and an admin save store the same text.
+
+Refused, with a message naming the field and the character:
+
+- control characters other than tab and newline (NUL, escape, DEL, the C1
+  controls such as U+0085), and the Unicode line and paragraph separators
+  U+2028/U+2029 (use an ordinary line break);
+- bidirectional embeddings, overrides and isolates (U+202A-U+202E,
+  U+2066-U+2069): they make text display in another order than it is stored
+  ("Trojan Source"), so a reviewer could approve words that readers see differently;
+- every other invisible formatting character (Unicode category Cf), such as
+  U+200B zero width space, U+2060 word joiner, U+FEFF (a byte order mark pasted
+  mid-text) and the tag characters, because they change the stored text (its
+  hash, search, citation keys) without changing what a reviewer sees;
+- lone surrogates and non-characters (U+FFFE, U+FFFF...), which are not text
+  and which PostgreSQL cannot store.
+
+Kept, because ordinary text needs them and they cannot reorder text:
+U+200C zero width non-joiner and U+200D zero width joiner (spelling in Persian
+and Indic scripts, emoji sequences), U+200E/U+200F left-to-right and
+right-to-left marks and U+061C Arabic letter mark (placing punctuation and
+numbers correctly in right-to-left text), and U+00AD soft hyphen (a visible
+hyphen where a long word breaks).
+
+Single-line fields (titles, headings, names: ``TextLineField``) also refuse line
+breaks: a browser's text input drops them, so they could not survive an admin save.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.db import models
+from django.utils.functional import cached_property
+
+_LINE_ENDINGS = re.compile(r"\r\n?")
+
+# Format characters (category Cf) that ordinary text needs; every other one is refused.
+KEPT_FORMAT_CHARACTERS = frozenset("\u00ad\u061c\u200c\u200d\u200e\u200f")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_ALLOWED_CONTROLS = frozenset("\t\n")
+
+
+def normalise_text(value: str) -> str:
+    """The stored form of a text: ``\\n`` line endings, Unicode NFC, no surrounding whitespace."""
+    value = _LINE_ENDINGS.sub("\n", value)
+    if not unicodedata.is_normalized("NFC", value):
+        value = unicodedata.normalize("NFC", value)
+    return value.strip()
+
+
+def _why_refused(character: str) -> str | None:
+    """Why ``character`` may not appear in text, or None if it may."""
+    if character in _ALLOWED_CONTROLS:
+        return None
+    category = unicodedata.category(character)
+    if category == "Cc":
+        return "a control character"
+    if character in BIDI_CONTROLS:
+        return "a bidirectional control, which can make text display in another order than it is stored"
+    if category == "Cf" and character not in KEPT_FORMAT_CHARACTERS:
+        return "an invisible formatting character"
+    if category in ("Zl", "Zp"):
+        return "use an ordinary line break instead"
+    if category == "Cs":
+        return "half of a surrogate pair, not a character"
+    code = ord(character)
+    if 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE:
+        return "a non-character"
+    return None
+
+
+def describe_character(character: str) -> str:
+    """``U+202E RIGHT-TO-LEFT OVERRIDE``; control characters, which have no name, as ``U+0000``."""
+    name = unicodedata.name(character, "")
+    return f"U+{ord(character):04X} {name}".strip()
+
+
+def forbidden_character_problem(value: str) -> str | None:
+    """What is wrong with ``value`` (the first refused character, where, and how many more), or None."""
+    # Every refused character is non-printable, so most texts need no closer look.
+    if value.replace("\n", "").replace("\t", "").isprintable():
+        return None
+    found = [(index, character) for index, character in enumerate(value) if _why_refused(character)]
+    if not found:
+        return None
+    index, character = found[0]
+    problem = f"contains {describe_character(character)} ({_why_refused(character)}) at character {index + 1}"
+    if len(found) > 1:
+        problem += f", and {len(found) - 1} more character{'s' if len(found) > 2 else ''} that may not be used"
+    return problem
+
+
+def validate_text_characters(value: Any) -> None:
+    """Refuse control characters, bidirectional controls and invisible formatting characters."""
+    if not isinstance(value, str):
+        return
+    problem = forbidden_character_problem(value)
+    if problem is not None:
+        raise ValidationError(
+            "This text %(problem)s. Remove it (paste the text as plain text, or retype that spot).",
+            code="forbidden_character",
+            params={"problem": problem},
+        )
+
+
+SINGLE_LINE_MESSAGE = "must be a single line (no line breaks)"
+
+
+def validate_single_line(value: Any) -> None:
+    if isinstance(value, str) and "\n" in value:
+        raise ValidationError("This field " + SINGLE_LINE_MESSAGE + ".", code="line_break")
+
+
+class TextFormField(forms.CharField):
+    """A form's text field that reads what a browser sends as the text the admin showed.
+
+    Normalises in ``to_python``, which ``has_changed`` uses too: an untouched
+    textarea posted back with CRLF line endings is not a change.
+    """
+
+    def __init__(self, *, single_line: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Our character rule names the character; Django's null-character message would repeat it.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+        self.validators.insert(0, validate_text_characters)
+        if single_line:
+            self.validators.insert(1, validate_single_line)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = normalise_text(value)
+        return super().to_python(value)
+
+
+class _NormalisedText:
+    """Shared by the two model fields: validate (and normalise in ``full_clean``) with the rule above.
+
+    They deconstruct as Django's own fields: the difference is validation and
+    forms only, nothing the database or a migration needs to know.
+    """
+
+    single_line = False
+
+    def clean(self, value: Any, model_instance: Any) -> Any:
+        if isinstance(value, str):
+            value = normalise_text(value)
+        return super().clean(value, model_instance)  # type: ignore[misc]
+
+    def formfield(self, **kwargs: Any) -> Any:
+        if getattr(self, "choices", None):
+            return super().formfield(**kwargs)  # type: ignore[misc]
+        return super().formfield(**{"form_class": TextFormField, "single_line": self.single_line, **kwargs})  # type: ignore[misc]
+
+
+class TextLineField(_NormalisedText, models.CharField):
+    """One line of text a person enters (a title, a heading, a name)."""
+
+    single_line = True
+    default_validators = [validate_text_characters, validate_single_line]
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
+class TextBlockField(_NormalisedText, models.TextField):
+    """Text of several lines or paragraphs a person enters; ``max_length`` is required and enforced."""
+
+    default_validators = [validate_text_characters]
+
+    def __init__(self, *args: Any, max_length: int, **kwargs: Any) -> None:
+        super().__init__(*args, max_length=max_length, **kwargs)
+
+    @cached_property
+    def validators(self) -> list[Any]:
+        # Django's TextField only passes max_length to the form; enforce it in the model too.
+        return [*super().validators, MaxLengthValidator(self.max_length)]
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.TextField", args, kwargs
