@@ -34,11 +34,11 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
 CITATION_RE = re.compile(r"\[@([\w-]+(?:\s*;\s*@[\w-]+)*)\]")
+_KEY_SPLIT_RE = re.compile(r"\s*;\s*@")
 # How far a "[" looks into further "[" for its "]": each level costs a pass of every
 # inline rule at every unmatched "[". CommonMark's preset allows 20 levels of nesting
 # (its maxNesting) for this as for everything else; real link text nests one or two.
 MAX_LABEL_NESTING = 4
-_KEY_SPLIT_RE = re.compile(r"\s*;\s*@")
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "s", "sub", "sup", "small",
