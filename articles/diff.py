@@ -10,6 +10,20 @@ the keys, so an edited row is told apart from a removed row plus a new one.
 Text is diffed word by word, keeping every whitespace character, so the pieces
 of a diff always join back to exactly the old and the new text; nothing a
 reviewer must see can be lost to normalisation.
+
+The cost of a text diff is bounded, whatever the texts: difflib's matcher
+looks at every pair of equal words in the span it searches, which is cheap for
+prose but quadratic or worse for long texts made of a few repeated words. Each
+search is charged before it starts, against ``DIFF_STEP_BUDGET`` steps per
+level, and a level that would overrun falls back to the next, coarser one:
+
+1. words, exactly as described above (every ordinary edit stays here);
+2. sentences and lines; then words again inside each changed sentence or line,
+   while the budget lasts, the rest shown as whole sentences or lines;
+3. the whole old text struck out and the whole new text inserted.
+
+Every level's pieces join back to both texts, so only the detail of the marks
+is lost, never a change.
 """
 
 from __future__ import annotations
@@ -32,6 +46,13 @@ TEXT_FIELDS: tuple[str, ...] = ("title", "topic", "summary", "change_summary")
 # Every character falls into exactly one alternative, so the tokens of a text
 # always join back to the text itself.
 _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+# Splits after a sentence end or a line break.
+_CHUNK_END = re.compile(r"(?<=[.!?\n])")
+
+# Matcher steps (pairs of equal tokens looked at) allowed per level of a text diff:
+# some tenths of a second in the worst case; ordinary edits take a tiny fraction.
+DIFF_STEP_BUDGET = 500_000
 
 # Neither content nor a change of content: position is shown through "moved".
 _ROW_IDENTITY = frozenset({"key", "position"})
@@ -56,14 +77,69 @@ def tokenize(text: str) -> list[str]:
 
 
 def word_diff(old: str, new: str) -> list[Piece]:
-    """Word-level diff of two texts as ``(op, text)`` pieces.
+    """Word-level diff of two texts as ``(op, text)`` pieces, at bounded cost.
 
     Joining the "equal" and "delete" pieces gives ``old`` exactly; joining the
-    "equal" and "insert" pieces gives ``new`` exactly.
+    "equal" and "insert" pieces gives ``new`` exactly. Texts too costly to
+    match word by word get a coarser diff (see the module docstring).
     """
-    a, b = tokenize(old), tokenize(new)
+    try:
+        return _tidy(_matched(tokenize(old), tokenize(new), _Budget(DIFF_STEP_BUDGET)))
+    except _OverBudget:
+        pass
+    try:
+        chunks = _matched(_chunks(old), _chunks(new), _Budget(DIFF_STEP_BUDGET))
+    except _OverBudget:
+        return _whole_value(old, new)
+    return _tidy(_refined(chunks, _Budget(DIFF_STEP_BUDGET)))
+
+
+def _chunks(text: str) -> list[str]:
+    """The text cut after each sentence end and line break: the units of the coarser level."""
+    return [chunk for chunk in _CHUNK_END.split(text) if chunk]
+
+
+class _OverBudget(Exception):
+    """The exact diff would take more matcher steps than are left."""
+
+
+class _Budget:
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def spend(self, steps: int) -> None:
+        self.steps -= steps
+        if self.steps < 0:
+            raise _OverBudget
+
+
+class _BudgetedMatcher(SequenceMatcher):
+    """difflib's matcher, charging each search for a longest match before it starts.
+
+    A search over ``a[alo:ahi]`` looks at most at every occurrence in ``b`` of
+    each token it reads, so its cost is known in advance from prefix sums, and
+    a search that would overrun the budget is never begun.
+    """
+
+    def __init__(self, a: Sequence[str], b: Sequence[str], budget: _Budget) -> None:
+        # autojunk would discard frequent tokens (spaces, "the") in long texts and
+        # produce a much noisier diff; the budget bounds the cost instead.
+        super().__init__(None, a, b, autojunk=False)
+        self._budget = budget
+        self._pairs = [0]
+        for token in a:
+            self._pairs.append(self._pairs[-1] + len(self.b2j.get(token, ())))
+
+    def find_longest_match(self, alo: int = 0, ahi: int | None = None, blo: int = 0, bhi: int | None = None) -> Any:
+        ahi = len(self.a) if ahi is None else ahi
+        self._budget.spend(self._pairs[ahi] - self._pairs[alo] + (ahi - alo) + 1)
+        return super().find_longest_match(alo, ahi, blo, bhi)
+
+
+def _matched(a: Sequence[str], b: Sequence[str], budget: _Budget) -> list[Piece]:
+    """Raw pieces for two token lists; raises ``_OverBudget`` rather than overrun ``budget``."""
     # A typical edit touches one spot of a long body; matching only the middle
-    # keeps the quadratic part of SequenceMatcher small.
+    # keeps the matcher's work small.
     start = 0
     while start < min(len(a), len(b)) and a[start] == b[start]:
         start += 1
@@ -73,9 +149,7 @@ def word_diff(old: str, new: str) -> list[Piece]:
     a_middle, b_middle = a[start : len(a) - end], b[start : len(b) - end]
 
     raw: list[Piece] = [("equal", "".join(a[:start]))]
-    # autojunk would discard frequent tokens (spaces, "the") in long texts and
-    # produce a much noisier diff; clinical texts are short enough not to need it.
-    matcher = SequenceMatcher(None, a_middle, b_middle, autojunk=False)
+    matcher = _BudgetedMatcher(a_middle, b_middle, budget)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             raw.append(("equal", "".join(a_middle[i1:i2])))
@@ -85,7 +159,33 @@ def word_diff(old: str, new: str) -> list[Piece]:
         if j2 > j1:
             raw.append(("insert", "".join(b_middle[j1:j2])))
     raw.append(("equal", "".join(a[len(a) - end :])))
-    return _tidy(raw)
+    return raw
+
+
+def _refined(raw: list[Piece], budget: _Budget) -> list[Piece]:
+    """Word diffs inside each changed run of ``raw`` while ``budget`` lasts; whole runs after that."""
+    refined: list[Piece] = []
+    run: dict[str, list[str]] = {"delete": [], "insert": []}
+
+    def flush() -> None:
+        old, new = "".join(run["delete"]), "".join(run["insert"])
+        run["delete"].clear()
+        run["insert"].clear()
+        if not old and not new:
+            return
+        try:
+            refined.extend(_matched(tokenize(old), tokenize(new), budget))
+        except _OverBudget:
+            refined.extend(_whole_value(old, new))
+
+    for op, text in raw:
+        if op == "equal":
+            flush()
+            refined.append((op, text))
+        else:
+            run[op].append(text)
+    flush()
+    return refined
 
 
 def _tidy(raw: list[Piece]) -> list[Piece]:
@@ -114,10 +214,10 @@ def _tidy(raw: list[Piece]) -> list[Piece]:
             continue
         if text.isspace() and run:
             following = set()
-            for next_op, _ in pieces[index + 1 :]:
-                if next_op == "equal":
-                    break
-                following.add(next_op)
+            after = index + 1
+            while after < len(pieces) and pieces[after][0] != "equal":
+                following.add(pieces[after][0])
+                after += 1
             if following and {op for op, _ in run} | following == {"delete", "insert"}:
                 run.extend([("delete", text), ("insert", text)])
                 continue

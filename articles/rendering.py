@@ -5,6 +5,18 @@ Authors write Markdown and cite references inline as ``[@key]`` (or
 marker into numbered links to the reference list; ``nh3`` then removes
 anything outside a small allow-list, so a ``<script>``, an ``onerror=``
 attribute or a ``javascript:`` link in content never reaches a reader.
+
+Cost is linear in the length of the text, whatever its shape (the bodies
+that used to be slow are in ``tests/articles/test_bounded_cost.py``, their
+times in ``make bench``):
+
+- A ``[`` looks for its ``]`` through at most ``MAX_LABEL_NESTING`` levels of
+  further ``[``, and a ``[`` with no ``]`` anywhere after it is text at once:
+  each unmatched ``[`` costs a small constant, not a search that grows with
+  markdown-it's general nesting limit (20 levels, which stays for block
+  quotes and lists, since deeper content would be dropped, not shown as text).
+- Citation markers that touch (``[@a][@a][@b]``) are one group, and a group
+  names each reference once: a repeated key costs nothing more to render.
 """
 
 from __future__ import annotations
@@ -23,6 +35,10 @@ from markdown_it.utils import EnvType, OptionsDict
 
 CITATION_RE = re.compile(r"\[@([\w-]+(?:\s*;\s*@[\w-]+)*)\]")
 _KEY_SPLIT_RE = re.compile(r"\s*;\s*@")
+# How far a "[" looks into further "[" for its "]": each level costs a pass of every
+# inline rule at every unmatched "[". CommonMark's preset allows 20 levels of nesting
+# (its maxNesting) for this as for everything else; real link text nests one or two.
+MAX_LABEL_NESTING = 4
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "s", "sub", "sup", "small",
@@ -38,17 +54,52 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
+def _bracket_rule(state: StateInline, silent: bool) -> bool:
+    """Settle at once a ``[`` (or the ``!`` of ``![``) that cannot start a link worth finding.
+
+    A ``[`` with no ``]`` anywhere after it is text: neither a link, an image
+    nor a citation can close, but the link and image rules would each look
+    ahead for one. And a ``[`` met ``MAX_LABEL_NESTING`` levels deep while
+    looking ahead for the end of link text ends that look-ahead, as
+    markdown-it's own nesting limit does, only sooner.
+    """
+    marker = state.src[state.pos]
+    if marker == "!":
+        if not state.src.startswith("![", state.pos):
+            return False
+    elif marker != "[":
+        return False
+    if silent and state.level > MAX_LABEL_NESTING:
+        state.pos = state.posMax
+        return True
+    if state.html_terminator_last("]") > state.pos:
+        return False
+    if not silent:
+        state.append_pending(marker)
+    state.pos += 1
+    return True
+
+
 def _citation_rule(state: StateInline, silent: bool) -> bool:
+    """``[@a]``, ``[@a; @b]``, and touching markers (``[@a][@b]``) as one group of distinct keys.
+
+    Each marker is matched once from its own ``[``, and a failed match cannot
+    run past the next ``[``, so the rule is linear in the text.
+    """
     if not state.src.startswith("[@", state.pos):
         return False
-    match = CITATION_RE.match(state.src, state.pos)
-    if match is None:
+    keys: dict[str, None] = {}
+    end = state.pos
+    while (match := CITATION_RE.match(state.src, end, state.posMax)) is not None:
+        keys.update(dict.fromkeys(_KEY_SPLIT_RE.split(match.group(1))))
+        end = match.end()
+    if end == state.pos:
         return False
     if not silent:
         token = state.push("citation", "", 0)
-        token.meta = {"keys": _KEY_SPLIT_RE.split(match.group(1))}
-        token.markup = match.group(0)
-    state.pos = match.end()
+        token.meta = {"keys": list(keys)}
+        token.markup = state.src[state.pos : end]
+    state.pos = end
     return True
 
 
@@ -89,6 +140,7 @@ def _demoted(tag: str) -> int:
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True, "typographer": False})
     md.inline.ruler.before("link", "citation", _citation_rule)
+    md.inline.ruler.before("citation", "bracket", _bracket_rule)
     md.add_render_rule("citation", _render_citation)
     md.add_render_rule("heading_open", _render_heading_open)
     md.add_render_rule("heading_close", _render_heading_close)
@@ -120,13 +172,13 @@ def render_markdown_inline(text: str, citation_numbers: Mapping[str, int] | None
 
 
 def cited_keys(text: str) -> list[str]:
-    """The reference keys a Markdown text cites, in order, ignoring code spans."""
-    keys: list[str] = []
+    """The reference keys a Markdown text cites, each once, in order of first citation, ignoring code spans."""
+    keys: dict[str, None] = {}
     for block in _markdown().parse(text):
         for token in block.children or ():
             if token.type == "citation":
-                keys.extend(token.meta["keys"])
-    return keys
+                keys.update(dict.fromkeys(token.meta["keys"]))
+    return list(keys)
 
 
 def cited_keys_in(texts: Iterable[str]) -> list[str]:

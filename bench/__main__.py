@@ -113,6 +113,7 @@ def main() -> None:
         lambda: check_safety(pathway),
         repeat=10,
     )
+    hostile_input()
     print("memory")
     tracemalloc.start()
     client.get("/api/v1/articles/?limit=200", **api)
@@ -122,6 +123,40 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"  peak Python allocation for a 200-item list, a rendered article and a safety check: {peak / 1e6:.1f} MB")
+
+
+def hostile_input() -> None:
+    """The bodies of issue 8 finding 6 and other hostile shapes, at the maximum length."""
+    import json
+
+    from articles.diff import word_diff
+    from articles.interchange.importer import ImportRejected, load_document
+    from articles.limits import MAX_BODY_CHARS, MAX_JSON_DEPTH
+    from articles.rendering import cited_keys, render_markdown
+    from articles.structured_text import markdown_to_text
+    from tests.articles.test_bounded_cost import BODIES, HOSTILE_PAIRS, REFERENCES
+
+    print(f"hostile Markdown bodies of {MAX_BODY_CHARS:,} characters: render / content checks' two parses")
+    for shape, make in BODIES.items():
+        body = make(MAX_BODY_CHARS)
+        timed(f"render: {shape}", lambda body=body: render_markdown(body, REFERENCES), repeat=3)
+        timed(f"check:  {shape}", lambda body=body: (cited_keys(body), markdown_to_text(body)), repeat=3)
+    print(f"word diff of two hostile bodies of {MAX_BODY_CHARS:,} characters")
+    for pair, (old, new) in HOSTILE_PAIRS.items():
+        timed(f"diff: {pair}", lambda old=old, new=new: word_diff(old, new), repeat=3)
+    print("JSON nested too deep (refused before parsing)")
+    deep = b"[" * 100_000 + b"]" * 100_000
+    document = json.dumps({"a": [[[[["x"]]]]] * 20_000}).encode()
+
+    def refused(raw: bytes) -> None:
+        try:
+            load_document(raw)
+        except ImportRejected:
+            return
+        raise AssertionError("accepted")
+
+    timed(f"import file nested 100,000 deep (limit {MAX_JSON_DEPTH})", lambda: refused(deep), repeat=5)
+    timed(f"import file of {len(document):,} bytes, depth 7: parsed", lambda: load_document(document), repeat=5)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from django.db import models
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from articles import rendering
+from articles import json_input, rendering
 from articles.kinds import extension_for
 from articles.models import (
     ActionStep,
@@ -95,7 +95,7 @@ def _no_duplicate_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_document(raw: bytes) -> Any:
-    """Parse the bytes of an import file, refusing oversized or malformed files."""
+    """Parse the bytes of an import file, refusing oversized, too deeply nested or malformed files."""
     limit = settings.ARTICLE_IMPORT_MAX_BYTES
     if len(raw) > limit:
         raise ImportRejected([Problem("(file)", f"the file is {len(raw):,} bytes; the limit is {limit:,} bytes")])
@@ -104,7 +104,9 @@ def load_document(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise ImportRejected([Problem("(file)", f"not UTF-8 text (byte {error.start})")]) from None
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicate_members)
+        return json_input.loads(text, object_pairs_hook=_no_duplicate_members)
+    except json_input.JSONTooDeep as error:
+        raise ImportRejected([Problem("(file)", f"the JSON is {error}")]) from None
     except json.JSONDecodeError as error:
         raise ImportRejected(
             [Problem("(file)", f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}")]

@@ -189,7 +189,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["partners.permissions.HasPartnerKey"],
     "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.PartnerKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, at most MAX_DOCUMENT_BYTES and MAX_JSON_DEPTH levels (articles/limits.py).
+    "DEFAULT_PARSER_CLASSES": ["contentsite.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "contentsite.api.schema.PartnerAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

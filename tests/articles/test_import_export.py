@@ -318,3 +318,40 @@ def test_command_refuses_a_missing_file(tmp_path):
 def test_export_of_unknown_article_fails():
     with pytest.raises(CommandError, match="No article with the slug 'nope'"):
         call_command("export_article", "nope")
+
+
+# --- Nesting (issue 8, finding 6: a file nested 1,000 levels deep ended in a RecursionError) ---
+
+
+def deep(levels: int) -> bytes:
+    return b"[" * levels + b"]" * levels
+
+
+def test_a_file_nested_a_thousand_levels_deep_is_refused_naming_the_problem():
+    assert rejected(deep(1000)) == [
+        "(file): the JSON is nested more than 32 levels deep (at line 1, column 33); the limit is 32 levels"
+    ]
+
+
+def test_deep_nesting_inside_an_otherwise_valid_file_is_refused():
+    raw = as_bytes(changed(demo_document(), **{"medication.brand_names": "DEEP"})).replace(b'"DEEP"', deep(1000))
+    assert rejected(raw) == [
+        "(file): the JSON is nested more than 32 levels deep (at line 7, column 50); the limit is 32 levels"
+    ]
+
+
+def test_nesting_up_to_the_limit_is_read_and_brackets_in_text_are_not_nesting():
+    assert rejected(deep(32)) == ["(document): must be a JSON object"]
+    document = changed(demo_document(), **{"revision.sections.0.body": "[" * 1000 + "{" * 1000})
+    assert load_document(as_bytes(document)) == document
+
+
+@pytest.mark.parametrize("command", ["import_article", "import_pathway"])
+def test_the_import_commands_name_the_nesting_problem(tmp_path, command):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'{"format": ' + deep(100_000) + b"}")
+    stderr = io.StringIO()
+    with pytest.raises(CommandError, match="not imported, 1 problem; nothing was changed"):
+        call_command(command, str(path), stderr=stderr)
+    assert "(file): the JSON is nested more than 32 levels deep (at line 1, column 43)" in stderr.getvalue()
+    assert not Article.objects.exists()

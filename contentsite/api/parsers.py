@@ -1,0 +1,42 @@
+"""Request bodies: JSON of a bounded size and nesting, or a clear 413/400 before any parsing."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
+from rest_framework.parsers import JSONParser
+from rest_framework.utils import json as drf_json
+
+from articles import json_input
+from articles.limits import MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH
+
+
+class RequestBodyTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = f"The request body is larger than {MAX_DOCUMENT_BYTES:,} bytes."
+    default_code = "request_too_large"
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser, refusing bodies over ``MAX_DOCUMENT_BYTES`` (413) or nested deeper
+    than ``MAX_JSON_DEPTH`` (400), so neither the parser nor the view can run out of memory
+    or recursion on a small hostile body."""
+
+    def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None) -> Any:
+        parser_context = parser_context or {}
+        request = parser_context.get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+            raise RequestBodyTooLarge()
+        raw = stream.read(MAX_DOCUMENT_BYTES + 1)
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise RequestBodyTooLarge()
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        parse_constant = drf_json.strict_constant if self.strict else None
+        try:
+            return json_input.loads(raw.decode(encoding), limit=MAX_JSON_DEPTH, parse_constant=parse_constant)
+        except ValueError as error:  # not the charset, not JSON, or too deep
+            raise ParseError(f"JSON parse error - {error}") from None

@@ -1,0 +1,72 @@
+"""Request bodies: bounded in size and nesting, refused with a clear JSON error, never a 500.
+
+Issue 8, finding 6: an evaluate body nested 1,000 levels deep ended in a RecursionError.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from articles.limits import MAX_DOCUMENT_BYTES
+from contentsite.api.parsers import BoundedJSONParser
+
+pytestmark = pytest.mark.django_db
+
+EVALUATE = "/api/v1/pathways/numbness-tingling-weakness-amlodipine/evaluate/"
+
+
+def post(client, api_key: str, body: bytes):
+    return client.post(EVALUATE, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+
+
+def nested(levels: int) -> bytes:
+    """An evaluate body whose answer is a list nested ``levels`` deep (the body itself adds two)."""
+    return b'{"answers": {"stroke": ' + b"[" * levels + b"]" * levels + b"}}"
+
+
+def test_a_body_nested_a_thousand_levels_deep_is_a_400_naming_the_problem(client, api_key, published_pathway):
+    response = post(client, api_key, nested(1000))
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "detail": "JSON parse error - nested more than 32 levels deep (at line 1, column 54); the limit is 32 levels"
+    }
+
+
+def test_a_body_at_the_nesting_limit_reaches_the_view(client, api_key, published_pathway):
+    response = post(client, api_key, nested(30))
+    assert response.status_code == 400
+    assert "answers" in response.json()  # the view's own validation, not a parse error
+
+
+def test_a_body_over_the_size_limit_is_a_413(client, api_key, published_pathway):
+    body = b'{"answers": {"stroke": "' + b"y" * MAX_DOCUMENT_BYTES + b'"}}'
+    response = post(client, api_key, body)
+    assert response.status_code == 413
+    assert response.json() == {"detail": f"The request body is larger than {MAX_DOCUMENT_BYTES:,} bytes."}
+
+
+def test_malformed_json_is_still_a_400(client, api_key, published_pathway):
+    response = post(client, api_key, b'{"answers": ')
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - ")
+
+
+def api_views(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, type]]:
+    views = []
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            views.extend(api_views(pattern, prefix + str(pattern.pattern)))
+        elif isinstance(pattern, URLPattern) and hasattr(pattern.callback, "cls"):
+            views.append((prefix + str(pattern.pattern), pattern.callback.cls))
+    return views
+
+
+def test_every_api_view_reads_bodies_through_the_bounded_parser():
+    views = api_views()
+    assert any("evaluate" in route for route, _ in views)
+    for route, view in views:
+        parsers = view().get_parsers()
+        assert parsers, route
+        assert all(isinstance(parser, BoundedJSONParser) for parser in parsers), route
