@@ -28,14 +28,14 @@ def medication():
 
 
 def test_a_registered_kind_is_valid_and_gets_its_address_and_label_from_the_registry(leaflet, medication):
-    article = Article(slug="a-leaflet", kind="leaflet", medication=medication, topic="Nausea")
+    article = Article(slug="a-leaflet", kind="leaflet", medication=medication)
     article.full_clean()
     assert article.get_absolute_url() == reverse("articles:history", kwargs={"slug": "a-leaflet"})
     assert article.get_kind_display() == "Patient leaflet"
 
 
 def test_a_kind_nobody_registered_is_refused(medication):
-    article = Article(slug="odd", kind="leaflet", medication=medication, topic="Nausea")
+    article = Article(slug="odd", kind="leaflet", medication=medication)
     with pytest.raises(ValidationError) as error:
         article.full_clean()
     assert "kind" in error.value.message_dict

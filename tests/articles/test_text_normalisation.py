@@ -181,6 +181,7 @@ def problems_of_with_existing(document: dict) -> list[str]:
         ("revision.references.0.authors", 500),
         ("symptoms.0.description", None),
         ("article.topic", 200),
+        ("revision.topic", 200),
     ],
 )
 def test_import_refuses_every_over_long_text_field_by_name(path, limit):

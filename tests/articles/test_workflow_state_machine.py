@@ -391,9 +391,9 @@ class WorkflowMachine(RuleBasedStateMachine):
             document = article_document(slug=slug, medication=MEDICATION)
             call = lambda: services.article_import(document=document, actor=actor)  # noqa: E731
         else:
-            article = Article(slug=slug, medication=self.medication, topic="Test topic")
+            article = Article(slug=slug, medication=self.medication)
             call = lambda: services.article_create(  # noqa: E731
-                article=article, title=f"New article {slot}", summary="To be written.", actor=actor
+                article=article, topic="Test topic", title=f"New article {slot}", summary="To be written.", actor=actor
             )
         self._attempt(f"{how} {slug}", actor, call)
 
