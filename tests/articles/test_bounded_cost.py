@@ -291,3 +291,22 @@ def test_a_revision_diff_of_hostile_bodies_completes_and_shows_both_texts() -> N
     [field] = result.get_list("sections").rows[0].fields
     assert field.old_text == old
     assert field.new_text == new
+
+
+# --- The admin pages that showed these bodies ---------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", ["open brackets", "emphasis", "repeated citation"])
+def test_the_admin_pages_of_a_hostile_draft_answer_with_linear_size(
+    client: Any, admin_user_account: Any, workflow: Any, shape: str
+) -> None:
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    body = BODIES[shape](MAX_BODY_CHARS)
+    Section.objects.filter(revision=draft, key="section-2").update(body=body)
+    client.force_login(admin_user_account)
+    for page in ("change", "diff", "preview"):
+        response = client.get(f"/admin/articles/revision/{draft.pk}/{page}/")
+        assert response.status_code == 200, page
+        # The body appears a few times (form, diff, rendered); never multiplied.
+        assert len(response.content) <= 10 * MAX_BODY_CHARS + 200_000, page

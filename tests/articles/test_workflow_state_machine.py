@@ -139,6 +139,15 @@ FEED_STATES = {S.PUBLISHED: "published", S.SUPERSEDED: "superseded", S.WITHDRAWN
 CONTENT_MODELS = (Section, SymptomEntry, ComparisonTable, ActionStep, SafetyCallout, Reference)
 
 
+def is_a_team(pool: list[frozenset[str]]) -> bool:
+    """Every role is held, by two authors at least, one of whom also reviews (the four-eyes cases)."""
+    return (
+        set().union(*pool) == {AUTHORS, REVIEWERS, PUBLISHERS}
+        and any({AUTHORS, REVIEWERS} <= p for p in pool)
+        and sum(AUTHORS in p for p in pool) >= 2
+    )
+
+
 def mostly(usual: Any, unusual: Any, odds: int = 3) -> st.SearchStrategy[Any]:
     """``usual``, and one time in ``odds + 1`` ``unusual`` (shrinking towards ``usual``)."""
     return st.integers(0, odds).map(lambda n: unusual if n == odds else usual)
@@ -364,9 +373,7 @@ class WorkflowMachine(RuleBasedStateMachine):
     # --- People and articles ----------------------------------------------------------------
 
     @initialize(
-        roles=st.lists(st.sampled_from(ROLE_SETS), min_size=3, max_size=5).filter(
-            lambda pool: set().union(*pool) == {AUTHORS, REVIEWERS, PUBLISHERS}
-        ),
+        roles=st.lists(st.sampled_from(ROLE_SETS), min_size=3, max_size=5).filter(is_a_team),
         by=st.integers(0, 4),
     )
     def hire(self, roles: list[frozenset[str]], by: int) -> None:
@@ -423,9 +430,9 @@ class WorkflowMachine(RuleBasedStateMachine):
         actor = self._holder("change_revision", by)
         revision = self._pick(self._candidates(*EDITABLE_STATES), pick)
         content = revision_content(Revision.objects.with_content().get(pk=revision.pk))
-        if not content["sections"]:  # an empty draft: nothing to touch up, so write it all
-            change = "complete"
-        stale = change == "stale"
+        stale = change == "stale"  # saved from a copy opened before someone else's save
+        if not content["sections"] and change != "no sections":
+            change = "complete"  # an empty draft: nothing to touch up, so write it all
         if change in {"summary", "stale"}:
             content["summary"] = f"Summary as of step {self.step + 1}."
         elif change == "body":
@@ -437,7 +444,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             content = article_document(slug=revision.article.slug, medication=MEDICATION)["revision"]
         version = revision.lock_version + (-1 if stale and revision.lock_version else 1 if stale else 0)
         self._attempt(
-            f"edit {revision} ({change})",
+            f"edit {revision} ({change}{' from a stale copy' if stale and change != 'stale' else ''})",
             actor,
             lambda: services.revision_update_content(
                 revision=revision, actor=actor, expected_lock_version=version, content=content
@@ -680,6 +687,9 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert after == before, "reading the change feed wrote workflow state, audit entries or feed events"
 
 
+# About 75 s per database (SQLite; PostgreSQL with Redis) on the 2-core CI machine, measured with
+# today's known failures taken out. A failing run then spends up to five more minutes shrinking;
+# Hypothesis prints the seed to reproduce it, and keeps the example in .hypothesis/ to replay first.
 SETTINGS = hypothesis.settings(
     max_examples=40,
     stateful_step_count=40,
