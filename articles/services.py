@@ -5,6 +5,12 @@ transaction, locks the rows it decides on, refuses illegal moves with
 ``PermissionDenied`` or ``ValidationError`` (so nothing is half-done), and
 writes an audit entry. Nothing else writes a revision's state.
 
+Row locks are always taken in one order, so concurrent steps queue instead of
+deadlocking: a vocabulary row (a medication or symptom, ``FOR NO KEY UPDATE``,
+which inserts referring to it do not wait for), then articles (in id order when
+there are several), then each article's revisions, then the change feed's lock
+row. Reads never lock and never write.
+
 The review workflow::
 
     draft ──submit──▶ in review ──approve──▶ approved ──publish──▶ published ──▶ superseded
@@ -993,7 +999,7 @@ def symptom_update(
     reason: str,
     expected_updated_at: datetime.datetime | None = None,
 ) -> Symptom:
-    """Change a symptom's public details; every article and pathway using it shows the change at once.
+    """Change a symptom's public details; all live content using it shows the change at once.
 
     As ``medication_update``, with ``SYMPTOM_PUBLIC_FIELDS``.
     """

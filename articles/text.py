@@ -1,7 +1,7 @@
 """The one rule for text a person enters: how it is normalised, and what it may not contain.
 
-Applied once, where text comes in: the import validator (articles and triage
-pathways), the admin's forms (through the form field the model fields below
+Applied once, where text comes in: the import validator (for every kind of
+content), the admin's forms (through the form field the model fields below
 give every ModelForm) and the workflow forms. The models validate with the same
 rule, so ``full_clean()`` agrees with every boundary.
 

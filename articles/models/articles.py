@@ -342,8 +342,8 @@ class SymptomReference:
 def symptom_references() -> tuple[SymptomReference, ...]:
     """Every kind of revision content row that refers to a symptom, found from the model graph.
 
-    Content rows of every kind (an article's symptom entries, a pathway's
-    questions) hang off a revision by a ``revision`` foreign key; those with a
+    Content rows of every kind (an article's symptom entries, another kind's
+    rows) hang off a revision by a ``revision`` foreign key; those with a
     foreign key to ``Symptom`` show that symptom's name to readers. Finding them
     here keeps this app free of any other app's names.
     """

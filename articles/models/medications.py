@@ -52,7 +52,7 @@ snomed_validator = RegexValidator(
 
 class MedicationQuerySet(models.QuerySet["Medication"]):
     def in_live_content(self) -> MedicationQuerySet:
-        """Medications that a live article or pathway is about: the ones partners may see."""
+        """Medications that live content of any kind is about: the ones partners may see."""
         from .articles import Revision
 
         return self.filter(Exists(Revision.objects.published().filter(article__medication=OuterRef("pk"))))
