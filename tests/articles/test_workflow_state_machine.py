@@ -77,6 +77,7 @@ from articles.models import (
     Symptom,
     SymptomEntry,
 )
+from tests.api.test_change_feed import follow
 from tests.conftest import PartnerClient, approve, make_user, take_live
 from tests.factories import article_document
 
@@ -197,18 +198,7 @@ def patched_now(clock: Clock) -> Iterator[None]:
 
 def replay_feed(api: PartnerClient) -> dict[str, int]:
     """Follow ``/api/v1/changes/`` from the start, as a partner does: {slug: live revision number}."""
-    live: dict[str, int] = {}
-    url = f"/api/v1/changes/?after=0&limit={FEED_PAGE}"
-    while True:
-        page = api.json(url)
-        for event in page["events"]:
-            if event["type"] == "published":
-                live[event["article"]] = event["revision"]
-            elif live.get(event["article"]) == event["revision"]:
-                del live[event["article"]]  # superseded or withdrawn
-        url = page["next"]
-        if not page["has_more"]:
-            return live
+    return follow(api, after=0, limit=FEED_PAGE)
 
 
 def lineage_writers(revision_id: int, revisions: dict[int, Any], editors: dict[int, set[int]], copied: Any) -> set[int]:
