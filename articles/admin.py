@@ -106,6 +106,7 @@ class VocabularyAdmin(admin.ModelAdmin):
     public_fields: tuple[str, ...]
     amend_permission: str
     update: Any
+    formfield_overrides = {models.JSONField: {"form_class": workflow_forms.BoundedJSONFormField}}
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is not None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
 from .content_checks import CheckReport, check_revision
+from .json_input import JSONTooDeep, check_depth
 from .limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS
 from .models import Revision
 from .text import TextFormField
@@ -109,3 +111,24 @@ class CommentForm(forms.Form):
         self.fields["section_key"].choices = [("", "The whole revision")] + [
             (section.key, section.heading) for section in revision.sections.all()
         ]
+
+
+class BoundedJSONFormField(forms.JSONField):
+    """Django's JSON form field, refusing nesting past ``MAX_JSON_DEPTH`` before parsing (never a RecursionError)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not self.disabled:
+            try:
+                check_depth(value)
+            except JSONTooDeep as error:
+                raise forms.ValidationError(f"Enter valid JSON: {error}.", code="invalid") from None
+        return super().to_python(value)
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # Shown back to the editor as typed when too deep to parse (as Django does for invalid JSON).
+        if isinstance(data, str) and not self.disabled:
+            try:
+                check_depth(data)
+            except JSONTooDeep:
+                return InvalidJSONInput(data)
+        return super().bound_data(data, initial)

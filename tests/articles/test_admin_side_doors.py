@@ -201,3 +201,15 @@ def test_the_demo_authors_admin_offers_no_form_that_changes_what_readers_see(cli
     assert may_add == AUTHOR_MAY_ADD
     # The pages that matter were really looked at.
     assert {"articles.article", "articles.revision", "articles.medication", "articles.symptom"} <= set(looked_at)
+
+
+def test_deeply_nested_brand_names_are_a_form_error_not_a_500(client, reviewer, published_article):
+    """Django's JSON form field would recurse once per level: 1,000 levels used to end in RecursionError."""
+    medication = Medication.objects.get(slug="amlodipine")
+    client.force_login(reviewer)
+    data = {**reviewer_form(client, medication), "brand_names": "[" * 1000 + "]" * 1000, "reason": "Deep."}
+    response = client.post(change_url(medication), data)
+    assert response.status_code == 200
+    assert "nested more than 32 levels deep" in response.content.decode()
+    assert Medication.objects.get(pk=medication.pk).brand_names == ["Norvasc"]
+    assert not AuditEntry.objects.filter(action=AuditAction.UPDATE_MEDICATION).exists()
