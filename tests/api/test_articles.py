@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.interchange.export import revision_content
-from articles.models import Medication, Revision
+from articles.models import Medication, Revision, RevisionState
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
 from tests.api.bulk import live_articles
@@ -349,7 +349,7 @@ BUDGET_URLS = [
 
 
 def query_counts(api: PartnerClient) -> dict[str, int]:
-    api.get("/api/v1/medications/")  # the key's last-used time is written once a minute; not part of the budget
+    api.get("/api/v1/medications/")  # warm what is cached per process (the schema), not part of the budget
     counts = {}
     for url in BUDGET_URLS:
         with CaptureQueriesContext(connection) as queries:
@@ -376,3 +376,43 @@ def test_lists_cost_the_same_queries_for_5_and_200_articles(api, reviewer, setti
     many = query_counts(api)
     assert many == few
     assert max(few.values()) <= 16, few
+
+
+def due_schedules(revisions: list[Revision]) -> None:
+    """A second revision of each, scheduled for a minute ago and not yet recorded by publish_scheduled."""
+    due = timezone.now() - datetime.timedelta(minutes=1)
+    Revision.objects.bulk_create(
+        Revision(
+            article_id=live.article_id,
+            number=2,
+            state=RevisionState.SCHEDULED,
+            title=live.title,
+            topic=live.topic,
+            summary=live.summary,
+            change_summary="Scheduled.",
+            content_hash="1" * 64,
+            publish_at=due,
+        )
+        for live in revisions
+    )
+
+
+def test_the_feed_costs_the_same_queries_for_2_and_40_due_unrecorded_schedules(api, reviewer, settings):
+    """The feed computes due schedules read-only (``ChangeEvent.objects.pending``): constant queries, no writes."""
+    settings.PARTNER_API_RATE = "100000/minute"
+    medication = Medication.objects.create(slug="budgetamol", generic_name="Budgetamol", rxnorm_rxcui="999001")
+    api.get("/api/v1/medications/")
+
+    def cost() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            page = api.json("/api/v1/changes/?limit=500")
+        assert not [q for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+        return len(queries), sum(event["id"] is None for event in page["events"])
+
+    due_schedules(live_articles(2, medication=medication, reviewer=reviewer, prefix="few"))
+    few, pending = cost()
+    assert pending == 4  # each: the live revision superseded, the scheduled one published
+    due_schedules(live_articles(38, medication=medication, reviewer=reviewer, prefix="many"))
+    many, pending = cost()
+    assert pending == 80
+    assert many == few
