@@ -65,7 +65,7 @@ from .text import TextFormField
 class VocabularyChangeForm(forms.ModelForm):
     """A change to an entry that live articles may show: with the reason readers will see."""
 
-    reason = forms.CharField(
+    reason = TextFormField(
         max_length=MAX_COMMENT_CHARS,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Why it changes. Readers see this, with your name, in the page history of every article listed.",

@@ -213,3 +213,19 @@ def test_deeply_nested_brand_names_are_a_form_error_not_a_500(client, reviewer, 
     assert "nested more than 32 levels deep" in response.content.decode()
     assert Medication.objects.get(pk=medication.pk).brand_names == ["Norvasc"]
     assert not AuditEntry.objects.filter(action=AuditAction.UPDATE_MEDICATION).exists()
+
+
+def test_the_reason_readers_see_is_normalised_and_refuses_hidden_characters(client, reviewer, published_article):
+    """The reason is shown in every affected article's public history: the same text rule as every other field."""
+    medication = Medication.objects.get(slug="amlodipine")
+    client.force_login(reviewer)
+    data = {**reviewer_form(client, medication), "drug_class": "Changed class"}
+    response = client.post(change_url(medication), {**data, "reason": "BNF \u202eclass name."})
+    assert response.status_code == 200
+    assert "U+202E" in response.content.decode()
+    assert not AuditEntry.objects.filter(action=AuditAction.UPDATE_MEDICATION).exists()
+
+    response = client.post(change_url(medication), {**data, "reason": "Re\u0301sume\u0301 of the BNF\r\n\r\nclass."})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action=AuditAction.UPDATE_MEDICATION)
+    assert entry.comment == "R\u00e9sum\u00e9 of the BNF\n\nclass."  # NFC, LF
