@@ -24,7 +24,7 @@ def _pathways() -> RevisionQuerySet:
 
 
 def live_pathways() -> RevisionQuerySet:
-    return _pathways().published().with_vocabulary_updated_at()
+    return _pathways().published()
 
 
 def live_pathway(slug: str) -> Revision:
@@ -33,7 +33,7 @@ def live_pathway(slug: str) -> Revision:
     Raises ``articles.models.Withdrawn`` (410 Gone) or ``Http404``: the one
     "live, else gone, else not found" read of ``RevisionQuerySet.get_live``.
     """
-    return _pathways().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
+    return _pathways().with_vocabulary_updated_at().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
 
 
 def pathway_evaluate(*, revision: Revision, answers: dict[str, Any], count: bool = True) -> engine.Result:
