@@ -61,3 +61,22 @@ def test_the_suite_runs_on_the_database_ci_asked_for():
     if expected is None and os.environ.get("CI"):
         pytest.fail("CI must say which database this run is for (EXPECT_DATABASE_VENDOR).")
     assert connection.vendor == (expected or connection.vendor)
+
+
+def setting(name: str, **env: str) -> str:
+    code = f"from django.conf import settings; print(repr(settings.{name}))"
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_production_counts_the_load_balancer_it_runs_behind():
+    """Else every member of staff shares the balancer's address, and ten wrong passwords lock them all out."""
+    assert setting("TRUSTED_PROXY_COUNT", **PRODUCTION_ENV) == "1"
+    assert setting("TRUSTED_PROXY_COUNT", **{**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": "2"}) == "2"
+
+
+def test_the_lock_timeout_is_added_to_the_database_options_in_the_url():
+    url = "postgres://postgres@127.0.0.1:5432/x?options=-c%20search_path%3Dapp"
+    options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url, DATABASE_LOCK_TIMEOUT_MS="500")
+    assert "search_path=app" in options and "lock_timeout=500" in options

@@ -105,7 +105,9 @@ DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
 if DATABASE_LOCK_TIMEOUT_MS < 100:
     raise ImproperlyConfigured("DATABASE_LOCK_TIMEOUT_MS must be at least 100 (milliseconds).")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Added to whatever DATABASE_URL's ?options= already asks for, never instead of it.
+    _options["options"] = f"{_options.get('options', '')} -c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")

@@ -119,3 +119,16 @@ def test_a_lockout_stays_on_record_after_it_has_ended(client, admin_user_account
     failures = page_text(client.get("/admin/axes/accessfailurelog/?locked_out__exact=1").content.decode())
     assert "editor" in failures
     assert "1 access failure" in failures
+
+
+def test_every_action_offered_on_lockouts_runs_without_a_500(client, admin_user_account, editor):
+    from axes.models import AccessAttempt
+
+    lock_out(editor.username)
+    client.force_login(admin_user_account)
+    page = client.get(ATTEMPTS)
+    actions = [value for value, _ in page.context["action_form"].fields["action"].choices if value]
+    ids = [str(pk) for pk in AccessAttempt.objects.values_list("pk", flat=True)]
+    for action in actions:
+        response = client.post(ATTEMPTS, {"action": action, "_selected_action": ids})
+        assert response.status_code < 500, action
