@@ -1055,10 +1055,10 @@ def _vocabulary_update(
         before = {name: getattr(current, name) for name in fields}
         for name, value in changes.items():
             setattr(current, name, value)
+        current.full_clean()  # normalises the text (the one rule) before deciding what changed
         changed = [name for name in fields if getattr(current, name) != before[name]]
         if not changed:
             raise ValidationError(f"Nothing changed: the {what} already says this.", code="no_change")
-        current.full_clean()
         articles = list(Article.objects.using_vocabulary(current).select_for_update().order_by("pk"))
         current.save(update_fields=[*changed, "updated_at"])
         live = dict(Revision.objects.published().filter(article__in=articles).values_list("article_id", "pk"))

@@ -53,7 +53,9 @@ class PartnerAPIKey(AbstractAPIKey):
     def record_use(self) -> None:
         """Note that the key was just used: in the cache, never in the database (reads never write)."""
         try:
-            cache.set(self._last_used_key, timezone.now().isoformat(), timeout=None)
+            # One small write per key per minute, not per request: the key lives a minute, the time for good.
+            if cache.add(f"{self._last_used_key}:recent", True, timeout=60):
+                cache.set(self._last_used_key, timezone.now().isoformat(), timeout=None)
         except Exception:  # a cache outage is a miss, never an error for the partner
             logger.warning("Could not record the use of API key %s in the cache.", self.prefix, exc_info=True)
 

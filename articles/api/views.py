@@ -322,7 +322,8 @@ class ChangeFeed(PartnerView, APIView):
             # (the cursor does not move past them) and again, with an id, once recorded.
             events += ChangeEvent.objects.pending()
         next_url = reverse("v1:change-feed", request=request) + f"?after={last}&limit={limit}"
-        self._last_modified = events[-1].occurred_at if events else None
+        # Pending events come last but may be older than the last recorded one: the latest of all.
+        self._last_modified = max((event.occurred_at for event in events), default=None)
         data = {"events": events, "next": next_url, "has_more": has_more}
         return Response(serializers.ChangeFeedSerializer(data, context=self.get_serializer_context()).data)
 

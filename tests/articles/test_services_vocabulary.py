@@ -289,3 +289,12 @@ def test_a_symptom_change_moves_the_pathway_apis_last_modified(api, reviewer, pu
     response = api.get(url, HTTP_IF_MODIFIED_SINCE=before)
     assert response.status_code == 200
     assert response["Last-Modified"] != before
+
+
+def test_a_change_that_only_differs_in_form_is_no_change(reviewer, published_article):
+    """Normalised first, compared second: no public "from X to X" entry on every article."""
+    with pytest.raises(ValidationError, match="Nothing changed"):
+        services.medication_update(
+            medication=amlodipine(), actor=reviewer, changes={"generic_name": " Amlodipine "}, reason=REASON
+        )
+    assert not AuditEntry.objects.filter(action=AuditAction.UPDATE_MEDICATION).exists()
