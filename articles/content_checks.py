@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import textstat
 
+from .interchange.export import revision_content
 from .kinds import extension_for
 from .models import Revision
 from .rendering import cited_keys
 from .structured_text import revision_plain_text
+from .text import forbidden_character_problem
 
 # Patient information is commonly written for a reading age of about 11 (US grade 6-8).
 READING_GRADE_LIMIT = 8.0
@@ -50,6 +53,28 @@ class CheckReport:
         return [warning.code for warning in self.warnings]
 
 
+def _refused_characters(revision: Revision) -> list[Finding]:
+    """Text the one rule refuses (``articles.text``), wherever it is in the content.
+
+    Every boundary refuses such text, but a draft copied from content reviewed
+    before the rule existed carries it over unchanged: it must be cleaned before
+    anyone reviews it. Walks the canonical content, so every kind's rows count.
+    """
+    findings = []
+    stack: list[tuple[str, Any]] = [("", revision_content(revision))]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            problem = forbidden_character_problem(value)
+            if problem:
+                findings.append(Finding("refused_character", f"{path} {problem}; remove it before submitting.", path))
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{key}" if path else key, item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+    return sorted(findings, key=lambda finding: finding.where)
+
+
 def check_revision(revision: Revision) -> CheckReport:
     """Check ``revision`` (fetched with ``with_content()``) and report errors and warnings."""
     report = CheckReport()
@@ -59,6 +84,7 @@ def check_revision(revision: Revision) -> CheckReport:
         report.errors.append(Finding("missing_topic", "The revision has no topic.", "topic"))
     if not revision.summary.strip():
         report.errors.append(Finding("missing_summary", "The revision has no summary.", "summary"))
+    report.errors.extend(_refused_characters(revision))
     extension = extension_for(revision.article.kind)
     sections = list(revision.sections.all())
     if not sections and (extension is None or extension.has_sections):

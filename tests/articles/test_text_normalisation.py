@@ -404,3 +404,19 @@ def test_the_format_documents_list_every_maximum_length(settings, document, modu
     expected = {f"| `{path}` | {maximum:,} |" for path, maximum in maxima(schema) if path.startswith(prefix)}
     assert expected - rows == set(), "add these rows to the table of maximum lengths"
     assert {row for row in rows if row.count("|") == 3} - expected == set(), "these rows are out of date"
+
+
+def test_a_draft_copied_from_older_content_cannot_be_submitted_with_hidden_characters(workflow, author):
+    """Reviewed content from before the rule keeps its bytes; a copy of it must be cleaned before review."""
+    from django.core.exceptions import ValidationError
+
+    from articles import services
+    from articles.models import Revision, RevisionState, Section
+
+    live = workflow.live()
+    Section.objects.filter(revision=live, key="section-1").update(body="Legacy \u202etext [@ref-1].")
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    with pytest.raises(ValidationError, match="U\\+202E") as refused:
+        services.revision_submit(revision=draft, actor=author, change_summary="Copied.")
+    assert "sections[0].body" in str(refused.value)
+    assert Revision.objects.get(pk=draft.pk).state == RevisionState.DRAFT
