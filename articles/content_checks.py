@@ -17,7 +17,7 @@ from .kinds import extension_for
 from .models import Revision
 from .rendering import cited_keys
 from .structured_text import revision_plain_text
-from .text import forbidden_character_problem
+from .text import forbidden_character_problem, normalise_text
 
 # Patient information is commonly written for a reading age of about 11 (US grade 6-8).
 READING_GRADE_LIMIT = 8.0
@@ -65,7 +65,7 @@ def _refused_characters(revision: Revision) -> list[Finding]:
     while stack:
         path, value = stack.pop()
         if isinstance(value, str):
-            problem = forbidden_character_problem(value)
+            problem = forbidden_character_problem(normalise_text(value))  # a CR is normalised, not refused
             if problem:
                 findings.append(Finding("refused_character", f"{path} {problem}; remove it before submitting.", path))
         elif isinstance(value, dict):

@@ -131,6 +131,9 @@ def normalise_vocabulary(apps):
             if unique and model.objects.filter(**{unique: new[unique]}).exclude(pk=row.pk).exists():
                 new.pop(unique)  # two entries would become one name: leave it for an editor to resolve
             if any(getattr(row, name) != value for name, value in new.items()):
+                if model is not ReviewerProfile:
+                    # Shown on live pages: move the entry's clock, so cached pages and partners' copies renew.
+                    new["updated_at"] = timezone.now()
                 model.objects.filter(pk=row.pk).update(**new)
 
 

@@ -65,6 +65,7 @@ def test_drafts_are_normalised_and_audited_while_reviewed_content_is_left_as_app
         text="escape\x1bhere"  # not NUL: PostgreSQL could never have stored that
     )
     Symptom.objects.filter(slug="testamol-symptom-1").update(description="Line one.\r\nLine two.\r\n")
+    symptom_clock = Symptom.objects.get(slug="testamol-symptom-1").updated_at
 
     migrate_text()
 
@@ -81,6 +82,8 @@ def test_drafts_are_normalised_and_audited_while_reviewed_content_is_left_as_app
     cell = ComparisonCell.objects.get(row__table__revision=draft, row__key="row-1", column__key="col-1")
     assert cell.text == "escapehere"
     assert Symptom.objects.get(slug="testamol-symptom-1").description == "Line one.\nLine two."
+    # Shown on live pages: its clock moves, so cached pages and partners' copies renew.
+    assert Symptom.objects.get(slug="testamol-symptom-1").updated_at > symptom_clock
     assert draft.lock_version == 1
 
     [entry] = migration_entries()
