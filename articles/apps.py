@@ -8,6 +8,7 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from .checks import check_cache_settings
         from .kinds import ContentKind, check_kinds, register
         from .models import ArticleKind
         from .sitemaps import ArticleSitemap
@@ -22,3 +23,4 @@ class ArticlesConfig(AppConfig):
             )
         )
         checks.register(check_kinds, checks.Tags.urls)
+        checks.register(check_cache_settings, checks.Tags.caches)

@@ -34,6 +34,8 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import capfirst
 
+from contentsite import proxy
+
 from . import forms
 from .content_checks import check_revision
 from .interchange.export import content_hash, revision_content
@@ -46,6 +48,7 @@ from .interchange.importer import (
     write_revision_content,
 )
 from .limits import MAX_COMMENT_CHARS
+from .live import public_change
 from .models import (
     EDITABLE_STATES,
     ActionStep,
@@ -221,6 +224,11 @@ _FEED_KINDS = {
 }
 
 
+# A revision entering or leaving these states changes what readers see (a scheduled one
+# will, at its time, which the live pointer must know of): see ``articles.live``.
+_PUBLIC_STATES = frozenset({*_FEED_KINDS, RevisionState.SCHEDULED})
+
+
 def _emit_change(revision: Revision, kind: ChangeKind, occurred_at: Any = None) -> None:
     """Append to the partner change feed, in commit order (see ``ChangeEvent``)."""
     ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
@@ -244,6 +252,8 @@ def _set_state(
     for name, value in fields.items():
         setattr(revision, name, value)
     revision.save(update_fields=["state", "updated_at", *fields])
+    if from_state in _PUBLIC_STATES or to in _PUBLIC_STATES:
+        public_change([revision.article_id], at=fields.get("published_at"))
     if to in _FEED_KINDS:
         _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
     _audit(
@@ -324,6 +334,8 @@ def _record_review(
 ) -> ClinicalReview:
     """The review record, with the reviewer's name and credentials as they are today."""
     now = timezone.now()
+    if revision.is_live:
+        public_change([revision.article_id], at=now)  # the page shows its latest review
     return ClinicalReview.objects.create(
         revision=revision,
         kind=kind,
@@ -1077,6 +1089,8 @@ def _vocabulary_update(
             ],
             "changed_by": {"name": profile.display_name, "credentials": profile.credentials},
         }
+        key = (proxy.medication_key if model is Medication else proxy.symptom_key)(current.pk)
+        public_change([article.pk for article in articles], keys=[key])
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 article=article,

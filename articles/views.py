@@ -1,20 +1,23 @@
-"""Public pages. They reach content only through ``Revision.objects.published()`` and ``get_live()``."""
+"""Public pages: what is live comes from ``articles.live``; lists come from ``Revision.objects.published()``."""
 
 from __future__ import annotations
 
-import hashlib
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db.models import Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 
-from .models import ArticleKind, AuditEntry, ClinicalReview, Revision, Withdrawn
+from contentsite import proxy
+
+from .live import Live, cache_get, cache_set, live_identity
+from .models import ArticleKind, AuditEntry, Revision, Withdrawn
 from .presentation import build_article_page, vocabulary_change
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
@@ -60,16 +63,6 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "articles/search.html", {"query": query, "page": page, "error": error}, status=status)
 
 
-def _live_revision(slug: str) -> Revision:
-    """The article's live revision, or ``Withdrawn`` (410 Gone), or ``Http404``."""
-    latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
-    return (
-        Revision.objects.annotate(review_id=Subquery(latest_review.values("pk")[:1]))
-        .with_vocabulary_updated_at()
-        .get_live(slug, kind=ArticleKind.ARTICLE)
-    )
-
-
 def _revalidate(response: HttpResponse) -> HttpResponse:
     # Caches may keep a copy but must check it on every request, so a publish or
     # a withdrawal is visible on the very next request (ETag makes that cheap).
@@ -77,41 +70,74 @@ def _revalidate(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The live revision of one article, with everything a reader needs on one page.
+PageBuilder = Callable[[Live], tuple[str, Iterable[str]]]
 
-    The rendered page is cached under the identity of what it shows (revision,
-    content hash, latest review, and the last change to the medication and
-    symptoms it shows, which live outside the revision), so the cache can never
-    serve a superseded revision or stale vocabulary: a publish, withdrawal,
-    review or vocabulary change changes the key.
+
+def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -> HttpResponse:
+    """A page about what is live at ``slug``, answered from its live identity before anything is rendered.
+
+    The identity (``articles.live``) comes from one cache read; the ETag and
+    Last-Modified follow from it, so a matching conditional request is a 304
+    without a query, and the rendered page is cached under that ETag, so a repeat
+    is one more cache read. A publish, withdrawal, review or vocabulary change
+    moves the identity: the very next request renders the new page.
     """
+    live = live_identity(slug, kind=ArticleKind.ARTICLE)
     try:
-        live = _live_revision(slug)
+        live.require()
     except Withdrawn:
-        return render(request, "articles/withdrawn.html", status=410)
-    today = timezone.localdate()
-    vocabulary = live.vocabulary_updated_at.isoformat()
-    identity = f"{PAGE_CACHE_VERSION}:{live.pk}:{live.state}:{live.content_hash}:{live.review_id}:{vocabulary}:{today}"
-    key = f"article-page:{slug}:{identity}"
-    html = cache.get(key)
-    if html is None:
-        revision = (
-            Revision.objects.with_content()
-            .with_review()
-            .annotate(first_published_at=Min("article__revisions__published_at"))
-            .get(pk=live.pk)
-        )
-        context = {
-            "page": build_article_page(revision),
-            "canonical_url": canonical_url(revision),
-            "json_ld": json_ld_script(medical_web_page(revision)),
-        }
-        html = render_to_string("articles/article_detail.html", context, request)
-        cache.set(key, html, settings.ARTICLE_PAGE_CACHE_SECONDS)
-    response = HttpResponse(html)
-    response["ETag"] = '"' + hashlib.sha256(identity.encode()).hexdigest()[:32] + '"'
+        response = render(request, "articles/withdrawn.html", status=410)
+        response.surrogate_keys = live.surrogate_keys
+        return _revalidate(response)
+    # Pages say how long ago things happened, so they are dated too.
+    etag = live.etag(name, PAGE_CACHE_VERSION, timezone.localdate().isoformat())
+    headers = {"ETag": etag}
+    if live.last_modified:
+        headers["Last-Modified"] = http_date(live.last_modified.timestamp())
+    key = f"page:{name}:{etag}"
+    not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(live))
+    if not_modified is not None:
+        response, keys = not_modified, (cache_get(key) or ("", live.surrogate_keys))[1]
+    else:
+        page = cache_get(key)
+        if page is None:
+            page = build(live)
+            cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
+        html, keys = page
+        response = HttpResponse(html)
+    for header, value in headers.items():
+        response[header] = value
+    response.surrogate_keys = tuple(keys)
     return _revalidate(response)
+
+
+def _timestamp(live: Live) -> int | None:
+    return int(live.last_modified.timestamp()) if live.last_modified else None
+
+
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live revision of one article, with everything a reader needs on one page."""
+    return _live_page(request, slug, "article", lambda live: _render_article(request, live))
+
+
+def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, ...]]:
+    revision = (
+        Revision.objects.with_content()
+        .with_review()
+        .annotate(first_published_at=Min("article__revisions__published_at"))
+        .get(pk=live.revision_id)
+    )
+    context = {
+        "page": build_article_page(revision),
+        "canonical_url": canonical_url(revision),
+        "json_ld": json_ld_script(medical_web_page(revision)),
+    }
+    keys = (
+        *live.surrogate_keys,
+        proxy.medication_key(revision.article.medication_id),
+        *(proxy.symptom_key(entry.symptom_id) for entry in revision.symptom_entries.all()),
+    )
+    return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
 
 
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
@@ -121,10 +147,10 @@ def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     since it was first published: those are outside the revisions, so readers
     learn of them here.
     """
-    try:
-        live = _live_revision(slug)
-    except Withdrawn:
-        return render(request, "articles/withdrawn.html", status=410)
+    return _live_page(request, slug, "history", lambda live: _render_history(request, live))
+
+
+def _render_history(request: HttpRequest, live: Live) -> tuple[str, tuple[str, ...]]:
     revisions = list(
         Revision.objects.ever_published()
         .articles()
@@ -138,10 +164,11 @@ def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     context = {
         "article": revisions[0].article,
         "revisions": revisions,
-        "live": live,
+        "live": next(revision for revision in revisions if revision.pk == live.revision_id),
         "vocabulary_changes": [vocabulary_change(entry) for entry in changes.order_by("-created_at", "-pk")],
     }
-    return _revalidate(render(request, "articles/article_history.html", context))
+    keys = (*live.surrogate_keys, proxy.medication_key(revisions[0].article.medication_id))
+    return render_to_string("articles/article_history.html", context, request), keys
 
 
 def robots_txt(request: HttpRequest) -> HttpResponse:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import os
 from importlib import import_module
 from pathlib import Path
@@ -38,6 +39,24 @@ def _clear_cache() -> Any:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Let time pass: ``clock.advance(timedelta)`` moves ``timezone.now()`` forward for all the code."""
+    from django.utils import timezone
+
+    real_now = timezone.now
+
+    class Clock:
+        offset = datetime.timedelta()
+
+        def advance(self, delta: datetime.timedelta) -> None:
+            self.offset += delta
+
+    clock = Clock()
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + clock.offset)
+    return clock
 
 
 @pytest.fixture

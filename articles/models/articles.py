@@ -69,6 +69,11 @@ class Article(models.Model):
     )
     medication = models.ForeignKey(Medication, on_delete=models.PROTECT, related_name="articles")
     created_at = models.DateTimeField(auto_now_add=True)
+    # What readers and partners see of this article changed at public clock ``public_version``
+    # (a publication, replacement, withdrawal, review of the live revision or change to its
+    # vocabulary), last at ``public_updated_at``. Written only by ``articles.live.public_change``.
+    public_version = models.PositiveBigIntegerField(default=0, editable=False)
+    public_updated_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
 
     objects = ArticleQuerySet.as_manager()
 

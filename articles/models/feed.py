@@ -74,7 +74,17 @@ class ChangeEvent(models.Model):
 
 
 class ChangeFeedLock(models.Model):
-    """A single row, locked by every transaction that writes change events."""
+    """A single row, locked by every transaction that writes change events: and the public clock.
+
+    Every transaction that changes what readers or partners see also moves the
+    clock (``articles.live.public_change``): ``public_version`` counts those
+    changes across the whole site, so lists, the home page and the sitemap know
+    whether anything changed from one row (or one cache read), not from an
+    aggregate over the library. It is the last row any transaction locks.
+    """
+
+    public_version = models.PositiveBigIntegerField(default=0)
+    public_updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="changefeedlock_single_row")]

@@ -278,6 +278,9 @@ SITE_NAME = env_str("SITE_NAME", "Medication Safety Library")
 # Rendered article pages are cached under the identity of the revision they show,
 # so this only bounds memory; it never decides freshness.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
+# What is live at each address is kept in the cache (``articles.live``) and dropped on
+# every change; this only bounds what a change whose process died mid-commit leaves.
+LIVE_POINTER_SECONDS = env_int("LIVE_POINTER_SECONDS", 300)
 
 # Largest article import file accepted, in bytes.
 ARTICLE_IMPORT_MAX_BYTES = env_int("ARTICLE_IMPORT_MAX_BYTES", 2 * 1024 * 1024)

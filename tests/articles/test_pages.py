@@ -220,7 +220,9 @@ def test_the_article_page_costs_the_same_queries_whatever_its_size(client, publi
     small = count_queries(client, "/articles/small/")
     with django_assert_num_queries(small):
         client.get("/articles/large/")
-    assert small <= 12
+    # A miss: what is live (1 query, and 1 more to check no change committed meanwhile,
+    # see articles.live), the content aggregate (10) and its reviews (1).
+    assert small <= 13
 
 
 def test_list_pages_cost_the_same_queries_whatever_their_size(client, publish_document, django_assert_num_queries):

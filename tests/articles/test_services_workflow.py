@@ -417,7 +417,7 @@ def test_publishing_supersedes_the_live_revision(workflow):
     assert list(Revision.objects.ever_published().order_by("number")) == [Revision.objects.get(pk=first.pk), second]
 
 
-def test_a_scheduled_publication_goes_live_at_its_time_without_the_command(workflow, client):
+def test_a_scheduled_publication_goes_live_at_its_time_without_the_command(workflow, client, clock):
     first = workflow.live(slug="scheduled-article")
     soon = timezone.now() + datetime.timedelta(hours=1)
     draft = workflow.next_draft(first)
@@ -429,7 +429,7 @@ def test_a_scheduled_publication_goes_live_at_its_time_without_the_command(workf
     assert "The scheduled version" not in client.get("/articles/scheduled-article/").content.decode()
 
     # Time passes: the publication time is now in the past. No command has run.
-    Revision.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - datetime.timedelta(seconds=1))
+    clock.advance(datetime.timedelta(hours=1, seconds=1))
     assert "The scheduled version" in client.get("/articles/scheduled-article/").content.decode()
     assert list(Revision.objects.published()) == [Revision.objects.get(pk=scheduled.pk)]
     assert Revision.objects.get(pk=scheduled.pk).state == RevisionState.SCHEDULED  # not yet recorded

@@ -42,6 +42,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max
+from django.http import Http404
 from django.test import override_settings
 from django.utils import timezone
 from hypothesis import HealthCheck, note
@@ -57,6 +58,7 @@ from hypothesis.stateful import (
 
 from articles import services
 from articles.interchange.export import content_hash, revision_content
+from articles.live import live_identity
 from articles.models import (
     EDITABLE_STATES,
     ActionStep,
@@ -76,6 +78,7 @@ from articles.models import (
     Section,
     Symptom,
     SymptomEntry,
+    Withdrawn,
 )
 from tests.api.test_change_feed import follow
 from tests.conftest import PartnerClient, approve, make_user, take_live
@@ -654,6 +657,19 @@ class WorkflowMachine(RuleBasedStateMachine):
             assert approvals[0].content_hash == current, f"{revision}: live content differs from the approved content"
             for review in revision.reviews.all():
                 assert review.content_hash == current, f"{revision}: {review} signed other content"
+
+    @promise
+    def the_live_pointer_agrees_with_the_database(self) -> None:
+        """What every public read starts from (``articles.live``, cached) is what ``get_live`` says now."""
+        for slug, kind in Article.objects.values_list("slug", "kind"):
+            identity = live_identity(slug, kind=kind)
+            try:
+                expected = (Revision.objects.get_live(slug, kind=kind).pk, False)
+            except Withdrawn:
+                expected = (None, True)
+            except Http404:
+                expected = (None, False)
+            assert (identity.revision_id, identity.gone) == expected, f"{slug}: pointer {identity}, live {expected}"
 
     @promise
     def replaying_the_change_feed_gives_the_live_set(self) -> None:

@@ -1,0 +1,292 @@
+"""What is live at each public address, known from the cache without a query.
+
+Every public read starts here. ``live_identity(slug, kind=...)`` answers which
+revision is live at an address (or that the address is gone, or was never
+public), with the article's place on the public clock, its ``Last-Modified``
+and an ``ETag`` maker. ``site_identity()`` answers the same for everything that
+lists many articles (home, sitemap, API lists). Both are read from a cache
+pointer, so a cache hit of a page needs no query; on a miss they are worked out
+from the database in two small indexed queries and put back.
+
+Freshness does not rest on expiry. Every transaction that changes what readers
+or partners see calls ``public_change`` inside it: that moves the public clock
+(``ChangeFeedLock.public_version``, the last row any transaction locks) and
+stamps the articles, drops their pointers, and on commit drops them again and
+purges the proxy.
+A reader that worked out a pointer from the database just before such a
+commit could put back the old one after the drop; so after putting a pointer
+back, a reader reads the stamp once more and drops what it put if the stamp
+moved. Whichever order the two sides run in, the pointer that stays agrees with
+the database. A scheduled publication changes what is live without a commit:
+the pointer carries its time and is not used from then on. The pointers' own
+lifetime (``LIVE_POINTER_SECONDS``) only bounds what a commit whose process
+died before the drop could leave behind.
+
+A cache that fails is a miss: the answer comes from the database.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F, FilteredRelation, Max, Min, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+from django.utils import timezone
+
+from contentsite import proxy
+
+from .models import Article, ChangeFeedLock, Revision, RevisionState, Withdrawn
+
+logger = logging.getLogger(__name__)
+
+POINTER_FORMAT = 1
+SITE_POINTER = f"live:{POINTER_FORMAT}:site"
+# Above this many articles in one change, the proxy is purged by the caller's keys
+# (a medication's, a symptom's) instead of one key per article.
+MAX_ARTICLE_KEYS_PER_PURGE = 100
+
+
+def _pointer_key(kind: str, slug: str) -> str:
+    return f"live:{POINTER_FORMAT}:{kind}:{slug}"
+
+
+def _etag(*parts: object) -> str:
+    return '"' + hashlib.sha256(":".join(str(part) for part in parts).encode()).hexdigest()[:32] + '"'
+
+
+@dataclass(frozen=True)
+class Live:
+    """What is at one public address now."""
+
+    kind: str
+    slug: str
+    # None: no article of this kind at this slug.
+    article_id: int | None
+    # The live revision, or None: nothing live (``gone`` says whether it was withdrawn).
+    revision_id: int | None
+    gone: bool
+    # The public clock at the article's last public change: any change moves it.
+    version: int
+    last_modified: datetime.datetime | None
+    # A scheduled publication's time: from then on this answer is out of date.
+    expires_at: datetime.datetime | None
+
+    @property
+    def is_live(self) -> bool:
+        return self.revision_id is not None
+
+    def require(self) -> Live:
+        """This, if something is live; else ``Withdrawn`` (410 Gone) or ``Http404``, as ``get_live`` does."""
+        if self.revision_id is not None:
+            return self
+        if self.gone:
+            raise Withdrawn(self.slug)
+        raise Http404("Nothing is published at this address.")
+
+    def etag(self, *salt: object) -> str:
+        """A strong validator for one representation (``salt``) of what is live here."""
+        return _etag(self.kind, self.article_id, self.version, self.revision_id, *salt)
+
+    @property
+    def surrogate_keys(self) -> tuple[str, ...]:
+        return (proxy.article_key(self.article_id),) if self.article_id else ()
+
+
+@dataclass(frozen=True)
+class Site:
+    """The public clock: whatever lists many articles changes when ``version`` or ``due`` does."""
+
+    version: int
+    last_modified: datetime.datetime | None
+    # The latest scheduled publication that has gone live (recorded or not), and the next one.
+    due: datetime.datetime | None
+    expires_at: datetime.datetime | None
+
+    def etag(self, *salt: object) -> str:
+        return _etag("site", self.version, self.due.isoformat() if self.due else "", *salt)
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+def live_identity(slug: str, *, kind: str) -> Live:
+    """What is live at ``slug`` for content of ``kind``: one cache read, or two queries on a miss."""
+    key = _pointer_key(kind, slug)
+    cached = cache_get(key)
+    if isinstance(cached, Live):
+        if cached.expires_at is None or cached.expires_at > timezone.now():
+            return cached
+        cache_delete_many([key])  # a scheduled publication's time has come
+    live = _work_out(slug, kind)
+    if cache_add(key, live, _seconds_until(live.expires_at)):
+        current = Article.objects.filter(slug=slug, kind=kind).values_list("pk", "public_version").first()
+        if current != ((live.article_id, live.version) if live.article_id else None):
+            cache_delete_many([key])  # a change committed meanwhile: let the next reader work it out
+    return live
+
+
+def _work_out(slug: str, kind: str) -> Live:
+    public = FilteredRelation(
+        "revisions",
+        condition=Q(revisions__state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED, RevisionState.WITHDRAWN]),
+    )
+    rows = list(
+        Article.objects.filter(slug=slug, kind=kind)
+        .annotate(public=public)
+        .values_list(
+            "pk",
+            "public_version",
+            "public_updated_at",
+            "public__pk",
+            "public__state",
+            "public__publish_at",
+            "public__published_at",
+        )
+        .order_by()
+    )
+    if not rows:
+        return Live(kind, slug, None, None, False, 0, None, None)
+    article_id, version, updated_at = rows[0][:3]
+    now = timezone.now()
+    published = due = next_time = None
+    withdrawn = False
+    for _, _, _, pk, state, publish_at, published_at in rows:
+        if pk is None:
+            continue
+        if state == RevisionState.SCHEDULED and publish_at <= now:
+            due = (pk, publish_at)  # live from its time, and it hides the published one
+        elif state == RevisionState.SCHEDULED:
+            next_time = publish_at
+        elif state == RevisionState.PUBLISHED:
+            published = (pk, published_at)
+        else:
+            withdrawn = True
+    live = due or published
+    moments = [moment for moment in (updated_at, live[1] if live else None) if moment]
+    return Live(
+        kind=kind,
+        slug=slug,
+        article_id=article_id,
+        revision_id=live[0] if live else None,
+        gone=live is None and withdrawn,
+        version=version,
+        last_modified=max(moments) if moments else None,
+        expires_at=next_time,
+    )
+
+
+def site_identity() -> Site:
+    """The public clock for everything that lists many articles: one cache read, or two queries on a miss."""
+    cached = cache_get(SITE_POINTER)
+    if isinstance(cached, Site):
+        if cached.expires_at is None or cached.expires_at > timezone.now():
+            return cached
+        cache_delete_many([SITE_POINTER])
+    clock = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", "public_updated_at").first()
+    version, updated_at = clock or (0, None)
+    now = timezone.now()
+    scheduled = Revision.objects.filter(state=RevisionState.SCHEDULED).aggregate(
+        due=Max("publish_at", filter=Q(publish_at__lte=now)), next=Min("publish_at", filter=Q(publish_at__gt=now))
+    )
+    moments = [moment for moment in (updated_at, scheduled["due"]) if moment]
+    site = Site(version, max(moments) if moments else None, scheduled["due"], scheduled["next"])
+    if cache_add(SITE_POINTER, site, _seconds_until(site.expires_at)):
+        current = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", flat=True).first()
+        if (current or 0) != version:
+            cache_delete_many([SITE_POINTER])
+    return site
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+
+def public_change(
+    articles: Iterable[int] | QuerySet[Article], *, at: datetime.datetime | None = None, keys: Iterable[str] = ()
+) -> None:
+    """Record, inside the writing transaction, that what the public sees of ``articles`` changes.
+
+    Every service that publishes, replaces, withdraws or schedules a revision,
+    reviews a live one or changes vocabulary that live content shows calls this.
+    It moves the public clock and stamps the articles (``at``, default now: the
+    moment readers see the change); on commit it drops their pointers and the
+    site's and purges the proxy of the articles (or of ``keys``, for a change too
+    wide to name every article) and of every list.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("public_change belongs inside the transaction that makes the change.")
+    now = timezone.now()
+    at = at or now
+    ids = articles if isinstance(articles, QuerySet) else list(articles)
+    clock, _ = ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    clock.public_version += 1
+    clock.public_updated_at = max(moment for moment in (clock.public_updated_at, at) if moment)
+    clock.save(update_fields=["public_version", "public_updated_at"])
+    stamped = Article.objects.filter(pk__in=ids)
+    stamped.update(
+        public_version=clock.public_version,
+        public_updated_at=Greatest(Coalesce(F("public_updated_at"), at), at),
+    )
+    addresses = list(stamped.values_list("pk", "kind", "slug"))
+    purge = [*keys, proxy.INDEX_KEY]
+    if len(addresses) <= MAX_ARTICLE_KEYS_PER_PURGE or not keys:
+        purge += [proxy.article_key(pk) for pk, _, _ in addresses]
+    pointers = [SITE_POINTER, *(_pointer_key(kind, slug) for _, kind, slug in addresses)]
+    # Dropped now, so later reads in this transaction (and its tests) work out the new
+    # state, and again on commit, after any reader that raced the commit.
+    _drop(pointers)
+    transaction.on_commit(lambda: (_drop(pointers), proxy.purge(purge)))
+
+
+def _drop(pointers: list[str]) -> None:
+    for start in range(0, len(pointers), 1000):
+        cache_delete_many(pointers[start : start + 1000])
+
+
+# --- The cache, failing soft -------------------------------------------------------------
+
+
+def _seconds_until(moment: datetime.datetime | None) -> int:
+    seconds = settings.LIVE_POINTER_SECONDS
+    if moment is not None:
+        seconds = min(seconds, max(1, int((moment - timezone.now()).total_seconds()) + 1))
+    return seconds
+
+
+def cache_get(key: str) -> Any:
+    try:
+        return cache.get(key)
+    except Exception:  # a cache that fails is a miss
+        logger.warning("cache read failed; working it out from the database", exc_info=True)
+        return None
+
+
+def cache_set(key: str, value: Any, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        logger.warning("cache write failed", exc_info=True)
+
+
+def cache_add(key: str, value: Any, seconds: int) -> bool:
+    try:
+        return bool(cache.add(key, value, seconds))
+    except Exception:
+        logger.warning("cache write failed", exc_info=True)
+        return False
+
+
+def cache_delete_many(keys: list[str]) -> None:
+    try:
+        cache.delete_many(keys)
+    except Exception:
+        # The pointers' lifetime (LIVE_POINTER_SECONDS) bounds what is left behind.
+        logger.error("could not drop %d live pointers after a change", len(keys), exc_info=True)
