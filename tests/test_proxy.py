@@ -11,7 +11,6 @@ import http.client
 import http.server
 import logging
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -530,7 +529,7 @@ def test_a_published_article_is_kept_then_replaced_on_publish_and_gone_on_withdr
     replacement = workflow.live(changed(document, **{"revision.title": title, "revision.change_summary": "New title."}))
     after_publish = proxied.get(url)
     assert after_publish.status == 200
-    assert re.search(re.escape(title), after_publish.body)
+    assert title in after_publish.body
 
     services.revision_withdraw(revision=replacement, actor=publisher, reason="Under review.")
     assert proxied.get(url).status == 410

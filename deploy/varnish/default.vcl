@@ -76,6 +76,9 @@ sub vcl_recv {
     # stale-while-revalidate honoured (see vcl_hit): this pass must fetch.
     if (req.http.X-Proxy-Grace == "revalidate") {
         set req.grace = 0s;
+    } elsif (req.http.X-Proxy-Grace == "stale-if-error") {
+        # That fetch failed: any old copy within its grace will do (req.grace survives a restart).
+        set req.grace = 3650d;
     }
     # Falls through to the builtin vcl_recv: passes Authorization and other methods.
 }
@@ -102,7 +105,7 @@ sub vcl_pass {
 }
 
 sub vcl_backend_fetch {
-    unset bereq.http.X-Proxy-Grace;
+    # X-Proxy-Grace stays on the fetch (the app ignores it): vcl_backend_response reads it.
     unset bereq.http.X-Proxy-Pass;
 }
 
@@ -110,8 +113,9 @@ sub vcl_backend_response {
     if (bereq.uncacheable) {
         return (deliver);
     }
-    # A failed background refresh keeps the old page (stale-if-error).
-    if (beresp.status >= 500 && bereq.is_bgfetch) {
+    # A failed refresh keeps the old page (stale-if-error): nothing replaces it, and a
+    # reader waiting for it is sent back to it (vcl_synth).
+    if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.X-Proxy-Grace == "revalidate")) {
         return (abandon);
     }
     # Never keep the admin, the API, or anything that sets a cookie.
@@ -138,7 +142,7 @@ sub vcl_backend_response {
 }
 
 sub vcl_deliver {
-    # A foreground fetch failed: answer with the old page if one is within stale-if-error.
+    # The refresh failed (the app did not answer): the old page, if within stale-if-error.
     if (resp.status >= 500 && req.http.X-Proxy-Grace == "revalidate") {
         set req.http.X-Proxy-Grace = "stale-if-error";
         return (restart);
@@ -155,6 +159,11 @@ sub vcl_deliver {
 }
 
 sub vcl_synth {
+    # The refresh failed (the app answered 5xx, abandoned above): the old page, as in vcl_deliver.
+    if (resp.status >= 500 && req.http.X-Proxy-Grace == "revalidate") {
+        set req.http.X-Proxy-Grace = "stale-if-error";
+        return (restart);
+    }
     if (req.method == "PURGE") {
         # A line of text for the app's log, not Varnish's error page.
         set resp.http.Content-Type = "text/plain; charset=utf-8";
