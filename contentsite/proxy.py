@@ -110,9 +110,10 @@ class SurrogateKeyMiddleware:
 
     Views opt in by setting the attribute; a response without it keeps its own
     ``Cache-Control`` (usually ``no-cache``, which the proxy does not keep). It
-    sits above the session, CSRF and conditional-GET middleware so that it sees
-    the cookies they set (a response with one is never tagged) and the final
-    status (a 304 keeps the same proxy policy as the 200 it stands for).
+    sits just below ``ConditionalGetMiddleware``, which then gives a 304 the same
+    ``Cache-Control`` as the 200 it stands for, and above the CSRF middleware,
+    whose cookie it sees. Cookies set further out (session, messages) are
+    ``ProxyCookieGuardMiddleware``'s to catch.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -123,6 +124,25 @@ class SurrogateKeyMiddleware:
         keys = getattr(response, SURROGATE_KEYS_ATTRIBUTE, None)
         if keys and _offered_to_proxy(request, response):
             tag(response, keys)
+        return response
+
+
+class ProxyCookieGuardMiddleware:
+    """A response that sets a cookie is never left for a shared cache, whatever was tagged below.
+
+    Outermost of the middleware that can set cookies (sessions, messages), so it
+    sees them all. The VCL refuses such responses too; this keeps any other
+    shared cache on the way from keeping them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.cookies and "s-maxage" in response.get("Cache-Control", ""):
+            del response[SURROGATE_HEADER]
+            response["Cache-Control"] = "private, no-cache"
         return response
 
 

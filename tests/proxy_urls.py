@@ -23,6 +23,13 @@ def tagged(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
+def tagged_unchanging(request: HttpRequest, key: str) -> HttpResponse:
+    """A public page tagged with ``key`` that renders the same every time, so it can be revalidated (304)."""
+    response = HttpResponse(f"always the same for {key}\n", content_type="text/plain; charset=utf-8")
+    response.surrogate_keys = [key]
+    return response
+
+
 def tagged_with_cookie(request: HttpRequest, key: str) -> HttpResponse:
     """A page that names its keys but sets a cookie: someone's own, never kept."""
     response = tagged(request, key)
@@ -32,6 +39,7 @@ def tagged_with_cookie(request: HttpRequest, key: str) -> HttpResponse:
 
 urlpatterns = [
     path("proxy-test/<slug:key>/", tagged),
+    path("proxy-test-unchanging/<slug:key>/", tagged_unchanging),
     path("proxy-test-cookie/<slug:key>/", tagged_with_cookie),
     *site_urlpatterns,
 ]

@@ -137,17 +137,31 @@ def test_middleware_never_tags_a_logged_in_readers_page(anonymous, django_user_m
     assert response["Cache-Control"] == "public, no-cache"
 
 
-def test_middleware_sees_the_cookies_and_status_the_other_middleware_set():
-    """Above sessions, CSRF and conditional GET (they set cookies, and turn a 200 into a 304)."""
+def test_the_middleware_sit_where_they_see_what_they_must():
+    """Tagging just inside conditional GET (a 304 copies the tagged Cache-Control) and outside CSRF
+    (its cookie); the guard outside every middleware that sets a cookie."""
     middleware = settings.MIDDLEWARE
-    position = middleware.index("contentsite.proxy.SurrogateKeyMiddleware")
-    for inner in (
+    tagging = middleware.index("contentsite.proxy.SurrogateKeyMiddleware")
+    assert middleware[tagging - 1] == "django.middleware.http.ConditionalGetMiddleware"
+    assert middleware.index("django.middleware.csrf.CsrfViewMiddleware") > tagging
+    guard = middleware.index("contentsite.proxy.ProxyCookieGuardMiddleware")
+    for setting_cookies in (
         "django.contrib.sessions.middleware.SessionMiddleware",
         "django.middleware.csrf.CsrfViewMiddleware",
-        "django.middleware.http.ConditionalGetMiddleware",
         "django.contrib.messages.middleware.MessageMiddleware",
     ):
-        assert middleware.index(inner) > position, inner
+        assert middleware.index(setting_cookies) > guard, setting_cookies
+
+
+def test_the_guard_keeps_a_tagged_response_that_sets_a_cookie_from_shared_caches():
+    response = proxy.tag(HttpResponse("page"), ["article-1"])
+    response.set_cookie("sessionid", "x")
+    response = proxy.ProxyCookieGuardMiddleware(lambda request: response)(RequestFactory().get("/"))
+    assert "xkey" not in response
+    assert response["Cache-Control"] == "private, no-cache"
+    untouched = proxy.tag(HttpResponse("page"), ["article-1"])
+    assert proxy.ProxyCookieGuardMiddleware(lambda request: untouched)(RequestFactory().get("/")) is untouched
+    assert "s-maxage" in untouched["Cache-Control"]
 
 
 @override_settings(ROOT_URLCONF="tests.proxy_urls")
@@ -155,12 +169,19 @@ def test_a_page_that_names_keys_is_tagged_through_the_whole_stack(client, db):
     response = client.get("/proxy-test/article-9/")
     assert response["xkey"] == "article-9 index"
     assert response["Cache-Control"].startswith("public, max-age=0, s-maxage=")
-    assert "ETag" in response
-    revalidated = client.get("/proxy-test/article-9/", headers={"if-none-match": response["ETag"]})
-    assert revalidated.status_code in (200, 304)
-    assert revalidated["Cache-Control"] == response["Cache-Control"]
     response = client.get("/proxy-test-cookie/article-9/")
     assert "xkey" not in response
+
+
+@override_settings(ROOT_URLCONF="tests.proxy_urls")
+def test_a_revalidated_page_keeps_its_proxy_policy(client, db):
+    """ConditionalGetMiddleware gives the page its ETag and answers 304 below the tagging."""
+    response = client.get("/proxy-test-unchanging/article-9/")
+    assert response["xkey"] == "article-9"
+    revalidated = client.get("/proxy-test-unchanging/article-9/", headers={"if-none-match": response["ETag"]})
+    assert revalidated.status_code == 304
+    assert revalidated["Cache-Control"] == response["Cache-Control"]
+    assert "no-cache" not in revalidated["Cache-Control"]
 
 
 # --- purge() ------------------------------------------------------------------------------
@@ -477,8 +498,7 @@ def test_only_the_app_servers_may_purge(proxied):
 
 
 def test_static_files_are_kept(proxied):
-    path = f"{settings.STATIC_URL if settings.STATIC_URL.startswith('/') else '/' + settings.STATIC_URL}css/site.css"
-    first, second = proxied.get(path), proxied.get(path)
+    first, second = proxied.get("/static/css/site.css"), proxied.get("/static/css/site.css")
     assert (first.status, first.cache, second.status, second.cache) == (200, "MISS", 200, "HIT")
     assert second.body == first.body
 

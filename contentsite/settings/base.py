@@ -59,13 +59,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Above the session, CSRF and conditional-GET middleware: it must see the cookies they set
-    # (a page that sets one is never offered to the proxy) and the final status (a 304 keeps the
-    # 200's proxy policy). Below WhiteNoise, which answers static files itself.
-    "contentsite.proxy.SurrogateKeyMiddleware",
+    # Outside every middleware that sets a cookie: a response that sets one is never left
+    # for a shared cache (below WhiteNoise, which answers static files itself).
+    "contentsite.proxy.ProxyCookieGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # Just inside conditional GET, so a 304 carries the tagged page's Cache-Control; outside
+    # CSRF, so it sees the CSRF cookie (and leaves that page untagged).
+    "contentsite.proxy.SurrogateKeyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
