@@ -73,7 +73,7 @@ sub vcl_recv {
         unset req.http.Cookie;
     }
 
-    # stale-while-revalidate honoured (see vcl_hit): this pass must fetch.
+    # stale-while-revalidate honoured (see vcl_hit): this time round, fetch.
     if (req.http.X-Proxy-Grace == "revalidate") {
         set req.grace = 0s;
     } elsif (req.http.X-Proxy-Grace == "stale-if-error") {
@@ -133,8 +133,12 @@ sub vcl_backend_response {
     # Varnish reads s-maxage into ttl and stale-while-revalidate into grace itself;
     # stale-if-error makes the grace longer, for when the app is down.
     if (beresp.http.Cache-Control ~ "stale-if-error=[0-9]+") {
-        set beresp.grace = std.duration(
-            regsub(beresp.http.Cache-Control, "^(?:.*[ ,])?stale-if-error=([0-9]+).*$", "\1s"), beresp.grace);
+        set beresp.http.X-Proxy-Stale-If-Error =
+            regsub(beresp.http.Cache-Control, "^(?:.*[ ,])?stale-if-error=([0-9]+).*$", "\1s");
+        if (std.duration(beresp.http.X-Proxy-Stale-If-Error, 0s) > beresp.grace) {
+            set beresp.grace = std.duration(beresp.http.X-Proxy-Stale-If-Error, 0s);
+        }
+        unset beresp.http.X-Proxy-Stale-If-Error;
     }
     # After that, keep it a while for cheap conditional fetches (the app answers 304 to its ETag).
     set beresp.keep = 1h;
