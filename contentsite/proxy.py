@@ -1,27 +1,225 @@
-"""The reverse proxy's side of the app: surrogate keys on public pages, purges on commit.
+"""The caching reverse proxy (Varnish, ``deploy/varnish/``): what it may keep, and telling it what changed.
 
-(A stub: the Varnish configuration, ``tag`` and the real ``purge`` land separately.)
+Public pages carry surrogate keys (``xkey``) naming what they show: an article, a
+medication, a symptom, or ``index`` for pages that list many articles. The proxy
+keeps them for a short ``s-maxage`` while browsers always revalidate with the
+app (``max-age=0``; the ETag makes that a cheap 304). When a change to what the
+public sees commits, the service's on-commit hook calls ``purge(keys)``, which
+asks every proxy in ``PROXY_PURGE_URLS`` to drop the pages carrying those keys.
+
+A purge that fails is retried, then logged, never raised: the change has
+committed by then, and the short ``s-maxage`` bounds how long a proxy can show
+the old page. The partner API is never cached by the proxy (see
+``deploy/README.md``), so nothing here tags it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import http.client
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+logger = logging.getLogger(__name__)
+
+# The response header the proxy's xkey vmod reads, and the request header a purge sends.
 SURROGATE_HEADER = "xkey"
+PURGE_HEADER = "xkey-purge"
+# Views set this attribute on a response to offer it to the proxy (``SurrogateKeyMiddleware``).
+SURROGATE_KEYS_ATTRIBUTE = "surrogate_keys"
+# Home, sitemap, search and every list of articles: purged on every public change.
 INDEX_KEY = "index"
+
+# Varnish refuses response headers over 8 KB (http_resp_hdr_len); stay well below it.
+MAX_HEADER_CHARS = 4000
+# Tokens only: the header is a space-separated list.
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
+TAGGED_STATUSES = frozenset({200, 304, 404, 410})
+# Never offered to the proxy, whatever a view says: the VCL passes them too.
+PRIVATE_PATH_PREFIXES = ("/admin/", "/api/")
+PURGE_ATTEMPTS = 3
+PURGE_BACKOFF_SECONDS = 0.2
 
 
 def article_key(article_id: int) -> str:
+    """The key of every page showing this article (its page, history, a pathway linking to it)."""
     return f"article-{article_id}"
 
 
 def medication_key(medication_id: int) -> str:
+    """The key of every page showing this medication's details."""
     return f"medication-{medication_id}"
 
 
 def symptom_key(symptom_id: int) -> str:
+    """The key of every page showing this symptom's details."""
     return f"symptom-{symptom_id}"
 
 
+def _unique_keys(keys: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The keys deduplicated, in order: those that are tokens, and those that are not (a bug in the caller)."""
+    unique = list(dict.fromkeys(str(key).strip() for key in keys))
+    valid = [key for key in unique if KEY_PATTERN.fullmatch(key)]
+    return valid, [key for key in unique if not KEY_PATTERN.fullmatch(key)]
+
+
+def tag(response: HttpResponse, keys: Iterable[str], *, s_maxage: int | None = None) -> HttpResponse:
+    """Let the proxy keep ``response`` for ``s_maxage`` seconds under ``keys``; browsers always revalidate.
+
+    Only for public pages that any anonymous reader gets alike: the caller (``SurrogateKeyMiddleware``)
+    decides that. A response that sets a cookie is left alone, since its headers are someone's own.
+    When the keys cannot be sent as given (not tokens, or too many for one header) the page is
+    tagged ``index`` alone, which every public change purges: purged too often, never too seldom.
+    """
+    if response.cookies:
+        return response
+    valid, invalid = _unique_keys(keys)
+    header = " ".join(valid)
+    if invalid or len(header) > MAX_HEADER_CHARS:
+        logger.warning("Surrogate keys not usable as given, tagging %r instead: %.200s", INDEX_KEY, header)
+        header = INDEX_KEY
+    if not header:
+        return response
+    response[SURROGATE_HEADER] = header
+    # No ``no-cache`` and no ``private``: Varnish would refuse to keep the page at all.
+    response["Cache-Control"] = (
+        f"public, max-age=0, s-maxage={settings.PROXY_PAGE_MAX_AGE if s_maxage is None else s_maxage}, "
+        f"stale-while-revalidate={settings.PROXY_STALE_WHILE_REVALIDATE}, "
+        f"stale-if-error={settings.PROXY_STALE_IF_ERROR}"
+    )
+    return response
+
+
+def _offered_to_proxy(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether the response is one public page every anonymous reader would get alike."""
+    if request.method not in ("GET", "HEAD") or response.status_code not in TAGGED_STATUSES:
+        return False
+    if request.path.startswith(PRIVATE_PATH_PREFIXES) or response.cookies:
+        return False
+    user = getattr(request, "user", None)
+    return not (user is not None and user.is_authenticated)
+
+
+class SurrogateKeyMiddleware:
+    """Tag the public pages whose views named their surrogate keys (``response.surrogate_keys``).
+
+    Views opt in by setting the attribute; a response without it keeps its own
+    ``Cache-Control`` (usually ``no-cache``, which the proxy does not keep). It
+    sits just below ``ConditionalGetMiddleware``, which then gives a 304 the same
+    ``Cache-Control`` as the 200 it stands for, and above the CSRF middleware,
+    whose cookie it sees. Cookies set further out (session, messages) are
+    ``ProxyCookieGuardMiddleware``'s to catch.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        keys = getattr(response, SURROGATE_KEYS_ATTRIBUTE, None)
+        if keys and _offered_to_proxy(request, response):
+            tag(response, keys)
+        return response
+
+
+class ProxyCookieGuardMiddleware:
+    """A response that sets a cookie is never left for a shared cache, whatever was tagged below.
+
+    Outermost of the middleware that can set cookies (sessions, messages), so it
+    sees them all. The VCL refuses such responses too; this keeps any other
+    shared cache on the way from keeping them.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.cookies and "s-maxage" in response.get("Cache-Control", ""):
+            del response[SURROGATE_HEADER]
+            response["Cache-Control"] = "private, no-cache"
+        return response
+
+
+def _header_chunks(keys: list[str]) -> list[str]:
+    """Space-separated key lists, each short enough for one request header."""
+    chunks: list[str] = []
+    current = ""
+    for key in keys:
+        if current and len(current) + 1 + len(key) > MAX_HEADER_CHARS:
+            chunks.append(current)
+            current = ""
+        current = f"{current} {key}" if current else key
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _send_purge(base_url: str, header: str) -> int:
+    """Send one PURGE to the proxy at ``base_url``; return the HTTP status."""
+    parts = urlsplit(base_url)
+    connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    connection = connection_class(parts.netloc, timeout=settings.PROXY_PURGE_TIMEOUT_SECONDS)
+    try:
+        connection.request("PURGE", parts.path or "/", headers={PURGE_HEADER: header})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def _purge_one(base_url: str, header: str) -> bool:
+    """Purge ``header``'s keys from one proxy, retrying with a short backoff; log the outcome."""
+    problem = ""
+    for attempt in range(1, PURGE_ATTEMPTS + 1):
+        try:
+            status = _send_purge(base_url, header)
+        except Exception as error:  # a purge never raises: the change has committed
+            problem = f"{type(error).__name__}: {error}"
+        else:
+            if status == 200:
+                logger.info("Proxy purge: proxy %s, keys %s", base_url, header)
+                return True
+            problem = f"HTTP {status}"
+        if attempt < PURGE_ATTEMPTS:
+            time.sleep(PURGE_BACKOFF_SECONDS * attempt)
+    logger.error(
+        "Proxy purge failed after %d attempts (%s): proxy %s, keys %s; pages stay until their s-maxage (%ss)",
+        PURGE_ATTEMPTS,
+        problem,
+        base_url,
+        header,
+        settings.PROXY_PAGE_MAX_AGE,
+    )
+    return False
+
+
 def purge(keys: Iterable[str]) -> None:
-    """Ask every proxy to drop what carries any of ``keys``; never raises."""
+    """Ask every proxy in ``PROXY_PURGE_URLS`` to drop the pages tagged with any of ``keys`` (a hard purge).
+
+    Call it from ``transaction.on_commit``: it touches no database, and it never
+    raises. Without ``PROXY_PURGE_URLS`` (no proxy) it does nothing. Each proxy
+    gets a few attempts with a short timeout (``PROXY_PURGE_TIMEOUT_SECONDS``);
+    a proxy that still fails is logged at ERROR with the keys, and its copies
+    expire after their ``s-maxage``.
+    """
+    try:
+        urls = list(settings.PROXY_PURGE_URLS)
+        if not urls:
+            return
+        valid, invalid = _unique_keys(keys)
+        if invalid:
+            # A bug in the caller; the pages tagged with it were tagged ``index`` instead (see ``tag``).
+            logger.error("Proxy purge given keys that are not tokens, purging %r for them: %r", INDEX_KEY, invalid)
+            valid = list(dict.fromkeys([*valid, INDEX_KEY]))
+        for base_url in urls:
+            for header in _header_chunks(valid):
+                _purge_one(base_url, header)
+    except Exception:  # a purge never raises: the change has committed
+        logger.exception("Proxy purge failed unexpectedly: keys %r", keys)

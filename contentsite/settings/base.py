@@ -53,14 +53,21 @@ INSTALLED_APPS = [
     "articles",
     "partners",
     "triage",
+    "contentsite",  # the project's own system checks (contentsite.checks)
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside every middleware that sets a cookie: a response that sets one is never left
+    # for a shared cache (below WhiteNoise, which answers static files itself).
+    "contentsite.proxy.ProxyCookieGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # Just inside conditional GET, so a 304 carries the tagged page's Cache-Control; outside
+    # CSRF, so it sees the CSRF cookie (and leaves that page untagged).
+    "contentsite.proxy.SurrogateKeyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -270,6 +277,20 @@ AXES_CLIENT_IP_CALLABLE = "logins.addresses.client_ip_address"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Named on the lockout page: whom to ask for a release.
 LOGIN_LOCKOUT_CONTACT = env_str("LOGIN_LOCKOUT_CONTACT", "an administrator of this site").strip()
+
+# --- The caching reverse proxy (contentsite.proxy, deploy/varnish/) ----------------------------
+# Checked by ``contentsite.checks``.
+
+# Base URLs of every proxy to purge when public content changes (comma-separated); empty: no proxy.
+PROXY_PURGE_URLS = env_list("PROXY_PURGE_URLS", [])
+# Each purge request's timeout; a failed purge is retried a few times, then logged.
+PROXY_PURGE_TIMEOUT_SECONDS = env_int("PROXY_PURGE_TIMEOUT_SECONDS", 2)
+# How long the proxy keeps a public page (s-maxage): what bounds the damage of a purge that failed.
+PROXY_PAGE_MAX_AGE = env_int("PROXY_PAGE_MAX_AGE", 300)
+# After that, how long it may still answer with the old page while fetching the new one.
+PROXY_STALE_WHILE_REVALIDATE = env_int("PROXY_STALE_WHILE_REVALIDATE", 30)
+# How long it may answer with the old page when the app servers are down or failing.
+PROXY_STALE_IF_ERROR = env_int("PROXY_STALE_IF_ERROR", 86400)
 
 # --- The product's own settings -------------------------------------------------
 

@@ -1,0 +1,178 @@
+vcl 4.1;
+
+# Varnish (7.1, Debian's varnish + varnish-modules) in front of the app servers.
+# What it keeps: only what the app marks public with s-maxage (pages tagged by
+# contentsite.proxy) and static files. What it never keeps: /admin/, /api/,
+# anything with Authorization or a session cookie, any response that sets a cookie.
+# The app purges by surrogate key (xkey) on commit. See deploy/README.md.
+
+import std;
+import xkey;
+
+# The app server (gunicorn). The one line an operator edits; the tests render
+# a copy with their own port (tests/test_proxy.py).
+backend default {
+    .host = "127.0.0.1";
+    .port = "8000";
+    .connect_timeout = 2s;
+    .first_byte_timeout = 30s;
+    .between_bytes_timeout = 10s;
+    .probe = {
+        # Cheap, no database. Host must be one of ALLOWED_HOSTS; the proto header
+        # keeps SECURE_SSL_REDIRECT from answering the probe with a redirect.
+        .request =
+            "GET /robots.txt HTTP/1.1"
+            "Host: localhost"
+            "X-Forwarded-Proto: https"
+            "Connection: close";
+        .interval = 5s;
+        .timeout = 2s;
+        .window = 5;
+        .threshold = 3;
+        # Healthy from the start: the first requests need not wait for probes.
+        .initial = 3;
+    }
+}
+
+# Who may purge: the app servers. Add their addresses here.
+acl purgers {
+    "127.0.0.1";
+    "::1";
+}
+
+sub vcl_recv {
+    if (req.restarts == 0) {
+        # Our own markers; never believe a client's.
+        unset req.http.X-Proxy-Grace;
+        unset req.http.X-Proxy-Pass;
+    }
+
+    if (req.method == "PURGE") {
+        if (client.ip !~ purgers) {
+            return (synth(403, "Forbidden"));
+        }
+        if (!req.http.xkey-purge) {
+            return (synth(400, "PURGE needs an xkey-purge header"));
+        }
+        # Hard purge: the next request fetches, never the old page in grace.
+        set req.http.X-Proxy-Purged = xkey.purge(req.http.xkey-purge);
+        return (synth(200, "Purged " + req.http.X-Proxy-Purged));
+    }
+
+    # The admin and the partner API are never cached (API responses vary by key).
+    if (req.url ~ "^/(admin|api)/") {
+        return (pass);
+    }
+    # Someone logged in (or with a session): their pages are their own.
+    if (req.http.Cookie ~ "(^|;\s*)sessionid=") {
+        return (pass);
+    }
+    # Public pages read no cookie; dropping them lets everyone share one copy.
+    # Other methods keep theirs (a triage form's POST needs its CSRF cookie).
+    if (req.method == "GET" || req.method == "HEAD") {
+        unset req.http.Cookie;
+    }
+
+    # stale-while-revalidate honoured (see vcl_hit): this time round, fetch.
+    if (req.http.X-Proxy-Grace == "revalidate") {
+        set req.grace = 0s;
+    } elsif (req.http.X-Proxy-Grace == "stale-if-error") {
+        # That fetch failed: any old copy within its grace will do (req.grace survives a restart).
+        set req.grace = 3650d;
+    }
+    # Falls through to the builtin vcl_recv: passes Authorization and other methods.
+}
+
+sub vcl_hash {
+    # An http:// request may be answered with a redirect, an https:// one with the page.
+    hash_data(req.http.X-Forwarded-Proto);
+}
+
+sub vcl_hit {
+    # Varnish keeps an object for max(stale-while-revalidate, stale-if-error) after
+    # its s-maxage (beresp.grace below). With the app healthy, only
+    # stale-while-revalidate applies: past it, fetch the page now, not in the background.
+    if (obj.ttl <= 0s && !req.http.X-Proxy-Grace && std.healthy(req.backend_hint) &&
+        obj.ttl + std.duration(
+            regsub(obj.http.Cache-Control, "^(?:.*[ ,])?stale-while-revalidate=([0-9]+).*$", "\1s"), 0s) <= 0s) {
+        set req.http.X-Proxy-Grace = "revalidate";
+        return (restart);
+    }
+}
+
+sub vcl_pass {
+    set req.http.X-Proxy-Pass = "1";
+}
+
+sub vcl_backend_fetch {
+    # X-Proxy-Grace stays on the fetch (the app ignores it): vcl_backend_response reads it.
+    unset bereq.http.X-Proxy-Pass;
+}
+
+sub vcl_backend_response {
+    if (bereq.uncacheable) {
+        return (deliver);
+    }
+    # A failed refresh keeps the old page (stale-if-error): nothing replaces it, and a
+    # reader waiting for it is sent back to it (vcl_synth).
+    if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.X-Proxy-Grace == "revalidate")) {
+        return (abandon);
+    }
+    # Never keep the admin, the API, or anything that sets a cookie.
+    if (bereq.url ~ "^/(admin|api)/" || beresp.http.Set-Cookie) {
+        set beresp.ttl = 120s;
+        set beresp.uncacheable = true;
+        return (deliver);
+    }
+    # Keep only what the app marked cacheable; static files always are.
+    if (!beresp.http.Cache-Control && bereq.url !~ "^/static/") {
+        set beresp.ttl = 120s;
+        set beresp.uncacheable = true;
+        return (deliver);
+    }
+    # Varnish reads s-maxage into ttl and stale-while-revalidate into grace itself;
+    # stale-if-error makes the grace longer, for when the app is down.
+    if (beresp.http.Cache-Control ~ "stale-if-error=[0-9]+") {
+        set beresp.http.X-Proxy-Stale-If-Error =
+            regsub(beresp.http.Cache-Control, "^(?:.*[ ,])?stale-if-error=([0-9]+).*$", "\1s");
+        if (std.duration(beresp.http.X-Proxy-Stale-If-Error, 0s) > beresp.grace) {
+            set beresp.grace = std.duration(beresp.http.X-Proxy-Stale-If-Error, 0s);
+        }
+        unset beresp.http.X-Proxy-Stale-If-Error;
+    }
+    # After that, keep it a while for cheap conditional fetches (the app answers 304 to its ETag).
+    set beresp.keep = 1h;
+    # Falls through to the builtin: no-cache, private, Vary: * are not kept.
+}
+
+sub vcl_deliver {
+    # The refresh failed (the app did not answer): the old page, if within stale-if-error.
+    if (resp.status >= 500 && req.http.X-Proxy-Grace == "revalidate") {
+        set req.http.X-Proxy-Grace = "stale-if-error";
+        return (restart);
+    }
+    if (req.http.X-Proxy-Pass) {
+        set resp.http.X-Cache = "PASS";
+    } elsif (obj.hits > 0) {
+        set resp.http.X-Cache = "HIT";
+    } else {
+        set resp.http.X-Cache = "MISS";
+    }
+    # The keys are for the proxy; readers need not see them.
+    unset resp.http.xkey;
+}
+
+sub vcl_synth {
+    # The refresh failed (the app answered 5xx, abandoned above): the old page, as in vcl_deliver.
+    if (resp.status >= 500 && req.http.X-Proxy-Grace == "revalidate") {
+        set req.http.X-Proxy-Grace = "stale-if-error";
+        return (restart);
+    }
+    if (req.method == "PURGE") {
+        # A line of text for the app's log, not Varnish's error page.
+        set resp.http.Content-Type = "text/plain; charset=utf-8";
+        set resp.body = resp.reason + {"
+"};
+        return (deliver);
+    }
+}

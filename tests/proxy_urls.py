@@ -1,0 +1,45 @@
+"""The site's URLs plus two pages that name their surrogate keys, for tests/test_proxy.py.
+
+They stand for any public view that sets ``response.surrogate_keys``, so the
+middleware and the proxy can be tested whatever the real views tag.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+
+from contentsite.urls import urlpatterns as site_urlpatterns
+
+renders = itertools.count(1)
+
+
+def tagged(request: HttpRequest, key: str) -> HttpResponse:
+    """A public page tagged with ``key`` whose body changes on every render, so a cached copy shows."""
+    response = HttpResponse(f"render {next(renders)} of {key}\n", content_type="text/plain; charset=utf-8")
+    response.surrogate_keys = [key, "index"]
+    return response
+
+
+def tagged_unchanging(request: HttpRequest, key: str) -> HttpResponse:
+    """A public page tagged with ``key`` that renders the same every time, so it can be revalidated (304)."""
+    response = HttpResponse(f"always the same for {key}\n", content_type="text/plain; charset=utf-8")
+    response.surrogate_keys = [key]
+    return response
+
+
+def tagged_with_cookie(request: HttpRequest, key: str) -> HttpResponse:
+    """A page that names its keys but sets a cookie: someone's own, never kept."""
+    response = tagged(request, key)
+    response.set_cookie("chosen", "1")
+    return response
+
+
+urlpatterns = [
+    path("proxy-test/<slug:key>/", tagged),
+    path("proxy-test-unchanging/<slug:key>/", tagged_unchanging),
+    path("proxy-test-cookie/<slug:key>/", tagged_with_cookie),
+    *site_urlpatterns,
+]

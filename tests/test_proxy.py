@@ -1,0 +1,555 @@
+"""The caching reverse proxy: the headers the app sends it, the purges, the settings' checks, and
+Varnish itself (deploy/varnish/default.vcl) in front of a live server.
+
+Varnish is Debian's ``varnish`` with ``varnish-modules`` (xkey). Without it the Varnish tests
+skip locally, but fail under ``CI=true``, as the browser tests do without Chromium.
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.server
+import logging
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+from django.http import HttpResponse
+from django.test import RequestFactory, override_settings
+
+from articles import services
+from contentsite import proxy
+from contentsite.checks import check_proxy_settings
+from tests.factories import changed, demo_document
+
+ROOT = Path(__file__).resolve().parent.parent
+VCL = ROOT / "deploy" / "varnish" / "default.vcl"
+VARNISHD = os.environ.get("VARNISHD_PATH", "/usr/sbin/varnishd")
+# The one line of the VCL an operator edits (deploy/README.md); the tests point it at their server.
+BACKEND_LINES = '    .host = "127.0.0.1";\n    .port = "8000";\n'
+# Only to wait for processes to come up or go away; no assertion is about time.
+START_TIMEOUT_SECONDS = 60
+
+# --- tag() and the middleware -----------------------------------------------------------------
+
+
+def test_tag_names_the_keys_once_and_lets_only_the_proxy_keep_the_page():
+    response = proxy.tag(HttpResponse("page"), [proxy.article_key(7), proxy.INDEX_KEY, "article-7"])
+    assert response[proxy.SURROGATE_HEADER] == "article-7 index"
+    assert response["Cache-Control"] == (
+        "public, max-age=0, s-maxage=300, stale-while-revalidate=30, stale-if-error=86400"
+    )
+
+
+@override_settings(PROXY_PAGE_MAX_AGE=60, PROXY_STALE_WHILE_REVALIDATE=5, PROXY_STALE_IF_ERROR=600)
+def test_tag_follows_the_settings_and_a_callers_s_maxage():
+    response = proxy.tag(HttpResponse("page"), [proxy.medication_key(3), proxy.symptom_key(4)])
+    assert response["xkey"] == "medication-3 symptom-4"
+    assert response["Cache-Control"] == "public, max-age=0, s-maxage=60, stale-while-revalidate=5, stale-if-error=600"
+    response = proxy.tag(HttpResponse("page"), ["index"], s_maxage=10)
+    assert "s-maxage=10," in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        [f"article-{n}" for n in range(1000)],  # too long for one header
+        ["article-1", "two words"],  # not a token
+        ["article-1", "line\nbreak"],
+    ],
+)
+def test_keys_that_cannot_be_sent_tag_the_page_index_which_every_change_purges(keys):
+    response = proxy.tag(HttpResponse("page"), keys)
+    assert response["xkey"] == proxy.INDEX_KEY
+    assert "s-maxage=300" in response["Cache-Control"]
+
+
+def test_tag_leaves_a_response_that_sets_a_cookie_alone():
+    response = HttpResponse("page")
+    response.set_cookie("chosen", "1")
+    response["Cache-Control"] = "no-cache"
+    proxy.tag(response, ["index"])
+    assert "xkey" not in response
+    assert response["Cache-Control"] == "no-cache"
+
+
+def run_middleware(request: Any, status: int = 200, keys: Any = ("article-1",)) -> HttpResponse:
+    response = HttpResponse("page", status=status)
+    response["Cache-Control"] = "public, no-cache"
+    if keys is not None:
+        response.surrogate_keys = keys
+    return proxy.SurrogateKeyMiddleware(lambda request: response)(request)
+
+
+@pytest.fixture
+def anonymous() -> Any:
+    def build(method: str = "get", path: str = "/articles/a/") -> Any:
+        request = getattr(RequestFactory(), method)(path)
+        request.user = AnonymousUser()
+        return request
+
+    return build
+
+
+@pytest.mark.parametrize("status", [200, 304, 404, 410])
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_middleware_tags_anonymous_public_reads_whose_view_named_keys(anonymous, method, status):
+    response = run_middleware(anonymous(method), status=status)
+    assert response["xkey"] == "article-1"
+    assert "no-cache" not in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "keys"),
+    [
+        ("get", "/articles/a/", 200, None),  # the view named no keys
+        ("get", "/articles/a/", 200, []),
+        ("post", "/articles/a/", 200, ("article-1",)),
+        ("get", "/articles/a/", 500, ("article-1",)),
+        ("get", "/articles/a/", 302, ("article-1",)),
+        ("get", "/admin/articles/", 200, ("article-1",)),
+        ("get", "/api/v1/articles/", 200, ("article-1",)),
+    ],
+)
+def test_middleware_leaves_everything_else_as_the_view_made_it(anonymous, method, path, status, keys):
+    response = run_middleware(anonymous(method, path), status=status, keys=keys)
+    assert "xkey" not in response
+    assert response["Cache-Control"] == "public, no-cache"
+
+
+def test_middleware_never_tags_a_logged_in_readers_page(anonymous, django_user_model, db):
+    request = anonymous()
+    request.user = django_user_model.objects.create_user("reader")
+    response = run_middleware(request)
+    assert "xkey" not in response
+    assert response["Cache-Control"] == "public, no-cache"
+
+
+def test_the_middleware_sit_where_they_see_what_they_must():
+    """Tagging just inside conditional GET (a 304 copies the tagged Cache-Control) and outside CSRF
+    (its cookie); the guard outside every middleware that sets a cookie."""
+    middleware = settings.MIDDLEWARE
+    tagging = middleware.index("contentsite.proxy.SurrogateKeyMiddleware")
+    assert middleware[tagging - 1] == "django.middleware.http.ConditionalGetMiddleware"
+    assert middleware.index("django.middleware.csrf.CsrfViewMiddleware") > tagging
+    guard = middleware.index("contentsite.proxy.ProxyCookieGuardMiddleware")
+    for setting_cookies in (
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+    ):
+        assert middleware.index(setting_cookies) > guard, setting_cookies
+
+
+def test_the_guard_keeps_a_tagged_response_that_sets_a_cookie_from_shared_caches():
+    response = proxy.tag(HttpResponse("page"), ["article-1"])
+    response.set_cookie("sessionid", "x")
+    response = proxy.ProxyCookieGuardMiddleware(lambda request: response)(RequestFactory().get("/"))
+    assert "xkey" not in response
+    assert response["Cache-Control"] == "private, no-cache"
+    untouched = proxy.tag(HttpResponse("page"), ["article-1"])
+    assert proxy.ProxyCookieGuardMiddleware(lambda request: untouched)(RequestFactory().get("/")) is untouched
+    assert "s-maxage" in untouched["Cache-Control"]
+
+
+@override_settings(ROOT_URLCONF="tests.proxy_urls")
+def test_a_page_that_names_keys_is_tagged_through_the_whole_stack(client, db):
+    response = client.get("/proxy-test/article-9/")
+    assert response["xkey"] == "article-9 index"
+    assert response["Cache-Control"].startswith("public, max-age=0, s-maxage=")
+    response = client.get("/proxy-test-cookie/article-9/")
+    assert "xkey" not in response
+
+
+@override_settings(ROOT_URLCONF="tests.proxy_urls")
+def test_a_revalidated_page_keeps_its_proxy_policy(client, db):
+    """ConditionalGetMiddleware gives the page its ETag and answers 304 below the tagging."""
+    response = client.get("/proxy-test-unchanging/article-9/")
+    assert response["xkey"] == "article-9"
+    revalidated = client.get("/proxy-test-unchanging/article-9/", headers={"if-none-match": response["ETag"]})
+    assert revalidated.status_code == 304
+    assert revalidated["Cache-Control"] == response["Cache-Control"]
+    assert "no-cache" not in revalidated["Cache-Control"]
+
+
+# --- purge() ------------------------------------------------------------------------------
+
+
+@dataclass
+class RecordingProxy:
+    """A stand-in proxy on a free loopback port that records the PURGE requests it gets."""
+
+    status: int = 200
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def recording_proxy() -> Iterator[RecordingProxy]:
+    recorded = RecordingProxy()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_PURGE(self) -> None:
+            recorded.requests.append((self.command, self.path, self.headers.get(proxy.PURGE_HEADER)))
+            self.send_response(recorded.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorded.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield recorded
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(proxy, "PURGE_BACKOFF_SECONDS", 0)
+
+
+def test_purge_without_a_proxy_does_nothing(recording_proxy, caplog):
+    caplog.set_level(logging.INFO, logger="contentsite.proxy")
+    assert settings.PROXY_PURGE_URLS == []
+    proxy.purge(["article-1"])
+    assert recording_proxy.requests == []
+    assert caplog.records == []
+
+
+def test_purge_sends_every_proxy_one_purge_with_the_keys(recording_proxy, settings, caplog):
+    caplog.set_level(logging.INFO, logger="contentsite.proxy")
+    settings.PROXY_PURGE_URLS = [recording_proxy.url, recording_proxy.url + "/"]
+    proxy.purge(["article-1", "index", "article-1"])
+    assert recording_proxy.requests == [("PURGE", "/", "article-1 index")] * 2
+    assert [(r.levelname, recording_proxy.url in r.getMessage()) for r in caplog.records] == [("INFO", True)] * 2
+
+
+def test_purge_splits_many_keys_over_several_requests(recording_proxy, settings):
+    settings.PROXY_PURGE_URLS = [recording_proxy.url]
+    keys = [proxy.article_key(n) for n in range(1500)]
+    proxy.purge(keys)
+    sent = [header.split(" ") for _, _, header in recording_proxy.requests]
+    assert len(sent) > 1
+    assert all(len(" ".join(chunk)) <= proxy.MAX_HEADER_CHARS for chunk in sent)
+    assert [key for chunk in sent for key in chunk] == keys
+
+
+def test_purge_of_a_key_that_is_not_a_token_purges_index_too(recording_proxy, settings, caplog):
+    settings.PROXY_PURGE_URLS = [recording_proxy.url]
+    proxy.purge(["article-1", "two words"])
+    assert recording_proxy.requests == [("PURGE", "/", "article-1 index")]
+    assert any(r.levelname == "ERROR" and "two words" in r.getMessage() for r in caplog.records)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_dead_proxy_is_retried_logged_and_never_raised(recording_proxy, settings, caplog, no_backoff):
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings.PROXY_PURGE_URLS = [dead, recording_proxy.url]
+    proxy.purge(["article-5"])
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert dead in errors[0]
+    assert "article-5" in errors[0]
+    assert f"after {proxy.PURGE_ATTEMPTS} attempts" in errors[0]
+    # The proxy that answers still gets its purge.
+    assert recording_proxy.requests == [("PURGE", "/", "article-5")]
+
+
+def test_a_proxy_that_refuses_is_retried_then_logged(recording_proxy, settings, caplog, no_backoff):
+    recording_proxy.status = 403
+    settings.PROXY_PURGE_URLS = [recording_proxy.url]
+    proxy.purge(["article-5"])
+    assert len(recording_proxy.requests) == proxy.PURGE_ATTEMPTS
+    assert any(r.levelname == "ERROR" and "HTTP 403" in r.getMessage() for r in caplog.records)
+
+
+def test_purge_runs_on_commit_and_never_raises(settings, caplog, no_backoff, django_capture_on_commit_callbacks, db):
+    settings.PROXY_PURGE_URLS = [f"http://127.0.0.1:{free_port()}", "http://[not-a-url"]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        transaction.on_commit(lambda: proxy.purge(["article-1"]))
+    assert len(callbacks) == 1
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == 2
+
+
+# --- The settings' system checks ---------------------------------------------------------------
+
+
+def check_ids(**overrides: Any) -> list[str]:
+    with override_settings(**overrides):
+        return [message.id for message in check_proxy_settings(None)]
+
+
+def test_the_default_proxy_settings_pass_the_checks():
+    assert check_ids() == []
+    assert check_ids(PROXY_PURGE_URLS=["http://127.0.0.1:6081", "https://cache.internal/"]) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"PROXY_PURGE_URLS": ["127.0.0.1:6081"]}, "contentsite.E001"),
+        ({"PROXY_PURGE_URLS": ["ftp://cache"]}, "contentsite.E001"),
+        ({"PROXY_PURGE_URLS": ["http://"]}, "contentsite.E001"),
+        ({"PROXY_PURGE_URLS": ["http://cache:99999"]}, "contentsite.E001"),
+        ({"PROXY_PURGE_URLS": ["http://cache/?x=1"]}, "contentsite.E001"),
+        ({"PROXY_PURGE_URLS": "http://cache"}, "contentsite.E001"),
+        ({"PROXY_PURGE_TIMEOUT_SECONDS": 0}, "contentsite.E002"),
+        ({"PROXY_PURGE_TIMEOUT_SECONDS": -1}, "contentsite.E002"),
+        ({"PROXY_PURGE_TIMEOUT_SECONDS": 600}, "contentsite.E002"),
+        ({"PROXY_PAGE_MAX_AGE": -1}, "contentsite.E003"),
+        ({"PROXY_STALE_WHILE_REVALIDATE": -1}, "contentsite.E004"),
+        ({"PROXY_STALE_IF_ERROR": -1}, "contentsite.E005"),
+        ({"PROXY_STALE_IF_ERROR": "1d"}, "contentsite.E005"),
+    ],
+)
+def test_the_checks_refuse_bad_proxy_settings(overrides, expected):
+    assert check_ids(**overrides) == [expected]
+
+
+def test_manage_check_reports_a_bad_proxy_setting_from_the_environment():
+    from tests.test_settings import manage
+
+    result = manage("check", PROXY_PURGE_URLS="cache.internal:6081", PROXY_PAGE_MAX_AGE="-5")
+    assert result.returncode != 0
+    assert "contentsite.E001" in result.stderr
+    assert "contentsite.E003" in result.stderr
+
+
+# --- Varnish ----------------------------------------------------------------------------------
+
+
+def require_varnishd() -> None:
+    if not Path(VARNISHD).exists():
+        message = (
+            f"varnishd not found at {VARNISHD}: install Debian's varnish and varnish-modules "
+            "(apt-get install -y varnish varnish-modules)."
+        )
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def render_vcl(directory: Path, host: str, port: int) -> Path:
+    """The deployed VCL with its backend pointed at ``host:port``."""
+    text = VCL.read_text()
+    assert text.count(BACKEND_LINES) == 1, "deploy/varnish/default.vcl's backend lines moved; update the tests"
+    path = directory / "default.vcl"
+    path.write_text(text.replace(BACKEND_LINES, f'    .host = "{host}";\n    .port = "{port}";\n'))
+    return path
+
+
+def test_the_vcl_compiles(tmp_path):
+    require_varnishd()
+    vcl = render_vcl(tmp_path, "127.0.0.1", 8000)
+    result = subprocess.run(
+        [VARNISHD, "-C", "-j", "none", "-n", str(tmp_path / "instance"), "-f", str(vcl)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: str
+
+    @property
+    def cache(self) -> str | None:
+        return self.headers.get("X-Cache")
+
+
+class Varnish:
+    """varnishd in the foreground, in its own process group, in front of one backend."""
+
+    def __init__(self, directory: Path, backend_url: str) -> None:
+        backend = urlsplit(backend_url)
+        host = "127.0.0.1" if backend.hostname == "localhost" else backend.hostname
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = directory / "varnishd.log"
+        vcl = render_vcl(directory, host, backend.port)
+        command = [
+            VARNISHD,
+            "-F",  # foreground: the process we start is the one we stop
+            "-j",  # no privilege separation: the tests run as whoever they run as (root in CI)
+            "none",
+            "-n",
+            str(directory / "instance"),
+            "-a",
+            f"127.0.0.1:{self.port}",
+            "-f",
+            str(vcl),
+            "-s",
+            "malloc,32m",
+            "-p",
+            "vsl_space=1M",
+        ]
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"varnishd exited ({self.process.returncode}):\n{self.log.read_text()[-3000:]}")
+            try:
+                if self.get("/robots.txt").status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        pytest.fail(f"varnishd did not answer in time:\n{self.log.read_text()[-3000:]}")
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Reply:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, headers=headers or {})
+            response = connection.getresponse()
+            return Reply(response.status, response.headers, response.read().decode("utf-8", "replace"))
+        finally:
+            connection.close()
+
+    def get(self, path: str, **headers: str) -> Reply:
+        return self.request("GET", path, {name.replace("_", "-"): value for name, value in headers.items()})
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=START_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def varnish(live_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Varnish]:
+    """Varnish with the deployed VCL in front of pytest-django's live server (which shares the test database)."""
+    require_varnishd()
+    instance = Varnish(tmp_path_factory.mktemp("varnish"), live_server.url)
+    try:
+        instance.wait_until_ready()
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def proxied(varnish: Varnish, settings: Any, transactional_db: Any) -> Varnish:
+    """The proxy, with the app purging it; each test uses addresses of its own (the cache outlives a test)."""
+    settings.PROXY_PURGE_URLS = [varnish.url]
+    settings.ROOT_URLCONF = "tests.proxy_urls"
+    return varnish
+
+
+def test_a_tagged_page_is_kept_until_its_key_is_purged(proxied):
+    first = proxied.get("/proxy-test/article-101/")
+    second = proxied.get("/proxy-test/article-101/")
+    assert (first.status, first.cache, second.status, second.cache) == (200, "MISS", 200, "HIT")
+    assert second.body == first.body
+    assert "xkey" not in second.headers  # the keys are for the proxy, not for readers
+    assert second.headers["Cache-Control"].startswith("public, max-age=0, s-maxage=")
+
+    proxy.purge([proxy.article_key(101)])
+    third = proxied.get("/proxy-test/article-101/")
+    assert (third.status, third.cache) == (200, "MISS")
+    assert third.body != first.body
+
+
+def test_purging_index_drops_every_page_that_lists_articles(proxied):
+    for key in ("article-102", "article-103"):
+        proxied.get(f"/proxy-test/{key}/")
+        assert proxied.get(f"/proxy-test/{key}/").cache == "HIT"
+    proxy.purge([proxy.INDEX_KEY])
+    assert [proxied.get(f"/proxy-test/{key}/").cache for key in ("article-102", "article-103")] == ["MISS", "MISS"]
+
+
+def test_only_the_app_servers_may_purge(proxied):
+    reply = proxied.request("PURGE", "/", {"xkey-purge": "index"})
+    assert (reply.status, reply.body) == (200, f"Purged {reply.body.split()[-1]}\n")
+    assert proxied.request("PURGE", "/", {}).status == 400
+
+
+def test_static_files_are_kept(proxied):
+    first, second = proxied.get("/static/css/site.css"), proxied.get("/static/css/site.css")
+    assert (first.status, first.cache, second.status, second.cache) == (200, "MISS", 200, "HIT")
+    assert second.body == first.body
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/admin/login/", {}),
+        ("/api/v1/articles/", {"Authorization": "Api-Key not-a-real-key"}),
+        ("/api/v1/articles/", {}),
+        ("/proxy-test/article-104/", {"Authorization": "Basic eDp5"}),
+        ("/proxy-test/article-105/", {"Cookie": "sessionid=abc; other=1"}),
+    ],
+)
+def test_the_admin_the_api_and_logged_in_readers_are_never_cached(proxied, path, headers):
+    replies = [proxied.get(path, **headers) for _ in range(2)]
+    assert [reply.cache for reply in replies] == ["PASS", "PASS"], [reply.status for reply in replies]
+
+
+def test_a_page_that_sets_a_cookie_is_never_kept(proxied):
+    replies = [proxied.get("/proxy-test-cookie/article-106/") for _ in range(2)]
+    assert [(reply.status, reply.cache) for reply in replies] == [(200, "MISS"), (200, "MISS")]
+    assert replies[1].body != replies[0].body  # rendered again
+
+
+def test_a_response_the_app_did_not_mark_cacheable_is_never_kept(proxied):
+    replies = [proxied.get("/robots.txt") for _ in range(2)]
+    assert [(reply.status, reply.cache) for reply in replies] == [(200, "MISS"), (200, "MISS")]
+
+
+def test_other_cookies_do_not_split_or_bypass_the_cache(proxied):
+    first = proxied.get("/proxy-test/article-107/", Cookie="csrftoken=abc")
+    second = proxied.get("/proxy-test/article-107/", Cookie="_ga=1")
+    assert (first.cache, second.cache) == ("MISS", "HIT")
+
+
+def test_a_published_article_is_kept_then_replaced_on_publish_and_gone_on_withdrawal(proxied, workflow, publisher):
+    """The acceptance test: the workflow's on-commit hook purges the article's keys (articles/live.py)."""
+    document = demo_document()
+    live = workflow.live(document)
+    url = f"/articles/{live.article.slug}/"
+    first, second = proxied.get(url), proxied.get(url)
+    assert (first.status, second.status) == (200, 200)
+    assert (first.cache, second.cache) == ("MISS", "HIT")
+    assert document["revision"]["title"] in second.body
+
+    title = "Amlodipine and nerve damage: updated advice"
+    replacement = workflow.live(changed(document, **{"revision.title": title, "revision.change_summary": "New title."}))
+    after_publish = proxied.get(url)
+    assert after_publish.status == 200
+    assert title in after_publish.body
+
+    services.revision_withdraw(revision=replacement, actor=publisher, reason="Under review.")
+    assert proxied.get(url).status == 410
