@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
@@ -49,6 +49,10 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             condition |= Q(pk__in=rows.values("revision__article_id"))
         return self.filter(condition)
 
+    def last_id(self, *, kind: str) -> int:
+        """The highest id of ``kind`` content (0 if none): one index lookup, for ranges of ids that page a list."""
+        return self.filter(kind=kind).aggregate(last=Max("pk"))["last"] or 0
+
 
 class Article(models.Model):
     """The stable identity of a piece of content; its words live in revisions.
@@ -79,6 +83,11 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["slug"]
+        indexes = [
+            # Sitemap pages are ranges of ids of one kind; a medicine's page walks its articles by slug.
+            models.Index(fields=["kind", "id"], name="article_kind_id"),
+            models.Index(fields=["medication", "kind", "slug"], name="article_medication_kind_slug"),
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -115,6 +124,41 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
         replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
         return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
+
+    def count_by_medication(self) -> models.QuerySet[Any]:
+        """Rows of (``slug``, ``generic_name``, ``count``) per medication, A to Z: one grouped query."""
+        return (
+            self.order_by()
+            .values(slug=F("article__medication__slug"), generic_name=F("article__medication__generic_name"))
+            .annotate(count=Count("pk"))
+            .order_by("generic_name")
+        )
+
+    def count_by_topic(self) -> models.QuerySet[Any]:
+        """Rows of (``topic``, ``count``), the most written-about first: one grouped query."""
+        return self.order_by().values("topic").annotate(count=Count("pk")).order_by("-count", "topic")
+
+    def recently_updated(self) -> RevisionQuerySet:
+        """Newest public change first (``Article.public_updated_at``, indexed): slice it."""
+        return self.filter(article__public_updated_at__isnull=False).order_by(
+            "-article__public_updated_at", "-article_id"
+        )
+
+    def of_medication_after(self, medication_id: int, *, after: str = "", before: str = "") -> RevisionQuerySet:
+        """One medication's revisions by article slug, from a keyset cursor: any page costs what the first does.
+
+        ``after``: slugs after it, A to Z; ``before``: slugs before it, Z to A (reverse the slice).
+        """
+        revisions = self.filter(article__medication_id=medication_id)
+        if before:
+            return revisions.filter(article__slug__lt=before).order_by("-article__slug")
+        if after:
+            revisions = revisions.filter(article__slug__gt=after)
+        return revisions.order_by("article__slug")
+
+    def in_article_range(self, first: int, last: int) -> RevisionQuerySet:
+        """Revisions of articles with ids ``first`` to ``last`` (inclusive), by article id: a keyset page."""
+        return self.filter(article_id__gte=first, article_id__lte=last).order_by("article_id")
 
     def get_live(self, slug: str, *, kind: str) -> Revision:
         """The live revision of the ``kind`` content at ``slug``: the one read behind every public address.
