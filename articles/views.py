@@ -56,13 +56,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _render_home(request: HttpRequest) -> SitePage:
     live = Revision.objects.published().articles()
-    medicines = list(live.count_by_medication())
+    counts = live.count_by_medication()
+    medicines = [
+        {"slug": slug, "generic_name": name, "count": counts[pk]}
+        for pk, slug, name in Medication.objects.filter(pk__in=counts)
+        .order_by("generic_name")
+        .values_list("pk", "slug", "generic_name")
+    ]
     context = {
         "letters": _by_initial(medicines),
         "medicine_count": len(medicines),
         "article_count": sum(row["count"] for row in medicines),
         "topics": list(live.count_by_topic()[:HOME_TOPICS]),
-        "recent": list(live.recently_updated().select_related("article")[:HOME_RECENT]),
+        "recent": list(live.recently_updated(ArticleKind.ARTICLE, limit=HOME_RECENT)),
     }
     return 200, render_to_string("articles/home.html", context, request), (proxy.INDEX_KEY,)
 

@@ -84,9 +84,11 @@ class Article(models.Model):
     class Meta:
         ordering = ["slug"]
         indexes = [
-            # Sitemap pages are ranges of ids of one kind; a medicine's page walks its articles by slug.
+            # Sitemap pages are ranges of ids of one kind; a medicine's page walks its articles by slug;
+            # the home page reads the latest public changes of a kind.
             models.Index(fields=["kind", "id"], name="article_kind_id"),
-            models.Index(fields=["medication", "kind", "slug"], name="article_medication_kind_slug"),
+            models.Index(fields=["kind", "public_updated_at", "id"], name="article_kind_public_updated"),
+            models.Index(fields=["kind", "medication", "slug"], name="article_kind_medication_slug"),
         ]
 
     def __str__(self) -> str:
@@ -122,26 +124,38 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         """
         now = timezone.now()
         due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
-        replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
+        # Not a correlated EXISTS: inside an OR, PostgreSQL cannot turn that into an anti-join
+        # and prices it per row (planning a whole-library list at many times its cost, JIT
+        # included); the few articles with a due schedule are read once instead.
+        # (``article_id`` is never NULL, so NOT IN means what NOT EXISTS does.)
+        replaced = Q(article_id__in=self.model.objects.filter(due).values("article_id"))
         return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
 
-    def count_by_medication(self) -> models.QuerySet[Any]:
-        """Rows of (``slug``, ``generic_name``, ``count``) per medication, A to Z: one grouped query."""
-        return (
-            self.order_by()
-            .values(slug=F("article__medication__slug"), generic_name=F("article__medication__generic_name"))
-            .annotate(count=Count("pk"))
-            .order_by("generic_name")
-        )
+    def count_by_medication(self) -> dict[int, int]:
+        """How many of these are about each medication, by its id: one grouped query on integers."""
+        rows = self.order_by().values_list("article__medication_id").annotate(count=Count("pk"))
+        return dict(rows)  # type: ignore[arg-type]
 
     def count_by_topic(self) -> models.QuerySet[Any]:
         """Rows of (``topic``, ``count``), the most written-about first: one grouped query."""
         return self.order_by().values("topic").annotate(count=Count("pk")).order_by("-count", "topic")
 
-    def recently_updated(self) -> RevisionQuerySet:
-        """Newest public change first (``Article.public_updated_at``, indexed): slice it."""
-        return self.filter(article__public_updated_at__isnull=False).order_by(
-            "-article__public_updated_at", "-article_id"
+    def recently_updated(self, kind: str, *, limit: int) -> RevisionQuerySet:
+        """At most ``limit`` of these, newest public change first (``Article.public_updated_at``).
+
+        Reads the ``limit * 5`` latest-changed articles of ``kind`` from an index,
+        then their revisions: bounded at any size of library. (Fewer than ``limit``
+        only if most of the latest changes took articles off the site.)
+        """
+        latest = (
+            Article.objects.filter(kind=kind, public_updated_at__isnull=False)
+            .order_by("-public_updated_at", "-id")
+            .values("pk")[: limit * 5]
+        )
+        return (
+            self.filter(article_id__in=latest)
+            .select_related("article")
+            .order_by("-article__public_updated_at", "-article_id")[:limit]
         )
 
     def of_medication_after(self, medication_id: int, *, after: str = "", before: str = "") -> RevisionQuerySet:
