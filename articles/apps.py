@@ -11,7 +11,7 @@ class ArticlesConfig(AppConfig):
         from .checks import check_cache_settings
         from .kinds import ContentKind, check_kinds, register
         from .models import ArticleKind
-        from .sitemaps import ArticleSitemap
+        from .sitemaps import LiveContentSitemap
 
         register(
             ContentKind(
@@ -19,7 +19,7 @@ class ArticlesConfig(AppConfig):
                 label=ArticleKind.ARTICLE.label,
                 url_name="articles:detail",
                 list_url_names=("articles:home",),
-                sitemaps={"articles": ArticleSitemap},
+                sitemaps={"articles": LiveContentSitemap.of(ArticleKind.ARTICLE)},
             )
         )
         checks.register(check_kinds, checks.Tags.urls)

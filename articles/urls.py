@@ -7,6 +7,7 @@ app_name = "articles"
 urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
+    path("medicines/<slug:slug>/", views.medicine, name="medicine"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
     path("articles/<slug:slug>/history/", views.article_history, name="history"),
 ]

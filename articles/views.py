@@ -1,40 +1,221 @@
-"""Public pages: what is live comes from ``articles.live``; lists come from ``Revision.objects.published()``."""
+"""Public pages: what is live comes from ``articles.live``; lists come from ``Revision.objects.published()``.
+
+Lists (home, a medicine's articles, the sitemap) are answered from ``site_identity()``
+first and cost the same few queries on a miss at any size of library.
+"""
 
 from __future__ import annotations
 
+import datetime
+import re
 from collections.abc import Callable, Iterable
+from typing import Any
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Min, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from contentsite import proxy
 
-from .live import Live, cache_get, cache_set, live_identity
-from .models import ArticleKind, AuditEntry, Revision, Withdrawn
+from .live import Live, Site, cache_get, cache_set, live_identity, site_identity
+from .models import ArticleKind, AuditEntry, Medication, Revision, Withdrawn
 from .presentation import build_article_page, vocabulary_change
+from .sitemaps import sitemaps
 from .structured_data import canonical_url, json_ld_script, medical_web_page
 
 SEARCH_MAX_LENGTH = 200
+# The home page lists groups, not articles: this many topics and latest changes.
+HOME_TOPICS = 30
+HOME_RECENT = 10
+MEDICINE_PAGE_SIZE = 50
+# Far beyond any library (10,000 ids a page): refuses absurd page numbers before any work.
+MAX_SITEMAP_PAGE = 100_000
+_CURSOR = re.compile(r"[-a-zA-Z0-9_]{1,120}")
+_XML = "application/xml; charset=utf-8"
 # Bump when the page's markup changes in a way cached copies must not outlive.
 PAGE_CACHE_VERSION = 1
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Published articles, grouped by medication."""
-    revisions = (
+    """An A to Z of medicines and the topics written about, with counts, and the latest changes.
+
+    Costs the same at 100 and 100,000 articles: it lists groups, not articles
+    (two grouped queries and one short list on a miss), and it is answered from
+    the site's identity first: a 304, or the page cached under the site's ETag.
+    """
+    return _site_page(request, "home", (), lambda: _render_home(request))
+
+
+def _render_home(request: HttpRequest) -> SitePage:
+    live = Revision.objects.published().articles()
+    counts = live.count_by_medication()
+    medicines = [
+        {"slug": slug, "generic_name": name, "count": counts[pk]}
+        for pk, slug, name in Medication.objects.filter(pk__in=counts)
+        .order_by("generic_name")
+        .values_list("pk", "slug", "generic_name")
+    ]
+    context = {
+        "letters": _by_initial(medicines),
+        "medicine_count": len(medicines),
+        "article_count": sum(row["count"] for row in medicines),
+        "topics": list(live.count_by_topic()[:HOME_TOPICS]),
+        "recent": list(live.recently_updated(ArticleKind.ARTICLE, limit=HOME_RECENT)),
+    }
+    return 200, render_to_string("articles/home.html", context, request), (proxy.INDEX_KEY,)
+
+
+def _by_initial(medicines: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Medicines grouped under their initial letter (``#`` for any other first character), A to Z."""
+    letters: dict[str, list[dict[str, Any]]] = {}
+    for medicine in medicines:
+        initial = medicine["generic_name"][:1].upper()
+        letters.setdefault(initial if "A" <= initial <= "Z" else "#", []).append(medicine)
+    return sorted(letters.items())
+
+
+def medicine(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live articles about one medicine, A to Z by address, a page at a time.
+
+    Pages follow a keyset cursor (``?after=`` the last slug shown, ``?before=``
+    the first), never an offset, so the last page costs what the first does.
+    """
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    if any(cursor and not _CURSOR.fullmatch(cursor) for cursor in (after, before)):
+        raise Http404("No such page.")
+    return _site_page(
+        request, "medicine", (slug, after, before), lambda: _render_medicine(request, slug, after, before)
+    )
+
+
+def _render_medicine(request: HttpRequest, slug: str, after: str, before: str) -> SitePage:
+    medication = Medication.objects.filter(slug=slug).first()
+    if medication is None:
+        return 404, "", ()
+    rows = list(
         Revision.objects.published()
         .articles()
-        .select_related("article__medication")
-        .order_by("article__medication__generic_name", "title", "pk")
+        .of_medication_after(medication.pk, after=after, before=before)
+        .select_related("article")[: MEDICINE_PAGE_SIZE + 1]
     )
-    return _revalidate(render(request, "articles/home.html", {"revisions": revisions}))
+    more, rows = len(rows) > MEDICINE_PAGE_SIZE, rows[:MEDICINE_PAGE_SIZE]
+    if before:
+        rows.reverse()
+    if not rows and not (after or before):
+        return 404, "", ()  # no live article is about it: no page
+    context = {
+        "medication": medication,
+        "revisions": rows,
+        "first_page": not (after or before),
+        "previous": rows[0].article.slug if rows and (more if before else after) else "",
+        "next": rows[-1].article.slug if rows and (before or more) else "",
+    }
+    keys = (proxy.INDEX_KEY, proxy.medication_key(medication.pk))
+    return 200, render_to_string("articles/medicine.html", context, request), keys
+
+
+def sitemap_index(request: HttpRequest) -> HttpResponse:
+    """``/sitemap.xml``: every page of every section (see ``articles.sitemaps``): a query per section on a miss."""
+    return _site_page(request, "sitemap-index", (), _render_sitemap_index, content_type=_XML)
+
+
+def _render_sitemap_index() -> SitePage:
+    locations = []
+    for name, section in sitemaps().items():
+        path = reverse("sitemap-section", kwargs={"section": name})
+        for number in range(1, section().num_pages() + 1):
+            locations.append(f"{settings.PUBLIC_BASE_URL}{path}" + (f"?p={number}" if number > 1 else ""))
+    lines = [f"  <sitemap><loc>{escape(location)}</loc></sitemap>" for location in locations]
+    return 200, _xml("sitemapindex", lines), (proxy.INDEX_KEY,)
+
+
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    """One page (``?p=``, from 1) of one sitemap section: one indexed range of ids on a miss."""
+    number = request.GET.get("p", "1")
+    if section not in sitemaps() or not number.isdigit() or not 1 <= int(number) <= MAX_SITEMAP_PAGE:
+        raise Http404("No such sitemap.")
+    return _site_page(
+        request, "sitemap", (section, int(number)), lambda: _render_sitemap(section, int(number)), content_type=_XML
+    )
+
+
+def _render_sitemap(name: str, number: int) -> SitePage:
+    section = sitemaps()[name]()
+    if number > section.num_pages():
+        return 404, "", ()
+    lines = []
+    for path, lastmod in section.page(number):
+        entry = f"<loc>{escape(settings.PUBLIC_BASE_URL + path)}</loc>"
+        if lastmod:
+            entry += f"<lastmod>{lastmod.astimezone(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>"
+        lines.append(f"  <url>{entry}</url>")
+    return 200, _xml("urlset", lines), (proxy.INDEX_KEY,)
+
+
+def _xml(root: str, lines: list[str]) -> str:
+    return "\n".join(
+        [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
+            *lines,
+            f"</{root}>",
+            "",
+        ]
+    )
+
+
+# (status, body, surrogate keys): what a list page caches under the site's ETag.
+SitePage = tuple[int, str, tuple[str, ...]]
+
+
+def _site_page(
+    request: HttpRequest,
+    name: str,
+    salt: tuple[object, ...],
+    build: Callable[[], SitePage],
+    content_type: str = "text/html; charset=utf-8",
+) -> HttpResponse:
+    """A page that lists many articles, answered from the site's identity before anything is rendered.
+
+    ``site_identity()`` comes from one cache read and moves with any public
+    change anywhere, so its ETag answers a matching conditional request with a
+    304 and keys the rendered page in the cache: a repeat costs no query. A page
+    found not to exist (``build`` answers 404) is cached as such, too.
+    """
+    site = site_identity()
+    etag = site.etag(name, PAGE_CACHE_VERSION, *salt)
+    key = f"page:{name}:{etag}"
+    page = cache_get(key)
+    if page is None or page[0] == 200:
+        last_modified = int(site.last_modified.timestamp()) if site.last_modified else None
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            not_modified.surrogate_keys = tuple(page[2]) if page else (proxy.INDEX_KEY,)
+            return _list_headers(not_modified, site, etag)
+    if page is None:
+        page = build()
+        cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
+    status, body, keys = page
+    if status == 404:
+        raise Http404("Nothing is published at this address.")
+    response = HttpResponse(body, content_type=content_type)
+    response.surrogate_keys = tuple(keys)
+    return _list_headers(response, site, etag)
+
+
+def _list_headers(response: HttpResponse, site: Site, etag: str) -> HttpResponse:
+    response["ETag"] = etag
+    if site.last_modified:
+        response["Last-Modified"] = http_date(site.last_modified.timestamp())
+    return _revalidate(response)
 
 
 def search(request: HttpRequest) -> HttpResponse:

@@ -1,9 +1,7 @@
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.sitemaps import sitemaps
-from articles.views import robots_txt
+from articles.views import robots_txt, sitemap_index, sitemap_section
 
 admin.site.site_header = "Clinical content administration"
 admin.site.site_title = "Clinical content admin"
@@ -13,6 +11,7 @@ urlpatterns = [
     path("triage/", include("triage.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("contentsite.api.urls", namespace="v1")),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps()}, name="sitemap"),
+    path("sitemap.xml", sitemap_index, name="sitemap"),
+    path("sitemap-<slug:section>.xml", sitemap_section, name="sitemap-section"),
     path("robots.txt", robots_txt, name="robots"),
 ]

@@ -61,3 +61,24 @@ def squash(text: str) -> str:
 def json_ld(html: str) -> list[dict]:
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, flags=re.S)
     return [json.loads(block) for block in blocks]
+
+
+def sitemap_pages(client: object) -> list[str]:
+    """The paths of the sitemap pages that ``/sitemap.xml`` (an index) lists."""
+    index = client.get("/sitemap.xml")  # type: ignore[attr-defined]
+    assert index.status_code == 200
+    assert "<sitemapindex" in index.content.decode()
+    return [
+        location.removeprefix("https://medsafety.example")
+        for location in re.findall(r"<loc>(.*?)</loc>", index.content.decode())
+    ]
+
+
+def sitemap_locations(client: object) -> list[str]:
+    """Every ``<loc>`` of every page of the sitemap, in order, repeats kept."""
+    locations = []
+    for path in sitemap_pages(client):
+        page = client.get(path)  # type: ignore[attr-defined]
+        assert page.status_code == 200, path
+        locations += re.findall(r"<loc>(.*?)</loc>", page.content.decode())
+    return locations

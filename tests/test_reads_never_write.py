@@ -89,6 +89,8 @@ def test_no_get_anywhere_writes(client, api, library, published_article, publish
         "docs": "/api/v1/docs/",
         "not-found": "/api/v1/nothing-here/",
         "sitemap": "/sitemap.xml",
+        "sitemap-section": "/sitemap-articles.xml",
+        "medicine": f"/medicines/{published_article.article.medication.slug}/",
         "robots": "/robots.txt",
     }
     names = {name for _, name in public_patterns()}

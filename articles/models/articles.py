@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import reverse
@@ -49,6 +49,10 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             condition |= Q(pk__in=rows.values("revision__article_id"))
         return self.filter(condition)
 
+    def last_id(self, *, kind: str) -> int:
+        """The highest id of ``kind`` content (0 if none): one index lookup, for ranges of ids that page a list."""
+        return self.filter(kind=kind).aggregate(last=Max("pk"))["last"] or 0
+
 
 class Article(models.Model):
     """The stable identity of a piece of content; its words live in revisions.
@@ -79,6 +83,13 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["slug"]
+        indexes = [
+            # Sitemap pages are ranges of ids of one kind; a medicine's page walks its articles by slug;
+            # the home page reads the latest public changes of a kind.
+            models.Index(fields=["kind", "id"], name="article_kind_id"),
+            models.Index(fields=["kind", "public_updated_at", "id"], name="article_kind_public_updated"),
+            models.Index(fields=["kind", "medication", "slug"], name="article_kind_medication_slug"),
+        ]
 
     def __str__(self) -> str:
         return self.slug
@@ -113,8 +124,55 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         """
         now = timezone.now()
         due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
-        replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
+        # Not a correlated EXISTS: inside an OR, PostgreSQL cannot turn that into an anti-join
+        # and prices it per row (planning a whole-library list at many times its cost, JIT
+        # included); the few articles with a due schedule are read once instead.
+        # (``article_id`` is never NULL, so NOT IN means what NOT EXISTS does.)
+        replaced = Q(article_id__in=self.model.objects.filter(due).values("article_id"))
         return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
+
+    def count_by_medication(self) -> dict[int, int]:
+        """How many of these are about each medication, by its id: one grouped query on integers."""
+        rows = self.order_by().values_list("article__medication_id").annotate(count=Count("pk"))
+        return dict(rows)  # type: ignore[arg-type]
+
+    def count_by_topic(self) -> models.QuerySet[Any]:
+        """Rows of (``topic``, ``count``), the most written-about first: one grouped query."""
+        return self.order_by().values("topic").annotate(count=Count("pk")).order_by("-count", "topic")
+
+    def recently_updated(self, kind: str, *, limit: int) -> RevisionQuerySet:
+        """At most ``limit`` of these, newest public change first (``Article.public_updated_at``).
+
+        Reads the ``limit * 5`` latest-changed articles of ``kind`` from an index,
+        then their revisions: bounded at any size of library. (Fewer than ``limit``
+        only if most of the latest changes took articles off the site.)
+        """
+        latest = (
+            Article.objects.filter(kind=kind, public_updated_at__isnull=False)
+            .order_by("-public_updated_at", "-id")
+            .values("pk")[: limit * 5]
+        )
+        return (
+            self.filter(article_id__in=latest)
+            .select_related("article")
+            .order_by("-article__public_updated_at", "-article_id")[:limit]
+        )
+
+    def of_medication_after(self, medication_id: int, *, after: str = "", before: str = "") -> RevisionQuerySet:
+        """One medication's revisions by article slug, from a keyset cursor: any page costs what the first does.
+
+        ``after``: slugs after it, A to Z; ``before``: slugs before it, Z to A (reverse the slice).
+        """
+        revisions = self.filter(article__medication_id=medication_id)
+        if before:
+            return revisions.filter(article__slug__lt=before).order_by("-article__slug")
+        if after:
+            revisions = revisions.filter(article__slug__gt=after)
+        return revisions.order_by("article__slug")
+
+    def in_article_range(self, first: int, last: int) -> RevisionQuerySet:
+        """Revisions of articles with ids ``first`` to ``last`` (inclusive), by article id: a keyset page."""
+        return self.filter(article_id__gte=first, article_id__lte=last).order_by("article_id")
 
     def get_live(self, slug: str, *, kind: str) -> Revision:
         """The live revision of the ``kind`` content at ``slug``: the one read behind every public address.

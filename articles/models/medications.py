@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 
 from ..limits import MAX_BRAND_NAMES, MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from ..text import TextBlockField, TextLineField, forbidden_character_problem, normalise_text
@@ -56,6 +56,20 @@ class MedicationQuerySet(models.QuerySet["Medication"]):
         from .articles import Revision
 
         return self.filter(Exists(Revision.objects.published().filter(article__medication=OuterRef("pk"))))
+
+    def with_live_articles(self) -> MedicationQuerySet:
+        """Medications that live articles proper are about: the ones with a public page of articles."""
+        from .articles import Revision
+
+        return self.filter(Exists(Revision.objects.published().articles().filter(article__medication=OuterRef("pk"))))
+
+    def in_id_range(self, first: int, last: int) -> MedicationQuerySet:
+        """Ids ``first`` to ``last`` (inclusive), in id order: a keyset page."""
+        return self.filter(pk__gte=first, pk__lte=last).order_by("pk")
+
+    def last_id(self) -> int:
+        """The highest id (0 if none): one index lookup."""
+        return self.aggregate(last=Max("pk"))["last"] or 0
 
 
 class SymptomQuerySet(models.QuerySet["Symptom"]):

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from articles.services import article_import
 from tests.factories import article_document
-from tests.pages import json_ld, page_text, squash
+from tests.pages import json_ld, page_text, sitemap_locations, sitemap_pages, squash
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +143,7 @@ def test_json_ld_cannot_be_broken_out_of(client, publish_document):
 def test_drafts_are_not_public(client):
     article_import(document=article_document(slug="draft-only", marker="SECRET-DRAFT-MARKER"), actor=None)
     assert client.get("/articles/draft-only/").status_code == 404
-    for url in ("/", "/sitemap.xml"):
+    for url in ("/", "/sitemap.xml", *sitemap_pages(client), "/medicines/testamol/"):
         assert "SECRET-DRAFT-MARKER" not in client.get(url).content.decode()
         assert "draft-only" not in client.get(url).content.decode()
     for query in ("SECRET-DRAFT-MARKER", "draft-only", "Title"):
@@ -172,9 +172,10 @@ def test_search_refuses_overlong_queries_with_400(client):
 
 
 def test_sitemap_and_robots(client, published_article):
-    sitemap = client.get("/sitemap.xml").content.decode()
-    assert "<loc>https://medsafety.example/articles/amlodipine-peripheral-neuropathy/</loc>" in sitemap
-    assert "<loc>https://medsafety.example/</loc>" in sitemap
+    # /sitemap.xml is an index: the addresses are in the pages it lists.
+    sitemap = sitemap_locations(client)
+    assert "https://medsafety.example/articles/amlodipine-peripheral-neuropathy/" in sitemap
+    assert "https://medsafety.example/" in sitemap
     robots = client.get("/robots.txt")
     assert robots["Content-Type"] == "text/plain; charset=utf-8"
     assert "Sitemap: https://medsafety.example/sitemap.xml" in robots.content.decode()
@@ -371,3 +372,108 @@ def test_the_page_says_when_an_article_is_due_for_review(client, published_artic
     assert list(published_article.__class__.objects.overdue_for_review()) == [published_article]
     cache.clear()  # in life the date moves on, and the day is part of the page's cache key
     assert notice in page_text(client.get(published_article.get_absolute_url()).content.decode())
+
+
+# --- Lists that stay flat: home, a medicine's articles -------------------------------
+
+
+def _medications(count: int) -> list:
+    from articles.models import Medication
+
+    return [
+        Medication.objects.create(slug=f"listamol-{n}", generic_name=f"Listamol {n}", brand_names=[])
+        for n in range(count)
+    ]
+
+
+def test_home_lists_medicines_a_to_z_topics_and_recent_changes_with_counts(client, workflow, clock):
+    import datetime
+
+    from articles.views import HOME_RECENT
+    from tests.api.bulk import live_listings
+
+    live_listings(30, medications=_medications(2), topics=("Dizziness", "Rash", "Rash"))
+    clock.advance(datetime.timedelta(minutes=1))
+    workflow.live(slug="zeta-newest", medication="zedomab", topic="Rash")
+    html = client.get("/").content.decode()
+    text = page_text(html)
+    assert "31 articles about 3 medicines" in squash(text)
+    medicines = re.findall(r'<li id="medication-([^"]+)">(.*?)</li>', html, flags=re.S)
+    assert [slug for slug, _ in medicines] == ["listamol-0", "listamol-1", "zedomab"]
+    assert 'href="/medicines/listamol-0/"' in html and "15 articles" in medicines[0][1]
+    assert '<h3 id="letter-z">Z</h3>' in html and '<a href="#letter-z">Z</a>' in html
+    topics = html[html.index('id="topics-heading"') : html.index('id="recent-heading"')]
+    assert re.search(r">Rash</a>\s*<span class=\"count\">21 articles", topics)
+    assert re.search(r">Dizziness</a>\s*<span class=\"count\">10 articles", topics)
+    recent = html[html.index('id="recent-heading"') :]
+    assert recent.count("<li>") == HOME_RECENT
+    assert recent.index('href="/articles/zeta-newest/"') < recent.index('href="/articles/listed-')
+    for landmark in (
+        '<main id="main"',
+        'aria-labelledby="medicines-heading"',
+        'aria-label="Medicines by first letter"',
+    ):
+        assert landmark in html
+
+
+def test_a_medicines_page_walks_every_article_once_by_cursor(client, workflow):
+    from articles.views import MEDICINE_PAGE_SIZE
+    from tests.api.bulk import live_listings
+
+    live_listings(2 * MEDICINE_PAGE_SIZE + 7, medications=_medications(1))
+    seen, url, pages = [], "/medicines/listamol-0/", []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        pages.append(url)
+        seen += re.findall(r'<a href="/articles/([^"]+)/">', html)
+        following = re.search(r'<a href="\?after=([^"]+)" rel="next">', html)
+        url = f"/medicines/listamol-0/?after={following.group(1)}" if following else ""
+    assert len(pages) == 3
+    assert seen == sorted(seen) and len(set(seen)) == len(seen) == 2 * MEDICINE_PAGE_SIZE + 7
+    last = client.get(pages[-1]).content.decode()
+    before = re.search(r'<a href="\?before=([^"]+)" rel="prev">', last).group(1)
+    middle = client.get(f"/medicines/listamol-0/?before={before}").content.decode()
+    assert re.findall(r'<a href="/articles/([^"]+)/">', middle) == seen[MEDICINE_PAGE_SIZE : 2 * MEDICINE_PAGE_SIZE]
+    assert 'rel="prev"' in middle and 'rel="next"' in middle
+    assert 'rel="prev"' not in client.get(pages[0]).content.decode()
+
+
+def test_a_medicines_page_is_404_for_unknown_or_unlisted_medicines_and_bad_cursors(client, workflow):
+    _medications(1)  # known, but no live article is about it
+    workflow.live(slug="one", medication="onamol")
+    assert client.get("/medicines/onamol/").status_code == 200
+    for url in ("/medicines/listamol-0/", "/medicines/nothing/", "/medicines/onamol/?after=%3Cscript%3E"):
+        assert client.get(url).status_code == 404, url
+        assert client.get(url).status_code == 404, url  # and again, from the cache
+
+
+def test_list_pages_answer_304_first_and_hits_without_a_query(client, workflow):
+    from contentsite import proxy
+
+    workflow.live(slug="first", medication="onamol")
+    for url in ("/", "/medicines/onamol/"):
+        response = client.get(url)
+        assert response.surrogate_keys[0] == proxy.INDEX_KEY
+        assert "no-cache" in response["Cache-Control"] and response["Last-Modified"]
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url, HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+            assert client.get(url).status_code == 200
+        assert len(queries) == 0, url
+    etag = client.get("/").get("ETag")
+    workflow.live(slug="second", medication="twamol")
+    response = client.get("/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and 'href="/articles/second/"' in response.content.decode()
+
+
+def test_home_and_a_medicines_page_cost_the_same_queries_at_100_and_2500_articles(client, published_article):
+    from tests.api.bulk import live_listings
+
+    meds = _medications(5)
+    live_listings(100, medications=meds, prefix="few")
+    urls = ("/", "/medicines/listamol-0/", "/medicines/listamol-0/?after=few-000050")
+    few = [count_queries(client, url) for url in urls]
+    live_listings(2_400, medications=meds, prefix="many")
+    assert [count_queries(client, url) for url in urls] == few
+    assert [count_queries(client, url) for url in urls] == [0] * len(urls)  # cached
