@@ -2,17 +2,27 @@
 
 Everything is computed from a revision fetched with ``with_content()``, so
 building the page costs no queries beyond that fixed set.
+
+The parts of the page that grow with the article (callouts, contents,
+sections with their symptoms, tables and actions, references) are written
+here as HTML strings, escaped as the template would escape them, rather than
+by template loops: a template variable costs a lookup, a filter chain and an
+escape each, and a 30-section article with a 40-row table has thousands of
+them. The template keeps the page's frame and everything that is not content.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from html import escape
 from typing import Any
 
+from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import AuditEntry, Reference, Revision
-from .rendering import render_markdown, render_markdown_inline
+from .rendering import CitationNumbers, render_markdown, render_markdown_inline
 
 
 @dataclass
@@ -90,10 +100,114 @@ class ArticlePage:
     def medication(self) -> Any:
         return self.revision.article.medication
 
+    @cached_property
+    def callouts_html(self) -> SafeString:
+        return mark_safe("".join(_callout_html(callout) for callout in self.callouts))  # noqa: S308 - escaped
 
-def citation_numbers(revision: Revision) -> dict[str, int]:
+    @cached_property
+    def toc_html(self) -> SafeString:
+        items = (f'<li><a href="#{escape(s.anchor)}">{escape(s.heading)}</a></li>' for s in self.sections)
+        return mark_safe("".join(items))  # noqa: S308 - escaped
+
+    @cached_property
+    def sections_html(self) -> SafeString:
+        return mark_safe("".join(_section_html(section) for section in self.sections))  # noqa: S308 - escaped
+
+    @cached_property
+    def references_html(self) -> SafeString:
+        return mark_safe("".join(_reference_html(item) for item in self.references))  # noqa: S308 - escaped
+
+
+# The markup below is what ``articles/article_detail.html`` wrote with loops, whitespace included.
+
+
+def _callout_html(callout: ItemView) -> str:
+    key = escape(callout.key)
+    return (
+        f'\n      <aside class="callout callout--{escape(callout.kind)}" aria-labelledby="callout-{key}">'
+        f'\n        <h2 class="callout__title" id="callout-{key}">{escape(callout.title)}</h2>'
+        f"\n        <p>{callout.html}</p>\n      </aside>\n    "
+    )
+
+
+def _section_html(section: SectionView) -> str:
+    anchor = escape(section.anchor)
+    parts = [
+        f'\n      <section class="article-section" id="{anchor}" aria-labelledby="{anchor}-heading">'
+        f'\n        <h2 id="{anchor}-heading">{escape(section.heading)}</h2>\n        {section.html}\n        '
+    ]
+    if section.symptoms:
+        items = "".join(f"<li>{symptom.html}</li>" for symptom in section.symptoms)
+        parts.append(f'\n          <ul class="symptom-list">\n            {items}\n          </ul>\n        ')
+    parts.append("\n        ")
+    parts.extend(_table_html(table) for table in section.tables)
+    parts.append("\n        ")
+    if section.actions:
+        parts.append('\n          <ul class="action-list">\n            ')
+        parts.extend(
+            f"\n              <li><strong>{escape(a.title)}{':' if a.html else ''}</strong> {a.html}</li>\n            "
+            for a in section.actions
+        )
+        parts.append("\n          </ul>\n        ")
+    parts.append("\n      </section>\n    ")
+    return "".join(parts)
+
+
+def _table_html(table: TableView) -> str:
+    caption = escape(table.caption)
+    headings = "".join(f'<th scope="col">{escape(heading)}</th>' for heading in table.columns)
+    rows = "".join(
+        f'\n                  <tr>\n                    <th scope="row">{escape(feature)}</th>\n                    '
+        + "".join(f"<td>{escape(text)}</td>" for text in cells)
+        + "\n                  </tr>\n                "
+        for feature, cells in table.rows
+    )
+    return (
+        f'\n          <div class="table-scroll" role="region" aria-label="Table: {caption}" tabindex="0">'
+        '\n            <table class="comparison">'
+        f'\n              <caption id="table-{escape(table.key)}-caption">{caption}</caption>'
+        "\n              <thead>\n                <tr>"
+        f'\n                  <th scope="col">{escape(table.feature_heading)}</th>\n                  {headings}'
+        "\n                </tr>\n              </thead>\n              <tbody>\n                "
+        f"{rows}\n              </tbody>\n            </table>\n          </div>\n        "
+    )
+
+
+def _reference_html(item: ReferenceView) -> str:
+    ref = item.reference
+    accessed = ""
+    if ref.url and ref.accessed_on:
+        accessed = (
+            f' (accessed <time datetime="{date_filter(ref.accessed_on, "Y-m-d")}">'
+            f"{date_filter(ref.accessed_on, 'j F Y')}</time>)"
+        )
+    lines = [
+        f'<li id="{escape(item.anchor)}" value="{item.number}">',
+        f"{escape(ref.authors)}. " if ref.authors else "",
+        f"<cite>{escape(ref.title)}</cite>. " if ref.title else "",
+        escape(item.source_details),
+        f"{escape(ref.publisher)}." if ref.publisher else "",
+        f'<a href="{escape(item.doi_url)}">doi:{escape(ref.doi)}</a>.' if ref.doi else "",
+        f'<a href="{escape(item.pubmed_url)}">PMID: {escape(ref.pmid)}</a>.' if ref.pmid else "",
+        f'<a href="{escape(ref.url)}">{escape(ref.url)}</a>{accessed}.' if ref.url else "",
+        f'<span class="reference__meta">{escape(str(ref.get_publication_type_display()))} · '
+        f"Evidence: {escape(str(ref.get_evidence_level_display()).lower())}</span>",
+    ]
+    verification = ""
+    if ref.needs_verification:
+        verification = (
+            '\n                <span class="needs-verification"><strong>Citation needs verification.</strong> '
+            f"{escape(ref.verification_note)}</span>\n              "
+        )
+    body = "\n              ".join(lines)
+    return f"\n            {body}\n              {verification}\n            </li>\n          "
+
+
+def citation_numbers(revision: Revision) -> CitationNumbers:
     """References are numbered in list order: [1] is the first reference."""
-    return {reference.key: number for number, reference in enumerate(revision.references.all(), start=1)}
+    return CitationNumbers(
+        (reference.key, number) for number, reference in enumerate(revision.references.all(), start=1)
+    )
 
 
 def build_article_page(revision: Revision) -> ArticlePage:
