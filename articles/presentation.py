@@ -13,16 +13,21 @@ them. The template keeps the page's frame and everything that is not content.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import escape
 from typing import Any
 
+from django.db.models import Min, prefetch_related_objects
 from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
-from .models import AuditEntry, Reference, Revision
+from .models import AuditEntry, Reference, Revision, content_prefetches
 from .rendering import CitationNumbers, render_markdown, render_markdown_inline
+from .structured_data import citations, json_ld_script, medical_web_page
 
 
 @dataclass
@@ -86,11 +91,35 @@ class ReferenceView:
 
 
 @dataclass
-class ArticlePage:
-    revision: Revision
+class PageViews:
+    """A revision's rows as the page shows them, one view per item (``page_views``)."""
+
     callouts: list[ItemView]
     sections: list[SectionView]
     references: list[ReferenceView]
+
+
+@dataclass(frozen=True)
+class ContentParts:
+    """What the revision's content alone decides on its page, as HTML: the same for every request.
+
+    Nothing here depends on the medication or symptoms vocabulary, the review or
+    the date, so the parts of a submitted revision (whose content cannot change)
+    are memoised by revision and content hash (``load_article_page``).
+    """
+
+    callouts_html: SafeString
+    toc_html: SafeString
+    sections_html: SafeString
+    references_html: SafeString
+    citations: tuple[dict[str, Any], ...]  # schema.org citations, for the JSON-LD
+    symptom_ids: tuple[int, ...]  # the symptoms shown, for the proxy's surrogate keys
+
+
+@dataclass
+class ArticlePage:
+    revision: Revision
+    parts: ContentParts
 
     @property
     def article(self) -> Any:
@@ -100,22 +129,14 @@ class ArticlePage:
     def medication(self) -> Any:
         return self.revision.article.medication
 
-    @cached_property
-    def callouts_html(self) -> SafeString:
-        return mark_safe("".join(_callout_html(callout) for callout in self.callouts))  # noqa: S308 - escaped
+    @property
+    def symptom_ids(self) -> tuple[int, ...]:
+        return self.parts.symptom_ids
 
     @cached_property
-    def toc_html(self) -> SafeString:
-        items = (f'<li><a href="#{escape(s.anchor)}">{escape(s.heading)}</a></li>' for s in self.sections)
-        return mark_safe("".join(items))  # noqa: S308 - escaped
-
-    @cached_property
-    def sections_html(self) -> SafeString:
-        return mark_safe("".join(_section_html(section) for section in self.sections))  # noqa: S308 - escaped
-
-    @cached_property
-    def references_html(self) -> SafeString:
-        return mark_safe("".join(_reference_html(item) for item in self.references))  # noqa: S308 - escaped
+    def json_ld(self) -> SafeString:
+        """The page's schema.org JSON-LD block (``structured_data.medical_web_page``)."""
+        return json_ld_script(medical_web_page(self.revision, citations=list(self.parts.citations)))
 
 
 # The markup below is what ``articles/article_detail.html`` wrote with loops, whitespace included.
@@ -128,6 +149,10 @@ def _callout_html(callout: ItemView) -> str:
         f'\n        <h2 class="callout__title" id="callout-{key}">{escape(callout.title)}</h2>'
         f"\n        <p>{callout.html}</p>\n      </aside>\n    "
     )
+
+
+def _toc_item_html(section: SectionView) -> str:
+    return f'<li><a href="#{escape(section.anchor)}">{escape(section.heading)}</a></li>'
 
 
 def _section_html(section: SectionView) -> str:
@@ -210,7 +235,8 @@ def citation_numbers(revision: Revision) -> CitationNumbers:
     )
 
 
-def build_article_page(revision: Revision) -> ArticlePage:
+def page_views(revision: Revision) -> PageViews:
+    """The per-item views of a revision fetched with ``with_content()``."""
     numbers = citation_numbers(revision)
 
     def inline(text: str) -> SafeString:
@@ -256,14 +282,91 @@ def build_article_page(revision: Revision) -> ArticlePage:
         if extra.symptoms or extra.tables or extra.actions:
             sections.append(extra)
 
-    return ArticlePage(
-        revision=revision,
+    return PageViews(
         callouts=[
             ItemView(key=c.key, title=c.title, html=inline(c.body), kind=c.kind) for c in revision.callouts.all()
         ],
         sections=sections,
         references=[ReferenceView(number=numbers[r.key], reference=r) for r in revision.references.all()],
     )
+
+
+def content_parts(revision: Revision) -> ContentParts:
+    """The content parts of a revision fetched with ``with_content()`` (or with ``content_prefetches()``)."""
+    views = page_views(revision)
+    return ContentParts(
+        callouts_html=mark_safe("".join(_callout_html(callout) for callout in views.callouts)),  # noqa: S308 - escaped
+        toc_html=mark_safe("".join(_toc_item_html(section) for section in views.sections)),  # noqa: S308 - escaped
+        sections_html=mark_safe("".join(_section_html(section) for section in views.sections)),  # noqa: S308 - escaped
+        references_html=mark_safe("".join(_reference_html(item) for item in views.references)),  # noqa: S308 - escaped
+        citations=tuple(citations(revision)),
+        symptom_ids=tuple(dict.fromkeys(entry.symptom_id for entry in revision.symptom_entries.all())),
+    )
+
+
+def build_article_page(revision: Revision) -> ArticlePage:
+    """The page of a revision fetched with ``with_content()``: any revision, drafts in preview included."""
+    return ArticlePage(revision=revision, parts=content_parts(revision))
+
+
+# Content parts of submitted revisions, per process. A revision's content cannot change once
+# submitted and its content hash names it, so an entry never goes stale; the bound keeps memory
+# small (a 30-section article's parts are tens of kilobytes).
+CONTENT_PARTS_MEMO_SIZE = 256
+_memo: OrderedDict[tuple[Any, ...], ContentParts] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_key(revision: Revision) -> tuple[Any, ...] | None:
+    if revision.is_editable or not revision.content_hash:
+        return None
+    # Reference labels and dates are translated: the parts are per language.
+    return (revision.pk, revision.content_hash, get_language())
+
+
+def _remembered(key: tuple[Any, ...]) -> ContentParts | None:
+    with _memo_lock:
+        parts = _memo.get(key)
+        if parts is not None:
+            _memo.move_to_end(key)
+        return parts
+
+
+def _remember(key: tuple[Any, ...], parts: ContentParts) -> None:
+    with _memo_lock:
+        _memo[key] = parts
+        while len(_memo) > CONTENT_PARTS_MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
+def forget_content_parts() -> None:
+    """Empty the memo (tests, where a rolled-back database may give a new revision an old id)."""
+    with _memo_lock:
+        _memo.clear()
+
+
+def load_article_page(revision_id: int) -> ArticlePage:
+    """The public page of a revision by id: 2 queries when its content parts are memoised, 12 when not.
+
+    The revision comes with its medication, reviews and ``first_published_at``
+    (for the JSON-LD); its content rows are fetched only when its parts are not
+    in the memo, which is the usual case after a new day, a review, a vocabulary
+    change or an evicted cache entry re-render a page whose content is the same.
+    """
+    revision = (
+        Revision.objects.select_related("article__medication")
+        .with_review()
+        .annotate(first_published_at=Min("article__revisions__published_at"))
+        .get(pk=revision_id)
+    )
+    key = _memo_key(revision)
+    parts = _remembered(key) if key else None
+    if parts is None:
+        prefetch_related_objects([revision], *content_prefetches())
+        parts = content_parts(revision)
+        if key:
+            _remember(key, parts)
+    return ArticlePage(revision=revision, parts=parts)
 
 
 @dataclass

@@ -7,8 +7,9 @@ import pytest
 from django.template import engines
 
 from articles.models import Revision
-from articles.presentation import build_article_page
+from articles.presentation import build_article_page, content_parts, load_article_page, page_views
 from articles.rendering import CitationNumbers, render_markdown, render_markdown_inline
+from articles.structured_data import json_ld_script, medical_web_page
 from tests.factories import article_document, demo_document, every_branch_document
 
 pytestmark = pytest.mark.django_db
@@ -89,10 +90,11 @@ TEMPLATE_LOOPS = {
 )
 def test_the_content_parts_are_the_markup_the_template_loops_wrote(workflow, document):
     live = workflow.live(document())
-    page = build_article_page(Revision.objects.with_content().get(pk=live.pk))
+    revision = Revision.objects.with_content().get(pk=live.pk)
+    parts, views = content_parts(revision), page_views(revision)
     django = engines["django"]
     for part, loops in TEMPLATE_LOOPS.items():
-        assert getattr(page, part) == django.from_string(loops).render({"page": page}), part
+        assert getattr(parts, part) == django.from_string(loops).render({"page": views}), part
 
 
 def test_the_page_shows_the_escaped_and_sanitised_parts(client, workflow):
@@ -104,6 +106,29 @@ def test_the_page_shows_the_escaped_and_sanitised_parts(client, workflow):
     assert "<script>alert" not in html and 'href="javascript' not in html
     assert '(accessed <time datetime="2024-03-05">5 March 2024</time>).' in html
     assert "<strong>T &amp; &lt;t&gt;:</strong>" in html
+
+
+# --- Memoised content parts --------------------------------------------------------------
+
+
+def test_a_page_rendered_again_reads_only_the_revision_and_its_reviews(workflow, django_assert_num_queries):
+    live = workflow.live(every_branch_document())
+    first = load_article_page(live.pk)
+    with django_assert_num_queries(2):  # the revision with its medication, and its reviews
+        again = load_article_page(live.pk)
+    assert again.parts is first.parts
+    revision = Revision.objects.with_content().with_review().get(pk=live.pk)
+    built = build_article_page(revision)
+    assert again.parts == built.parts
+    assert again.symptom_ids == tuple(entry.symptom_id for entry in revision.symptom_entries.all())
+    revision.first_published_at = again.revision.first_published_at
+    assert again.json_ld == json_ld_script(medical_web_page(revision))
+
+
+def test_a_draft_is_never_memoised(workflow):
+    draft = workflow.draft(slug="drafted")
+    first = load_article_page(draft.pk)
+    assert load_article_page(draft.pk).parts is not first.parts  # its content may change: read it every time
 
 
 # --- The rendering memo ------------------------------------------------------------------
