@@ -310,10 +310,12 @@ def build_article_page(revision: Revision) -> ArticlePage:
 
 
 # Content parts of submitted revisions, per process. A revision's content cannot change once
-# submitted and its content hash names it, so an entry never goes stale; the bound keeps memory
-# small (a 30-section article's parts are tens of kilobytes).
-CONTENT_PARTS_MEMO_SIZE = 256
-_memo: OrderedDict[tuple[Any, ...], ContentParts] = OrderedDict()
+# submitted and its content hash names it, so an entry never goes stale. The memo is bounded by
+# the characters it holds, least recently used out first: a typical page's parts are tens of
+# kilobytes, so a few hundred pages fit; the largest allowed article cannot crowd it much.
+CONTENT_PARTS_MEMO_CHARS = 16_000_000
+_memo: OrderedDict[tuple[Any, ...], tuple[ContentParts, int]] = OrderedDict()
+_memo_chars = 0
 _memo_lock = threading.Lock()
 
 
@@ -326,23 +328,34 @@ def _memo_key(revision: Revision) -> tuple[Any, ...] | None:
 
 def _remembered(key: tuple[Any, ...]) -> ContentParts | None:
     with _memo_lock:
-        parts = _memo.get(key)
-        if parts is not None:
-            _memo.move_to_end(key)
-        return parts
+        entry = _memo.get(key)
+        if entry is None:
+            return None
+        _memo.move_to_end(key)
+        return entry[0]
 
 
 def _remember(key: tuple[Any, ...], parts: ContentParts) -> None:
+    global _memo_chars
+    size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html) + len(parts.references_html)
+    if size > CONTENT_PARTS_MEMO_CHARS:
+        return
     with _memo_lock:
-        _memo[key] = parts
-        while len(_memo) > CONTENT_PARTS_MEMO_SIZE:
-            _memo.popitem(last=False)
+        if key in _memo:
+            return
+        _memo[key] = (parts, size)
+        _memo_chars += size
+        while _memo_chars > CONTENT_PARTS_MEMO_CHARS:
+            _, (_, evicted) = _memo.popitem(last=False)
+            _memo_chars -= evicted
 
 
 def forget_content_parts() -> None:
     """Empty the memo (tests, where a rolled-back database may give a new revision an old id)."""
+    global _memo_chars
     with _memo_lock:
         _memo.clear()
+        _memo_chars = 0
 
 
 def load_article_page(revision_id: int) -> ArticlePage:

@@ -57,9 +57,11 @@ ALLOWED_ATTRIBUTES = {
     "sup": {"class"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
-# Rendered texts kept per process: enough for the bodies of the pages and payloads
-# being served, bounded whatever the content (bodies are a few kilobytes at most).
-RENDERED_CACHE_SIZE = 4096
+# Rendered texts kept per process: enough for the bodies of the pages and payloads being
+# served. Texts longer than MEMO_MAX_CHARS (rare: bodies are a few hundred characters to a
+# few kilobytes) are rendered each time, so the memo stays within a few tens of megabytes.
+RENDERED_CACHE_SIZE = 2048
+MEMO_MAX_CHARS = 4_000
 
 
 class CitationNumbers(dict[str, int]):
@@ -199,14 +201,21 @@ def _rendered(text: str, citation_numbers: CitationNumbers, inline: bool) -> str
     return sanitise(md.renderInline(text, env) if inline else md.render(text, env))
 
 
+def _render(text: str, citation_numbers: Mapping[str, int] | None, inline: bool) -> str:
+    numbers = _numbers(citation_numbers)
+    if len(text) > MEMO_MAX_CHARS:
+        return _rendered.__wrapped__(text, numbers, inline)
+    return _rendered(text, numbers, inline)
+
+
 def render_markdown(text: str, citation_numbers: Mapping[str, int] | None = None) -> str:
     """Render block Markdown (a section body) to sanitised HTML."""
-    return _rendered(text, _numbers(citation_numbers), False)
+    return _render(text, citation_numbers, False)
 
 
 def render_markdown_inline(text: str, citation_numbers: Mapping[str, int] | None = None) -> str:
     """Render one paragraph of Markdown without the surrounding ``<p>``."""
-    return _rendered(text, _numbers(citation_numbers), True)
+    return _render(text, citation_numbers, True)
 
 
 def cited_keys(text: str) -> list[str]:

@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 from django.template import engines
 
+from articles import presentation
 from articles.models import Revision
-from articles.presentation import build_article_page, content_parts, load_article_page, page_views
-from articles.rendering import CitationNumbers, render_markdown, render_markdown_inline
+from articles.presentation import (
+    build_article_page,
+    content_parts,
+    forget_content_parts,
+    load_article_page,
+    page_views,
+)
+from articles.rendering import MEMO_MAX_CHARS, CitationNumbers, render_markdown, render_markdown_inline
 from articles.structured_data import json_ld_script, medical_web_page
 from tests.factories import article_document, demo_document, every_branch_document
 
@@ -131,6 +138,19 @@ def test_a_draft_is_never_memoised(workflow):
     assert load_article_page(draft.pk).parts is not first.parts  # its content may change: read it every time
 
 
+def test_the_memo_forgets_the_least_recently_used_pages_beyond_its_budget(workflow, monkeypatch):
+    first, second = workflow.live(slug="first"), workflow.live(slug="second", medication="secondamol")
+    parts = load_article_page(first.pk).parts
+    size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html) + len(parts.references_html)
+    forget_content_parts()
+    monkeypatch.setattr(presentation, "CONTENT_PARTS_MEMO_CHARS", size + 10)  # room for one page
+    kept = load_article_page(first.pk).parts
+    assert load_article_page(first.pk).parts is kept
+    newer = load_article_page(second.pk).parts
+    assert load_article_page(second.pk).parts is newer
+    assert load_article_page(first.pk).parts is not kept  # forgotten to make room
+
+
 # --- The rendering memo ------------------------------------------------------------------
 
 
@@ -148,3 +168,11 @@ def test_the_memo_keeps_renderings_with_other_numbers_apart():
     assert ">1</a>" in render_markdown(text, {"a": 1})
     assert ">2</a>" in render_markdown(text, {"a": 2})
     assert "unresolved citation a" in render_markdown(text)
+
+
+def test_long_texts_are_rendered_each_time_so_the_memo_stays_small():
+    text = "word " * (MEMO_MAX_CHARS // 5 + 1)
+    assert render_markdown(text) == render_markdown(text)
+    assert render_markdown(text) is not render_markdown(text)
+    short = "word " * 10
+    assert render_markdown(short) is render_markdown(short)
