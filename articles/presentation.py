@@ -2,17 +2,32 @@
 
 Everything is computed from a revision fetched with ``with_content()``, so
 building the page costs no queries beyond that fixed set.
+
+The parts of the page that grow with the article (callouts, contents,
+sections with their symptoms, tables and actions, references) are written
+here as HTML strings, escaped as the template would escape them, rather than
+by template loops: a template variable costs a lookup, a filter chain and an
+escape each, and a 30-section article with a 40-row table has thousands of
+them. The template keeps the page's frame and everything that is not content.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
+from html import escape
 from typing import Any
 
+from django.db.models import Min, prefetch_related_objects
+from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
-from .models import AuditEntry, Reference, Revision
-from .rendering import render_markdown, render_markdown_inline
+from .models import AuditEntry, Reference, Revision, content_prefetches
+from .rendering import CitationNumbers, render_markdown, render_markdown_inline
+from .structured_data import citations, json_ld_script, medical_web_page
 
 
 @dataclass
@@ -76,11 +91,35 @@ class ReferenceView:
 
 
 @dataclass
-class ArticlePage:
-    revision: Revision
+class PageViews:
+    """A revision's rows as the page shows them, one view per item (``page_views``)."""
+
     callouts: list[ItemView]
     sections: list[SectionView]
     references: list[ReferenceView]
+
+
+@dataclass(frozen=True)
+class ContentParts:
+    """What the revision's content alone decides on its page, as HTML: the same for every request.
+
+    Nothing here depends on the medication or symptoms vocabulary, the review or
+    the date, so the parts of a submitted revision (whose content cannot change)
+    are memoised by revision and content hash (``load_article_page``).
+    """
+
+    callouts_html: SafeString
+    toc_html: SafeString
+    sections_html: SafeString
+    references_html: SafeString
+    citations: tuple[dict[str, Any], ...]  # schema.org citations, for the JSON-LD
+    symptom_ids: tuple[int, ...]  # the symptoms shown, for the proxy's surrogate keys
+
+
+@dataclass
+class ArticlePage:
+    revision: Revision
+    parts: ContentParts
 
     @property
     def article(self) -> Any:
@@ -90,13 +129,114 @@ class ArticlePage:
     def medication(self) -> Any:
         return self.revision.article.medication
 
+    @property
+    def symptom_ids(self) -> tuple[int, ...]:
+        return self.parts.symptom_ids
 
-def citation_numbers(revision: Revision) -> dict[str, int]:
+    @cached_property
+    def json_ld(self) -> SafeString:
+        """The page's schema.org JSON-LD block (``structured_data.medical_web_page``)."""
+        return json_ld_script(medical_web_page(self.revision, citations=list(self.parts.citations)))
+
+
+# The markup below is what ``articles/article_detail.html`` wrote with loops, whitespace included.
+
+
+def _callout_html(callout: ItemView) -> str:
+    key = escape(callout.key)
+    return (
+        f'\n      <aside class="callout callout--{escape(callout.kind)}" aria-labelledby="callout-{key}">'
+        f'\n        <h2 class="callout__title" id="callout-{key}">{escape(callout.title)}</h2>'
+        f"\n        <p>{callout.html}</p>\n      </aside>\n    "
+    )
+
+
+def _toc_item_html(section: SectionView) -> str:
+    return f'<li><a href="#{escape(section.anchor)}">{escape(section.heading)}</a></li>'
+
+
+def _section_html(section: SectionView) -> str:
+    anchor = escape(section.anchor)
+    parts = [
+        f'\n      <section class="article-section" id="{anchor}" aria-labelledby="{anchor}-heading">'
+        f'\n        <h2 id="{anchor}-heading">{escape(section.heading)}</h2>\n        {section.html}\n        '
+    ]
+    if section.symptoms:
+        items = "".join(f"<li>{symptom.html}</li>" for symptom in section.symptoms)
+        parts.append(f'\n          <ul class="symptom-list">\n            {items}\n          </ul>\n        ')
+    parts.append("\n        ")
+    parts.extend(_table_html(table) for table in section.tables)
+    parts.append("\n        ")
+    if section.actions:
+        parts.append('\n          <ul class="action-list">\n            ')
+        parts.extend(
+            f"\n              <li><strong>{escape(a.title)}{':' if a.html else ''}</strong> {a.html}</li>\n            "
+            for a in section.actions
+        )
+        parts.append("\n          </ul>\n        ")
+    parts.append("\n      </section>\n    ")
+    return "".join(parts)
+
+
+def _table_html(table: TableView) -> str:
+    caption = escape(table.caption)
+    headings = "".join(f'<th scope="col">{escape(heading)}</th>' for heading in table.columns)
+    rows = "".join(
+        f'\n                  <tr>\n                    <th scope="row">{escape(feature)}</th>\n                    '
+        + "".join(f"<td>{escape(text)}</td>" for text in cells)
+        + "\n                  </tr>\n                "
+        for feature, cells in table.rows
+    )
+    return (
+        f'\n          <div class="table-scroll" role="region" aria-label="Table: {caption}" tabindex="0">'
+        '\n            <table class="comparison">'
+        f'\n              <caption id="table-{escape(table.key)}-caption">{caption}</caption>'
+        "\n              <thead>\n                <tr>"
+        f'\n                  <th scope="col">{escape(table.feature_heading)}</th>\n                  {headings}'
+        "\n                </tr>\n              </thead>\n              <tbody>\n                "
+        f"{rows}\n              </tbody>\n            </table>\n          </div>\n        "
+    )
+
+
+def _reference_html(item: ReferenceView) -> str:
+    ref = item.reference
+    accessed = ""
+    if ref.url and ref.accessed_on:
+        accessed = (
+            f' (accessed <time datetime="{date_filter(ref.accessed_on, "Y-m-d")}">'
+            f"{date_filter(ref.accessed_on, 'j F Y')}</time>)"
+        )
+    lines = [
+        f'<li id="{escape(item.anchor)}" value="{item.number}">',
+        f"{escape(ref.authors)}. " if ref.authors else "",
+        f"<cite>{escape(ref.title)}</cite>. " if ref.title else "",
+        escape(item.source_details),
+        f"{escape(ref.publisher)}." if ref.publisher else "",
+        f'<a href="{escape(item.doi_url)}">doi:{escape(ref.doi)}</a>.' if ref.doi else "",
+        f'<a href="{escape(item.pubmed_url)}">PMID: {escape(ref.pmid)}</a>.' if ref.pmid else "",
+        f'<a href="{escape(ref.url)}">{escape(ref.url)}</a>{accessed}.' if ref.url else "",
+        f'<span class="reference__meta">{escape(str(ref.get_publication_type_display()))} · '
+        f"Evidence: {escape(str(ref.get_evidence_level_display()).lower())}</span>",
+    ]
+    verification = ""
+    if ref.needs_verification:
+        verification = (
+            '\n                <span class="needs-verification"><strong>Citation needs verification.</strong> '
+            f"{escape(ref.verification_note)}</span>\n              "
+        )
+    body = "\n              ".join(lines)
+    return f"\n            {body}\n              {verification}\n            </li>\n          "
+
+
+def citation_numbers(revision: Revision) -> CitationNumbers:
     """References are numbered in list order: [1] is the first reference."""
-    return {reference.key: number for number, reference in enumerate(revision.references.all(), start=1)}
+    return CitationNumbers(
+        (reference.key, number) for number, reference in enumerate(revision.references.all(), start=1)
+    )
 
 
-def build_article_page(revision: Revision) -> ArticlePage:
+def page_views(revision: Revision) -> PageViews:
+    """The per-item views of a revision fetched with ``with_content()``."""
     numbers = citation_numbers(revision)
 
     def inline(text: str) -> SafeString:
@@ -142,14 +282,104 @@ def build_article_page(revision: Revision) -> ArticlePage:
         if extra.symptoms or extra.tables or extra.actions:
             sections.append(extra)
 
-    return ArticlePage(
-        revision=revision,
+    return PageViews(
         callouts=[
             ItemView(key=c.key, title=c.title, html=inline(c.body), kind=c.kind) for c in revision.callouts.all()
         ],
         sections=sections,
         references=[ReferenceView(number=numbers[r.key], reference=r) for r in revision.references.all()],
     )
+
+
+def content_parts(revision: Revision) -> ContentParts:
+    """The content parts of a revision fetched with ``with_content()`` (or with ``content_prefetches()``)."""
+    views = page_views(revision)
+    return ContentParts(
+        callouts_html=mark_safe("".join(_callout_html(callout) for callout in views.callouts)),  # noqa: S308 - escaped
+        toc_html=mark_safe("".join(_toc_item_html(section) for section in views.sections)),  # noqa: S308 - escaped
+        sections_html=mark_safe("".join(_section_html(section) for section in views.sections)),  # noqa: S308 - escaped
+        references_html=mark_safe("".join(_reference_html(item) for item in views.references)),  # noqa: S308 - escaped
+        citations=tuple(citations(revision)),
+        symptom_ids=tuple(dict.fromkeys(entry.symptom_id for entry in revision.symptom_entries.all())),
+    )
+
+
+def build_article_page(revision: Revision) -> ArticlePage:
+    """The page of a revision fetched with ``with_content()``: any revision, drafts in preview included."""
+    return ArticlePage(revision=revision, parts=content_parts(revision))
+
+
+# Content parts of submitted revisions, per process. A revision's content cannot change once
+# submitted and its content hash names it, so an entry never goes stale. The memo is bounded by
+# the characters it holds, least recently used out first: a typical page's parts are tens of
+# kilobytes, so a few hundred pages fit; the largest allowed article cannot crowd it much.
+CONTENT_PARTS_MEMO_CHARS = 16_000_000
+_memo: OrderedDict[tuple[Any, ...], tuple[ContentParts, int]] = OrderedDict()
+_memo_chars = 0
+_memo_lock = threading.Lock()
+
+
+def _memo_key(revision: Revision) -> tuple[Any, ...] | None:
+    if revision.is_editable or not revision.content_hash:
+        return None
+    # Reference labels and dates are translated: the parts are per language.
+    return (revision.pk, revision.content_hash, get_language())
+
+
+def _remembered(key: tuple[Any, ...]) -> ContentParts | None:
+    with _memo_lock:
+        entry = _memo.get(key)
+        if entry is None:
+            return None
+        _memo.move_to_end(key)
+        return entry[0]
+
+
+def _remember(key: tuple[Any, ...], parts: ContentParts) -> None:
+    global _memo_chars
+    size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html) + len(parts.references_html)
+    if size > CONTENT_PARTS_MEMO_CHARS:
+        return
+    with _memo_lock:
+        if key in _memo:
+            return
+        _memo[key] = (parts, size)
+        _memo_chars += size
+        while _memo_chars > CONTENT_PARTS_MEMO_CHARS:
+            _, (_, evicted) = _memo.popitem(last=False)
+            _memo_chars -= evicted
+
+
+def forget_content_parts() -> None:
+    """Empty the memo (tests, where a rolled-back database may give a new revision an old id)."""
+    global _memo_chars
+    with _memo_lock:
+        _memo.clear()
+        _memo_chars = 0
+
+
+def load_article_page(revision_id: int) -> ArticlePage:
+    """The public page of a revision by id: 2 queries when its content parts are memoised, 12 when not.
+
+    The revision comes with its medication, reviews and ``first_published_at``
+    (for the JSON-LD); its content rows are fetched only when its parts are not
+    in the memo, which is the usual case after a new day, a review, a vocabulary
+    change or an evicted cache entry re-render a page whose content is the same.
+    """
+    revision = (
+        Revision.objects.select_related("article__medication")
+        .with_review()
+        .annotate(first_published_at=Min("article__revisions__published_at"))
+        .get(pk=revision_id)
+    )
+    key = _memo_key(revision)
+    parts = _remembered(key) if key else None
+    if parts is None:
+        prefetch_related_objects([revision], *content_prefetches())
+        parts = content_parts(revision)
+        if key:
+            _remember(key, parts)
+    return ArticlePage(revision=revision, parts=parts)
 
 
 @dataclass

@@ -17,13 +17,18 @@ times in ``make bench``):
   quotes and lists, since deeper content would be dropped, not shown as text).
 - Citation markers that touch (``[@a][@a][@b]``) are one group, and a group
   names each reference once: a repeated key costs nothing more to render.
+
+Rendering is memoised per process by what it depends on, the text and the
+citation numbers (``CitationNumbers``): a page or payload rendered again (a
+new day, a review, a vocabulary change, an evicted cache entry) finds the
+HTML of its unchanged bodies instead of parsing and sanitising them again.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 
 import nh3
 from django.utils.html import escape
@@ -52,6 +57,29 @@ ALLOWED_ATTRIBUTES = {
     "sup": {"class"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# Rendered texts kept per process: enough for the bodies of the pages and payloads being
+# served. Texts longer than MEMO_MAX_CHARS (rare: bodies are a few hundred characters to a
+# few kilobytes) are rendered each time, so the memo stays within a few tens of megabytes.
+RENDERED_CACHE_SIZE = 2048
+MEMO_MAX_CHARS = 4_000
+
+
+class CitationNumbers(dict[str, int]):
+    """Reference key → number, hashable so rendered Markdown can be memoised by its inputs.
+
+    Built once per revision (``presentation.citation_numbers``) and never
+    changed after, so its hash is computed once for all the texts it numbers.
+    """
+
+    _hash: int | None = None
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        if self._hash is None:
+            self._hash = hash(frozenset(self.items()))
+        return self._hash
+
+
+NO_CITATIONS = CitationNumbers()
 
 
 def _bracket_rule(state: StateInline, silent: bool) -> bool:
@@ -159,16 +187,35 @@ def sanitise(html: str) -> str:
     )
 
 
+def _numbers(citation_numbers: Mapping[str, int] | None) -> CitationNumbers:
+    if isinstance(citation_numbers, CitationNumbers):
+        return citation_numbers
+    return CitationNumbers(citation_numbers) if citation_numbers else NO_CITATIONS
+
+
+@lru_cache(maxsize=RENDERED_CACHE_SIZE)
+def _rendered(text: str, citation_numbers: CitationNumbers, inline: bool) -> str:
+    # The output depends on nothing else: the parser is fixed and the env holds only the numbers.
+    env = {"citation_numbers": citation_numbers}
+    md = _markdown()
+    return sanitise(md.renderInline(text, env) if inline else md.render(text, env))
+
+
+def _render(text: str, citation_numbers: Mapping[str, int] | None, inline: bool) -> str:
+    numbers = _numbers(citation_numbers)
+    if len(text) > MEMO_MAX_CHARS:
+        return _rendered.__wrapped__(text, numbers, inline)
+    return _rendered(text, numbers, inline)
+
+
 def render_markdown(text: str, citation_numbers: Mapping[str, int] | None = None) -> str:
     """Render block Markdown (a section body) to sanitised HTML."""
-    env = {"citation_numbers": citation_numbers or {}}
-    return sanitise(_markdown().render(text, env))
+    return _render(text, citation_numbers, False)
 
 
 def render_markdown_inline(text: str, citation_numbers: Mapping[str, int] | None = None) -> str:
     """Render one paragraph of Markdown without the surrounding ``<p>``."""
-    env = {"citation_numbers": citation_numbers or {}}
-    return sanitise(_markdown().renderInline(text, env))
+    return _render(text, citation_numbers, True)
 
 
 def cited_keys(text: str) -> list[str]:

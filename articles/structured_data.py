@@ -68,8 +68,17 @@ def _citation(reference: Any) -> dict[str, Any]:
     return work
 
 
-def medical_web_page(revision: Revision) -> dict[str, Any]:
-    """A schema.org MedicalWebPage about the article's Drug and MedicalCondition."""
+def citations(revision: Revision) -> list[dict[str, Any]]:
+    """The revision's references as schema.org works, in list order."""
+    return [_citation(reference) for reference in revision.references.all()]
+
+
+def medical_web_page(revision: Revision, citations: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A schema.org MedicalWebPage about the article's Drug and MedicalCondition.
+
+    ``citations`` saves reading the references again when the caller has them
+    (``presentation.ContentParts``); by default they come from the revision.
+    """
     url = canonical_url(revision)
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -83,7 +92,7 @@ def medical_web_page(revision: Revision) -> dict[str, Any]:
         "audience": {"@type": "MedicalAudience", "audienceType": "Patient"},
         "publisher": {"@type": "Organization", "name": settings.SITE_NAME, "url": settings.PUBLIC_BASE_URL + "/"},
         "about": [_drug(revision), {"@type": "MedicalCondition", "name": revision.topic}],
-        "citation": [_citation(reference) for reference in revision.references.all()],
+        "citation": citations if citations is not None else [_citation(r) for r in revision.references.all()],
     }
     first_published = getattr(revision, "first_published_at", None) or revision.live_from
     if first_published:

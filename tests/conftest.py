@@ -18,6 +18,7 @@ from articles import services
 from articles.content_checks import check_revision
 from articles.interchange.importer import load_document
 from articles.models import ReviewerProfile, Revision
+from articles.presentation import forget_content_parts
 from partners.models import Partner
 from partners.services import partner_key_create
 from tests.factories import article_document, demo_document
@@ -36,9 +37,12 @@ def _postgresql_only(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     # With REDIS_URL set the cache outlives a test's transaction; start each test clean.
+    # So does the per-process memo of rendered content parts, keyed by revision id.
     cache.clear()
+    forget_content_parts()
     yield
     cache.clear()
+    forget_content_parts()
 
 
 @pytest.fixture

@@ -151,3 +151,37 @@ def changed(document: dict[str, Any], **edits: Any) -> dict[str, Any]:
             target = target[int(part)] if part.isdigit() else target[part]
         target[int(last) if last.isdigit() else last] = value
     return result
+
+
+def every_branch_document(slug: str = "every-branch", medication: str = "branchamol") -> dict[str, Any]:
+    """An article that takes every branch of the page and payload markup: Markdown blocks, HTML to
+    escape or strip, items outside sections, blank cells and actions, and each kind of reference detail."""
+    doc = article_document(
+        slug=slug, medication=medication, sections=4, references=6, rows=3, columns=3, symptoms=3, actions=3
+    )
+    revision = doc["revision"]
+    revision["sections"][0]["heading"] = "Quotes \"x\" & <y> 'z'"
+    revision["sections"][1]["body"] = (
+        "# Head\n\n*em* and **strong** [@ref-2][@ref-3] [@ref-6] <script>alert(1)</script> [link](javascript:x)"
+        "\n\n- a\n- b"
+    )
+    revision["symptom_entries"][1]["section"] = None
+    revision["symptom_entries"][2]["text"] = "Text with *em* [@ref-1] & <b>b</b>"
+    table = revision["comparison_tables"][0]
+    table["caption"] = 'Cap "q" & <x>'
+    table["rows"][0]["cells"]["col-2"] = "cell <i>&\"'"
+    table["rows"][1]["cells"]["col-3"] = ""
+    revision["comparison_tables"].append({**table, "key": "table-2", "position": 2, "section": None})
+    revision["action_steps"][0]["section"] = "section-2"
+    revision["action_steps"][1]["body"] = ""
+    revision["action_steps"][2]["title"] = "T & <t>"
+    references = revision["references"]
+    references[0].update(
+        publication_type="web_page", authors="", title="Page", container_title="", year=None, volume="", issue="",
+        pages="", doi="", url="https://example.org/a?b=1&c=2", accessed_on="2024-03-05", publisher="Pub & Co",
+        evidence_level="guideline",
+    )  # fmt: skip
+    references[1].update(pmid="12345678", volume="", issue="7", needs_verification=True, verification_note="<Check>")
+    references[2].update(container_title="", year=2019, pages="", url="https://example.org/x", accessed_on=None)
+    references[3].update(title='T "q"', issue="", container_title="", year=None, volume="3")
+    return doc

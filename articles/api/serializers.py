@@ -227,17 +227,25 @@ class ComparisonTableSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TableColumnSerializer(many=True))
     def get_columns(self, table: ComparisonTable) -> list[dict[str, Any]]:
-        return [{"key": c.key, "position": c.position, "heading": c.heading} for c in table.columns.all()]
+        return _table_columns(table)
 
     @extend_schema_field(TableRowSerializer(many=True))
     def get_rows(self, table: ComparisonTable) -> list[dict[str, Any]]:
-        columns = list(table.columns.all())
-        rows = []
-        for row in table.rows.all():
-            texts = {cell.column_id: cell.text for cell in row.cells.all()}
-            cells = [{"column": column.key, "text": texts.get(column.pk, "")} for column in columns]
-            rows.append({"key": row.key, "position": row.position, "feature": row.feature, "cells": cells})
-        return rows
+        return _table_rows(table)
+
+
+def _table_columns(table: ComparisonTable) -> list[dict[str, Any]]:
+    return [{"key": c.key, "position": c.position, "heading": c.heading} for c in table.columns.all()]
+
+
+def _table_rows(table: ComparisonTable) -> list[dict[str, Any]]:
+    columns = list(table.columns.all())
+    rows = []
+    for row in table.rows.all():
+        texts = {cell.column_id: cell.text for cell in row.cells.all()}
+        cells = [{"column": column.key, "text": texts.get(column.pk, "")} for column in columns]
+        rows.append({"key": row.key, "position": row.position, "feature": row.feature, "cells": cells})
+    return rows
 
 
 class ActionStepSerializer(_Rendered, serializers.ModelSerializer):
@@ -288,6 +296,13 @@ class ReferenceSerializer(serializers.ModelSerializer):
 
 
 class ContentSerializer(serializers.Serializer):
+    """Documents the content block; ``content_data`` writes it.
+
+    The nested serializers above describe each part for the schema, and
+    ``field_by_field`` still produces it their way, so a test can hold the fast
+    path to the same output (``tests/api/test_content_fast_path.py``).
+    """
+
     sections = SectionSerializer(many=True)
     symptoms = SymptomEntrySerializer(many=True, source="symptom_entries")
     comparison_tables = ComparisonTableSerializer(many=True)
@@ -296,10 +311,115 @@ class ContentSerializer(serializers.Serializer):
     references = ReferenceSerializer(many=True)
 
     def to_representation(self, revision: Revision) -> dict[str, Any]:
+        return content_data(revision)
+
+    def field_by_field(self, revision: Revision) -> dict[str, Any]:
+        """The content as the declared serializers write it: slower, kept as the reference for ``content_data``."""
         # Shared by the nested serializers: citations are numbered per revision.
         self.context["citation_numbers"] = citation_numbers(revision)
         self.context["section_keys"] = {section.pk: section.key for section in revision.sections.all()}
         return super().to_representation(revision)
+
+
+# --- The content block as plain data -----------------------------------------------------
+# A 30-section article is hundreds of rows: through nested serializers each field of each row
+# costs a field object's lookup and conversion. These functions write the same JSON directly
+# (the fields are strings, integers, booleans and one date, none of which DRF changes), in the
+# declared order, and the Markdown is rendered through ``articles.rendering``'s memo.
+
+
+def content_data(revision: Revision) -> dict[str, Any]:
+    """The ``content`` block of a revision fetched with ``with_content()``: what ``ContentSerializer`` documents."""
+    numbers = citation_numbers(revision)
+    sections = {section.pk: section.key for section in revision.sections.all()}
+    return {
+        "sections": [
+            {
+                "key": s.key,
+                "position": s.position,
+                "heading": s.heading,
+                "markdown": s.body,
+                "html": render_markdown(s.body, numbers),
+            }
+            for s in revision.sections.all()
+        ],
+        "symptoms": [_symptom_entry(entry, numbers, sections) for entry in revision.symptom_entries.all()],
+        "comparison_tables": [_table(table, sections) for table in revision.comparison_tables.all()],
+        "action_steps": [
+            {
+                "key": a.key,
+                "position": a.position,
+                "title": a.title,
+                "section": sections.get(a.section_id),
+                "markdown": a.body,
+                "html": render_markdown_inline(a.body, numbers),
+            }
+            for a in revision.action_steps.all()
+        ],
+        "callouts": [
+            {
+                "key": c.key,
+                "position": c.position,
+                "kind": c.kind,
+                "title": c.title,
+                "markdown": c.body,
+                "html": render_markdown_inline(c.body, numbers),
+            }
+            for c in revision.callouts.all()
+        ],
+        "references": [_reference(r, numbers) for r in revision.references.all()],
+    }
+
+
+def _symptom_entry(entry: SymptomEntry, numbers: dict[str, int], sections: dict[int, str]) -> dict[str, Any]:
+    symptom = entry.symptom
+    return {
+        "key": entry.key,
+        "position": entry.position,
+        "symptom": {"slug": symptom.slug, "name": symptom.name, "snomed_ct_code": symptom.snomed_ct_code},
+        "section": sections.get(entry.section_id),
+        "markdown": entry.text,
+        "html": render_markdown_inline(entry.text, numbers),
+        "frequency_band": entry.frequency_band,
+        "frequency_source": entry.frequency_source,
+    }
+
+
+def _table(table: ComparisonTable, sections: dict[int, str]) -> dict[str, Any]:
+    return {
+        "key": table.key,
+        "position": table.position,
+        "caption": table.caption,
+        "feature_heading": table.feature_heading,
+        "section": sections.get(table.section_id),
+        "columns": _table_columns(table),
+        "rows": _table_rows(table),
+    }
+
+
+def _reference(reference: Reference, numbers: dict[str, int]) -> dict[str, Any]:
+    r = reference
+    return {
+        "key": r.key,
+        "number": numbers[r.key],
+        "anchor": f"ref-{r.key}",
+        "publication_type": r.publication_type,
+        "authors": r.authors,
+        "title": r.title,
+        "container_title": r.container_title,
+        "publisher": r.publisher,
+        "year": r.year,
+        "volume": r.volume,
+        "issue": r.issue,
+        "pages": r.pages,
+        "doi": r.doi,
+        "pmid": r.pmid,
+        "url": r.url,
+        "accessed_on": r.accessed_on.isoformat() if r.accessed_on else None,
+        "evidence_level": r.evidence_level,
+        "needs_verification": r.needs_verification,
+        "verification_note": r.verification_note,
+    }
 
 
 class ArticleDetailSerializer(ArticleSummarySerializer):

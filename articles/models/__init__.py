@@ -9,6 +9,7 @@ from .articles import (
     RevisionState,
     SymptomReference,
     Withdrawn,
+    content_prefetches,
     symptom_references,
 )
 from .content import (
@@ -81,6 +82,7 @@ __all__ = [
     "SymptomReference",
     "Withdrawn",
     "atc_validator",
+    "content_prefetches",
     "rxcui_validator",
     "snomed_validator",
     "symptom_references",

@@ -114,6 +114,27 @@ class RevisionState(models.TextChoices):
 EDITABLE_STATES = frozenset({RevisionState.DRAFT, RevisionState.CHANGES_REQUESTED})
 
 
+def content_prefetches() -> list[Prefetch | str]:
+    """The content aggregate's rows, in order, as lookups for ``prefetch_related`` or ``prefetch_related_objects``.
+
+    ``with_content()`` fetches them with the revision; a caller that has the
+    revision already (and may not need its rows) fetches them onto it later.
+    """
+    from .content import ActionStep, ComparisonRow, ComparisonTable, Reference, SafetyCallout, Section, SymptomEntry
+
+    return [
+        Prefetch("sections", queryset=Section.objects.order_by("position", "key")),
+        Prefetch("symptom_entries", queryset=SymptomEntry.objects.select_related("symptom").order_by("position")),
+        Prefetch("comparison_tables", queryset=ComparisonTable.objects.order_by("position", "key")),
+        "comparison_tables__columns",
+        Prefetch("comparison_tables__rows", queryset=ComparisonRow.objects.order_by("position", "key")),
+        "comparison_tables__rows__cells",
+        Prefetch("action_steps", queryset=ActionStep.objects.order_by("position", "key")),
+        Prefetch("callouts", queryset=SafetyCallout.objects.order_by("position", "key")),
+        Prefetch("references", queryset=Reference.objects.order_by("position", "key")),
+    ]
+
+
 class RevisionQuerySet(models.QuerySet["Revision"]):
     def published(self) -> RevisionQuerySet:
         """The live revision of each article: the only way public pages and the API reach content.
@@ -268,19 +289,7 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
 
     def with_content(self) -> RevisionQuerySet:
         """Fetch the whole content aggregate in a fixed number of queries."""
-        from .content import ActionStep, ComparisonRow, ComparisonTable, Reference, SafetyCallout, Section, SymptomEntry
-
-        return self.select_related("article__medication").prefetch_related(
-            Prefetch("sections", queryset=Section.objects.order_by("position", "key")),
-            Prefetch("symptom_entries", queryset=SymptomEntry.objects.select_related("symptom").order_by("position")),
-            Prefetch("comparison_tables", queryset=ComparisonTable.objects.order_by("position", "key")),
-            "comparison_tables__columns",
-            Prefetch("comparison_tables__rows", queryset=ComparisonRow.objects.order_by("position", "key")),
-            "comparison_tables__rows__cells",
-            Prefetch("action_steps", queryset=ActionStep.objects.order_by("position", "key")),
-            Prefetch("callouts", queryset=SafetyCallout.objects.order_by("position", "key")),
-            Prefetch("references", queryset=Reference.objects.order_by("position", "key")),
-        )
+        return self.select_related("article__medication").prefetch_related(*content_prefetches())
 
 
 class Revision(models.Model):

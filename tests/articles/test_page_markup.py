@@ -1,0 +1,178 @@
+"""The article page writes its content parts in Python: the markup must be what the template loops wrote."""
+# ruff: noqa: E501 - the template loops are quoted verbatim
+
+from __future__ import annotations
+
+import pytest
+from django.template import engines
+
+from articles import presentation
+from articles.models import Revision
+from articles.presentation import (
+    build_article_page,
+    content_parts,
+    forget_content_parts,
+    load_article_page,
+    page_views,
+)
+from articles.rendering import MEMO_MAX_CHARS, CitationNumbers, render_markdown, render_markdown_inline
+from articles.structured_data import json_ld_script, medical_web_page
+from tests.factories import article_document, demo_document, every_branch_document
+
+pytestmark = pytest.mark.django_db
+
+# The loops ``articles/article_detail.html`` had before its content parts were written in Python.
+TEMPLATE_LOOPS = {
+    "callouts_html": """{% for callout in page.callouts %}
+      <aside class="callout callout--{{ callout.kind }}" aria-labelledby="callout-{{ callout.key }}">
+        <h2 class="callout__title" id="callout-{{ callout.key }}">{{ callout.title }}</h2>
+        <p>{{ callout.html }}</p>
+      </aside>
+    {% endfor %}""",
+    "toc_html": """{% for section in page.sections %}<li><a href="#{{ section.anchor }}">{{ section.heading }}</a></li>{% endfor %}""",
+    "sections_html": """{% for section in page.sections %}
+      <section class="article-section" id="{{ section.anchor }}" aria-labelledby="{{ section.anchor }}-heading">
+        <h2 id="{{ section.anchor }}-heading">{{ section.heading }}</h2>
+        {{ section.html }}
+        {% if section.symptoms %}
+          <ul class="symptom-list">
+            {% for symptom in section.symptoms %}<li>{{ symptom.html }}</li>{% endfor %}
+          </ul>
+        {% endif %}
+        {% for table in section.tables %}
+          <div class="table-scroll" role="region" aria-label="Table: {{ table.caption }}" tabindex="0">
+            <table class="comparison">
+              <caption id="table-{{ table.key }}-caption">{{ table.caption }}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{{ table.feature_heading }}</th>
+                  {% for heading in table.columns %}<th scope="col">{{ heading }}</th>{% endfor %}
+                </tr>
+              </thead>
+              <tbody>
+                {% for feature, cells in table.rows %}
+                  <tr>
+                    <th scope="row">{{ feature }}</th>
+                    {% for text in cells %}<td>{{ text }}</td>{% endfor %}
+                  </tr>
+                {% endfor %}
+              </tbody>
+            </table>
+          </div>
+        {% endfor %}
+        {% if section.actions %}
+          <ul class="action-list">
+            {% for action in section.actions %}
+              <li><strong>{{ action.title }}{% if action.html %}:{% endif %}</strong> {{ action.html }}</li>
+            {% endfor %}
+          </ul>
+        {% endif %}
+      </section>
+    {% endfor %}""",
+    "references_html": """{% for item in page.references %}{% with ref=item.reference %}
+            <li id="{{ item.anchor }}" value="{{ item.number }}">
+              {% if ref.authors %}{{ ref.authors }}. {% endif %}
+              {% if ref.title %}<cite>{{ ref.title }}</cite>. {% endif %}
+              {{ item.source_details }}
+              {% if ref.publisher %}{{ ref.publisher }}.{% endif %}
+              {% if ref.doi %}<a href="{{ item.doi_url }}">doi:{{ ref.doi }}</a>.{% endif %}
+              {% if ref.pmid %}<a href="{{ item.pubmed_url }}">PMID: {{ ref.pmid }}</a>.{% endif %}
+              {% if ref.url %}<a href="{{ ref.url }}">{{ ref.url }}</a>{% if ref.accessed_on %} (accessed <time datetime="{{ ref.accessed_on|date:'Y-m-d' }}">{{ ref.accessed_on|date:"j F Y" }}</time>){% endif %}.{% endif %}
+              <span class="reference__meta">{{ ref.get_publication_type_display }} · Evidence: {{ ref.get_evidence_level_display|lower }}</span>
+              {% if ref.needs_verification %}
+                <span class="needs-verification"><strong>Citation needs verification.</strong> {{ ref.verification_note }}</span>
+              {% endif %}
+            </li>
+          {% endwith %}{% endfor %}""",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        pytest.param(demo_document, id="demo"),
+        pytest.param(every_branch_document, id="every-branch"),
+        pytest.param(lambda: article_document(sections=30, references=50, rows=40, columns=6, symptoms=25), id="large"),
+    ],
+)
+def test_the_content_parts_are_the_markup_the_template_loops_wrote(workflow, document):
+    live = workflow.live(document())
+    revision = Revision.objects.with_content().get(pk=live.pk)
+    parts, views = content_parts(revision), page_views(revision)
+    django = engines["django"]
+    for part, loops in TEMPLATE_LOOPS.items():
+        assert getattr(parts, part) == django.from_string(loops).render({"page": views}), part
+
+
+def test_the_page_shows_the_escaped_and_sanitised_parts(client, workflow):
+    workflow.live(every_branch_document())
+    html = client.get("/articles/every-branch/").content.decode()
+    assert '<h2 id="section-section-1-heading">Quotes &quot;x&quot; &amp; &lt;y&gt; &#x27;z&#x27;</h2>' in html
+    assert 'aria-label="Table: Cap &quot;q&quot; &amp; &lt;x&gt;"' in html
+    assert "<td>cell &lt;i&gt;&amp;&quot;&#x27;</td>" in html
+    assert "<script>alert" not in html and 'href="javascript' not in html
+    assert '(accessed <time datetime="2024-03-05">5 March 2024</time>).' in html
+    assert "<strong>T &amp; &lt;t&gt;:</strong>" in html
+
+
+# --- Memoised content parts --------------------------------------------------------------
+
+
+def test_a_page_rendered_again_reads_only_the_revision_and_its_reviews(workflow, django_assert_num_queries):
+    live = workflow.live(every_branch_document())
+    first = load_article_page(live.pk)
+    with django_assert_num_queries(2):  # the revision with its medication, and its reviews
+        again = load_article_page(live.pk)
+    assert again.parts is first.parts
+    revision = Revision.objects.with_content().with_review().get(pk=live.pk)
+    built = build_article_page(revision)
+    assert again.parts == built.parts
+    assert again.symptom_ids == tuple(entry.symptom_id for entry in revision.symptom_entries.all())
+    revision.first_published_at = again.revision.first_published_at
+    assert again.json_ld == json_ld_script(medical_web_page(revision))
+
+
+def test_a_draft_is_never_memoised(workflow):
+    draft = workflow.draft(slug="drafted")
+    first = load_article_page(draft.pk)
+    assert load_article_page(draft.pk).parts is not first.parts  # its content may change: read it every time
+
+
+def test_the_memo_forgets_the_least_recently_used_pages_beyond_its_budget(workflow, monkeypatch):
+    first, second = workflow.live(slug="first"), workflow.live(slug="second", medication="secondamol")
+    parts = load_article_page(first.pk).parts
+    size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html) + len(parts.references_html)
+    forget_content_parts()
+    monkeypatch.setattr(presentation, "CONTENT_PARTS_MEMO_CHARS", size + 10)  # room for one page
+    kept = load_article_page(first.pk).parts
+    assert load_article_page(first.pk).parts is kept
+    newer = load_article_page(second.pk).parts
+    assert load_article_page(second.pk).parts is newer
+    assert load_article_page(first.pk).parts is not kept  # forgotten to make room
+
+
+# --- The rendering memo ------------------------------------------------------------------
+
+
+def test_markdown_is_rendered_once_per_text_and_numbers():
+    numbers = CitationNumbers({"a": 1, "b": 2})
+    text = "A body citing [@b] and [@a], rendered by every page and payload that shows it."
+    first = render_markdown(text, numbers)
+    assert render_markdown(text, CitationNumbers({"a": 1, "b": 2})) is first  # an equal numbering finds it
+    assert render_markdown(text, {"a": 1, "b": 2}) is first  # so does a plain mapping
+    assert render_markdown_inline(text, numbers) != first  # inline is another rendering
+
+
+def test_the_memo_keeps_renderings_with_other_numbers_apart():
+    text = "Cites [@a]."
+    assert ">1</a>" in render_markdown(text, {"a": 1})
+    assert ">2</a>" in render_markdown(text, {"a": 2})
+    assert "unresolved citation a" in render_markdown(text)
+
+
+def test_long_texts_are_rendered_each_time_so_the_memo_stays_small():
+    text = "word " * (MEMO_MAX_CHARS // 5 + 1)
+    assert render_markdown(text) == render_markdown(text)
+    assert render_markdown(text) is not render_markdown(text)
+    short = "word " * 10
+    assert render_markdown(short) is render_markdown(short)
