@@ -322,8 +322,10 @@ _memo_lock = threading.Lock()
 def _memo_key(revision: Revision) -> tuple[Any, ...] | None:
     if revision.is_editable or not revision.content_hash:
         return None
+    # The parts show the symptoms' names and descriptions, which live outside the content
+    # hash: the article's place on the public clock moves when they change (articles.live).
     # Reference labels and dates are translated: the parts are per language.
-    return (revision.pk, revision.content_hash, get_language())
+    return (revision.pk, revision.content_hash, revision.article.public_version, get_language())
 
 
 def _remembered(key: tuple[Any, ...]) -> ContentParts | None:

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -27,9 +27,9 @@ from contentsite import proxy
 
 from .live import Live, Site, cache_get, cache_set, live_identity, site_identity
 from .models import ArticleKind, AuditEntry, Medication, Revision, Withdrawn
-from .presentation import build_article_page, vocabulary_change
+from .presentation import load_article_page, vocabulary_change
 from .sitemaps import sitemaps
-from .structured_data import canonical_url, json_ld_script, medical_web_page
+from .structured_data import canonical_url
 
 SEARCH_MAX_LENGTH = 200
 # The home page lists groups, not articles: this many topics and latest changes.
@@ -302,21 +302,12 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, ...]]:
-    revision = (
-        Revision.objects.with_content()
-        .with_review()
-        .annotate(first_published_at=Min("article__revisions__published_at"))
-        .get(pk=live.revision_id)
-    )
-    context = {
-        "page": build_article_page(revision),
-        "canonical_url": canonical_url(revision),
-        "json_ld": json_ld_script(medical_web_page(revision)),
-    }
+    page = load_article_page(live.revision_id)
+    context = {"page": page, "canonical_url": canonical_url(page.revision), "json_ld": page.json_ld}
     keys = (
         *live.surrogate_keys,
-        proxy.medication_key(revision.article.medication_id),
-        *(proxy.symptom_key(entry.symptom_id) for entry in revision.symptom_entries.all()),
+        proxy.medication_key(page.revision.article.medication_id),
+        *(proxy.symptom_key(symptom_id) for symptom_id in page.symptom_ids),
     )
     return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
 
