@@ -204,18 +204,23 @@ def replay_feed(api: PartnerClient) -> dict[str, int]:
     return follow(api, after=0, limit=FEED_PAGE)
 
 
-def lineage_writers(revision_id: int, revisions: dict[int, Any], editors: dict[int, set[int]], copied: Any) -> set[int]:
+def lineage_writers(
+    revision_id: int, revisions: dict[int, Any], edits: dict[int, list[tuple[int, int]]], copied: Any, created: Any
+) -> set[int]:
     """Who wrote the content of a revision: its own editors and those of every unapproved ancestor.
 
     Walks ``based_on`` back while the ancestor had not been approved when it was
     copied (``copied(child, parent)`` says whether it had); an approved ancestor's
-    content was reviewed by someone else, so its writers no longer count.
+    content was reviewed by someone else, so its writers no longer count. An
+    ancestor's edits count only up to the copy (``created[child]``, the audit entry
+    that made it): what someone writes in the original afterwards is not in the copy.
     """
-    writers = set(editors[revision_id])
+    writers = {actor for _, actor in edits[revision_id]}
     child = revisions[revision_id]
     while child.based_on_id is not None and not copied(child.pk, child.based_on_id):
+        copied_at = created[child.pk]
         child = revisions[child.based_on_id]
-        writers |= editors[child.pk]
+        writers |= {actor for entry, actor in edits[child.pk] if entry < copied_at}
     return writers
 
 
@@ -622,27 +627,27 @@ class WorkflowMachine(RuleBasedStateMachine):
     @promise
     def nobody_reviewed_their_own_lineage(self) -> None:
         revisions = Revision.objects.in_bulk()
-        editors: dict[int, set[int]] = defaultdict(set)
+        edits: dict[int, list[tuple[int, int]]] = defaultdict(list)  # revision -> (audit entry, editor)
         created_by_entry: dict[int, int] = {}
         approved_by_entry: dict[int, list[int]] = defaultdict(list)
         for pk, revision_id, actor_id, action in AuditEntry.objects.values_list(
             "pk", "revision_id", "actor_id", "action"
         ):
             if action in {AuditAction.CREATE_DRAFT, AuditAction.SAVE_DRAFT} and actor_id is not None:
-                editors[revision_id].add(actor_id)
+                edits[revision_id].append((pk, actor_id))
             if action == AuditAction.CREATE_DRAFT:
                 created_by_entry[revision_id] = pk
             if action == AuditAction.APPROVE:
                 approved_by_entry[revision_id].append(pk)
         for revision in revisions.values():
             if revision.created_by_id is not None:
-                editors[revision.pk].add(revision.created_by_id)
+                edits[revision.pk].append((0, revision.created_by_id))  # before anything else
 
         def approved_before_copy(child: int, parent: int) -> bool:
             return any(pk < created_by_entry[child] for pk in approved_by_entry[parent])
 
         for review in ClinicalReview.objects.select_related("revision__article"):
-            writers = lineage_writers(review.revision_id, revisions, editors, approved_before_copy)
+            writers = lineage_writers(review.revision_id, revisions, edits, approved_before_copy, created_by_entry)
             assert review.reviewer_id not in writers, (
                 f"four eyes: {review.reviewer} gave {review.get_kind_display().lower()} of {review.revision} "
                 f"but wrote or edited it or an unapproved revision it was copied from"
