@@ -7,7 +7,7 @@ pathway interchange file, and becomes the engine's ``Pathway``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Prefetch
@@ -232,7 +232,8 @@ def compile_pathway(revision: Revision) -> CompiledPathway:
         title=revision.title,
         topic=revision.topic,
         is_demonstration=review is None or review.reviewer_is_demonstration,
-        pathway=pathway_for(revision),
+        # Vignettes serve the safety checks, not evaluation: left out, the cached value is smaller.
+        pathway=replace(pathway_for(revision), vignettes=()),
         questions=form_questions(revision),
         dispositions={
             d.key: CompiledDisposition(
