@@ -7,14 +7,16 @@ pathway interchange file, and becomes the engine's ``Pathway``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Prefetch
 
 from articles.models import Article, Revision, Symptom
+from articles.rendering import render_markdown
 
 from . import engine
-from .models import AnswerOption, Condition, Disposition, Question, Rule, Vignette
+from .models import AnswerOption, Condition, Disposition, Question, Rule, UrgencyLevel, Vignette
 
 PREFETCH = (
     Prefetch("triage_questions", queryset=Question.objects.select_related("symptom").order_by("position", "key")),
@@ -133,6 +135,124 @@ def pathway_from_content(content: dict[str, Any]) -> engine.Pathway:
 
 def pathway_for(revision: Revision) -> engine.Pathway:
     return pathway_from_content(pathway_content(revision))
+
+
+# --- The compiled form: everything an evaluation shows, as plain picklable values ----------------
+
+# Part of the cache key: bump it when ``CompiledPathway`` or what it holds changes shape.
+COMPILED_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class FormQuestion:
+    """A question as the reader's form asks it."""
+
+    key: str
+    position: int
+    kind: str
+    text: str
+    help_text: str
+    red_flag_level: int | None
+    choices: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class CompiledDisposition:
+    key: str
+    level: engine.Level
+    title: str
+    advice: str
+    advice_html: str
+    safety_netting: str
+    safety_netting_html: str
+    is_fallback: bool
+    # The related articles, in the clinician's order: ids (for their live titles) and public paths.
+    article_ids: tuple[int, ...]
+    article_paths: tuple[str, ...]
+
+    def get_level_display(self) -> str:
+        return UrgencyLevel(self.level).label
+
+
+@dataclass(frozen=True)
+class CompiledPathway:
+    """A live pathway revision, compiled once: the engine's ``Pathway`` and what a result shows.
+
+    Built from the revision's rows and its latest review; cached under the pathway's
+    live identity, so any public change (publish, withdrawal, review, vocabulary) is a
+    new key and the next evaluation compiles the new state.
+    """
+
+    slug: str
+    path: str
+    article_id: int
+    revision_id: int
+    number: int
+    content_hash: str
+    title: str
+    topic: str
+    is_demonstration: bool
+    pathway: engine.Pathway
+    questions: tuple[FormQuestion, ...]  # red flags first, as the form asks them
+    dispositions: dict[str, CompiledDisposition]
+    # Rule key → (description, disposition key); question key → text.
+    rules: dict[str, tuple[str, str]]
+    question_texts: dict[str, str]
+
+
+def form_questions(revision: Revision) -> tuple[FormQuestion, ...]:
+    """Red-flag questions first, most urgent first; then the rest, in the clinician's order."""
+    questions = [
+        FormQuestion(
+            key=q.key,
+            position=q.position,
+            kind=q.kind,
+            text=q.text,
+            help_text=q.help_text,
+            red_flag_level=q.red_flag_level,
+            choices=tuple((o.key, o.label) for o in q.options.all()),
+        )
+        for q in revision.triage_questions.all()
+    ]
+    return tuple(
+        sorted(questions, key=lambda q: (q.red_flag_level is None, -(q.red_flag_level or 0), q.position, q.key))
+    )
+
+
+def compile_pathway(revision: Revision) -> CompiledPathway:
+    """Compile a revision fetched with ``PREFETCH``, ``with_review()`` and its article."""
+    review = revision.current_review
+    return CompiledPathway(
+        slug=revision.article.slug,
+        path=revision.article.get_absolute_url(),
+        article_id=revision.article_id,
+        revision_id=revision.pk,
+        number=revision.number,
+        content_hash=revision.content_hash,
+        title=revision.title,
+        topic=revision.topic,
+        is_demonstration=review is None or review.reviewer_is_demonstration,
+        # Vignettes serve the safety checks, not evaluation: left out, the cached value is smaller.
+        pathway=replace(pathway_for(revision), vignettes=()),
+        questions=form_questions(revision),
+        dispositions={
+            d.key: CompiledDisposition(
+                key=d.key,
+                level=engine.Level(d.level),
+                title=d.title,
+                advice=d.advice,
+                advice_html=render_markdown(d.advice),
+                safety_netting=d.safety_netting,
+                safety_netting_html=render_markdown(d.safety_netting),
+                is_fallback=d.is_fallback,
+                article_ids=tuple(article.pk for article in d.articles.all()),
+                article_paths=tuple(article.get_absolute_url() for article in d.articles.all()),
+            )
+            for d in revision.triage_dispositions.all()
+        },
+        rules={r.key: (r.description, r.disposition.key) for r in revision.triage_rules.all()},
+        question_texts={q.key: q.text for q in revision.triage_questions.all()},
+    )
 
 
 def write_pathway_content(revision: Revision, content: dict[str, Any]) -> None:

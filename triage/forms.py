@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 
 from articles.models import Revision
 
+from .content import FormQuestion, form_questions
 from .engine import Kind
 
 
@@ -18,18 +20,25 @@ def ordered_questions(revision: Revision) -> list[Any]:
 
 
 class AnswersForm(forms.Form):
-    def __init__(self, *args: Any, revision: Revision, **kwargs: Any) -> None:
+    """Built from a revision's rows, or from a compiled pathway's ``questions`` (no query)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        revision: Revision | None = None,
+        questions: Sequence[FormQuestion] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.questions = ordered_questions(revision)
+        self.questions = tuple(questions) if questions is not None else form_questions(revision)
         for question in self.questions:
-            choices = [(option.key, option.label) for option in question.options.all()]
             if question.kind == Kind.MULTIPLE:
                 field: forms.Field = forms.MultipleChoiceField(
-                    choices=choices, required=False, widget=forms.CheckboxSelectMultiple
+                    choices=question.choices, required=False, widget=forms.CheckboxSelectMultiple
                 )
             else:
                 field = forms.ChoiceField(
-                    choices=choices,
+                    choices=question.choices,
                     widget=forms.RadioSelect,
                     error_messages={"required": "Answer this question."},
                 )

@@ -2,21 +2,41 @@
 
 The only thing written is an anonymous count per pathway revision, disposition
 and day; nothing about who answered or what they answered.
+
+An evaluation reads the pathway compiled once per live revision
+(``compiled_pathway``): one cache read for what is live at the address
+(``articles.live.live_identity``) and one for the compiled form, whose key is
+derived from that identity, so a publish, withdrawal, review or vocabulary change
+(each calls ``public_change``) is seen by the very next request. Counting an
+outcome is an atomic cache increment; ``flush_outcome_counts`` folds the counts
+into ``OutcomeCount`` (see ``outcome_counts_flush``).
 """
 
 from __future__ import annotations
 
+import datetime
+import logging
 from typing import Any
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from articles.models import Revision, RevisionQuerySet
+from articles.live import cache_get, cache_set, live_identity
+from articles.models import Revision, RevisionQuerySet, RevisionState
 
 from . import engine
-from .content import PREFETCH, pathway_for
-from .models import PATHWAY, OutcomeCount
+from .content import COMPILED_FORMAT, PREFETCH, CompiledPathway, compile_pathway
+from .models import PATHWAY, Disposition, OutcomeCount
+
+logger = logging.getLogger(__name__)
+
+# A compiled pathway's key names its revision and public version, so it is never stale;
+# the lifetime only frees memory for pathways nobody evaluates any more.
+COMPILED_SECONDS = 24 * 60 * 60
+# A cached count lives this long: ``flush_outcome_counts`` must run within it (it runs every minute).
+OUTCOME_COUNT_DAYS = 8
 
 
 def _pathways() -> RevisionQuerySet:
@@ -36,25 +56,133 @@ def live_pathway(slug: str) -> Revision:
     return _pathways().with_vocabulary_updated_at().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
 
 
-def pathway_evaluate(*, revision: Revision, answers: dict[str, Any], count: bool = True) -> engine.Result:
-    """Evaluate raw answers against a live pathway revision; raises ``engine.AnswerError`` for bad answers.
+def compiled_pathway(slug: str) -> CompiledPathway:
+    """The live pathway at ``slug``, compiled: two cache reads when warm, no query.
+
+    Raises ``Withdrawn`` (410) or ``Http404`` as ``live_pathway`` does. On a miss the
+    live revision is read by its id and compiled; it is put back under a key made of
+    the live identity, which every public change of the pathway moves.
+    """
+    live = live_identity(slug, kind=PATHWAY).require()
+    key = "triage:compiled:" + live.etag("compiled", COMPILED_FORMAT).strip('"')
+    cached = cache_get(key)
+    if isinstance(cached, CompiledPathway):
+        return cached
+    compiled = compile_pathway(_pathways().prefetch_related(*PREFETCH).get(pk=live.revision_id))
+    cache_set(key, compiled, COMPILED_SECONDS)
+    return compiled
+
+
+def pathway_evaluate(*, pathway: CompiledPathway, answers: dict[str, Any], count: bool = True) -> engine.Result:
+    """Evaluate raw answers against a live pathway; raises ``engine.AnswerError`` for bad answers.
 
     Counts the outcome anonymously (per revision, disposition and day); the answers go nowhere.
     """
-    pathway = pathway_for(revision)
-    result = engine.evaluate(pathway, engine.normalise_answers(pathway, answers))
+    result = engine.evaluate(pathway.pathway, engine.normalise_answers(pathway.pathway, answers))
     if count:
-        _count_outcome(revision, result.disposition.key)
+        outcome_count(revision_id=pathway.revision_id, disposition_key=result.disposition.key)
     return result
 
 
-def _count_outcome(revision: Revision, disposition_key: str) -> None:
+# --- Outcome counts ------------------------------------------------------------------------------
+
+
+def outcome_count_key(revision_id: int, disposition_key: str, day: datetime.date | None = None) -> str:
+    day = day or timezone.localdate()
+    return f"triage:outcome:{revision_id}:{day.isoformat()}:{disposition_key}"
+
+
+def outcome_count(*, revision_id: int, disposition_key: str) -> None:
+    """Count one outcome with an atomic cache increment (Redis in production: atomic across servers).
+
+    If the cache fails, the count is written to the database instead: counted, never lost,
+    at the old cost of a write per evaluation while the cache is down.
+    """
     day = timezone.localdate()
-    counts = OutcomeCount.objects.filter(revision=revision, disposition_key=disposition_key, day=day)
-    if counts.update(count=F("count") + 1):
+    key = outcome_count_key(revision_id, disposition_key, day)
+    try:
+        try:
+            cache.incr(key)
+        except ValueError:  # the day's first: create it, unless another request just did
+            if not cache.add(key, 1, OUTCOME_COUNT_DAYS * 24 * 60 * 60):
+                cache.incr(key)
+    except Exception:
+        logger.warning("could not count an outcome in the cache; writing it to the database", exc_info=True)
+        _add_to_count(revision_id, disposition_key, day, 1)
+
+
+def outcome_counts_flush() -> int:
+    """Fold the counts in the cache into ``OutcomeCount``; returns how many outcomes were moved.
+
+    Safe to run on several machines at once: each count is taken from the cache with an
+    atomic decrement, and a flush that finds it took more than was there (another took
+    them first) gives the rest back, so nothing is added twice. The row is updated in its
+    own transaction after the take; if that fails the take is given back. A process
+    killed between the two loses what it took: an undercount of at most one flush's
+    worth, which these statistics accept (they are not records) in preference to the
+    double count that writing first would risk.
+    """
+    today = timezone.localdate()
+    days = [today - datetime.timedelta(days=n) for n in range(OUTCOME_COUNT_DAYS)]
+    candidates = _count_candidates()
+    keys = {
+        outcome_count_key(revision_id, disposition_key, day): (revision_id, disposition_key, day)
+        for revision_id, disposition_key in candidates
+        for day in days
+    }
+    names = list(keys)
+    moved = 0
+    for start in range(0, len(names), 1000):
+        for key, value in cache.get_many(names[start : start + 1000]).items():
+            if isinstance(value, int) and value > 0:
+                taken = _take_count(key, value)
+                if taken:
+                    _fold(key, taken, *keys[key])
+                    moved += taken
+    return moved
+
+
+def _count_candidates() -> list[tuple[int, str]]:
+    """(revision, disposition key) of every pathway revision that may have been counted in the cache's lifetime."""
+    since = timezone.now() - datetime.timedelta(days=OUTCOME_COUNT_DAYS)
+    counted = Q(revision__state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED]) | Q(
+        revision__state__in=[RevisionState.SUPERSEDED, RevisionState.WITHDRAWN],
+        revision__article__public_updated_at__gte=since,
+    )
+    return list(
+        Disposition.objects.filter(counted, revision__article__kind=PATHWAY)
+        .values_list("revision_id", "key")
+        .order_by("revision_id", "key")
+    )
+
+
+def _take_count(key: str, seen: int) -> int:
+    """Take ``seen`` counts from the cache atomically; what another flush took first is given back."""
+    try:
+        left = cache.decr(key, seen)
+    except ValueError:  # expired since it was read
+        return 0
+    if left >= 0:
+        return seen
+    cache.incr(key, min(seen, -left))
+    return max(0, seen + left)
+
+
+def _fold(key: str, taken: int, revision_id: int, disposition_key: str, day: datetime.date) -> None:
+    try:
+        with transaction.atomic():
+            _add_to_count(revision_id, disposition_key, day, taken)
+    except Exception:
+        cache.incr(key, taken)  # give them back for the next flush
+        raise
+
+
+def _add_to_count(revision_id: int, disposition_key: str, day: datetime.date, n: int) -> None:
+    counts = OutcomeCount.objects.filter(revision_id=revision_id, disposition_key=disposition_key, day=day)
+    if counts.update(count=F("count") + n):
         return
     try:
         with transaction.atomic():
-            OutcomeCount.objects.create(revision=revision, disposition_key=disposition_key, day=day, count=1)
-    except IntegrityError:  # another request created today's row first
-        counts.update(count=F("count") + 1)
+            OutcomeCount.objects.create(revision_id=revision_id, disposition_key=disposition_key, day=day, count=n)
+    except IntegrityError:  # another request or flush created the row first
+        counts.update(count=F("count") + n)

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_http_methods
 
 from articles.models import Revision, Withdrawn
 
-from . import engine, notices, services
+from . import notices, services
+from .content import CompiledPathway
 from .forms import AnswersForm
 
 
@@ -34,6 +35,10 @@ def pathway_list(request: HttpRequest) -> HttpResponse:
 def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the questions. POST: the result, computed and shown, never stored."""
     try:
+        if request.method == "POST":
+            result = _result(request, services.compiled_pathway(slug))
+            if result is not None:
+                return result
         revision = services.live_pathway(slug)
     except Withdrawn:
         return render(request, "triage/withdrawn.html", status=410)
@@ -45,11 +50,7 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if request.method == "POST":
         form = AnswersForm(request.POST, revision=revision)
-        if form.is_valid():
-            result = services.pathway_evaluate(revision=revision, answers=form.answers())
-            response = render(request, "triage/result.html", {**context, **_result_context(revision, result)})
-            add_never_cache_headers(response)  # a result page is personal; no cache keeps it
-            return response
+        form.is_valid()
         status = 400
     else:
         form = AnswersForm(revision=revision)
@@ -59,24 +60,36 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
-def _result_context(revision: Revision, result: engine.Result) -> dict[str, Any]:
-    disposition = next(d for d in revision.triage_dispositions.all() if d.key == result.disposition.key)
-    rules = {rule.key: rule for rule in revision.triage_rules.all()}
-    questions = {question.key: question for question in revision.triage_questions.all()}
-    live_articles = {
-        r.article_id: r
-        for r in Revision.objects.published()
-        .articles()
-        .filter(article__in=list(disposition.articles.all()))
-        .select_related("article")
-    }
-    return {
+def _result(request: HttpRequest, pathway: CompiledPathway) -> HttpResponse | None:
+    """The result page from the compiled pathway, or None if the answers are invalid (the form shows why)."""
+    form = AnswersForm(request.POST, questions=pathway.questions)
+    if not form.is_valid():
+        return None
+    result = services.pathway_evaluate(pathway=pathway, answers=form.answers())
+    disposition = pathway.dispositions[result.disposition.key]
+    context = {
+        "pathway": pathway,
+        "demonstration": pathway.is_demonstration,
+        "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
         "result": result,
         "disposition": disposition,
-        "level": engine.Level(disposition.level),
-        "reasons": [
-            rules[key].description for key in result.fired_rules if rules[key].disposition_id == disposition.pk
-        ],
-        "red_flags": [questions[key] for key in result.red_flags],
-        "articles": [live_articles[a.pk] for a in disposition.articles.all() if a.pk in live_articles],
+        "level": disposition.level,
+        "reasons": [pathway.rules[key][0] for key in result.fired_rules if pathway.rules[key][1] == disposition.key],
+        "red_flags": [pathway.question_texts[key] for key in result.red_flags],
+        "articles": _live_articles(disposition.article_ids),
+        **notices.context(),
     }
+    response = render(request, "triage/result.html", context)
+    add_never_cache_headers(response)  # a result page is personal; no cache keeps it
+    return response
+
+
+def _live_articles(article_ids: tuple[int, ...]) -> list[Revision]:
+    """The live revisions of the related articles, in the clinician's order: one query, or none."""
+    if not article_ids:
+        return []
+    live = {
+        r.article_id: r
+        for r in Revision.objects.published().articles().filter(article__in=article_ids).select_related("article")
+    }
+    return [live[pk] for pk in article_ids if pk in live]

@@ -18,6 +18,7 @@ from articles.models import ChangeEvent
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.views import PartnerView
 from triage import engine, notices, services
+from triage.content import CompiledDisposition
 from triage.models import PATHWAY
 
 from . import serializers
@@ -67,7 +68,7 @@ class PathwayEvaluate(PartnerView, APIView):
         responses=serializers.EvaluationSerializer,
     )
     def post(self, request: Request, slug: str) -> Response:
-        revision = services.live_pathway(slug)
+        pathway = services.compiled_pathway(slug)
         if not isinstance(request.data, dict):
             raise ValidationError({"answers": ['Send a JSON object: {"answers": {question key: answer}}.']})
         unknown = sorted(set(request.data) - {"answers"})
@@ -76,23 +77,36 @@ class PathwayEvaluate(PartnerView, APIView):
         if "answers" not in request.data:
             raise ValidationError({"answers": ["This field is required."]})
         try:
-            result = services.pathway_evaluate(revision=revision, answers=request.data["answers"])
+            result = services.pathway_evaluate(pathway=pathway, answers=request.data["answers"])
         except engine.AnswerError as error:
             raise ValidationError({"answers": error.problems}) from None
-        disposition = next(d for d in revision.triage_dispositions.all() if d.key == result.disposition.key)
-        rules = {rule.key: rule for rule in revision.triage_rules.all()}
-        questions = {question.key: question for question in revision.triage_questions.all()}
-        review = revision.current_review
-        data = {
-            "pathway": revision.article.slug,
-            "revision": revision.number,
-            "content_hash": revision.content_hash,
-            "disposition": disposition,
-            "fired_rules": [{"key": key, "description": rules[key].description} for key in result.fired_rules],
-            "red_flags": [{"key": key, "text": questions[key].text} for key in result.red_flags],
-            "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
-            "safety_advice": notices.SAFETY_ADVICE,
-            "disclaimer": notices.DISCLAIMER,
-            "is_demonstration": review is None or review.reviewer_is_demonstration,
-        }
-        return Response(serializers.EvaluationSerializer(data, context={"request": request}).data)
+        # Built from the compiled pathway as ``EvaluationSerializer`` describes it: no row, no query.
+        return Response(
+            {
+                "pathway": pathway.slug,
+                "revision": pathway.number,
+                "content_hash": pathway.content_hash,
+                "disposition": _disposition(pathway.dispositions[result.disposition.key]),
+                "fired_rules": [{"key": key, "description": pathway.rules[key][0]} for key in result.fired_rules],
+                "red_flags": [{"key": key, "text": pathway.question_texts[key]} for key in result.red_flags],
+                "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+                "safety_advice": notices.SAFETY_ADVICE,
+                "disclaimer": notices.DISCLAIMER,
+                "is_demonstration": pathway.is_demonstration,
+            }
+        )
+
+
+def _disposition(disposition: CompiledDisposition) -> dict[str, Any]:
+    """A disposition as ``serializers.DispositionSerializer`` shows it."""
+    return {
+        "key": disposition.key,
+        "level": disposition.level.slug,
+        "title": disposition.title,
+        "advice_markdown": disposition.advice,
+        "advice_html": disposition.advice_html,
+        "safety_netting_markdown": disposition.safety_netting,
+        "safety_netting_html": disposition.safety_netting_html,
+        "is_fallback": disposition.is_fallback,
+        "articles": [settings.PUBLIC_BASE_URL + path for path in disposition.article_paths],
+    }
