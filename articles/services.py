@@ -72,6 +72,7 @@ from .models import (
     Symptom,
     SymptomEntry,
 )
+from .search import index_articles
 
 DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 MAX_REVIEW_INTERVAL_YEARS = 3
@@ -254,6 +255,7 @@ def _set_state(
     revision.save(update_fields=["state", "updated_at", *fields])
     if from_state in _PUBLIC_STATES or to in _PUBLIC_STATES:
         public_change([revision.article_id], at=fields.get("published_at"))
+        index_articles([revision.article_id])  # search shows the same change, in the same commit
     if to in _FEED_KINDS:
         _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
     _audit(
@@ -1091,6 +1093,7 @@ def _vocabulary_update(
         }
         key = (proxy.medication_key if model is Medication else proxy.symptom_key)(current.pk)
         public_change([article.pk for article in articles], keys=[key])
+        index_articles(article.pk for article in articles)  # the names and descriptions search finds
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 article=article,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from articles.models import (
@@ -16,6 +17,7 @@ from articles.models import (
     Symptom,
     SymptomEntry,
 )
+from articles.search import index_articles
 
 
 def live_articles(count: int, *, medication: Medication, reviewer: object, prefix: str = "bulk") -> list[Revision]:
@@ -71,4 +73,6 @@ def live_articles(count: int, *, medication: Medication, reviewer: object, prefi
         ChangeEvent(article=revision.article, revision=revision, kind="published", occurred_at=now)
         for revision in revisions
     )
+    with transaction.atomic():  # as the services index: in the writing transaction
+        index_articles(article.pk for article in articles)
     return revisions
