@@ -259,3 +259,32 @@ def test_postgresql_searches_through_the_gin_index(published_article):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = entries.filter(document=query).explain()
     assert "searchentry_document_gin" in plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_backfill_migration_indexes_what_is_live_already(client):
+    from tests.articles.test_migrations import migrate
+
+    apps = migrate(("articles", "0051_backfill_public_clock"))
+    try:
+        Medication = apps.get_model("articles", "Medication")
+        Article = apps.get_model("articles", "Article")
+        Revision = apps.get_model("articles", "Revision")
+        Section = apps.get_model("articles", "Section")
+        medication = Medication.objects.create(slug="oldamol", generic_name="Oldamol", brand_names=["Oldbrand"])
+        for slug, state in (("old-live", "published"), ("old-draft", "draft")):
+            article = Article.objects.create(slug=slug, medication=medication)
+            revision = Revision.objects.create(
+                article=article,
+                number=1,
+                state=state,
+                title="Old words",
+                topic="T",
+                summary="S.",
+                published_at=timezone.now() if state == "published" else None,
+            )
+            Section.objects.create(revision=revision, key="s", position=1, heading="H", body="Zebrafish.")
+        migrate()
+        assert found(client, "zebrafish") == found(client, "oldbrand") == ["/articles/old-live/"]
+    finally:
+        migrate()
