@@ -45,6 +45,7 @@ from django.utils import timezone
 from contentsite import proxy
 
 from .models import Article, ChangeFeedLock, Medication, Revision, RevisionState, Symptom, Withdrawn
+from .search import index_articles
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,9 @@ def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | 
         return  # a fixture being loaded, or a new entry nothing shows yet
     key = proxy.medication_key(instance.pk) if isinstance(instance, Medication) else proxy.symptom_key(instance.pk)
     with transaction.atomic():
-        public_change(Article.objects.using_vocabulary(instance).values("pk"), keys=[key])
+        articles = list(Article.objects.using_vocabulary(instance).values_list("pk", flat=True))
+        public_change(articles, keys=[key])
+        index_articles(articles)  # the names and descriptions search finds
 
 
 def _drop(pointers: list[str]) -> None:

@@ -70,6 +70,7 @@ from .models import (
     Symptom,
     SymptomEntry,
 )
+from .search import index_articles
 
 DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 MAX_REVIEW_INTERVAL_YEARS = 3
@@ -252,6 +253,7 @@ def _set_state(
     revision.save(update_fields=["state", "updated_at", *fields])
     if from_state in _PUBLIC_STATES or to in _PUBLIC_STATES:
         public_change([revision.article_id], at=fields.get("published_at"))
+        index_articles([revision.article_id])  # search shows the same change, in the same commit
     if to in _FEED_KINDS:
         _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
     _audit(

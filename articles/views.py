@@ -14,7 +14,6 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -25,6 +24,7 @@ from django.utils.http import http_date
 
 from contentsite import proxy
 
+from . import search as search_index
 from .live import Live, Site, cache_get, cache_set, live_identity, site_identity
 from .models import ArticleKind, AuditEntry, Medication, Revision, Withdrawn
 from .presentation import load_article_page, vocabulary_change
@@ -219,29 +219,28 @@ def _list_headers(response: HttpResponse, site: Site, etag: str) -> HttpResponse
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    """Search published articles by title, summary, topic and medication names."""
+    """Live articles matching the reader's words, best first, from the full-text index (``articles.search``).
+
+    Pages of ``PAGE_SIZE`` up to ``MAX_RESULTS``, with no count of every match:
+    two queries whatever the number of articles.
+    """
     query = request.GET.get("q", "").strip()
     error = ""
-    results = Revision.objects.none()
+    ranked: list[int] = []
     if len(query) > SEARCH_MAX_LENGTH:
         error = f"Please use at most {SEARCH_MAX_LENGTH} characters."
     elif query:
-        results = (
-            Revision.objects.published()
-            .articles()
-            .select_related("article__medication")
-            .filter(
-                Q(title__icontains=query)
-                | Q(summary__icontains=query)
-                | Q(topic__icontains=query)
-                | Q(article__medication__generic_name__icontains=query)
-                | Q(article__medication__brand_names__icontains=query)
-            )
-            .order_by("title", "pk")
-        )
-    page = Paginator(results, 20).get_page(request.GET.get("page"))
-    status = 400 if error else 200
-    return render(request, "articles/search.html", {"query": query, "page": page, "error": error}, status=status)
+        ranked = search_index.search(query, kind=ArticleKind.ARTICLE)
+    page = Paginator(ranked[: search_index.MAX_RESULTS], search_index.PAGE_SIZE).get_page(request.GET.get("page"))
+    found = Revision.objects.published().select_related("article__medication").in_bulk(page.object_list)
+    context = {
+        "query": query,
+        "page": page,
+        "results": [found[pk] for pk in page.object_list if pk in found],
+        "more": len(ranked) > search_index.MAX_RESULTS,
+        "error": error,
+    }
+    return render(request, "articles/search.html", context, status=400 if error else 200)
 
 
 def _revalidate(response: HttpResponse) -> HttpResponse:

@@ -29,6 +29,7 @@ from .content import (
 )
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
+from .search import SearchEntry, SearchEntryQuerySet
 from .workflow import (
     VOCABULARY_ACTIONS,
     AuditAction,
@@ -76,6 +77,8 @@ __all__ = [
     "RevisionState",
     "SafetyCallout",
     "ScheduledPublication",
+    "SearchEntry",
+    "SearchEntryQuerySet",
     "Section",
     "Symptom",
     "SymptomEntry",

@@ -21,6 +21,7 @@ from articles.models import (
     Symptom,
     SymptomEntry,
 )
+from articles.search import index_articles
 
 
 def live_articles(count: int, *, medication: Medication, reviewer: object, prefix: str = "bulk") -> list[Revision]:
@@ -77,6 +78,8 @@ def live_articles(count: int, *, medication: Medication, reviewer: object, prefi
         for revision in revisions
     )
     _made_public(article.pk for article in articles)
+    with transaction.atomic():  # as the services index: in the writing transaction
+        index_articles(article.pk for article in articles)
     return revisions
 
 

@@ -1,0 +1,293 @@
+"""Reader search: a full-text index of live content, kept by the services, queried in index scans.
+
+Writing. ``index_articles`` rewrites the ``SearchEntry`` rows of some articles
+from their published and scheduled revisions. The services call it inside the
+transaction that changes what is public, next to ``articles.live.public_change``
+(a state change of a public revision, a vocabulary change); the bulk loader of
+the read-cost tests, the backfill migration and ``rebuild_search_index`` call
+the same function. Reads never write: a scheduled revision is indexed when it
+is scheduled and ``SearchEntry.objects.live()`` picks it from its time.
+
+Reading. ``search(text, kind=...)`` answers at most ``MAX_RESULTS`` revision ids,
+best first, from the database's own full-text index (no ``LIKE``, no count of
+every match), so its cost does not grow with the number of articles:
+
+- PostgreSQL: ``document`` (a weighted ``tsvector``, GIN-indexed) matched with
+  ``websearch_to_tsquery('english', text)``, which accepts any input, ranked
+  with ``ts_rank_cd``.
+- SQLite: the FTS5 table ``articles_searchentry_fts`` (porter stemming, like
+  PostgreSQL's English configuration) matched with a query that
+  ``fts5_query`` builds from the words of ``text`` as quoted strings, never
+  passing the user's syntax through, ranked with ``bm25`` weighted like the
+  four PostgreSQL weights.
+
+Both read the text the same way (``parse_query``): words, "quoted phrases",
+``or`` between words and ``-word`` to exclude one; English stop words are
+ignored; a query with nothing but exclusions finds nothing. Names and topics
+are stemmed with the rest (one configuration for documents and queries keeps
+"amlodipine neuropathy" one AND over every field).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.apps import apps as django_apps
+from django.apps.registry import Apps
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.db import connection, transaction
+from django.db.models import F
+
+from .models import SearchEntry
+
+FTS_TABLE = "articles_searchentry_fts"
+# Results beyond this many are not ranked for the reader: the page says "more than".
+MAX_RESULTS = 100
+PAGE_SIZE = 20
+# Articles indexed per batch of queries.
+BATCH = 500
+# ts_rank_cd's weights for D, C, B, A, and the same proportions for bm25's columns A, B, C, D.
+PG_WEIGHTS = [0.1, 0.2, 0.4, 1.0]
+FTS_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
+INDEXED_STATES = ("published", "scheduled")
+
+# PostgreSQL's English stop words (the Snowball list behind its ``english`` configuration),
+# so SQLite ignores the same words in a query.
+_ENGLISH_STOP_WORDS = """
+    i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she her hers
+    herself it its itself they them their theirs themselves what which who whom this that these those am is are
+    was were be been being have has had having do does did doing a an the and but if or because as until while
+    of at by for with about against between into through during before after above below to from up down in out
+    on off over under again further then once here there when where why how all any both each few more most
+    other some such no nor not only own same so than too very s t can will just don should now
+"""
+STOP_WORDS = frozenset(_ENGLISH_STOP_WORDS.split())
+
+
+# --- Writing ---------------------------------------------------------------------------
+
+
+def index_articles(article_ids: Iterable[int], *, apps: Apps = django_apps) -> None:
+    """Rewrite the search entries of ``article_ids`` from their published and scheduled revisions.
+
+    Call it inside the transaction that changes what is public, holding the
+    articles' locks (the services do), so two writers never index one article
+    at once. ``apps`` lets the backfill migration pass its historical models.
+    """
+    ids = sorted(set(article_ids))
+    for start in range(0, len(ids), BATCH):
+        _index_batch(ids[start : start + BATCH], apps)
+
+
+def _index_batch(article_ids: list[int], apps: Apps) -> None:
+    SearchEntry = apps.get_model("articles", "SearchEntry")
+    Revision = apps.get_model("articles", "Revision")
+    vendor = transaction.get_connection().vendor
+    if vendor == "sqlite":
+        placeholders = ", ".join(["%s"] * len(article_ids))
+        entries = f"SELECT id FROM articles_searchentry WHERE article_id IN ({placeholders})"  # noqa: S608
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({entries})", article_ids)  # noqa: S608
+    stale = SearchEntry.objects.filter(article_id__in=article_ids)
+    stale._raw_delete(stale.db)  # nothing refers to a search entry
+    revisions = list(
+        Revision.objects.filter(article_id__in=article_ids, state__in=INDEXED_STATES).values_list(
+            "pk",
+            "article_id",
+            "article__kind",
+            "title",
+            "topic",
+            "summary",
+            "article__medication__generic_name",
+            "article__medication__brand_names",
+        )
+    )
+    if not revisions:
+        return
+    texts = _revision_texts([revision[0] for revision in revisions], apps)
+    entries = SearchEntry.objects.bulk_create(
+        SearchEntry(
+            article_id=article_id,
+            revision_id=pk,
+            kind=kind,
+            names=_join([title, generic_name, *(brand_names or [])]),
+            about=_join([topic, summary]),
+            symptoms=_join(texts[pk].symptoms),
+            body=_join(texts[pk].body),
+        )
+        for pk, article_id, kind, title, topic, summary, generic_name, brand_names in revisions
+    )
+    if vendor == "postgresql":
+        SearchEntry.objects.filter(article_id__in=article_ids).update(document=weighted_document())
+    elif vendor == "sqlite":
+        with transaction.get_connection().cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {FTS_TABLE} (rowid, names, about, symptoms, body) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
+                [(entry.pk, entry.names, entry.about, entry.symptoms, entry.body) for entry in entries],
+            )
+
+
+def weighted_document() -> SearchVector:
+    """The ``tsvector`` of a search entry: its four texts, weighted A to D."""
+    return (
+        SearchVector("names", weight="A", config="english")
+        + SearchVector("about", weight="B", config="english")
+        + SearchVector("symptoms", weight="C", config="english")
+        + SearchVector("body", weight="D", config="english")
+    )
+
+
+@dataclass
+class _Texts:
+    symptoms: list[str] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
+
+
+def _revision_texts(revision_ids: list[int], apps: Apps) -> dict[int, _Texts]:
+    """The symptom and section text of each revision, in a fixed number of queries."""
+    texts: dict[int, _Texts] = defaultdict(_Texts)
+    Section = apps.get_model("articles", "Section")
+    sections = Section.objects.filter(revision_id__in=revision_ids).order_by("revision_id", "position", "key")
+    for revision_id, heading, body in sections.values_list("revision_id", "heading", "body"):
+        texts[revision_id].body += [heading, body]
+    for model, symptom_field in _symptom_references(apps):
+        rows = model._default_manager.filter(revision_id__in=revision_ids).order_by("revision_id", "position")
+        for revision_id, name, description in rows.values_list(
+            "revision_id", f"{symptom_field}__name", f"{symptom_field}__description"
+        ):
+            texts[revision_id].symptoms += [name, description]
+    return texts
+
+
+def _symptom_references(apps: Apps) -> list[tuple[type, str]]:
+    """Every content row that shows a symptom, as ``articles.models.symptom_references`` finds them.
+
+    Found again here from ``apps``, so the backfill migration reads its own models.
+    """
+    Revision = apps.get_model("articles", "Revision")
+    Symptom = apps.get_model("articles", "Symptom")
+    references = []
+    for relation in Revision._meta.related_objects:
+        if not relation.one_to_many or relation.field.name != "revision":
+            continue
+        for model_field in relation.related_model._meta.concrete_fields:
+            if model_field.many_to_one and model_field.related_model is Symptom:
+                references.append((relation.related_model, model_field.name))
+    return references
+
+
+def _join(parts: Iterable[str | None]) -> str:
+    return "\n".join(part for part in parts if part)
+
+
+# --- Reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing a reader asked for: a word or a quoted phrase, as its words; ``exclude`` for ``-word``."""
+
+    words: tuple[str, ...]
+    exclude: bool = False
+
+
+# A quoted phrase (to the closing quote or the end), or a run of anything but space and quotes.
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+?)(?=\s|"|$)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+def parse_query(text: str) -> list[list[Term]]:
+    """The query as an AND of OR-groups of terms, read as ``websearch_to_tsquery`` reads it.
+
+    Punctuation only separates words (nothing in the text is syntax but quotes,
+    ``or`` and a leading ``-``); stop words are dropped; a term with no word left
+    is dropped.
+    """
+    groups: list[list[Term]] = []
+    join_next = False
+    for match in _TOKEN.finditer(text):
+        minus, phrase, bare = match.group(1), match.group(2), match.group(3)
+        if bare is not None and bare.casefold() == "or":
+            join_next = bool(groups)
+            continue
+        exclude = bool(minus) if phrase is not None else bare.startswith("-")
+        words = tuple(
+            word
+            for word in _WORD.findall((phrase if phrase is not None else bare).casefold())
+            if word not in STOP_WORDS
+        )
+        if not words:
+            continue
+        term = Term(words, exclude)
+        if join_next and not exclude and not any(other.exclude for other in groups[-1]):
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        join_next = False
+    return groups
+
+
+def fts5_query(groups: Sequence[Sequence[Term]]) -> str:
+    """An FTS5 MATCH expression for ``groups``: every word a quoted string, so no input is syntax.
+
+    ``(a) AND (b OR "c d") NOT ("e")``; empty when nothing positive is asked for.
+    """
+    wanted = [group for group in groups if not group[0].exclude]
+    if not wanted:
+        return ""
+    expression = " AND ".join("(" + " OR ".join(_fts5_phrase(term) for term in group) + ")" for group in wanted)
+    excluded = [_fts5_phrase(group[0]) for group in groups if group[0].exclude]
+    if excluded:
+        expression = f"({expression}) NOT ({' OR '.join(excluded)})"
+    return expression
+
+
+def _fts5_phrase(term: Term) -> str:
+    # Words are letters and digits only, so they need no escaping inside the quotes.
+    return '"' + " ".join(term.words) + '"'
+
+
+def websearch_text(groups: Sequence[Sequence[Term]]) -> str:
+    """``groups`` again as ``websearch_to_tsquery`` input: only words, quotes, ``or`` and ``-``.
+
+    PostgreSQL then reads exactly what SQLite's ``fts5_query`` reads, and no
+    character of the reader's (a NUL, a colon, a parenthesis) reaches it.
+    """
+    return " ".join(
+        " or ".join(("-" if term.exclude else "") + _fts5_phrase(term) for term in group) for group in groups
+    )
+
+
+def search(text: str, *, kind: str) -> list[int]:
+    """The ids of the live revisions of ``kind`` matching ``text``, best first, at most ``MAX_RESULTS`` + 1.
+
+    One query, served by the full-text index; the extra id says there are more.
+    """
+    groups = parse_query(text)
+    if not any(not group[0].exclude for group in groups):
+        return []
+    entries = SearchEntry.objects.filter(kind=kind)
+    if connection.vendor == "postgresql":
+        query = SearchQuery(websearch_text(groups), config="english", search_type="websearch")
+        ranked = (
+            entries.filter(document=query)
+            .live()
+            .annotate(rank=SearchRank(F("document"), query, weights=PG_WEIGHTS, cover_density=True))
+            .order_by("-rank", "article_id")
+        )
+    else:
+        weights = ", ".join(str(weight) for weight in FTS_WEIGHTS)
+        ranked = (
+            entries.extra(  # noqa: S610 - FTS5 needs its table in the FROM clause for MATCH and bm25
+                tables=[FTS_TABLE],
+                where=[f"{FTS_TABLE}.rowid = articles_searchentry.id", f"{FTS_TABLE} MATCH %s"],
+                params=[fts5_query(groups)],
+                select={"rank": f"bm25({FTS_TABLE}, {weights})"},
+            )
+            .live()
+            .order_by("rank", "article_id")
+        )
+    return list(ranked.values_list("revision_id", flat=True)[: MAX_RESULTS + 1])
