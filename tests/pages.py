@@ -82,3 +82,10 @@ def sitemap_locations(client: object) -> list[str]:
         assert page.status_code == 200, path
         locations += re.findall(r"<loc>(.*?)</loc>", page.content.decode())
     return locations
+
+
+def browsers_revalidate(cache_control: str) -> bool:
+    """A browser must check with the server (a cheap 304) before showing its copy again; the proxy,
+    which is purged on every change, may keep it (``s-maxage``)."""
+    directives = {part.strip().split("=")[0]: part.strip() for part in cache_control.split(",")}
+    return "no-cache" in directives or directives.get("max-age") == "max-age=0"

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from articles.services import article_import
 from tests.factories import article_document
-from tests.pages import json_ld, page_text, sitemap_locations, sitemap_pages, squash
+from tests.pages import browsers_revalidate, json_ld, page_text, sitemap_locations, sitemap_pages, squash
 
 pytestmark = pytest.mark.django_db
 
@@ -316,13 +316,6 @@ def test_a_publish_or_withdrawal_shows_on_the_very_next_request(client, workflow
     assert "A newer title" in client.get("/articles/cached/").content.decode()
     services.revision_withdraw(revision=second, actor=publisher, reason="Under review.")
     assert client.get("/articles/cached/").status_code == 410
-
-
-def browsers_revalidate(cache_control: str) -> bool:
-    """A browser must check with the server (a cheap 304) before showing its copy again; the proxy,
-    which is purged on every change, may keep it (``s-maxage``)."""
-    directives = {part.strip().split("=")[0]: part.strip() for part in cache_control.split(",")}
-    return "no-cache" in directives or directives.get("max-age") == "max-age=0"
 
 
 def test_conditional_get_answers_304_until_the_page_changes(client, workflow):
