@@ -1,27 +1,41 @@
 from __future__ import annotations
 
+import datetime
+
 import django_filters
 
-from articles.models import Revision, rxcui_validator
+from articles.models import Medication, Revision, RevisionQuerySet, rxcui_validator
 
 
 class ArticleFilter(django_filters.FilterSet):
-    """Filters for the article list; a malformed value answers 400 naming the parameter."""
+    """Filters for the article list; a malformed value answers 400 naming the parameter.
 
-    medication = django_filters.CharFilter(
-        field_name="article__medication__slug", help_text="Medication slug, e.g. amlodipine."
-    )
+    Each is asked in the shape the indexes serve: one medication's articles in slug
+    order, and "changed since" from the stored stamps (``RevisionQuerySet.updated_since``).
+    """
+
+    medication = django_filters.CharFilter(method="filter_medication", help_text="Medication slug, e.g. amlodipine.")
     rxcui = django_filters.CharFilter(
-        field_name="article__medication__rxnorm_rxcui",
+        method="filter_rxcui",
         validators=[rxcui_validator],
         help_text="RxNorm RxCUI of the medication, e.g. 17767.",
     )
     updated_since = django_filters.IsoDateTimeFilter(
-        field_name="payload_updated_at",
-        lookup_expr="gte",
-        help_text="ISO 8601 date and time; articles published or reviewed at or after it.",
+        method="filter_updated_since",
+        help_text="ISO 8601 date and time; articles published, reviewed or otherwise changed at or after it.",
     )
 
     class Meta:
         model = Revision
         fields: list[str] = []
+
+    def filter_medication(self, revisions: RevisionQuerySet, name: str, value: str) -> RevisionQuerySet:
+        return revisions.about_medication(Medication.objects.filter(slug=value))
+
+    def filter_rxcui(self, revisions: RevisionQuerySet, name: str, value: str) -> RevisionQuerySet:
+        return revisions.about_medication(Medication.objects.filter(rxnorm_rxcui=value))
+
+    def filter_updated_since(
+        self, revisions: RevisionQuerySet, name: str, value: datetime.datetime
+    ) -> RevisionQuerySet:
+        return revisions.updated_since(value)

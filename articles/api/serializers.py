@@ -96,12 +96,9 @@ def _licence() -> dict[str, str]:
 
 
 def updated_at(revision: Revision) -> Any:
-    """When the payload last changed: the revision going live, a later review, or a later change to
-    the medication or symptoms it shows (annotated by ``with_vocabulary_updated_at``, where it is)."""
-    review = revision.current_review
-    vocabulary = getattr(revision, "vocabulary_updated_at", None)
-    moments = [m for m in (revision.live_from, review.reviewed_at if review else None, vocabulary) if m]
-    return max(moments) if moments else None
+    """When the payload last changed: the revision going live or a later public change to its article
+    (a review, a change to the medication or symptoms it shows): ``Revision.payload_updated_at``."""
+    return revision.payload_updated_at
 
 
 class RevisionMetaSerializer(serializers.Serializer):
@@ -489,4 +486,6 @@ class CodeSystemSerializer(serializers.Serializer):
 class LookupResultSerializer(serializers.Serializer):
     code_system = CodeSystemSerializer()
     code = serializers.CharField()
+    next = serializers.URLField(allow_null=True, help_text="The next page (cursor pagination, as the list).")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page.")
     results = ArticleSummarySerializer(many=True)

@@ -1,17 +1,18 @@
-"""The partner API: read-only, published content only, reached through ``published()`` and ``get_live()``.
+"""The partner API: read-only, published content only, reached through ``published()`` and ``articles.live``.
 
-Responses carry ``ETag`` (a hash of the body, set by ``ConditionalGetMiddleware``,
-which also answers 304) and ``Last-Modified`` (set here), so a partner's repeat
-request costs a 304 until the content really changes.
+Every response's ``ETag`` and ``Last-Modified`` come from the live identity
+(``live_identity`` for one article, ``site_identity`` for anything listing many)
+before anything is serialised, so a partner's repeat request is a 304 that costs
+the key lookup alone (``PartnerView.validators``), until the content really changes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
-from django.db.models import F, Max, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
@@ -24,20 +25,19 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from articles.models import (
-    ArticleKind,
     ChangeEvent,
-    ClinicalReview,
     Medication,
     Revision,
     RevisionQuerySet,
     Symptom,
+    SymptomEntry,
     atc_validator,
     rxcui_validator,
     snomed_validator,
 )
 from articles.structured_data import medical_web_page
 from contentsite.api.pagination import PartnerCursorPagination
-from contentsite.api.views import PartnerView
+from contentsite.api.views import LiveArticleView, SiteListView
 
 from . import serializers
 from .filters import ArticleFilter
@@ -48,40 +48,9 @@ class JSONLDRenderer(JSONRenderer):
     format = "jsonld"
 
 
-def content_clock() -> Any:
-    """The last moment anything partners can see changed: a publication, replacement, withdrawal or review,
-    or a change to the medication or symptoms a live article shows."""
-    latest_event = ChangeEvent.objects.articles().aggregate(moment=Max("occurred_at"))["moment"]
-    latest_review = ClinicalReview.objects.filter(revision__article__kind=ArticleKind.ARTICLE).aggregate(
-        moment=Max("reviewed_at")
-    )["moment"]
-    latest = (
-        Revision.objects.published()
-        .articles()
-        .with_vocabulary_updated_at()
-        .aggregate(due=Max("publish_at"), vocabulary=Max("vocabulary_updated_at"))
-    )
-    moments = [moment for moment in (latest_event, latest_review, latest["due"], latest["vocabulary"]) if moment]
-    return max(moments) if moments else None
-
-
 def _with_payload(revisions: RevisionQuerySet) -> RevisionQuerySet:
-    """What the payloads need: medication, reviews, the slug and the payload's last change."""
-    latest_review = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
-    live_from = Coalesce("published_at", "publish_at")
-    return (
-        revisions.select_related("article__medication")
-        .with_review()
-        .with_vocabulary_updated_at()
-        .annotate(
-            slug=F("article__slug"),
-            payload_updated_at=Greatest(
-                live_from,
-                Coalesce(Subquery(latest_review.values("reviewed_at")[:1]), live_from),
-                Coalesce("vocabulary_updated_at", live_from),
-            ),
-        )
-    )
+    """What the payloads need: the article and its medication, the reviews, and the slug to order by."""
+    return revisions.select_related("article__medication").with_review().annotate(slug=F("article__slug"))
 
 
 def live_revisions() -> QuerySet[Revision]:
@@ -89,29 +58,30 @@ def live_revisions() -> QuerySet[Revision]:
     return _with_payload(Revision.objects.published().articles())
 
 
-def live_article(slug: str, revisions: RevisionQuerySet | None = None) -> Revision:
-    """The live revision of the article at ``slug``; 410 Gone if withdrawn, 404 if never public (``get_live``)."""
-    return (revisions if revisions is not None else Revision.objects.all()).get_live(slug, kind=ArticleKind.ARTICLE)
-
-
 # --- Vocabulary ------------------------------------------------------------------------
 
 
-class VocabularyView(PartnerView):
+class VocabularyView(SiteListView):
     """Only entries that live content uses: a new entry (from an author's import, say) stays out of
-    sight until reviewed content that uses it is published."""
+    sight until reviewed content that uses it is published. A change to an entry moves the site's clock."""
 
     lookup_field = "slug"
     pagination_class = PartnerCursorPagination
     filter_backends: list[Any] = []
     model: Any
 
+    @property
+    def list_name(self) -> str:  # type: ignore[override]
+        return f"{self.model._meta.model_name}:{self.kwargs.get('slug', '')}"
+
     def get_queryset(self) -> QuerySet[Any]:
         # Built per request: what is live depends on the time (scheduled publications).
         return self.model.objects.in_live_content()
 
-    def last_modified(self) -> Any:
-        return self.get_queryset().aggregate(moment=Max("updated_at"))["moment"]
+
+class VocabularyDetail(VocabularyView, generics.RetrieveAPIView):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.cached_body(lambda: self.get_serializer(self.get_object()).data))
 
 
 @extend_schema_view(get=extend_schema(summary="Medications", tags=["vocabulary"]))
@@ -122,12 +92,9 @@ class MedicationList(VocabularyView, generics.ListAPIView):
 
 
 @extend_schema_view(get=extend_schema(summary="One medication", tags=["vocabulary"]))
-class MedicationDetail(VocabularyView, generics.RetrieveAPIView):
+class MedicationDetail(VocabularyDetail):
     model = Medication
     serializer_class = serializers.MedicationSerializer
-
-    def last_modified(self) -> Any:
-        return self.get_object().updated_at
 
 
 @extend_schema_view(get=extend_schema(summary="Symptoms (the shared vocabulary)", tags=["vocabulary"]))
@@ -138,12 +105,9 @@ class SymptomList(VocabularyView, generics.ListAPIView):
 
 
 @extend_schema_view(get=extend_schema(summary="One symptom", tags=["vocabulary"]))
-class SymptomDetail(VocabularyView, generics.RetrieveAPIView):
+class SymptomDetail(VocabularyDetail):
     model = Symptom
     serializer_class = serializers.SymptomSerializer
-
-    def last_modified(self) -> Any:
-        return self.get_object().updated_at
 
 
 # --- Articles --------------------------------------------------------------------------
@@ -163,20 +127,22 @@ class SymptomDetail(VocabularyView, generics.RetrieveAPIView):
         ],
     )
 )
-class ArticleList(PartnerView, generics.ListAPIView):
+class ArticleList(SiteListView, generics.ListAPIView):
     serializer_class = serializers.ArticleSummarySerializer
     pagination_class = PartnerCursorPagination
     filterset_class = ArticleFilter
     allowed_query_parameters = frozenset({"cursor", "limit", "medication", "rxcui", "updated_since"})
+    list_name = "articles"
 
     def get_queryset(self) -> QuerySet[Revision]:
         return live_revisions()
 
-    def last_modified(self) -> Any:
-        return content_clock()
+    def check_query(self) -> None:
+        super().check_query()
+        self.filter_queryset(self.get_queryset())  # builds the query (400 for a bad filter), runs nothing
 
 
-class ArticleDetail(PartnerView, generics.GenericAPIView):
+class ArticleDetail(LiveArticleView, generics.GenericAPIView):
     """The live revision of an article with its whole structured content.
 
     Ask with ``Accept: application/ld+json`` for schema.org JSON-LD (MedicalWebPage).
@@ -185,12 +151,7 @@ class ArticleDetail(PartnerView, generics.GenericAPIView):
     serializer_class = serializers.ArticleDetailSerializer
     renderer_classes = [JSONRenderer, JSONLDRenderer]
     may_be_gone = True
-
-    def get_revision(self) -> Revision:
-        return live_article(self.kwargs["slug"], _with_payload(Revision.objects.with_content()))
-
-    def last_modified(self) -> Any:
-        return serializers.updated_at(self._revision)
+    representation_name = "article"
 
     @extend_schema(
         summary="One live article",
@@ -204,61 +165,59 @@ class ArticleDetail(PartnerView, generics.GenericAPIView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        self._revision = self.get_revision()
-        if request.accepted_renderer.format == "jsonld":
-            return Response(medical_web_page(self._revision))
-        return Response(self.get_serializer(self._revision).data)
+        return Response(self.cached_body(self.build))
+
+    def build(self) -> Any:
+        revision = _with_payload(Revision.objects.with_content()).get(pk=self._live.revision_id)
+        if self.request.accepted_renderer.format == "jsonld":
+            return medical_web_page(revision)
+        return self.get_serializer(revision).data
 
 
 @extend_schema_view(get=extend_schema(summary="Published revisions of an article", tags=["articles"]))
-class ArticleRevisionList(PartnerView, generics.ListAPIView):
+class ArticleRevisionList(LiveArticleView, generics.ListAPIView):
     """Every revision of a live article that has been published, newest first: the public page history."""
 
     serializer_class = serializers.RevisionHistorySerializer
     pagination_class = None
     may_be_gone = True
+    representation_name = "history"
 
     def get_queryset(self) -> QuerySet[Revision]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator has no slug
             return Revision.objects.none()
         return (
             Revision.objects.ever_published()
-            .articles()
-            .filter(article__slug=self.kwargs["slug"])
+            .filter(article_id=self._live.article_id)
             .select_related("article")
             .with_review()
             .order_by("-number")
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        live_article(self.kwargs["slug"])
-        revisions = list(self.get_queryset())
-        self._revisions = revisions
-        return Response(self.get_serializer(revisions, many=True).data)
-
-    def last_modified(self) -> Any:
-        moments = [serializers.updated_at(revision) for revision in self._revisions]
-        return max(moment for moment in moments if moment)
+        return Response(self.cached_body(lambda: self.get_serializer(self.get_queryset(), many=True).data))
 
 
 @extend_schema_view(get=extend_schema(summary="One published revision, by number (to pin it)", tags=["articles"]))
-class ArticleRevisionDetail(PartnerView, generics.RetrieveAPIView):
+class ArticleRevisionDetail(LiveArticleView, generics.RetrieveAPIView):
+    """A pinned revision: its validators are the live identity's and the number (a publish changes ``is_current``)."""
+
     serializer_class = serializers.ArticleDetailSerializer
     may_be_gone = True
 
-    def get_object(self) -> Revision:
-        live = live_article(self.kwargs["slug"])
-        self._revision = get_object_or_404(
-            Revision.objects.ever_published()
-            .filter(article_id=live.article_id, number=self.kwargs["number"])
-            .select_related("article__medication")
-            .with_content()
-            .with_review()
-        )
-        return self._revision
+    @property
+    def representation_name(self) -> str:  # type: ignore[override]
+        return f"revision:{self.kwargs['number']}"
 
-    def last_modified(self) -> Any:
-        return serializers.updated_at(self._revision)
+    def get_object(self) -> Revision:
+        return get_object_or_404(
+            _with_payload(Revision.objects.ever_published().with_content()).filter(
+                article_id=self._live.article_id, number=self.kwargs["number"]
+            )
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self.cached_body(lambda: self.get_serializer(self.get_object()).data))
 
 
 # --- Change feed ------------------------------------------------------------------------
@@ -273,7 +232,7 @@ def _whole_number(request: Request, name: str, default: int, low: int, high: int
     return int(raw)
 
 
-class ChangeFeed(PartnerView, APIView):
+class ChangeFeed(SiteListView, APIView):
     """Every publication, replacement and withdrawal, in commit order.
 
     Start with no ``after`` (or ``after=0``), apply the events in order, then
@@ -287,6 +246,11 @@ class ChangeFeed(PartnerView, APIView):
 
     allowed_query_parameters = frozenset({"after", "limit"})
     max_limit = 500
+    list_name = "changes"
+
+    def check_query(self) -> None:
+        _whole_number(self.request, "after", 0, 0, 2**62)
+        _whole_number(self.request, "limit", 100, 1, self.max_limit)
 
     @extend_schema(
         summary="Change feed",
@@ -322,16 +286,11 @@ class ChangeFeed(PartnerView, APIView):
             # (the cursor does not move past them) and again, with an id, once recorded.
             events += ChangeEvent.objects.pending()
         next_url = reverse("v1:change-feed", request=request) + f"?after={last}&limit={limit}"
-        # Pending events come last but may be older than the last recorded one: the latest of all.
-        self._last_modified = max((event.occurred_at for event in events), default=None)
         data = {"events": events, "next": next_url, "has_more": has_more}
         return Response(serializers.ChangeFeedSerializer(data, context=self.get_serializer_context()).data)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request}
-
-    def last_modified(self) -> Any:
-        return self._last_modified
 
 
 # --- Code lookup (HL7 Infobutton / MedlinePlus Connect style) ------------------------------
@@ -341,29 +300,53 @@ CODE = "mainSearchCriteria.v.c"
 
 
 class CodeSystem:
-    def __init__(self, oid: str, name: str, field: str, validator: Any) -> None:
-        self.oid, self.name, self.field, self.validator = oid, name, field, validator
+    def __init__(self, oid: str, name: str, about: Callable[[str], Q | Exists], validator: Any) -> None:
+        # ``about(code)``: the condition on a revision, one row per revision (no join that multiplies rows).
+        self.oid, self.name, self.about, self.validator = oid, name, about, validator
+
+
+def _one_medication(**code: str) -> Subquery:
+    return Subquery(Medication.objects.filter(**code).order_by().values("pk")[:1])
+
+
+def _shows_symptom(code: str) -> Exists:
+    return Exists(SymptomEntry.objects.filter(revision=OuterRef("pk"), symptom__snomed_ct_code=code))
 
 
 CODE_SYSTEMS = {
     system.oid: system
     for system in (
-        CodeSystem("2.16.840.1.113883.6.88", "RxNorm", "article__medication__rxnorm_rxcui", rxcui_validator),
-        CodeSystem("2.16.840.1.113883.6.73", "WHO ATC", "article__medication__atc_code", atc_validator),
-        CodeSystem("2.16.840.1.113883.6.96", "SNOMED CT", "symptom_entries__symptom__snomed_ct_code", snomed_validator),
+        # An RxCUI names at most one medication (a unique code): read as that medication's articles.
+        CodeSystem(
+            "2.16.840.1.113883.6.88",
+            "RxNorm",
+            lambda code: Q(article__medication_id=_one_medication(rxnorm_rxcui=code)),
+            rxcui_validator,
+        ),
+        CodeSystem(
+            "2.16.840.1.113883.6.73",
+            "WHO ATC",
+            lambda code: Q(article__medication_id__in=Medication.objects.filter(atc_code=code)),
+            atc_validator,
+        ),
+        CodeSystem("2.16.840.1.113883.6.96", "SNOMED CT", _shows_symptom, snomed_validator),
     )
 }
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 
-class CodeLookup(PartnerView, APIView):
+class CodeLookup(SiteListView, generics.GenericAPIView):
     """Live articles about a coded concept: a medication (RxNorm, ATC) or a symptom (SNOMED CT).
 
     Parameters follow the HL7 Infobutton URL convention used by MedlinePlus Connect.
     An unknown code answers an empty result; a malformed request answers 400.
+    Results come in pages, like the article list (``limit``, ``cursor``, ``next``).
     """
 
-    allowed_query_parameters = frozenset({CODE_SYSTEM, CODE, "knowledgeResponseType"})
+    allowed_query_parameters = frozenset({CODE_SYSTEM, CODE, "knowledgeResponseType", "cursor", "limit"})
+    pagination_class = PartnerCursorPagination
+    filter_backends: list[Any] = []
+    list_name = "lookup"
 
     @extend_schema(
         summary="Look up articles by code",
@@ -390,12 +373,37 @@ class CodeLookup(PartnerView, APIView):
                 enum=["application/json"],
                 description="Accepted for Infobutton compatibility; only JSON is served.",
             ),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="The pagination cursor value (follow `next`)."),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": PartnerCursorPagination.max_page_size},
+                description="Number of results to return per page.",
+            ),
         ],
         responses=serializers.LookupResultSerializer,
     )
     def get(self, request: Request) -> Response:
-        oid = request.query_params.get(CODE_SYSTEM, "").strip()
-        code = request.query_params.get(CODE, "").strip()
+        system, code = self.criteria()
+        revisions = live_revisions().filter(system.about(code))
+        page = self.paginate_queryset(revisions)
+        data = {
+            "code_system": {"oid": system.oid, "name": system.name},
+            "code": code,
+            "next": self.paginator.get_next_link(),
+            "previous": self.paginator.get_previous_link(),
+            "results": page,
+        }
+        return Response(serializers.LookupResultSerializer(data, context={"request": request}).data)
+
+    def check_query(self) -> None:
+        super().check_query()
+        self.criteria()
+
+    def criteria(self) -> tuple[CodeSystem, str]:
+        """The code system and code asked for; 400 naming every malformed parameter."""
+        params = self.request.query_params
+        oid = params.get(CODE_SYSTEM, "").strip()
+        code = params.get(CODE, "").strip()
         errors: dict[str, list[str]] = {}
         if not oid:
             errors[CODE_SYSTEM] = ["Required: the code system OID, e.g. 2.16.840.1.113883.6.88 for RxNorm."]
@@ -406,7 +414,7 @@ class CodeLookup(PartnerView, APIView):
             errors[CODE_SYSTEM] = [f"Unsupported code system; supported: {supported}."]
         if not code:
             errors[CODE] = ["Required: the code to look up."]
-        response_type = request.query_params.get("knowledgeResponseType")
+        response_type = params.get("knowledgeResponseType")
         if response_type not in (None, "application/json"):
             errors["knowledgeResponseType"] = ["Only application/json is served."]
         if not errors and oid in CODE_SYSTEMS:
@@ -416,13 +424,7 @@ class CodeLookup(PartnerView, APIView):
                 errors[CODE] = list(getattr(error, "messages", [str(error)]))
         if errors:
             raise ValidationError(errors)
-        system = CODE_SYSTEMS[oid]
-        revisions = live_revisions().filter(**{system.field: code}).distinct().order_by("slug")
-        data = {"code_system": {"oid": system.oid, "name": system.name}, "code": code, "results": list(revisions)}
-        return Response(serializers.LookupResultSerializer(data, context={"request": request}).data)
-
-    def last_modified(self) -> Any:
-        return content_clock()
+        return CODE_SYSTEMS[oid], code
 
 
 # --- Anything else under /api/v1/ ----------------------------------------------------------

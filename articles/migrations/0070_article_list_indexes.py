@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0051_backfill_public_clock"),
+        ("articles", "0060_api_read_indexes"),
     ]
 
     operations = [

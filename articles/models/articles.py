@@ -89,6 +89,8 @@ class Article(models.Model):
             models.Index(fields=["kind", "id"], name="article_kind_id"),
             models.Index(fields=["kind", "public_updated_at", "id"], name="article_kind_public_updated"),
             models.Index(fields=["kind", "medication", "slug"], name="article_kind_medication_slug"),
+            # The partner list filtered by medication, in slug order, read from the index.
+            models.Index(fields=["medication", "slug"], name="article_medication_slug"),
         ]
 
     def __str__(self) -> str:
@@ -194,6 +196,31 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
     def in_article_range(self, first: int, last: int) -> RevisionQuerySet:
         """Revisions of articles with ids ``first`` to ``last`` (inclusive), by article id: a keyset page."""
         return self.filter(article_id__gte=first, article_id__lte=last).order_by("article_id")
+
+    def about_medication(self, medications: models.QuerySet[Medication]) -> RevisionQuerySet:
+        """Revisions of articles about the one medication ``medications`` names (by slug or a unique code).
+
+        Asked as ``medication_id = (the one id)``, so the database reads the
+        articles of that medication in slug order from one index.
+        """
+        return self.filter(article__medication_id=Subquery(medications.order_by().values("pk")[:1]))
+
+    def updated_since(self, moment: Any) -> RevisionQuerySet:
+        """Revisions whose payload changed at or after ``moment`` (see ``payload_updated_at``).
+
+        The payload's ``updated_at`` is the later of the article's last public
+        change and the revision going live; asked as "the article is among those
+        changed since" from three indexed reads, not by working it out per row.
+        """
+        stamped = Article.objects.filter(public_updated_at__gte=moment).order_by().values("pk")
+        published = self.model.objects.filter(published_at__gte=moment).order_by().values("article_id")
+        due = (
+            self.model.objects.filter(state=RevisionState.SCHEDULED, publish_at__gte=moment)
+            .filter(publish_at__lte=timezone.now())
+            .order_by()
+            .values("article_id")
+        )
+        return self.filter(article_id__in=stamped.union(published, due))
 
     def get_live(self, slug: str, *, kind: str) -> Revision:
         """The live revision of the ``kind`` content at ``slug``: the one read behind every public address.
@@ -334,7 +361,16 @@ class Revision(models.Model):
     objects = RevisionQuerySet.as_manager()
 
     class Meta:
-        ordering = ["article", "-number"]
+        # Newest first, without a join: lists that want another order ask for it.
+        ordering = ["-pk"]
+        indexes = [
+            # ``updated_since``: revisions that went live at or after a moment.
+            models.Index(fields=["published_at"], name="revision_published_at"),
+            # Scheduled publications by time: which are due, which is next (``site_identity``).
+            models.Index(
+                fields=["publish_at"], condition=Q(state=RevisionState.SCHEDULED), name="revision_scheduled_publish_at"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["article", "number"], name="revision_unique_number_per_article"),
             models.UniqueConstraint(
@@ -399,6 +435,16 @@ class Revision(models.Model):
     @property
     def live_from(self) -> Any:
         return self.published_at or self.publish_at
+
+    @property
+    def payload_updated_at(self) -> Any:
+        """When what partners see of this revision last changed: the later of the article's last public
+        change (a review, a vocabulary change, ...) and the revision going live.
+
+        The one rule, here for payloads and in ``RevisionQuerySet.updated_since`` for filters.
+        """
+        moments = [moment for moment in (self.article.public_updated_at, self.live_from) if moment]
+        return max(moments) if moments else None
 
 
 @dataclass(frozen=True)

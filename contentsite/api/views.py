@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponseBase
+from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from articles.models import Withdrawn
+from articles.live import Live, cache_get, cache_set, live_identity, site_identity
+from articles.models import ArticleKind, Withdrawn
+
+# Bump when the payloads change shape in a way cached bodies and partners' ETags must not outlive.
+API_CACHE_VERSION = 1
+
+Validators = tuple[str, datetime.datetime | None]
 
 
 class Gone(APIException):
@@ -20,8 +31,20 @@ class Gone(APIException):
     default_code = "gone"
 
 
+class NotModified(Exception):
+    """The partner's copy is current: answered 304 before the handler runs."""
+
+
 class PartnerView:
-    """Shared behaviour: private caching, Last-Modified, and no unknown query parameters."""
+    """Shared behaviour: private caching, no unknown query parameters, and 304 before any serialising.
+
+    A view says what its response depends on through ``validators()``: an ETag
+    and a Last-Modified worked out from the live identity (``articles.live``),
+    without serialising anything. ``initial()`` asks it after authentication,
+    permissions and throttling, and answers a matching conditional request 304
+    before the handler runs; a 200 carries the same validators, so
+    ``ConditionalGetMiddleware`` never hashes the body.
+    """
 
     allowed_query_parameters: frozenset[str] = frozenset()
 
@@ -33,22 +56,96 @@ class PartnerView:
             raise ValidationError(
                 {name: [f"Unknown query parameter; this endpoint accepts: {known}."] for name in unknown}
             )
+        if request.method in {"GET", "HEAD"} and self.conditional is not None:
+            etag, moment = self.conditional
+            last_modified = int(moment.timestamp()) if moment else None
+            if get_conditional_response(request, etag=etag, last_modified=last_modified) is not None:
+                raise NotModified
 
-    def last_modified(self) -> Any:
+    def validators(self) -> Validators | None:
+        """The ETag and Last-Modified of this request's response, known without serialising; None: no validators.
+
+        Checking the request (its parameters, the address being live) belongs
+        here too, so a malformed or gone request is never answered 304.
+        """
         return None
 
+    @cached_property
+    def conditional(self) -> Validators | None:
+        return self.validators()
+
+    def representation(self, *salt: object) -> tuple[object, ...]:
+        """Everything besides the content that shapes the body: format, query, version, the host in its URLs."""
+        request = self.request  # type: ignore[attr-defined]
+        renderer = getattr(request, "accepted_renderer", None)
+        query = sorted(request.query_params.lists())
+        host = request.build_absolute_uri("/")
+        return (*salt, getattr(renderer, "format", ""), query, request.version, host, API_CACHE_VERSION)
+
+    def cached_body(self, build: Callable[[], Any]) -> Any:
+        """The response data, kept in the cache under this response's ETag: a repeat costs a cache read."""
+        etag = self.conditional[0] if self.conditional else None
+        if etag is None:
+            return build()
+        key = f"api:body:{etag}"
+        data = cache_get(key)
+        if data is None:
+            data = build()
+            cache_set(key, data, settings.ARTICLE_PAGE_CACHE_SECONDS)
+        return data
+
     def handle_exception(self, exc: Exception) -> Response:
-        # The one read of what is live (``RevisionQuerySet.get_live``) says "withdrawn"; the API says 410.
+        if isinstance(exc, NotModified):
+            return Response(status=status.HTTP_304_NOT_MODIFIED)
+        # The one read of what is live (``live_identity().require()``, ``get_live``) says "withdrawn"; the API says 410.
         if isinstance(exc, Withdrawn):
             exc = Gone()
         return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method in {"GET", "HEAD"} and response.status_code == 200:
-            moment = self.last_modified()
+        if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and self._validated():
+            etag, moment = self.conditional  # type: ignore[misc]
+            response["ETag"] = etag
             if moment is not None:
                 response["Last-Modified"] = http_date(moment.timestamp())
         response["Cache-Control"] = "private, no-cache"
         response["Vary"] = "Accept, Authorization"
         return response
+
+    def _validated(self) -> bool:
+        # Only validators already worked out: a response that failed before them has none.
+        return self.__dict__.get("conditional") is not None
+
+
+class SiteListView(PartnerView):
+    """A list of many things: its validators follow the site's public clock, which any public change moves."""
+
+    list_name: str
+
+    def validators(self) -> Validators | None:
+        self.check_query()
+        site = site_identity()
+        return site.etag(self.list_name, *self.representation()), site.last_modified
+
+    def check_query(self) -> None:
+        """Refuse a malformed query before answering 304: the cursor, the limit (and the filters, in subclasses)."""
+        paginator = getattr(self, "paginator", None)
+        if paginator is not None:
+            paginator.get_page_size(self.request)
+            paginator.decode_cursor(self.request)
+
+
+class LiveArticleView(PartnerView):
+    """About the article at ``slug``: 410 if withdrawn, 404 if never public, from its live identity."""
+
+    kind = ArticleKind.ARTICLE
+    representation_name: str
+
+    @property
+    def live(self) -> Live:
+        return live_identity(self.kwargs["slug"], kind=self.kind).require()
+
+    def validators(self) -> Validators | None:
+        self._live = self.live
+        return self._live.etag(self.representation_name, *self.representation()), self._live.last_modified

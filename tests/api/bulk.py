@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,64 +25,194 @@ from articles.models import (
 )
 from articles.search import index_articles
 
+BATCH = 5000
+
 
 def live_articles(count: int, *, medication: Medication, reviewer: object, prefix: str = "bulk") -> list[Revision]:
+    """``count`` live articles, stamped on the public clock as if published through the services."""
+    with transaction.atomic():
+        revisions = _live_articles(count, medication=medication, reviewer=reviewer, prefix=prefix)
+        public_change([revision.article_id for revision in revisions])
+        index_articles(revision.article_id for revision in revisions)  # as the services index
+    return revisions
+
+
+def _live_articles(count: int, *, medication: Medication, reviewer: object, prefix: str) -> list[Revision]:
     now = timezone.now()
     symptom, _ = Symptom.objects.get_or_create(
         slug=f"{prefix}-symptom",
         defaults={"name": f"{prefix} symptom", "description": "D.", "snomed_ct_code": "123456"},
     )
     articles = Article.objects.bulk_create(
-        Article(slug=f"{prefix}-{n:04d}", medication=medication) for n in range(count)
+        (Article(slug=f"{prefix}-{n:04d}", medication=medication, public_updated_at=now) for n in range(count)),
+        batch_size=BATCH,
     )
     revisions = Revision.objects.bulk_create(
-        Revision(
-            article=article,
-            number=1,
-            state=RevisionState.PUBLISHED,
-            title=f"Title {article.slug}",
-            topic="Topic",
-            summary="Summary.",
-            change_summary="First.",
-            published_at=now,
-            content_hash="0" * 64,
-        )
-        for article in articles
+        (
+            Revision(
+                article=article,
+                number=1,
+                state=RevisionState.PUBLISHED,
+                title=f"Title {article.slug}",
+                topic="Topic",
+                summary="Summary.",
+                change_summary="First.",
+                published_at=now,
+                content_hash="0" * 64,
+            )
+            for article in articles
+        ),
+        batch_size=BATCH,
     )
     Section.objects.bulk_create(
-        Section(revision=revision, key=f"s{n}", position=n, heading=f"H{n}", body=f"Body [@r]. {n}")
-        for revision in revisions
-        for n in (1, 2)
+        (
+            Section(revision=revision, key=f"s{n}", position=n, heading=f"H{n}", body=f"Body [@r]. {n}")
+            for revision in revisions
+            for n in (1, 2)
+        ),
+        batch_size=BATCH,
     )
     Reference.objects.bulk_create(
-        Reference(
-            revision=revision, key="r", position=1, publication_type="web_page", title="T", url="https://example.org/"
-        )
-        for revision in revisions
+        (
+            Reference(
+                revision=revision,
+                key="r",
+                position=1,
+                publication_type="web_page",
+                title="T",
+                url="https://example.org/",
+            )
+            for revision in revisions
+        ),
+        batch_size=BATCH,
     )
     SymptomEntry.objects.bulk_create(
-        SymptomEntry(revision=revision, symptom=symptom, key="e", position=1, text="T.") for revision in revisions
+        (SymptomEntry(revision=revision, symptom=symptom, key="e", position=1, text="T.") for revision in revisions),
+        batch_size=BATCH,
     )
     ClinicalReview.objects.bulk_create(
-        ClinicalReview(
-            revision=revision,
-            kind="approval",
-            reviewer=reviewer,
-            reviewer_name="Dr R",
-            reviewer_credentials="MBBS",
-            next_review_due=now.date(),
-            content_hash="0" * 64,
-        )
-        for revision in revisions
+        (
+            ClinicalReview(
+                revision=revision,
+                kind="approval",
+                reviewer=reviewer,
+                reviewer_name="Dr R",
+                reviewer_credentials="MBBS",
+                next_review_due=now.date(),
+                content_hash="0" * 64,
+            )
+            for revision in revisions
+        ),
+        batch_size=BATCH,
     )
     ChangeEvent.objects.bulk_create(
-        ChangeEvent(article=revision.article, revision=revision, kind="published", occurred_at=now)
-        for revision in revisions
+        (
+            ChangeEvent(article=revision.article, revision=revision, kind="published", occurred_at=now)
+            for revision in revisions
+        ),
+        batch_size=BATCH,
     )
-    _made_public(article.pk for article in articles)
-    with transaction.atomic():  # as the services index: in the writing transaction
-        index_articles(article.pk for article in articles)
     return revisions
+
+
+def library(count: int, *, reviewer: object, medications: int = 50, prefix: str = "lib") -> None:
+    """``count`` live articles over ``medications`` medications, every 200th with a scheduled next revision:
+    a library of a realistic shape, for query plans (``tests/api/test_plans.py``)."""
+    per = max(1, count // medications)
+    for m in range(medications):
+        medication, _ = Medication.objects.get_or_create(
+            slug=f"{prefix}-med-{m:02d}",
+            defaults={"generic_name": f"{prefix} medication {m:02d}", "rxnorm_rxcui": f"{990000 + m}"},
+        )
+        revisions = live_articles(per, medication=medication, reviewer=reviewer, prefix=f"{prefix}-{m:02d}")
+        soon = timezone.now() + datetime.timedelta(days=1 + m)
+        Revision.objects.bulk_create(
+            (
+                Revision(
+                    article_id=live.article_id,
+                    number=2,
+                    state=RevisionState.SCHEDULED,
+                    title=live.title,
+                    topic=live.topic,
+                    summary=live.summary,
+                    change_summary="Scheduled.",
+                    content_hash="1" * 64,
+                    publish_at=soon,
+                )
+                for live in revisions[::200]
+            ),
+            batch_size=BATCH,
+        )
+
+
+def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str = "sql") -> None:
+    """``count`` live articles in a few ``INSERT ... SELECT generate_series`` statements (PostgreSQL only).
+
+    Just what the list, its filters, the lookup and the feed read (no sections or
+    references): seconds for tens of thousands, for query-plan tests.
+    Every 200th article has a scheduled next revision. Stamped like a publication.
+    """
+    per = max(1, count // medications)
+    symptom, _ = Symptom.objects.get_or_create(
+        slug=f"{prefix}-symptom",
+        defaults={"name": f"{prefix} symptom", "description": "D.", "snomed_ct_code": "123456"},
+    )
+    Medication.objects.bulk_create(
+        Medication(
+            slug=f"{prefix}-med-{m:02d}", generic_name=f"{prefix} medication {m:02d}", rxnorm_rxcui=f"{980000 + m}"
+        )
+        for m in range(medications)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """INSERT INTO articles_article (slug, kind, medication_id, created_at, public_version, public_updated_at)
+            SELECT %s || '-' || lpad(n::text, 6, '0'), 'article', m.id, now(), 1, now() - interval '30 days'
+            FROM generate_series(0, %s - 1) AS n
+            JOIN articles_medication m ON m.slug = %s || '-med-' || lpad((n %% %s)::text, 2, '0')""",
+            [prefix, per * medications, prefix, medications],
+        )
+        cursor.execute(
+            """INSERT INTO articles_revision (article_id, number, state, title, topic, summary, change_summary,
+                created_at, updated_at, lock_version, content_hash, published_at)
+            SELECT a.id, 1, 'published', 'Title ' || a.slug, 'Topic', 'Summary.', 'First.', now(), now(), 0,
+                repeat('0', 64), now() - interval '30 days'
+            FROM articles_article a WHERE a.slug LIKE %s""",
+            [f"{prefix}-%"],
+        )
+        cursor.execute(
+            """INSERT INTO articles_revision (article_id, number, state, title, topic, summary, change_summary,
+                created_at, updated_at, lock_version, content_hash, publish_at)
+            SELECT a.id, 2, 'scheduled', 'Title ' || a.slug, 'Topic', 'Summary.', 'Next.', now(), now(), 0,
+                repeat('1', 64), now() + interval '1 day'
+            FROM articles_article a WHERE a.slug LIKE %s AND a.id %% 200 = 0""",
+            [f"{prefix}-%"],
+        )
+        cursor.execute(
+            """INSERT INTO articles_symptomentry (revision_id, symptom_id, key, position, text, frequency_band,
+                frequency_source)
+            SELECT r.id, %s, 'e', 1, 'T.', '', ''
+            FROM articles_revision r JOIN articles_article a ON a.id = r.article_id
+            WHERE a.slug LIKE %s AND r.state = 'published'""",
+            [symptom.pk, f"{prefix}-%"],
+        )
+        cursor.execute(
+            """INSERT INTO articles_changeevent (article_id, revision_id, kind, occurred_at)
+            SELECT r.article_id, r.id, 'published', r.published_at FROM articles_revision r
+            JOIN articles_article a ON a.id = r.article_id WHERE a.slug LIKE %s AND r.state = 'published'
+            ORDER BY a.id""",
+            [f"{prefix}-%"],
+        )
+        cursor.execute(
+            """INSERT INTO articles_clinicalreview (revision_id, reviewer_id, kind, reviewer_name, reviewer_credentials,
+                reviewer_is_demonstration, reviewed_at, next_review_due, content_hash, acknowledged_warnings, comment)
+            SELECT r.id, %s, 'approval', 'Dr R', 'MBBS', false, r.published_at, current_date, r.content_hash, '[]', ''
+            FROM articles_revision r JOIN articles_article a ON a.id = r.article_id
+            WHERE a.slug LIKE %s AND r.state = 'published'""",
+            [reviewer.pk, f"{prefix}-%"],
+        )
+        # What the planner knows about each table, as autovacuum would have it in production.
+        tables = ["medication", "symptom", "article", "revision", "symptomentry", "changeevent", "clinicalreview"]
+        cursor.execute("ANALYZE " + ", ".join(f"articles_{table}" for table in tables))
 
 
 def live_listings(

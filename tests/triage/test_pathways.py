@@ -430,6 +430,8 @@ def test_pathway_lists_cost_the_same_queries_for_one_and_several_pathways(
         take_live(import_pathway(document, author), author, reviewer, publisher)
     with django_assert_num_queries(few[0]):
         client.get("/triage/")
+    # Each publication moved the site's clock: compare with the site pointer as warm as it was above.
+    api.get("/api/v1/pathways/?limit=1")
     with django_assert_num_queries(few[1]):
         api.get("/api/v1/pathways/")
     with django_assert_max_num_queries(12):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Max
+from django.db.models import F
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
@@ -13,10 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.api import serializers as article_serializers
-from articles.models import ChangeEvent
 from contentsite.api.pagination import PartnerCursorPagination
-from contentsite.api.views import PartnerView
+from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
 from triage import engine, notices, services
 from triage.content import CompiledDisposition
 from triage.models import PATHWAY
@@ -25,31 +23,28 @@ from . import serializers
 
 
 @extend_schema_view(get=extend_schema(summary="Published triage pathways", tags=["triage"]))
-class PathwayList(PartnerView, generics.ListAPIView):
+class PathwayList(SiteListView, generics.ListAPIView):
     serializer_class = serializers.PathwaySummarySerializer
     pagination_class = PartnerCursorPagination
     filter_backends: list[Any] = []
     allowed_query_parameters = frozenset({"cursor", "limit"})
+    list_name = "pathways"
 
     def get_queryset(self) -> Any:
-        return services.live_pathways().annotate(slug=F("article__slug"))
-
-    def last_modified(self) -> Any:
-        return ChangeEvent.objects.filter(article__kind=PATHWAY).aggregate(moment=Max("occurred_at"))["moment"]
+        return services.live_pathways().select_related("article").annotate(slug=F("article__slug"))
 
 
-class PathwayDetail(PartnerView, generics.GenericAPIView):
+class PathwayDetail(LiveArticleView, generics.GenericAPIView):
+    """Validators from the pathway's live identity, like an article's: 304 before anything is read."""
+
     serializer_class = serializers.PathwayDetailSerializer
     may_be_gone = True
+    kind = PATHWAY
+    representation_name = "pathway"
 
     @extend_schema(summary="One published pathway: its questions, outcomes and rules", tags=["triage"])
     def get(self, request: Request, slug: str) -> Response:
-        self._revision = services.live_pathway(slug)
-        return Response(self.get_serializer(self._revision).data)
-
-    def last_modified(self) -> Any:
-        # The same moments as an article's: going live, a later review, a later vocabulary change.
-        return article_serializers.updated_at(self._revision)
+        return Response(self.cached_body(lambda: self.get_serializer(services.live_pathway(slug)).data))
 
 
 class PathwayEvaluate(PartnerView, APIView):

@@ -1,0 +1,165 @@
+"""304 first: every API response's validators come from the live identity, before anything is serialised."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles import services
+from articles.api import serializers
+from articles.models import Revision
+
+pytestmark = pytest.mark.django_db
+
+SLUG = "amlodipine-peripheral-neuropathy"
+LOOKUP = "/api/v1/lookup/?mainSearchCriteria.v.cs=2.16.840.1.113883.6.88&mainSearchCriteria.v.c=17767"
+
+
+def conditional_urls(pathway: str) -> list[str]:
+    return [
+        "/api/v1/medications/",
+        "/api/v1/medications/amlodipine/",
+        "/api/v1/symptoms/",
+        "/api/v1/symptoms/loss-of-balance/",
+        "/api/v1/articles/",
+        "/api/v1/articles/?limit=1",
+        "/api/v1/articles/?medication=amlodipine&updated_since=2000-01-01T00:00:00Z",
+        f"/api/v1/articles/{SLUG}/",
+        f"/api/v1/articles/{SLUG}/revisions/",
+        f"/api/v1/articles/{SLUG}/revisions/1/",
+        "/api/v1/changes/",
+        LOOKUP,
+        f"{LOOKUP}&limit=1",
+        "/api/v1/pathways/",
+        f"/api/v1/pathways/{pathway}/",
+    ]
+
+
+def queries(call: Any) -> tuple[Any, list[str]]:
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    return result, [query["sql"] for query in captured]
+
+
+def test_a_matching_conditional_request_costs_the_key_lookup_only(api, published_pathway, monkeypatch, settings):
+    settings.PARTNER_API_RATE = "100000/minute"
+    urls = conditional_urls(published_pathway.article.slug)
+    etags = {url: api.get(url)["ETag"] for url in urls}
+    monkeypatch.setattr(
+        serializers.ReviewedContentSerializer, "to_representation", lambda *a: pytest.fail("serialised for a 304")
+    )
+    for url, etag in etags.items():
+        response, sql = queries(lambda url=url, etag=etag: api.get(url, HTTP_IF_NONE_MATCH=etag))
+        assert response.status_code == 304, url
+        assert response["ETag"] == etag, url
+        assert len(sql) <= 1, (url, sql)
+
+
+def test_the_etag_is_the_views_not_a_hash_of_the_body(api, published_pathway):
+    for url in conditional_urls(published_pathway.article.slug):
+        response = api.get(url)
+        assert response.status_code == 200, url
+        body_hash = hashlib.md5(response.content, usedforsecurity=False).hexdigest()  # ConditionalGetMiddleware's
+        assert response["ETag"] != f'"{body_hash}"', url
+        assert response["Cache-Control"] == "private, no-cache"
+        assert response["Vary"] == "Accept, Authorization"
+        assert response["Last-Modified"]
+
+
+def test_representations_and_queries_have_their_own_etags(api, published_article):
+    url = f"/api/v1/articles/{SLUG}/"
+    json_etag = api.get(url)["ETag"]
+    ld = api.get(url, HTTP_ACCEPT="application/ld+json")
+    assert ld["Content-Type"] == "application/ld+json"
+    assert ld["ETag"] != json_etag
+    assert api.get(url, HTTP_IF_NONE_MATCH=json_etag, HTTP_ACCEPT="application/ld+json").status_code == 200
+    assert api.get("/api/v1/articles/")["ETag"] != api.get("/api/v1/articles/?limit=1")["ETag"]
+    assert api.get(f"/api/v1/articles/{SLUG}/revisions/1/")["ETag"] != json_etag
+
+
+def test_a_repeat_of_an_article_costs_the_key_lookup_and_cache_reads(api, published_article):
+    url = f"/api/v1/articles/{SLUG}/"
+    for accept in ("application/json", "application/ld+json"):
+        first = api.get(url, HTTP_ACCEPT=accept)
+        response, sql = queries(lambda accept=accept: api.get(url, HTTP_ACCEPT=accept))
+        assert response.status_code == 200
+        assert response.content == first.content
+        assert len(sql) <= 1, sql
+
+
+def test_gone_and_never_public_stay_410_and_404_whatever_the_validators(api, workflow, publisher, published_article):
+    withdrawn = workflow.live(slug="withdrawn", medication="withdramol")
+    services.revision_withdraw(revision=withdrawn, actor=publisher, reason="Under review.")
+    for url in ("/api/v1/articles/withdrawn/", "/api/v1/articles/withdrawn/revisions/"):
+        assert api.get(url, HTTP_IF_NONE_MATCH="*").status_code == 410
+    assert api.get("/api/v1/articles/never/", HTTP_IF_NONE_MATCH="*").status_code == 404
+    assert api.get(f"/api/v1/articles/{SLUG}/revisions/9/").status_code == 404
+
+
+def test_a_malformed_request_is_400_never_304(api, published_article):
+    later = "Fri, 01 Jan 2100 00:00:00 GMT"
+    for url in (
+        "/api/v1/articles/?updated_since=yesterday",
+        "/api/v1/articles/?cursor=nonsense",
+        "/api/v1/articles/?limit=0",
+        "/api/v1/lookup/?mainSearchCriteria.v.cs=2.16.840.1.113883.6.88",
+        "/api/v1/changes/?after=-1",
+    ):
+        assert api.get(url, HTTP_IF_MODIFIED_SINCE=later).status_code == 400, url
+
+
+def test_a_review_moves_the_article_its_lists_and_updated_at(api, reviewer, published_article, clock):
+    url = f"/api/v1/articles/{SLUG}/"
+    before = {path: api.get(path) for path in (url, "/api/v1/articles/")}
+    clock.advance(datetime.timedelta(days=2))
+    since = timezone.now()
+    clock.advance(datetime.timedelta(minutes=1))
+    services.revision_confirm_review(revision=published_article, actor=reviewer, next_review_due=None)
+    for path, response in before.items():
+        again = api.get(path, HTTP_IF_NONE_MATCH=response["ETag"])
+        assert again.status_code == 200, path
+        assert again["Last-Modified"] != response["Last-Modified"]
+    article = api.json(url)
+    assert datetime.datetime.fromisoformat(article["updated_at"]) > since
+    changed = api.json("/api/v1/articles/", {"updated_since": since.isoformat()})["results"]
+    assert [item["slug"] for item in changed] == [SLUG]
+    assert changed[0]["updated_at"] == article["updated_at"]
+    revision = Revision.objects.select_related("article").get(pk=published_article.pk)
+    assert article["updated_at"] == serializers.serializers.DateTimeField().to_representation(
+        revision.payload_updated_at
+    )
+
+
+def test_lookup_pages_like_the_list(api, workflow, published_article, reviewer):
+    from articles.models import Medication
+    from tests.api.bulk import live_articles
+
+    live_articles(7, medication=Medication.objects.get(slug="amlodipine"), reviewer=reviewer)
+    seen, url = [], f"{LOOKUP}&limit=3"
+    while url:
+        page = api.json(url)
+        assert page["code"] == "17767"
+        assert len(page["results"]) <= 3
+        seen += [item["slug"] for item in page["results"]]
+        url = page["next"]
+    assert len(seen) == 8
+    assert seen == sorted(set(seen))
+
+
+def test_revision_default_ordering_joins_nothing():
+    assert "JOIN" not in str(Revision.objects.all().query)
+
+
+def test_the_lookup_is_documented_as_paginated(api):
+    schema = api.client.get("/api/v1/schema/?format=json", HTTP_AUTHORIZATION=f"Api-Key {api.key}")
+    if schema.status_code != 200:  # the schema may be served as YAML only
+        schema = api.client.get("/api/v1/schema/", HTTP_AUTHORIZATION=f"Api-Key {api.key}")
+    text = schema.content.decode()
+    lookup = text[text.index("/api/v1/lookup/") :]
+    assert "cursor" in lookup[:4000] and "limit" in lookup[:4000]
