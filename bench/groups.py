@@ -433,7 +433,10 @@ class Bench:
             ):
                 value = self.target(case, uncached, ours, database)
                 baseline = Target("Wagtail page", lambda: server.port, theirs, server.workers)
-                rows.append(self.compare(group, case, value, baseline, 0.5, "Wagtail 8 page (SQLite)"))
+                row = self.compare(group, case, value, baseline, 0.5, "Wagtail 8 page (SQLite)")
+                sizes = len(request(uncached.port, ours).body), len(request(server.port, theirs).body)
+                row.detail = f"page bytes {sizes[0]:,} vs {sizes[1]:,}; {row.detail}"
+                rows.append(row)
             return rows
         finally:
             self.stop(server)

@@ -78,31 +78,35 @@ class Gunicorn:
     environment: dict[str, str]
     settings: str = "bench.settings"
     log: Path = field(default_factory=lambda: Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1]))
+    python: str = sys.executable
+    application: str = "contentsite.wsgi:application"
+    directory: Path = ROOT
+    ready_path: str = "/robots.txt"
     port: int = 0
     process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> None:
         self.port = free_port()
         command = [
-            sys.executable,
+            self.python,
             "-m",
             "gunicorn",
             f"--workers={WORKERS}",
             "--worker-class=sync",
             f"--bind=127.0.0.1:{self.port}",
             "--timeout=300",
-            f"--chdir={ROOT}",
-            "contentsite.wsgi:application",
+            f"--chdir={self.directory}",
+            self.application,
         ]
         environment = {**self.environment, "DJANGO_SETTINGS_MODULE": self.settings}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log, cwd=ROOT)  # noqa: S603
+            self.process = subprocess.Popen(command, env=environment, stdout=log, stderr=log, cwd=self.directory)  # noqa: S603
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn {self.name} exited: {self.log.read_text()[-2000:]}")
             try:
-                if request(self.port, "/robots.txt").status == 200 and len(self.workers()) == WORKERS:
+                if request(self.port, self.ready_path).status == 200 and len(self.workers()) == WORKERS:
                     return
             except OSError:
                 pass
@@ -141,6 +145,7 @@ class Varnish:
     """``varnishd`` on a free loopback port in front of a gunicorn, with its own work directory and malloc storage."""
 
     backend_port: int
+    vcl: Path = VCL
     port: int = 0
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-varnish-")))
 
@@ -155,8 +160,9 @@ class Varnish:
 
     def start(self) -> None:
         self.port = free_port()
+        self.directory.chmod(0o755)  # varnishd run as root reads the VCL as its own unprivileged user
         vcl = self.directory / "bench.vcl"
-        vcl.write_text(vcl_for(VCL.read_text(), self.backend_port))
+        vcl.write_text(vcl_for(self.vcl.read_text(), self.backend_port))
         command = [
             "varnishd",
             "-a",
