@@ -23,7 +23,12 @@ PLUMBING = 0.9
 
 def profile(label: str, call: Callable[[], Any], repeat: int) -> None:
     """Profile ``repeat`` calls; print the heaviest functions below the request plumbing, and by own time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     call()  # warm up: imports, template loading, connections
+    with CaptureQueriesContext(connection) as queries:
+        call()
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(repeat):
@@ -31,7 +36,10 @@ def profile(label: str, call: Callable[[], Any], repeat: int) -> None:
     profiler.disable()
     stats = pstats.Stats(profiler)
     total = max(entry[3] for entry in stats.stats.values())  # type: ignore[attr-defined]
-    print(f"\n{label}: {repeat} requests, last answered {response.status_code}, {total * 1000 / repeat:.1f} ms each")
+    print(
+        f"\n{label}: {repeat} requests, last answered {response.status_code}, "
+        f"{total * 1000 / repeat:.1f} ms each (profiled), {len(queries)} queries each"
+    )
     rows = sorted(stats.stats.items(), key=lambda item: item[1][3], reverse=True)  # type: ignore[attr-defined]
     # The client, handler and middleware wrappers each hold ~all the time: start below them.
     below = [item for item in rows if item[1][3] < PLUMBING * total]
