@@ -84,9 +84,13 @@ def check(target: Target) -> float:
     return answer.seconds
 
 
-def measure(target: Target, seconds: float) -> Sample:
-    """Load ``target`` for about ``seconds`` and count what it cost the server."""
-    slow = check(target) > SLOW_SECONDS
+def measure(target: Target, seconds: float, *, slow: bool | None = None) -> Sample:
+    """Load ``target`` for about ``seconds`` and count what it cost the server.
+
+    ``slow`` (sequential requests) is decided by one checked request unless the caller knows.
+    """
+    if slow is None:
+        slow = check(target) > SLOW_SECONDS
     servers = target.server_pids()
     before_server, before_database = _snapshot(servers), _snapshot(target.database_pids())
     if slow:
@@ -114,11 +118,11 @@ def measure(target: Target, seconds: float) -> Sample:
 
 
 def _sequential(target: Target, seconds: float) -> tuple[list[float], int]:
-    """At least two requests, one at a time, for about ``seconds``: (latencies in ms, errors)."""
+    """Requests one at a time for about ``seconds``, at least one: (latencies in ms, errors)."""
     body = target.body.encode() if target.body is not None else None
     latencies, errors = [], 0
     deadline = time.monotonic() + seconds
-    while len(latencies) < 2 or time.monotonic() < deadline:
+    while not latencies or time.monotonic() < deadline:
         answer = request(target.port(), target.path, method=target.method, headers=target.headers, body=body)
         errors += answer.status != target.expect
         latencies.append(answer.seconds * 1000)
@@ -131,12 +135,21 @@ def _percentile(values: list[float], percent: int) -> float:
 
 
 def compare(value: Target, baseline: Target, *, rounds: int, seconds: float) -> tuple[list[Sample], list[Sample]]:
-    """Interleaved rounds (value, baseline, value, baseline, ...) after a short warm-up of each."""
+    """Interleaved rounds (value, baseline, value, baseline, ...) after a warm-up of each.
+
+    The warm-up is one checked request, then a short load unless that request was slow (a
+    request of seconds is its own warm-up: another would only make the run longer).
+    """
+    slow = {}
     for target in (value, baseline):
-        measure(target, min(1.0, seconds))
+        slow[id(target)] = check(target) > SLOW_SECONDS
+        if not slow[id(target)]:
+            measure(target, min(1.0, seconds), slow=False)
     pairs = []
     for _ in range(rounds):
-        pairs.append((measure(value, seconds), measure(baseline, seconds)))
+        pairs.append(
+            (measure(value, seconds, slow=slow[id(value)]), measure(baseline, seconds, slow=slow[id(baseline)]))
+        )
     return [a for a, _ in pairs], [b for _, b in pairs]
 
 
