@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from . import procstat, wrk
 from .report import Row, median_ratio
-from .servers import request
+from .servers import REQUEST_TIMEOUT_S, request
 
 SLOW_SECONDS = 0.25
 
@@ -174,6 +174,11 @@ def compared_row(
     """A row comparing ``value`` with ``baseline``: CPU per request (or p50 latency), median ratio of rounds."""
     try:
         values, baselines = compare(value, baseline, rounds=rounds, seconds=seconds)
+    except TimeoutError:
+        # The worker goes on with the request it was given: let it finish before the next case counts CPU.
+        _wait_idle([*value.server_pids(), *baseline.server_pids()], limit_s=REQUEST_TIMEOUT_S * 3)
+        error = f"a request got no answer within {REQUEST_TIMEOUT_S} s"
+        return Row(group, case, goal=goal, baseline_label=baseline_label, error=error), [], []
     except (CaseError, OSError, ValueError, RuntimeError) as error:
         return Row(group, case, goal=goal, baseline_label=baseline_label, error=str(error)), [], []
 
