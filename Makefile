@@ -38,7 +38,7 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts .pytest_cache .hypothesis

@@ -1,0 +1,157 @@
+"""The bench's instrument: what it reads from wrk and /proc, its ratios and goals, and its server.
+
+The bench itself (``python -m bench``) takes minutes and measures time, so the suite tests only
+its parts: parsing, counting, the table, and one bounded start of its server.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench import procstat, wrk
+from bench.__main__ import parse_arguments
+from bench.measure import Target, measure
+from bench.report import Row, median_ratio, summary_table
+from bench.servers import Gunicorn, request, server_environment, vcl_for
+
+WRK_OUTPUT = """\
+Running 3s test @ http://127.0.0.1:40123/articles/amlodipine-peripheral-neuropathy/
+  2 threads and 2 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency     7.64ms    3.19ms  64.21ms   93.13%
+    Req/Sec   132.53     18.22   170.00     70.00%
+  Latency Distribution
+     50%    7.10ms
+     75%    8.02ms
+     90%    9.54ms
+     99%    1.20s
+  795 requests in 3.01s, 20.57MB read
+  Socket errors: connect 0, read 795, write 0, timeout 2
+  Non-2xx or 3xx responses: 4
+Requests/sec:    264.13
+Transfer/sec:      6.83MB
+"""
+
+
+def test_wrk_output_gives_requests_duration_percentiles_and_errors():
+    result = wrk.parse(WRK_OUTPUT)
+    assert result.requests == 795
+    assert result.seconds == pytest.approx(3.01)
+    assert result.p50_ms == pytest.approx(7.10)
+    assert result.p99_ms == pytest.approx(1200.0)
+    assert result.percentiles_ms[90] == pytest.approx(9.54)
+    assert result.non_2xx_3xx == 4
+    # Read errors are gunicorn's sync workers closing each connection: not errors of the case.
+    assert result.errors == 4 + 2
+
+
+def test_wrk_output_without_errors_and_in_microseconds():
+    output = WRK_OUTPUT.replace("     50%    7.10ms", "     50%  812.00us")
+    output = "\n".join(line for line in output.splitlines() if "errors" not in line and "Non-2xx" not in line)
+    result = wrk.parse(output)
+    assert result.p50_ms == pytest.approx(0.812)
+    assert result.errors == 0
+
+
+def test_wrk_output_without_a_request_count_is_refused():
+    with pytest.raises(ValueError, match="no request count"):
+        wrk.parse("unable to connect to 127.0.0.1:9 Connection refused\n")
+
+
+def test_wrk_script_sets_method_headers_and_body_as_lua_strings():
+    script = wrk.lua_script("POST", {"If-None-Match": '"abc"'}, '{"answers": {"stroke": "yes"}}')
+    assert 'wrk.method = "POST"' in script
+    assert 'wrk.headers["If-None-Match"] = "\\"abc\\""' in script
+    assert 'wrk.body = "{\\"answers\\": {\\"stroke\\": \\"yes\\"}}"' in script
+
+
+def test_proc_stat_fields_are_counted_after_the_command_name():
+    # A command name may hold spaces and parentheses.
+    line = "4242 (gunicorn: (worker) x) S 4200 4242 4242 0 -1 4194560 100 0 0 0 150 25 0 0 20 0 1 0 7 0 0"
+    assert procstat.parse_stat(line) == (4200, 150, 25)
+
+
+def test_peak_memory_is_vmhwm():
+    status = "Name:\tgunicorn\nVmPeak:\t  300000 kB\nVmHWM:\t   91234 kB\nVmRSS:\t   90000 kB\n"
+    assert procstat.parse_peak_memory_kb(status) == 91234
+    assert procstat.parse_peak_memory_kb("Name:\tkthreadd\n") == 0
+
+
+def test_cpu_of_a_live_process_grows_and_a_gone_one_counts_nothing():
+    before = procstat.cpu_seconds([os.getpid()])
+    sum(n * n for n in range(3_000_000))
+    assert procstat.cpu_seconds([os.getpid()]) > before
+    assert procstat.cpu_seconds([2**22 + 1]) == 0  # above any pid_max
+    assert os.getpid() in procstat.children(os.getppid())
+
+
+def test_ratio_is_the_median_of_rounds_and_ignores_rounds_without_a_baseline():
+    assert median_ratio([(3.0, 1.0), (4.0, 2.0), (10.0, 2.0)]) == pytest.approx(3.0)
+    assert median_ratio([(3.0, 0.0), (2.0, 1.0)]) == pytest.approx(2.0)
+    assert math.isnan(median_ratio([]))
+
+
+def test_rows_say_met_not_met_or_error_and_the_summary_counts_goals():
+    rows = [
+        Row("pages", "hit", value=1.4, baseline=1.0, ratio=1.4, goal=1.5),
+        Row("pages", "304", value=2.0, baseline=1.0, ratio=2.0, goal=1.0),
+        Row("pages", "miss", value=9.0, baseline=1.0, ratio=9.0),
+        Row("varnish", "page", goal=1.5, error="skipped: no VCL"),
+    ]
+    assert [row.status for row in rows] == ["met", "NOT MET", "-", "ERROR"]
+    summary = summary_table(rows)
+    assert "1 of 3 goals met." in summary
+    assert "miss" not in summary  # no goal: shown in its group's table only
+    assert "skipped: no VCL" in summary
+
+
+def test_vcl_backend_is_pointed_at_the_bench_server():
+    vcl = 'vcl 4.1;\nbackend default {\n    .host = "app";\n    .port = "8000";\n}\n'
+    assert '.host = "127.0.0.1";\n    .port = "40123";' in vcl_for(vcl, 40123)
+
+
+def test_quick_run_is_small_and_sqlite_only():
+    arguments = parse_arguments(["--quick"])
+    assert arguments.sizes == [20, 60]
+    assert arguments.databases == ["sqlite"]
+    assert "wagtail" not in arguments.groups
+    assert parse_arguments(["--only", "scale", "--databases", "postgresql"]).groups == ["scale"]
+
+
+@pytest.fixture
+def bench_server(tmp_path: Path):
+    if shutil.which("wrk") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("wrk is not installed (apt-get install wrk)")
+        pytest.skip("wrk is not installed")
+    (tmp_path / "page.body").write_bytes(b"<p>captured</p>")
+    (tmp_path / "page.type").write_text("text/html; charset=utf-8")
+    environment = server_environment(
+        database_url=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        redis_url="",
+        cache_prefix="bench-test",
+        bytes_dir=tmp_path,
+    )
+    server = Gunicorn("test", environment, log=tmp_path / "gunicorn.log")
+    server.start(timeout=60)
+    yield server
+    server.stop()
+
+
+def test_bench_server_answers_the_minimal_view_and_is_measured(bench_server):
+    answer = request(bench_server.port, "/__bench__/bytes/page/")
+    assert (answer.status, answer.body) == (200, b"<p>captured</p>")
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert request(bench_server.port, "/__bench__/bytes/nothing/").status == 404
+    assert len(bench_server.workers()) == 2
+
+    sample = measure(Target("minimal", lambda: bench_server.port, "/__bench__/bytes/page/", bench_server.workers), 1)
+    assert sample.requests > 0
+    assert sample.errors == 0
+    assert sample.server_cpu_s > 0
+    assert bench_server.peak_memory_mb() > 0
