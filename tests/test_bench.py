@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,13 @@ def bench_server(tmp_path: Path):
         redis_url="",
         cache_prefix="bench-test",
         bytes_dir=tmp_path,
+    )
+    # Production's manifest storage needs collectstatic, as the bench runs it (staticfiles/ is git-ignored).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
     )
     server = Gunicorn("test", environment, log=tmp_path / "gunicorn.log")
     server.start(timeout=60)

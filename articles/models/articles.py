@@ -147,11 +147,10 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         """
         now = timezone.now()
         due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
-        # Not a correlated EXISTS: inside an OR, PostgreSQL cannot turn that into an anti-join
-        # and prices it per row (planning a whole-library list at many times its cost, JIT
-        # included); the few articles with a due schedule are read once instead.
-        # (``article_id`` is never NULL, so NOT IN means what NOT EXISTS does.)
-        replaced = Q(article_id__in=self.model.objects.filter(due).values("article_id"))
+        # A correlated NOT EXISTS, probed through the partial index of scheduled revisions:
+        # it lets PostgreSQL walk a page's articles by index and stop at the page's end
+        # (tests/api/test_plans.py); NOT IN made it hash-join the whole revision table.
+        replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
         return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
 
     def count_by_medication(self) -> dict[int, int]:
