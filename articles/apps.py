@@ -24,3 +24,11 @@ class ArticlesConfig(AppConfig):
         )
         checks.register(check_kinds, checks.Tags.urls)
         checks.register(check_cache_settings, checks.Tags.caches)
+
+        from django.db.models.signals import post_save
+
+        from .live import vocabulary_saved
+        from .models import Medication, Symptom
+
+        for model in (Medication, Symptom):
+            post_save.connect(vocabulary_saved, sender=model, dispatch_uid=f"live-{model.__name__}")

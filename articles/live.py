@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from contentsite import proxy
 
-from .models import Article, ChangeFeedLock, Revision, RevisionState, Withdrawn
+from .models import Article, ChangeFeedLock, Medication, Revision, RevisionState, Symptom, Withdrawn
 
 logger = logging.getLogger(__name__)
 
@@ -244,6 +244,19 @@ def public_change(
     # state, and again on commit, after any reader that raced the commit.
     _drop(pointers)
     transaction.on_commit(lambda: (_drop(pointers), proxy.purge(purge)))
+
+
+def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | Symptom, **kwargs: Any) -> None:
+    """A medication or symptom was saved: every article showing it changes (connected in ``ArticlesConfig``).
+
+    ``services.medication_update``/``symptom_update`` are the audited way; a save from
+    anywhere else (a shell, a data migration) still reaches readers at once.
+    """
+    if kwargs.get("raw") or kwargs.get("created"):
+        return  # a fixture being loaded, or a new entry nothing shows yet
+    key = proxy.medication_key(instance.pk) if isinstance(instance, Medication) else proxy.symptom_key(instance.pk)
+    with transaction.atomic():
+        public_change(Article.objects.using_vocabulary(instance).values("pk"), keys=[key])
 
 
 def _drop(pointers: list[str]) -> None:

@@ -34,8 +34,6 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from contentsite import proxy
-
 from . import forms
 from .content_checks import check_revision
 from .interchange.export import content_hash, revision_content
@@ -1072,7 +1070,7 @@ def _vocabulary_update(
         if not changed:
             raise ValidationError(f"Nothing changed: the {what} already says this.", code="no_change")
         articles = list(Article.objects.using_vocabulary(current).select_for_update().order_by("pk"))
-        current.save(update_fields=[*changed, "updated_at"])
+        current.save(update_fields=[*changed, "updated_at"])  # a public change: see articles.live.vocabulary_saved
         live = dict(Revision.objects.published().filter(article__in=articles).values_list("article_id", "pk"))
         data = {
             "vocabulary": model._meta.model_name,
@@ -1089,8 +1087,6 @@ def _vocabulary_update(
             ],
             "changed_by": {"name": profile.display_name, "credentials": profile.credentials},
         }
-        key = (proxy.medication_key if model is Medication else proxy.symptom_key)(current.pk)
-        public_change([article.pk for article in articles], keys=[key])
         AuditEntry.objects.bulk_create(
             AuditEntry(
                 article=article,
