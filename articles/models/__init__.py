@@ -28,6 +28,7 @@ from .content import (
 )
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
+from .tallies import LiveTally, fill_live_tallies
 from .workflow import (
     VOCABULARY_ACTIONS,
     AuditAction,
@@ -61,6 +62,7 @@ __all__ = [
     "ComparisonTable",
     "EvidenceLevel",
     "FrequencyBand",
+    "LiveTally",
     "Medication",
     "OverdueReview",
     "PublicationType",
@@ -81,6 +83,7 @@ __all__ = [
     "SymptomReference",
     "Withdrawn",
     "atc_validator",
+    "fill_live_tallies",
     "rxcui_validator",
     "snomed_validator",
     "symptom_references",

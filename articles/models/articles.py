@@ -78,6 +78,10 @@ class Article(models.Model):
     # vocabulary), last at ``public_updated_at``. Written only by ``articles.live.public_change``.
     public_version = models.PositiveBigIntegerField(default=0, editable=False)
     public_updated_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # The topic this article is counted under in ``LiveTally`` (its recorded live revision's), or
+    # None while it is not counted (NULL, not "": no topic may stand for "not counted").
+    # Written only by ``articles.live.public_change`` (and ``fill_live_tallies``).
+    tallied_topic = models.CharField(max_length=MAX_TITLE_CHARS, null=True, blank=True, editable=False)  # noqa: DJ001
 
     objects = ArticleQuerySet.as_manager()
 
