@@ -22,6 +22,9 @@ the pointer carries its time and is not used from then on. The pointers' own
 lifetime (``LIVE_POINTER_SECONDS``) only bounds what a commit whose process
 died before the drop could leave behind.
 
+Lists count live articles from tallies (``LiveTally``) that ``public_change``
+moves in the same transaction, so the home page reads counts, not articles.
+
 A cache that fails is a miss: the answer comes from the database.
 """
 
