@@ -105,7 +105,8 @@ def _due_adjustment(kind: str) -> Counter[TallyKey]:
     ``tallied_topic``) and counts under its own topic.
     """
     changes: Counter[TallyKey] = Counter()
-    due = Revision.objects.due_for_publication().filter(article__kind=kind)
+    # Reads the partial index of scheduled revisions (``revision_one_scheduled_per_article``).
+    due = Revision.objects.due_for_publication().filter(article__kind=kind).order_by()
     for medication_id, tallied_topic, topic in due.values_list(
         "article__medication_id", "article__tallied_topic", "topic"
     ):
