@@ -148,13 +148,15 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         """At most ``limit`` of these, newest public change first (``Article.public_updated_at``).
 
         Reads the ``limit * 5`` latest-changed articles of ``kind`` from an index,
-        then their revisions: bounded at any size of library. (Fewer than ``limit``
-        only if most of the latest changes took articles off the site.)
+        then their revisions by those ids: bounded at any size of library. (Fewer
+        than ``limit`` only if most of the latest changes took articles off the site.)
+        The ids are read first, in their own query: as a subquery next to a filter
+        on the article's kind, SQLite walked every article of the kind instead.
         """
-        latest = (
+        latest = list(
             Article.objects.filter(kind=kind, public_updated_at__isnull=False)
             .order_by("-public_updated_at", "-id")
-            .values("pk")[: limit * 5]
+            .values_list("pk", flat=True)[: limit * 5]
         )
         return (
             self.filter(article_id__in=latest)

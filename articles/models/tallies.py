@@ -105,11 +105,15 @@ def _due_adjustment(kind: str) -> Counter[TallyKey]:
     ``tallied_topic``) and counts under its own topic.
     """
     changes: Counter[TallyKey] = Counter()
-    # Reads the partial index of scheduled revisions (``revision_one_scheduled_per_article``).
-    due = Revision.objects.due_for_publication().filter(article__kind=kind).order_by()
-    for medication_id, tallied_topic, topic in due.values_list(
-        "article__medication_id", "article__tallied_topic", "topic"
+    # Every due schedule, of any kind, from the partial index of scheduled revisions
+    # (``revision_one_scheduled_per_article``): filtering on the article's kind in SQL lets
+    # SQLite walk every article of the kind instead.
+    due = Revision.objects.due_for_publication().order_by()
+    for of_kind, medication_id, tallied_topic, topic in due.values_list(
+        "article__kind", "article__medication_id", "article__tallied_topic", "topic"
     ):
+        if of_kind != kind:
+            continue
         if tallied_topic is not None:
             changes[(kind, medication_id, tallied_topic)] -= 1
         changes[(kind, medication_id, topic)] += 1
