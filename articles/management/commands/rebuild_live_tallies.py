@@ -24,4 +24,4 @@ class Command(BaseCommand):
             # It also moves the clock, so pages cached with the old counts are worked out again.
             public_change([], live_set_changed=False)
             counted = fill_live_tallies()
-        self.stdout.write(f"Counted {counted} live articles and pathways.")
+        self.stdout.write(f"Counted {counted} pieces of live content, of every kind.")
