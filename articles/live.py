@@ -22,6 +22,9 @@ the pointer carries its time and is not used from then on. The pointers' own
 lifetime (``LIVE_POINTER_SECONDS``) only bounds what a commit whose process
 died before the drop could leave behind.
 
+Lists count live articles from tallies (``LiveTally``) that ``public_change``
+moves in the same transaction, so the home page reads counts, not articles.
+
 A cache that fails is a miss: the answer comes from the database.
 """
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -37,14 +41,14 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, FilteredRelation, Max, Min, Q, QuerySet
+from django.db.models import F, FilteredRelation, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
 
 from contentsite import proxy
 
-from .models import Article, ChangeFeedLock, Medication, Revision, RevisionState, Symptom, Withdrawn
+from .models import Article, ChangeFeedLock, LiveTally, Medication, Revision, RevisionState, Symptom, Withdrawn
 from .search import index_articles
 
 logger = logging.getLogger(__name__)
@@ -211,16 +215,26 @@ def site_identity() -> Site:
 
 
 def public_change(
-    articles: Iterable[int] | QuerySet[Article], *, at: datetime.datetime | None = None, keys: Iterable[str] = ()
+    articles: Iterable[int] | QuerySet[Article],
+    *,
+    at: datetime.datetime | None = None,
+    keys: Iterable[str] = (),
+    live_set_changed: bool = True,
 ) -> None:
     """Record, inside the writing transaction, that what the public sees of ``articles`` changes.
 
     Every service that publishes, replaces, withdraws or schedules a revision,
-    reviews a live one or changes vocabulary that live content shows calls this.
-    It moves the public clock and stamps the articles (``at``, default now: the
-    moment readers see the change); on commit it drops their pointers and the
-    site's and purges the proxy of the articles (or of ``keys``, for a change too
-    wide to name every article) and of every list.
+    reviews a live one or changes vocabulary that live content shows calls this,
+    after the state change. It moves the public clock and stamps the articles
+    (``at``, default now: the moment readers see the change), and moves the live
+    tallies (``LiveTally``) of articles whose recorded live revision's topic
+    changed; on commit it drops their pointers and the site's and purges the proxy
+    of the articles (or of ``keys``, for a change too wide to name every article)
+    and of every list.
+
+    ``live_set_changed=False``: the change cannot have changed which revision is
+    recorded live nor its topic or medication (a vocabulary entry's words), so the
+    tallies are not looked at: such a change may name every article of a medication.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("public_change belongs inside the transaction that makes the change.")
@@ -232,6 +246,11 @@ def public_change(
     clock.public_updated_at = max(moment for moment in (clock.public_updated_at, at) if moment)
     clock.save(update_fields=["public_version", "public_updated_at"])
     stamped = Article.objects.filter(pk__in=ids)
+    if live_set_changed:
+        # After the clock's row lock: every public change (and ``rebuild_live_tallies``) takes that
+        # lock first, so they move tallies one at a time, and no two can wait on each other's
+        # tally rows (no deadlock, no lost update).
+        _retally(stamped)
     stamped.update(
         public_version=clock.public_version,
         public_updated_at=Greatest(Coalesce(F("public_updated_at"), at), at),
@@ -247,6 +266,34 @@ def public_change(
     transaction.on_commit(lambda: (_drop(pointers), proxy.purge(purge)))
 
 
+def _retally(articles: QuerySet[Article]) -> None:
+    """Move the live tallies of ``articles`` whose recorded live topic is not the one they are counted under.
+
+    Set-wise: one read of the articles that moved, one write per tally touched
+    and per new topic, however many articles there are.
+    """
+    live_topic = Revision.objects.filter(article_id=OuterRef("pk"), state=RevisionState.PUBLISHED).values("topic")[:1]
+    rows = (
+        articles.annotate(live_topic=Subquery(live_topic))
+        .filter(Q(tallied_topic__isnull=False) | Q(live_topic__isnull=False))
+        .values_list("pk", "kind", "medication_id", "tallied_topic", "live_topic")
+    )
+    changes: Counter[tuple[str, int, str]] = Counter()
+    moved: dict[str | None, list[int]] = defaultdict(list)
+    for pk, kind, medication_id, tallied, topic in rows:
+        if tallied == topic:
+            continue
+        if tallied is not None:
+            changes[(kind, medication_id, tallied)] -= 1
+        if topic is not None:
+            changes[(kind, medication_id, topic)] += 1
+        moved[topic].append(pk)
+    LiveTally.objects.move(changes)
+    for topic, pks in moved.items():
+        for start in range(0, len(pks), 1000):
+            Article.objects.filter(pk__in=pks[start : start + 1000]).update(tallied_topic=topic)
+
+
 def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | Symptom, **kwargs: Any) -> None:
     """A medication or symptom was saved: every article showing it changes (connected in ``ArticlesConfig``).
 
@@ -258,7 +305,8 @@ def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | 
     key = proxy.medication_key(instance.pk) if isinstance(instance, Medication) else proxy.symptom_key(instance.pk)
     with transaction.atomic():
         articles = list(Article.objects.using_vocabulary(instance).values_list("pk", flat=True))
-        public_change(articles, keys=[key])
+        # A name or code changes; no article's live revision, topic or medication does.
+        public_change(articles, keys=[key], live_set_changed=False)
         index_articles(articles)  # the names and descriptions search finds
 
 

@@ -31,7 +31,7 @@ class VendorRunSQL(migrations.RunSQL):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0070_article_list_indexes"),
+        ("articles", "0075_live_tallies"),
     ]
 
     operations = [

@@ -30,6 +30,7 @@ from .content import (
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .search import SearchEntry, SearchEntryQuerySet
+from .tallies import LiveTally, fill_live_tallies
 from .workflow import (
     VOCABULARY_ACTIONS,
     AuditAction,
@@ -63,6 +64,7 @@ __all__ = [
     "ComparisonTable",
     "EvidenceLevel",
     "FrequencyBand",
+    "LiveTally",
     "Medication",
     "OverdueReview",
     "PublicationType",
@@ -86,6 +88,7 @@ __all__ = [
     "Withdrawn",
     "atc_validator",
     "content_prefetches",
+    "fill_live_tallies",
     "rxcui_validator",
     "snomed_validator",
     "symptom_references",

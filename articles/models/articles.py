@@ -78,6 +78,10 @@ class Article(models.Model):
     # vocabulary), last at ``public_updated_at``. Written only by ``articles.live.public_change``.
     public_version = models.PositiveBigIntegerField(default=0, editable=False)
     public_updated_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+    # The topic this article is counted under in ``LiveTally`` (its recorded live revision's), or
+    # None while it is not counted (NULL, not "": no topic may stand for "not counted").
+    # Written only by ``articles.live.public_change`` (and ``fill_live_tallies``).
+    tallied_topic = models.CharField(max_length=MAX_TITLE_CHARS, null=True, blank=True, editable=False)  # noqa: DJ001
 
     objects = ArticleQuerySet.as_manager()
 
@@ -166,13 +170,15 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         """At most ``limit`` of these, newest public change first (``Article.public_updated_at``).
 
         Reads the ``limit * 5`` latest-changed articles of ``kind`` from an index,
-        then their revisions: bounded at any size of library. (Fewer than ``limit``
-        only if most of the latest changes took articles off the site.)
+        then their revisions by those ids: bounded at any size of library. (Fewer
+        than ``limit`` only if most of the latest changes took articles off the site.)
+        The ids are read first, in their own query: as a subquery next to a filter
+        on the article's kind, SQLite walked every article of the kind instead.
         """
-        latest = (
+        latest = list(
             Article.objects.filter(kind=kind, public_updated_at__isnull=False)
             .order_by("-public_updated_at", "-id")
-            .values("pk")[: limit * 5]
+            .values_list("pk", flat=True)[: limit * 5]
         )
         return (
             self.filter(article_id__in=latest)

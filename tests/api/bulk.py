@@ -22,6 +22,7 @@ from articles.models import (
     Section,
     Symptom,
     SymptomEntry,
+    fill_live_tallies,
 )
 from articles.search import index_articles
 
@@ -256,6 +257,10 @@ def live_listings(
 
 
 def _made_public(articles: Iterable[int] | QuerySet[Article]) -> None:
-    """Stamp the articles on the public clock, as the services do when they publish."""
+    """Stamp the articles on the public clock and count them live, as the services do when they publish.
+
+    Counted from scratch in a few set-wise queries (as ``rebuild_live_tallies`` does), not article by article.
+    """
     with transaction.atomic():
-        public_change(articles, keys=("bulk",))
+        public_change(articles, keys=("bulk",), live_set_changed=False)
+        fill_live_tallies()

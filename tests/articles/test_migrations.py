@@ -69,3 +69,30 @@ def test_the_vocabulary_permissions_move_from_authors_to_clinical_reviewers(role
     assert not {"amend_medication", "amend_symptom", "change_medication", "change_symptom", "change_article"} & (
         codenames("Authors") | codenames("Publishers")
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_live_tallies_are_filled_from_the_recorded_live_revisions():
+    apps = migrate(("articles", "0070_article_list_indexes"))
+    Medication = apps.get_model("articles", "Medication")
+    Article = apps.get_model("articles", "Article")
+    Revision = apps.get_model("articles", "Revision")
+    medication = Medication.objects.create(slug="testamol", generic_name="Testamol")
+    now = "2026-01-01T00:00:00Z"
+    for slug, states in (("a", ["superseded", "published"]), ("b", ["published"]), ("c", ["withdrawn"])):
+        article = Article.objects.create(slug=slug, medication=medication)
+        for number, state in enumerate(states, start=1):
+            topic = "Rash" if number == len(states) else "Old topic"
+            Revision.objects.create(
+                article=article, number=number, state=state, topic=topic, title="T", summary="S", published_at=now
+            )
+    try:
+        apps = migrate()
+        LiveTally = apps.get_model("articles", "LiveTally")
+        Article = apps.get_model("articles", "Article")
+        assert list(LiveTally.objects.values_list("kind", "medication__slug", "topic", "count")) == [
+            ("article", "testamol", "Rash", 2)
+        ]
+        assert dict(Article.objects.values_list("slug", "tallied_topic")) == {"a": "Rash", "b": "Rash", "c": None}
+    finally:
+        migrate()

@@ -16,7 +16,9 @@ After every step the machine checks what the platform promises:
    or in any unapproved revision it was copied from (four eyes over the lineage);
 4. the live content's hash equals the hash its reviewers signed;
 5. replaying the partner change feed from the start gives exactly the live set,
-   and reading it writes nothing.
+   and reading it writes nothing;
+6. the home page's counts (live tallies kept by the writers) equal a count over
+   the live revisions.
 
 Each Hypothesis example runs in a savepoint that is rolled back at its end, so
 every example starts from the same clean database. The clock is
@@ -63,11 +65,13 @@ from articles.models import (
     EDITABLE_STATES,
     ActionStep,
     Article,
+    ArticleKind,
     AuditAction,
     AuditEntry,
     ChangeEvent,
     ClinicalReview,
     ComparisonTable,
+    LiveTally,
     Medication,
     Reference,
     ReviewComment,
@@ -675,6 +679,18 @@ class WorkflowMachine(RuleBasedStateMachine):
             except Http404:
                 expected = (None, False)
             assert (identity.revision_id, identity.gone) == expected, f"{slug}: pointer {identity}, live {expected}"
+
+    @promise
+    def the_home_counts_are_the_live_counts(self) -> None:
+        """The tallies the home page reads, kept by the writers, count what readers see live (schedules included)."""
+        live = Revision.objects.published().articles()
+        topics = [(row["topic"], row["count"]) for row in live.count_by_topic()]
+        tallied = [(row["topic"], row["count"]) for row in LiveTally.objects.count_by_topic(ArticleKind.ARTICLE)]
+        # The same counts, most written-about first (ties may sort by another collation).
+        assert dict(tallied) == dict(topics), f"tallied topics {tallied}, live {topics}"
+        assert [count for _, count in tallied] == [count for _, count in topics]
+        by_medication = LiveTally.objects.count_by_medication(ArticleKind.ARTICLE)
+        assert by_medication == live.count_by_medication(), f"tallied medications {by_medication}"
 
     @promise
     def replaying_the_change_feed_gives_the_live_set(self) -> None:
