@@ -13,8 +13,6 @@ them. The template keeps the page's frame and everything that is not content.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import escape
@@ -25,6 +23,7 @@ from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
+from .memo import BoundedMemo
 from .models import AuditEntry, Reference, Revision, content_prefetches
 from .rendering import CitationNumbers, render_markdown, render_markdown_inline
 from .structured_data import citations, json_ld_script, medical_web_page
@@ -314,9 +313,7 @@ def build_article_page(revision: Revision) -> ArticlePage:
 # the characters it holds, least recently used out first: a typical page's parts are tens of
 # kilobytes, so a few hundred pages fit; the largest allowed article cannot crowd it much.
 CONTENT_PARTS_MEMO_CHARS = 16_000_000
-_memo: OrderedDict[tuple[Any, ...], tuple[ContentParts, int]] = OrderedDict()
-_memo_chars = 0
-_memo_lock = threading.Lock()
+_memo = BoundedMemo(CONTENT_PARTS_MEMO_CHARS)
 
 
 def _memo_key(revision: Revision) -> tuple[Any, ...] | None:
@@ -326,38 +323,6 @@ def _memo_key(revision: Revision) -> tuple[Any, ...] | None:
     # hash: the article's place on the public clock moves when they change (articles.live).
     # Reference labels and dates are translated: the parts are per language.
     return (revision.pk, revision.content_hash, revision.article.public_version, get_language())
-
-
-def _remembered(key: tuple[Any, ...]) -> ContentParts | None:
-    with _memo_lock:
-        entry = _memo.get(key)
-        if entry is None:
-            return None
-        _memo.move_to_end(key)
-        return entry[0]
-
-
-def _remember(key: tuple[Any, ...], parts: ContentParts) -> None:
-    global _memo_chars
-    size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html) + len(parts.references_html)
-    if size > CONTENT_PARTS_MEMO_CHARS:
-        return
-    with _memo_lock:
-        if key in _memo:
-            return
-        _memo[key] = (parts, size)
-        _memo_chars += size
-        while _memo_chars > CONTENT_PARTS_MEMO_CHARS:
-            _, (_, evicted) = _memo.popitem(last=False)
-            _memo_chars -= evicted
-
-
-def forget_content_parts() -> None:
-    """Empty the memo (tests, where a rolled-back database may give a new revision an old id)."""
-    global _memo_chars
-    with _memo_lock:
-        _memo.clear()
-        _memo_chars = 0
 
 
 def load_article_page(revision_id: int) -> ArticlePage:
@@ -375,12 +340,13 @@ def load_article_page(revision_id: int) -> ArticlePage:
         .get(pk=revision_id)
     )
     key = _memo_key(revision)
-    parts = _remembered(key) if key else None
+    parts = _memo.get(key) if key else None
     if parts is None:
         prefetch_related_objects([revision], *content_prefetches())
         parts = content_parts(revision)
         if key:
-            _remember(key, parts)
+            size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html)
+            _memo.put(key, parts, size + len(parts.references_html))
     return ArticlePage(revision=revision, parts=parts)
 
 

@@ -26,6 +26,7 @@ from contentsite import proxy
 
 from . import search as search_index
 from .live import Live, Site, cache_get, cache_set, live_identity, site_identity
+from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Withdrawn
 from .presentation import load_article_page, vocabulary_change
 from .sitemaps import sitemaps
@@ -252,6 +253,10 @@ def _revalidate(response: HttpResponse) -> HttpResponse:
 
 
 PageBuilder = Callable[[Live], tuple[str, Iterable[str]]]
+# Rendered pages by ETag, per process, in front of the shared cache: a page under an ETag
+# never changes, so a hot page costs one cache read (what is live) and no more.
+PAGE_MEMO_CHARS = 32_000_000
+_pages = BoundedMemo(PAGE_MEMO_CHARS)
 
 
 def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -> HttpResponse:
@@ -259,8 +264,8 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
 
     The identity (``articles.live``) comes from one cache read; the ETag and
     Last-Modified follow from it, so a matching conditional request is a 304
-    without a query, and the rendered page is cached under that ETag, so a repeat
-    is one more cache read. A publish, withdrawal, review or vocabulary change
+    without a query, and the rendered page is cached under that ETag (in the
+    process, then the shared cache), so a repeat costs no more. A publish, withdrawal, review or vocabulary change
     moves the identity: the very next request renders the new page.
     """
     live = live_identity(slug, kind=ArticleKind.ARTICLE)
@@ -277,15 +282,15 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
         headers["Last-Modified"] = http_date(live.last_modified.timestamp())
     key = f"page:{name}:{etag}"
     not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(live))
-    if not_modified is not None:
-        response, keys = not_modified, (cache_get(key) or ("", live.surrogate_keys))[1]
-    else:
-        page = cache_get(key)
-        if page is None:
-            page = build(live)
-            cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
-        html, keys = page
-        response = HttpResponse(html)
+    page = _pages.get(key) or cache_get(key)
+    if page is None and not_modified is None:
+        page = build(live)
+        cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
+    if page is not None:
+        _pages.put(key, page, len(page[0]))
+    # A 304 carries the page's surrogate keys too: the proxy keeps the headers it revalidated.
+    keys = page[1] if page is not None else live.surrogate_keys
+    response = not_modified if not_modified is not None else HttpResponse(page[0])
     for header, value in headers.items():
         response[header] = value
     response.surrogate_keys = tuple(keys)

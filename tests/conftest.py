@@ -17,8 +17,8 @@ from django.test import Client
 from articles import services
 from articles.content_checks import check_revision
 from articles.interchange.importer import load_document
+from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
-from articles.presentation import forget_content_parts
 from partners.models import Partner
 from partners.services import partner_key_create
 from tests.factories import article_document, demo_document
@@ -39,10 +39,10 @@ def _clear_cache() -> Any:
     # With REDIS_URL set the cache outlives a test's transaction; start each test clean.
     # So does the per-process memo of rendered content parts, keyed by revision id.
     cache.clear()
-    forget_content_parts()
+    forget_memos()
     yield
     cache.clear()
-    forget_content_parts()
+    forget_memos()
 
 
 @pytest.fixture

@@ -186,3 +186,18 @@ def test_the_site_clock_moves_with_every_public_change_and_only_then(workflow, a
 def test_public_change_outside_a_transaction_is_refused(transactional_db):
     with pytest.raises(RuntimeError):
         live.public_change([])
+
+
+def test_a_hot_page_costs_one_cache_read(client, workflow, monkeypatch):
+    """What is live comes from the shared cache; the page under its ETag from the process's memo."""
+    workflow.live(slug="pointer")
+    client.get(URL)
+    reads = []
+    real_get = live.cache_get
+    monkeypatch.setattr(live, "cache_get", lambda key: reads.append(key) or real_get(key))
+    from articles import views
+
+    monkeypatch.setattr(views, "cache_get", lambda key: reads.append(key) or real_get(key))
+    assert client.get(URL).status_code == 200
+    assert client.get(URL, HTTP_IF_NONE_MATCH=client.get(URL)["ETag"]).status_code == 304
+    assert len(reads) == 3 and all(key.startswith("live:") for key in reads)

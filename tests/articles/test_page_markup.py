@@ -7,11 +7,11 @@ import pytest
 from django.template import engines
 
 from articles import presentation
+from articles.memo import forget_all as forget_memos
 from articles.models import Revision
 from articles.presentation import (
     build_article_page,
     content_parts,
-    forget_content_parts,
     load_article_page,
     page_views,
 )
@@ -142,8 +142,8 @@ def test_the_memo_forgets_the_least_recently_used_pages_beyond_its_budget(workfl
     first, second = workflow.live(slug="first"), workflow.live(slug="second", medication="secondamol")
     parts = load_article_page(first.pk).parts
     size = len(parts.callouts_html) + len(parts.toc_html) + len(parts.sections_html) + len(parts.references_html)
-    forget_content_parts()
-    monkeypatch.setattr(presentation, "CONTENT_PARTS_MEMO_CHARS", size + 10)  # room for one page
+    forget_memos()
+    monkeypatch.setattr(presentation._memo, "max_chars", size + 10)  # room for one page
     kept = load_article_page(first.pk).parts
     assert load_article_page(first.pk).parts is kept
     newer = load_article_page(second.pk).parts

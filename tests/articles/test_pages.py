@@ -349,10 +349,9 @@ def test_history_costs_the_same_queries_for_few_and_many_revisions(client, workf
     assert first
 
 
-def test_the_page_says_when_an_article_is_due_for_review(client, published_article):
+def test_the_page_says_when_an_article_is_due_for_review(client, published_article, clock):
     import datetime
 
-    from django.core.cache import cache
     from django.utils import timezone
 
     from articles.models import ClinicalReview
@@ -361,16 +360,12 @@ def test_the_page_says_when_an_article_is_due_for_review(client, published_artic
     review = ClinicalReview.objects.get(revision=published_article)
     assert not review.is_overdue
     assert notice not in page_text(client.get(published_article.get_absolute_url()).content.decode())
-    ClinicalReview.objects.filter(pk=review.pk).update(next_review_due=timezone.localdate())
-    review.refresh_from_db()
+    clock.advance(datetime.timedelta(days=(review.next_review_due - timezone.localdate()).days))
     assert not review.is_overdue  # due today is not yet overdue
-    ClinicalReview.objects.filter(pk=review.pk).update(
-        next_review_due=timezone.localdate() - datetime.timedelta(days=1)
-    )
-    review.refresh_from_db()
+    assert notice not in page_text(client.get(published_article.get_absolute_url()).content.decode())
+    clock.advance(datetime.timedelta(days=1))  # the date moves on, and the day is part of the page's identity
     assert review.is_overdue
     assert list(published_article.__class__.objects.overdue_for_review()) == [published_article]
-    cache.clear()  # in life the date moves on, and the day is part of the page's cache key
     assert notice in page_text(client.get(published_article.get_absolute_url()).content.decode())
 
 
