@@ -159,7 +159,7 @@ def test_a_failing_cache_is_a_miss_not_an_error(client, workflow, settings):
     workflow.live(slug="pointer")
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "contentsite.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
