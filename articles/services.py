@@ -961,7 +961,7 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
 # reviewers group has them, authors do not), a complete reviewer profile and a
 # reason (the public page history shows both), and writes an audit entry on every
 # article that uses the entry. Pages and the API see the change at once through
-# the entry's ``updated_at`` (``Revision.objects.with_vocabulary_updated_at``).
+# the public clock (``articles.live.vocabulary_saved`` moves it for every article showing the entry).
 #
 # Lock order: the vocabulary row first (FOR NO KEY UPDATE, which does not block
 # rows that merely refer to it), then the articles that use it, by id; no

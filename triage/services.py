@@ -53,7 +53,7 @@ def live_pathway(slug: str) -> Revision:
     Raises ``articles.models.Withdrawn`` (410 Gone) or ``Http404``: the one
     "live, else gone, else not found" read of ``RevisionQuerySet.get_live``.
     """
-    return _pathways().with_vocabulary_updated_at().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
+    return _pathways().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
 
 
 def compiled_pathway(slug: str) -> CompiledPathway:

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -297,27 +296,6 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         return self.prefetch_related(
             Prefetch("reviews", queryset=ClinicalReview.objects.order_by("-reviewed_at", "-pk"))
         )
-
-    def with_vocabulary_updated_at(self) -> RevisionQuerySet:
-        """Annotate ``vocabulary_updated_at``: the last change to the medication or to any symptom the revision shows.
-
-        The shared vocabulary is outside the revision's content hash, so whatever
-        caches or dates what a reader or partner sees must take this into account.
-        """
-        medication = F("article__medication__updated_at")
-        stamps = [medication]
-        for reference in symptom_references():
-            latest = (
-                reference.model._default_manager.filter(revision=OuterRef("pk"))
-                .order_by()
-                .values("revision")
-                .annotate(latest=Max(f"{reference.symptom_field}__updated_at"))
-                .values("latest")[:1]
-            )
-            stamps.append(Coalesce(Subquery(latest), medication))
-        if len(stamps) == 1:
-            return self.annotate(vocabulary_updated_at=medication)
-        return self.annotate(vocabulary_updated_at=Greatest(*stamps))
 
     def with_content(self) -> RevisionQuerySet:
         """Fetch the whole content aggregate in a fixed number of queries."""
