@@ -7,6 +7,7 @@ first and cost the same few queries on a miss at any size of library.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -14,18 +15,19 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
 
 from contentsite import proxy
+from contentsite.early import Validators, answered_early
 
 from . import search as search_index
-from .live import Live, Site, cache_get, cache_set, live_identity, site_identity
+from .live import Live, cache_get, cache_set, live_identity, site_identity
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Withdrawn
 from .presentation import load_article_page, vocabulary_change
@@ -45,6 +47,11 @@ _XML = "application/xml; charset=utf-8"
 PAGE_CACHE_VERSION = 1
 
 
+def _home_validators(request: HttpRequest) -> Validators:
+    return _site_validators("home", ())
+
+
+@answered_early(_home_validators)
 def home(request: HttpRequest) -> HttpResponse:
     """An A to Z of medicines and the topics written about, with counts, and the latest changes.
 
@@ -53,7 +60,7 @@ def home(request: HttpRequest) -> HttpResponse:
     short list; and it is answered from the site's identity first: a 304, or the
     page cached under the site's ETag.
     """
-    return _site_page(request, "home", (), lambda: _render_home(request))
+    return _site_page(request, _home_validators(request), lambda: _render_home(request))
 
 
 def _render_home(request: HttpRequest) -> SitePage:
@@ -84,18 +91,29 @@ def _by_initial(medicines: list[dict[str, Any]]) -> list[tuple[str, list[dict[st
     return sorted(letters.items())
 
 
+def _medicine_cursors(request: HttpRequest) -> tuple[str, str]:
+    return request.GET.get("after", ""), request.GET.get("before", "")
+
+
+def _medicine_validators(request: HttpRequest, slug: str) -> Validators | None:
+    after, before = _medicine_cursors(request)
+    if any(cursor and not _CURSOR.fullmatch(cursor) for cursor in (after, before)):
+        return None
+    return _site_validators("medicine", (slug, after, before))
+
+
+@answered_early(_medicine_validators)
 def medicine(request: HttpRequest, slug: str) -> HttpResponse:
     """The live articles about one medicine, A to Z by address, a page at a time.
 
     Pages follow a keyset cursor (``?after=`` the last slug shown, ``?before=``
     the first), never an offset, so the last page costs what the first does.
     """
-    after, before = request.GET.get("after", ""), request.GET.get("before", "")
-    if any(cursor and not _CURSOR.fullmatch(cursor) for cursor in (after, before)):
+    validators = _medicine_validators(request, slug)
+    if validators is None:
         raise Http404("No such page.")
-    return _site_page(
-        request, "medicine", (slug, after, before), lambda: _render_medicine(request, slug, after, before)
-    )
+    after, before = _medicine_cursors(request)
+    return _site_page(request, validators, lambda: _render_medicine(request, slug, after, before))
 
 
 def _render_medicine(request: HttpRequest, slug: str, after: str, before: str) -> SitePage:
@@ -124,9 +142,14 @@ def _render_medicine(request: HttpRequest, slug: str, after: str, before: str) -
     return 200, render_to_string("articles/medicine.html", context, request), keys
 
 
+def _sitemap_index_validators(request: HttpRequest) -> Validators:
+    return _site_validators("sitemap-index", ())
+
+
+@answered_early(_sitemap_index_validators)
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """``/sitemap.xml``: every page of every section (see ``articles.sitemaps``): a query per section on a miss."""
-    return _site_page(request, "sitemap-index", (), _render_sitemap_index, content_type=_XML)
+    return _site_page(request, _sitemap_index_validators(request), _render_sitemap_index, content_type=_XML)
 
 
 def _render_sitemap_index() -> SitePage:
@@ -139,14 +162,25 @@ def _render_sitemap_index() -> SitePage:
     return 200, _xml("sitemapindex", lines), (proxy.INDEX_KEY,)
 
 
-def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
-    """One page (``?p=``, from 1) of one sitemap section: one indexed range of ids on a miss."""
+def _sitemap_number(request: HttpRequest, section: str) -> int | None:
     number = request.GET.get("p", "1")
     if section not in sitemaps() or not number.isdigit() or not 1 <= int(number) <= MAX_SITEMAP_PAGE:
+        return None
+    return int(number)
+
+
+def _sitemap_section_validators(request: HttpRequest, section: str) -> Validators | None:
+    number = _sitemap_number(request, section)
+    return _site_validators("sitemap", (section, number)) if number is not None else None
+
+
+@answered_early(_sitemap_section_validators)
+def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
+    """One page (``?p=``, from 1) of one sitemap section: one indexed range of ids on a miss."""
+    validators, number = _sitemap_section_validators(request, section), _sitemap_number(request, section)
+    if validators is None or number is None:
         raise Http404("No such sitemap.")
-    return _site_page(
-        request, "sitemap", (section, int(number)), lambda: _render_sitemap(section, int(number)), content_type=_XML
-    )
+    return _site_page(request, validators, lambda: _render_sitemap(section, number), content_type=_XML)
 
 
 def _render_sitemap(name: str, number: int) -> SitePage:
@@ -178,30 +212,31 @@ def _xml(root: str, lines: list[str]) -> str:
 SitePage = tuple[int, str, tuple[str, ...]]
 
 
+def _site_validators(name: str, salt: tuple[object, ...]) -> Validators:
+    """The ETag and Last-Modified of a page listing many articles: from ``site_identity()``, one cache read."""
+    site = site_identity()
+    return Validators(site.etag(name, PAGE_CACHE_VERSION, *salt), site.last_modified)
+
+
 def _site_page(
     request: HttpRequest,
-    name: str,
-    salt: tuple[object, ...],
+    validators: Validators,
     build: Callable[[], SitePage],
     content_type: str = "text/html; charset=utf-8",
 ) -> HttpResponse:
     """A page that lists many articles, answered from the site's identity before anything is rendered.
 
-    ``site_identity()`` comes from one cache read and moves with any public
-    change anywhere, so its ETag answers a matching conditional request with a
-    304 and keys the rendered page in the cache: a repeat costs no query. A page
-    found not to exist (``build`` answers 404) is cached as such, too.
+    ``site_identity()`` moves with any public change anywhere, so its ETag
+    answers a matching conditional request with a 304 and keys the rendered page
+    in the cache: a repeat costs no query. A page found not to exist (``build``
+    answers 404) is cached as such, too.
     """
-    site = site_identity()
-    etag = site.etag(name, PAGE_CACHE_VERSION, *salt)
-    key = f"page:{name}:{etag}"
+    key = f"page:{validators.etag}"
     page = cache_get(key)
-    if page is None or page[0] == 200:
-        last_modified = int(site.last_modified.timestamp()) if site.last_modified else None
-        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        if not_modified is not None:
-            not_modified.surrogate_keys = tuple(page[2]) if page else (proxy.INDEX_KEY,)
-            return _list_headers(not_modified, site, etag)
+    if (page is None or page[0] == 200) and validators.not_modified(request):
+        not_modified = HttpResponseNotModified()
+        not_modified.surrogate_keys = tuple(page[2]) if page else (proxy.INDEX_KEY,)
+        return _validated(not_modified, validators)
     if page is None:
         page = build()
         cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
@@ -210,13 +245,13 @@ def _site_page(
         raise Http404("Nothing is published at this address.")
     response = HttpResponse(body, content_type=content_type)
     response.surrogate_keys = tuple(keys)
-    return _list_headers(response, site, etag)
+    return _validated(response, validators)
 
 
-def _list_headers(response: HttpResponse, site: Site, etag: str) -> HttpResponse:
-    response["ETag"] = etag
-    if site.last_modified:
-        response["Last-Modified"] = http_date(site.last_modified.timestamp())
+def _validated(response: HttpResponse, validators: Validators) -> HttpResponse:
+    response["ETag"] = validators.etag
+    if validators.last_modified:
+        response["Last-Modified"] = http_date(validators.last_modified.timestamp())
     return _revalidate(response)
 
 
@@ -259,6 +294,17 @@ PAGE_MEMO_CHARS = 32_000_000
 _pages = BoundedMemo(PAGE_MEMO_CHARS)
 
 
+def _live_validators(live: Live, name: str) -> Validators:
+    # Pages say how long ago things happened, so they are dated too.
+    return Validators(live.etag(name, PAGE_CACHE_VERSION, timezone.localdate().isoformat()), live.last_modified)
+
+
+def _article_validators(request: HttpRequest, slug: str, name: str) -> Validators | None:
+    """The validators of an article's page ``name`` when it is live (one cache read); else None."""
+    live = live_identity(slug, kind=ArticleKind.ARTICLE)
+    return _live_validators(live, name) if live.is_live else None
+
+
 def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -> HttpResponse:
     """A page about what is live at ``slug``, answered from its live identity before anything is rendered.
 
@@ -266,7 +312,9 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     Last-Modified follow from it, so a matching conditional request is a 304
     without a query, and the rendered page is cached under that ETag (in the
     process, then the shared cache), so a repeat costs no more. A publish, withdrawal, review or vocabulary change
-    moves the identity: the very next request renders the new page.
+    moves the identity: the very next request renders the new page. (A reader
+    without a session is usually answered before this, by
+    ``contentsite.early.EarlyAnswerMiddleware`` with the same validators.)
     """
     live = live_identity(slug, kind=ArticleKind.ARTICLE)
     try:
@@ -275,32 +323,23 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
         response = render(request, "articles/withdrawn.html", status=410)
         response.surrogate_keys = live.surrogate_keys
         return _revalidate(response)
-    # Pages say how long ago things happened, so they are dated too.
-    etag = live.etag(name, PAGE_CACHE_VERSION, timezone.localdate().isoformat())
-    headers = {"ETag": etag}
-    if live.last_modified:
-        headers["Last-Modified"] = http_date(live.last_modified.timestamp())
-    key = f"page:{name}:{etag}"
-    not_modified = get_conditional_response(request, etag=etag, last_modified=_timestamp(live))
+    validators = _live_validators(live, name)
+    key = f"page:{name}:{validators.etag}"
+    not_modified = validators.not_modified(request)
     page = _pages.get(key) or cache_get(key)
-    if page is None and not_modified is None:
+    if page is None and not not_modified:
         page = build(live)
         cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
     if page is not None:
         _pages.put(key, page, len(page[0]))
     # A 304 carries the page's surrogate keys too: the proxy keeps the headers it revalidated.
     keys = page[1] if page is not None else live.surrogate_keys
-    response = not_modified if not_modified is not None else HttpResponse(page[0])
-    for header, value in headers.items():
-        response[header] = value
+    response = HttpResponseNotModified() if not_modified else HttpResponse(page[0])
     response.surrogate_keys = tuple(keys)
-    return _revalidate(response)
+    return _validated(response, validators)
 
 
-def _timestamp(live: Live) -> int | None:
-    return int(live.last_modified.timestamp()) if live.last_modified else None
-
-
+@answered_early(functools.partial(_article_validators, name="article"))
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The live revision of one article, with everything a reader needs on one page."""
     return _live_page(request, slug, "article", lambda live: _render_article(request, live))
@@ -317,6 +356,7 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
     return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
 
 
+@answered_early(functools.partial(_article_validators, name="history"))
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     """The published revisions of a live article, newest first, with their change summaries.
 

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A repeat GET of a live public page by a reader without a session is answered here, from the
+    # page's validators and this process's copy, before sessions, CSRF, auth and CSP run.
+    "contentsite.early.EarlyAnswerMiddleware",
     # Outside every middleware that sets a cookie: a response that sets one is never left
     # for a shared cache (below WhiteNoise, which answers static files itself).
     "contentsite.proxy.ProxyCookieGuardMiddleware",

@@ -1,0 +1,150 @@
+"""Public pages answered before the middleware stack, from what is live and a per-process copy.
+
+A view opts in with ``@answered_early(validators)``: ``validators(request, **kwargs)``
+works out the page's ETag and Last-Modified from the live identity (one cache
+read, see ``articles.live``) without rendering anything, or answers None (not
+live, a malformed address: the view itself decides). The view uses the same
+function, so the ETag has one rule.
+
+``EarlyAnswerMiddleware`` sits just inside WhiteNoise. For a GET or HEAD by a
+reader without a session, it asks the view's validators first; when this process
+already holds the finished response for that address under that ETag (kept the
+first time the full stack answered it), it answers from that copy: a 304 when
+the reader's copy matches, else the 200 with every header the stack gave it. No
+session, CSRF, authentication, messages, CSP or template work runs, and no query.
+
+Why this is safe: an ETag names the live revision, the article's place on the
+public clock and the day (``articles.live``), so a response kept under it can
+never become wrong; several app servers each keeping their own copy never
+disagree. A publish, withdrawal, review or vocabulary change moves the live
+identity, so the very next request misses and is answered by the full stack.
+Only a response a shared cache could keep is kept: a 200 with the ETag the
+validators named, public ``Cache-Control``, no cookie set, varying on nothing but
+the session cookie (which such a request does not carry).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
+from django.urls import Resolver404, get_resolver
+from django.utils.cache import get_conditional_response
+
+from articles.memo import BoundedMemo
+
+# Finished responses by address and ETag, per process (a few hundred hot pages fit).
+ANSWER_MEMO_BYTES = 32_000_000
+_answers = BoundedMemo(ANSWER_MEMO_BYTES)
+
+# Cookies a public page could depend on: with either, the full stack answers.
+_PERSONAL_COOKIES = ("messages",)
+# Headers that describe the body: a 304 leaves them out (RFC 9110, 15.4.5).
+_BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-language"})
+# A kept response may vary on these only: the session cookie (absent on this path) and compression.
+_VARY_ALLOWED = frozenset({"cookie", "accept-encoding"})
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+
+
+@dataclass(frozen=True)
+class Validators:
+    """A page's ETag and Last-Modified, known before it is rendered."""
+
+    etag: str
+    last_modified: datetime.datetime | None
+
+    @property
+    def timestamp(self) -> int | None:
+        return int(self.last_modified.timestamp()) if self.last_modified else None
+
+    def not_modified(self, request: HttpRequest) -> bool:
+        """Whether ``request``'s conditional headers say the reader's copy is this one (a 304)."""
+        answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
+        return answer is not None and answer.status_code == 304
+
+
+ValidatorsFor = Callable[..., Validators | None]
+
+
+def answered_early(validators: ValidatorsFor) -> Callable[[View], View]:
+    """Mark a view whose page ``validators(request, **url_kwargs)`` can name before it runs."""
+
+    def decorate(view: View) -> View:
+        view.early_validators = validators  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class _Answer:
+    content: bytes
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, response: HttpResponse) -> _Answer:
+        return cls(response.content, tuple(response.headers.items()))
+
+    def full(self) -> HttpResponse:
+        response = HttpResponse(self.content)
+        for name, value in self.headers:
+            response[name] = value
+        return response
+
+    def not_modified(self) -> HttpResponseNotModified:
+        response = HttpResponseNotModified()
+        for name, value in self.headers:
+            if name.lower() not in _BODY_HEADERS:
+                response[name] = value
+        return response
+
+
+def _keepable(response: HttpResponseBase, validators: Validators) -> bool:
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False
+    if response.get("ETag") != validators.etag:
+        return False
+    control = {part.strip().split("=")[0].lower() for part in response.get("Cache-Control", "").split(",")}
+    if "public" not in control or control & {"private", "no-store"}:
+        return False
+    vary = {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
+    return vary <= _VARY_ALLOWED
+
+
+class EarlyAnswerMiddleware:
+    """Answer a repeat anonymous GET of a page marked ``answered_early`` from this process's copy."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        validators = self._validators(request)
+        if validators is None:
+            return self.get_response(request)
+        key = (request.path, validators.etag)
+        answer: _Answer | None = _answers.get(key)
+        if answer is None:
+            response = self.get_response(request)
+            if isinstance(response, HttpResponse) and _keepable(response, validators):
+                _answers.put(key, _Answer.of(response), len(response.content) + 1000)
+            return response
+        return answer.not_modified() if validators.not_modified(request) else answer.full()
+
+    @staticmethod
+    def _validators(request: HttpRequest) -> Validators | None:
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if settings.SESSION_COOKIE_NAME in request.COOKIES or any(c in request.COOKIES for c in _PERSONAL_COOKIES):
+            return None
+        request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would
+        try:
+            match = get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+        except Resolver404:
+            return None
+        find: Any = getattr(match.func, "early_validators", None)
+        return find(request, *match.args, **match.kwargs) if find is not None else None

@@ -1,0 +1,133 @@
+"""Public pages answered before the middleware stack (``contentsite.early``): what is kept, for whom,
+and that the next request after any public change is answered by the full stack again.
+
+An early answer is recognisable from outside the view: the request never went
+through ``AuthenticationMiddleware``, so it has no ``user``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from articles import services
+from articles.interchange.export import revision_content
+from articles.models import Revision
+from contentsite import proxy
+
+URL = "/articles/early/"
+
+
+def early(response: Any) -> bool:
+    return not hasattr(response.wsgi_request, "user")
+
+
+def retitled(workflow: Any, live_revision: Revision, title: str) -> Revision:
+    draft = workflow.next_draft(live_revision)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["title"] = title
+    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
+    return workflow.take_live(Revision.objects.get(pk=draft.pk))
+
+
+@pytest.mark.parametrize("url", [URL, f"{URL}history/", "/", "/sitemap.xml", "/sitemap-articles.xml"])
+def test_a_repeat_is_answered_early_with_the_same_headers_and_bytes(client, workflow, url):
+    workflow.live(slug="early")
+    first = client.get(url)
+    assert first.status_code == 200 and not early(first)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+        not_modified = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert early(again) and early(not_modified)
+    assert len(queries) == 0
+    assert again.content == first.content
+    assert dict(again.headers) == dict(first.headers)
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    for header in ("ETag", "Last-Modified", "Cache-Control", proxy.SURROGATE_HEADER, "Vary"):
+        assert not_modified[header] == first[header], header
+    assert "Content-Type" not in not_modified.headers and "Content-Length" not in not_modified.headers
+
+
+def test_head_and_if_modified_since_are_answered_early_too(client, workflow):
+    workflow.live(slug="early")
+    first = client.get(URL)
+    head = client.head(URL)
+    assert early(head) and head.status_code == 200 and head["ETag"] == first["ETag"]
+    since = client.get(URL, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert early(since) and since.status_code == 304
+
+
+@pytest.mark.parametrize("change", ["publish", "withdraw", "review", "vocabulary"])
+def test_the_next_request_after_a_public_change_is_not_an_early_answer(client, workflow, reviewer, publisher, change):
+    live = workflow.live(slug="early", medication="earlymol")
+    etag = client.get(URL)["ETag"]
+    assert early(client.get(URL))
+    if change == "publish":
+        retitled(workflow, live, "A new title for the early page")
+    elif change == "withdraw":
+        services.revision_withdraw(revision=live, actor=publisher, reason="Superseded advice.")
+    elif change == "review":
+        services.revision_confirm_review(revision=live, actor=reviewer, comment="Checked against the sources again.")
+    else:
+        medication = live.article.medication
+        services.medication_update(
+            medication=medication, actor=reviewer, reason="Brand names", changes={"brand_names": ["Earlybrand"]}
+        )
+    response = client.get(URL, HTTP_IF_NONE_MATCH=etag)
+    assert not early(response)
+    assert response.status_code == (410 if change == "withdraw" else 200)
+    if change == "publish":
+        assert "A new title for the early page" in response.content.decode()
+    if change == "vocabulary":
+        assert "Earlybrand" in response.content.decode()
+
+
+def test_a_reader_with_a_session_gets_the_full_stack(client, workflow, author):
+    workflow.live(slug="early")
+    client.get(URL)
+    assert early(client.get(URL))
+    client.force_login(author)
+    response = client.get(URL)
+    assert not early(response) and response.status_code == 200
+
+
+def test_a_host_outside_allowed_hosts_is_refused_even_when_kept(client, workflow):
+    workflow.live(slug="early")
+    client.get(URL)
+    assert client.get(URL, HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_response_that_sets_a_cookie_or_is_private_is_never_kept(client, workflow, monkeypatch):
+    from articles import views
+
+    workflow.live(slug="early")
+    real = views._live_page
+
+    def with_cookie(*args: Any, **kwargs: Any) -> Any:
+        response = real(*args, **kwargs)
+        response.set_cookie("flavour", "oat")
+        return response
+
+    monkeypatch.setattr(views, "_live_page", with_cookie)
+    client.get(URL)
+    second = client.get(URL)
+    assert not early(second) and second.cookies["flavour"].value == "oat"
+
+
+def test_the_query_string_of_an_article_page_does_not_split_the_copy_but_a_sitemap_page_is_its_own(client, workflow):
+    workflow.live(slug="early")
+    client.get(URL)
+    assert early(client.get(f"{URL}?utm_source=news"))
+    client.get("/sitemap-articles.xml")
+    assert client.get("/sitemap-articles.xml?p=2").status_code == 404
+    assert early(client.get("/sitemap-articles.xml"))
+
+
+def test_pages_that_are_not_live_are_never_answered_early(client, workflow):
+    workflow.live(slug="early")
+    for url in ("/articles/nothing-here/", "/search/?q=early", "/articles/early"):
+        client.get(url)
+        assert not early(client.get(url)), url
