@@ -28,7 +28,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(f"Send your key as 'Authorization: {KEYWORD} <key>'.")
         key = key.strip()
         prefix, _, _ = key.partition(".")
-        api_key = PartnerAPIKey.objects.select_related("partner").filter(prefix=prefix, revoked=False).first()
+        api_key = PartnerAPIKey.objects.unrevoked(prefix)
         if api_key is None or not api_key.is_valid(key):
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         if api_key.has_expired:

@@ -7,9 +7,11 @@ import logging
 
 from django.core.cache import cache
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
-from rest_framework_api_key.models import AbstractAPIKey
+from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +41,52 @@ class Partner(models.Model):
         return self.name
 
 
+# How long a key's row (with its partner) is kept in the shared cache. Revoking a key or
+# changing its partner drops it at once; this bounds any change made behind the services' back.
+KEY_CACHE_SECONDS = 60
+
+
+def _key_cache_key(prefix: str) -> str:
+    return f"partner-key:v1:{prefix}"
+
+
+class PartnerAPIKeyManager(APIKeyManager):
+    def unrevoked(self, prefix: str) -> PartnerAPIKey | None:
+        """The unrevoked key with ``prefix`` and its partner: one cache read, or a query on a miss.
+
+        The caller still checks the key against its hash, its expiry and the
+        partner being active. A revocation or partner change drops the cached row
+        (``_forget_keys``); a reader that read the row while such a change
+        committed finds it out by reading again after caching it.
+        """
+        key = _key_cache_key(prefix)
+        try:
+            cached = cache.get(key)
+        except Exception:  # a cache outage is a miss
+            cached = None
+        if isinstance(cached, PartnerAPIKey):
+            return cached
+        found = self.select_related("partner").filter(prefix=prefix, revoked=False).first()
+        if found is None:
+            return None
+        try:
+            if cache.add(key, found, KEY_CACHE_SECONDS):
+                again = self.filter(pk=found.pk).values_list("revoked", "partner__is_active", "partner__rate_limit")
+                if list(again) != [(False, found.partner.is_active, found.partner.rate_limit)]:
+                    cache.delete(key)
+        except Exception:
+            logger.warning("Could not keep API key %s in the cache.", prefix, exc_info=True)
+        return found
+
+
 class PartnerAPIKey(AbstractAPIKey):
     """A key is stored only as a SHA-512 hash; the key itself is shown once, when created."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="api_keys")
     # Written until use moved to the cache (``record_use``); kept as the fallback for older keys.
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = PartnerAPIKeyManager()
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "partner API key"
@@ -71,3 +113,28 @@ class PartnerAPIKey(AbstractAPIKey):
     @property
     def _last_used_key(self) -> str:
         return f"partner-key-last-used:{self.pk}"
+
+
+def _forget_keys(prefixes: list[str]) -> None:
+    keys = [_key_cache_key(prefix) for prefix in prefixes]
+    if not keys:
+        return
+
+    def forget() -> None:
+        try:
+            cache.delete_many(keys)
+        except Exception:
+            logger.warning("Could not drop API keys %s from the cache.", prefixes, exc_info=True)
+
+    forget()  # now, and again once the change is visible to every reader
+    transaction.on_commit(forget)
+
+
+@receiver([post_save, post_delete], sender=PartnerAPIKey)
+def _key_changed(sender: type, instance: PartnerAPIKey, **kwargs: object) -> None:
+    _forget_keys([instance.prefix])
+
+
+@receiver([post_save, post_delete], sender=Partner)
+def _partner_changed(sender: type, instance: Partner, **kwargs: object) -> None:
+    _forget_keys(list(PartnerAPIKey.objects.filter(partner_id=instance.pk).values_list("prefix", flat=True)))

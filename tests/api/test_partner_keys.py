@@ -128,3 +128,62 @@ def test_keys_and_partners_are_not_deleted_in_the_admin(client, admin_user_accou
     listing = client.get("/admin/partners/partnerapikey/").content.decode()
     assert "delete_selected" not in listing
     assert PartnerAPIKey.objects.filter(pk=stored.pk, revoked=False).exists()
+
+
+# --- The key's row is kept in the shared cache: no query on a repeat, and no stale access -------
+
+
+def _cached_key_queries(client, key: str) -> list[str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 200
+    return [query["sql"] for query in captured if "partners_partnerapikey" in query["sql"]]
+
+
+def test_a_repeat_request_reads_the_key_from_the_cache(client, published_article, api_key):
+    assert _cached_key_queries(client, api_key)  # the first reads the row
+    assert _cached_key_queries(client, api_key) == []
+
+
+def test_a_revoked_key_is_refused_on_the_very_next_request(client, published_article, partner, api_key):
+    from partners.services import partner_key_revoke
+
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    assert client.get("/api/v1/articles/", **auth).status_code == 200
+    partner_key_revoke(key=PartnerAPIKey.objects.get(partner=partner))
+    assert client.get("/api/v1/articles/", **auth).status_code == 401
+
+
+def test_a_suspended_partner_and_a_new_rate_apply_on_the_very_next_request(client, published_article, partner, api_key):
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    assert client.get("/api/v1/articles/", **auth).status_code == 200
+    partner.rate_limit = "1/day"  # the request above counts against it
+    partner.save()
+    assert client.get("/api/v1/articles/", **auth).status_code == 429
+    partner.is_active = False
+    partner.save()
+    assert client.get("/api/v1/articles/", **auth).status_code == 401
+
+
+def test_a_key_revoked_while_a_reader_was_caching_it_is_not_left_in_the_cache(
+    client, published_article, partner, api_key, monkeypatch
+):
+    """The reader read the row, then the revocation committed, then the reader cached what it read."""
+    from django.core.cache import cache
+
+    from partners import models
+
+    class RevokedMeanwhile:
+        def __getattr__(self, name):
+            return getattr(cache, name)
+
+        def add(self, key, value, timeout=None):
+            PartnerAPIKey.objects.filter(pk=value.pk).update(revoked=True)  # no signal: the worst case
+            return cache.add(key, value, timeout)
+
+    monkeypatch.setattr(models, "cache", RevokedMeanwhile())
+    assert models.PartnerAPIKey.objects.unrevoked(api_key.partition(".")[0]) is not None  # what it read
+    monkeypatch.setattr(models, "cache", cache)
+    assert client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {api_key}").status_code == 401
