@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import time
 
 from django.core.cache import cache
 from django.core.validators import RegexValidator
@@ -18,6 +19,11 @@ logger = logging.getLogger(__name__)
 rate_validator = RegexValidator(
     r"^[1-9][0-9]*/(second|minute|hour|day)\Z", "Write a rate such as 600/minute or 10000/day.", "invalid_rate"
 )
+
+
+# When this process last noted each key's use (``record_use``): a time of day per key, never shared.
+RECORD_USE_SECONDS = 60
+_recorded: dict[str, float] = {}
 
 
 class Partner(models.Model):
@@ -93,7 +99,14 @@ class PartnerAPIKey(AbstractAPIKey):
         verbose_name_plural = "partner API keys"
 
     def record_use(self) -> None:
-        """Note that the key was just used: in the cache, never in the database (reads never write)."""
+        """Note that the key was just used: in the cache, never in the database (reads never write).
+
+        At most once a minute per key and process: the time is good to a minute anyway.
+        """
+        now = time.monotonic()
+        if now - _recorded.get(self.prefix, -RECORD_USE_SECONDS) < RECORD_USE_SECONDS:
+            return
+        _recorded[self.prefix] = now
         try:
             # One small write per key per minute, not per request: the key lives a minute, the time for good.
             if cache.add(f"{self._last_used_key}:recent", True, timeout=60):
