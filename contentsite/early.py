@@ -9,8 +9,9 @@ function, so the ETag has one rule.
 ``EarlyAnswerMiddleware`` sits just inside WhiteNoise. For a GET or HEAD by a
 reader without a session, it asks the view's validators first; when this process
 already holds the finished response for that address under that ETag (kept the
-first time the full stack answered it), it answers from that copy: a 304 when
-the reader's copy matches, else the 200 with every header the stack gave it. No
+first time the full stack answered it: the 200, or for a 304 its headers), it
+answers from that copy: a 304 when the reader's copy matches, else the 200 with
+every header the stack gave it. No
 session, CSRF, authentication, messages, CSP or template work runs, and no query.
 
 Why this is safe: an ETag names the live revision, the article's place on the
@@ -83,12 +84,15 @@ def answered_early(validators: ValidatorsFor) -> Callable[[View], View]:
 
 @dataclass(frozen=True)
 class _Answer:
-    content: bytes
+    """A response the full stack gave under an ETag: the 200 (``content``), or only a 304's headers."""
+
+    content: bytes | None
     headers: tuple[tuple[str, str], ...]
 
     @classmethod
     def of(cls, response: HttpResponse) -> _Answer:
-        return cls(response.content, tuple(response.headers.items()))
+        content = response.content if response.status_code == 200 else None
+        return cls(content, tuple(response.headers.items()))
 
     def full(self) -> HttpResponse:
         response = HttpResponse(self.content)
@@ -105,7 +109,8 @@ class _Answer:
 
 
 def _keepable(response: HttpResponseBase, validators: Validators) -> bool:
-    if response.status_code != 200 or response.streaming or response.cookies:
+    """A 200 or 304 under ``validators``' ETag that a shared cache could keep."""
+    if response.status_code not in (200, 304) or response.streaming or response.cookies:
         return False
     if response.get("ETag") != validators.etag:
         return False
@@ -126,14 +131,21 @@ class EarlyAnswerMiddleware:
         validators = self._validators(request)
         if validators is None:
             return self.get_response(request)
-        key = (request.path, validators.etag)
-        answer: _Answer | None = _answers.get(key)
-        if answer is None:
-            response = self.get_response(request)
-            if isinstance(response, HttpResponse) and _keepable(response, validators):
-                _answers.put(key, _Answer.of(response), len(response.content) + 1000)
-            return response
-        return answer.not_modified() if validators.not_modified(request) else answer.full()
+        full, headers_only = (request.path, validators.etag, 200), (request.path, validators.etag, 304)
+        if validators.not_modified(request):
+            answer: _Answer | None = _answers.get(full) or _answers.get(headers_only)
+            if answer is not None:
+                return answer.not_modified()
+        else:
+            answer = _answers.get(full)
+            if answer is not None:
+                return answer.full()
+        response = self.get_response(request)
+        if isinstance(response, HttpResponse) and _keepable(response, validators):
+            kept = _Answer.of(response)
+            size = len(kept.content or b"") + sum(len(name) + len(value) for name, value in kept.headers)
+            _answers.put(full if kept.content is not None else headers_only, kept, size)
+        return response
 
     @staticmethod
     def _validators(request: HttpRequest) -> Validators | None:

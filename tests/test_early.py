@@ -131,3 +131,19 @@ def test_pages_that_are_not_live_are_never_answered_early(client, workflow):
     for url in ("/articles/nothing-here/", "/search/?q=early", "/articles/early"):
         client.get(url)
         assert not early(client.get(url)), url
+
+
+def test_a_process_that_has_only_answered_304s_answers_the_next_304_early(client, workflow):
+    """Behind a proxy, a server may see nothing but revalidations of a page another server rendered."""
+    from articles.memo import forget_all
+
+    workflow.live(slug="early")
+    first = client.get(URL)
+    forget_all()  # another process: it has kept nothing
+    assert not early(client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"]))
+    again = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert early(again) and again.status_code == 304
+    assert again[proxy.SURROGATE_HEADER] == first[proxy.SURROGATE_HEADER]
+    full = client.get(URL)  # a 304's headers are no page: the full stack renders it, once
+    assert not early(full) and full.content == first.content
+    assert early(client.get(URL))
