@@ -268,6 +268,9 @@ def ensure(size: int) -> dict[str, Any]:
     now = timezone.now()
     if missing > 0:
         bulk_load(missing, start=bulk.count(), now=now)
+        # Rows written in bulk bypass the services: give them what the services keep beside them.
+        call_command("rebuild_live_tallies", stdout=io.StringIO())
+        call_command("rebuild_search_index", stdout=io.StringIO())
         _analyze()
     # auto_now stamps of the vocabulary would make every article "updated" just now.
     old = now - timedelta(days=400)
