@@ -149,8 +149,8 @@ class EarlyAnswerMiddleware:
 
     @staticmethod
     def _validators(request: HttpRequest) -> Validators | None:
-        if request.method not in ("GET", "HEAD"):
-            return None
+        if request.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in request.META:
+            return None  # credentials (the partner API): the answer is the caller's own
         if settings.SESSION_COOKIE_NAME in request.COOKIES or any(c in request.COOKIES for c in _PERSONAL_COOKIES):
             return None
         request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would

@@ -147,3 +147,10 @@ def test_a_process_that_has_only_answered_304s_answers_the_next_304_early(client
     full = client.get(URL)  # a 304's headers are no page: the full stack renders it, once
     assert not early(full) and full.content == first.content
     assert early(client.get(URL))
+
+
+def test_a_request_with_credentials_is_never_answered_early(client, workflow):
+    workflow.live(slug="early")
+    client.get(URL)
+    response = client.get(URL, HTTP_AUTHORIZATION="Api-Key something")
+    assert not early(response) and response.status_code == 200
