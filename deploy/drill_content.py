@@ -123,6 +123,7 @@ def verify(revision_ids: list[int]) -> dict[str, Any]:
         entries = AuditEntry.objects.filter(article_id=revision.article_id)
         found[str(revision.pk)] = {
             "slug": revision.article.slug,
+            "number": revision.number,
             "state": revision.state,
             "publications": entries.filter(revision=revision, action=AuditAction.PUBLISH).count(),
             "supersessions": entries.filter(action=AuditAction.SUPERSEDE, comment__contains="scheduled time").count(),

@@ -34,6 +34,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -354,19 +355,32 @@ class Drill:
         finally:
             load.stop()
         publication = self._verify(published_lines)
+        readers = self._readers_see(publication["revisions"])
         phases = [load.tallies[name].as_dict() for name in load.tallies]
         goals = {
             "cached_article_pages_never_failed": all(p["cached_article_errors"] == 0 for p in phases),
             "no_500_anywhere": all(p["five_hundreds"] == 0 for p in phases),
             "published_exactly_once": publication["exactly_once"],
+            "proxy_serves_the_published_revisions": all(readers.values()),
         }
         return {
             "phases": phases,
             "publication": publication,
+            "proxy_serves": readers,
             "app_exceptions": self._exceptions(),
             "goals": goals,
             "passed": all(goals.values()),
         }
+
+    def _readers_see(self, revisions: dict[str, Any]) -> dict[str, bool]:
+        """Whether the proxy serves each scheduled revision's page once it is published (the purge reached it)."""
+        seen = {}
+        for found in revisions.values():
+            answer = request(
+                self.varnish.port, f"/articles/{found['slug']}/", headers={"X-Forwarded-Proto": "https"}, timeout=30
+            )
+            seen[found["slug"]] = answer.status == 200 and f"Revision {found['number']}".encode() in answer.body
+        return seen
 
     def _exceptions(self) -> dict[str, int]:
         """The exceptions the app servers logged (a traceback's last line), with how often."""
@@ -481,6 +495,10 @@ def table(report: dict[str, Any]) -> str:
         rows.append("")
         rows.append("exceptions in the app servers' logs:")
         rows += [f"  {count:>5} x {line}" for line, count in report["app_exceptions"].items()]
+    rows.append(
+        "the proxy serves the published revision of "
+        + ", ".join(f"{slug}: {'yes' if seen else 'NO'}" for slug, seen in report["proxy_serves"].items())
+    )
     rows.append(f"publish_scheduled reported {len(report['publication']['command_lines'])} publications in all")
     rows.append("")
     rows += [f"{'met ' if met else 'MISSED'} {goal.replace('_', ' ')}" for goal, met in report["goals"].items()]
@@ -498,6 +516,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="also write the report here, as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the app servers' logs and the database files")
     arguments = parser.parse_args(argv)
+    # A supervisor's (or the test's) SIGTERM unwinds like Ctrl-C: everything started is stopped by pid.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if reason := missing_tools():
         print(f"cannot run the drill: {reason}", file=sys.stderr)
         return 2

@@ -104,7 +104,7 @@ def test_two_app_servers_behind_the_proxy_ride_out_every_fault(tmp_path):
     """Goals: no error for a cached article page in any phase, no 500 anywhere, each due revision published once."""
     require(missing_tools())
     report_path = tmp_path / "report.json"
-    finished = subprocess.run(
+    drill = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -116,11 +116,17 @@ def test_two_app_servers_behind_the_proxy_ride_out_every_fault(tmp_path):
             f"--report={report_path}",
         ],
         cwd=ROOT,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=600,  # a bound on a hung drill, not an assertion about time
-        check=False,
     )
+    try:
+        stdout, stderr = drill.communicate(timeout=600)  # a bound on a hung drill, not an assertion about time
+    finally:
+        if drill.poll() is None:
+            drill.terminate()  # SIGTERM: the drill stops what it started before it exits
+            stdout, stderr = drill.communicate(timeout=120)
+    finished = subprocess.CompletedProcess(drill.args, drill.returncode, stdout, stderr)
     output = f"{finished.stdout[-6000:]}\n{finished.stderr[-4000:]}"
     assert report_path.exists(), output
     report = json.loads(report_path.read_text())
@@ -135,5 +141,6 @@ def test_two_app_servers_behind_the_proxy_ride_out_every_fault(tmp_path):
     for found in revisions.values():
         assert (found["state"], found["publications"], found["supersessions"]) == ("published", 1, 1), output
     assert len(report["publication"]["command_lines"]) == 2, output
+    assert set(report["proxy_serves"].values()) == {True}, output  # the command's purge reached the proxy
     assert report["passed"], output
     assert finished.returncode == 0, output
