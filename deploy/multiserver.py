@@ -192,6 +192,8 @@ class Load:
 
 @dataclass
 class Drill:
+    """One run of the drill: ``run()`` starts everything, runs the phases, stops everything, returns the report."""
+
     outage: float = 4.0
     settle: float = 3.0
     rate: float = 80.0
