@@ -48,21 +48,6 @@ def peak_memory_kb(pid: int) -> int:
         return 0
 
 
-def children(parent: int) -> list[int]:
-    """The processes whose parent is ``parent`` (gunicorn's workers)."""
-    found = []
-    for entry in PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid, _, _ = parse_stat((entry / "stat").read_text())
-        except (OSError, ValueError, IndexError):
-            continue
-        if ppid == parent:
-            found.append(int(entry.name))
-    return found
-
-
 def postgres_backends(database: str) -> list[int]:
     """PostgreSQL backend processes connected to ``database`` (their title names it: ``postgres: ... user db``)."""
     found = []

@@ -20,6 +20,7 @@ from bench.__main__ import parse_arguments
 from bench.measure import Target, measure
 from bench.report import Row, median_ratio, summary_table
 from bench.servers import Gunicorn, request, server_environment, vcl_for
+from deploy.servers import children
 
 WRK_OUTPUT = """\
 Running 3s test @ http://127.0.0.1:40123/articles/amlodipine-peripheral-neuropathy/
@@ -89,7 +90,7 @@ def test_cpu_of_a_live_process_grows_and_a_gone_one_counts_nothing():
     sum(n * n for n in range(3_000_000))
     assert procstat.cpu_seconds([os.getpid()]) > before
     assert procstat.cpu_seconds([2**22 + 1]) == 0  # above any pid_max
-    assert os.getpid() in procstat.children(os.getppid())
+    assert os.getpid() in children(os.getppid())
 
 
 def test_ratio_is_the_median_of_rounds_and_ignores_rounds_without_a_baseline():

@@ -10,7 +10,9 @@ import std;
 import xkey;
 
 # The app server (gunicorn). The one line an operator edits; the tests render
-# a copy with their own port (tests/test_proxy.py).
+# a copy with their own port (tests/test_proxy.py). Several app servers: copy this
+# block once per server (app1, app2, ...) and put them in a round-robin director
+# (deploy/README.md, "Several app servers"; deploy.servers.vcl_for does it for the drill).
 backend default {
     .host = "127.0.0.1";
     .port = "8000";
@@ -107,6 +109,7 @@ sub vcl_pass {
 sub vcl_backend_fetch {
     # X-Proxy-Grace stays on the fetch (the app ignores it): vcl_backend_response reads it.
     unset bereq.http.X-Proxy-Pass;
+    unset bereq.http.X-Proxy-Failed;
 }
 
 sub vcl_backend_response {
@@ -143,6 +146,18 @@ sub vcl_backend_response {
     # After that, keep it a while for cheap conditional fetches (the app answers 304 to its ETag).
     set beresp.keep = 1h;
     # Falls through to the builtin: no-cache, private, Vary: * are not kept.
+}
+
+sub vcl_backend_error {
+    # No answer at all from the app server (stopped, restarting, refusing connections): a
+    # GET or HEAD is tried once more, which a round-robin director sends to another server.
+    # A POST is never repeated. After that, the builtin answers 503 (or vcl_deliver serves
+    # the old page, within stale-if-error).
+    if (bereq.retries == 0 && (bereq.method == "GET" || bereq.method == "HEAD")) {
+        # Which server failed, for a director that wants to skip it (deploy.servers.vcl_for).
+        set bereq.http.X-Proxy-Failed = beresp.backend.name;
+        return (retry);
+    }
 }
 
 sub vcl_deliver {
