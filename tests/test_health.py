@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.db.utils import ConnectionHandler
 
 from contentsite import health
+from contentsite.logs import RepeatedWarningFilter
 
 
 def free_port() -> int:
@@ -117,3 +119,20 @@ def test_the_migration_check_reads_only(django_assert_max_num_queries):
     with django_assert_max_num_queries(5) as queries:
         assert health.check_migrations()
     assert not [q["sql"] for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def test_a_failing_part_is_logged_at_most_once_a_minute(client, settings, db):
+    settings.CACHES = {
+        "default": {"BACKEND": "contentsite.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+    }
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    handler.addFilter(RepeatedWarningFilter())
+    logging.getLogger("contentsite.health").addHandler(handler)
+    try:
+        for _ in range(20):
+            assert client.get("/readyz").status_code == 503
+    finally:
+        logging.getLogger("contentsite.health").removeHandler(handler)
+    assert len([r for r in records if "cache unavailable" in r.getMessage()]) == 1
