@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -41,6 +41,10 @@ REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # The admin's own prefix: its requests are logged with the staff member's user id.
 ADMIN_PREFIX = "/admin/"
 RATE_LIMITED = 429
+# Query parameter names as the site and the API use them (``q``, ``updated_since``, ``mainSearchCriteria.v.c``).
+QUERY_KEY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,63}")
+MAX_QUERY_KEYS = 20
+MAX_QUERY_PARTS = 100
 
 # The request being handled, for the log lines written while it is (``RequestIdFilter``).
 current_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
@@ -51,7 +55,26 @@ def request_id_for(request: HttpRequest) -> str:
     incoming = request.META.get("HTTP_X_REQUEST_ID", "")
     if incoming and REQUEST_ID_PATTERN.fullmatch(incoming):
         return incoming
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()  # as random as uuid4, a tenth of its cost
+
+
+def query_keys(request: HttpRequest) -> list[str]:
+    """The query string's parameter names, sorted, never their values.
+
+    Read from the raw query string (no parsing that could refuse it): a name that
+    does not look like a parameter name (``?my+symptoms``, an e-mail address) could
+    be what someone typed, so it shows as ``"?"``. At most ``MAX_QUERY_KEYS`` names,
+    the first found in the first ``MAX_QUERY_PARTS`` parameters.
+    """
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return []
+    shown: set[str] = set()
+    for part in raw.split("&", MAX_QUERY_PARTS)[:MAX_QUERY_PARTS]:
+        if part and len(shown) < MAX_QUERY_KEYS:
+            name = part.partition("=")[0]
+            shown.add(name if QUERY_KEY_PATTERN.fullmatch(name) else "?")
+    return sorted(shown)
 
 
 def _partner_id(request: HttpRequest) -> int | None:
@@ -102,7 +125,7 @@ class RequestLogMiddleware:
             "request_id": request_id,
             "method": request.method,
             "path": request.path,
-            "query_keys": sorted(set(request.GET)),
+            "query_keys": query_keys(request),
             "status": status,
             "duration_ms": round(duration_ms, 1),
             "partner_id": partner_id,

@@ -17,7 +17,7 @@ from django.db import transaction
 from articles import services
 from articles.models import Revision
 from contentsite import proxy
-from contentsite.logs import JsonFormatter, RepeatedWarningFilter, RequestIdFilter
+from contentsite.logs import JsonFormatter, RepeatedWarningFilter, RequestIdFilter, query_keys
 from partners.models import Partner
 from partners.services import partner_key_create
 from tests.conftest import PartnerClient
@@ -96,6 +96,30 @@ def test_a_public_page_request_line(client, published_article, log_lines):
     assert line["level"] == "INFO"
     assert "private worry" not in log_lines.text()
     assert "sample_key" not in line and "_sampled" not in line
+
+
+@pytest.mark.parametrize(
+    ("query", "keys"),
+    [
+        ("", []),
+        ("q=chest+pain&page=2&q=again", ["page", "q"]),
+        ("my+private+symptoms", ["?"]),
+        ("someone%40example.org=1&updated_since=2020", ["?", "updated_since"]),
+        ("mainSearchCriteria.v.c=17767", ["mainSearchCriteria.v.c"]),
+        ("a=%00&&=x", ["?", "a"]),
+        ("&".join(f"k{n}=1" for n in range(5000)), sorted(f"k{n}" for n in range(20))),
+    ],
+)
+def test_only_parameter_names_of_the_query_are_logged(rf, query, keys):
+    assert query_keys(rf.get("/search/", QUERY_STRING=query)) == keys
+
+
+def test_a_query_django_refuses_still_gets_its_request_line(client, db, log_lines):
+    response = client.get("/search/?" + "&".join(f"k{n}=1" for n in range(2000)))  # over DATA_UPLOAD_MAX_NUMBER_FIELDS
+    assert response.status_code == 400
+    (line,) = log_lines.requests()
+    assert line["status"] == 400
+    assert len(line["query_keys"]) == 20
 
 
 def test_a_well_formed_request_id_is_kept_and_any_other_replaced(client, db, log_lines):
