@@ -158,7 +158,8 @@ class RepeatedWarningFilter(logging.Filter):
     arguments, or the same ``sample_key`` when the caller names one (the
     request line of a 429 names the partner). The first line after a quiet
     interval carries ``repeated``: how many identical lines were held back
-    since the last one let through. Errors are never sampled. At most
+    since the last one let through (``TextFormatter`` shows it as "(and N
+    more like it)", the JSON line as a field). Errors are never sampled. At most
     ``max_keys`` runs are tracked; past that the oldest are forgotten (their
     next line is let through), so memory stays bounded whatever arrives.
     """
@@ -214,9 +215,17 @@ class RepeatedWarningFilter(logging.Filter):
             self._runs.pop(key, None)
             self._runs[key] = [now, 0]  # re-inserted: the dict stays in order of last use
         if held_back:
-            record.repeated = held_back
-            record.msg = f"{record.msg} (and {held_back} more like it)"
+            record.repeated = held_back  # the record is shared by every handler: add, never rewrite
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """Django's usual text lines, with the count of identical warnings held back (``RepeatedWarningFilter``)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        text = super().formatMessage(record)
+        repeated = getattr(record, "repeated", 0)
+        return f"{text} (and {repeated} more like it)" if repeated else text
 
 
 # Fields a record carries for the filters above, not for readers of the log.

@@ -17,7 +17,7 @@ from django.db import transaction
 from articles import services
 from articles.models import Revision
 from contentsite import proxy
-from contentsite.logs import JsonFormatter, RepeatedWarningFilter, RequestIdFilter, query_keys
+from contentsite.logs import JsonFormatter, RepeatedWarningFilter, RequestIdFilter, TextFormatter, query_keys
 from partners.models import Partner
 from partners.services import partner_key_create
 from tests.conftest import PartnerClient
@@ -250,7 +250,9 @@ def test_repeated_warnings_are_let_through_once_an_interval_with_a_count():
     record = warning("redis")
     assert sampler.filter(record)
     assert record.repeated == 49
-    assert record.getMessage() == "Cache down: redis (and 49 more like it)"
+    assert record.getMessage() == "Cache down: redis"  # shared by every handler: never rewritten
+    assert TextFormatter("%(message)s").format(record) == "Cache down: redis (and 49 more like it)"
+    assert json.loads(JsonFormatter("%(message)s").format(record))["repeated"] == 49
     error = logging.LogRecord("x", logging.ERROR, __file__, 1, "Cache down: %s", ("redis",), None)
     assert all(sampler.filter(error) for _ in range(3))  # errors are never sampled
     assert sampler.filter(warning("a", sample_key=("limited", 1)))

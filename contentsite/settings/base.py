@@ -196,7 +196,10 @@ LOGGING = {
         "repeated_warnings": {"()": "contentsite.logs.RepeatedWarningFilter"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "plain": {
+            "()": "contentsite.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
+        },
         "json": {
             "()": "contentsite.logs.JsonFormatter",
             "fmt": "%(levelname)s %(name)s %(message)s",
