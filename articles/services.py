@@ -207,6 +207,25 @@ def _audit(
     comment: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    """The audit trail's entry; a change of state (a new draft's included) is logged too, once committed."""
+    if to_state and to_state != from_state:
+        _log_on_commit(
+            "Revision %s (article %s): %s -> %s (%s) by user %s",
+            revision.pk,
+            revision.article_id,
+            from_state or "new",
+            to_state,
+            action,
+            actor.pk if actor is not None else None,
+            event="transition",
+            article_id=revision.article_id,
+            revision_id=revision.pk,
+            revision_number=revision.number,
+            from_state=str(from_state),
+            to_state=str(to_state),
+            action=str(action),
+            user_id=actor.pk if actor is not None else None,
+        )
     return AuditEntry.objects.create(
         article_id=revision.article_id,
         revision=revision,
@@ -261,23 +280,6 @@ def _set_state(
         _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
     _audit(
         revision=revision, actor=actor, action=action, from_state=from_state, to_state=to, comment=comment, data=data
-    )
-    _log_on_commit(
-        "Revision %s (article %s): %s -> %s (%s) by user %s",
-        revision.pk,
-        revision.article_id,
-        from_state,
-        to,
-        action,
-        actor.pk if actor is not None else None,
-        event="transition",
-        article_id=revision.article_id,
-        revision_id=revision.pk,
-        revision_number=revision.number,
-        from_state=str(from_state),
-        to_state=str(to),
-        action=str(action),
-        user_id=actor.pk if actor is not None else None,
     )
     return revision
 

@@ -168,6 +168,16 @@ def test_a_transition_is_logged_once_committed(workflow, author, django_capture_
     assert line["user_id"] == author.pk
 
 
+def test_a_new_draft_is_logged_as_entering_the_workflow(
+    workflow, author, django_capture_on_commit_callbacks, log_lines
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = workflow.draft(slug="new-draft", medication="newamol")
+    (line,) = [line for line in log_lines if line.get("event") == "transition"]
+    assert (line["revision_id"], line["from_state"], line["to_state"]) == (draft.pk, "", "draft")
+    assert line["action"] == "create_draft"
+
+
 def test_a_transition_rolled_back_is_not_logged(workflow, author, django_capture_on_commit_callbacks, log_lines):
     draft = workflow.draft(slug="rolled-back", medication="rollamol")
     log_lines.clear()
