@@ -23,6 +23,7 @@ The review workflow::
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,6 +72,8 @@ from .models import (
     SymptomEntry,
 )
 from .search import index_articles
+
+logger = logging.getLogger("articles.workflow")
 
 DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 MAX_REVIEW_INTERVAL_YEARS = 3
@@ -204,6 +207,25 @@ def _audit(
     comment: str = "",
     data: dict[str, Any] | None = None,
 ) -> AuditEntry:
+    """The audit trail's entry; a change of state (a new draft's included) is logged too, once committed."""
+    if to_state and to_state != from_state:
+        _log_on_commit(
+            "Revision %s (article %s): %s -> %s (%s) by user %s",
+            revision.pk,
+            revision.article_id,
+            from_state or "new",
+            to_state,
+            action,
+            actor.pk if actor is not None else None,
+            event="transition",
+            article_id=revision.article_id,
+            revision_id=revision.pk,
+            revision_number=revision.number,
+            from_state=str(from_state),
+            to_state=str(to_state),
+            action=str(action),
+            user_id=actor.pk if actor is not None else None,
+        )
     return AuditEntry.objects.create(
         article_id=revision.article_id,
         revision=revision,
@@ -260,6 +282,11 @@ def _set_state(
         revision=revision, actor=actor, action=action, from_state=from_state, to_state=to, comment=comment, data=data
     )
     return revision
+
+
+def _log_on_commit(message: str, *args: Any, **fields: Any) -> None:
+    """Log a workflow fact once it has committed: a step rolled back never appears in the log."""
+    transaction.on_commit(lambda: logger.info(message, *args, extra=fields), robust=True)
 
 
 def _next_number(article: Article) -> int:
@@ -336,6 +363,20 @@ def _record_review(
     now = timezone.now()
     if revision.is_live:
         public_change([revision.article_id], at=now)  # the page shows its latest review
+    _log_on_commit(
+        "Revision %s (article %s): %s review recorded by user %s",
+        revision.pk,
+        revision.article_id,
+        kind,
+        actor.pk,
+        event="review",
+        article_id=revision.article_id,
+        revision_id=revision.pk,
+        revision_number=revision.number,
+        review_kind=str(kind),
+        state=str(revision.state),
+        user_id=actor.pk,
+    )
     return ClinicalReview.objects.create(
         revision=revision,
         kind=kind,

@@ -184,7 +184,12 @@ def _purge_one(base_url: str, header: str) -> bool:
             problem = f"{type(error).__name__}: {error}"
         else:
             if status == 200:
-                logger.info("Proxy purge: proxy %s, keys %s", base_url, header)
+                logger.info(
+                    "Proxy purge: proxy %s, keys %s",
+                    base_url,
+                    header,
+                    extra={"event": "purge", "proxy": base_url, "keys": header.split(), "result": "purged"},
+                )
                 return True
             problem = f"HTTP {status}"
         if attempt < PURGE_ATTEMPTS:
@@ -196,6 +201,14 @@ def _purge_one(base_url: str, header: str) -> bool:
         base_url,
         header,
         settings.PROXY_PAGE_MAX_AGE,
+        extra={
+            "event": "purge",
+            "proxy": base_url,
+            "keys": header.split(),
+            "result": "failed",
+            "problem": problem,
+            "attempts": PURGE_ATTEMPTS,
+        },
     )
     return False
 

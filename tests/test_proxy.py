@@ -511,6 +511,8 @@ def test_static_files_are_kept(proxied):
         ("/api/v1/articles/", {}),
         ("/proxy-test/article-104/", {"Authorization": "Basic eDp5"}),
         ("/proxy-test/article-105/", {"Cookie": "sessionid=abc; other=1"}),
+        ("/healthz", {}),
+        ("/readyz", {}),
     ],
 )
 def test_the_admin_the_api_and_logged_in_readers_are_never_cached(proxied, path, headers):
@@ -527,6 +529,14 @@ def test_a_page_that_sets_a_cookie_is_never_kept(proxied):
 def test_a_response_the_app_did_not_mark_cacheable_is_never_kept(proxied):
     replies = [proxied.get("/robots.txt") for _ in range(2)]
     assert [(reply.status, reply.cache) for reply in replies] == [(200, "MISS"), (200, "MISS")]
+
+
+def test_every_reply_carries_its_own_request_id(proxied):
+    first = proxied.get("/proxy-test/article-108/")
+    second = proxied.get("/proxy-test/article-108/", X_Request_ID="lb-0042")
+    assert second.cache == "HIT"
+    assert first.headers["X-Request-ID"].startswith("varnish-")
+    assert second.headers["X-Request-ID"] == "lb-0042"
 
 
 def test_other_cookies_do_not_split_or_bypass_the_cache(proxied):

@@ -102,6 +102,12 @@ def test_no_get_anywhere_writes(client, api, library, published_article, publish
         assert status < 500, (name, status)
         assert writes == [], (name, url, writes)
 
+    # The health probes answer before URL routing (contentsite.health); they write nothing either.
+    for url in ("/healthz", "/readyz"):
+        status, writes = writes_during(client, url)
+        assert status == 200, (url, status)
+        assert writes == [], (url, writes)
+
     client.force_login(admin_user_account)
     admin_urls = [reverse("admin:index")]
     for model in admin.site._registry:

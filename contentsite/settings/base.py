@@ -57,6 +57,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Health probes first: before ALLOWED_HOSTS, the HTTPS redirect and the request log.
+    "contentsite.health.HealthCheckMiddleware",
+    # Then one log line per request, with its request id (X-Request-ID), status and duration.
+    "contentsite.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A repeat GET of a live public page by a reader without a session is answered here, from the
@@ -184,12 +188,40 @@ CONTENT_SECURITY_POLICY = {
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
+# Human-readable here; production.py switches the same handler to one JSON object per line.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        # Every line written while a request is handled carries its id (contentsite.logs).
+        "request_id": {"()": "contentsite.logs.RequestIdFilter"},
+        # One of each identical warning a minute, with a count (429s, a cache that is down).
+        "repeated_warnings": {"()": "contentsite.logs.RepeatedWarningFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "()": "contentsite.logs.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
+        },
+        "json": {
+            "()": "contentsite.logs.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id", "repeated_warnings"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's own "Not Found: /x" warnings repeat the request line (contentsite.requests); errors stay.
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- The partner API ---------------------------------------------------------------

@@ -20,10 +20,11 @@ backend default {
     .first_byte_timeout = 30s;
     .between_bytes_timeout = 10s;
     .probe = {
-        # Cheap, no database. Host must be one of ALLOWED_HOSTS; the proto header
-        # keeps SECURE_SSL_REDIRECT from answering the probe with a redirect.
+        # Liveness (contentsite.health): no database, no cache, answered before the
+        # host and HTTPS checks. Not /readyz: with the database down, the app's own
+        # 503 page (and the cached pages here) should still be served.
         .request =
-            "GET /robots.txt HTTP/1.1"
+            "GET /healthz HTTP/1.1"
             "Host: localhost"
             "X-Forwarded-Proto: https"
             "Connection: close";
@@ -49,6 +50,11 @@ sub vcl_recv {
         unset req.http.X-Proxy-Pass;
     }
 
+    # One id per request (the load balancer's, or ours): the app logs it, the reader gets it back.
+    if (!req.http.X-Request-ID) {
+        set req.http.X-Request-ID = "varnish-" + req.xid;
+    }
+
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(403, "Forbidden"));
@@ -61,6 +67,10 @@ sub vcl_recv {
         return (synth(200, "Purged " + req.http.X-Proxy-Purged));
     }
 
+    # Health probes (/healthz, /readyz) answer for one app server at one moment: never kept.
+    if (req.url ~ "^/(healthz|readyz)/?(\?.*)?$") {
+        return (pass);
+    }
     # The admin and the partner API are never cached (API responses vary by key).
     if (req.url ~ "^/(admin|api)/") {
         return (pass);
@@ -173,6 +183,8 @@ sub vcl_deliver {
     } else {
         set resp.http.X-Cache = "MISS";
     }
+    # This request's id, not that of the request that filled the cache.
+    set resp.http.X-Request-ID = req.http.X-Request-ID;
     # The keys are for the proxy; readers need not see them.
     unset resp.http.xkey;
 }
