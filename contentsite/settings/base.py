@@ -118,12 +118,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# A dead or stalled Redis costs a request at most these (per cache call), then it is a miss
+# (contentsite.cache); checked by contentsite.checks.
+REDIS_CONNECT_TIMEOUT_MS = env_int("REDIS_CONNECT_TIMEOUT_MS", 250)
+REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 500)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "contentsite.cache.RedisCache",  # Django's, with its client object reused
+            "BACKEND": "contentsite.cache.RedisCache",  # Django's, failing soft, with its client object reused
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "contentsite"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_MS / 1000,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+            },
         }
     }
 else:
