@@ -167,10 +167,34 @@ def test_with_redis_down_the_limit_still_applies_and_says_so(client, partner, pu
     assert any("rate limit" in r.getMessage().lower() and r.levelno == logging.WARNING for r in caplog.records)
 
 
-@pytest.mark.parametrize(("name", "value"), [("REDIS_CONNECT_TIMEOUT_MS", 0), ("REDIS_SOCKET_TIMEOUT_MS", 60_000)])
-def test_the_checks_refuse_redis_timeouts_that_stall_or_fail_every_request(settings, name, value):
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("REDIS_CONNECT_TIMEOUT_MS", 0, "contentsite.E020"),
+        ("REDIS_SOCKET_TIMEOUT_MS", 60_000, "contentsite.E021"),
+        ("OUTAGE_RETRY_AFTER_SECONDS", 0, "contentsite.E022"),
+        ("OUTAGE_RETRY_AFTER_SECONDS", "30", "contentsite.E022"),
+    ],
+)
+def test_the_checks_refuse_outage_settings_that_stall_fail_or_mislead(settings, name, value, expected):
     from contentsite.checks import check_outage_settings
 
     assert check_outage_settings(None) == []
     setattr(settings, name, value)
-    assert [error.id for error in check_outage_settings(None)] in (["contentsite.E020"], ["contentsite.E021"])
+    assert [error.id for error in check_outage_settings(None)] == [expected]
+
+
+def test_manage_check_fails_on_a_bad_redis_timeout_from_the_environment():
+    import os
+    import subprocess
+    import sys
+
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "contentsite.settings.test", "REDIS_SOCKET_TIMEOUT_MS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode != 0
+    assert "contentsite.E021" in finished.stderr

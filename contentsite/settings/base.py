@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
     "contentsite.middleware.LockConflictMiddleware",
+    # Database unreachable: 503 with Retry-After, never a 500 (contentsite.outages).
+    "contentsite.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a refused log-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -299,6 +301,10 @@ PROXY_PAGE_MAX_AGE = env_int("PROXY_PAGE_MAX_AGE", 300)
 PROXY_STALE_WHILE_REVALIDATE = env_int("PROXY_STALE_WHILE_REVALIDATE", 30)
 # How long it may answer with the old page when the app servers are down or failing.
 PROXY_STALE_IF_ERROR = env_int("PROXY_STALE_IF_ERROR", 86400)
+
+# --- Outages (contentsite.outages) ------------------------------------------------------------
+# Sent as Retry-After with the 503 answered while the database is unreachable; checked by contentsite.checks.
+OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 30)
 
 # --- The product's own settings -------------------------------------------------
 
