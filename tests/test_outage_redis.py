@@ -81,6 +81,7 @@ def test_with_redis_unreachable_every_page_and_endpoint_answers(client, api_key,
     assert statuses["detail"] == statuses["article-detail"] == statuses["home"] == 200
 
 
+@pytest.mark.outage
 def test_redis_stopped_mid_test_then_back(client, api_key, urls, own_redis):
     assert_no_errors(walk(client, api_key, urls))  # warm: pointers and pages in Redis
     assert cache.get("live:1:site") is not None
@@ -129,10 +130,12 @@ def test_a_partners_keys_share_one_limit(client, partner, published_article, set
     assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 60
 
 
+@pytest.mark.outage
 def test_a_partners_keys_share_one_limit_in_redis(client, partner, published_article, settings, own_redis):
     test_a_partners_keys_share_one_limit(client, partner, published_article, settings)
 
 
+@pytest.mark.outage
 def test_exactly_the_limit_passes_under_concurrency(partner, settings, own_redis):
     """Many threads, two keys of one partner, a real Redis: exactly ``limit`` requests pass."""
     settings.PARTNER_API_RATE = "50/minute"
@@ -154,6 +157,7 @@ def test_exactly_the_limit_passes_under_concurrency(partner, settings, own_redis
     assert passed.count(True) == 50
 
 
+@pytest.mark.outage
 def test_with_redis_down_the_limit_still_applies_and_says_so(client, partner, published_article, settings, caplog):
     settings.PARTNER_API_RATE = "3/minute"
     server = RedisServer().start()
