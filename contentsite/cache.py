@@ -119,10 +119,13 @@ class RedisCache(DjangoRedisCache):
             pipeline.incr(redis_key)
             pipeline.pttl(redis_key)
             _, count, left_ms = pipeline.execute()
+            if left_ms < 0:  # a counter without an expiry (written by something else) would never reset
+                self._cache.get_client(redis_key, write=True).expire(redis_key, seconds)
+                left_ms = seconds * 1000
         except UNREACHABLE as error:
             log_outage(logger, "cache", "Cache unavailable (%s): treated as a miss until it answers again.", error)
             return None
-        return int(count), max(left_ms, 0) / 1000
+        return int(count), left_ms / 1000
 
 
 def count_hit(key: str, seconds: int, *, using: str = "default") -> tuple[int, float] | None:

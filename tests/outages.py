@@ -24,14 +24,27 @@ POSTGRES_PORTS = range(25432, 25440)
 START_TIMEOUT_S = 60
 
 
-def require_tool(*names: str) -> None:
-    """Skip (locally) or fail (under CI) when a server binary is missing."""
-    missing = [name for name in names if shutil.which(name) is None]
+def find_tool(name: str) -> str | None:
+    """A server binary on PATH, or (Debian's PostgreSQL keeps initdb off PATH) in the newest PostgreSQL's bin."""
+    found = shutil.which(name)
+    if found is None:
+        candidates = sorted(
+            Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda path: int(path.parts[-3]), reverse=True
+        )
+        found = str(candidates[0]) if candidates else None
+    return found
+
+
+def require_tool(*names: str) -> list[str]:
+    """The binaries' paths; skip (locally) or fail (under CI) when one is missing."""
+    found = [find_tool(name) for name in names]
+    missing = [name for name, path in zip(names, found, strict=True) if path is None]
     if missing:
         message = f"needs {', '.join(missing)} on PATH"
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)
         pytest.skip(message)
+    return [path for path in found if path]
 
 
 def free_port_in(ports: range) -> int:
@@ -71,11 +84,11 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> RedisServer:
-        require_tool("redis-server")
+        (redis_server,) = require_tool("redis-server")
         if not self.port:
             self.port = free_port_in(REDIS_PORTS)
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -96,6 +109,8 @@ class PostgresServer:
     port: int = 0
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="outage-pg-")))
     as_postgres: list[str] = field(default_factory=list)
+    initdb: str = "initdb"
+    pg_ctl: str = "pg_ctl"
 
     @property
     def url(self) -> str:
@@ -105,7 +120,7 @@ class PostgresServer:
         subprocess.run([*self.as_postgres, *command], check=True, capture_output=True, timeout=120)
 
     def start(self) -> PostgresServer:
-        require_tool("initdb", "pg_ctl")
+        self.initdb, self.pg_ctl = require_tool("initdb", "pg_ctl")
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             self.as_postgres = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.directory, "postgres")
@@ -113,9 +128,9 @@ class PostgresServer:
             self.port = free_port_in(POSTGRES_PORTS)
         data = self.directory / "data"
         if not data.exists():
-            self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
+            self._run(self.initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
         self._run(
-            "pg_ctl",
+            self.pg_ctl,
             "-D",
             str(data),
             "-l",
@@ -129,7 +144,7 @@ class PostgresServer:
 
     def stop(self) -> None:
         """Stop at once (immediate mode: what a crash looks like to the app)."""
-        self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
+        self._run(self.pg_ctl, "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
         wait_until(lambda: not listening(self.port), f"PostgreSQL on {self.port} to stop")
 
     def remove(self) -> None:

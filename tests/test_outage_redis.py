@@ -202,3 +202,15 @@ def test_manage_check_fails_on_a_bad_redis_timeout_from_the_environment():
     )
     assert finished.returncode != 0
     assert "contentsite.E021" in finished.stderr
+
+
+@pytest.mark.outage
+def test_a_counter_left_without_an_expiry_is_given_one(own_redis):
+    from contentsite.cache import count_hit
+
+    raw = cache._cache.get_client(write=True)
+    raw.set(cache.make_and_validate_key("throttle:stuck"), 7)  # no expiry: it would never reset
+    hits, left = count_hit("throttle:stuck", 60)
+    assert hits == 8
+    assert 0 < left <= 60
+    assert 0 < raw.ttl(cache.make_and_validate_key("throttle:stuck")) <= 60
