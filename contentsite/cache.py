@@ -71,7 +71,9 @@ def _soft(miss: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[.
             try:
                 return operation(self, *args, **kwargs)
             except UNREACHABLE as error:
-                log_outage(logger, "cache", "Cache unavailable (%s): treated as a miss until it answers again.", error)
+                log_outage(
+                    logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
+                )
                 return miss(*args, **kwargs)
 
         return soft
@@ -123,7 +125,9 @@ class RedisCache(DjangoRedisCache):
                 self._cache.get_client(redis_key, write=True).expire(redis_key, seconds)
                 left_ms = seconds * 1000
         except UNREACHABLE as error:
-            log_outage(logger, "cache", "Cache unavailable (%s): treated as a miss until it answers again.", error)
+            log_outage(
+                logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
+            )
             return None
         return int(count), left_ms / 1000
 
