@@ -47,6 +47,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from contentsite import proxy
+from contentsite.outages import log_outage
 
 from .models import Article, ChangeFeedLock, LiveTally, Medication, Revision, RevisionState, Symptom, Withdrawn
 from .search import index_articles
@@ -325,32 +326,44 @@ def _seconds_until(moment: datetime.datetime | None) -> int:
     return seconds
 
 
+# The Redis cache itself fails soft (contentsite.cache: unreachable is a miss). These name the
+# calls the read path makes and keep any other backend's failure a miss too, logged at most once
+# a minute.
+
+
+def _cache_failed(action: str) -> None:
+    log_outage(logger, "cache", "Cache %s failed: treated as a miss.", action, exc_info=True)
+
+
 def cache_get(key: str) -> Any:
+    """The cached value, or ``None`` (also when the cache fails)."""
     try:
         return cache.get(key)
-    except Exception:  # a cache that fails is a miss
-        logger.warning("cache read failed; working it out from the database", exc_info=True)
+    except Exception:
+        _cache_failed("read")
         return None
 
 
 def cache_set(key: str, value: Any, seconds: int) -> None:
+    """Keep ``value`` for ``seconds`` (dropped when the cache fails)."""
     try:
         cache.set(key, value, seconds)
     except Exception:
-        logger.warning("cache write failed", exc_info=True)
+        _cache_failed("write")
 
 
 def cache_add(key: str, value: Any, seconds: int) -> bool:
+    """Keep ``value`` unless ``key`` is there already; whether it was kept."""
     try:
         return bool(cache.add(key, value, seconds))
     except Exception:
-        logger.warning("cache write failed", exc_info=True)
+        _cache_failed("write")
         return False
 
 
 def cache_delete_many(keys: list[str]) -> None:
+    """Drop ``keys``; if the cache fails, their lifetime (``LIVE_POINTER_SECONDS``) bounds what is left."""
     try:
         cache.delete_many(keys)
     except Exception:
-        # The pointers' lifetime (LIVE_POINTER_SECONDS) bounds what is left behind.
-        logger.error("could not drop %d live pointers after a change", len(keys), exc_info=True)
+        _cache_failed("delete")

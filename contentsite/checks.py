@@ -67,3 +67,32 @@ def check_proxy_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     )
     errors += _whole_number_error("PROXY_STALE_IF_ERROR", settings.PROXY_STALE_IF_ERROR, 0, "contentsite.E005")
     return errors
+
+
+# --- Outages (contentsite.cache, contentsite.middleware.DatabaseUnavailableMiddleware) ----------
+
+MAX_REDIS_TIMEOUT_MS = 10_000
+
+
+@register()
+def check_outage_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Refuse Redis timeouts that would stall every request while Redis is down (or fail it while it is up),
+    and a Retry-After for database outages that is not a sensible number of seconds."""
+    errors: list[CheckMessage] = []
+    for name, check_id in (
+        ("REDIS_CONNECT_TIMEOUT_MS", "contentsite.E020"),
+        ("REDIS_SOCKET_TIMEOUT_MS", "contentsite.E021"),
+    ):
+        value = getattr(settings, name)
+        if not (isinstance(value, int) and not isinstance(value, bool) and 10 <= value <= MAX_REDIS_TIMEOUT_MS):
+            errors.append(
+                Error(
+                    f"{name} must be between 10 and {MAX_REDIS_TIMEOUT_MS} (milliseconds); got {value!r}.",
+                    hint="Each cache call waits at most this long for Redis before it counts as a miss.",
+                    id=check_id,
+                )
+            )
+    errors += _whole_number_error(
+        "OUTAGE_RETRY_AFTER_SECONDS", settings.OUTAGE_RETRY_AFTER_SECONDS, 1, "contentsite.E022", maximum=3600
+    )
+    return errors

@@ -1,12 +1,19 @@
-"""Response headers that Django and django-csp do not set themselves, and lost lock races answered clearly."""
+"""Response headers that Django and django-csp do not set themselves; lost lock races and database outages
+answered clearly."""
 
 import logging
+import math
+import sys
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
+
+from .outages import log_outage
 
 logger = logging.getLogger(__name__)
 
@@ -70,3 +77,64 @@ class LockConflictMiddleware:
         response["Retry-After"] = "1"
         response["Cache-Control"] = "no-store"
         return response
+
+
+# --- The database unreachable ----------------------------------------------------------------
+# The request that needed it answers 503 with Retry-After (OUTAGE_RETRY_AFTER_SECONDS): a plain
+# page for readers, a JSON error for partners, never a 500. Django replaces the broken connection
+# on a later request (CONN_HEALTH_CHECKS), so the site recovers without a restart; pages served
+# from the cache need no query and are still served.
+
+UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please try again later (see Retry-After)."
+
+
+def is_database_outage(error: BaseException | None) -> bool:
+    """Whether ``error`` is the database being unreachable (refused, gone, restarting), not a lost lock race."""
+    return isinstance(error, OperationalError | InterfaceError) and not is_lock_conflict(error)
+
+
+def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
+    """503 with ``Retry-After``: JSON for the API, a plain page for everyone else; rendered without a query."""
+    log_outage(logger, "database", "Database unavailable (%s): answering 503 until it is back.", error)
+    seconds = settings.OUTAGE_RETRY_AFTER_SECONDS
+    response: HttpResponse
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": UNAVAILABLE_MESSAGE, "code": "unavailable"}, status=503)
+    else:
+        # No request, so no context processors: nothing here may touch the database.
+        page = render_to_string(
+            "503.html", {"SITE_NAME": settings.SITE_NAME, "retry_after_minutes": max(1, math.ceil(seconds / 60))}
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(seconds)
+    response["Cache-Control"] = "no-store"
+    # Logged above, once a minute; not once per request by django.request as well.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def server_error(request: HttpRequest, template_name: str = defaults.ERROR_500_TEMPLATE_NAME) -> HttpResponse:
+    """``handler500``: a database outage met outside a view (in a middleware) is a 503 too, never a 500."""
+    error = sys.exc_info()[1]
+    if is_database_outage(error):
+        return database_unavailable(request, error)  # type: ignore[arg-type]
+    return defaults.server_error(request, template_name)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that cannot be reached is a 503 with ``Retry-After``, never a 500.
+
+    Handles what views raise; ``server_error`` (``handler500``) handles what a
+    middleware raises before the view.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not is_database_outage(exception):
+            return None
+        return database_unavailable(request, exception)

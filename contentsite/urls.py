@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from articles.views import robots_txt, sitemap_index, sitemap_section
 
+# A database outage met in a middleware is a 503 as well; anything else, Django's 500.
+handler500 = "contentsite.middleware.server_error"
+
 admin.site.site_header = "Clinical content administration"
 admin.site.site_title = "Clinical content admin"
 

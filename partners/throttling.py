@@ -1,34 +1,102 @@
-"""Rate limits per API key, counted in the shared cache (Redis in production)."""
+"""Rate limits per partner, counted in the shared cache (Redis in production), across all its keys.
+
+A partner's requests count against one limit whichever of its keys they carry and
+whichever app server answers them: the count is one atomic Redis counter per partner
+(``contentsite.cache.count_hit``), in a window that starts at the first request and
+lasts the rate's period. So exactly the limit passes in a window, however many
+requests arrive at once; a burst at the edge of two windows can reach twice the
+limit, as with any fixed window.
+
+While Redis is down, each process counts for itself in memory (so the limit still
+holds, per process) and says so in the log, at most once a minute.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
+
+from contentsite.cache import count_hit
+from contentsite.outages import log_outage
 
 from .models import PartnerAPIKey
 
+logger = logging.getLogger(__name__)
 
-class PartnerKeyRateThrottle(SimpleRateThrottle):
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """``"600/minute"`` -> (600, 60): requests per period in seconds (DRF's notation: s, m, h, d)."""
+    number, _, period = rate.partition("/")
+    return int(number), PERIODS[period[:1]]
+
+
+class FallbackCounter:
+    """Hits per key in fixed windows, in this process's memory: the rate limit while Redis is down."""
+
+    # Expired windows are dropped once this many keys are held.
+    PRUNE_ABOVE = 10_000
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def count_hit(self, key: str, seconds: int) -> tuple[int, float]:
+        """One more hit on ``key``: (hits in its window, seconds left), as ``contentsite.cache.count_hit``."""
+        now = time.monotonic()
+        with self._lock:
+            ends, hits = self._windows.get(key, (0.0, 0))
+            if ends <= now:
+                ends, hits = now + seconds, 0
+            self._windows[key] = (ends, hits + 1)
+            if len(self._windows) > self.PRUNE_ABOVE:
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+        return hits + 1, ends - now
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
+fallback = FallbackCounter()
+
+
+class PartnerKeyRateThrottle(BaseThrottle):
     """A partner's own ``rate_limit``, or ``PARTNER_API_RATE``; 429 with Retry-After beyond it.
 
     Not a security measure: it keeps one partner from crowding out the others.
     """
 
-    scope = "partner"
-
-    def get_rate(self) -> str:
-        return settings.PARTNER_API_RATE
+    def __init__(self) -> None:
+        self.wait_seconds: float | None = None
 
     def allow_request(self, request: Request, view: Any) -> bool:
-        if isinstance(request.auth, PartnerAPIKey) and request.auth.partner.rate_limit:
-            self.rate = request.auth.partner.rate_limit
-            self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        key = request.auth
+        if not isinstance(key, PartnerAPIKey):
+            return True
+        limit, seconds = parse_rate(key.partner.rate_limit or settings.PARTNER_API_RATE)
+        counter = f"throttle:partner:{key.partner_id}:{limit}/{seconds}"
+        counted = count_hit(counter, seconds)
+        if counted is None:
+            log_outage(
+                logger,
+                "rate-limit-fallback",
+                "Partner rate limits are counted per process while the cache is unavailable.",
+            )
+            counted = fallback.count_hit(counter, seconds)
+        hits, left = counted
+        if hits <= limit:
+            return True
+        self.wait_seconds = max(1, math.ceil(left))
+        return False
 
-    def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if not isinstance(request.auth, PartnerAPIKey):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": request.auth.prefix}
+    def wait(self) -> float | None:
+        return self.wait_seconds

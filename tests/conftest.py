@@ -19,8 +19,10 @@ from articles.content_checks import check_revision
 from articles.interchange.importer import load_document
 from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
+from contentsite.outages import forget_outage_logs
 from partners.models import Partner
 from partners.services import partner_key_create
+from partners.throttling import fallback as fallback_counts
 from tests.factories import article_document, demo_document
 
 
@@ -37,12 +39,20 @@ def _postgresql_only(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     # With REDIS_URL set the cache outlives a test's transaction; start each test clean.
-    # So does the per-process memo of rendered content parts, keyed by revision id.
+    # So does the per-process memo of rendered content parts, keyed by revision id, and what
+    # each process remembers of outages (the rate limit's fallback counts, the last outage lines).
     cache.clear()
     forget_memos()
+    forget_outages()
     yield
     cache.clear()
     forget_memos()
+    forget_outages()
+
+
+def forget_outages() -> None:
+    fallback_counts.clear()
+    forget_outage_logs()
 
 
 @pytest.fixture

@@ -37,8 +37,25 @@ def tagged_with_cookie(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
+# Keys whose page now fails as the app does while its database is down (503 with Retry-After).
+failing: set[str] = set()
+failed: list[str] = []  # the keys of every 503 answered
+
+
+def tagged_until_failing(request: HttpRequest, key: str) -> HttpResponse:
+    """``tagged``, until ``key`` is put in ``failing``: then a 503, as ``contentsite.middleware`` answers."""
+    if key in failing:
+        failed.append(key)
+        response = HttpResponse("unavailable\n", status=503, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = "30"
+        response["Cache-Control"] = "no-store"
+        return response
+    return tagged(request, key)
+
+
 urlpatterns = [
     path("proxy-test/<slug:key>/", tagged),
+    path("proxy-test-failing/<slug:key>/", tagged_until_failing),
     path("proxy-test-unchanging/<slug:key>/", tagged_unchanging),
     path("proxy-test-cookie/<slug:key>/", tagged_with_cookie),
     *site_urlpatterns,

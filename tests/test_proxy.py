@@ -545,6 +545,28 @@ def test_other_cookies_do_not_split_or_bypass_the_cache(proxied):
     assert (first.cache, second.cache) == ("MISS", "HIT")
 
 
+def test_past_its_s_maxage_a_kept_page_is_still_served_while_the_app_answers_503(proxied, settings):
+    """stale-if-error: while the app servers fail (a database outage is a 503), readers get the old page."""
+    from tests import proxy_urls
+
+    settings.PROXY_PAGE_MAX_AGE, settings.PROXY_STALE_WHILE_REVALIDATE = 1, 0
+    url = "/proxy-test-failing/article-108/"
+    kept = proxied.get(url)
+    assert (kept.status, kept.cache) == (200, "MISS")
+    proxy_urls.failing.add("article-108")
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # until Varnish has had to ask the failing app again
+            reply = proxied.get(url)
+            assert (reply.status, reply.body) == (200, kept.body)
+            if int(reply.headers.get("Age", "0")) >= 3 and "article-108" in proxy_urls.failed:
+                break
+            assert time.monotonic() < deadline, "Varnish never asked the failing app again"
+            time.sleep(0.2)
+    finally:
+        proxy_urls.failing.discard("article-108")
+
+
 def test_a_published_article_is_kept_then_replaced_on_publish_and_gone_on_withdrawal(proxied, workflow, publisher):
     """The acceptance test: the workflow's on-commit hook purges the article's keys (articles/live.py)."""
     document = demo_document()

@@ -62,10 +62,11 @@ def library(published_pathway: Revision, workflow: Any, author: Any, reviewer: A
     return Revision.objects.get(pk=scheduled.pk)
 
 
-def test_no_get_anywhere_writes(client, api, library, published_article, published_pathway, admin_user_account):
+def public_examples(library: Revision, published_article: Revision, published_pathway: Revision) -> dict[str, str]:
+    """A GET for every public URL pattern (outside the admin), by pattern name."""
     article = published_article.article.slug
     pathway = published_pathway.article.slug
-    examples = {
+    return {
         "home": "/",
         "search": "/search/?q=amlodipine",
         "detail": f"/articles/{article}/",
@@ -93,6 +94,10 @@ def test_no_get_anywhere_writes(client, api, library, published_article, publish
         "medicine": f"/medicines/{published_article.article.medication.slug}/",
         "robots": "/robots.txt",
     }
+
+
+def test_no_get_anywhere_writes(client, api, library, published_article, published_pathway, admin_user_account):
+    examples = public_examples(library, published_article, published_pathway)
     names = {name for _, name in public_patterns()}
     assert names <= set(examples), f"add a GET case for {sorted(names - set(examples))}"
 

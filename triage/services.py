@@ -26,6 +26,7 @@ from django.utils import timezone
 from articles.live import cache_get, cache_set, live_identity
 from articles.memo import BoundedMemo
 from articles.models import Revision, RevisionQuerySet, RevisionState
+from contentsite.outages import log_outage
 
 from . import engine
 from .content import COMPILED_FORMAT, PREFETCH, CompiledPathway, compile_pathway
@@ -114,7 +115,8 @@ def outcome_count(*, revision_id: int, disposition_key: str) -> None:
             if not cache.add(key, 1, OUTCOME_COUNT_DAYS * 24 * 60 * 60):
                 cache.incr(key)
     except Exception:
-        logger.warning("could not count an outcome in the cache; writing it to the database", exc_info=True)
+        # Once a minute per process, not once per evaluation, while the cache is down.
+        log_outage(logger, "outcome-count", "Could not count outcomes in the cache; writing them to the database.")
         _add_to_count(revision_id, disposition_key, day, 1)
 
 

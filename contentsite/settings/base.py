@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
     "contentsite.middleware.LockConflictMiddleware",
+    # Database unreachable: 503 with Retry-After, never a 500 (contentsite.outages).
+    "contentsite.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a refused log-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,12 +127,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# A dead or stalled Redis costs a request at most these (per cache call), then it is a miss
+# (contentsite.cache); checked by contentsite.checks.
+REDIS_CONNECT_TIMEOUT_MS = env_int("REDIS_CONNECT_TIMEOUT_MS", 250)
+REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 500)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "contentsite.cache.RedisCache",  # Django's, with its client object reused
+            "BACKEND": "contentsite.cache.RedisCache",  # Django's, failing soft, with its client object reused
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "contentsite"),
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_CONNECT_TIMEOUT_MS / 1000,
+                "socket_timeout": REDIS_SOCKET_TIMEOUT_MS / 1000,
+            },
         }
     }
 else:
@@ -326,6 +336,10 @@ PROXY_PAGE_MAX_AGE = env_int("PROXY_PAGE_MAX_AGE", 300)
 PROXY_STALE_WHILE_REVALIDATE = env_int("PROXY_STALE_WHILE_REVALIDATE", 30)
 # How long it may answer with the old page when the app servers are down or failing.
 PROXY_STALE_IF_ERROR = env_int("PROXY_STALE_IF_ERROR", 86400)
+
+# --- Outages (contentsite.outages) ------------------------------------------------------------
+# Sent as Retry-After with the 503 answered while the database is unreachable; checked by contentsite.checks.
+OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 30)
 
 # --- The product's own settings -------------------------------------------------
 

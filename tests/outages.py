@@ -1,0 +1,153 @@
+"""Servers of a test's own, to stop and start in the middle of it (never the machine's shared ones).
+
+A fault test needs a Redis or a PostgreSQL it may kill: ``RedisServer`` and ``PostgresServer``
+start one on a free loopback port of their own range, in a temporary directory, and stop it by
+its process id. Missing tools skip the test locally and fail it under CI (``CI=true``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REDIS_PORTS = range(26379, 26390)
+POSTGRES_PORTS = range(25432, 25440)
+START_TIMEOUT_S = 60
+
+
+def find_tool(name: str) -> str | None:
+    """A server binary on PATH, or (Debian's PostgreSQL keeps initdb off PATH) in the newest PostgreSQL's bin."""
+    found = shutil.which(name)
+    if found is None:
+        candidates = sorted(
+            Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), key=lambda path: int(path.parts[-3]), reverse=True
+        )
+        found = str(candidates[0]) if candidates else None
+    return found
+
+
+def require_tool(*names: str) -> list[str]:
+    """The binaries' paths; skip (locally) or fail (under CI) when one is missing."""
+    found = [find_tool(name) for name in names]
+    missing = [name for name, path in zip(names, found, strict=True) if path is None]
+    if missing:
+        message = f"needs {', '.join(missing)} on PATH"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return [path for path in found if path]
+
+
+def free_port_in(ports: range) -> int:
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {ports}")
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_until(condition: object, what: str, timeout: float = START_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+@dataclass
+class RedisServer:
+    """``redis-server`` with no persistence on a port of its own."""
+
+    port: int = 0
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        (redis_server,) = require_tool("redis-server")
+        if not self.port:
+            self.port = free_port_in(REDIS_PORTS)
+        self.process = subprocess.Popen(
+            [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: listening(self.port), f"redis-server on {self.port}")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        wait_until(lambda: not listening(self.port), f"redis-server on {self.port} to stop")
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster of its own (``initdb`` in a temporary directory, run as user postgres)."""
+
+    port: int = 0
+    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="outage-pg-")))
+    as_postgres: list[str] = field(default_factory=list)
+    initdb: str = "initdb"
+    pg_ctl: str = "pg_ctl"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        subprocess.run([*self.as_postgres, *command], check=True, capture_output=True, timeout=120)
+
+    def start(self) -> PostgresServer:
+        self.initdb, self.pg_ctl = require_tool("initdb", "pg_ctl")
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            self.as_postgres = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self.directory, "postgres")
+        if not self.port:
+            self.port = free_port_in(POSTGRES_PORTS)
+        data = self.directory / "data"
+        if not data.exists():
+            self._run(self.initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")
+        self._run(
+            self.pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(self.directory / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        return self
+
+    def stop(self) -> None:
+        """Stop at once (immediate mode: what a crash looks like to the app)."""
+        self._run(self.pg_ctl, "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")
+        wait_until(lambda: not listening(self.port), f"PostgreSQL on {self.port} to stop")
+
+    def remove(self) -> None:
+        if (self.directory / "data" / "postmaster.pid").exists():
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -1,0 +1,140 @@
+"""PostgreSQL down: cached article pages are still served, everything else is a 503 that says when to retry.
+
+Realistic on purpose: a PostgreSQL and a Redis of the test's own, gunicorn with the
+production settings in front of them. The pages are warmed, PostgreSQL is stopped
+(immediately, as a crash looks), and then started again: the app servers recover
+without a restart.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bench.servers import Gunicorn, Response, request, server_environment
+from tests.outages import PostgresServer, RedisServer, wait_until
+
+pytestmark = pytest.mark.outage
+
+ROOT = Path(__file__).resolve().parent.parent
+API = "/api/v1/articles/"
+
+
+@dataclass
+class Site:
+    server: Gunicorn
+    database: PostgresServer
+    article: str
+    key: str
+
+    def get(self, path: str, **headers: str) -> Response:
+        return request(self.server.port, path, headers=headers)
+
+    def api(self, path: str) -> Response:
+        return self.get(path, Authorization=f"Api-Key {self.key}")
+
+
+def manage(environment: dict[str, str], *arguments: str, settings: str) -> str:
+    finished = subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        env={**environment, "DJANGO_SETTINGS_MODULE": settings},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return finished.stdout
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    directory = tmp_path_factory.mktemp("outage-site")
+    database = PostgresServer().start()
+    redis = RedisServer().start()
+    try:
+        environment = server_environment(
+            database_url=database.url, redis_url=redis.url, cache_prefix="outage", bytes_dir=directory
+        )
+        environment.pop("DEBUG", None)
+        environment["OUTAGE_RETRY_AFTER_SECONDS"] = "17"
+        # The demo library, published (outside production load_demo takes it through the workflow).
+        local = {**environment, "DEBUG": "true"}
+        manage(local, "migrate", "--noinput", "-v0", settings="contentsite.settings.base")
+        loaded = manage(local, "load_demo", settings="contentsite.settings.base")
+        article = next(
+            line.split()[2].rstrip(":")
+            for line in loaded.splitlines()
+            if line.startswith("Demo content") and "published" in line and "numbness" not in line
+        )
+        key = manage(
+            local, "create_partner_key", "Demo partner (demonstration)", settings="contentsite.settings.base"
+        ).splitlines()[-1]
+        manage(environment, "collectstatic", "--noinput", "-v0", settings="contentsite.settings.production")
+        server = Gunicorn("outage", environment, settings="contentsite.settings.production", log=directory / "log")
+        server.start(timeout=90)
+        try:
+            yield Site(server, database, article, key)
+        finally:
+            server.stop()
+    finally:
+        redis.stop()
+        database.remove()
+
+
+def test_with_postgresql_down_cached_articles_are_served_and_the_rest_is_503(site):
+    article = f"/articles/{site.article}/"
+    for _ in range(4):  # both workers, and the page is in Redis
+        assert site.get(article).status == 200
+    assert site.get("/search/?q=amlodipine").status == 200
+    assert site.api(API).status == 200
+
+    site.database.stop()
+    try:
+        cached = site.get(article)
+        assert cached.status == 200, cached.body[:300]
+
+        page = site.get("/search/?q=amlodipine")
+        assert page.status == 503, page.body[:300]
+        assert page.headers["retry-after"] == "17"
+        assert page.headers["content-type"].startswith("text/html")
+        assert b"<h1>" in page.body and b"try again" in page.body.lower()
+        assert "no-store" in page.headers["cache-control"]
+
+        api = site.api(API)
+        assert api.status == 503, api.body[:300]
+        assert api.headers["retry-after"] == "17"
+        assert api.headers["content-type"].startswith("application/json")
+        assert b'"code":"unavailable"' in api.body.replace(b" ", b"")
+
+        # Whatever needs the database (a session to look up, a log-in) is a 503 too, wherever it is met.
+        for path, headers in [
+            ("/admin/login/", {}),
+            ("/admin/", {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"}),
+            (article, {"Cookie": "sessionid=abcdefghijklmnopqrstuvwxyz012345"}),
+            ("/", {}),
+            ("/triage/", {}),
+            ("/api/v1/medications/", {"Authorization": f"Api-Key {site.key}"}),
+        ]:
+            answer = site.get(path, **headers)
+            assert answer.status in (200, 302, 503), (path, answer.status, answer.body[:300])
+            if answer.status == 503:
+                assert answer.headers["retry-after"] == "17"
+    finally:
+        site.database.start()
+
+    # Recovery without a restart: each worker's broken connection is replaced.
+    wait_until(lambda: site.get("/search/?q=amlodipine").status == 200, "the site to recover", timeout=30)
+    assert all(site.get("/search/?q=amlodipine").status == 200 for _ in range(6))
+    assert all(site.api(API).status == 200 for _ in range(6))
+    assert site.server.process.poll() is None
+
+
+def test_nothing_in_the_log_is_a_500(site):
+    log = site.server.log.read_text()
+    assert "Internal Server Error" not in log, log[-3000:]

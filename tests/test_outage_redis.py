@@ -1,0 +1,216 @@
+"""Redis down: every page and API endpoint still answers (never a 500), and rate limits still apply.
+
+A failing cache is a miss: reads come from the database, writes are dropped, and the
+outage is logged at most once a minute per process. The partner rate limit counts in
+Redis while it is up and in the process's memory while it is not.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from partners.models import Partner, PartnerAPIKey
+from partners.services import partner_key_create
+from partners.throttling import PartnerKeyRateThrottle
+from tests.conftest import PartnerClient
+from tests.outages import REDIS_PORTS, RedisServer, free_port_in
+from tests.test_reads_never_write import library, public_examples
+
+pytestmark = pytest.mark.django_db
+__all__ = ["library"]  # a fixture, used by name
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    return {
+        "default": {
+            "BACKEND": "contentsite.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "outage-test",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+
+
+@pytest.fixture
+def dead_redis(settings: Any) -> None:
+    """The cache points at a loopback port nothing listens on."""
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port_in(REDIS_PORTS)}/0")
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Any:
+    server = RedisServer().start()
+    settings.CACHES = redis_cache(server.url)
+    yield server
+    server.stop()
+
+
+def walk(client: Any, api_key: str, urls: dict[str, str]) -> dict[str, int]:
+    """Every public URL (the API with the key), and the evaluate POST; the status of each."""
+    statuses = {}
+    for name, url in urls.items():
+        headers = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"} if url.startswith("/api/") else {}
+        statuses[name] = client.get(url, **headers).status_code
+    evaluate = urls["pathway-evaluate"]
+    statuses["pathway-evaluate POST"] = client.post(
+        evaluate, {"answers": {}}, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {api_key}"
+    ).status_code
+    statuses["admin login"] = client.get("/admin/login/").status_code
+    return statuses
+
+
+def assert_no_errors(statuses: dict[str, int]) -> None:
+    errors = {name: status for name, status in statuses.items() if status >= 500}
+    assert errors == {}, errors
+
+
+@pytest.fixture
+def urls(library, published_article, published_pathway) -> dict[str, str]:
+    return public_examples(library, published_article, published_pathway)
+
+
+def test_with_redis_unreachable_every_page_and_endpoint_answers(client, api_key, urls, dead_redis):
+    statuses = walk(client, api_key, urls)
+    assert_no_errors(statuses)
+    assert statuses["detail"] == statuses["article-detail"] == statuses["home"] == 200
+
+
+@pytest.mark.outage
+def test_redis_stopped_mid_test_then_back(client, api_key, urls, own_redis):
+    assert_no_errors(walk(client, api_key, urls))  # warm: pointers and pages in Redis
+    assert cache.get("live:1:site") is not None
+    own_redis.stop()
+    statuses = walk(client, api_key, urls)
+    assert_no_errors(statuses)
+    assert statuses["detail"] == 200
+    own_redis.start()  # the same port: the pool reconnects, no restart of the app
+    assert_no_errors(walk(client, api_key, urls))
+    assert cache.get("live:1:site") is not None, "the cache is used again once Redis is back"
+
+
+def test_every_cache_operation_on_a_dead_redis_is_a_miss_logged_once(dead_redis, caplog):
+    caplog.set_level(logging.WARNING)
+    assert cache.get("a", "default") == "default"
+    assert cache.get_many(["a", "b"]) == {}
+    assert cache.add("a", 1) is False
+    assert cache.set("a", 1) is None
+    assert cache.set_many({"a": 1}) in ([], ["a"])
+    assert cache.delete("a") is False
+    assert cache.delete_many(["a"]) is None
+    assert cache.has_key("a") is False
+    assert cache.touch("a") is False
+    assert cache.get_or_set("a", 5) == 5
+    with pytest.raises(ValueError, match="unavailable"):  # like a missing key: nothing to move
+        cache.incr("a")
+    cache.clear()
+    outage_lines = [r for r in caplog.records if "cache" in r.getMessage().lower()]
+    assert len(outage_lines) == 1, [r.getMessage() for r in caplog.records]
+    assert outage_lines[0].levelno == logging.WARNING
+
+
+# --- The partner rate limit ----------------------------------------------------------------------
+
+
+def two_keys(partner: Partner) -> tuple[str, str]:
+    return partner_key_create(partner=partner, name="one")[1], partner_key_create(partner=partner, name="two")[1]
+
+
+def test_a_partners_keys_share_one_limit(client, partner, published_article, settings):
+    settings.PARTNER_API_RATE = "4/minute"
+    first, second = (PartnerClient(client, key) for key in two_keys(partner))
+    statuses = [c.get("/api/v1/articles/").status_code for c in (first, second) * 3]
+    assert statuses == [200] * 4 + [429] * 2
+    response = second.get("/api/v1/articles/")
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 60
+
+
+@pytest.mark.outage
+def test_a_partners_keys_share_one_limit_in_redis(client, partner, published_article, settings, own_redis):
+    test_a_partners_keys_share_one_limit(client, partner, published_article, settings)
+
+
+@pytest.mark.outage
+def test_exactly_the_limit_passes_under_concurrency(partner, settings, own_redis):
+    """Many threads, two keys of one partner, a real Redis: exactly ``limit`` requests pass."""
+    settings.PARTNER_API_RATE = "50/minute"
+    keys = [PartnerAPIKey.objects.select_related("partner").get(prefix=k.partition(".")[0]) for k in two_keys(partner)]
+    passed: list[bool] = []
+    start = threading.Barrier(20)
+
+    def hammer(key: PartnerAPIKey) -> None:
+        start.wait()
+        for _ in range(10):
+            passed.append(PartnerKeyRateThrottle().allow_request(SimpleNamespace(auth=key), None))
+
+    threads = [threading.Thread(target=hammer, args=(keys[n % 2],)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(passed) == 200
+    assert passed.count(True) == 50
+
+
+@pytest.mark.outage
+def test_with_redis_down_the_limit_still_applies_and_says_so(client, partner, published_article, settings, caplog):
+    settings.PARTNER_API_RATE = "3/minute"
+    server = RedisServer().start()
+    settings.CACHES = redis_cache(server.url)
+    first, second = (PartnerClient(client, key) for key in two_keys(partner))
+    assert first.get("/api/v1/articles/").status_code == 200  # counted in Redis
+    server.stop()
+    caplog.set_level(logging.WARNING)
+    statuses = [c.get("/api/v1/articles/").status_code for c in (first, second, first, second)]
+    assert statuses == [200, 200, 200, 429], "the process counts for itself while Redis is down"
+    assert any("rate limit" in r.getMessage().lower() and r.levelno == logging.WARNING for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("REDIS_CONNECT_TIMEOUT_MS", 0, "contentsite.E020"),
+        ("REDIS_SOCKET_TIMEOUT_MS", 60_000, "contentsite.E021"),
+        ("OUTAGE_RETRY_AFTER_SECONDS", 0, "contentsite.E022"),
+        ("OUTAGE_RETRY_AFTER_SECONDS", "30", "contentsite.E022"),
+    ],
+)
+def test_the_checks_refuse_outage_settings_that_stall_fail_or_mislead(settings, name, value, expected):
+    from contentsite.checks import check_outage_settings
+
+    assert check_outage_settings(None) == []
+    setattr(settings, name, value)
+    assert [error.id for error in check_outage_settings(None)] == [expected]
+
+
+def test_manage_check_fails_on_a_bad_redis_timeout_from_the_environment():
+    import os
+    import subprocess
+    import sys
+
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "contentsite.settings.test", "REDIS_SOCKET_TIMEOUT_MS": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert finished.returncode != 0
+    assert "contentsite.E021" in finished.stderr
+
+
+@pytest.mark.outage
+def test_a_counter_left_without_an_expiry_is_given_one(own_redis):
+    from contentsite.cache import count_hit
+
+    raw = cache._cache.get_client(write=True)
+    raw.set(cache.make_and_validate_key("throttle:stuck"), 7)  # no expiry: it would never reset
+    hits, left = count_hit("throttle:stuck", 60)
+    assert hits == 8
+    assert 0 < left <= 60
+    assert 0 < raw.ttl(cache.make_and_validate_key("throttle:stuck")) <= 60
