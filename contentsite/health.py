@@ -66,7 +66,7 @@ def check_cache() -> bool:
         logger.warning("Readiness: cache unavailable", exc_info=True)
         return False
     if not kept:  # a cache that turns its errors into misses fails here
-        logger.warning("Readiness: cache did not keep a value (set, then get)")
+        logger.warning("Readiness: cache unavailable: it did not keep a value (set, then get)")
     return kept
 
 

@@ -151,6 +151,16 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_FILTERS: list[RepeatedWarningFilter] = []
+
+
+def forget_repeated_warnings() -> None:
+    """Let the next of every warning through again (tests start each case afresh)."""
+    for sampler in _FILTERS:
+        with sampler._lock:
+            sampler._runs.clear()
+
+
 class RepeatedWarningFilter(logging.Filter):
     """Let one of each identical warning through per ``interval`` seconds; count the rest.
 
@@ -178,6 +188,7 @@ class RepeatedWarningFilter(logging.Filter):
         self._lock = threading.Lock()
         # key -> [time the last line was let through, lines held back since]
         self._runs: dict[Hashable, list[float | int]] = {}
+        _FILTERS.append(self)
 
     def _key(self, record: logging.LogRecord) -> Hashable:
         key = getattr(record, "sample_key", None)

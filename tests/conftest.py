@@ -19,6 +19,7 @@ from articles.content_checks import check_revision
 from articles.interchange.importer import load_document
 from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
+from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
 from partners.models import Partner
 from partners.services import partner_key_create
@@ -53,6 +54,7 @@ def _clear_cache() -> Any:
 def forget_outages() -> None:
     fallback_counts.clear()
     forget_outage_logs()
+    forget_repeated_warnings()
 
 
 @pytest.fixture

@@ -159,8 +159,9 @@ def test_a_revoked_key_is_refused_on_the_very_next_request(client, published_art
 def test_a_suspended_partner_and_a_new_rate_apply_on_the_very_next_request(client, published_article, partner, api_key):
     auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
     assert client.get("/api/v1/articles/", **auth).status_code == 200
-    partner.rate_limit = "1/day"  # the request above counts against it
+    partner.rate_limit = "1/day"  # a new rate counts afresh
     partner.save()
+    assert client.get("/api/v1/articles/", **auth).status_code == 200
     assert client.get("/api/v1/articles/", **auth).status_code == 429
     partner.is_active = False
     partner.save()
