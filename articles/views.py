@@ -23,6 +23,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.http import http_date
 
 from contentsite import proxy
+from contentsite.methods import allow_get
 
 from . import search as search_index
 from .live import Live, Site, cache_get, cache_set, live_identity, site_identity
@@ -45,6 +46,7 @@ _XML = "application/xml; charset=utf-8"
 PAGE_CACHE_VERSION = 1
 
 
+@allow_get
 def home(request: HttpRequest) -> HttpResponse:
     """An A to Z of medicines and the topics written about, with counts, and the latest changes.
 
@@ -84,6 +86,7 @@ def _by_initial(medicines: list[dict[str, Any]]) -> list[tuple[str, list[dict[st
     return sorted(letters.items())
 
 
+@allow_get
 def medicine(request: HttpRequest, slug: str) -> HttpResponse:
     """The live articles about one medicine, A to Z by address, a page at a time.
 
@@ -124,6 +127,7 @@ def _render_medicine(request: HttpRequest, slug: str, after: str, before: str) -
     return 200, render_to_string("articles/medicine.html", context, request), keys
 
 
+@allow_get
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """``/sitemap.xml``: every page of every section (see ``articles.sitemaps``): a query per section on a miss."""
     return _site_page(request, "sitemap-index", (), _render_sitemap_index, content_type=_XML)
@@ -139,6 +143,7 @@ def _render_sitemap_index() -> SitePage:
     return 200, _xml("sitemapindex", lines), (proxy.INDEX_KEY,)
 
 
+@allow_get
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
     """One page (``?p=``, from 1) of one sitemap section: one indexed range of ids on a miss."""
     number = request.GET.get("p", "1")
@@ -220,6 +225,7 @@ def _list_headers(response: HttpResponse, site: Site, etag: str) -> HttpResponse
     return _revalidate(response)
 
 
+@allow_get
 def search(request: HttpRequest) -> HttpResponse:
     """Live articles matching the reader's words, best first, from the full-text index (``articles.search``).
 
@@ -301,6 +307,7 @@ def _timestamp(live: Live) -> int | None:
     return int(live.last_modified.timestamp()) if live.last_modified else None
 
 
+@allow_get
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The live revision of one article, with everything a reader needs on one page."""
     return _live_page(request, slug, "article", lambda live: _render_article(request, live))
@@ -317,6 +324,7 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
     return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
 
 
+@allow_get
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     """The published revisions of a live article, newest first, with their change summaries.
 
@@ -348,6 +356,7 @@ def _render_history(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
     return render_to_string("articles/article_history.html", context, request), keys
 
 
+@allow_get
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = ["User-agent: *", "Disallow: /admin/", f"Sitemap: {settings.PUBLIC_BASE_URL}/sitemap.xml", ""]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
