@@ -72,6 +72,7 @@ def test_no_get_anywhere_writes(client, api, library, published_article, publish
         "history": f"/articles/{article}/history/",
         "list": "/triage/",
         "pathway": f"/triage/{pathway}/",
+        "root": "/api/v1/",
         "medication-list": "/api/v1/medications/",
         "medication-detail": f"/api/v1/medications/{published_article.article.medication.slug}/",
         "symptom-list": "/api/v1/symptoms/",

@@ -110,6 +110,14 @@ def test_check_deploy_fails_on_a_bad_emergency_number() -> None:
     assert "triage.E001" in result.stderr
 
 
+def test_a_bad_log_level_is_refused_clearly() -> None:
+    """Logging is configured before the checks run, so the settings refuse it themselves."""
+    result = manage("check", DJANGO_SETTINGS_MODULE="contentsite.settings.base", LOG_LEVEL="LOUD")
+    assert result.returncode != 0
+    assert "LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL; got 'LOUD'" in result.stderr
+    assert manage("check", DJANGO_SETTINGS_MODULE="contentsite.settings.base", LOG_LEVEL="warning").returncode == 0
+
+
 def test_check_deploy_fails_without_redis_in_production() -> None:
     env = {**PRODUCTION_ENV, "REDIS_URL": ""}
     result = manage("check", "--deploy", **env)
