@@ -15,7 +15,7 @@ UNSAFE_METHODS = ("put", "delete", "patch", "trace")
 
 
 @pytest.fixture
-def browser(db: Any) -> Client:
+def csrf_client(db: Any) -> Client:
     """A client that, like a browser, gets CSRF checks (Django's test client skips them by default)."""
     return Client(enforce_csrf_checks=True)
 
@@ -39,11 +39,11 @@ def public_pages(article: Revision, pathway: Revision) -> dict[str, str]:
 
 @pytest.mark.parametrize("method", UNSAFE_METHODS)
 def test_public_pages_refuse_other_methods_with_405(
-    browser: Client, published_article: Revision, published_pathway: Revision, method: str
+    csrf_client: Client, published_article: Revision, published_pathway: Revision, method: str
 ) -> None:
     """405 with an Allow header, before the CSRF check (which would say 403) and never the page (200)."""
     for name, url in public_pages(published_article, published_pathway).items():
-        response = browser.generic(method.upper(), url)
+        response = csrf_client.generic(method.upper(), url)
         assert response.status_code == 405, (name, method, response.status_code)
         allowed = {part.strip() for part in response["Allow"].split(",")}
         assert {"GET", "HEAD"} <= allowed, (name, response["Allow"])
@@ -51,15 +51,15 @@ def test_public_pages_refuse_other_methods_with_405(
 
 
 def test_public_pages_still_answer_get_and_head(
-    browser: Client, published_article: Revision, published_pathway: Revision
+    csrf_client: Client, published_article: Revision, published_pathway: Revision
 ) -> None:
     for name, url in public_pages(published_article, published_pathway).items():
-        assert browser.get(url).status_code == 200, name
-        assert browser.head(url).status_code == 200, name
+        assert csrf_client.get(url).status_code == 200, name
+        assert csrf_client.head(url).status_code == 200, name
 
 
-def test_the_triage_form_still_needs_its_csrf_token(browser: Client, published_pathway: Revision) -> None:
-    response = browser.post(reverse("triage:pathway", args=[published_pathway.article.slug]), {})
+def test_the_triage_form_still_needs_its_csrf_token(csrf_client: Client, published_pathway: Revision) -> None:
+    response = csrf_client.post(reverse("triage:pathway", args=[published_pathway.article.slug]), {})
     assert response.status_code == 403
 
 
