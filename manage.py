@@ -1,5 +1,11 @@
 #!/usr/bin/env python
-"""Django's command-line utility; local settings unless DJANGO_SETTINGS_MODULE says otherwise."""
+"""Django's command-line utility.
+
+Which settings: ``contentsite.settings.base`` (local use, DEBUG on) unless
+``DJANGO_SETTINGS_MODULE`` says otherwise; the app servers (``contentsite.wsgi``,
+``contentsite.asgi``) default to ``contentsite.settings.production``. On a server, set
+``DJANGO_SETTINGS_MODULE=contentsite.settings.production`` for every command.
+"""
 
 import os
 import sys

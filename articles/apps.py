@@ -8,7 +8,7 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from .checks import check_cache_settings
+        from .checks import check_cache_settings, check_content_settings
         from .kinds import ContentKind, check_kinds, register
         from .models import ArticleKind
         from .sitemaps import LiveContentSitemap
@@ -24,6 +24,7 @@ class ArticlesConfig(AppConfig):
         )
         checks.register(check_kinds, checks.Tags.urls)
         checks.register(check_cache_settings, checks.Tags.caches)
+        checks.register(check_content_settings)
 
         from django.db.models.signals import post_save
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core import checks
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 POSITIVE_SECONDS = ("ARTICLE_PAGE_CACHE_SECONDS", "LIVE_POINTER_SECONDS")
 
@@ -20,3 +22,36 @@ def check_cache_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.
         for name in POSITIVE_SECONDS
         if not isinstance(getattr(settings, name), int) or getattr(settings, name) < 1
     ]
+
+
+MAX_IMPORT_BYTES = 100 * 1024 * 1024
+ATTRIBUTION_SETTINGS = ("PARTNER_CONTENT_ATTRIBUTION", "PARTNER_CONTENT_LICENCE")
+
+
+def check_content_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The import limit is a sane size; every article the API serves carries an attribution and a licence."""
+    errors: list[checks.CheckMessage] = []
+    limit = settings.ARTICLE_IMPORT_MAX_BYTES
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_IMPORT_BYTES:
+        errors.append(
+            checks.Error(
+                f"ARTICLE_IMPORT_MAX_BYTES must be between 1 and {MAX_IMPORT_BYTES} (bytes); got {limit!r}.",
+                id="articles.E102",
+            )
+        )
+    errors += [
+        checks.Error(f"{name} must not be empty: partners show it with every article.", id="articles.E103")
+        for name in ATTRIBUTION_SETTINGS
+        if not isinstance(getattr(settings, name), str) or not getattr(settings, name).strip()
+    ]
+    url = settings.PARTNER_CONTENT_LICENCE_URL
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError:
+            errors.append(
+                checks.Error(
+                    f"PARTNER_CONTENT_LICENCE_URL must be empty or an http(s) URL; got {url!r}.", id="articles.E104"
+                )
+            )
+    return errors

@@ -25,6 +25,7 @@ from django.utils.http import http_date
 
 from contentsite import proxy
 from contentsite.early import Validators, answered_early
+from contentsite.methods import allow_get
 
 from . import search as search_index
 from .live import Live, cache_get, cache_set, live_identity, site_identity
@@ -51,6 +52,7 @@ def _home_validators(request: HttpRequest) -> Validators:
     return _site_validators("home", ())
 
 
+@allow_get
 @answered_early(_home_validators)
 def home(request: HttpRequest) -> HttpResponse:
     """An A to Z of medicines and the topics written about, with counts, and the latest changes.
@@ -102,6 +104,7 @@ def _medicine_validators(request: HttpRequest, slug: str) -> Validators | None:
     return _site_validators("medicine", (slug, after, before))
 
 
+@allow_get
 @answered_early(_medicine_validators)
 def medicine(request: HttpRequest, slug: str) -> HttpResponse:
     """The live articles about one medicine, A to Z by address, a page at a time.
@@ -146,6 +149,7 @@ def _sitemap_index_validators(request: HttpRequest) -> Validators:
     return _site_validators("sitemap-index", ())
 
 
+@allow_get
 @answered_early(_sitemap_index_validators)
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """``/sitemap.xml``: every page of every section (see ``articles.sitemaps``): a query per section on a miss."""
@@ -174,6 +178,7 @@ def _sitemap_section_validators(request: HttpRequest, section: str) -> Validator
     return _site_validators("sitemap", (section, number)) if number is not None else None
 
 
+@allow_get
 @answered_early(_sitemap_section_validators)
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
     """One page (``?p=``, from 1) of one sitemap section: one indexed range of ids on a miss."""
@@ -255,6 +260,7 @@ def _validated(response: HttpResponse, validators: Validators) -> HttpResponse:
     return _revalidate(response)
 
 
+@allow_get
 def search(request: HttpRequest) -> HttpResponse:
     """Live articles matching the reader's words, best first, from the full-text index (``articles.search``).
 
@@ -339,6 +345,7 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     return _validated(response, validators)
 
 
+@allow_get
 @answered_early(functools.partial(_article_validators, name="article"))
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The live revision of one article, with everything a reader needs on one page."""
@@ -356,6 +363,7 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
     return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
 
 
+@allow_get
 @answered_early(functools.partial(_article_validators, name="history"))
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     """The published revisions of a live article, newest first, with their change summaries.
@@ -388,6 +396,7 @@ def _render_history(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
     return render_to_string("articles/article_history.html", context, request), keys
 
 
+@allow_get
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = ["User-agent: *", "Disallow: /admin/", f"Sitemap: {settings.PUBLIC_BASE_URL}/sitemap.xml", ""]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")

@@ -96,3 +96,145 @@ def check_outage_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
         "OUTAGE_RETRY_AFTER_SECONDS", settings.OUTAGE_RETRY_AFTER_SECONDS, 1, "contentsite.E022", maximum=3600
     )
     return errors
+
+
+# --- The site's own settings (every variable contentsite/settings/ reads; logins.checks, articles.checks,
+# partners.checks and triage.checks check those their apps read) ----------------------------------------
+
+MAX_CONN_MAX_AGE_SECONDS = 3600
+MAX_LOCK_TIMEOUT_MS = 600_000
+MAX_HSTS_SECONDS = 2 * 31_536_000
+MAX_SITE_NAME_LENGTH = 100
+MAX_CACHE_KEY_PREFIX_LENGTH = 100
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _base_url_problem(url: Any) -> str:
+    """What is wrong with a site's base URL (scheme and host, no path), or "" when it will do."""
+    problem = _purge_url_problem(url)
+    if problem:
+        return problem
+    parts = urlsplit(url)
+    if parts.path not in ("", "/") or parts.username or parts.password:
+        return "must be a scheme and host only (no path, no user)"
+    return ""
+
+
+@register()
+def check_site_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """Refuse site settings that would write broken links, hold connections or locks absurdly long, or mislabel."""
+    errors: list[CheckMessage] = []
+    problem = _base_url_problem(settings.PUBLIC_BASE_URL)
+    if problem:
+        errors.append(
+            Error(
+                f"PUBLIC_BASE_URL {settings.PUBLIC_BASE_URL!r} {problem}.",
+                hint="The address readers use, e.g. https://medsafety.example.org",
+                id="contentsite.E006",
+            )
+        )
+    for origin in settings.CSRF_TRUSTED_ORIGINS:
+        problem = _base_url_problem(origin)
+        if problem:
+            errors.append(Error(f"CSRF_TRUSTED_ORIGINS: {origin!r} {problem}.", id="contentsite.E008"))
+    age = settings.DATABASES["default"].get("CONN_MAX_AGE", 0)
+    if age is not None and not (isinstance(age, int) and 0 <= age <= MAX_CONN_MAX_AGE_SECONDS):
+        errors.append(
+            Error(
+                f"CONN_MAX_AGE must be between 0 and {MAX_CONN_MAX_AGE_SECONDS} (seconds); got {age!r}.",
+                id="contentsite.E009",
+            )
+        )
+    errors += _whole_number_error(
+        "DATABASE_LOCK_TIMEOUT_MS",
+        settings.DATABASE_LOCK_TIMEOUT_MS,
+        100,
+        "contentsite.E010",
+        maximum=MAX_LOCK_TIMEOUT_MS,
+    )
+    errors += _cache_errors()
+    name = settings.SITE_NAME
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_SITE_NAME_LENGTH:
+        errors.append(
+            Error(f"SITE_NAME must be 1 to {MAX_SITE_NAME_LENGTH} characters; got {name!r}.", id="contentsite.E013")
+        )
+    errors += _whole_number_error(
+        "SECURE_HSTS_SECONDS", settings.SECURE_HSTS_SECONDS, 0, "contentsite.E014", maximum=MAX_HSTS_SECONDS
+    )
+    return errors
+
+
+def _cache_errors() -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    url = settings.REDIS_URL
+    if url:
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError as error:
+            problem = str(error)
+        else:
+            problem = "" if parts.scheme in REDIS_SCHEMES and (parts.hostname or parts.path) else "is not a Redis URL"
+        if problem:
+            errors.append(
+                Error(f"REDIS_URL {url!r} {problem}.", hint="e.g. redis://127.0.0.1:6379/0", id="contentsite.E011")
+            )
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    if (
+        not isinstance(prefix, str)
+        or len(prefix) > MAX_CACHE_KEY_PREFIX_LENGTH
+        or not prefix.isprintable()
+        or " " in prefix
+    ):
+        errors.append(
+            Error(
+                f"CACHE_KEY_PREFIX must be at most {MAX_CACHE_KEY_PREFIX_LENGTH} printable characters without spaces; "
+                f"got {prefix!r}.",
+                id="contentsite.E012",
+            )
+        )
+    return errors
+
+
+@register(deploy=True)
+def check_deployment(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """What serving the public needs beyond a safe configuration (``manage.py check --deploy``).
+
+    Several app servers share nothing in process memory: the cache (page cache,
+    live pointers, rate limits) must be Redis and the database a server, not a
+    file on one machine; readers are sent to https addresses; the demo accounts,
+    whose passwords are published, do not exist.
+    """
+    errors: list[CheckMessage] = []
+    if not settings.REDIS_URL:
+        errors.append(
+            Error(
+                "REDIS_URL must be set when serving the public.",
+                hint="Without it each process keeps its own cache and rate limits: several app servers disagree.",
+                id="contentsite.E101",
+            )
+        )
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        errors.append(
+            Error(
+                "DATABASE_URL must name a PostgreSQL database when serving the public.",
+                hint="e.g. postgres://user@db.internal:5432/contentsite; SQLite is one file on one machine.",
+                id="contentsite.E102",
+            )
+        )
+    if urlsplit(str(settings.PUBLIC_BASE_URL)).scheme != "https":
+        errors.append(
+            Error(
+                "PUBLIC_BASE_URL must be an https:// address when serving the public; "
+                f"got {settings.PUBLIC_BASE_URL!r}.",
+                id="contentsite.E103",
+            )
+        )
+    if settings.DEMO_ACCOUNTS_ENABLED:
+        errors.append(
+            Error(
+                "DEMO_ACCOUNTS_ENABLED must be off when serving the public: their passwords are published.",
+                id="contentsite.E104",
+            )
+        )
+    return errors

@@ -7,4 +7,4 @@ class PartnersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import schema  # noqa: F401 - registers the OpenAPI description of the key scheme
+        from . import checks, schema  # noqa: F401 - registers the system checks and the key scheme's OpenAPI description

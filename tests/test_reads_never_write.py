@@ -73,6 +73,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "history": f"/articles/{article}/history/",
         "list": "/triage/",
         "pathway": f"/triage/{pathway}/",
+        "root": "/api/v1/",
         "medication-list": "/api/v1/medications/",
         "medication-detail": f"/api/v1/medications/{published_article.article.medication.slug}/",
         "symptom-list": "/api/v1/symptoms/",

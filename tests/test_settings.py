@@ -15,6 +15,9 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "contentsite.settings.production",
     "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-for-the-check-0123456789",
     "ALLOWED_HOSTS": "medsafety.example",
+    # Serving the public needs both (contentsite.checks.check_deployment); neither is connected to by a check.
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/contentsite",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
 }
 
 

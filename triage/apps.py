@@ -11,6 +11,7 @@ class TriageConfig(AppConfig):
 
         from articles.demo.loading import register_demo_source
 
+        from . import checks  # noqa: F401 - registers the system checks
         from .interchange import PATHWAY_FORMAT
         from .kind import register_pathways
 

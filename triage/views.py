@@ -8,9 +8,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.views.decorators.http import require_http_methods
 
 from articles.models import Revision, Withdrawn
+from contentsite.methods import allow_get, allow_methods
 
 from . import notices, services
 from .content import CompiledPathway
@@ -23,6 +23,7 @@ def _demonstration(revision: Revision) -> bool:
     return review is None or review.reviewer_is_demonstration
 
 
+@allow_get
 def pathway_list(request: HttpRequest) -> HttpResponse:
     pathways = list(services.live_pathways().order_by("title", "pk"))
     context = {"pathways": [(revision, _demonstration(revision)) for revision in pathways], **notices.context()}
@@ -31,7 +32,7 @@ def pathway_list(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_http_methods(["GET", "HEAD", "POST"])
+@allow_methods("GET", "HEAD", "POST")
 def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the questions. POST: the result, computed and shown, never stored."""
     try:

@@ -11,10 +11,14 @@ from django.conf import settings
 from django.http import HttpResponseBase
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from articles.live import Live, cache_get, cache_set, live_identity, site_identity
 from articles.models import ArticleKind, Withdrawn
@@ -149,3 +153,38 @@ class LiveArticleView(PartnerView):
     def validators(self) -> Validators | None:
         self._live = self.live
         return self._live.etag(self.representation_name, *self.representation()), self._live.last_modified
+
+
+# The endpoints ``/api/v1/`` lists, by the name a partner sees, and their URL names in the ``v1`` namespace.
+API_ROOT_ENDPOINTS = {
+    "articles": "article-list",
+    "medications": "medication-list",
+    "symptoms": "symptom-list",
+    "changes": "change-feed",
+    "lookup": "code-lookup",
+    "pathways": "pathway-list",
+    "schema": "schema",
+    "docs": "docs",
+}
+
+
+# Not an operation in the schema: it answers the same links whatever is asked, so there is nothing to
+# document or fuzz, and the schema and the docs it links to are the reference.
+@extend_schema(exclude=True)
+class ApiRoot(PartnerView, APIView):
+    """``/api/v1/``: where to start, as DRF's browsable root would say it: each endpoint's absolute URL."""
+
+    def get(self, request: Request) -> Response:
+        return Response(
+            {name: reverse(f"v1:{url_name}", request=request) for name, url_name in API_ROOT_ENDPOINTS.items()}
+        )
+
+
+class ApiDocs(SpectacularSwaggerSplitView):
+    """The interactive documentation, an HTML page: GET and HEAD only.
+
+    DRF answers OPTIONS with its metadata, which this view's only renderer (a
+    template) cannot render, so OPTIONS was a 500; now it is a 405 with ``Allow``.
+    """
+
+    http_method_names = ["get", "head"]

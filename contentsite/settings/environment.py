@@ -47,3 +47,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Return one of ``choices`` (compared in upper case), refusing anything else.
+
+    For values used before any system check can run, such as the log level.
+    """
+    value = os.environ.get(name, default).strip().upper()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {os.environ.get(name)!r}.")
+    return value
