@@ -103,7 +103,12 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
     else:
         # No request, so no context processors: nothing here may touch the database.
         page = render_to_string(
-            "503.html", {"SITE_NAME": settings.SITE_NAME, "retry_after_minutes": max(1, math.ceil(seconds / 60))}
+            "503.html",
+            {
+                "SITE_NAME": settings.SITE_NAME,
+                "retry_after_minutes": max(1, math.ceil(seconds / 60)),
+                "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+            },
         )
         response = HttpResponse(page, status=503)
     response["Retry-After"] = str(seconds)

@@ -23,6 +23,7 @@ def test_the_reader_page_needs_no_database_and_says_when_to_come_back(settings, 
     assert "<h1>This page is temporarily unavailable</h1>" in page
     assert "try again in 2 minutes" in page
     assert 'lang="en-GB"' in page and 'name="robots" content="noindex"' in page
+    assert f'<a href="tel:{settings.TRIAGE_EMERGENCY_NUMBER}">' in page  # a frightened reader can call from it
 
 
 def test_partners_get_a_json_error():
