@@ -23,7 +23,7 @@ from tests.pages import page_text, sitemap_locations
 from triage.content import pathway_for
 from triage.engine import Level, evaluate, normalise_answers
 from triage.interchange import PATHWAY_FORMAT
-from triage.models import OutcomeCount
+from triage.models import PATHWAY, OutcomeCount
 
 pytestmark = pytest.mark.django_db
 
@@ -487,8 +487,11 @@ def test_the_demonstration_notice_is_worded_once(client, db):
     from triage import notices
 
     call_command("load_demo", stdout=io.StringIO())
-    for url in ("/triage/", URL):
-        assert page_text(client.get(url).content.decode()).count(notices.DEMONSTRATION) == 1, url
+    # Once for each demonstration pathway: once on its own page, and once beside each on the list.
+    demo_pathways = Revision.objects.of_kind(PATHWAY).count()
+    assert demo_pathways == 2
+    assert page_text(client.get("/triage/").content.decode()).count(notices.DEMONSTRATION) == demo_pathways
+    assert page_text(client.get(URL).content.decode()).count(notices.DEMONSTRATION) == 1
     revision = Revision.objects.get(article__slug=SLUG)
     text = page_text(client.post(URL, all_no(revision) | {"stroke": "yes"}).content.decode())
     assert text.count(notices.DEMONSTRATION) == 1
