@@ -140,7 +140,7 @@ def pathway_for(revision: Revision) -> engine.Pathway:
 # --- The compiled form: everything an evaluation shows, as plain picklable values ----------------
 
 # Part of the cache key: bump it when ``CompiledPathway`` or what it holds changes shape.
-COMPILED_FORMAT = 1
+COMPILED_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,8 @@ class FormQuestion:
     kind: str
     text: str
     help_text: str
+    # The hint as the reader sees it: Markdown, so that a plain question can list its signs.
+    help_html: str
     red_flag_level: int | None
     choices: tuple[tuple[str, str], ...]
 
@@ -209,6 +211,7 @@ def form_questions(revision: Revision) -> tuple[FormQuestion, ...]:
             kind=q.kind,
             text=q.text,
             help_text=q.help_text,
+            help_html=render_markdown(q.help_text) if q.help_text else "",
             red_flag_level=q.red_flag_level,
             choices=tuple((o.key, o.label) for o in q.options.all()),
         )

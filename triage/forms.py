@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.safestring import mark_safe
 
 from articles.models import Revision
 
@@ -43,7 +44,8 @@ class AnswersForm(forms.Form):
                     error_messages={"required": "Answer this question."},
                 )
             field.label = question.text
-            field.help_text = question.help_text
+            # Rendered and sanitised Markdown (``articles.rendering``): a hint may list signs.
+            field.help_text = mark_safe(question.help_html)  # noqa: S308 - sanitised by nh3
             self.fields[question.key] = field
 
     def answers(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from .admin import PATHWAY_INLINES
 from .content import PREFETCH, pathway_content, pathway_from_content, write_pathway_content
 from .models import PATHWAY
 from .sitemaps import PathwaySitemap
+from .wording import wording_errors
 
 # A pathway's logic is content: it is diffed like an article's lists.
 DIFF_LISTS = (
@@ -44,10 +45,17 @@ def _content(revision: Revision) -> dict[str, Any]:
 
 
 def safety_report(revision: Revision) -> engine.SafetyReport:
-    """The pathway's structural and safety checks (exhaustive over every answer combination)."""
-    return engine.check_safety(
-        pathway_from_content(_content(revision)), max_combinations=settings.TRIAGE_MAX_ANSWER_COMBINATIONS
+    """The pathway's structural, wording and safety checks (exhaustive over every answer combination).
+
+    A question a reader can misread blocks submission as a malformed rule does: wording
+    findings (``triage.wording``) join the structural errors.
+    """
+    content = _content(revision)
+    report = engine.check_safety(
+        pathway_from_content(content), max_combinations=settings.TRIAGE_MAX_ANSWER_COMBINATIONS
     )
+    report.errors.extend(engine.Finding(finding.code, finding.message) for finding in wording_errors(content))
+    return report
 
 
 def _check(revision: Revision) -> tuple[list[Finding], list[Finding], list[Finding]]:
@@ -83,10 +91,14 @@ def review_summary_html(revision: Revision) -> SafeString:
 def review_summary(revision: Revision) -> dict[str, Any]:
     """What the reviewer sees before signing off: each safety property, and every vignette's outcome."""
     pathway = pathway_from_content(_content(revision))
-    report = engine.check_safety(pathway, max_combinations=settings.TRIAGE_MAX_ANSWER_COMBINATIONS)
+    report = safety_report(revision)
     codes = {finding.code.split(":")[0] for finding in (*report.errors, *report.failures)}
     checks = [
-        ("The pathway is well formed (one fallback, valid rules, monotone urgency)", not report.errors),
+        (
+            "The pathway is well formed (one fallback, valid rules, monotone urgency) and worded for readers "
+            "(short questions and list items, plain words explained, no internal references)",
+            not report.errors,
+        ),
         (
             f"Every one of the {report.combinations_checked:,} answer combinations reaches a disposition",
             not report.errors and "gap" not in codes,

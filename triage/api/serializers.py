@@ -31,7 +31,13 @@ class QuestionSerializer(serializers.Serializer):
     key = serializers.CharField()
     kind = serializers.ChoiceField(choices=["yes_no", "single_choice", "multiple_choice"])
     text = serializers.CharField()
-    help_text = serializers.CharField(allow_blank=True)
+    help_text = serializers.CharField(
+        allow_blank=True,
+        help_text=(
+            "The hint under the question, in Markdown. A plain question lists the signs it asks about "
+            "here, one '- ' item each: show it with the question, or the question cannot be answered."
+        ),
+    )
     symptom = SymptomRefSerializer(allow_null=True)
     red_flag_level = serializers.SerializerMethodField(help_text="For a red flag: the least urgent outcome it allows.")
     source = serializers.CharField(allow_blank=True)

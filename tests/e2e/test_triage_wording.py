@@ -1,0 +1,46 @@
+"""The questions' lists of signs as a reader sees them (JavaScript off), and axe on both demo pathways."""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+pytestmark = pytest.mark.browser
+
+NUMBNESS = "/triage/numbness-tingling-weakness-amlodipine/"
+SWOLLEN = "/triage/swollen-ankles-feet-legs-amlodipine/"
+STROKE_SIGNS = [
+    "Your face has drooped on one side",
+    "Sudden numbness or weakness on one side of your face",
+    "Sudden numbness or weakness in one arm or one leg",
+    "You cannot lift both arms",
+    "Your speech is slurred",
+]
+
+
+@pytest.fixture
+def phone_reader(browser, demo_site):
+    context = browser.new_context(
+        base_url=demo_site.url, java_script_enabled=False, viewport={"width": 390, "height": 844}
+    )
+    yield context.new_page()
+    context.close()
+
+
+def test_the_stroke_question_lists_its_signs_at_phone_width(phone_reader, artifacts):
+    phone_reader.goto(NUMBNESS)
+    question = phone_reader.locator("fieldset", has_text="signs of a stroke")
+    items = question.get_by_role("listitem")
+    assert items.all_inner_texts() == STROKE_SIGNS
+    for item in items.all():
+        assert item.is_visible()
+    phone_reader.screenshot(path=artifacts / "triage-stroke-signs-phone.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_both_pathways_pages_have_no_accessibility_violations(page, demo_site, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    for url in (NUMBNESS, SWOLLEN):
+        page.goto(demo_site.url + url)
+        results = Axe().run(page)
+        assert results.violations_count == 0, results.generate_report()
