@@ -25,6 +25,13 @@ BAD_VALUES = [
     ("TRIAGE_EMERGENCY_NUMBER", "", "triage.E001"),
     ("TRIAGE_EMERGENCY_NUMBER", "999 or 112", "triage.E001"),
     ("TRIAGE_EMERGENCY_NUMBER", "1234567", "triage.E001"),
+    ("TRIAGE_URGENT_ADVICE_NUMBER", "", "triage.E003"),
+    ("TRIAGE_URGENT_ADVICE_NUMBER", "call 111", "triage.E003"),
+    ("TRIAGE_URGENT_ADVICE_NUMBER", "1", "triage.E003"),
+    ("TRIAGE_URGENT_ADVICE_NUMBER", "+44 1234 567 890 1234", "triage.E003"),
+    ("TRIAGE_URGENT_ADVICE_NAME", " ", "triage.E004"),
+    ("TRIAGE_URGENT_ADVICE_NAME", "NHS\n111", "triage.E004"),
+    ("TRIAGE_URGENT_ADVICE_NAME", "x" * 41, "triage.E004"),
     ("TRIAGE_MAX_ANSWER_COMBINATIONS", 0, "triage.E002"),
     ("TRIAGE_MAX_ANSWER_COMBINATIONS", 2**40, "triage.E002"),
     ("ARTICLE_IMPORT_MAX_BYTES", 0, "articles.E102"),
@@ -83,6 +90,18 @@ def test_a_bad_cache_key_prefix_fails_the_checks(settings: Any) -> None:
 def test_emergency_numbers_pass(settings: Any, number: str) -> None:
     settings.TRIAGE_EMERGENCY_NUMBER = number
     assert check_ids() == set()
+
+
+@pytest.mark.parametrize("number", ["111", "116117", "+44 300 123 4567", "0300 123 4567"])
+def test_urgent_advice_numbers_pass(settings: Any, number: str) -> None:
+    settings.TRIAGE_URGENT_ADVICE_NUMBER = number
+    assert check_ids() == set()
+
+
+def test_check_deploy_fails_on_a_bad_urgent_advice_number() -> None:
+    result = manage("check", "--deploy", **{**PRODUCTION_ENV, "TRIAGE_URGENT_ADVICE_NUMBER": "ring 111"})
+    assert result.returncode != 0
+    assert "triage.E003" in result.stderr
 
 
 def test_serving_the_public_needs_redis_https_and_no_demo_accounts(settings: Any) -> None:

@@ -192,10 +192,11 @@ class CompiledPathway:
     number: int
     content_hash: str
     title: str
+    summary: str
     topic: str
     is_demonstration: bool
     pathway: engine.Pathway
-    questions: tuple[FormQuestion, ...]  # red flags first, as the form asks them
+    questions: tuple[FormQuestion, ...]  # in the asking order (``engine.Pathway.asking_order``)
     dispositions: dict[str, CompiledDisposition]
     # Rule key → (description, disposition key); question key → text.
     rules: dict[str, tuple[str, str]]
@@ -203,7 +204,7 @@ class CompiledPathway:
 
 
 def form_questions(revision: Revision) -> tuple[FormQuestion, ...]:
-    """Red-flag questions first, most urgent first; then the rest, in the clinician's order."""
+    """In the order the reader is asked (``engine.asking_rank``): red flags first, most urgent first."""
     questions = [
         FormQuestion(
             key=q.key,
@@ -217,9 +218,8 @@ def form_questions(revision: Revision) -> tuple[FormQuestion, ...]:
         )
         for q in revision.triage_questions.all()
     ]
-    return tuple(
-        sorted(questions, key=lambda q: (q.red_flag_level is None, -(q.red_flag_level or 0), q.position, q.key))
-    )
+    questions.sort(key=lambda q: (q.position, q.key))
+    return tuple(sorted(questions, key=lambda q: engine.asking_rank(q.red_flag_level)))
 
 
 def compile_pathway(revision: Revision) -> CompiledPathway:
@@ -233,6 +233,7 @@ def compile_pathway(revision: Revision) -> CompiledPathway:
         number=revision.number,
         content_hash=revision.content_hash,
         title=revision.title,
+        summary=revision.summary,
         topic=revision.topic,
         is_demonstration=review is None or review.reviewer_is_demonstration,
         # Vignettes serve the safety checks, not evaluation: left out, the cached value is smaller.

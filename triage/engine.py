@@ -15,6 +15,13 @@ Semantics (a decision table with a "priority" hit policy):
 Two structural rules make the result monotone, so that answering "yes" to a
 red flag can never lower the urgency: conditions on a red-flag question may only
 use its red-flag answers, and no rule may be less urgent than the fallback.
+
+Asking one question at a time (``asking_order``: red flags first, most urgent
+first), the reader stops as soon as the answers given are ``settled``: the rules
+they already fire reach a level that no answers to the remaining questions could
+exceed. ``check_safety`` proves, for every prefix of every answer combination in
+the asking order, that stopping there never gives a less urgent result than
+answering everything.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -95,6 +103,11 @@ class Question:
         return 2 ** len(self.options) if self.kind == Kind.MULTIPLE else len(self.options)
 
 
+def asking_rank(red_flag_level: int | None) -> int:
+    """Sort key (a stable sort of questions in position order) for the order they are asked in."""
+    return -(red_flag_level or 0)
+
+
 @dataclass(frozen=True)
 class Disposition:
     key: str
@@ -145,7 +158,23 @@ class Pathway:
         return next((d for d in self.dispositions if d.is_fallback), None)
 
     def question(self, key: str) -> Question | None:
-        return next((q for q in self.questions if q.key == key), None)
+        return self._questions_by_key.get(key)
+
+    @cached_property
+    def _questions_by_key(self) -> dict[str, Question]:
+        return {question.key: question for question in self.questions}
+
+    @cached_property
+    def _levels(self) -> dict[str, Level]:
+        return {disposition.key: disposition.level for disposition in self.dispositions}
+
+    @cached_property
+    def asking_order(self) -> tuple[Question, ...]:
+        """The order a reader is asked in: red flags first, most urgent first; then the rest.
+
+        Ties keep the pathway's own order (its questions by position).
+        """
+        return tuple(sorted(self.questions, key=lambda question: asking_rank(question.red_flag_level)))
 
     @property
     def combination_count(self) -> int:
@@ -174,8 +203,11 @@ class AnswerError(ValueError):
 # --- Answers and evaluation ----------------------------------------------------------
 
 
-def normalise_answers(pathway: Pathway, raw: Mapping[str, Any]) -> dict[str, frozenset[str]]:
-    """Check raw answers (an option key, or a list of keys for multiple choice) for every question."""
+def normalise_answers(pathway: Pathway, raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, frozenset[str]]:
+    """Check raw answers (an option key, or a list of keys for multiple choice) for every question.
+
+    With ``partial``, questions not answered yet are left out rather than refused.
+    """
     if not isinstance(raw, Mapping):
         raise AnswerError({"answers": "must map each question's key to its answer"})
     problems: dict[str, str] = {}
@@ -186,7 +218,8 @@ def normalise_answers(pathway: Pathway, raw: Mapping[str, Any]) -> dict[str, fro
             problems[str(key)] = "not a question of this pathway"
     for question in pathway.questions:
         if question.key not in raw:
-            problems[question.key] = "this question needs an answer"
+            if not partial:
+                problems[question.key] = "this question needs an answer"
             continue
         value = raw[question.key]
         if question.kind == Kind.MULTIPLE:
@@ -214,7 +247,10 @@ def normalise_answers(pathway: Pathway, raw: Mapping[str, Any]) -> dict[str, fro
 
 
 def evaluate(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Result:
-    """The disposition for these (normalised) answers, the rules that fired and the red flags present."""
+    """The disposition for these (normalised) answers, the rules that fired and the red flags present.
+
+    A question left out counts as answered with none of its options (the least urgent answer).
+    """
     fired = [rule for rule in pathway.rules if rule.matches(answers)]
     red_flags = tuple(
         question.key
@@ -223,7 +259,7 @@ def evaluate(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Result:
     )
     if fired:
         # max() keeps the first of equals, so ties go to the rule listed first.
-        winner = max(fired, key=lambda rule: pathway.disposition(rule.disposition).level)
+        winner = max(fired, key=lambda rule: pathway._levels[rule.disposition])
         disposition = pathway.disposition(winner.disposition)
     else:
         fallback = pathway.fallback
@@ -231,6 +267,70 @@ def evaluate(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Result:
             raise AnswerError({"pathway": "no rule matches and the pathway has no fallback disposition"})
         disposition = fallback
     return Result(disposition=disposition, fired_rules=tuple(rule.key for rule in fired), red_flags=red_flags)
+
+
+def _can_fire(pathway: Pathway, rule: Rule, answers: Mapping[str, frozenset[str]]) -> bool:
+    """Whether some answers to the questions not answered yet would make ``rule`` match."""
+    possible = []
+    chosen: dict[str, str] = {}  # one answer per unanswered yes/no or single-choice question
+    for condition in rule.conditions:
+        given = answers.get(condition.question)
+        if given is not None:
+            possible.append(condition.option in given)
+            continue
+        question = pathway.question(condition.question)
+        if question is None:
+            possible.append(False)
+        elif question.kind == Kind.MULTIPLE:
+            possible.append(True)
+        else:
+            other = chosen.setdefault(condition.question, condition.option)
+            possible.append(other == condition.option or not rule.match_all)
+    return all(possible) if rule.match_all else any(possible)
+
+
+def reachable_level(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Level:
+    """The most urgent level any answers to the remaining questions could still lead to.
+
+    Exact, without enumerating: the most urgent of all completions is the most urgent
+    rule that some completion fires (or the fallback, which every rule is at least).
+    """
+    fallback = pathway.fallback
+    best = fallback.level if fallback is not None else Level.SELF_CARE
+    for rule in pathway.rules:
+        level = pathway._levels.get(rule.disposition)
+        if level is not None and level > best and _can_fire(pathway, rule, answers):
+            best = level
+    return best
+
+
+def settled(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Result | None:
+    """The result at once if the answers given (any subset) already force the most urgent level
+    the remaining questions could reach; ``None`` while more answers could make it more urgent.
+
+    The result is ``evaluate`` of the answers given: every completion fires its rules too
+    (the rules are monotone), so no completion is less urgent either.
+    """
+    result = evaluate(pathway, answers)
+    return result if result.level >= reachable_level(pathway, answers) else None
+
+
+def next_question(
+    pathway: Pathway, answers: Mapping[str, frozenset[str]], *, after: str | None = None
+) -> Question | None:
+    """The question to ask next, or ``None`` when the answers are settled.
+
+    By default the first unanswered question in the asking order. ``after``, the key of the
+    question just answered, walks on in order instead (a reader changing an answer sees
+    the following questions again, their answers kept); past the last, the first unanswered.
+    """
+    if settled(pathway, answers) is not None:
+        return None
+    order = pathway.asking_order
+    keys = [question.key for question in order]
+    if after in keys and keys.index(after) + 1 < len(order):
+        return order[keys.index(after) + 1]
+    return next(question for question in order if question.key not in answers)
 
 
 def all_answer_sets(pathway: Pathway) -> Iterator[dict[str, frozenset[str]]]:
@@ -286,6 +386,12 @@ def _describe(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> str:
         chosen = sorted(answers.get(question.key, ()))
         parts.append(f"{question.key}={'+'.join(chosen) if chosen else 'none'}")
     return ", ".join(parts)
+
+
+def _describe_prefix(questions: tuple[Question, ...], answers: Mapping[str, frozenset[str]]) -> str:
+    if not questions:
+        return "no answers"
+    return ", ".join(f"{q.key}={'+'.join(sorted(answers[q.key])) or 'none'}" for q in questions)
 
 
 def structural_errors(pathway: Pathway, *, max_combinations: int) -> list[Finding]:
@@ -378,6 +484,11 @@ def structural_errors(pathway: Pathway, *, max_combinations: int) -> list[Findin
 def check_safety(pathway: Pathway, *, max_combinations: int = 2**16) -> SafetyReport:
     """Prove the pathway's safety properties by enumerating every combination of answers.
 
+    The enumeration walks the answers in the asking order, so each prefix of each
+    combination (where a reader answering one question at a time could be) is visited
+    once: a prefix that would stop early (``settled``) must be at least as urgent as
+    every way of answering the rest ("early_stop" otherwise).
+
     Exhaustive enumeration is exact; ``max_combinations`` bounds its cost (2^16
     combinations take well under a second), and a larger pathway is refused as
     too large to verify rather than checked partially.
@@ -388,16 +499,21 @@ def check_safety(pathway: Pathway, *, max_combinations: int = 2**16) -> SafetyRe
 
     never_fired = {rule.key for rule in pathway.rules}
     red_flag_failures: dict[str, str] = {}
+    early_stops: list[str] = []
     gaps = 0
     gap_example = ""
-    for answers in all_answer_sets(pathway):
+    order = pathway.asking_order
+    answers: dict[str, frozenset[str]] = {}
+
+    def leaf() -> Level | None:
+        nonlocal gaps, gap_example
         report.combinations_checked += 1
         try:
             result = evaluate(pathway, answers)
         except AnswerError:
             gaps += 1
             gap_example = gap_example or _describe(pathway, answers)
-            continue
+            return None
         never_fired.difference_update(result.fired_rules)
         for key in result.red_flags:
             question = pathway.question(key)
@@ -406,6 +522,36 @@ def check_safety(pathway: Pathway, *, max_combinations: int = 2**16) -> SafetyRe
                     f"Red flag {key} (at least {question.red_flag_level.slug}) is out-voted: the answers "
                     f"{_describe(pathway, answers)} give {result.disposition.key} ({result.level.slug})."
                 )
+        return result.level
+
+    def visit(depth: int) -> Level | None:
+        """Every completion of the first ``depth`` answers in the asking order: its most urgent level.
+
+        A prefix the reader would stop at (``settled``) must be at least that urgent.
+        """
+        if depth == len(order):
+            return leaf()
+        question = order[depth]
+        levels = []
+        for answer in question.answer_space():
+            answers[question.key] = answer
+            levels.append(visit(depth + 1))
+        del answers[question.key]
+        most_urgent = max((level for level in levels if level is not None), default=None)
+        try:
+            early = settled(pathway, answers)
+        except AnswerError:
+            early = None
+        if early is not None and most_urgent is not None and early.level < most_urgent and not early_stops:
+            early_stops.append(
+                f"Stopping after {_describe_prefix(order[:depth], answers)} gives {early.disposition.key} "
+                f"({early.level.slug}), but answering every question can give {most_urgent.slug}."
+            )
+        return most_urgent
+
+    visit(0)
+    if early_stops:
+        report.failures.append(Finding("early_stop", early_stops[0]))
     if gaps:
         report.failures.append(
             Finding("gap", f"{gaps:,} answer combinations reach no disposition, e.g. {gap_example}.")

@@ -105,6 +105,10 @@ def review_summary(revision: Revision) -> dict[str, Any]:
         ),
         ("No red flag can be out-voted by other answers", not report.errors and "red_flag" not in codes),
         ("Every rule can fire", not report.errors and "dead_rule" not in codes),
+        (
+            "Stopping as soon as the answers settle the result is never less urgent than answering every question",
+            not report.errors and "early_stop" not in codes,
+        ),
         ("Every vignette reaches at least its minimum urgency", not report.errors and "vignette" not in codes),
     ]
     vignettes = []

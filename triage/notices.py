@@ -1,14 +1,49 @@
 """What the triage pages and the API tell every reader, worded once.
 
 The pages render these strings and the API sends them, so a clinician who
-rewords one changes it everywhere at once.
+rewords one changes it everywhere at once. The numbers to call come from settings.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
 
 DISCLAIMER = "This is not a diagnosis. It is a guide to how urgently to get help, based only on the answers given."
 SAFETY_ADVICE = "Do not stop taking your medicine without talking to your doctor."
 DEMONSTRATION = "Demonstration only: this check has not been reviewed by a real clinician. Do not rely on it."
 
 
-def context() -> dict[str, str]:
-    """The notices for a page's template context."""
-    return {"disclaimer": DISCLAIMER, "safety_advice": SAFETY_ADVICE, "demonstration_notice": DEMONSTRATION}
+@dataclass(frozen=True)
+class Phone:
+    """A number to call, as written and as a ``tel:`` link."""
+
+    number: str
+    name: str
+
+    @property
+    def tel(self) -> str:
+        return "tel:" + self.number.replace(" ", "")
+
+
+def emergency() -> Phone:
+    return Phone(settings.TRIAGE_EMERGENCY_NUMBER, settings.TRIAGE_EMERGENCY_NUMBER)
+
+
+def urgent_advice() -> Phone:
+    """Whom to contact today when it is urgent but not an emergency (e.g. NHS 111)."""
+    return Phone(settings.TRIAGE_URGENT_ADVICE_NUMBER, settings.TRIAGE_URGENT_ADVICE_NAME)
+
+
+def context() -> dict[str, Any]:
+    """The notices and numbers for a page's template context (``triage/_numbers.html`` shows the numbers)."""
+    return {
+        "disclaimer": DISCLAIMER,
+        "safety_advice": SAFETY_ADVICE,
+        "demonstration_notice": DEMONSTRATION,
+        "emergency": emergency(),
+        "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+        "urgent_advice": urgent_advice(),
+    }

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -81,15 +82,36 @@ def compiled_pathway(slug: str) -> CompiledPathway:
     return compiled
 
 
-def pathway_evaluate(*, pathway: CompiledPathway, answers: dict[str, Any], count: bool = True) -> engine.Result:
-    """Evaluate raw answers against a live pathway; raises ``engine.AnswerError`` for bad answers.
+@dataclass(frozen=True)
+class Evaluation:
+    """Where a reader's answers so far lead: a result, or the question to ask next."""
 
-    Counts the outcome anonymously (per revision, disposition and day); the answers go nowhere.
+    answers: dict[str, frozenset[str]]
+    # The result once no answer to the remaining questions could make it more urgent.
+    result: engine.Result | None
+    next_question: engine.Question | None
+
+    @property
+    def complete(self) -> bool:
+        return self.result is not None
+
+
+def pathway_evaluate(
+    *, pathway: CompiledPathway, answers: dict[str, Any], after: str | None = None, count: bool = True
+) -> Evaluation:
+    """Evaluate raw answers, all or some, against a live pathway; raises ``engine.AnswerError`` for bad answers.
+
+    The result comes as soon as it is ``engine.settled``; until then, the next question
+    (``engine.next_question``, walking on from ``after`` if given). A result is counted
+    anonymously (per revision, disposition and day); the answers go nowhere.
     """
-    result = engine.evaluate(pathway.pathway, engine.normalise_answers(pathway.pathway, answers))
+    normalised = engine.normalise_answers(pathway.pathway, answers, partial=True)
+    result = engine.settled(pathway.pathway, normalised)
+    if result is None:
+        return Evaluation(normalised, None, engine.next_question(pathway.pathway, normalised, after=after))
     if count:
         outcome_count(revision_id=pathway.revision_id, disposition_key=result.disposition.key)
-    return result
+    return Evaluation(normalised, result, None)
 
 
 # --- Outcome counts ------------------------------------------------------------------------------

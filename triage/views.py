@@ -1,10 +1,14 @@
-"""Public triage pages. They work without JavaScript and store nothing about the reader."""
+"""Public triage pages: one question per page, no JavaScript needed, nothing stored about the reader.
+
+The answers so far travel in each page's POST form (hidden fields, CSRF-protected),
+never in a URL and never on the server. The result comes as soon as the answers
+given settle it (``engine.settled``); ``services.pathway_evaluate`` decides.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
@@ -12,9 +16,12 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from articles.models import Revision, Withdrawn
 from contentsite.methods import allow_get, allow_methods
 
-from . import notices, services
-from .content import CompiledPathway
-from .forms import AnswersForm
+from . import engine, notices, services
+from .content import CompiledPathway, FormQuestion
+from .forms import BACK, CHANGE, AnswersForm, carried_answers, read_step
+
+ANSWER_THIS = "Answer this question."
+CHOOSE_AN_ANSWER = "Choose one of the answers."
 
 
 def _demonstration(revision: Revision) -> bool:
@@ -34,50 +41,99 @@ def pathway_list(request: HttpRequest) -> HttpResponse:
 
 @allow_methods("GET", "HEAD", "POST")
 def pathway(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET: the questions. POST: the result, computed and shown, never stored."""
+    """GET: the first question. POST: the next question, the one before ("Back"), or the result."""
     try:
-        if request.method == "POST":
-            result = _result(request, services.compiled_pathway(slug))
-            if result is not None:
-                return result
-        revision = services.live_pathway(slug)
+        compiled = services.compiled_pathway(slug)
     except Withdrawn:
         return render(request, "triage/withdrawn.html", status=410)
+    if request.method != "POST":
+        return _question_page(request, compiled, compiled.questions[0], {})
+    step = read_step(request.POST, compiled.questions)
+    try:
+        evaluation = services.pathway_evaluate(
+            pathway=compiled, answers=step.answers, after=step.asked, count=step.action not in (BACK, CHANGE)
+        )
+    except engine.AnswerError as error:  # only a tampered form gets here: show the first question at fault
+        question = next(q for q in compiled.questions if q.key in error.problems)
+        valid = {key: value for key, value in step.answers.items() if key not in error.problems}
+        answers = engine.normalise_answers(compiled.pathway, valid, partial=True)
+        return _question_page(request, compiled, question, answers, error=CHOOSE_AN_ANSWER)
+    answers = evaluation.answers
+    if step.action == BACK:
+        index = _index(compiled, step.asked)
+        return _question_page(request, compiled, compiled.questions[max(index - 1, 0)], answers)
+    if step.action == CHANGE:
+        return _question_page(request, compiled, compiled.questions[_index(compiled, step.change)], answers)
+    if step.asked is not None and step.asked not in answers:
+        question = compiled.questions[_index(compiled, step.asked)]
+        return _question_page(request, compiled, question, answers, error=ANSWER_THIS)
+    if evaluation.result is None:
+        return _question_page(request, compiled, _form_question(compiled, evaluation.next_question), answers)
+    return _result_page(request, compiled, evaluation.result, answers)
+
+
+def _index(pathway: CompiledPathway, key: str | None) -> int:
+    return next((n for n, question in enumerate(pathway.questions) if question.key == key), 0)
+
+
+def _form_question(pathway: CompiledPathway, question: engine.Question | None) -> FormQuestion:
+    return pathway.questions[_index(pathway, question.key if question else None)]
+
+
+def _question_page(
+    request: HttpRequest,
+    pathway: CompiledPathway,
+    question: FormQuestion,
+    answers: dict[str, frozenset[str]],
+    *,
+    error: str = "",
+) -> HttpResponse:
+    """One question, its answer so far ticked, the other answers carried in hidden fields."""
+    given = answers.get(question.key)
+    initial = {}
+    if given is not None:
+        initial[question.key] = sorted(given) if question.kind == engine.Kind.MULTIPLE else next(iter(given), None)
+    form = AnswersForm(initial=initial, questions=[question])
+    number = _index(pathway, question.key) + 1
     context: dict[str, Any] = {
-        "revision": revision,
-        "demonstration": _demonstration(revision),
-        "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+        "pathway": pathway,
+        "demonstration": pathway.is_demonstration,
+        "form": form,
+        "field": form[question.key],
+        "error": error,
+        "number": number,
+        "total": len(pathway.questions),
+        "first": number == 1,
+        "carried": carried_answers(pathway.questions, answers, but=question.key),
         **notices.context(),
     }
-    if request.method == "POST":
-        form = AnswersForm(request.POST, revision=revision)
-        form.is_valid()
-        status = 400
-    else:
-        form = AnswersForm(revision=revision)
-        status = 200
-    response = render(request, "triage/pathway_form.html", {**context, "form": form}, status=status)
-    add_never_cache_headers(response)
+    response = render(request, "triage/question.html", context, status=400 if error else 200)
+    add_never_cache_headers(response)  # a page carrying answers is personal; no cache keeps it
     return response
 
 
-def _result(request: HttpRequest, pathway: CompiledPathway) -> HttpResponse | None:
-    """The result page from the compiled pathway, or None if the answers are invalid (the form shows why)."""
-    form = AnswersForm(request.POST, questions=pathway.questions)
-    if not form.is_valid():
-        return None
-    result = services.pathway_evaluate(pathway=pathway, answers=form.answers())
+def _result_page(
+    request: HttpRequest, pathway: CompiledPathway, result: engine.Result, answers: dict[str, frozenset[str]]
+) -> HttpResponse:
     disposition = pathway.dispositions[result.disposition.key]
+    your_answers = [
+        (question, ", ".join(label for key, label in question.choices if key in answers[question.key]) or "None")
+        for question in pathway.questions
+        if question.key in answers
+    ]
     context = {
         "pathway": pathway,
         "demonstration": pathway.is_demonstration,
-        "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
         "result": result,
         "disposition": disposition,
         "level": disposition.level,
+        "call_now": disposition.level == engine.Level.EMERGENCY,
+        "contact_today": disposition.level == engine.Level.URGENT,
         "reasons": [pathway.rules[key][0] for key in result.fired_rules if pathway.rules[key][1] == disposition.key],
         "red_flags": [pathway.question_texts[key] for key in result.red_flags],
         "articles": _live_articles(disposition.article_ids),
+        "your_answers": your_answers,
+        "carried": carried_answers(pathway.questions, answers),
         **notices.context(),
     }
     response = render(request, "triage/result.html", context)

@@ -286,6 +286,10 @@ PARTNER_CONTENT_LICENCE_URL = env_str("PARTNER_CONTENT_LICENCE_URL", "")
 
 # Shown prominently on every triage result and form.
 TRIAGE_EMERGENCY_NUMBER = env_str("TRIAGE_EMERGENCY_NUMBER", "999")
+# Whom to contact today when it is urgent but not an emergency: shown with a tap-to-call
+# number on every triage page, and named on urgent results.
+TRIAGE_URGENT_ADVICE_NUMBER = env_str("TRIAGE_URGENT_ADVICE_NUMBER", "111")
+TRIAGE_URGENT_ADVICE_NAME = env_str("TRIAGE_URGENT_ADVICE_NAME", "NHS 111")
 # The safety checks enumerate every combination of answers; larger pathways are refused.
 TRIAGE_MAX_ANSWER_COMBINATIONS = env_int("TRIAGE_MAX_ANSWER_COMBINATIONS", 2**16)
 

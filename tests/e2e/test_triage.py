@@ -1,4 +1,4 @@
-"""A reader uses the symptom check in Chromium with JavaScript switched off; axe-core checks the pages."""
+"""A reader uses the symptom check in Chromium without JavaScript, one question per page; axe checks the pages."""
 
 from __future__ import annotations
 
@@ -8,14 +8,27 @@ from axe_playwright_python.sync_playwright import Axe
 pytestmark = pytest.mark.browser
 
 URL = "/triage/numbness-tingling-weakness-amlodipine/"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
 
 
-def answer(page, yes: set[str]) -> None:
-    """Answer every question: yes to those in ``yes``, no to the rest, then submit."""
-    for fieldset in page.locator("fieldset.question").all():
-        key = fieldset.get_attribute("id").removeprefix("question-")
-        fieldset.get_by_label("Yes" if key in yes else "No", exact=True).check()
-    page.get_by_role("button", name="See what to do").click()
+def answer(page, choice: str) -> None:
+    """Answer the question on this page and continue."""
+    page.locator("fieldset.question").get_by_label(choice, exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def question_key(page) -> str:
+    return page.locator("fieldset.question").get_attribute("id").removeprefix("question-")
+
+
+def answer_until(page, key: str) -> None:
+    """Answer "no" until the question ``key`` is shown."""
+    for _ in range(20):
+        if question_key(page) == key:
+            return
+        answer(page, "No")
+    raise AssertionError(f"never asked {key}")
 
 
 def assert_no_axe_violations(page) -> None:
@@ -25,49 +38,84 @@ def assert_no_axe_violations(page) -> None:
 
 @pytest.fixture
 def reader(browser, demo_site):
-    context = browser.new_context(base_url=demo_site.url, java_script_enabled=False)
+    context = browser.new_context(base_url=demo_site.url, java_script_enabled=False, viewport=PHONE)
     yield context.new_page()
     context.close()
 
 
-def test_a_stroke_sign_gives_the_emergency_result_without_javascript(reader, artifacts, settings):
+def test_yes_to_the_first_red_flag_shows_the_emergency_result_on_the_next_page(reader, artifacts):
     reader.goto(URL)
-    answer(reader, {"stroke", "numbness-or-tingling"})
+    assert reader.get_by_text("Question 1 of at most 12").is_visible()
+    reader.screenshot(path=artifacts / "triage-question-phone.png", full_page=True)
+    answer(reader, "Yes")
     result = reader.get_by_role("region", name="Call the emergency number now")
     assert result.is_visible()
-    assert "In an emergency, call 999" in result.inner_text()
+    call = result.get_by_role("link", name="999")
+    assert call.get_attribute("href") == "tel:999"
+    assert call.is_visible()
+    assert "?" not in reader.url  # the answers went in the POST body
     assert reader.get_by_text("Do not stop taking your medicine without talking to your doctor.").is_visible()
     assert reader.get_by_text("This is not a diagnosis.").is_visible()
-    reader.screenshot(path=artifacts / "triage-emergency.png", full_page=True)
+    reader.screenshot(path=artifacts / "triage-emergency-phone.png", full_page=True)
 
 
-def test_gradual_tingling_only_gets_see_your_doctor(reader, artifacts):
+def test_all_no_ends_in_the_fallback(reader, artifacts):
     reader.goto(URL)
-    answer(reader, {"numbness-or-tingling"})
+    for number in range(1, 13):
+        assert reader.get_by_text(f"Question {number} of at most 12").is_visible()
+        answer(reader, "No")
+    heading = reader.get_by_role("heading", level=1)
+    assert heading.inner_text() == "Talk to your doctor or pharmacist if you are worried"
+    assert reader.get_by_role("link", name="111").get_attribute("href") == "tel:111"
+
+
+def test_back_and_change_your_answers(reader, artifacts):
+    reader.goto(URL)
+    answer(reader, "No")
+    reader.get_by_role("button", name="Back").click()
+    assert question_key(reader) == "stroke"
+    assert reader.locator("fieldset.question").get_by_label("No", exact=True).is_checked()
+    answer(reader, "No")
+    answer_until(reader, "numbness-or-tingling")
+    answer(reader, "Yes")
     assert reader.get_by_role("heading", level=1).inner_text() == "See your doctor in the next few days"
-    assert reader.get_by_role("link", name="Amlodipine and peripheral neuropathy (nerve damage)").is_visible()
-    reader.screenshot(path=artifacts / "triage-see-doctor.png", full_page=True)
+    reader.get_by_role("button", name="Change your answer to: Do you have sudden numbness").click()
+    assert question_key(reader) == "stroke"
+    answer(reader, "Yes")
+    assert reader.get_by_role("heading", level=1).inner_text() == "Call the emergency number now"
 
 
-def test_unanswered_questions_are_explained(reader):
+def test_an_unanswered_question_is_explained(reader, artifacts):
     reader.goto(URL)
-    reader.get_by_role("button", name="See what to do").click()
+    reader.get_by_role("button", name="Continue").click()
     assert reader.get_by_role("heading", name="There is a problem").is_visible()
+    assert question_key(reader) == "stroke"
 
 
-def test_form_and_result_pages_have_no_accessibility_violations(page, demo_site, artifacts):
-    page.goto(demo_site.url + "/triage/")
-    assert_no_axe_violations(page)
-    page.goto(demo_site.url + URL)
-    assert_no_axe_violations(page)
-    page.get_by_role("button", name="See what to do").click()  # the error summary
-    page.wait_for_selector(".error-summary")
-    assert_no_axe_violations(page)
-    for yes in ({"stroke"}, {"yellow-skin-or-eyes"}, {"poor-balance"}, set()):
-        page.goto(demo_site.url + URL)
-        answer(page, yes)
-        page.wait_for_selector(".result")
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_triage_pages_have_no_accessibility_violations(browser, demo_site, artifacts, viewport):
+    context = browser.new_context(base_url=demo_site.url, viewport=viewport)
+    page = context.new_page()
+    try:
+        page.goto("/triage/")
         assert_no_axe_violations(page)
-    page.set_viewport_size({"width": 375, "height": 800})
-    assert_no_axe_violations(page)
-    page.screenshot(path=artifacts / "triage-result-phone.png", full_page=True)
+        page.goto(URL)
+        assert_no_axe_violations(page)  # a question
+        page.get_by_role("button", name="Continue").click()  # the error
+        page.wait_for_selector(".error-summary")
+        assert_no_axe_violations(page)
+        answer(page, "No")
+        assert_no_axe_violations(page)  # a question with Back
+        for key in ("stroke", "yellow-skin-or-eyes", "poor-balance", None):
+            page.goto(URL)
+            if key is None:
+                for _ in range(12):
+                    answer(page, "No")
+            else:
+                answer_until(page, key)
+                answer(page, "Yes")
+            page.wait_for_selector(".result")
+            assert_no_axe_violations(page)
+        page.screenshot(path=artifacts / f"triage-result-{viewport['width']}.png", full_page=True)
+    finally:
+        context.close()

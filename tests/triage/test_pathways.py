@@ -226,10 +226,12 @@ def post(client, revision: Revision, **answers: str) -> Any:
 
 
 def test_the_form_asks_red_flags_first_and_works_without_javascript(client, published_pathway):
+    # One question per page (issue 11): the first page asks the most urgent red flag only.
     html = client.get(URL).content.decode()
     legends = re.findall(r"<legend>(.*?)</legend>", html)
-    assert len(legends) == 12
+    assert len(legends) == 1
     assert legends[0] == "Have you had any of these signs of a stroke, even if they have passed?"
+    assert "Question 1 of at most 12" in page_text(html)
     assert "<script" not in html[html.index("<main") :]
     assert 'method="post"' in html
 
@@ -254,11 +256,13 @@ def test_gradual_tingling_only_gives_see_your_doctor(client, published_pathway):
 
 
 def test_missing_answers_are_a_400_with_an_error_summary(client, published_pathway):
-    response = client.post(URL, {"stroke": "no"})
+    # One question per page (issue 11): the error is on the one question shown, not on all eleven others.
+    response = client.post(URL, {"stroke": "no", "asked": "spreading-weakness"})
     assert response.status_code == 400
     html = response.content.decode()
     assert "There is a problem" in html
-    assert html.count("Answer this question.") >= 11
+    assert html.count("Answer this question.") == 2  # the summary and the question
+    assert 'id="question-spreading-weakness"' in html
     tampered = client.post(URL, all_no(published_pathway) | {"stroke": "definitely"})
     assert tampered.status_code == 400
 

@@ -121,7 +121,8 @@ class EvaluateRequestSerializer(serializers.Serializer):
     answers = serializers.DictField(
         help_text=(
             "Question key → answer: an option key ('yes' or 'no' for yes/no questions), "
-            "or a list of option keys for multiple choice (an empty list for none). Every question needs an answer."
+            "or a list of option keys for multiple choice (an empty list for none). Questions not answered yet "
+            "may be left out: the response says whether the outcome is complete and which question to ask next."
         )
     )
 
@@ -136,14 +137,30 @@ class RedFlagSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+class UrgentAdviceSerializer(serializers.Serializer):
+    number = serializers.CharField(help_text="The number to call, e.g. 111 (digits, perhaps a leading + and spaces).")
+    name = serializers.CharField(help_text="Whom it reaches, e.g. NHS 111.")
+
+
 class EvaluationSerializer(serializers.Serializer):
     pathway = serializers.CharField()
     revision = serializers.IntegerField()
     content_hash = serializers.CharField()
-    disposition = DispositionSerializer()
-    fired_rules = FiredRuleSerializer(many=True)
-    red_flags = RedFlagSerializer(many=True)
+    complete = serializers.BooleanField(
+        help_text=(
+            "True when no answer to the questions left out could make the outcome more urgent: "
+            "show the disposition. Always true when every question is answered."
+        )
+    )
+    next_question = serializers.CharField(
+        allow_null=True,
+        help_text="While not complete: the key of the question to ask next (red flags first); null when complete.",
+    )
+    disposition = DispositionSerializer(allow_null=True, help_text="The outcome; null until complete.")
+    fired_rules = FiredRuleSerializer(many=True, help_text="The rules that fired; empty until complete.")
+    red_flags = RedFlagSerializer(many=True, help_text="The red flags among the answers given.")
     emergency_number = serializers.CharField()
+    urgent_advice = UrgentAdviceSerializer(help_text="Whom to contact today when it is urgent but not an emergency.")
     safety_advice = serializers.CharField()
     disclaimer = serializers.CharField()
     is_demonstration = serializers.BooleanField()

@@ -48,16 +48,18 @@ class PathwayDetail(LiveArticleView, generics.GenericAPIView):
 
 
 class PathwayEvaluate(PartnerView, APIView):
-    """Evaluate answers against the live revision; nothing about them is stored.
+    """Evaluate answers, all or some, against the live revision; nothing about them is stored.
 
     The same logic as the public pages: every matching rule counts, the most urgent
-    disposition wins, the fallback applies when none matches.
+    disposition wins, the fallback applies when none matches; and, as the pages ask one
+    question at a time, the outcome comes as soon as no further answer could make it
+    more urgent (``complete``), else ``next_question`` says what to ask next.
     """
 
     may_be_gone = True
 
     @extend_schema(
-        summary="Evaluate answers (stateless)",
+        summary="Evaluate answers, all or some (stateless)",
         tags=["triage"],
         request=serializers.EvaluateRequestSerializer,
         responses=serializers.EvaluationSerializer,
@@ -72,24 +74,39 @@ class PathwayEvaluate(PartnerView, APIView):
         if "answers" not in request.data:
             raise ValidationError({"answers": ["This field is required."]})
         try:
-            result = services.pathway_evaluate(pathway=pathway, answers=request.data["answers"])
+            evaluation = services.pathway_evaluate(pathway=pathway, answers=request.data["answers"])
         except engine.AnswerError as error:
             raise ValidationError({"answers": error.problems}) from None
+        result = evaluation.result
+        # Until it is settled, the answers so far: no outcome, the red flags already present, what to ask next.
+        present = result.red_flags if result else _red_flags(pathway.pathway, evaluation.answers)
         # Built from the compiled pathway as ``EvaluationSerializer`` describes it: no row, no query.
         return Response(
             {
                 "pathway": pathway.slug,
                 "revision": pathway.number,
                 "content_hash": pathway.content_hash,
-                "disposition": _disposition(pathway.dispositions[result.disposition.key]),
-                "fired_rules": [{"key": key, "description": pathway.rules[key][0]} for key in result.fired_rules],
-                "red_flags": [{"key": key, "text": pathway.question_texts[key]} for key in result.red_flags],
+                "complete": evaluation.complete,
+                "next_question": evaluation.next_question.key if evaluation.next_question else None,
+                "disposition": _disposition(pathway.dispositions[result.disposition.key]) if result else None,
+                "fired_rules": [
+                    {"key": key, "description": pathway.rules[key][0]} for key in (result.fired_rules if result else ())
+                ],
+                "red_flags": [{"key": key, "text": pathway.question_texts[key]} for key in present],
                 "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+                "urgent_advice": {
+                    "number": settings.TRIAGE_URGENT_ADVICE_NUMBER,
+                    "name": settings.TRIAGE_URGENT_ADVICE_NAME,
+                },
                 "safety_advice": notices.SAFETY_ADVICE,
                 "disclaimer": notices.DISCLAIMER,
                 "is_demonstration": pathway.is_demonstration,
             }
         )
+
+
+def _red_flags(pathway: engine.Pathway, answers: dict[str, frozenset[str]]) -> tuple[str, ...]:
+    return engine.evaluate(pathway, answers).red_flags
 
 
 def _disposition(disposition: CompiledDisposition) -> dict[str, Any]:
