@@ -79,7 +79,7 @@ def test_back_and_change_your_answers(reader, artifacts):
     answer_until(reader, "numbness-or-tingling")
     answer(reader, "Yes")
     assert reader.get_by_role("heading", level=1).inner_text() == "See your doctor in the next few days"
-    reader.get_by_role("button", name="Change your answer to: Do you have sudden numbness").click()
+    reader.get_by_role("button", name="Change your answer to: Have you had any of these signs of a stroke").click()
     assert question_key(reader) == "stroke"
     answer(reader, "Yes")
     assert reader.get_by_role("heading", level=1).inner_text() == "Call the emergency number now"

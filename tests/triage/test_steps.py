@@ -97,6 +97,15 @@ def question_of(response: Any) -> str:
     return form_of(response.content.decode()).choices[0][1]
 
 
+def every_question_page(client: Client, url: str) -> list[Any]:
+    """The question pages a reader who answers "no" to everything sees, in order."""
+    pages, response = [], client.get(url)
+    while form_of(response.content.decode()).choices:
+        pages.append(response)
+        response = submit(client, response, answer="no")
+    return pages
+
+
 def test_yes_to_the_first_red_flag_gives_the_emergency_result_on_the_next_page(reader, settings):
     settings.TRIAGE_EMERGENCY_NUMBER = "112"
     first = reader.get(URL)

@@ -12,6 +12,7 @@ from articles.models import AuditAction, AuditEntry, ClinicalReview, Revision, R
 from tests.conftest import PartnerClient
 from tests.pages import page_text
 from tests.triage.test_pathways import assert_each_row_gives_at_least_its_disposition, red_flag_rows
+from tests.triage.test_steps import every_question_page
 from triage.demo import __file__ as demo_init
 from triage.models import PATHWAY
 from triage.wording import list_items
@@ -109,7 +110,8 @@ def test_one_swollen_leg_and_breathlessness_is_an_emergency(client, demo):
 
 
 def test_the_signs_are_listed_on_the_page(client, demo):
-    html = client.get(URL).content.decode()
+    # One question per page: the signs of each question are on its own page.
+    html = "".join(page.content.decode() for page in every_question_page(client, URL))
     items = [page_text(item) for item in re.findall(r"<li>(.*?)</li>", html, re.DOTALL)]
     for question in demo.triage_questions.all():
         for sign in list_items(question.help_text):

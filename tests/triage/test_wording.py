@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from articles import services
 from tests.conftest import pathway_document
 from tests.pages import page_text
+from tests.triage.test_steps import every_question_page
 from triage.interchange import PATHWAY_FORMAT
 from triage.wording import MAX_LIST_ITEM_WORDS, MAX_QUESTION_WORDS, list_items, wording_errors, words
 
@@ -124,7 +125,8 @@ def test_a_pathway_worded_as_before_cannot_be_submitted(published_article, autho
 
 
 def test_each_sign_of_a_question_is_a_list_item_on_the_page(client, published_pathway):
-    html = client.get(URL).content.decode()
+    # One question per page: the signs of each question are on its own page.
+    html = "".join(page.content.decode() for page in every_question_page(client, URL))
     items = [page_text(item) for item in re.findall(r"<li>(.*?)</li>", html, re.DOTALL)]
     for question in published_pathway.triage_questions.all():
         for sign in list_items(question.help_text):
