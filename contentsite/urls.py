@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from articles.views import robots_txt, sitemap_index, sitemap_section
+from triage.hazard_log import hazard_log
 
 # A database outage met in a middleware is a 503 as well; anything else, Django's 500.
 handler500 = "contentsite.middleware.server_error"
@@ -12,6 +13,7 @@ admin.site.site_title = "Clinical content admin"
 urlpatterns = [
     path("", include("articles.urls")),
     path("triage/", include("triage.urls")),
+    path("admin/triage/hazard-log/", hazard_log, name="triage-hazard-log"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("contentsite.api.urls", namespace="v1")),
     path("sitemap.xml", sitemap_index, name="sitemap"),
