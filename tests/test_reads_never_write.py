@@ -72,6 +72,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "detail": f"/articles/{article}/",
         "history": f"/articles/{article}/history/",
         "list": "/triage/",
+        "triage-hazard-log": "/admin/triage/hazard-log/",  # staff only: a redirect here, read as staff below
         "pathway": f"/triage/{pathway}/",
         "root": "/api/v1/",
         "medication-list": "/api/v1/medications/",
@@ -115,7 +116,7 @@ def test_no_get_anywhere_writes(client, api, library, published_article, publish
         assert writes == [], (url, writes)
 
     client.force_login(admin_user_account)
-    admin_urls = [reverse("admin:index")]
+    admin_urls = [reverse("admin:index"), reverse("triage-hazard-log")]
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         admin_urls.append(reverse("admin:{}_{}_changelist".format(*info)))
