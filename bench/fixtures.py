@@ -16,11 +16,11 @@ import argparse
 import copy
 import io
 import json
-import os
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from deploy.servers import setup_django_for_script
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_SLUG = "amlodipine-peripheral-neuropathy-30-sections"
@@ -52,15 +52,7 @@ BULK_SLUG = r"-[0-9]{6}$"  # bulk articles' slugs end in their number
 
 
 def setup_django() -> None:
-    """Base settings with the demo accounts on, so that the demo goes through the real workflow."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "contentsite.settings.base"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
-    os.environ["DEMO_ACCOUNTS_ENABLED"] = "true"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django_for_script("bench")
 
 
 def long_document(sections: int = LONG_SECTIONS) -> dict[str, Any]:

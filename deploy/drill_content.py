@@ -18,11 +18,11 @@ import argparse
 import copy
 import io
 import json
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from .servers import setup_django_for_script
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DOCUMENT = ROOT / "articles" / "demo" / "amlodipine-peripheral-neuropathy.json"
@@ -30,15 +30,7 @@ SLUG_PREFIX = "drill-article"
 
 
 def setup_django() -> None:
-    """Base settings with the demo accounts on, so that content goes through the real workflow."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "contentsite.settings.base"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("SECRET_KEY", "drill-only-" + "x" * 50)
-    os.environ["DEMO_ACCOUNTS_ENABLED"] = "true"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    setup_django_for_script("drill")
 
 
 def _document(number: int) -> dict[str, Any]:

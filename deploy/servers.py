@@ -395,3 +395,18 @@ class Redis:
 
     def stop(self) -> None:
         _stop(self.process)
+
+
+def setup_django_for_script(purpose: str) -> None:
+    """Django with the base settings and the demo accounts on, for a script run on its own (the bench's
+    and the drill's content loaders), so that content goes through the real workflow."""
+    os.environ["DJANGO_SETTINGS_MODULE"] = "contentsite.settings.base"
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("SECRET_KEY", f"{purpose}-only-" + "x" * 50)
+    os.environ["DEMO_ACCOUNTS_ENABLED"] = "true"
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    import django
+
+    django.setup()

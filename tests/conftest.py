@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import datetime
+import http.server
 import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from articles.content_checks import check_revision
 from articles.interchange.importer import load_document
 from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
+from contentsite import proxy
 from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
 from partners.models import Partner
@@ -230,3 +235,37 @@ class PartnerClient:
 @pytest.fixture
 def api(client: Client, api_key: str) -> PartnerClient:
     return PartnerClient(client, api_key)
+
+
+@dataclass
+class RecordingProxy:
+    """A stand-in proxy on a free loopback port that records the PURGE requests it gets."""
+
+    status: int = 200
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    url: str = ""
+
+
+@pytest.fixture
+def recording_proxy() -> Iterator[RecordingProxy]:
+    recorded = RecordingProxy()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_PURGE(self) -> None:
+            recorded.requests.append((self.command, self.path, self.headers.get(proxy.PURGE_HEADER)))
+            self.send_response(recorded.status)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorded.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield recorded
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -193,28 +191,8 @@ def test_a_transition_rolled_back_is_not_logged(workflow, author, django_capture
     assert Revision.objects.get(pk=draft.pk).state == "draft"
 
 
-@pytest.fixture
-def purge_target() -> Iterator[str]:
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_PURGE(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_a_purge_is_logged_with_keys_and_result(purge_target, settings, monkeypatch, log_lines):
+def test_a_purge_is_logged_with_keys_and_result(recording_proxy, settings, monkeypatch, log_lines):
+    purge_target = recording_proxy.url
     settings.PROXY_PURGE_URLS = [purge_target, "http://127.0.0.1:9"]  # the second refuses connections
     monkeypatch.setattr(proxy, "PURGE_BACKOFF_SECONDS", 0)
     proxy.purge(["article-7", "index"])

@@ -14,10 +14,9 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -185,40 +184,6 @@ def test_a_revalidated_page_keeps_its_proxy_policy(client, db):
 
 
 # --- purge() ------------------------------------------------------------------------------
-
-
-@dataclass
-class RecordingProxy:
-    """A stand-in proxy on a free loopback port that records the PURGE requests it gets."""
-
-    status: int = 200
-    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
-    url: str = ""
-
-
-@pytest.fixture
-def recording_proxy() -> Iterator[RecordingProxy]:
-    recorded = RecordingProxy()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_PURGE(self) -> None:
-            recorded.requests.append((self.command, self.path, self.headers.get(proxy.PURGE_HEADER)))
-            self.send_response(recorded.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    recorded.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield recorded
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
