@@ -89,3 +89,9 @@ def test_the_api_root_lists_the_endpoints(api: PartnerClient) -> None:
 
 def test_the_api_root_needs_a_key(client: Client) -> None:
     assert client.get("/api/v1/").status_code == 401
+
+
+def test_the_api_root_costs_no_query(api: PartnerClient, django_assert_num_queries: Any) -> None:
+    api.get("/api/v1/")  # the key, now in the cache
+    with django_assert_num_queries(0):
+        assert api.get("/api/v1/").status_code == 200

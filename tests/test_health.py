@@ -136,3 +136,11 @@ def test_a_failing_part_is_logged_at_most_once_a_minute(client, settings, db):
     finally:
         logging.getLogger("contentsite.health").removeHandler(handler)
     assert len([r for r in records if "cache unavailable" in r.getMessage()]) == 1
+
+
+@pytest.mark.django_db
+def test_query_budgets_of_the_probes(client, django_assert_num_queries, django_assert_max_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/healthz").status_code == 200
+    with django_assert_max_num_queries(6):  # SELECT 1 and the read of the applied migrations
+        assert client.get("/readyz").status_code == 200

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponseBase
-from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
@@ -22,11 +20,10 @@ from rest_framework.views import APIView
 
 from articles.live import Live, cache_get, cache_set, live_identity, site_identity
 from articles.models import ArticleKind, Withdrawn
+from contentsite.early import Validators
 
 # Bump when the payloads change shape in a way cached bodies and partners' ETags must not outlive.
 API_CACHE_VERSION = 1
-
-Validators = tuple[str, datetime.datetime | None]
 
 
 class Gone(APIException):
@@ -60,11 +57,9 @@ class PartnerView:
             raise ValidationError(
                 {name: [f"Unknown query parameter; this endpoint accepts: {known}."] for name in unknown}
             )
-        if request.method in {"GET", "HEAD"} and self.conditional is not None:
-            etag, moment = self.conditional
-            last_modified = int(moment.timestamp()) if moment else None
-            if get_conditional_response(request, etag=etag, last_modified=last_modified) is not None:
-                raise NotModified
+        conditional = self.conditional if request.method in {"GET", "HEAD"} else None
+        if conditional is not None and conditional.not_modified(request):
+            raise NotModified
 
     def validators(self) -> Validators | None:
         """The ETag and Last-Modified of this request's response, known without serialising; None: no validators.
@@ -88,7 +83,7 @@ class PartnerView:
 
     def cached_body(self, build: Callable[[], Any]) -> Any:
         """The response data, kept in the cache under this response's ETag: a repeat costs a cache read."""
-        etag = self.conditional[0] if self.conditional else None
+        etag = self.conditional.etag if self.conditional else None
         if etag is None:
             return build()
         key = f"api:body:{etag}"
@@ -109,10 +104,10 @@ class PartnerView:
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
         if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and self._validated():
-            etag, moment = self.conditional  # type: ignore[misc]
-            response["ETag"] = etag
-            if moment is not None:
-                response["Last-Modified"] = http_date(moment.timestamp())
+            validators: Validators = self.conditional  # type: ignore[assignment]
+            response["ETag"] = validators.etag
+            if validators.last_modified is not None:
+                response["Last-Modified"] = http_date(validators.last_modified.timestamp())
         response["Cache-Control"] = "private, no-cache"
         response["Vary"] = "Accept, Authorization"
         return response
@@ -130,7 +125,7 @@ class SiteListView(PartnerView):
     def validators(self) -> Validators | None:
         self.check_query()
         site = site_identity()
-        return site.etag(self.list_name, *self.representation()), site.last_modified
+        return Validators(site.etag(self.list_name, *self.representation()), site.last_modified)
 
     def check_query(self) -> None:
         """Refuse a malformed query before answering 304: the cursor, the limit (and the filters, in subclasses)."""
@@ -152,7 +147,7 @@ class LiveArticleView(PartnerView):
 
     def validators(self) -> Validators | None:
         self._live = self.live
-        return self._live.etag(self.representation_name, *self.representation()), self._live.last_modified
+        return Validators(self._live.etag(self.representation_name, *self.representation()), self._live.last_modified)
 
 
 # The endpoints ``/api/v1/`` lists, by the name a partner sees, and their URL names in the ``v1`` namespace.

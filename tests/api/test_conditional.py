@@ -163,3 +163,9 @@ def test_the_lookup_is_documented_as_paginated(api):
     text = schema.content.decode()
     lookup = text[text.index("/api/v1/lookup/") :]
     assert "cursor" in lookup[:4000] and "limit" in lookup[:4000]
+
+
+def test_a_failed_if_match_is_never_answered_304(api, published_pathway):
+    """Only a matching If-None-Match or If-Modified-Since is a 304 (the pages' rule, ``contentsite.early``)."""
+    for url in conditional_urls(published_pathway.article.slug):
+        assert api.get(url, HTTP_IF_MATCH='"not-this-one"').status_code != 304, url

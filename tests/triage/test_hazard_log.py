@@ -57,3 +57,13 @@ def test_the_reviewer_reaches_the_log_from_a_pathway_revision(client, published_
     assert log.status_code == 200 and "<h2>H1: a red-flag answer is out-voted</h2>" in log.content.decode()
     client.logout()
     assert client.get(log_url).status_code == 302  # staff only: to the log-in page
+
+
+@pytest.mark.django_db
+def test_the_hazard_log_page_costs_the_staff_session_only(client, reviewer, django_assert_max_num_queries):
+    from django.urls import reverse
+
+    client.force_login(reviewer)
+    client.get(reverse("triage-hazard-log"))
+    with django_assert_max_num_queries(4):  # the session and the user, whatever the size of the library
+        assert client.get(reverse("triage-hazard-log")).status_code == 200

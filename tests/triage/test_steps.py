@@ -237,3 +237,12 @@ def test_the_api_accepts_partial_answers_and_says_what_to_ask_next(api, publishe
         None,
         "talk-to-your-doctor-if-worried",
     )
+
+
+def test_each_step_is_under_a_query_budget(reader, django_assert_max_num_queries):
+    """The compiled pathway comes from the caches: a step costs what the result page does, at most."""
+    response = reader.get(URL)
+    for _ in range(3):
+        with django_assert_max_num_queries(4):
+            response = submit(reader, response, answer="no")
+        assert response.status_code == 200
