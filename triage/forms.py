@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 
 from articles.models import Revision
 
-from .content import FormQuestion, form_questions
+from .content import FormQuestion
 from .engine import Kind, asking_rank
 
 
@@ -24,17 +24,11 @@ def ordered_questions(revision: Revision) -> list[Any]:
 
 
 class AnswersForm(forms.Form):
-    """Built from a revision's rows, or from a compiled pathway's ``questions`` (no query)."""
+    """The fields for a compiled pathway's ``questions`` (no query): one question per page."""
 
-    def __init__(
-        self,
-        *args: Any,
-        revision: Revision | None = None,
-        questions: Sequence[FormQuestion] | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, questions: Sequence[FormQuestion], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.questions = tuple(questions) if questions is not None else form_questions(revision)
+        self.questions = tuple(questions)
         for question in self.questions:
             if question.kind == Kind.MULTIPLE:
                 field: forms.Field = forms.MultipleChoiceField(
@@ -50,9 +44,6 @@ class AnswersForm(forms.Form):
             # Rendered and sanitised Markdown (``articles.rendering``): a hint may list signs.
             field.help_text = mark_safe(question.help_html)  # noqa: S308 - sanitised by nh3
             self.fields[question.key] = field
-
-    def answers(self) -> dict[str, Any]:
-        return {question.key: self.cleaned_data[question.key] for question in self.questions}
 
 
 # --- One question per page ---------------------------------------------------------------------------
