@@ -23,6 +23,7 @@ from typing import Any
 from deploy.servers import setup_django_for_script
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_PATHWAY_SLUG = "numbness-tingling-weakness-amlodipine"
 LONG_SLUG = "amlodipine-peripheral-neuropathy-30-sections"
 DEMO_SLUG = "amlodipine-peripheral-neuropathy"
 LONG_SECTIONS = 30
@@ -272,8 +273,12 @@ def ensure(size: int) -> dict[str, Any]:
     recent = (newest or now) - timedelta(minutes=RECENT_MINUTES)
     partner, _ = Partner.objects.get_or_create(name="Bench partner")
     _, key = partner_key_create(partner=partner, name="bench")
-    pathway = Revision.objects.published().of_kind(PATHWAY).first()
-    answers = {q.key: "no" for q in pathway.triage_questions.all()} | {"stroke": "yes"} if pathway else {}
+    # The demo's numbness pathway, every question answered (its stroke question "yes"): a whole evaluation.
+    pathways = Revision.objects.published().of_kind(PATHWAY)
+    pathway = pathways.filter(article__slug=DEMO_PATHWAY_SLUG).first() or pathways.first()
+    answers = {q.key: "no" for q in pathway.triage_questions.all()} if pathway else {}
+    if "stroke" in answers:
+        answers["stroke"] = "yes"
     return {
         "live_articles": live.count(),
         "api_key": key,
