@@ -47,6 +47,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from contentsite import proxy
+from contentsite.cache import take_prefetched
 from contentsite.outages import log_outage
 
 from .models import Article, ChangeFeedLock, LiveTally, Medication, Revision, RevisionState, Symptom, Withdrawn
@@ -63,6 +64,12 @@ MAX_ARTICLE_KEYS_PER_PURGE = 100
 
 def _pointer_key(kind: str, slug: str) -> str:
     return f"live:{POINTER_FORMAT}:{kind}:{slug}"
+
+
+def identity_cache_key(slug: str, *, kind: str) -> str:
+    """The cache key ``live_identity(slug, kind=kind)`` reads first: a partner's request reads it ahead,
+    in the same round trip as its key and its rate limit (``contentsite.cache.read_and_count``)."""
+    return _pointer_key(kind, slug)
 
 
 def _etag(*parts: object) -> str:
@@ -336,7 +343,10 @@ def _cache_failed(action: str) -> None:
 
 
 def cache_get(key: str) -> Any:
-    """The cached value, or ``None`` (also when the cache fails)."""
+    """The cached value (read ahead in this request, if it was), or ``None`` (also when the cache fails)."""
+    ahead = take_prefetched(key)
+    if ahead is not None:
+        return ahead
     try:
         return cache.get(key)
     except Exception:

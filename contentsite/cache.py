@@ -11,7 +11,10 @@ and still raises.
 
 ``count_hit`` counts hits on a key in a window, atomically across app servers on
 Redis (the partner rate limit counts with it); it answers ``None`` when the cache is
-down, so that the caller can count some other way.
+down, so that the caller can count some other way. ``read_and_count`` reads some keys
+in the same round trip: a partner's request costs one (its key's row, its count, and
+what the view reads first), and the values read are kept for the rest of that request
+(``request_scope``, ``keep_prefetched``, ``take_prefetched``), each for one read.
 
 Django's ``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every
 operation; building one copies its table of response callbacks, which cost more
@@ -26,7 +29,9 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.core.cache import BaseCache, caches
@@ -114,22 +119,41 @@ class RedisCache(DjangoRedisCache):
         round trip: create the counter with its expiry if absent, increment it, read
         the time left, so the count is exact however many servers count at once.
         """
-        redis_key = self.make_and_validate_key(key)
+        answered = self.read_and_count((), key, seconds)
+        return None if answered is None else answered[1]
+
+    def read_and_count(
+        self, keys: Sequence[str], counter: str | None, seconds: int
+    ) -> tuple[dict[str, Any], tuple[int, float] | None] | None:
+        """The values of ``keys`` that are set, and one more hit on ``counter`` as ``count_hit`` counts it
+        (None if no counter): one MULTI/EXEC round trip. ``None`` if Redis is down."""
+        redis_keys = [self.make_and_validate_key(key) for key in keys]
         try:
-            pipeline = self._cache.get_client(redis_key, write=True).pipeline(transaction=True)
-            pipeline.set(redis_key, 0, ex=seconds, nx=True)
-            pipeline.incr(redis_key)
-            pipeline.pttl(redis_key)
-            _, count, left_ms = pipeline.execute()
-            if left_ms < 0:  # a counter without an expiry (written by something else) would never reset
-                self._cache.get_client(redis_key, write=True).expire(redis_key, seconds)
-                left_ms = seconds * 1000
+            client = self._cache.get_client(None, write=True)
+            pipeline = client.pipeline(transaction=True)
+            for redis_key in redis_keys:
+                pipeline.get(redis_key)
+            if counter is not None:
+                redis_counter = self.make_and_validate_key(counter)
+                pipeline.set(redis_counter, 0, ex=seconds, nx=True)
+                pipeline.incr(redis_counter)
+                pipeline.pttl(redis_counter)
+            results = pipeline.execute()
+            counted = None
+            if counter is not None:
+                _, count, left_ms = results[len(keys) :]
+                if left_ms < 0:  # a counter without an expiry (written by something else) would never reset
+                    client.expire(redis_counter, seconds)
+                    left_ms = seconds * 1000
+                counted = (int(count), left_ms / 1000)
         except UNREACHABLE as error:
             log_outage(
                 logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
             )
             return None
-        return int(count), left_ms / 1000
+        loads = self._cache._serializer.loads
+        values = {key: loads(raw) for key, raw in zip(keys, results, strict=False) if raw is not None}
+        return values, counted
 
 
 def count_hit(key: str, seconds: int, *, using: str = "default") -> tuple[int, float] | None:
@@ -158,3 +182,54 @@ def count_hit(key: str, seconds: int, *, using: str = "default") -> tuple[int, f
         log_outage(logger, "cache", "Cache failed to count a hit: treated as unavailable.", exc_info=True)
         return None
     return count, max(0.0, ends - now)
+
+
+def read_and_count(
+    keys: Sequence[str], counter: str | None, seconds: int, *, using: str = "default"
+) -> tuple[dict[str, Any], tuple[int, float] | None, bool]:
+    """The values of ``keys`` that are set, one more hit on ``counter`` (if any), and whether the cache answered.
+
+    One round trip on Redis (``RedisCache.read_and_count``). When the cache is down:
+    no values, no count, and ``False``, so that the caller counts some other way
+    without waiting on the cache a second time.
+    """
+    backend: BaseCache = caches[using]
+    if isinstance(backend, RedisCache):
+        answered = backend.read_and_count(keys, counter, seconds)
+        return ({}, None, False) if answered is None else (*answered, True)
+    try:
+        values = backend.get_many(list(keys)) if keys else {}
+    except Exception:
+        log_outage(logger, "cache", "Cache failed to read: treated as a miss.", exc_info=True)
+        return {}, None, False
+    counted = count_hit(counter, seconds, using=using) if counter is not None else None
+    return values, counted, counter is None or counted is not None
+
+
+# --- Values read ahead for the rest of one request ------------------------------------------------
+
+_prefetched: ContextVar[dict[str, Any] | None] = ContextVar("contentsite_cache_prefetched", default=None)
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Values read ahead (``keep_prefetched``) live until the end of the request this wraps, and no longer."""
+    token = _prefetched.set({})
+    try:
+        yield
+    finally:
+        _prefetched.reset(token)
+
+
+def keep_prefetched(values: dict[str, Any]) -> None:
+    """Keep ``values``, read from the cache just now, for this request's next read of each key (outside a
+    request: nothing is kept)."""
+    scope = _prefetched.get()
+    if scope is not None:
+        scope.update(values)
+
+
+def take_prefetched(key: str) -> Any:
+    """The value of ``key`` read ahead in this request, once; ``None`` if none was (read the cache)."""
+    scope = _prefetched.get()
+    return scope.pop(key, None) if scope else None

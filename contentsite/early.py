@@ -14,6 +14,14 @@ answers from that copy: a 304 when the reader's copy matches, else the 200 with
 every header the stack gave it. No
 session, CSRF, authentication, messages, CSP or template work runs, and no query.
 
+A partner's conditional GET (with ``Authorization``) takes its own early path: the
+view's class answers it through ``not_modified_early``, which runs the view's own
+``initial()`` (the key, permissions, the rate limit, the query, the validators) and
+``finalize_response()`` on a 304, so the rules are the full stack's; the key, the rate
+count and the live identity come in one cache round trip (``partners.admission``).
+Anything but a 304 falls through to the full stack, which admits and counts the
+request no second time. No response is kept for partners: their 304 is built each time.
+
 Why this is safe: an ETag names the live revision, the article's place on the
 public clock and the day (``articles.live``), so a response kept under it can
 never become wrong; several app servers each keeping their own copy never
@@ -37,6 +45,7 @@ from django.urls import Resolver404, get_resolver
 from django.utils.cache import get_conditional_response
 
 from articles.memo import BoundedMemo
+from contentsite.cache import request_scope
 
 # Finished responses by address and ETag, per process (a few hundred hot pages fit).
 ANSWER_MEMO_BYTES = 32_000_000
@@ -128,6 +137,12 @@ class EarlyAnswerMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        with request_scope():  # values read ahead (``contentsite.cache``) last for this request only
+            if "HTTP_AUTHORIZATION" in request.META:
+                return self._partner_not_modified(request) or self.get_response(request)
+            return self._answer(request)
+
+    def _answer(self, request: HttpRequest) -> HttpResponseBase:
         validators = self._validators(request)
         if validators is None:
             return self.get_response(request)
@@ -148,9 +163,28 @@ class EarlyAnswerMiddleware:
         return response
 
     @staticmethod
+    def _partner_not_modified(request: HttpRequest) -> HttpResponseBase | None:
+        """A partner's conditional GET answered 304 by its view's own rules (``not_modified_early``), else None."""
+        if request.method not in ("GET", "HEAD"):
+            return None
+        if "HTTP_IF_NONE_MATCH" not in request.META and "HTTP_IF_MODIFIED_SINCE" not in request.META:
+            return None
+        request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would
+        try:
+            match = get_resolver(getattr(request, "urlconf", None)).resolve(request.path_info)
+        except Resolver404:
+            return None
+        view_class = getattr(match.func, "cls", None)
+        early = getattr(view_class, "not_modified_early", None)
+        if early is None:
+            return None
+        request.resolver_match = match  # as the handler would set it: the API's version is its URL namespace
+        return early(match.func, request, match.args, match.kwargs)
+
+    @staticmethod
     def _validators(request: HttpRequest) -> Validators | None:
-        if request.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" in request.META:
-            return None  # credentials (the partner API): the answer is the caller's own
+        if request.method not in ("GET", "HEAD"):
+            return None
         if settings.SESSION_COOKIE_NAME in request.COOKIES or any(c in request.COOKIES for c in _PERSONAL_COOKIES):
             return None
         request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would

@@ -52,24 +52,27 @@ class Partner(models.Model):
 KEY_CACHE_SECONDS = 60
 
 
-def _key_cache_key(prefix: str) -> str:
+def key_cache_key(prefix: str) -> str:
+    """Where the unrevoked key with ``prefix`` and its partner are kept in the shared cache."""
     return f"partner-key:v1:{prefix}"
 
 
 class PartnerAPIKeyManager(APIKeyManager):
-    def unrevoked(self, prefix: str) -> PartnerAPIKey | None:
+    def unrevoked(self, prefix: str, *, cached: object = None) -> PartnerAPIKey | None:
         """The unrevoked key with ``prefix`` and its partner: one cache read, or a query on a miss.
 
-        The caller still checks the key against its hash, its expiry and the
-        partner being active. A revocation or partner change drops the cached row
+        ``cached``: what the caller already read from the cache under ``key_cache_key(prefix)``
+        (None: nothing, read it here). The caller still checks the key against its hash,
+        its expiry and the partner being active. A revocation or partner change drops the cached row
         (``_forget_keys``); a reader that read the row while such a change
         committed finds it out by reading again after caching it.
         """
-        key = _key_cache_key(prefix)
-        try:
-            cached = cache.get(key)
-        except Exception:  # a cache outage is a miss
-            cached = None
+        key = key_cache_key(prefix)
+        if cached is None:  # not read already (``partners.admission`` reads it with the request's rate count)
+            try:
+                cached = cache.get(key)
+            except Exception:  # a cache outage is a miss
+                cached = None
         if isinstance(cached, PartnerAPIKey):
             return cached
         found = self.select_related("partner").filter(prefix=prefix, revoked=False).first()
@@ -129,7 +132,7 @@ class PartnerAPIKey(AbstractAPIKey):
 
 
 def _forget_keys(prefixes: list[str]) -> None:
-    keys = [_key_cache_key(prefix) for prefix in prefixes]
+    keys = [key_cache_key(prefix) for prefix in prefixes]
     if not keys:
         return
 

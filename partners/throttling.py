@@ -19,24 +19,18 @@ import threading
 import time
 from typing import Any
 
-from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from contentsite.cache import count_hit
 from contentsite.outages import log_outage
 
+from .admission import ADMISSION, Admission, RateCounter, parse_rate
 from .models import PartnerAPIKey
 
 logger = logging.getLogger(__name__)
 
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"600/minute"`` -> (600, 60): requests per period in seconds (DRF's notation: s, m, h, d)."""
-    number, _, period = rate.partition("/")
-    return int(number), PERIODS[period[:1]]
+__all__ = ["PartnerKeyRateThrottle", "fallback", "parse_rate"]
 
 
 class FallbackCounter:
@@ -82,18 +76,21 @@ class PartnerKeyRateThrottle(BaseThrottle):
         key = request.auth
         if not isinstance(key, PartnerAPIKey):
             return True
-        limit, seconds = parse_rate(key.partner.rate_limit or settings.PARTNER_API_RATE)
-        counter = f"throttle:partner:{key.partner_id}:{limit}/{seconds}"
-        counted = count_hit(counter, seconds)
+        counter = RateCounter.of(key.partner_id, key.partner.rate_limit)
+        # Counted already, in the round trip that admitted the key (``partners.admission``), as a rule.
+        admission = getattr(getattr(request, "_request", request), ADMISSION, None)
+        counted = admission.count_for(counter) if isinstance(admission, Admission) else None
+        if counted is None and (not isinstance(admission, Admission) or admission.cache_answered):
+            counted = count_hit(counter.name, counter.seconds)
         if counted is None:
             log_outage(
                 logger,
                 "rate-limit-fallback",
                 "Partner rate limits are counted per process while the cache is unavailable.",
             )
-            counted = fallback.count_hit(counter, seconds)
+            counted = fallback.count_hit(counter.name, counter.seconds)
         hits, left = counted
-        if hits <= limit:
+        if hits <= counter.limit:
             return True
         self.wait_seconds = max(1, math.ceil(left))
         return False

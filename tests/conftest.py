@@ -26,10 +26,12 @@ from articles.models import ReviewerProfile, Revision
 from contentsite import proxy
 from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
+from partners.admission import forget_counters
 from partners.models import Partner
 from partners.services import partner_key_create
 from partners.throttling import fallback as fallback_counts
 from tests.factories import article_document, demo_document
+from tests.outages import RedisServer, redis_cache
 
 
 @pytest.fixture(autouse=True)
@@ -50,10 +52,21 @@ def _clear_cache() -> Any:
     cache.clear()
     forget_memos()
     forget_outages()
+    forget_counters()
     yield
     cache.clear()
     forget_memos()
     forget_outages()
+    forget_counters()
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisServer]:
+    """A redis-server of the test's own (``tests.outages``) as the cache: stop it, start it, count its commands."""
+    server = RedisServer().start()
+    settings.CACHES = redis_cache(server.url)
+    yield server
+    server.stop()
 
 
 def forget_outages() -> None:

@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +71,18 @@ def wait_until(condition: object, what: str, timeout: float = START_TIMEOUT_S) -
         if time.monotonic() > deadline:
             raise RuntimeError(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+def redis_cache(url: str) -> dict[str, Any]:
+    """``CACHES`` for the project's Redis backend at ``url``, with short timeouts."""
+    return {
+        "default": {
+            "BACKEND": "contentsite.cache.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "outage-test",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
 
 
 @dataclass

@@ -19,36 +19,17 @@ from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_key_create
 from partners.throttling import PartnerKeyRateThrottle
 from tests.conftest import PartnerClient
-from tests.outages import REDIS_PORTS, RedisServer, free_port_in
+from tests.outages import REDIS_PORTS, RedisServer, free_port_in, redis_cache
 from tests.test_reads_never_write import library, public_examples
 
 pytestmark = pytest.mark.django_db
 __all__ = ["library"]  # a fixture, used by name
 
 
-def redis_cache(url: str) -> dict[str, Any]:
-    return {
-        "default": {
-            "BACKEND": "contentsite.cache.RedisCache",
-            "LOCATION": url,
-            "KEY_PREFIX": "outage-test",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-
-
 @pytest.fixture
 def dead_redis(settings: Any) -> None:
     """The cache points at a loopback port nothing listens on."""
     settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port_in(REDIS_PORTS)}/0")
-
-
-@pytest.fixture
-def own_redis(settings: Any) -> Any:
-    server = RedisServer().start()
-    settings.CACHES = redis_cache(server.url)
-    yield server
-    server.stop()
 
 
 def walk(client: Any, api_key: str, urls: dict[str, str]) -> dict[str, int]:

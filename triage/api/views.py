@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles.live import identity_cache_key
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
 from triage import engine, notices, services
@@ -57,6 +59,9 @@ class PathwayEvaluate(PartnerView, APIView):
     """
 
     may_be_gone = True
+
+    def prefetch_keys(self) -> Sequence[str]:
+        return (identity_cache_key(self.kwargs["slug"], kind=PATHWAY),)
 
     @extend_schema(
         summary="Evaluate answers, all or some (stateless)",

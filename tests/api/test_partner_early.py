@@ -1,0 +1,195 @@
+"""A partner's conditional GET answered 304 before the middleware stack, in one cache round trip
+(``contentsite.early``, ``PartnerView.not_modified_early``, ``partners.admission``).
+
+The early answer applies the view's own rules (the key, the rate limit, the query, the
+validators), so everything else is the same as the full stack's: a refused key is a
+401, a spent limit a 429, a changed article a 200, and every request counts once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from redis.connection import AbstractConnection
+
+from articles.interchange.export import revision_content
+from articles.models import Revision
+from articles.services import revision_update_content, revision_withdraw
+from contentsite.cache import take_prefetched
+from partners.models import Partner
+from partners.services import partner_key_create, partner_key_revoke
+from tests.conftest import PartnerClient
+
+pytestmark = pytest.mark.django_db
+
+DETAIL = "/api/v1/articles/amlodipine-peripheral-neuropathy/"
+LIST = "/api/v1/articles/"
+SAME_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Vary")
+
+
+def early(response: Any) -> bool:
+    """Answered before ``SessionMiddleware`` ran (which gives every request a ``session``)."""
+    return not hasattr(response.wsgi_request, "session")
+
+
+def revalidate(api: PartnerClient, url: str) -> tuple[Any, Any]:
+    first = api.get(url)
+    assert first.status_code == 200, first.content[:300]
+    return first, api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+
+
+@pytest.mark.parametrize("url", [DETAIL, LIST, "/api/v1/medications/", "/api/v1/pathways/"])
+def test_a_matching_conditional_get_is_a_304_before_the_stack_with_no_query(api, published_article, url):
+    first, _ = revalidate(api, url)
+    with CaptureQueriesContext(connection) as queries:
+        again = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304 and early(again)
+    assert len(queries) == 0
+    assert again.content == b""
+    assert {name: again.get(name) for name in SAME_HEADERS} == {name: first.get(name) for name in SAME_HEADERS}
+
+
+def test_head_and_if_modified_since_are_answered_early_too(api, published_article):
+    first = api.get(DETAIL)
+    response = api.client.head(
+        DETAIL, HTTP_AUTHORIZATION=f"Api-Key {api.key}", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]
+    )
+    assert response.status_code == 304 and early(response)
+
+
+def test_a_changed_article_is_a_200_with_its_new_etag(api, workflow, published_article, author):
+    first = api.get(DETAIL)
+    draft = workflow.next_draft(published_article)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["title"] = "Amlodipine and nerve symptoms: retitled"
+    revision_update_content(revision=draft, actor=author, expected_lock_version=0, content=content)
+    workflow.take_live(Revision.objects.get(pk=draft.pk))
+    response = api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 200 and not early(response)
+    assert response["ETag"] != first["ETag"] and response.json()["title"] == content["title"]
+
+
+def test_a_withdrawn_article_is_gone_not_a_304(api, workflow, published_article, publisher):
+    first = api.get(DETAIL)
+    revision_withdraw(revision=published_article, actor=publisher, reason="Withdrawn for a test.")
+    response = api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 410
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"HTTP_AUTHORIZATION": "Api-Key nothing.here"}, 401),
+        ({"HTTP_AUTHORIZATION": "Bearer something"}, 401),
+    ],
+)
+def test_a_bad_key_with_a_matching_etag_is_refused(client, api, published_article, headers, status):
+    first = api.get(DETAIL)
+    response = client.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"], **headers)
+    assert response.status_code == status and not early(response)
+
+
+def test_an_unknown_query_parameter_is_a_400_even_with_a_matching_etag(api, published_article):
+    first = api.get(LIST)
+    response = api.get(f"{LIST}?colour=blue", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 400
+
+
+def test_a_revoked_key_is_refused_on_the_very_next_conditional_request(api, published_article, partner):
+    first, second = revalidate(api, DETAIL)
+    assert second.status_code == 304
+    key = partner.api_keys.get()
+    partner_key_revoke(key=key)
+    response = api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 401
+
+
+def test_every_request_counts_once_whichever_path_answers_it(api, published_article, settings, partner):
+    settings.PARTNER_API_RATE = "5/minute"
+    first = api.get(DETAIL)  # 1
+    statuses = [
+        api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code,  # 2: early 304
+        api.get(DETAIL, HTTP_IF_NONE_MATCH='"stale"').status_code,  # 3: early path falls through to a 200
+        api.get(f"{LIST}?colour=blue", HTTP_IF_NONE_MATCH=first["ETag"]).status_code,  # 4: falls through to a 400
+        api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code,  # 5
+        api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code,  # 6: over the limit
+    ]
+    assert statuses == [304, 200, 400, 304, 429]
+    assert 0 < int(api.get(DETAIL)["Retry-After"]) <= 60
+
+
+def test_a_wrong_secret_with_a_partners_prefix_uses_none_of_its_requests(client, api, published_article, settings):
+    settings.PARTNER_API_RATE = "3/minute"
+    first = api.get(DETAIL)  # 1: this process now names the partner's counter from the prefix
+    prefix = api.key.partition(".")[0]
+    forged = PartnerClient(client, f"{prefix}.not-the-secret")
+    assert [forged.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code for _ in range(5)] == [401] * 5
+    assert [api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code for _ in range(3)] == [304, 304, 429]
+
+
+def test_values_read_ahead_do_not_outlive_their_request(api, published_article):
+    revalidate(api, DETAIL)
+    api.get(LIST)
+    from articles.live import SITE_POINTER, identity_cache_key
+
+    assert take_prefetched(SITE_POINTER) is None
+    assert take_prefetched(identity_cache_key("amlodipine-peripheral-neuropathy", kind="article")) is None
+
+
+@pytest.mark.outage
+def test_a_304_costs_one_redis_round_trip(client, partner, published_article, own_redis):
+    """Key, rate count and live identity in one MULTI/EXEC: one command sent to Redis for the whole 304."""
+    _, key = partner_key_create(partner=partner, name="round trips")
+    api = PartnerClient(client, key)
+    first, second = revalidate(api, DETAIL)  # the process learns the key's counter on its first request
+    assert second.status_code == 304
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(command)
+        return original(self, command, check_health)
+
+    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
+    try:
+        response = api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"])
+    finally:
+        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    assert response.status_code == 304 and early(response)
+    assert len(sent) == 1, sent
+
+
+@pytest.mark.outage
+def test_evaluate_reads_its_key_count_and_pathway_in_one_round_trip(client, partner, published_pathway, own_redis):
+    _, key = partner_key_create(partner=partner, name="evaluate")
+    url = f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/"
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    body = {"answers": {}}
+    assert client.post(url, body, content_type="application/json", **auth).status_code == 200
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(command)
+        return original(self, command, check_health)
+
+    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
+    try:
+        response = client.post(url, body, content_type="application/json", **auth)
+    finally:
+        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    assert response.status_code == 200, response.content[:300]
+    assert not response.json()["complete"]  # nothing answered: nothing counted, no outcome written
+    assert len(sent) == 1, sent
+
+
+def test_another_partners_key_gets_its_own_304_and_count(client, api, published_article, settings):
+    settings.PARTNER_API_RATE = "2/minute"
+    first = api.get(DETAIL)
+    _, other_key = partner_key_create(partner=Partner.objects.create(name="Other portal"))
+    other = PartnerClient(client, other_key)
+    assert [other.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code for _ in range(3)] == [304, 304, 429]
+    assert api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
