@@ -45,7 +45,7 @@ MAX_SITEMAP_PAGE = 100_000
 _CURSOR = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 _XML = "application/xml; charset=utf-8"
 # Bump when the page's markup changes in a way cached copies must not outlive.
-PAGE_CACHE_VERSION = 1
+PAGE_CACHE_VERSION = 2
 
 
 def _home_validators(request: HttpRequest) -> Validators:
