@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from .memo import BoundedMemo
-from .models import AuditEntry, Reference, Revision, content_prefetches
+from .models import AuditEntry, FrequencyBand, Reference, Revision, content_prefetches
 from .rendering import CitationNumbers, render_markdown, render_markdown_inline
 from .structured_data import citations, json_ld_script, medical_web_page
 
@@ -44,6 +44,8 @@ class ItemView:
     title: str
     html: SafeString
     kind: str = ""
+    # Plain text shown after the item (a symptom's frequency, ``frequency_note``); escaped when written.
+    note: str = ""
 
 
 @dataclass
@@ -138,6 +140,35 @@ class ArticlePage:
         return json_ld_script(medical_web_page(self.revision, citations=list(self.parts.citations)))
 
 
+# How often a side effect happens, in the words of UK patient leaflets (the EMA QRD template's
+# section 4 wording for the CIOMS III / SmPC 4.8 bands, see ``FrequencyBand``). The one place
+# readers' wording of a band lives; the API sends the band's value, not these words.
+FREQUENCY_WORDING: dict[str, tuple[str, str]] = {
+    FrequencyBand.VERY_COMMON: ("very common", "may affect more than 1 in 10 people"),
+    FrequencyBand.COMMON: ("common", "may affect up to 1 in 10 people"),
+    FrequencyBand.UNCOMMON: ("uncommon", "may affect up to 1 in 100 people"),
+    FrequencyBand.RARE: ("rare", "may affect up to 1 in 1,000 people"),
+    FrequencyBand.VERY_RARE: ("very rare", "may affect up to 1 in 10,000 people"),
+    FrequencyBand.NOT_KNOWN: ("not known", "frequency cannot be estimated from the available data"),
+}
+# No band stored: the article states no frequency for the symptom, which is not a band of its own.
+FREQUENCY_NOT_GIVEN = "How often: not known (this article gives no frequency for this symptom)."
+
+
+def frequency_note(band: str, source: str) -> str:
+    """A symptom entry's frequency as readers see it, with its source (plain text, to be escaped).
+
+    "How often: uncommon (may affect up to 1 in 100 people). Source: Amlodipine SmPC."
+    An entry without a band says so: not known.
+    """
+    if not band:
+        return FREQUENCY_NOT_GIVEN
+    name, numbers = FREQUENCY_WORDING[band]
+    note = f"How often: {name} ({numbers})."
+    source = source.strip().rstrip(".")
+    return f"{note} Source: {source}." if source else note
+
+
 # The markup below is what ``articles/article_detail.html`` wrote with loops, whitespace included.
 
 
@@ -161,7 +192,10 @@ def _section_html(section: SectionView) -> str:
         f'\n        <h2 id="{anchor}-heading">{escape(section.heading)}</h2>\n        {section.html}\n        '
     ]
     if section.symptoms:
-        items = "".join(f"<li>{symptom.html}</li>" for symptom in section.symptoms)
+        items = "".join(
+            f'<li>{symptom.html} <span class="symptom-frequency">{escape(symptom.note)}</span></li>'
+            for symptom in section.symptoms
+        )
         parts.append(f'\n          <ul class="symptom-list">\n            {items}\n          </ul>\n        ')
     parts.append("\n        ")
     parts.extend(_table_html(table) for table in section.tables)
@@ -256,7 +290,12 @@ def page_views(revision: Revision) -> PageViews:
 
     for entry in revision.symptom_entries.all():
         by_id.get(entry.section_id, own_symptoms).symptoms.append(
-            ItemView(key=entry.key, title=entry.symptom.name, html=inline(entry.text))
+            ItemView(
+                key=entry.key,
+                title=entry.symptom.name,
+                html=inline(entry.text),
+                note=frequency_note(entry.frequency_band, entry.frequency_source),
+            )
         )
     for table in revision.comparison_tables.all():
         columns = list(table.columns.all())

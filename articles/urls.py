@@ -10,4 +10,5 @@ urlpatterns = [
     path("medicines/<slug:slug>/", views.medicine, name="medicine"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
     path("articles/<slug:slug>/history/", views.article_history, name="history"),
+    path("feeds/changes.atom", views.changes_feed, name="changes-feed"),
 ]

@@ -28,6 +28,7 @@ from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
 
 from . import search as search_index
+from .feeds import ChangesFeed
 from .live import Live, cache_get, cache_set, live_identity, site_identity
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Withdrawn
@@ -44,8 +45,9 @@ MEDICINE_PAGE_SIZE = 50
 MAX_SITEMAP_PAGE = 100_000
 _CURSOR = re.compile(r"[-a-zA-Z0-9_]{1,120}")
 _XML = "application/xml; charset=utf-8"
+_ATOM = "application/atom+xml; charset=utf-8"
 # Bump when the page's markup changes in a way cached copies must not outlive.
-PAGE_CACHE_VERSION = 1
+PAGE_CACHE_VERSION = 2
 
 
 def _home_validators(request: HttpRequest) -> Validators:
@@ -199,6 +201,28 @@ def _render_sitemap(name: str, number: int) -> SitePage:
             entry += f"<lastmod>{lastmod.astimezone(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>"
         lines.append(f"  <url>{entry}</url>")
     return 200, _xml("urlset", lines), (proxy.INDEX_KEY,)
+
+
+def _changes_feed_validators(request: HttpRequest) -> Validators:
+    return _site_validators("changes-feed", ())
+
+
+@allow_get
+@answered_early(_changes_feed_validators)
+def changes_feed(request: HttpRequest) -> HttpResponse:
+    """``/feeds/changes.atom``: the latest publications, updates and withdrawals (``articles.feeds``).
+
+    A page that lists many articles like the others: answered from the site's
+    identity, so any publish or withdrawal changes it on the very next request,
+    and a miss costs the same few queries at any size of library.
+    """
+    validators = _changes_feed_validators(request)
+    return _site_page(request, validators, lambda: _render_changes_feed(request), content_type=_ATOM)
+
+
+def _render_changes_feed(request: HttpRequest) -> SitePage:
+    feed = ChangesFeed().get_feed(None, request)
+    return 200, feed.writeString("utf-8"), (proxy.INDEX_KEY,)
 
 
 def _xml(root: str, lines: list[str]) -> str:

@@ -95,6 +95,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "sitemap-section": "/sitemap-articles.xml",
         "medicine": f"/medicines/{published_article.article.medication.slug}/",
         "robots": "/robots.txt",
+        "changes-feed": "/feeds/changes.atom",
     }
 
 

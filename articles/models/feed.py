@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .articles import Article, ArticleKind, Revision, RevisionState
@@ -14,10 +15,56 @@ class ChangeKind(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+# What readers are told of (the Atom feed): a replacement is told by the publication that replaced it.
+READER_KINDS = (ChangeKind.PUBLISHED, ChangeKind.WITHDRAWN)
+
+
 class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
     def articles(self) -> ChangeEventQuerySet:
         """Events about articles proper; other kinds of content are served by their own endpoints."""
         return self.filter(article__kind=ArticleKind.ARTICLE)
+
+    def for_readers(self) -> ChangeEventQuerySet:
+        """Publications and withdrawals of articles, newest first, each annotated ``was_public_before``.
+
+        ``was_public_before``: an earlier event of the same article exists, so a
+        publication is an update (or a return after a withdrawal), not a first one.
+        """
+        earlier = self.model.objects.filter(article_id=OuterRef("article_id"), pk__lt=OuterRef("pk"))
+        return (
+            self.articles()
+            .filter(kind__in=READER_KINDS)
+            .annotate(was_public_before=Exists(earlier))
+            .select_related("article")
+            .order_by("-pk")
+        )
+
+    def latest_for_readers(self, limit: int) -> list[ChangeEvent]:
+        """The ``limit`` latest publications and withdrawals of articles, newest first, in at most six queries.
+
+        A scheduled publication whose time has come but that nothing has recorded
+        yet (``pending``) comes first, as readers see it live already; it keeps
+        its place once recorded. Each event's revision comes with its clinical
+        reviews (``Revision.objects.with_review()``).
+        """
+        due = sorted(
+            (event for event in self.pending() if event.kind == ChangeKind.PUBLISHED),
+            key=lambda event: (event.occurred_at, event.revision_id),
+            reverse=True,
+        )[:limit]
+        if due:
+            seen = set(
+                self.model.objects.filter(article_id__in=[event.article_id for event in due]).values_list(
+                    "article_id", flat=True
+                )
+            )
+            for event in due:
+                event.was_public_before = event.article_id in seen
+        events = due + list(self.for_readers()[: limit - len(due)]) if len(due) < limit else due
+        revisions = Revision.objects.with_review().in_bulk({event.revision_id for event in events})
+        for event in events:
+            event.revision = revisions[event.revision_id]
+        return events
 
     def pending(self, kind: str = ArticleKind.ARTICLE) -> list[ChangeEvent]:
         """The events a due, not yet recorded, scheduled publication will write, as unsaved events (no id).

@@ -58,13 +58,15 @@ def test_the_comparison_table_is_a_real_table_with_every_cell(client, published_
 def test_the_article_page_has_every_part(client, published_article):
     html = client.get(ARTICLE_URL).content.decode()
     text = page_text(html)
-    # The four symptoms in one list, in the seed's order, inside their section.
+    # The four symptoms in one list, in the seed's order, inside their section, each saying how
+    # often it happens (the seed gives no frequency: not known).
     symptoms = re.search(r'<ul class="symptom-list">(.*?)</ul>', html, flags=re.S).group(1)
+    not_given = " How often: not known (this article gives no frequency for this symptom)."
     assert [squash(page_text(item)) for item in re.findall(r"<li>(.*?)</li>", symptoms, flags=re.S)] == [
-        "Numbness or a 'pins and needles' sensation (paresthesia) in the hands or feet.",
-        "Muscle weakness or cramping.",
-        "Loss of balance, which can increase the risk of falls.",
-        "Pain, which can manifest as burning or aching in the affected limbs.",
+        "Numbness or a 'pins and needles' sensation (paresthesia) in the hands or feet." + not_given,
+        "Muscle weakness or cramping." + not_given,
+        "Loss of balance, which can increase the risk of falls." + not_given,
+        "Pain, which can manifest as burning or aching in the affected limbs." + not_given,
     ]
     actions = re.search(r'<ul class="action-list">(.*?)</ul>', html, flags=re.S).group(1)
     assert [page_text(t) for t in re.findall(r"<strong>(.*?):?</strong>", actions)] == [

@@ -57,3 +57,17 @@ def test_skip_link_is_first_and_works_by_keyboard(page, demo_site):
     assert focused == "Skip to main content"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_symptom_entries_say_how_often_on_a_phone(page, demo_site, artifacts):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(demo_site.url + ARTICLE)
+    notes = page.locator(".symptom-list .symptom-frequency")
+    not_given = "How often: not known (this article gives no frequency for this symptom)."
+    assert notes.count() == 4  # the seed gives no frequency: each says so
+    for index in range(4):
+        assert notes.nth(index).is_visible()
+        assert notes.nth(index).inner_text() == not_given
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator(".symptom-list").screenshot(path=artifacts / "symptom-frequency-phone.png")
+    assert_no_axe_violations(page)
