@@ -64,6 +64,9 @@ class ContentKind:
     diff_lists: Sequence[ListSpec] = ()
     # HTML shown to the reviewer on a revision's admin page, above the workflow actions.
     review_summary: Callable[[Revision], SafeString] | None = None
+    # An article's page links, under this heading, to the live content of this kind that refers to
+    # a symptom the article shows (``RevisionQuerySet.showing_symptoms``); empty: no links.
+    article_links_heading: str = ""
 
 
 _KINDS: dict[str, ContentKind] = {}
@@ -85,6 +88,11 @@ def kind_for(name: str) -> ContentKind:
         return _KINDS[name]
     except KeyError:
         raise LookupError(f"No installed app registers the content kind {name!r}.") from None
+
+
+def linked_from_articles() -> list[ContentKind]:
+    """The kinds an article's page links to by shared symptoms (``ContentKind.article_links_heading``)."""
+    return [kind for kind in _KINDS.values() if kind.article_links_heading]
 
 
 def extension_for(kind: str) -> ContentExtension | None:

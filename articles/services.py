@@ -46,12 +46,14 @@ from .interchange.importer import (
     validate_revision_content,
     write_revision_content,
 )
+from .kinds import linked_from_articles
 from .limits import MAX_COMMENT_CHARS
 from .live import public_change
 from .models import (
     EDITABLE_STATES,
     ActionStep,
     Article,
+    ArticleKind,
     AuditAction,
     AuditEntry,
     ChangeEvent,
@@ -274,7 +276,7 @@ def _set_state(
         setattr(revision, name, value)
     revision.save(update_fields=["state", "updated_at", *fields])
     if from_state in _PUBLIC_STATES or to in _PUBLIC_STATES:
-        public_change([revision.article_id], at=fields.get("published_at"))
+        public_change([revision.article_id, *_linking_articles(revision)], at=fields.get("published_at"))
         index_articles([revision.article_id])  # search shows the same change, in the same commit
     if to in _FEED_KINDS:
         _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
@@ -282,6 +284,19 @@ def _set_state(
         revision=revision, actor=actor, action=action, from_state=from_state, to_state=to, comment=comment, data=data
     )
     return revision
+
+
+def _linking_articles(revision: Revision) -> list[int]:
+    """The articles whose pages link to ``revision``'s content by a symptom they share (see ``articles.kinds``).
+
+    Their pages change when what is live of it does: stamped with it, the very next
+    request renders them afresh (``articles.live``).
+    """
+    if revision.article.kind not in {kind.name for kind in linked_from_articles()}:
+        return []
+    return list(
+        Article.objects.sharing_symptoms_with(revision.pk, kind=ArticleKind.ARTICLE).values_list("pk", flat=True)
+    )
 
 
 def _log_on_commit(message: str, *args: Any, **fields: Any) -> None:

@@ -29,6 +29,7 @@ from contentsite.methods import allow_get
 
 from . import search as search_index
 from .feeds import ChangesFeed
+from .kinds import linked_from_articles
 from .live import Live, cache_get, cache_set, live_identity, site_identity
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Withdrawn
@@ -378,13 +379,42 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, ...]]:
     page = load_article_page(live.revision_id)
-    context = {"page": page, "canonical_url": canonical_url(page.revision), "json_ld": page.json_ld}
+    context = {
+        "page": page,
+        "canonical_url": canonical_url(page.revision),
+        "json_ld": page.json_ld,
+        "linked": _linked_by_symptoms(page.symptom_ids),
+    }
     keys = (
         *live.surrogate_keys,
         proxy.medication_key(page.revision.article.medication_id),
         *(proxy.symptom_key(symptom_id) for symptom_id in page.symptom_ids),
     )
     return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
+
+
+def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[Revision]]]:
+    """Live content of other kinds about the article's symptoms, under each kind's heading: one query, or none.
+
+    Which kinds, and their headings, come from ``articles.kinds``. A change to what is live of
+    such content stamps the articles sharing its symptoms (``services``), so this page, cached
+    under their live identity, is rendered afresh on the next request.
+    """
+    kinds = linked_from_articles()
+    if not kinds or not symptom_ids:
+        return []
+    revisions = list(
+        Revision.objects.published()
+        .of_kinds(*(kind.name for kind in kinds))
+        .showing_symptoms(symptom_ids)
+        .select_related("article")
+        .order_by("title", "pk")
+    )
+    grouped = [
+        (kind.article_links_heading, [revision for revision in revisions if revision.article.kind == kind.name])
+        for kind in kinds
+    ]
+    return [(heading, found) for heading, found in grouped if found]
 
 
 @allow_get

@@ -140,7 +140,7 @@ def pathway_for(revision: Revision) -> engine.Pathway:
 # --- The compiled form: everything an evaluation shows, as plain picklable values ----------------
 
 # Part of the cache key: bump it when ``CompiledPathway`` or what it holds changes shape.
-COMPILED_FORMAT = 2
+COMPILED_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -201,6 +201,8 @@ class CompiledPathway:
     # Rule key → (description, disposition key); question key → text.
     rules: dict[str, tuple[str, str]]
     question_texts: dict[str, str]
+    # The symptoms its questions ask about: what the pathway is for, and what a result's articles discuss.
+    symptom_ids: tuple[int, ...] = ()
 
 
 def form_questions(revision: Revision) -> tuple[FormQuestion, ...]:
@@ -256,6 +258,7 @@ def compile_pathway(revision: Revision) -> CompiledPathway:
         },
         rules={r.key: (r.description, r.disposition.key) for r in revision.triage_rules.all()},
         question_texts={q.key: q.text for q in revision.triage_questions.all()},
+        symptom_ids=tuple(dict.fromkeys(q.symptom_id for q in revision.triage_questions.all() if q.symptom_id)),
     )
 
 

@@ -79,6 +79,8 @@ def register_pathways() -> None:
             admin_inlines=PATHWAY_INLINES,
             diff_lists=DIFF_LISTS,
             review_summary=review_summary_html,
+            # An article's page links to the pathways that ask about its symptoms.
+            article_links_heading="Check your symptoms",
         )
     )
 

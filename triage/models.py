@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from articles.limits import MAX_BODY_CHARS, MAX_LINE_CHARS, MAX_NOTE_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS
 from articles.models import Article, Revision, Symptom
@@ -46,6 +46,20 @@ class Row(models.Model):
         ordering = ["position", "key"]
 
 
+class QuestionQuerySet(models.QuerySet["Question"]):
+    def for_finding(self, revision_ids: list[int]) -> QuestionQuerySet:
+        """The questions of ``revision_ids`` a reader finds a pathway by: about a symptom, or an emergency red flag.
+
+        With their symptoms, in each revision's asking order (most urgent red flags first).
+        """
+        return (
+            self.filter(revision__in=revision_ids)
+            .filter(Q(symptom__isnull=False) | Q(red_flag_level=UrgencyLevel.EMERGENCY))
+            .select_related("symptom")
+            .order_by("revision_id", F("red_flag_level").desc(nulls_last=True), "position", "key")
+        )
+
+
 class Question(Row):
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="triage_questions")
     kind = models.CharField(max_length=20, choices=QuestionKind.choices)
@@ -61,6 +75,8 @@ class Question(Row):
     source = TextLineField(
         max_length=MAX_QUESTION_CHARS, blank=True, help_text="Where the red flag comes from (guidance)."
     )
+
+    objects = QuestionQuerySet.as_manager()
 
     class Meta(Row.Meta):
         constraints = [

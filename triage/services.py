@@ -27,11 +27,12 @@ from django.utils import timezone
 from articles.live import cache_get, cache_set, live_identity
 from articles.memo import BoundedMemo
 from articles.models import Revision, RevisionQuerySet, RevisionState
+from articles.rendering import render_markdown
 from contentsite.outages import log_outage
 
 from . import engine
 from .content import COMPILED_FORMAT, PREFETCH, CompiledPathway, compile_pathway
-from .models import PATHWAY, Disposition, OutcomeCount
+from .models import PATHWAY, Disposition, OutcomeCount, Question
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,82 @@ def _pathways() -> RevisionQuerySet:
 
 def live_pathways() -> RevisionQuerySet:
     return _pathways().published()
+
+
+@dataclass(frozen=True)
+class EmergencySign:
+    """A red flag that needs no check: its question and its list of signs (reviewed Markdown, rendered)."""
+
+    text: str
+    help_html: str
+
+
+@dataclass(frozen=True)
+class PathwayFinder:
+    """What ``/triage/`` shows: the emergency signs first, then each live pathway under the symptoms it asks about."""
+
+    emergency_signs: list[EmergencySign]
+    # Symptom name -> the live pathways asking about it, A to Z.
+    by_symptom: list[tuple[str, list[Revision]]]
+    # Every live pathway A to Z, and whether it is demonstration content: none is hidden,
+    # whether or not it asks about a symptom of the vocabulary.
+    pathways: list[tuple[Revision, bool]]
+
+
+def pathway_finder() -> PathwayFinder:
+    """The live pathways by the symptoms their questions ask about, and their emergency red flags.
+
+    Everything shown is reviewed content of the live revisions: a pathway is "for" the
+    symptoms its questions refer to, and the signs that need no check are its red-flag
+    questions whose least urgent outcome is an emergency (each shown once, however many
+    pathways ask it). Three queries whatever the number of pathways.
+    """
+    pathways = list(live_pathways().order_by("title", "pk"))
+    by_id = {revision.pk: revision for revision in pathways}
+    questions: dict[int, list[Question]] = {pk: [] for pk in by_id}
+    for question in Question.objects.for_finding(list(by_id)):
+        questions[question.revision_id].append(question)
+    signs: dict[tuple[str, str], EmergencySign] = {}
+    symptoms: dict[str, list[Revision]] = {}
+    for question in (question for revision in pathways for question in questions[revision.pk]):
+        if question.symptom_id is not None:
+            found = symptoms.setdefault(question.symptom.name, [])
+            if by_id[question.revision_id] not in found:
+                found.append(by_id[question.revision_id])
+        if question.red_flag_level == engine.Level.EMERGENCY:
+            signs.setdefault(
+                (question.text, question.help_text),
+                EmergencySign(question.text, render_markdown(question.help_text) if question.help_text else ""),
+            )
+    return PathwayFinder(
+        emergency_signs=list(signs.values()),
+        by_symptom=[(name, symptoms[name]) for name in sorted(symptoms, key=str.casefold)],
+        pathways=[(revision, _is_demonstration(revision)) for revision in pathways],
+    )
+
+
+def _is_demonstration(revision: Revision) -> bool:
+    review = revision.current_review
+    return review is None or review.reviewer_is_demonstration
+
+
+def articles_to_read(*, disposition_article_ids: tuple[int, ...], symptom_ids: tuple[int, ...]) -> list[Revision]:
+    """Live articles to read after a result: the disposition's, in the clinician's order, then those that
+    discuss the pathway's symptoms (``symptom_ids``), A to Z. One query, or none."""
+    if not disposition_article_ids and not symptom_ids:
+        return []
+    discussing = Revision.objects.showing_symptoms(symptom_ids).values("pk")
+    live = list(
+        Revision.objects.published()
+        .articles()
+        .filter(Q(article__in=disposition_article_ids) | Q(pk__in=discussing))
+        .select_related("article")
+        .order_by("title", "pk")
+    )
+    chosen = {revision.article_id: revision for revision in live if revision.article_id in disposition_article_ids}
+    return [chosen[pk] for pk in disposition_article_ids if pk in chosen] + [
+        revision for revision in live if revision.article_id not in chosen
+    ]
 
 
 def live_pathway(slug: str) -> Revision:

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
-from articles.models import Revision, Withdrawn
+from articles.models import Withdrawn
 from contentsite.methods import allow_get, allow_methods
 
 from . import engine, notices, services
@@ -24,16 +24,11 @@ ANSWER_THIS = "Answer this question."
 CHOOSE_AN_ANSWER = "Choose one of the answers."
 
 
-def _demonstration(revision: Revision) -> bool:
-    """Demonstration content until a real clinician reviews it."""
-    review = revision.current_review
-    return review is None or review.reviewer_is_demonstration
-
-
 @allow_get
 def pathway_list(request: HttpRequest) -> HttpResponse:
-    pathways = list(services.live_pathways().order_by("title", "pk"))
-    context = {"pathways": [(revision, _demonstration(revision)) for revision in pathways], **notices.context()}
+    """ "What have you noticed?": the signs that need no check (call now), then the live pathways by symptom."""
+    finder = services.pathway_finder()
+    context = {"finder": finder, **notices.context()}
     response = render(request, "triage/pathway_list.html", context)
     patch_cache_control(response, public=True, no_cache=True)
     return response
@@ -131,7 +126,9 @@ def _result_page(
         "contact_today": disposition.level == engine.Level.URGENT,
         "reasons": [pathway.rules[key][0] for key in result.fired_rules if pathway.rules[key][1] == disposition.key],
         "red_flags": [pathway.question_texts[key] for key in result.red_flags],
-        "articles": _live_articles(disposition.article_ids),
+        "articles": services.articles_to_read(
+            disposition_article_ids=disposition.article_ids, symptom_ids=pathway.symptom_ids
+        ),
         "your_answers": your_answers,
         "carried": carried_answers(pathway.questions, answers),
         **notices.context(),
@@ -139,14 +136,3 @@ def _result_page(
     response = render(request, "triage/result.html", context)
     add_never_cache_headers(response)  # a result page is personal; no cache keeps it
     return response
-
-
-def _live_articles(article_ids: tuple[int, ...]) -> list[Revision]:
-    """The live revisions of the related articles, in the clinician's order: one query, or none."""
-    if not article_ids:
-        return []
-    live = {
-        r.article_id: r
-        for r in Revision.objects.published().articles().filter(article__in=article_ids).select_related("article")
-    }
-    return [live[pk] for pk in article_ids if pk in live]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,20 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             rows = reference.model._default_manager.filter(**{reference.symptom_field: entry})
             condition |= Q(pk__in=rows.values("revision__article_id"))
         return self.filter(condition)
+
+    def sharing_symptoms_with(self, revision_id: int, *, kind: str) -> ArticleQuerySet:
+        """``kind`` content with a revision live or scheduled that shows a symptom revision ``revision_id`` shows.
+
+        The pages that link to that revision's content by symptom (``ContentKind.article_links_heading``):
+        a change to what is live of it changes them too.
+        """
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            rows = reference.model._default_manager.filter(revision_id=revision_id)
+            condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
+        shown = Symptom.objects.filter(condition)
+        public = Revision.objects.filter(state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED])
+        return self.filter(kind=kind, pk__in=public.showing_symptoms(shown.values("pk")).values("article_id"))
 
     def last_id(self, *, kind: str) -> int:
         """The highest id of ``kind`` content (0 if none): one index lookup, for ranges of ids that page a list."""
@@ -242,9 +257,24 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
             raise Withdrawn(slug)
         raise Http404("Nothing is published at this address.")
 
+    def showing_symptoms(self, symptoms: Collection[int] | models.QuerySet[Any]) -> RevisionQuerySet:
+        """Revisions whose content rows, of any kind (see ``symptom_references``), refer to one of ``symptoms``.
+
+        ``symptoms``: ids, or a query of them. One condition per kind of row, each an indexed subquery.
+        """
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            rows = reference.model._default_manager.filter(**{f"{reference.symptom_field}__in": symptoms})
+            condition |= Q(pk__in=rows.values("revision_id"))
+        return self.filter(condition)
+
     def of_kind(self, kind: str) -> RevisionQuerySet:
         """Revisions of content of one kind (see ``articles.kinds``)."""
         return self.filter(article__kind=kind)
+
+    def of_kinds(self, *kinds: str) -> RevisionQuerySet:
+        """Revisions of content of any of ``kinds``."""
+        return self.filter(article__kind__in=kinds)
 
     def articles(self) -> RevisionQuerySet:
         """Revisions of articles proper, not of other kinds of content."""

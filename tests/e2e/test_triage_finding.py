@@ -1,0 +1,73 @@
+"""A reader finds the right check by what they have noticed, in Chromium without JavaScript; axe checks the pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_triage import DESKTOP, PHONE, answer, answer_until, assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
+NUMBNESS = "/triage/numbness-tingling-weakness-amlodipine/"
+
+
+@pytest.fixture
+def reader(browser, demo_site):
+    context = browser.new_context(base_url=demo_site.url, java_script_enabled=False, viewport=PHONE)
+    yield context.new_page()
+    context.close()
+
+
+def test_a_reader_finds_the_check_by_symptom_and_reads_on(reader, artifacts):
+    reader.goto("/triage/")
+    assert reader.get_by_role("heading", level=1).inner_text() == "What have you noticed?"
+    signs = reader.get_by_role("region", name="Call 999 now if you have any of these")
+    assert signs.is_visible()
+    assert signs.get_by_role("link", name="Call 999").get_attribute("href") == "tel:999"
+    assert signs.get_by_text("Do you have either of these chest problems?").is_visible()
+    symptoms = reader.get_by_role("region", name="Choose a symptom")
+    # The signs that need no check come first, above the symptoms.
+    assert signs.bounding_box()["y"] < symptoms.bounding_box()["y"]
+    reader.screenshot(path=artifacts / "triage-finder-phone.png", full_page=True)
+
+    symptoms.get_by_role("link", name="Numbness or pins and needles (paresthesia)").click()
+    assert reader.url.endswith(NUMBNESS)
+    answer_until(reader, "numbness-or-tingling")
+    answer(reader, "Yes")
+    assert reader.get_by_role("heading", level=1).inner_text() == "See your doctor in the next few days"
+    read_more = reader.get_by_role("region", name="Read more")
+    read_more.get_by_role("link", name="Amlodipine").first.click()
+    assert reader.url.endswith(ARTICLE)
+
+    check = reader.get_by_role("region", name="Check your symptoms")
+    assert check.is_visible()
+    check.get_by_role("link").first.click()
+    assert reader.url.endswith(NUMBNESS)
+
+
+def test_a_swollen_ankle_is_found_under_its_own_symptom(reader):
+    reader.goto("/triage/")
+    reader.get_by_role("region", name="Choose a symptom").get_by_role("link", name="Swollen ankles or feet").click()
+    assert reader.url.endswith("/triage/swollen-ankles-feet-legs-amlodipine/")
+    assert reader.get_by_text("Question 1 of at most").is_visible()
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_finding_pages_have_no_accessibility_violations(browser, demo_site, artifacts, viewport):
+    context = browser.new_context(base_url=demo_site.url, viewport=viewport)
+    page = context.new_page()
+    try:
+        page.goto("/triage/")
+        assert_no_axe_violations(page)
+        page.screenshot(path=artifacts / f"triage-finder-{viewport['width']}.png", full_page=True)
+        page.goto(NUMBNESS)
+        answer(page, "Yes")  # the emergency result, with its articles
+        page.wait_for_selector(".result")
+        assert_no_axe_violations(page)
+        page.screenshot(path=artifacts / f"triage-finder-emergency-{viewport['width']}.png", full_page=True)
+        page.goto(ARTICLE)
+        assert_no_axe_violations(page)  # with its links to the checks
+        page.screenshot(path=artifacts / f"article-checks-{viewport['width']}.png", full_page=True)
+    finally:
+        context.close()
