@@ -859,13 +859,9 @@ class ReviewQueueAdmin(WorklistAdmin):
     permission = "articles.approve_revision"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(state=RevisionState.IN_REVIEW)
-            .not_contributed_by(request.user)
-            .order_by("updated_at")
-        )
+        # The dashboard's "Awaiting my review" counts these, by the same rule (``articles.dashboard``).
+        worklist = REVISION_WORKLISTS["awaiting-review"]
+        return worklist.revisions(super().get_queryset(request), request.user).order_by("updated_at")
 
     @admin.display(description="Changes")
     def diff_link(self, revision: Revision) -> str:

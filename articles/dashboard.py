@@ -76,6 +76,7 @@ class RevisionWorklist:
     label: str
     step: str
     rows: Callable[[RevisionQuerySet, Any], RevisionQuerySet]
+    list_url_name: str = ""  # a worklist page of its own (the review queue); else the filtered revision list
 
     def may(self, user: Any) -> bool:
         return user.has_perm(f"articles.{TRANSITIONS[self.step].permission}")
@@ -102,7 +103,13 @@ REVISION_WORKLISTS: dict[str, RevisionWorklist] = {
             "submit",
             lambda revisions, user: revisions.filter(state=RevisionState.CHANGES_REQUESTED).contributed_by(user),
         ),
-        RevisionWorklist("awaiting-review", "Awaiting my review", "approve", lambda revisions, user: revisions),
+        RevisionWorklist(
+            "awaiting-review",
+            "Awaiting my review",
+            "approve",
+            lambda revisions, user: revisions,
+            list_url_name="admin:articles_reviewqueueitem_changelist",
+        ),
         RevisionWorklist("to-publish", "Approved, waiting to publish", "publish", lambda revisions, user: revisions),
         RevisionWorklist("scheduled", "Scheduled to go live", "unschedule", lambda revisions, user: revisions),
         RevisionWorklist(
@@ -113,7 +120,10 @@ REVISION_WORKLISTS: dict[str, RevisionWorklist] = {
 
 
 def revision_worklist_url(key: str) -> str:
-    """The revision list filtered to one worklist (``RevisionAdmin``'s "worklist" filter)."""
+    """Where a worklist's rows are listed: its own page, or the revision list filtered to it (``WorklistFilter``)."""
+    worklist = REVISION_WORKLISTS[key]
+    if worklist.list_url_name:
+        return reverse(worklist.list_url_name)
     return f"{reverse('admin:articles_revision_changelist')}?{urlencode({'dashboard': key})}"
 
 

@@ -32,6 +32,8 @@ from .models import ClinicalReview, ReviewKind, Revision, RevisionContributor, R
 
 logger = logging.getLogger("articles.notifications")
 
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -96,7 +98,9 @@ def recipients(
     contributed = RevisionContributor.objects.filter(revision=revision).values("user_id")
     whose = Q(pk__in=[])
     if permission:
-        turn = Q(pk__in=User.objects.with_perm(f"articles.{permission}", include_superusers=False).values("pk"))
+        # Roles are groups of model permissions (``ModelBackend``); axes' backend grants none.
+        holders = User.objects.with_perm(f"articles.{permission}", include_superusers=False, backend=MODEL_BACKEND)
+        turn = Q(pk__in=holders.values("pk"))
         whose |= turn & ~Q(pk__in=contributed) if four_eyes else turn
     if notice.contributors:
         whose |= Q(pk__in=contributed)
