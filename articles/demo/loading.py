@@ -85,6 +85,8 @@ def ensure_demo_accounts() -> list[DemoAccount]:
                 "is_superuser": account.superuser,
                 "first_name": "Demo",
                 "last_name": account.last_name,
+                # A reserved domain: locally the console prints the workflow emails they would get.
+                "email": f"{account.username}@example.org",
             },
         )
         if not was_created:
