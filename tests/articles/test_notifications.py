@@ -169,3 +169,21 @@ def test_each_step_is_in_the_users_recent_actions(author, reviewer, django_captu
         ("author", str(draft.pk), f"{slug} revision 1: submitted", CHANGE),
         ("reviewer", str(draft.pk), f"{slug} revision 1: sent back for changes", CHANGE),
     ]
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_machines_telling_of_overdue_reviews_at_once_tell_once(workflow, reviewer, mailoutbox, clock):
+    from tests.articles.test_concurrency import race
+
+    live = workflow.live()
+    clock.advance(datetime.timedelta(days=400))
+    mailoutbox.clear()
+
+    def tell() -> str:
+        return ",".join(str(revision.pk) for revision in services.revisions_notify_overdue())
+
+    outcomes = race(tell, tell)
+    assert sorted(outcomes) == ["", str(live.pk)], outcomes
+    assert recipients(mailoutbox) == ["reviewer@example.org"]
+    assert OverdueNotice.objects.filter(revision=live).count() == 1
