@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 from . import forms as workflow_forms
 from . import services
 from .content_checks import check_revision
+from .dashboard import REVISION_WORKLISTS
 from .diff import diff_contents
 from .interchange.export import revision_content
 from .kinds import kind_for
@@ -41,6 +42,7 @@ from .models import (
     ComparisonRow,
     ComparisonTable,
     Medication,
+    NotificationSettings,
     OverdueReview,
     Reference,
     ReviewComment,
@@ -586,12 +588,28 @@ class StateFilter(admin.SimpleListFilter):
         return queryset
 
 
+class WorklistFilter(admin.SimpleListFilter):
+    """The dashboard's worklists (``articles.dashboard``): the list shows exactly the rows the count counted."""
+
+    title = "my worklist"
+    parameter_name = "dashboard"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(key, worklist.label) for key, worklist in REVISION_WORKLISTS.items() if worklist.may(request.user)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Revision]) -> QuerySet[Revision]:
+        worklist = REVISION_WORKLISTS.get(self.value() or "")
+        if worklist is None or not worklist.may(request.user):
+            return queryset
+        return worklist.revisions(queryset, request.user)
+
+
 @admin.register(Revision)
 class RevisionAdmin(DraftSavingAdmin):
     form = RevisionForm
     change_form_template = "admin/articles/revision/change_form.html"
     list_display = ["__str__", "title", "state", "created_by", "updated_at", "published_at"]
-    list_filter = [StateFilter, "state", "article__medication"]
+    list_filter = [WorklistFilter, StateFilter, "state", "article__medication"]
     search_fields = ["title", "article__slug"]
     list_select_related = ["article", "created_by"]
     # By article, newest first: asked here, since the model's default order joins nothing.
@@ -841,13 +859,9 @@ class ReviewQueueAdmin(WorklistAdmin):
     permission = "articles.approve_revision"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(state=RevisionState.IN_REVIEW)
-            .not_contributed_by(request.user)
-            .order_by("updated_at")
-        )
+        # The dashboard's "Awaiting my review" counts these, by the same rule (``articles.dashboard``).
+        worklist = REVISION_WORKLISTS["awaiting-review"]
+        return worklist.revisions(super().get_queryset(request), request.user).order_by("updated_at")
 
     @admin.display(description="Changes")
     def diff_link(self, revision: Revision) -> str:
@@ -989,3 +1003,37 @@ class ComparisonTableAdmin(DraftSavingAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ComparisonTable]:
         return super().get_queryset(request).select_related("revision__article")
+
+
+# --- Each member of staff's own notification settings ----------------------------------
+
+
+class NotificationSettingsForm(forms.Form):
+    email_notifications = forms.BooleanField(
+        required=False,
+        label=NotificationSettings._meta.get_field("email_notifications").verbose_name.capitalize(),
+        help_text=NotificationSettings._meta.get_field("email_notifications").help_text,
+    )
+
+
+def notification_settings_view(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own choice about workflow emails (``admin.site.admin_view`` signs them in)."""
+    current = NotificationSettings.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        form = NotificationSettingsForm(request.POST)
+        if form.is_valid():
+            services.notification_settings_update(
+                user=request.user, email_notifications=form.cleaned_data["email_notifications"]
+            )
+            state = "on" if form.cleaned_data["email_notifications"] else "off"
+            messages.success(request, f"Saved: workflow emails are {state}.")
+            return HttpResponseRedirect(reverse("admin-notifications"))
+    else:
+        form = NotificationSettingsForm(initial={"email_notifications": current is None or current.email_notifications})
+    context = {
+        **admin.site.each_context(request),
+        "title": "Email notifications",
+        "form": form,
+        "email": request.user.email,
+    }
+    return TemplateResponse(request, "admin/notification_settings.html", context)

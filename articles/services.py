@@ -23,19 +23,22 @@ The review workflow::
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import capfirst
 
-from . import forms
+from . import forms, notifications
 from .content_checks import check_revision
 from .interchange.export import content_hash, revision_content
 from .interchange.importer import (
@@ -62,6 +65,8 @@ from .models import (
     ClinicalReview,
     ComparisonTable,
     Medication,
+    NotificationSettings,
+    OverdueNotice,
     Reference,
     ReviewComment,
     ReviewKind,
@@ -97,6 +102,10 @@ class Transition:
     the admin's buttons, forms and dispatch, and the templates all read it. Adding a
     step is one ``@transition(...)`` on its service. Every service takes ``revision``
     and ``actor`` and, as keyword arguments, the cleaned data of ``form``.
+
+    Every step runs through ``_run_step``: in the step's transaction it records an
+    entry in the admin's log (the user's "Recent actions"; the audit log stays the
+    record), and once committed it emails ``notify`` (``articles.notifications``).
     """
 
     name: str
@@ -108,6 +117,7 @@ class Transition:
     service: Callable[..., Any]
     done: str  # "submitted": for messages such as "can only be submitted from ..."
     four_eyes: bool = False  # nobody may do it to content they wrote or edited (lineage included)
+    notify: notifications.Notice | None = None  # whose turn it is next, told by email after commit
 
 
 TRANSITIONS: dict[str, Transition] = {}
@@ -123,10 +133,16 @@ def transition(
     form: type[forms.TransitionForm] = forms.TransitionForm,
     done: str,
     four_eyes: bool = False,
+    notify: notifications.Notice | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(service: Callable[..., Any]) -> Callable[..., Any]:
         if name in TRANSITIONS:
             raise ValueError(f"The transition {name!r} is declared twice.")
+
+        @functools.wraps(service)
+        def step(*, revision: Revision, actor: AbstractBaseUser, **data: Any) -> Any:
+            return _run_step(TRANSITIONS[name], service, revision=revision, actor=actor, **data)
+
         TRANSITIONS[name] = Transition(
             name=name,
             may=may,
@@ -134,13 +150,51 @@ def transition(
             permission=permission,
             from_states=frozenset(from_states),
             form=form,
-            service=service,
+            service=step,
             done=done,
             four_eyes=four_eyes,
+            notify=notify,
         )
-        return service
+        return step
 
     return register
+
+
+def _run_step(
+    step: Transition, service: Callable[..., Any], *, revision: Revision, actor: AbstractBaseUser, **data: Any
+) -> Any:
+    """Where every transition runs: the service, the admin log entry, the notice after commit."""
+    with transaction.atomic():
+        result = service(revision=revision, actor=actor, **data)
+        subject = result if isinstance(result, Revision) else revision
+        _admin_log(step, subject=subject, created=subject.pk != revision.pk, actor=actor)
+        if step.notify is not None:
+            _notify(step.notify, revision=subject, actor=actor)
+    return result
+
+
+def _admin_log(step: Transition, *, subject: Revision, created: bool, actor: AbstractBaseUser) -> None:
+    """The step in the admin's log, so it shows in the user's "Recent actions" (the audit log is the record)."""
+    LogEntry.objects.create(
+        user_id=actor.pk,
+        content_type_id=ContentType.objects.get_for_model(Revision).pk,
+        object_id=str(subject.pk),
+        object_repr=f"{subject.article.slug} revision {subject.number}: {step.done}"[:200],
+        action_flag=ADDITION if created else CHANGE,
+        change_message=step.label,
+    )
+
+
+def _notify(notice: notifications.Notice, *, revision: Revision, actor: AbstractBaseUser | None) -> None:
+    """Tell whose turn it is, after commit; the next step's permission and four eyes come from the table."""
+    turn = TRANSITIONS[notice.turn_of] if notice.turn_of else None
+    notifications.send_after_commit(
+        notice,
+        revision=revision,
+        actor=actor,
+        permission=turn.permission if turn else "",
+        four_eyes=turn.four_eyes if turn else False,
+    )
 
 
 def _permitted(name: str, actor: AbstractBaseUser | None) -> AbstractBaseUser:
@@ -439,6 +493,7 @@ def _record_due_publication(article_id: int) -> Revision | None:
         comment="Published at its scheduled time.",
         published_at=due.publish_at,
     )
+    _notify(notifications.PUBLISHED, revision=due, actor=None)
     return due
 
 
@@ -685,6 +740,7 @@ def revision_archive(*, revision: Revision, actor: AbstractBaseUser, reason: str
     from_states=EDITABLE_STATES,
     form=forms.SubmitForm,
     done="submitted",
+    notify=notifications.SUBMITTED,
 )
 def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summary: str | None = None) -> Revision:
     """Send a draft for clinical review: run the content checks, freeze the content, hash it."""
@@ -728,6 +784,7 @@ def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summa
     from_states=[RevisionState.IN_REVIEW],
     form=forms.RequestChangesForm,
     done="sent back for changes",
+    notify=notifications.CHANGES_REQUESTED,
 )
 def revision_request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Revision:
     """Send a revision in review back to its author, saying what needs to change."""
@@ -754,6 +811,7 @@ def revision_request_changes(*, revision: Revision, actor: AbstractBaseUser, com
     from_states=[RevisionState.IN_REVIEW],
     form=forms.ApproveForm,
     done="approved",
+    notify=notifications.APPROVED,
     four_eyes=True,
 )
 def revision_approve(
@@ -884,6 +942,7 @@ def revision_comment(*, revision: Revision, actor: AbstractBaseUser, body: str, 
     from_states=[RevisionState.APPROVED],
     form=forms.PublishForm,
     done="published",
+    notify=notifications.PUBLISHED,
 )
 def revision_publish(
     *, revision: Revision, actor: AbstractBaseUser, publish_at: datetime.datetime | None = None
@@ -976,6 +1035,38 @@ def revisions_publish_due() -> list[Revision]:
     return recorded
 
 
+def revisions_notify_overdue() -> list[Revision]:
+    """Tell the clinical reviewers of each live revision overdue for review, once per due date.
+
+    Run by the scheduler (``manage.py notify_overdue_reviews``). What was told is
+    recorded (``OverdueNotice``, unique per revision and due date) in the same
+    transaction that queues the email, so running it again, or on two machines at
+    once, tells nobody twice: the second insert finds the row and sends nothing.
+    A new review date (a confirmation or a new publication) starts a new period.
+    """
+    told = []
+    for revision in Revision.objects.overdue_for_review().select_related("article").order_by("pk"):
+        due = revision.next_review_due
+        period = due.isoformat() if due is not None else OverdueNotice.NEVER_REVIEWED
+        with transaction.atomic():
+            _, created = OverdueNotice.objects.get_or_create(revision=revision, period=period)
+            if created:
+                _notify(notifications.OVERDUE, revision=revision, actor=None)
+                told.append(revision)
+    return told
+
+
+def notification_settings_update(*, user: AbstractBaseUser, email_notifications: bool) -> NotificationSettings:
+    """Turn ``user``'s workflow emails on or off; each member of staff decides for themself only."""
+    if not user.is_authenticated or not user.is_active:
+        raise PermissionDenied("You must be signed in to change your notification settings.")
+    with transaction.atomic():
+        settings_row, _ = NotificationSettings.objects.update_or_create(
+            user=user, defaults={"email_notifications": email_notifications}
+        )
+    return settings_row
+
+
 @transition(
     "withdraw",
     may="withdraw articles",
@@ -984,6 +1075,7 @@ def revisions_publish_due() -> list[Revision]:
     from_states=[RevisionState.PUBLISHED],
     form=forms.ReasonForm,
     done="withdrawn",
+    notify=notifications.WITHDRAWN,
 )
 def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> Revision:
     """Take an article off the public site. Its address answers 410 Gone; the record stays."""

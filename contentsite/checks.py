@@ -3,11 +3,14 @@ and every deploy) instead of quietly turning the proxy's purges or caching off."
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, register
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 MAX_PURGE_TIMEOUT_SECONDS = 30
 
@@ -193,6 +196,63 @@ def _cache_errors() -> list[CheckMessage]:
                 id="contentsite.E012",
             )
         )
+    return errors
+
+
+MAX_EMAIL_TIMEOUT_SECONDS = 60
+LOCAL_MAIL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+@register()
+def check_email_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """The workflow emails' settings: a bad one would lose every "it is your turn" email quietly."""
+    errors: list[CheckMessage] = []
+    host = settings.EMAIL_HOST
+    if not isinstance(host, str) or not host.strip() or (any(c in host for c in "/:@ ") and host != "::1"):
+        errors.append(
+            Error(
+                f"EMAIL_HOST must be the mail server's host name; got {host!r}.",
+                hint="e.g. smtp.example.org, or localhost",
+                id="contentsite.E030",
+            )
+        )
+    port = settings.EMAIL_PORT
+    if not (isinstance(port, int) and not isinstance(port, bool) and 0 < port < 65536):
+        errors.append(Error(f"EMAIL_PORT must be between 1 and 65535; got {port!r}.", id="contentsite.E031"))
+    user, password = settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD
+    if not isinstance(user, str) or not isinstance(password, str) or bool(user) != bool(password):
+        errors.append(
+            Error(
+                "EMAIL_HOST_USER and EMAIL_HOST_PASSWORD must be set together (or neither).",
+                id="contentsite.E032",
+            )
+        )
+    if not isinstance(settings.EMAIL_USE_TLS, bool):
+        errors.append(
+            Error(f"EMAIL_USE_TLS must be true or false; got {settings.EMAIL_USE_TLS!r}.", id="contentsite.E033")
+        )
+    elif password and not settings.EMAIL_USE_TLS and host not in LOCAL_MAIL_HOSTS:
+        errors.append(
+            Error(
+                "EMAIL_USE_TLS must be on when EMAIL_HOST_PASSWORD is sent to another machine.",
+                hint="Without TLS the password crosses the network in the clear.",
+                id="contentsite.E033",
+            )
+        )
+    _, address = parseaddr(str(settings.DEFAULT_FROM_EMAIL))
+    try:
+        validate_email(address)
+    except ValidationError:
+        errors.append(
+            Error(
+                f"DEFAULT_FROM_EMAIL must be an email address; got {settings.DEFAULT_FROM_EMAIL!r}.",
+                hint="e.g. no-reply@medsafety.example.org, or Clinical content <no-reply@medsafety.example.org>",
+                id="contentsite.E034",
+            )
+        )
+    errors += _whole_number_error(
+        "EMAIL_TIMEOUT", settings.EMAIL_TIMEOUT, 1, "contentsite.E035", maximum=MAX_EMAIL_TIMEOUT_SECONDS
+    )
     return errors
 
 

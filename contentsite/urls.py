@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from articles.admin import notification_settings_view
 from articles.views import robots_txt, sitemap_index, sitemap_section
 from triage.hazard_log import hazard_log
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("", include("articles.urls")),
     path("triage/", include("triage.urls")),
     path("admin/triage/hazard-log/", hazard_log, name="triage-hazard-log"),
+    path("admin/notifications/", admin.site.admin_view(notification_settings_view), name="admin-notifications"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("contentsite.api.urls", namespace="v1")),
     path("sitemap.xml", sitemap_index, name="sitemap"),

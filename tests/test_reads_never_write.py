@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from articles import services
+from articles.dashboard import REVISION_WORKLISTS, revision_worklist_url
 from articles.models import Revision, RevisionState
 from tests.conftest import approve
 
@@ -73,6 +74,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "history": f"/articles/{article}/history/",
         "list": "/triage/",
         "triage-hazard-log": "/admin/triage/hazard-log/",  # staff only: a redirect here, read as staff below
+        "admin-notifications": "/admin/notifications/",  # staff only, likewise
         "pathway": f"/triage/{pathway}/",
         "root": "/api/v1/",
         "medication-list": "/api/v1/medications/",
@@ -117,7 +119,8 @@ def test_no_get_anywhere_writes(client, api, library, published_article, publish
         assert writes == [], (url, writes)
 
     client.force_login(admin_user_account)
-    admin_urls = [reverse("admin:index"), reverse("triage-hazard-log")]
+    admin_urls = [reverse("admin:index"), reverse("triage-hazard-log"), reverse("admin-notifications")]
+    admin_urls += [revision_worklist_url(key) for key in REVISION_WORKLISTS]  # the dashboard's links
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         admin_urls.append(reverse("admin:{}_{}_changelist".format(*info)))

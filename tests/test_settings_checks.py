@@ -57,6 +57,16 @@ BAD_VALUES = [
     ("PROXY_PAGE_MAX_AGE", -1, "contentsite.E003"),
     ("PROXY_STALE_WHILE_REVALIDATE", -1, "contentsite.E004"),
     ("PROXY_STALE_IF_ERROR", -1, "contentsite.E005"),
+    ("EMAIL_HOST", "", "contentsite.E030"),
+    ("EMAIL_HOST", "smtp://mail.example.org", "contentsite.E030"),
+    ("EMAIL_PORT", 0, "contentsite.E031"),
+    ("EMAIL_PORT", 70000, "contentsite.E031"),
+    ("EMAIL_HOST_USER", "mailer", "contentsite.E032"),
+    ("EMAIL_USE_TLS", "yes", "contentsite.E033"),
+    ("DEFAULT_FROM_EMAIL", "clinical content", "contentsite.E034"),
+    ("DEFAULT_FROM_EMAIL", "Clinical content <nobody>", "contentsite.E034"),
+    ("EMAIL_TIMEOUT", 0, "contentsite.E035"),
+    ("EMAIL_TIMEOUT", 3600, "contentsite.E035"),
 ]
 
 
@@ -177,3 +187,16 @@ def test_the_app_server_refuses_to_start_on_a_bad_setting() -> None:
     result = wsgi_start(**{**PRODUCTION_ENV, "PARTNER_API_RATE": "600/mango"})
     assert result.returncode != 0
     assert "partners.E001" in result.stderr
+
+
+def test_a_mail_password_is_never_sent_in_the_clear(settings: Any) -> None:
+    settings.EMAIL_HOST, settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "smtp.example.org", "u", "p"
+    settings.EMAIL_USE_TLS = False
+    assert "contentsite.E033" in check_ids()
+    settings.EMAIL_USE_TLS = True
+    assert "contentsite.E033" not in check_ids()
+
+
+def test_check_deploy_fails_on_a_bad_sender_address() -> None:
+    result = manage("check", "--deploy", **{**PRODUCTION_ENV, "DEFAULT_FROM_EMAIL": "no reply"})
+    assert result.returncode != 0 and "contentsite.E034" in result.stderr

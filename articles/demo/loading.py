@@ -32,12 +32,20 @@ class DemoAccount:
     role: str
     group: str = ""
     superuser: bool = False
+    last_name: str = ""  # "Demo Reviewer": the admin's header shows the full name, so each account says which it is
 
 
-AUTHOR = DemoAccount("demo-author", "author: writes and submits drafts", group="Authors")
-REVIEWER = DemoAccount("demo-reviewer", "clinical reviewer: approves or requests changes", group="Clinical reviewers")
-PUBLISHER = DemoAccount("demo-publisher", "publisher: publishes, schedules, withdraws", group="Publishers")
-ADMIN = DemoAccount("demo-admin", "administrator: everything", superuser=True)
+AUTHOR = DemoAccount("demo-author", "author: writes and submits drafts", group="Authors", last_name="Author")
+REVIEWER = DemoAccount(
+    "demo-reviewer",
+    "clinical reviewer: approves or requests changes",
+    group="Clinical reviewers",
+    last_name="Reviewer",
+)
+PUBLISHER = DemoAccount(
+    "demo-publisher", "publisher: publishes, schedules, withdraws", group="Publishers", last_name="Publisher"
+)
+ADMIN = DemoAccount("demo-admin", "administrator: everything", superuser=True, last_name="Administrator")
 DEMO_ACCOUNTS = (AUTHOR, REVIEWER, PUBLISHER, ADMIN)
 
 DEMO_REVIEWER_PROFILE = {
@@ -72,7 +80,14 @@ def ensure_demo_accounts() -> list[DemoAccount]:
     for account in DEMO_ACCOUNTS:
         user, was_created = User.objects.get_or_create(
             username=account.username,
-            defaults={"is_staff": True, "is_superuser": account.superuser, "first_name": "Demo"},
+            defaults={
+                "is_staff": True,
+                "is_superuser": account.superuser,
+                "first_name": "Demo",
+                "last_name": account.last_name,
+                # A reserved domain: locally the console prints the workflow emails they would get.
+                "email": f"{account.username}@example.org",
+            },
         )
         if not was_created:
             continue

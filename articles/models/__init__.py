@@ -29,6 +29,7 @@ from .content import (
 )
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
+from .notifications import NotificationSettings, OverdueNotice
 from .search import SearchEntry, SearchEntryQuerySet
 from .tallies import LiveTally, fill_live_tallies
 from .workflow import (
@@ -66,6 +67,8 @@ __all__ = [
     "FrequencyBand",
     "LiveTally",
     "Medication",
+    "NotificationSettings",
+    "OverdueNotice",
     "OverdueReview",
     "PublicationType",
     "Reference",

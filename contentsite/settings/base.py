@@ -350,6 +350,17 @@ OUTAGE_RETRY_AFTER_SECONDS = env_int("OUTAGE_RETRY_AFTER_SECONDS", 30)
 
 SITE_NAME = env_str("SITE_NAME", "Medication Safety Library")
 
+# --- Workflow emails (articles.notifications), checked by contentsite.checks ------------------
+# Printed to the console locally; production.py sends them by SMTP with these values.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)  # seconds: a slow mail server never holds a request for long
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "clinical-content@localhost")
+
 # Rendered article pages are cached under the identity of the revision they show,
 # so this only bounds memory; it never decides freshness.
 ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)

@@ -21,6 +21,11 @@ if not ALLOWED_HOSTS:
 
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
 
+# Workflow emails by SMTP (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and
+# EMAIL_USE_TLS, read in base.py): by default the machine's own mail server, from the site's host.
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"no-reply@{ALLOWED_HOSTS[0]}")
+
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

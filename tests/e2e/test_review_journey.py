@@ -57,7 +57,7 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
 
     # The reviewer finds it in the queue, sees the change in the diff, and approves.
     reviewer = sign_in(browser, url, "demo-reviewer")
-    reviewer.get_by_role("link", name="Awaiting my review").click()
+    reviewer.locator("#dashboard-awaiting-review").get_by_role("link", name="Awaiting my review").click()
     reviewer.get_by_role("link", name="See what changed").click()
     reviewer.wait_for_selector(".diff")
     reviewer.screenshot(path=artifacts / "journey-2-diff.png", full_page=True)

@@ -1,0 +1,18 @@
+from django.core.management.base import BaseCommand
+
+from articles.services import revisions_notify_overdue
+
+
+class Command(BaseCommand):
+    help = (
+        "Email the clinical reviewers about live revisions whose review is overdue, once per revision and due "
+        "date. Safe to run from several machines at once and any number of times (run it daily, next to "
+        "publish_scheduled)."
+    )
+
+    def handle(self, *args: object, **options: object) -> None:
+        told = revisions_notify_overdue()
+        for revision in told:
+            self.stdout.write(f"Told the reviewers: {revision.article.slug} revision {revision.number} is overdue.")
+        if not told:
+            self.stdout.write("No new overdue review to tell of.")
