@@ -9,6 +9,7 @@ from articles.demo.loading import (
     ensure_demo_partner,
     load_demo_content,
 )
+from articles.notifications import quiet
 
 
 class Command(BaseCommand):
@@ -19,7 +20,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         created = ensure_demo_accounts()
-        loaded = load_demo_content()
+        with quiet():  # the demo's own steps through the workflow are no one's turn: no emails
+            loaded = load_demo_content()
         partner_created = ensure_demo_partner()
         if partner_created:
             self.stdout.write(
