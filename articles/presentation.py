@@ -44,6 +44,7 @@ class ItemView:
     title: str
     html: SafeString
     kind: str = ""
+    url: str = ""  # a symptom entry's: the page of live articles that mention the symptom
 
 
 @dataclass
@@ -154,6 +155,12 @@ def _toc_item_html(section: SectionView) -> str:
     return f'<li><a href="#{escape(section.anchor)}">{escape(section.heading)}</a></li>'
 
 
+def _symptom_link(symptom: ItemView) -> str:
+    if not symptom.url:
+        return ""
+    return f' <a class="symptom-link" href="{escape(symptom.url)}">Articles that mention {escape(symptom.title)}</a>'
+
+
 def _section_html(section: SectionView) -> str:
     anchor = escape(section.anchor)
     parts = [
@@ -161,7 +168,7 @@ def _section_html(section: SectionView) -> str:
         f'\n        <h2 id="{anchor}-heading">{escape(section.heading)}</h2>\n        {section.html}\n        '
     ]
     if section.symptoms:
-        items = "".join(f"<li>{symptom.html}</li>" for symptom in section.symptoms)
+        items = "".join(f"<li>{symptom.html}{_symptom_link(symptom)}</li>" for symptom in section.symptoms)
         parts.append(f'\n          <ul class="symptom-list">\n            {items}\n          </ul>\n        ')
     parts.append("\n        ")
     parts.extend(_table_html(table) for table in section.tables)
@@ -256,7 +263,9 @@ def page_views(revision: Revision) -> PageViews:
 
     for entry in revision.symptom_entries.all():
         by_id.get(entry.section_id, own_symptoms).symptoms.append(
-            ItemView(key=entry.key, title=entry.symptom.name, html=inline(entry.text))
+            ItemView(
+                key=entry.key, title=entry.symptom.name, html=inline(entry.text), url=entry.symptom.get_absolute_url()
+            )
         )
     for table in revision.comparison_tables.all():
         columns = list(table.columns.all())

@@ -29,7 +29,7 @@ from .content import (
 )
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
-from .search import SearchEntry, SearchEntryQuerySet
+from .search import SearchEntry, SearchEntryQuerySet, SearchTerm
 from .tallies import LiveTally, fill_live_tallies
 from .workflow import (
     VOCABULARY_ACTIONS,
@@ -81,6 +81,7 @@ __all__ = [
     "ScheduledPublication",
     "SearchEntry",
     "SearchEntryQuerySet",
+    "SearchTerm",
     "Section",
     "Symptom",
     "SymptomEntry",

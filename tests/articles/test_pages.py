@@ -60,7 +60,10 @@ def test_the_article_page_has_every_part(client, published_article):
     text = page_text(html)
     # The four symptoms in one list, in the seed's order, inside their section.
     symptoms = re.search(r'<ul class="symptom-list">(.*?)</ul>', html, flags=re.S).group(1)
-    assert [squash(page_text(item)) for item in re.findall(r"<li>(.*?)</li>", symptoms, flags=re.S)] == [
+    items = re.findall(r"<li>(.*?)</li>", symptoms, flags=re.S)
+    assert all('<a class="symptom-link" href="/symptoms/' in item for item in items)  # each to its symptom's page
+    items = [re.sub(r' <a class="symptom-link".*?</a>', "", item) for item in items]
+    assert [squash(page_text(item)) for item in items] == [
         "Numbness or a 'pins and needles' sensation (paresthesia) in the hands or feet.",
         "Muscle weakness or cramping.",
         "Loss of balance, which can increase the risk of falls.",
