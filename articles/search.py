@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 
 from django.apps import apps as django_apps
 from django.apps.registry import Apps
+from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramSimilarity
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -415,7 +416,9 @@ def suggest(text: str, *, kind: str) -> str:
 def _closest_term(word: str) -> str:
     if connection.vendor == "postgresql":
         return (
-            SearchTerm.objects.filter(word__trigram_similar=word)  # ``%``: served by the GIN trigram index
+            # ``word % text``, served by the GIN trigram index (the lookup by class: it is registered
+            # only with django.contrib.postgres installed).
+            SearchTerm.objects.filter(TrigramSimilar(F("word"), Value(word)))
             .annotate(similarity=TrigramSimilarity("word", word))
             .filter(similarity__gte=SUGGESTION_MIN_SIMILARITY)
             .order_by("-similarity", "word")

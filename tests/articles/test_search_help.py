@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import F, Value
 from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -108,9 +109,10 @@ def test_trigram_similarity_is_pg_trgm_s(text):
 
 @pytest.mark.postgresql
 def test_postgresql_finds_candidates_through_the_trigram_index(published_article):
-    plan = SearchTerm.objects.filter(word__trigram_similar="amlodopine")
+    plan = SearchTerm.objects.filter(search.TrigramSimilar(F("word"), Value("amlodopine")))
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        # Nor the unique index walked whole: on a tiny table the planner would rather.
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
         explained = plan.explain()
     assert "searchterm_word_trgm" in explained
 
@@ -141,13 +143,15 @@ def test_content_and_query_cannot_inject_markup(client, publish_document):
     document = article_document(slug="hostile", medication="hostilamol")
     document["revision"]["sections"][0]["body"] = "Cited [@ref-1]. " + HOSTILE_TEXT
     publish_document(document)
-    for query in (
+    # (PostgreSQL's parser drops what looks like a tag from the document, so no query asks for "script" alone.)
+    queries = (
         "zebrafish",
-        "zebrafish <b>bold</b>",
-        "<script> zebrafish",
+        "zebrafish bold",
         "'single' zebrafish",
         '"quoted" zebrafish',
-    ):
+        'zebrafish or "<script>x</script>"',
+    )
+    for query in queries:
         text = page(client, query)
         (shown,) = snippets(text)
         assert "<script" not in text.split("<main", 1)[1].lower().replace("&lt;script", "")
