@@ -432,7 +432,8 @@ def _closest_term(word: str) -> str:
     match = " OR ".join(f'"{trigram}"' for trigram in inner)  # letters and digits only: no escaping needed
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT word FROM {TERM_TABLE} WHERE {TERM_TABLE} MATCH %s ORDER BY rank LIMIT %s",  # noqa: S608
+            f"SELECT term.word FROM {TERM_TABLE} JOIN articles_searchterm term ON term.id = {TERM_TABLE}.rowid "  # noqa: S608
+            f"WHERE {TERM_TABLE} MATCH %s ORDER BY {TERM_TABLE}.rank LIMIT %s",
             [match, TRIGRAM_CANDIDATES],
         )
         candidates = [row[0] for row in cursor.fetchall()]
@@ -442,7 +443,7 @@ def _closest_term(word: str) -> str:
 
 
 def _trigrams(word: str) -> set[str]:
-    padded = f"  {word.casefold()} "
+    padded = f"  {word.lower()} "  # as pg_trgm lowers
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
 
 
