@@ -28,6 +28,7 @@ from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
 
 from . import search as search_index
+from .kinds import reader_lists
 from .live import Live, cache_get, cache_set, live_identity, site_identity
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
@@ -301,6 +302,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "error": error,
         "suggestion": suggestion,
         "max_length": SEARCH_MAX_LENGTH,
+        "reader_lists": reader_lists(),
         "symptoms": (
             list(Symptom.objects.with_live_articles().order_by("name").values("slug", "name")[:ZERO_RESULT_SYMPTOMS])
             if query and not ranked and not error
@@ -355,6 +357,7 @@ def _render_symptom(request: HttpRequest, slug: str, after: str) -> SitePage:
         "revisions": rows,
         "first_page": not after,
         "next": rows[-1].article.slug if more else "",
+        "reader_lists": reader_lists(),
     }
     keys = (proxy.INDEX_KEY, proxy.symptom_key(symptom.pk))
     return 200, render_to_string("articles/symptom.html", context, request), keys
