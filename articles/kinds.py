@@ -56,6 +56,8 @@ class ContentKind:
     extension: ContentExtension | None = None
     # Public list pages (URL names without arguments) for the sitemap of pages.
     list_url_names: tuple[str, ...] = ()
+    # The words of a link offering readers the first list page, e.g. when a search finds nothing; "": none.
+    reader_link_text: str = ""
     # Sitemap sections: name -> ``Sitemap`` class.
     sitemaps: Mapping[str, type[Sitemap]] = field(default_factory=dict)
     # The inlines showing a revision's content in the admin; None: an article's own.
@@ -80,6 +82,15 @@ def register(kind: ContentKind) -> None:
 def registered() -> list[ContentKind]:
     """Every registered kind, in registration order (articles first)."""
     return list(_KINDS.values())
+
+
+def reader_lists() -> list[tuple[str, str]]:
+    """(link text, address) of the list pages the kinds offer readers, in registration order."""
+    return [
+        (kind.reader_link_text, reverse(kind.list_url_names[0]))
+        for kind in registered()
+        if kind.reader_link_text and kind.list_url_names
+    ]
 
 
 def kind_for(name: str) -> ContentKind:

@@ -46,6 +46,7 @@ class ItemView:
     kind: str = ""
     # Plain text shown after the item (a symptom's frequency, ``frequency_note``); escaped when written.
     note: str = ""
+    url: str = ""  # a symptom entry's: the page of live articles that mention the symptom
 
 
 @dataclass
@@ -185,6 +186,12 @@ def _toc_item_html(section: SectionView) -> str:
     return f'<li><a href="#{escape(section.anchor)}">{escape(section.heading)}</a></li>'
 
 
+def _symptom_link(symptom: ItemView) -> str:
+    if not symptom.url:
+        return ""
+    return f' <a class="symptom-link" href="{escape(symptom.url)}">Articles that mention {escape(symptom.title)}</a>'
+
+
 def _section_html(section: SectionView) -> str:
     anchor = escape(section.anchor)
     parts = [
@@ -193,7 +200,8 @@ def _section_html(section: SectionView) -> str:
     ]
     if section.symptoms:
         items = "".join(
-            f'<li>{symptom.html} <span class="symptom-frequency">{escape(symptom.note)}</span></li>'
+            f'<li>{symptom.html} <span class="symptom-frequency">{escape(symptom.note)}</span>'
+            f"{_symptom_link(symptom)}</li>"
             for symptom in section.symptoms
         )
         parts.append(f'\n          <ul class="symptom-list">\n            {items}\n          </ul>\n        ')
@@ -295,6 +303,7 @@ def page_views(revision: Revision) -> PageViews:
                 title=entry.symptom.name,
                 html=inline(entry.text),
                 note=frequency_note(entry.frequency_band, entry.frequency_source),
+                url=entry.symptom.get_absolute_url(),
             )
         )
     for table in revision.comparison_tables.all():

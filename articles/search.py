@@ -23,9 +23,17 @@ every match), so its cost does not grow with the number of articles:
 
 Both read the text the same way (``parse_query``): words, "quoted phrases",
 ``or`` between words and ``-word`` to exclude one; English stop words are
-ignored; a query with nothing but exclusions finds nothing. Names and topics
-are stemmed with the rest (one configuration for documents and queries keeps
-"amlodipine neuropathy" one AND over every field).
+ignored (but for those inside a phrase, "pins and needles"); a query with
+nothing but exclusions finds nothing. Names and topics are stemmed with the
+rest (one configuration for documents and queries keeps "amlodipine
+neuropathy" one AND over every field).
+
+Helping the reader. ``snippet`` cuts the passage of a result with most of the
+reader's words and marks them, in Python over the stored text, so both
+databases show the same. ``suggest`` offers "Did you mean …?" from a small
+vocabulary of names (``SearchTerm``: titles, medicines, brands, symptoms),
+matched by trigram similarity through an index (``pg_trgm`` GIN; an FTS5
+``trigram`` table on SQLite), and only when the suggestion finds live content.
 """
 
 from __future__ import annotations
@@ -37,13 +45,20 @@ from dataclasses import dataclass, field
 
 from django.apps import apps as django_apps
 from django.apps.registry import Apps
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.lookups import TrigramSimilar
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramSimilarity
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
-from .models import SearchEntry
+from .models import SearchEntry, SearchTerm
+from .models.search import MAX_TERM_CHARS
 
 FTS_TABLE = "articles_searchentry_fts"
+# SQLite's trigram index of ``SearchTerm.word`` (PostgreSQL has a pg_trgm GIN index on the column).
+TERM_TABLE = "articles_searchterm_trigram"
+MIN_TERM_CHARS = 3
 # Results beyond this many are not ranked for the reader: the page says "more than".
 MAX_RESULTS = 100
 PAGE_SIZE = 20
@@ -128,6 +143,37 @@ def _index_batch(article_ids: list[int], apps: Apps) -> None:
                 f"INSERT INTO {FTS_TABLE} (rowid, names, about, symptoms, body) VALUES (%s, %s, %s, %s, %s)",  # noqa: S608
                 [(entry.pk, entry.names, entry.about, entry.symptoms, entry.body) for entry in entries],
             )
+    names = [part for _, _, _, title, _, _, generic, brands in revisions for part in (title, generic, *(brands or []))]
+    names += [name for pk, *_ in revisions for name in texts[pk].symptom_names]
+    _add_terms(names, apps, vendor)
+
+
+def term_words(text: str) -> list[str]:
+    """The words of ``text`` worth suggesting: lower case, of 3 to ``MAX_TERM_CHARS`` letters, not stop words."""
+    return [
+        word
+        for word in _WORD.findall(text.casefold())
+        if MIN_TERM_CHARS <= len(word) <= MAX_TERM_CHARS and word not in STOP_WORDS and not word.isdigit()
+    ]
+
+
+def _add_terms(names: Iterable[str | None], apps: Apps, vendor: str) -> None:
+    """Add the words of ``names`` to the vocabulary of suggestions (``SearchTerm``), each once."""
+    try:
+        SearchTerm = apps.get_model("articles", "SearchTerm")
+    except LookupError:
+        return  # the backfill of migration 0081 runs before the vocabulary exists (0091 fills it)
+    words = sorted({word for name in names if name for word in term_words(name)})
+    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True)) if words else set()
+    new = [word for word in words if word not in known]
+    if not new:
+        return
+    # Another writer may add the same word at once (PostgreSQL): the unique constraint keeps one.
+    SearchTerm.objects.bulk_create([SearchTerm(word=word) for word in new], ignore_conflicts=True)
+    if vendor == "sqlite":  # SQLite has one writer at a time: the rows just added are these.
+        added = SearchTerm.objects.filter(word__in=new).values_list("pk", "word")
+        with transaction.get_connection().cursor() as cursor:
+            cursor.executemany(f"INSERT INTO {TERM_TABLE} (rowid, word) VALUES (%s, %s)", list(added))  # noqa: S608
 
 
 def weighted_document() -> SearchVector:
@@ -143,22 +189,32 @@ def weighted_document() -> SearchVector:
 @dataclass
 class _Texts:
     symptoms: list[str] = field(default_factory=list)
+    symptom_names: list[str] = field(default_factory=list)
     body: list[str] = field(default_factory=list)
 
 
+# Article rows whose title and text readers see besides the sections: (model, fields), in page order.
+_BODY_ROWS = (("SafetyCallout", ("title", "body")), ("Section", ("heading", "body")), ("ActionStep", ("title", "body")))
+
+
 def _revision_texts(revision_ids: list[int], apps: Apps) -> dict[int, _Texts]:
-    """The symptom and section text of each revision, in a fixed number of queries."""
+    """The symptom and body text of each revision, in a fixed number of queries.
+
+    Symptoms: each symptom's name and description and what the content says of
+    it (a row's ``text``); body: safety callouts, sections and action steps.
+    """
     texts: dict[int, _Texts] = defaultdict(_Texts)
-    Section = apps.get_model("articles", "Section")
-    sections = Section.objects.filter(revision_id__in=revision_ids).order_by("revision_id", "position", "key")
-    for revision_id, heading, body in sections.values_list("revision_id", "heading", "body"):
-        texts[revision_id].body += [heading, body]
+    for model_name, fields in _BODY_ROWS:
+        rows = apps.get_model("articles", model_name)._default_manager.filter(revision_id__in=revision_ids)
+        for revision_id, *parts in rows.order_by("revision_id", "position", "key").values_list("revision_id", *fields):
+            texts[revision_id].body += parts
     for model, symptom_field in _symptom_references(apps):
         rows = model._default_manager.filter(revision_id__in=revision_ids).order_by("revision_id", "position")
-        for revision_id, name, description in rows.values_list(
-            "revision_id", f"{symptom_field}__name", f"{symptom_field}__description"
-        ):
-            texts[revision_id].symptoms += [name, description]
+        has_text = any(model_field.name == "text" for model_field in model._meta.concrete_fields)
+        columns = ["revision_id", f"{symptom_field}__name", f"{symptom_field}__description"]
+        for revision_id, name, description, *text in rows.values_list(*columns, *(["text"] if has_text else [])):
+            texts[revision_id].symptoms += [name, description, *text]
+            texts[revision_id].symptom_names.append(name)
     return texts
 
 
@@ -203,8 +259,8 @@ def parse_query(text: str) -> list[list[Term]]:
     """The query as an AND of OR-groups of terms, read as ``websearch_to_tsquery`` reads it.
 
     Punctuation only separates words (nothing in the text is syntax but quotes,
-    ``or`` and a leading ``-``); stop words are dropped; a term with no word left
-    is dropped.
+    ``or`` and a leading ``-``); stop words are dropped, but for those inside a
+    phrase or a hyphenated word; a term with no word left is dropped.
     """
     groups: list[list[Term]] = []
     join_next = False
@@ -214,11 +270,7 @@ def parse_query(text: str) -> list[list[Term]]:
             join_next = bool(groups)
             continue
         exclude = bool(minus) if phrase is not None else bare.startswith("-")
-        words = tuple(
-            word
-            for word in _WORD.findall((phrase if phrase is not None else bare).casefold())
-            if word not in STOP_WORDS
-        )
+        words = _without_outer_stop_words(_WORD.findall((phrase if phrase is not None else bare).casefold()))
         if not words:
             continue
         term = Term(words, exclude)
@@ -228,6 +280,20 @@ def parse_query(text: str) -> list[list[Term]]:
             groups.append([term])
         join_next = False
     return groups
+
+
+def _without_outer_stop_words(words: list[str]) -> tuple[str, ...]:
+    """``words`` without stop words at either end; those inside a phrase stay ("pins and needles").
+
+    PostgreSQL drops every stop word but keeps its place in a phrase (``pin <2> needl``);
+    SQLite's index keeps stop words, so the phrase keeps them to match the same text.
+    """
+    start, end = 0, len(words)
+    while start < end and words[start] in STOP_WORDS:
+        start += 1
+    while end > start and words[end - 1] in STOP_WORDS:
+        end -= 1
+    return tuple(words[start:end])
 
 
 def fts5_query(groups: Sequence[Sequence[Term]]) -> str:
@@ -291,3 +357,157 @@ def search(text: str, *, kind: str) -> list[int]:
             .order_by("rank", "article_id")
         )
     return list(ranked.values_list("revision_id", flat=True)[: MAX_RESULTS + 1])
+
+
+def entry_texts(revision_ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    """The indexed texts of ``revision_ids`` that a snippet is cut from, after the summary: (symptoms, body)."""
+    rows = SearchEntry.objects.filter(revision_id__in=revision_ids).values_list("revision_id", "symptoms", "body")
+    return {revision_id: tuple(texts) for revision_id, *texts in rows}
+
+
+# --- Did you mean ----------------------------------------------------------------------
+
+# pg_trgm's similarity a word must reach to be suggested for a reader's word (its ``%`` operator
+# finds candidates from 0.3, its default threshold; this keeps only close ones).
+SUGGESTION_MIN_SIMILARITY = 0.4
+# At most this many of a query's words are looked up for a suggestion: one query each.
+MAX_SUGGESTED_WORDS = 4
+# SQLite: the candidates sharing most trigrams with a word, compared as PostgreSQL compares them.
+TRIGRAM_CANDIDATES = 50
+
+
+def suggest(text: str, *, kind: str) -> str:
+    """A query close to ``text`` that finds live content of ``kind``, or "" when there is none.
+
+    For a query that found nothing: each of its first ``MAX_SUGGESTED_WORDS``
+    words that is not in the vocabulary (``SearchTerm``) is replaced by the most
+    similar word that is (trigram similarity, as ``pg_trgm`` measures it, at
+    least ``SUGGESTION_MIN_SIMILARITY``; ties alphabetical). The result is
+    offered only if it finds live content, so withdrawn words are never
+    suggested. Queries: one for the known words, one per unknown word, one search.
+    """
+    words = list(
+        dict.fromkeys(
+            word
+            for group in parse_query(text)
+            for term in group
+            if not term.exclude
+            for word in term.words
+            if word not in STOP_WORDS
+        )
+    )
+    words = words[:MAX_SUGGESTED_WORDS]
+    if not words:
+        return ""
+    known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
+    replaced = {}
+    for word in words:
+        if word in known or not MIN_TERM_CHARS <= len(word) <= MAX_TERM_CHARS:
+            continue
+        closest = _closest_term(word)
+        if closest:
+            replaced[word] = closest
+    if not replaced:
+        return ""
+    suggestion = " ".join(replaced.get(word, word) for word in words)
+    return suggestion if search(suggestion, kind=kind) else ""
+
+
+def _closest_term(word: str) -> str:
+    if connection.vendor == "postgresql":
+        return (
+            # ``word % text``, served by the GIN trigram index (the lookup by class: it is registered
+            # only with django.contrib.postgres installed).
+            SearchTerm.objects.filter(TrigramSimilar(F("word"), Value(word)))
+            .annotate(similarity=TrigramSimilarity("word", word))
+            .filter(similarity__gte=SUGGESTION_MIN_SIMILARITY)
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)
+            .first()
+            or ""
+        )
+    # SQLite: candidates from the FTS5 trigram index (any trigram in common, most in common first),
+    # then the same similarity PostgreSQL computes.
+    inner = sorted({word[i : i + 3] for i in range(len(word) - 2)})
+    match = " OR ".join(f'"{trigram}"' for trigram in inner)  # letters and digits only: no escaping needed
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT term.word FROM {TERM_TABLE} JOIN articles_searchterm term ON term.id = {TERM_TABLE}.rowid "  # noqa: S608
+            f"WHERE {TERM_TABLE} MATCH %s ORDER BY {TERM_TABLE}.rank LIMIT %s",
+            [match, TRIGRAM_CANDIDATES],
+        )
+        candidates = [row[0] for row in cursor.fetchall()]
+    scored = [(trigram_similarity(word, candidate), candidate) for candidate in candidates]
+    best = sorted((-score, candidate) for score, candidate in scored if score >= SUGGESTION_MIN_SIMILARITY)
+    return best[0][1] if best else ""
+
+
+def _trigrams(word: str) -> set[str]:
+    padded = f"  {word.lower()} "  # as pg_trgm lowers
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """``pg_trgm``'s ``similarity(a, b)`` for single words: shared trigrams over all trigrams (padded as it pads)."""
+    first, second = _trigrams(a), _trigrams(b)
+    return len(first & second) / len(first | second) if first | second else 0.0
+
+
+# --- Snippets --------------------------------------------------------------------------
+
+# Words of context a snippet shows.
+SNIPPET_WORDS = 30
+_MARKDOWN = re.compile(r"\[@[^\]]*\]|\]\([^)]*\)|[\[\]*_#>`|]+")
+_TEXT_WORD = re.compile(r"[^\W_]+")
+_SUFFIXES = ("ings", "ing", "edly", "ed", "ies", "es", "s", "ly")
+
+
+def _stem(word: str) -> str:
+    """A rough English stem, to mark "needle" for "needles" (the index's own stemming decides what matches)."""
+    word = word.casefold()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def snippet(texts: Sequence[str], text: str) -> SafeString:
+    """The passage of ``texts`` (summary, symptoms, body) with most of the reader's words, those words marked.
+
+    The whole first text (the summary) when none has any of the words. One
+    Python function over the stored text, so both databases show the same
+    snippet. Everything from the content and the query is escaped; the only
+    markup is ``<mark>`` around a matched word.
+    """
+    wanted = {
+        _stem(word)
+        for group in parse_query(text)
+        for term in group
+        if not term.exclude
+        for word in term.words
+        if word not in STOP_WORDS
+    }
+    best: tuple[int, str, list[re.Match[str]], bool] | None = None
+    for raw in texts:
+        plain = " ".join(_MARKDOWN.sub(" ", raw or "").split())
+        words = list(_TEXT_WORD.finditer(plain))
+        if not words:
+            continue
+        hits = [index for index, match in enumerate(words) if _stem(match.group()) in wanted]
+        start = max(0, hits[0] - SNIPPET_WORDS // 4) if hits else 0
+        window = words[start : start + SNIPPET_WORDS]
+        score = len({_stem(match.group()) for match in window} & wanted)
+        if best is None or score > best[0]:  # ties: the earlier text (the summary first)
+            best = (score, plain, window, window[-1] is not words[-1])
+    if best is None or best[0] == 0:
+        return escape(texts[0] if texts else "")
+    _, plain, window, cut = best
+    begin, end = window[0].start(), window[-1].end()
+    parts = ["… " if begin > 0 else ""]
+    position = begin
+    for match in window:
+        if _stem(match.group()) in wanted:
+            parts += [escape(plain[position : match.start()]), "<mark>", escape(match.group()), "</mark>"]
+            position = match.end()
+    parts += [escape(plain[position:end]), " …" if cut else ""]
+    return mark_safe("".join(parts))  # noqa: S308 - every piece of text is escaped above

@@ -29,10 +29,10 @@ from contentsite.methods import allow_get
 
 from . import search as search_index
 from .feeds import ChangesFeed
-from .kinds import linked_from_articles
+from .kinds import linked_from_articles, reader_lists
 from .live import Live, cache_get, cache_set, live_identity, site_identity
 from .memo import BoundedMemo
-from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Withdrawn
+from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
 from .presentation import load_article_page, vocabulary_change
 from .sitemaps import sitemaps
 from .structured_data import canonical_url
@@ -42,6 +42,9 @@ SEARCH_MAX_LENGTH = 200
 HOME_TOPICS = 30
 HOME_RECENT = 10
 MEDICINE_PAGE_SIZE = 50
+SYMPTOM_PAGE_SIZE = 50
+# Symptom pages a search that found nothing suggests, A to Z.
+ZERO_RESULT_SYMPTOMS = 12
 # Far beyond any library (10,000 ids a page): refuses absurd page numbers before any work.
 MAX_SITEMAP_PAGE = 100_000
 _CURSOR = re.compile(r"[-a-zA-Z0-9_]{1,120}")
@@ -289,26 +292,99 @@ def _validated(response: HttpResponse, validators: Validators) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     """Live articles matching the reader's words, best first, from the full-text index (``articles.search``).
 
-    Pages of ``PAGE_SIZE`` up to ``MAX_RESULTS``, with no count of every match:
-    two queries whatever the number of articles.
+    Pages of ``PAGE_SIZE`` up to ``MAX_RESULTS``, with no count of every match,
+    each result with a snippet of its text, the reader's words marked. When
+    nothing matches: a close query that does ("Did you mean …?", see
+    ``articles.search.suggest``) and where else to look (symptom pages, the
+    symptom checks, the A to Z of medicines). A fixed number of queries
+    whatever the number of articles.
     """
     query = request.GET.get("q", "").strip()
-    error = ""
+    error = suggestion = ""
     ranked: list[int] = []
     if len(query) > SEARCH_MAX_LENGTH:
         error = f"Please use at most {SEARCH_MAX_LENGTH} characters."
     elif query:
         ranked = search_index.search(query, kind=ArticleKind.ARTICLE)
+        if not ranked:
+            suggestion = search_index.suggest(query, kind=ArticleKind.ARTICLE)
     page = Paginator(ranked[: search_index.MAX_RESULTS], search_index.PAGE_SIZE).get_page(request.GET.get("page"))
-    found = Revision.objects.published().select_related("article__medication").in_bulk(page.object_list)
+    results = []
+    if page.object_list:
+        found = Revision.objects.published().select_related("article__medication").in_bulk(page.object_list)
+        texts = search_index.entry_texts(page.object_list)
+        results = [
+            (found[pk], search_index.snippet((found[pk].summary, *texts.get(pk, ())), query))
+            for pk in page.object_list
+            if pk in found
+        ]
     context = {
         "query": query,
         "page": page,
-        "results": [found[pk] for pk in page.object_list if pk in found],
+        "results": results,
         "more": len(ranked) > search_index.MAX_RESULTS,
         "error": error,
+        "suggestion": suggestion,
+        "max_length": SEARCH_MAX_LENGTH,
+        "reader_lists": reader_lists(),
+        "symptoms": (
+            list(Symptom.objects.with_live_articles().order_by("name").values("slug", "name")[:ZERO_RESULT_SYMPTOMS])
+            if query and not ranked and not error
+            else []
+        ),
     }
     return render(request, "articles/search.html", context, status=400 if error else 200)
+
+
+def _symptom_after(request: HttpRequest) -> str:
+    return request.GET.get("after", "")
+
+
+def _symptom_validators(request: HttpRequest, slug: str) -> Validators | None:
+    after = _symptom_after(request)
+    if after and not _CURSOR.fullmatch(after):
+        return None
+    return _site_validators("symptom", (slug, after))
+
+
+@allow_get
+@answered_early(_symptom_validators)
+def symptom(request: HttpRequest, slug: str) -> HttpResponse:
+    """The live articles that mention one symptom, A to Z by address, a page at a time (``?after=`` a slug).
+
+    A list page like a medicine's: answered from the site's identity (any
+    publish, withdrawal or vocabulary change moves it), a 404 for a symptom no
+    live article shows.
+    """
+    validators = _symptom_validators(request, slug)
+    if validators is None:
+        raise Http404("No such page.")
+    after = _symptom_after(request)
+    return _site_page(request, validators, lambda: _render_symptom(request, slug, after))
+
+
+def _render_symptom(request: HttpRequest, slug: str, after: str) -> SitePage:
+    symptom = Symptom.objects.filter(slug=slug).first()
+    if symptom is None:
+        return 404, "", ()
+    rows = list(
+        Revision.objects.published()
+        .articles()
+        .mentioning_after(symptom.pk, after=after)
+        .select_related("article__medication")[: SYMPTOM_PAGE_SIZE + 1]
+    )
+    more, rows = len(rows) > SYMPTOM_PAGE_SIZE, rows[:SYMPTOM_PAGE_SIZE]
+    if not rows and not after:
+        return 404, "", ()  # no live article shows it: no page
+    context = {
+        "symptom": symptom,
+        "revisions": rows,
+        "first_page": not after,
+        "next": rows[-1].article.slug if more else "",
+        "reader_lists": reader_lists(),
+    }
+    keys = (proxy.INDEX_KEY, proxy.symptom_key(symptom.pk))
+    return 200, render_to_string("articles/symptom.html", context, request), keys
 
 
 def _revalidate(response: HttpResponse) -> HttpResponse:

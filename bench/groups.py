@@ -497,6 +497,15 @@ def _scale_cases(small: Database, server: Gunicorn) -> list[tuple[str, Callable[
             cases.append(("sitemap index's first part", lambda facts: path, False))
     cases += [
         ("search /search/?q=<medication>", lambda facts: f"/search/?q={facts['search']}", False),
+        # One letter dropped: nothing found, "Did you mean" from the trigram index, symptom pages suggested.
+        (
+            "search, misspelt medication",
+            lambda facts: f"/search/?q={facts['search'][:-3]}{facts['search'][-2:]}",
+            False,
+        ),
+        ("search, nothing found", lambda facts: "/search/?q=zzyzx", False),
+        # Every bench article shows this symptom (bench.fixtures.BULK_PREFIX): its first page of 50.
+        ("symptom page /symptoms/<symptom>/", lambda facts: "/symptoms/bench-symptom/", False),
         ("/api/v1/articles/ first page", lambda facts: "/api/v1/articles/", True),
         (
             "?updated_since=<20 min ago>",

@@ -45,6 +45,7 @@ def addresses(article: Revision, pathway: Revision) -> dict[str, str]:
     slug, medication = article.article.slug, article.article.medication.slug
     arguments = {
         "articles:medicine": [medication],
+        "articles:symptom": [article.symptom_entries.first().symptom.slug],
         "articles:detail": [slug],
         "articles:history": [slug],
         "triage:pathway": [pathway.article.slug],

@@ -69,7 +69,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
     pathway = published_pathway.article.slug
     return {
         "home": "/",
-        "search": "/search/?q=amlodipine",
+        "search": "/search/?q=amlodopine",  # no result: the suggestion and the symptom pages are read too
         "detail": f"/articles/{article}/",
         "history": f"/articles/{article}/history/",
         "list": "/triage/",
@@ -96,6 +96,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "sitemap": "/sitemap.xml",
         "sitemap-section": "/sitemap-articles.xml",
         "medicine": f"/medicines/{published_article.article.medication.slug}/",
+        "symptom": f"/symptoms/{published_article.symptom_entries.first().symptom.slug}/",
         "robots": "/robots.txt",
         "changes-feed": "/feeds/changes.atom",
     }

@@ -75,6 +75,7 @@ def register_pathways() -> None:
             url_name="triage:pathway",
             extension=ContentExtension(content=_content, write=write_pathway_content, check=_check, has_sections=False),
             list_url_names=("triage:list",),
+            reader_link_text="Check your symptoms",
             sitemaps={"triage": PathwaySitemap},
             admin_inlines=PATHWAY_INLINES,
             diff_lists=DIFF_LISTS,

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0081_backfill_search_index"),
+        ("articles", "0091_backfill_search_terms"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

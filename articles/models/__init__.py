@@ -30,7 +30,7 @@ from .content import (
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .notifications import NotificationSettings, OverdueNotice
-from .search import SearchEntry, SearchEntryQuerySet
+from .search import SearchEntry, SearchEntryQuerySet, SearchTerm
 from .tallies import LiveTally, fill_live_tallies
 from .workflow import (
     VOCABULARY_ACTIONS,
@@ -84,6 +84,7 @@ __all__ = [
     "ScheduledPublication",
     "SearchEntry",
     "SearchEntryQuerySet",
+    "SearchTerm",
     "Section",
     "Symptom",
     "SymptomEntry",

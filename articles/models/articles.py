@@ -212,6 +212,17 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
             revisions = revisions.filter(article__slug__gt=after)
         return revisions.order_by("article__slug")
 
+    def mentioning_after(self, symptom_id: int, *, after: str = "") -> RevisionQuerySet:
+        """Revisions whose content shows symptom ``symptom_id``, by article slug after ``after``: a keyset page."""
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            rows = reference.model._default_manager.filter(revision=OuterRef("pk"))
+            condition |= Exists(rows.filter(**{f"{reference.symptom_field}_id": symptom_id}))
+        revisions = self.filter(condition)
+        if after:
+            revisions = revisions.filter(article__slug__gt=after)
+        return revisions.order_by("article__slug")
+
     def in_article_range(self, first: int, last: int) -> RevisionQuerySet:
         """Revisions of articles with ids ``first`` to ``last`` (inclusive), by article id: a keyset page."""
         return self.filter(article_id__gte=first, article_id__lte=last).order_by("article_id")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, Max, OuterRef, Q
+from django.urls import reverse
 
 from ..limits import MAX_BRAND_NAMES, MAX_NOTE_CHARS, MAX_TITLE_CHARS
 from ..text import TextBlockField, TextLineField, forbidden_character_problem, normalise_text
@@ -84,6 +85,17 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
             condition |= Exists(rows.filter(**{reference.symptom_field: OuterRef("pk")}))
         return self.filter(condition)
 
+    def with_live_articles(self) -> SymptomQuerySet:
+        """Symptoms that live articles proper show: the ones with a public page (``/symptoms/<slug>/``)."""
+        from .articles import Revision, symptom_references
+
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            live = Revision.objects.published().articles().values("pk")
+            rows = reference.model._default_manager.filter(revision__in=live)
+            condition |= Exists(rows.filter(**{reference.symptom_field: OuterRef("pk")}))
+        return self.filter(condition)
+
 
 class Medication(models.Model):
     """A medicine by its generic name, with its codes for lookup by partners."""
@@ -144,3 +156,7 @@ class Symptom(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        """The page listing the live articles that mention it (a 404 while none does)."""
+        return reverse("articles:symptom", kwargs={"slug": self.slug})

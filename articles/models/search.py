@@ -59,3 +59,29 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"search entry of revision {self.revision_id}"
+
+
+# A word longer than this is no word a reader meant: it is neither stored nor looked up.
+MAX_TERM_CHARS = 40
+
+
+class SearchTerm(models.Model):
+    """A word readers may have meant: from the names and symptom names of content that has been live.
+
+    The vocabulary behind "Did you mean …?": the words of titles, medicines'
+    generic and brand names and symptoms' names, which stays small (tens of
+    thousands of words) however many articles there are. Added to by
+    ``articles.search.index_articles``; a word whose content is withdrawn may
+    stay, because a suggestion is offered only when it finds live content.
+    Matched by trigram similarity: on PostgreSQL a ``pg_trgm`` GIN index on
+    ``word``; on SQLite the FTS5 ``trigram`` table ``articles_searchterm_trigram``
+    by row id (migration ``0090_search_terms``).
+    """
+
+    word = models.CharField(max_length=MAX_TERM_CHARS, unique=True, help_text="Lower case, one word.")
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word

@@ -36,7 +36,7 @@ TEMPLATE_LOOPS = {
         {{ section.html }}
         {% if section.symptoms %}
           <ul class="symptom-list">
-            {% for symptom in section.symptoms %}<li>{{ symptom.html }} <span class="symptom-frequency">{{ symptom.note }}</span></li>{% endfor %}
+            {% for symptom in section.symptoms %}<li>{{ symptom.html }} <span class="symptom-frequency">{{ symptom.note }}</span>{% if symptom.url %} <a class="symptom-link" href="{{ symptom.url }}">Articles that mention {{ symptom.title }}</a>{% endif %}</li>{% endfor %}
           </ul>
         {% endif %}
         {% for table in section.tables %}

@@ -52,6 +52,10 @@ def retitle(workflow: Any, live: Revision, title: str) -> Revision:
         "Amlodipine",
         "tingling",  # the sections' text
         "numbness",  # a symptom's name
+        "pins and needles",  # a symptom's name, "and" a stop word
+        '"pins and needles"',
+        "paresthesia",  # what the article says of a symptom (an entry's text)
+        "amlodipine tingling feet",  # multi-word, over several fields
         "peripheral neuropathy",
         '"peripheral neuropathy"',
         "amlodipine neuropathy",  # words from different fields, all required

@@ -1,0 +1,46 @@
+"""Search and symptom pages in Chromium: no axe-core violations at 1280 and 390 px, usable without JavaScript."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.test_public_pages import assert_no_axe_violations
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    ("/search/?q=pins+and+needles", "search-results"),
+    ("/search/?q=zebrafish", "search-nothing-found"),
+    ("/search/?q=amlodopine", "search-suggestion"),
+    ("/search/", "search-empty"),
+    ("/symptoms/numbness-or-pins-and-needles/", "symptom"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), PAGES)
+def test_search_and_symptom_pages_have_no_accessibility_violations(page, demo_site, artifacts, path, name):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.goto(demo_site.url + path)
+    assert_no_axe_violations(page)
+    page.screenshot(path=artifacts / f"{name}-desktop.png", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert_no_axe_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
+    page.screenshot(path=artifacts / f"{name}-phone.png", full_page=True)
+    assert errors == []
+
+
+@pytest.mark.parametrize("java_script_enabled", [False])
+def test_a_reader_follows_the_suggestion_and_a_symptom_link_without_javascript(browser, demo_site, java_script_enabled):
+    context = browser.new_context(java_script_enabled=java_script_enabled)
+    page = context.new_page()
+    page.goto(demo_site.url + "/search/")
+    page.get_by_label("Search articles").fill("amlodopine")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="amlodipine").click()
+    assert page.locator("mark").first.inner_text().lower() == "amlodipine"
+    page.get_by_role("link", name="Amlodipine and peripheral neuropathy (nerve damage)").click()
+    page.get_by_role("link", name="Articles that mention Muscle weakness or cramping").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Muscle weakness or cramping"
+    context.close()
