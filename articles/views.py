@@ -294,9 +294,9 @@ def search(request: HttpRequest) -> HttpResponse:
 
     Pages of ``PAGE_SIZE`` up to ``MAX_RESULTS``, with no count of every match,
     each result with a snippet of its text, the reader's words marked. When
-    nothing matches: a close query that does ("Did you mean …?", see
-    ``articles.search.suggest``) and where else to look (symptom pages, the
-    symptom checks, the A to Z of medicines). A fixed number of queries
+    nothing matches: the results of a close query that does ("Showing results
+    for …", see ``articles.search.suggest``); when none does either, where else
+    to look (symptom pages, the symptom checks, the A to Z of medicines). A fixed number of queries
     whatever the number of articles.
     """
     query = request.GET.get("q", "").strip()
@@ -307,14 +307,16 @@ def search(request: HttpRequest) -> HttpResponse:
     elif query:
         ranked = search_index.search(query, kind=ArticleKind.ARTICLE)
         if not ranked:
+            # A misspelling ("amlodopine"): the close query's results at once, saying so ("Showing results for").
             suggestion = search_index.suggest(query, kind=ArticleKind.ARTICLE)
+            ranked = search_index.search(suggestion, kind=ArticleKind.ARTICLE) if suggestion else []
     page = Paginator(ranked[: search_index.MAX_RESULTS], search_index.PAGE_SIZE).get_page(request.GET.get("page"))
     results = []
     if page.object_list:
         found = Revision.objects.published().select_related("article__medication").in_bulk(page.object_list)
         texts = search_index.entry_texts(page.object_list)
         results = [
-            (found[pk], search_index.snippet((found[pk].summary, *texts.get(pk, ())), query))
+            (found[pk], search_index.snippet((found[pk].summary, *texts.get(pk, ())), suggestion or query))
             for pk in page.object_list
             if pk in found
         ]

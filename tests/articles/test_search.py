@@ -64,6 +64,8 @@ def retitle(workflow: Any, live: Revision, title: str) -> Revision:
         "nerve damage, amlodipine?",  # punctuation
         "tingling or zebrafish",
         "the neuropathy",  # stop words are ignored
+        "amlodopine",  # misspelt: the results for the close word, saying so
+        "amlodopine neuropaty",
     ],
 )
 def test_the_demo_article_is_found(client, published_article, query):

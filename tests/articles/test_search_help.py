@@ -1,4 +1,5 @@
-"""Search helps the reader: "Did you mean …?", snippets with the reader's words marked, and where else to look.
+"""Search helps the reader: results for a close word ("Showing results for …"), snippets with the
+reader's words marked, and where else to look.
 
 Run on SQLite (FTS5 trigram table) and on PostgreSQL (``pg_trgm``): the same answers.
 """
@@ -32,21 +33,22 @@ def page(client: Any, query: str) -> str:
 
 
 def suggestion(client: Any, query: str) -> str | None:
-    match = re.search(r'Did you mean <a href="([^"]+)">([^<]*)</a>\?', page(client, query))
+    match = re.search(r'Showing results for <a href="([^"]+)">([^<]*)</a>\.', page(client, query))
     return html.unescape(match.group(2)) if match else None
 
 
-# --- Did you mean -------------------------------------------------------------------------
+# --- Showing results for a close word -------------------------------------------------------------------------
 
 
-def test_a_misspelt_medicine_offers_the_right_one_as_a_search(client, published_article):
+def test_a_misspelt_medicine_finds_the_right_one_and_says_so(client, published_article):
     text = page(client, "amlodopine")
-    assert "0 results for" in text
-    link = re.search(r'Did you mean <a href="([^"]+)">amlodipine</a>\?', text)
+    assert "No results for “amlodopine”" in text
+    link = re.search(r'Showing results for <a href="([^"]+)">amlodipine</a>\.', text)
     assert link, text
+    assert found(client, "amlodopine") == found(client, "amlodipine") == [DEMO_URL]
+    assert "<mark>amlodipine</mark>" in text.lower()  # the snippet marks the word it searched for
     response = client.get(html.unescape(link.group(1)))
     assert response.status_code == 200
-    assert found(client, "amlodipine") == [DEMO_URL]
     assert DEMO_URL in response.content.decode()
 
 

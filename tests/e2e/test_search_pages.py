@@ -38,7 +38,7 @@ def test_a_reader_follows_the_suggestion_and_a_symptom_link_without_javascript(b
     page.goto(demo_site.url + "/search/")
     page.get_by_label("Search articles").fill("amlodopine")
     page.get_by_role("button", name="Search").click()
-    page.get_by_role("link", name="amlodipine").click()
+    page.get_by_role("link", name="amlodipine", exact=True).click()
     assert page.locator("mark").first.inner_text().lower() == "amlodipine"
     page.get_by_role("link", name="Amlodipine and peripheral neuropathy (nerve damage)").click()
     page.get_by_role("link", name="Articles that mention Muscle weakness or cramping").click()
