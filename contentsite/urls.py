@@ -13,6 +13,7 @@ admin.site.site_title = "Clinical content admin"
 urlpatterns = [
     path("", include("articles.urls")),
     path("triage/", include("triage.urls")),
+    path("feedback/", include("feedback.urls")),
     path("admin/triage/hazard-log/", hazard_log, name="triage-hazard-log"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("contentsite.api.urls", namespace="v1")),

@@ -26,6 +26,7 @@ from articles.models import ReviewerProfile, Revision
 from contentsite import proxy
 from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
+from feedback.throttling import fallback as feedback_fallback_counts
 from partners.models import Partner
 from partners.services import partner_key_create
 from partners.throttling import fallback as fallback_counts
@@ -58,6 +59,7 @@ def _clear_cache() -> Any:
 
 def forget_outages() -> None:
     fallback_counts.clear()
+    feedback_fallback_counts.clear()
     forget_outage_logs()
     forget_repeated_warnings()
 
@@ -94,6 +96,7 @@ def roles(db: Any) -> None:
         import_module("articles.migrations.0014_grant_vocabulary_permissions_to_clinical_reviewers").forwards(
             django_apps, None
         )
+        import_module("feedback.migrations.0003_grant_feedback_permissions").forwards(django_apps, None)
 
 
 def make_user(username: str, *groups: str, profile: bool = False, **fields: Any) -> Any:

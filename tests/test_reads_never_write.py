@@ -95,6 +95,8 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "sitemap-section": "/sitemap-articles.xml",
         "medicine": f"/medicines/{published_article.article.medication.slug}/",
         "robots": "/robots.txt",
+        "ask": f"/feedback/{published_article.pk}/?helpful=no",
+        "thanks": f"/feedback/{published_article.pk}/thanks/",
     }
 
 
