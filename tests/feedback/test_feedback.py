@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -346,3 +346,11 @@ def test_admin_feedback_screens_cost_a_fixed_number_of_queries(client, published
             )
         )
     assert budgets[1] == budgets[2]
+
+
+def test_the_database_refuses_to_change_the_audit_log(published_article, reviewer):
+    feedback = services.feedback_submit(revision=published_article, helpful=True)
+    services.feedback_mark_handled(feedback_ids=[feedback.pk], actor=reviewer)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE feedback_feedbackauditentry SET action = 'other'")
+    assert FeedbackAuditEntry.objects.get().action == "handled"
