@@ -354,3 +354,12 @@ def test_the_database_refuses_to_change_the_audit_log(published_article, reviewe
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("UPDATE feedback_feedbackauditentry SET action = 'other'")
     assert FeedbackAuditEntry.objects.get().action == "handled"
+
+
+def test_the_cached_article_page_stays_the_same_for_every_reader(client, published_article):
+    # The ask form is a GET form: no CSRF token, no cookie, so the page can be kept and answered early.
+    url = published_article.article.get_absolute_url()
+    first, second = client.get(url), client.get(url)
+    assert "csrfmiddlewaretoken" not in first.content.decode()
+    assert not first.cookies and "public" in first["Cache-Control"]
+    assert first.content == second.content
