@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from feedback.models import Feedback
+from articles.models import Revision
+from feedback.models import Feedback, FeedbackAuditEntry
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +78,31 @@ def test_feedback_pages_have_no_accessibility_violations(browser, demo_site, art
     finally:
         context.close()
     assert [e for e in errors if "400" not in e] == []
+
+
+def test_a_reviewer_handles_feedback_in_the_queue(browser, demo_site, artifacts):
+    from articles.demo.loading import DEMO_PASSWORD
+    from feedback import services
+
+    revision = Revision.objects.published().get(article__slug="amlodipine-peripheral-neuropathy")
+    services.feedback_submit(revision=revision, helpful=False, reason="out_of_date", text="The dose table is old.")
+    context = browser.new_context(base_url=demo_site.url, viewport=DESKTOP)
+    page = context.new_page()
+    try:
+        page.goto("/admin/login/")
+        page.fill("#id_username", "demo-reviewer")
+        page.fill("#id_password", DEMO_PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"/admin/articles/revision/{revision.pk}/change/")
+        page.locator(".revision-note").screenshot(path=artifacts / "feedback-admin-revision-note.png")
+        page.get_by_role("link", name="0 helpful, 1 not helpful").click()
+        assert page.get_by_text("The dose table is old.").is_visible()
+        page.screenshot(path=artifacts / "feedback-admin-queue.png", full_page=True)
+        page.locator("input[name=_selected_action]").first.check()
+        page.select_option("select[name=action]", "mark_handled")
+        page.locator("button[name=index]").click()  # the actions bar's "Go"
+        assert "Marked 1 feedback handled." in page.locator(".messagelist").inner_text()
+        page.screenshot(path=artifacts / "feedback-admin-handled.png", full_page=True)
+    finally:
+        context.close()
+    assert FeedbackAuditEntry.objects.get().actor.username == "demo-reviewer"
