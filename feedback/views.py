@@ -16,6 +16,7 @@ address is counted in the cache under a keyed hash (``feedback.throttling``).
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -44,7 +45,15 @@ def _page(request: HttpRequest, revision: Revision, form: FeedbackForm, status: 
         "back_url": revision.article.get_absolute_url(),
         "form": form,
         "helpful": helpful if helpful in (YES, NO) else None,
-        "errors": [(field, error) for field in form for error in field.errors],
+        # (where the error is, for the summary's link; the message): text boxes by id, radio groups by fieldset.
+        "errors": [
+            *((None, error) for error in form.non_field_errors()),
+            *(
+                (field.id_for_label if field.name == "text" else f"field-{field.name}", error)
+                for field in form
+                for error in field.errors
+            ),
+        ],
     }
     response = render(request, "feedback/ask.html", context, status=status)
     add_never_cache_headers(response)  # it carries a CSRF token: no shared cache may keep it
@@ -73,9 +82,13 @@ def ask(request: HttpRequest, revision_id: int) -> HttpResponse:
         add_never_cache_headers(response)
         return response
     data = form.cleaned_data
-    services.feedback_submit(
-        revision=revision, helpful=data["helpful"] == YES, reason=data["reason"], text=data["text"]
-    )
+    try:
+        services.feedback_submit(
+            revision=revision, helpful=data["helpful"] == YES, reason=data["reason"], text=data["text"]
+        )
+    except ValidationError as error:  # the model's own rules, should the form ever disagree: a 400, never a 500
+        form.add_error(None, error.messages)
+        return _page(request, revision, form, status=400)
     return thanks
 
 

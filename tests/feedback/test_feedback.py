@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -363,3 +364,14 @@ def test_the_cached_article_page_stays_the_same_for_every_reader(client, publish
     assert "csrfmiddlewaretoken" not in first.content.decode()
     assert not first.cookies and "public" in first["Cache-Control"]
     assert first.content == second.content
+
+
+def test_a_rule_only_the_model_knows_is_a_400_not_a_500(client, published_article, monkeypatch):
+    def refuse(**kwargs: Any) -> None:
+        raise ValidationError("Feedback is taken only on content that readers have seen.")
+
+    monkeypatch.setattr(services, "feedback_submit", refuse)
+    response = send(client, published_article, helpful="yes")
+    assert response.status_code == 400
+    assert "Feedback is taken only on content that readers have seen." in page_text(response.content.decode())
+    assert Feedback.objects.count() == 0
