@@ -26,7 +26,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from . import forms as workflow_forms
-from . import services
+from . import revision_notes, services
 from .content_checks import check_revision
 from .dashboard import REVISION_WORKLISTS
 from .diff import diff_contents
@@ -287,12 +287,20 @@ class ArticleAddForm(forms.ModelForm):
 
 class RevisionListInline(admin.TabularInline):
     model = Revision
-    fields = ["revision_link", "state", "title", "created_by", "updated_at", "published_at"]
+    fields = ["revision_link", "state", "title", "created_by", "updated_at", "published_at", "notes"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
     ordering = ["-number"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Revision]:
+        return revision_notes.annotate(super().get_queryset(request))
+
+    @admin.display(description="Notes")
+    def notes(self, revision: Revision) -> str:
+        """What other apps note about each revision (``articles.revision_notes``), such as reader feedback."""
+        return format_html_join(mark_safe("<br>"), "{}: {}", revision_notes.describe(revision)) or "-"
 
     @admin.display(description="Revision")
     def revision_link(self, revision: Revision) -> str:
@@ -701,6 +709,7 @@ class RevisionAdmin(DraftSavingAdmin):
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
             actions.append({"name": name, "label": step.label, "form": form, "url": url})
         live = Revision.objects.published().filter(article_id=revision.article_id).first()
+        noted = revision_notes.annotate(Revision.objects.filter(pk=revision.pk)).get()
         review_summary = kind_for(revision.article.kind).review_summary
         can_comment = request.user.has_perm("articles.add_reviewcomment")
         return {
@@ -710,6 +719,7 @@ class RevisionAdmin(DraftSavingAdmin):
             "live_revision": live,
             "review": revision.current_review,
             "kind_review_summary": review_summary(revision) if review_summary else None,
+            "revision_notes": revision_notes.describe(noted),
             "comment_form": workflow_forms.CommentForm(revision=revision) if can_comment else None,
             "diff_url": reverse("admin:articles_revision_diff", args=[revision.pk]),
             "preview_url": reverse("admin:articles_revision_preview", args=[revision.pk]),

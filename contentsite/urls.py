@@ -14,6 +14,7 @@ admin.site.site_title = "Clinical content admin"
 urlpatterns = [
     path("", include("articles.urls")),
     path("triage/", include("triage.urls")),
+    path("feedback/", include("feedback.urls")),
     path("admin/triage/hazard-log/", hazard_log, name="triage-hazard-log"),
     path("admin/notifications/", admin.site.admin_view(notification_settings_view), name="admin-notifications"),
     path("admin/", admin.site.urls),

@@ -26,6 +26,7 @@ from articles.models import ReviewerProfile, Revision
 from contentsite import proxy
 from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
+from feedback.throttling import fallback as feedback_fallback_counts
 from partners.admission import forget_counters
 from partners.models import Partner
 from partners.services import partner_key_create
@@ -71,6 +72,7 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
 
 def forget_outages() -> None:
     fallback_counts.clear()
+    feedback_fallback_counts.clear()
     forget_outage_logs()
     forget_repeated_warnings()
 
@@ -107,6 +109,7 @@ def roles(db: Any) -> None:
         import_module("articles.migrations.0014_grant_vocabulary_permissions_to_clinical_reviewers").forwards(
             django_apps, None
         )
+        import_module("feedback.migrations.0003_grant_feedback_permissions").forwards(django_apps, None)
 
 
 def make_user(username: str, *groups: str, profile: bool = False, **fields: Any) -> Any:

@@ -99,6 +99,8 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "symptom": f"/symptoms/{published_article.symptom_entries.first().symptom.slug}/",
         "robots": "/robots.txt",
         "changes-feed": "/feeds/changes.atom",
+        "ask": f"/feedback/{published_article.pk}/?helpful=no",
+        "thanks": f"/feedback/{published_article.pk}/thanks/",
     }
 
 

@@ -22,6 +22,8 @@ BAD_VALUES = [
     ("PARTNER_API_RATE", "600/mango", "partners.E001"),
     ("PARTNER_API_RATE", "lots", "partners.E001"),
     ("PARTNER_API_RATE", "0/minute", "partners.E001"),
+    ("FEEDBACK_RATE", "10/fortnight", "feedback.E001"),
+    ("FEEDBACK_RATE", "0/hour", "feedback.E001"),
     ("TRIAGE_EMERGENCY_NUMBER", "", "triage.E001"),
     ("TRIAGE_EMERGENCY_NUMBER", "999 or 112", "triage.E001"),
     ("TRIAGE_EMERGENCY_NUMBER", "1234567", "triage.E001"),

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "articles",
     "partners",
     "triage",
+    "feedback",
     "contentsite",  # the project's own system checks (contentsite.checks)
 ]
 
@@ -281,6 +282,10 @@ PARTNER_CONTENT_LICENCE = env_str(
     "PARTNER_CONTENT_LICENCE", "Licensed to the partner under the terms of its content agreement."
 )
 PARTNER_CONTENT_LICENCE_URL = env_str("PARTNER_CONTENT_LICENCE_URL", "")
+
+# --- Reader feedback -----------------------------------------------------------------------
+# Feedback one client address may send (counted in the cache under a keyed hash, never stored).
+FEEDBACK_RATE = env_str("FEEDBACK_RATE", "10/hour")
 
 # --- Triage --------------------------------------------------------------------------------
 

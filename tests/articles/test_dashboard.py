@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -42,10 +43,17 @@ def test_each_role_sees_its_own_worklists(author, second_author, reviewer, publi
 
     assert counts(author) == {"my-drafts": 1, "changes-requested": 1}
     assert counts(second_author) == {"my-drafts": 0, "changes-requested": 0}
-    assert counts(reviewer) == {"awaiting-review": 1, "overdue": 0}
-    assert counts(publisher) == {"to-publish": 1, "scheduled": 0}
+    # Reviewers and publishers also handle readers' feedback (the feedback app's line).
+    assert counts(reviewer) == {"awaiting-review": 1, "overdue": 0, "feedback": 0}
+    assert counts(publisher) == {"to-publish": 1, "scheduled": 0, "feedback": 0}
     # Four eyes, from the transition table: nobody is asked to review their own words.
-    assert counts(author_reviewer) == {"my-drafts": 0, "changes-requested": 0, "awaiting-review": 0, "overdue": 0}
+    assert counts(author_reviewer) == {
+        "my-drafts": 0,
+        "changes-requested": 0,
+        "awaiting-review": 0,
+        "overdue": 0,
+        "feedback": 0,
+    }
     assert in_review.state == "in_review"
 
 
@@ -114,8 +122,8 @@ def test_another_app_adds_its_item(author, monkeypatch):
     monkeypatch.setattr("articles.dashboard.DASHBOARD_ITEMS", dict(DASHBOARD_ITEMS))
     register_dashboard_item(
         DashboardItem(
-            key="feedback",
-            label="Feedback to handle",
+            key="another-app",
+            label="Another app's work",
             order=100,
             shown_to=lambda user: True,
             count=lambda user: 3,
@@ -123,10 +131,10 @@ def test_another_app_adds_its_item(author, monkeypatch):
         )
     )
     rows = dashboard_for(author)
-    assert rows[-1].key == "feedback" and rows[-1].count == 3 and rows[-1].url == "/admin/feedback/"
+    assert rows[-1].key == "another-app" and rows[-1].count == 3 and rows[-1].url == "/admin/feedback/"
     with pytest.raises(ValueError, match="registered twice"):
         register_dashboard_item(
-            DashboardItem("feedback", "Other", 1, lambda user: True, lambda user: 0, lambda user: "/")
+            DashboardItem("another-app", "Other", 1, lambda user: True, lambda user: 0, lambda user: "/")
         )
 
 
@@ -148,3 +156,16 @@ def test_the_notifications_page_needs_a_signed_in_member_of_staff(client, db):
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert client.post("/admin/notifications/", {}).status_code == 302
     assert not NotificationSettings.objects.exists()
+
+
+def test_feedback_to_handle_is_counted_and_linked_to_the_queue(client, reviewer, author, published_article):
+    from feedback.services import feedback_submit
+
+    feedback_submit(revision=published_article, helpful=False, reason="out_of_date", text="")
+    assert counts(reviewer)["feedback"] == 1
+    assert "feedback" not in counts(author)  # authors read the queue but do not handle it
+    client.force_login(reviewer)
+    row = dashboard_row(client.get("/admin/").content.decode(), "feedback")
+    link = re.search(r'href="([^"]+)"', row).group(1)
+    listed = client.get(html.unescape(link))
+    assert listed.status_code == 200 and "1 reader feedback" in listed.content.decode()
