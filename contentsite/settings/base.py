@@ -248,6 +248,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["contentsite.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "contentsite.api.schema.PartnerAutoSchema",
+    # Every error as an RFC 9457 problem detail (application/problem+json).
+    "EXCEPTION_HANDLER": "contentsite.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -268,6 +270,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "OAS_VERSION": "3.1.0",
     "ENUM_NAME_OVERRIDES": {"UrgencyLevelEnum": "triage.api.serializers.LEVELS"},
 }
 
