@@ -18,6 +18,7 @@ class ArticleFilter(django_filters.FilterSet):
     rxcui = django_filters.CharFilter(
         method="filter_rxcui",
         validators=[rxcui_validator],
+        strip=False,  # " 17767" is refused, as the schema's pattern refuses it
         help_text="RxNorm RxCUI of the medication, e.g. 17767.",
     )
     updated_since = django_filters.IsoDateTimeFilter(

@@ -271,7 +271,15 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "OAS_VERSION": "3.1.0",
-    "ENUM_NAME_OVERRIDES": {"UrgencyLevelEnum": "triage.api.serializers.LEVELS"},
+    "ENUM_NAME_OVERRIDES": {
+        "UrgencyLevelEnum": "triage.api.serializers.LEVELS",
+        "ChangeEventTypeEnum": "articles.models.ChangeKind",
+        "ReviewKindEnum": "articles.models.ReviewKind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "contentsite.api.schema.postprocess",
+    ],
 }
 
 # Requests per key unless the partner has its own limit.
