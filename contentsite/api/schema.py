@@ -94,7 +94,7 @@ _INTEGER_SECONDS = {"type": "string", "pattern": "^[0-9]+$"}
 HEADERS: dict[str, dict[str, Any]] = {
     "ETag": {
         "description": "The version of this response: send it back in `If-None-Match` to get a 304 if unchanged.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": '^(W/)?"[^"]*"$'},
     },
     "Last-Modified": {
         "description": "When the content last changed (HTTP date): send it back in `If-Modified-Since`.",
@@ -105,14 +105,14 @@ HEADERS: dict[str, dict[str, Any]] = {
             "Your key's quota (draft-ietf-httpapi-ratelimit-headers-10, a structured-field list): "
             '`"default";q=600;w=60` is 600 requests per 60-second window.'
         ),
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": '^"default";q=[0-9]+;w=[0-9]+$'},
     },
     "RateLimit": {
         "description": (
             "What is left of the quota (draft-ietf-httpapi-ratelimit-headers-10): "
             '`"default";r=42;t=18` is 42 requests left, the window resetting in 18 seconds.'
         ),
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "pattern": '^"default";r=[0-9]+;t=[0-9]+$'},
     },
     "Retry-After": {"description": "Seconds to wait before trying again.", "schema": _INTEGER_SECONDS},
     "WWW-Authenticate": {

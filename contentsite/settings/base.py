@@ -260,7 +260,13 @@ SPECTACULAR_SETTINGS = {
         "Every request needs a partner key: `Authorization: Api-Key <key>`. "
         "Lists use cursor pagination (follow `next`); responses carry `ETag` and `Last-Modified`, "
         "so repeat requests with `If-None-Match` or `If-Modified-Since` are answered 304 when nothing changed. "
-        "`/changes/` is a feed of every publication, replacement and withdrawal, in commit order."
+        "`/changes/` is a feed of every publication, replacement and withdrawal, in commit order. "
+        "An article's schema.org JSON-LD is at `/articles/{slug}/jsonld/` (`application/ld+json`); "
+        "`Accept: application/ld+json` at `/articles/{slug}/` still answers it, for existing integrations. "
+        "Every error is an RFC 9457 problem detail (`application/problem+json`): act on `status`, `code` "
+        "and, for a 400, `errors` (one entry per parameter or field). "
+        "Every response to a valid key carries `RateLimit-Policy` and `RateLimit` "
+        "(draft-ietf-httpapi-ratelimit-headers-10); a 429 also carries `Retry-After`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

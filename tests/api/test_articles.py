@@ -350,6 +350,7 @@ BUDGET_URLS = [
     "/api/v1/medications/",
     "/api/v1/symptoms/",
     "/api/v1/articles/budget-0000/",
+    "/api/v1/articles/budget-0000/jsonld/",
     "/api/v1/articles/budget-0000/revisions/",
     "/api/v1/articles/budget-0000/revisions/1/",
     "/api/v1/medications/budgetamol/",
