@@ -271,6 +271,7 @@ def test_keyed_responses_carry_the_rate_limit_fields(api, published_article, set
     first = api.get("/api/v1/articles/")
     assert first["RateLimit-Policy"] == '"default";q=3;w=60'
     assert RATE_LIMIT.match(first["RateLimit"])["r"] == "2"
+    # Answered by the early path (``contentsite.early`` -> ``PartnerView.not_modified_early``): the same fields.
     not_modified = api.get("/api/v1/articles/", HTTP_IF_NONE_MATCH=first["ETag"])
     assert not_modified.status_code == 304
     assert RATE_LIMIT.match(not_modified["RateLimit"])["r"] == "1"
