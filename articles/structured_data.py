@@ -110,3 +110,89 @@ def json_ld_script(data: dict[str, Any]) -> SafeString:
     """The data as a ``<script type="application/ld+json">`` block, safe inside HTML."""
     text = json.dumps(data, ensure_ascii=False, indent=None, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 - escaped above
+
+
+def _typed(type_name: str | list[str], **properties: Any) -> dict[str, Any]:
+    kind = {"const": type_name} if isinstance(type_name, str) else {"enum": type_name}
+    return {
+        "type": "object",
+        "properties": {"@type": {"type": "string", **kind}, **properties},
+        "required": ["@type"],
+    }
+
+
+_STRING = {"type": "string"}
+_REQUIRED = [
+    "@context",
+    "@type",
+    "@id",
+    "url",
+    "name",
+    "headline",
+    "description",
+    "inLanguage",
+    "audience",
+    "publisher",
+    "about",
+    "citation",
+]
+_NAMED = {"name": _STRING}
+
+# What ``medical_web_page`` writes, as JSON Schema: the partner API's JSON-LD response (``ArticleJsonLd``).
+# schema.org vocabulary: a consumer may ignore any property it does not know.
+MEDICAL_WEB_PAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "schema.org MedicalWebPage (JSON-LD) about the article's Drug and MedicalCondition.",
+    "properties": {
+        "@context": {"type": "string", "const": "https://schema.org"},
+        "@type": {"type": "string", "const": "MedicalWebPage"},
+        "@id": {"type": "string", "format": "uri"},
+        "url": {"type": "string", "format": "uri"},
+        "name": _STRING,
+        "headline": _STRING,
+        "description": _STRING,
+        "inLanguage": _STRING,
+        "audience": _typed("MedicalAudience", audienceType=_STRING),
+        "publisher": _typed("Organization", name=_STRING, url={"type": "string", "format": "uri"}),
+        "about": {
+            "type": "array",
+            "items": _typed(
+                ["Drug", "MedicalCondition"],
+                name=_STRING,
+                nonProprietaryName=_STRING,
+                proprietaryName={"type": "array", "items": _STRING},
+                drugClass=_typed("DrugClass", **_NAMED),
+                code={
+                    "type": "array",
+                    "items": _typed(
+                        "MedicalCode", codeValue=_STRING, codingSystem={"type": "string", "enum": ["RxNorm", "ATC"]}
+                    ),
+                },
+            ),
+        },
+        "citation": {
+            "type": "array",
+            "items": _typed(
+                ["ScholarlyArticle", "CreativeWork"],
+                name=_STRING,
+                author=_STRING,
+                isPartOf=_typed(["Periodical", "CreativeWork"], **_NAMED),
+                datePublished=_STRING,
+                identifier={
+                    "type": "array",
+                    "items": _typed(
+                        "PropertyValue", propertyID={"type": "string", "enum": ["DOI", "PMID"]}, value=_STRING
+                    ),
+                },
+                sameAs={"type": "string", "format": "uri"},
+                url=_STRING,
+                description=_STRING,
+            ),
+        },
+        "datePublished": {"type": "string", "format": "date-time"},
+        "dateModified": {"type": "string", "format": "date-time"},
+        "lastReviewed": {"type": "string", "format": "date"},
+        "reviewedBy": _typed("Person", name=_STRING, jobTitle=_STRING),
+    },
+    "required": _REQUIRED,
+}

@@ -77,6 +77,11 @@ class Validators:
         answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
         return answer is not None and answer.status_code == 304
 
+    def precondition_failed(self, request: HttpRequest) -> bool:
+        """Whether ``request``'s ``If-Match`` or ``If-Unmodified-Since`` refuses this version (a 412)."""
+        answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
+        return answer is not None and answer.status_code == 412
+
 
 ValidatorsFor = Callable[..., Validators | None]
 

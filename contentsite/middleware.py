@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from .api.problems import problem_response
 from .outages import log_outage
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
     seconds = settings.OUTAGE_RETRY_AFTER_SECONDS
     response: HttpResponse
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": UNAVAILABLE_MESSAGE, "code": "unavailable"}, status=503)
+        response = problem_response(request, status=503, detail=UNAVAILABLE_MESSAGE, code="unavailable")
     else:
         # No request, so no context processors: nothing here may touch the database.
         page = render_to_string(
@@ -123,6 +124,10 @@ def server_error(request: HttpRequest, template_name: str = defaults.ERROR_500_T
     error = sys.exc_info()[1]
     if is_database_outage(error):
         return database_unavailable(request, error)  # type: ignore[arg-type]
+    if request.path.startswith("/api/"):
+        return problem_response(
+            request, status=500, detail="Something went wrong on our side; it is logged.", code="error"
+        )
     return defaults.server_error(request, template_name)
 
 

@@ -12,5 +12,11 @@ class PartnerKeyScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "Your partner key, sent as `Authorization: Api-Key <key>`.",
+            "description": (
+                "Your partner key in the `Authorization` header, after the `Api-Key ` prefix (the word "
+                "`Api-Key`, one space, then the key): `Authorization: Api-Key <prefix>.<secret>`. Not a "
+                "bearer token: a generated client must send this exact prefix (in openapi-python-client, "
+                '`AuthenticatedClient(token=key, prefix="Api-Key")`; in openapi-generator, set the API key '
+                'prefix to "Api-Key"). A missing or unknown key is a 401 with `WWW-Authenticate: Api-Key`.'
+            ),
         }

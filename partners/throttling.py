@@ -9,6 +9,13 @@ limit, as with any fixed window.
 
 While Redis is down, each process counts for itself in memory (so the limit still
 holds, per process) and says so in the log, at most once a minute.
+
+Every keyed response says where the partner stands, in the IETF fields of
+draft-ietf-httpapi-ratelimit-headers-10 (structured fields, RFC 9651):
+``RateLimit-Policy: "default";q=600;w=60`` (the quota and its window in seconds) and
+``RateLimit: "default";r=42;t=18`` (requests left in this window, seconds until it
+resets). The throttle works them out once per request (``RateLimitState``);
+``rate_limit_headers`` writes them on whatever answers it: a 200, a 304, a 4xx, the 429.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -31,6 +40,8 @@ from .models import PartnerAPIKey
 logger = logging.getLogger(__name__)
 
 __all__ = ["PartnerKeyRateThrottle", "fallback", "parse_rate"]
+# The policy's name in the RateLimit fields: one limit per partner, whatever it asks for.
+POLICY = "default"
 
 
 class FallbackCounter:
@@ -63,6 +74,37 @@ class FallbackCounter:
 fallback = FallbackCounter()
 
 
+@dataclass(frozen=True)
+class RateLimitState:
+    """Where a partner stands after this request: its quota, the window, what is left and when it resets."""
+
+    quota: int
+    window: int
+    remaining: int
+    reset: int
+
+    @classmethod
+    def counted(cls, *, limit: int, seconds: int, hits: int, left: float) -> RateLimitState:
+        return cls(quota=limit, window=seconds, remaining=max(0, limit - hits), reset=max(0, math.ceil(left)))
+
+    def headers(self) -> dict[str, str]:
+        """The ``RateLimit-Policy`` and ``RateLimit`` fields (draft-ietf-httpapi-ratelimit-headers-10)."""
+        return {
+            "RateLimit-Policy": f'"{POLICY}";q={self.quota};w={self.window}',
+            "RateLimit": f'"{POLICY}";r={self.remaining};t={self.reset}',
+        }
+
+
+def _http_request(request: Request | HttpRequest) -> HttpRequest:
+    return getattr(request, "_request", request)
+
+
+def rate_limit_headers(request: Request | HttpRequest) -> dict[str, str]:
+    """The RateLimit fields for this request's response: empty unless the throttle counted it (a partner key)."""
+    state: RateLimitState | None = getattr(_http_request(request), "partner_rate_limit", None)
+    return state.headers() if state is not None else {}
+
+
 class PartnerKeyRateThrottle(BaseThrottle):
     """A partner's own ``rate_limit``, or ``PARTNER_API_RATE``; 429 with Retry-After beyond it.
 
@@ -90,6 +132,9 @@ class PartnerKeyRateThrottle(BaseThrottle):
             )
             counted = fallback.count_hit(counter.name, counter.seconds)
         hits, left = counted
+        _http_request(request).partner_rate_limit = RateLimitState.counted(  # type: ignore[attr-defined]
+            limit=counter.limit, seconds=counter.seconds, hits=hits, left=left
+        )
         if hits <= counter.limit:
             return True
         self.wait_seconds = max(1, math.ceil(left))

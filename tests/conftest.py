@@ -70,6 +70,27 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _api_responses_match_the_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every partner API response any test receives through Django's test client is one the served
+    schema describes: status, content type, headers and body (``tests/api/strict.py``)."""
+    from tests.api import strict
+
+    original = Client.request
+
+    def request(self: Client, **environ: Any) -> Any:
+        response = original(self, **environ)
+        strict.check(
+            response,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=environ.get("PATH_INFO", ""),
+            accept=environ.get("HTTP_ACCEPT", ""),
+        )
+        return response
+
+    monkeypatch.setattr(Client, "request", request)
+
+
 def forget_outages() -> None:
     fallback_counts.clear()
     feedback_fallback_counts.clear()

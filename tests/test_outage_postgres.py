@@ -109,7 +109,7 @@ def test_with_postgresql_down_cached_articles_are_served_and_the_rest_is_503(sit
         api = site.api(API)
         assert api.status == 503, api.body[:300]
         assert api.headers["retry-after"] == "17"
-        assert api.headers["content-type"].startswith("application/json")
+        assert api.headers["content-type"].startswith("application/problem+json")
         assert b'"code":"unavailable"' in api.body.replace(b" ", b"")
 
         # Whatever needs the database (a session to look up, a log-in) is a 503 too, wherever it is met.

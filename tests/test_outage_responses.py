@@ -29,7 +29,10 @@ def test_the_reader_page_needs_no_database_and_says_when_to_come_back(settings, 
 def test_partners_get_a_json_error():
     response = database_unavailable(RequestFactory().get("/api/v1/articles/"), OperationalError("gone"))
     assert response.status_code == 503
-    assert json.loads(response.content)["code"] == "unavailable"
+    assert response["Content-Type"] == "application/problem+json"
+    body = json.loads(response.content)
+    assert (body["status"], body["code"], body["title"]) == (503, "unavailable", "Service Unavailable")
+    assert body["instance"] == "/api/v1/articles/"
 
 
 def test_a_lost_lock_race_is_not_an_outage():

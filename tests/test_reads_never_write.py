@@ -83,6 +83,7 @@ def public_examples(library: Revision, published_article: Revision, published_pa
         "symptom-detail": f"/api/v1/symptoms/{published_article.symptom_entries.first().symptom.slug}/",
         "article-list": "/api/v1/articles/?updated_since=2000-01-01T00:00:00Z",
         "article-detail": f"/api/v1/articles/{library.article.slug}/",
+        "article-jsonld": f"/api/v1/articles/{library.article.slug}/jsonld/",
         "article-revision-list": f"/api/v1/articles/{library.article.slug}/revisions/",
         "article-revision-detail": f"/api/v1/articles/{library.article.slug}/revisions/{library.number}/",
         "change-feed": "/api/v1/changes/",

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 
 import django_filters
+from rest_framework.exceptions import ValidationError
 
 from articles.models import Medication, Revision, RevisionQuerySet, rxcui_validator
 
@@ -18,6 +19,7 @@ class ArticleFilter(django_filters.FilterSet):
     rxcui = django_filters.CharFilter(
         method="filter_rxcui",
         validators=[rxcui_validator],
+        strip=False,  # " 17767" is refused, as the schema's pattern refuses it
         help_text="RxNorm RxCUI of the medication, e.g. 17767.",
     )
     updated_since = django_filters.IsoDateTimeFilter(
@@ -38,4 +40,9 @@ class ArticleFilter(django_filters.FilterSet):
     def filter_updated_since(
         self, revisions: RevisionQuerySet, name: str, value: datetime.datetime
     ) -> RevisionQuerySet:
+        # In UTC: PostgreSQL refuses an offset beyond ±15:59 (ISO 8601 allows up to ±23:59), which was a 500.
+        try:
+            value = value.astimezone(datetime.UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
+            raise ValidationError({name: ["Out of range: give a date and time before the year 9999."]}) from None
         return revisions.updated_since(value)

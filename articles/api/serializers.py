@@ -14,9 +14,11 @@ from rest_framework.reverse import reverse
 from articles.models import (
     ActionStep,
     ChangeEvent,
+    ChangeKind,
     ComparisonTable,
     Medication,
     Reference,
+    ReviewKind,
     Revision,
     SafetyCallout,
     Section,
@@ -30,6 +32,7 @@ from articles.structured_data import canonical_url
 
 class MedicationSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    brand_names = serializers.ListField(child=serializers.CharField(), help_text='Brand names, e.g. ["Norvasc"].')
 
     class Meta:
         model = Medication
@@ -76,7 +79,9 @@ class ReviewerSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="approval, or confirmation (reviewed, no change).")
+    kind = serializers.ChoiceField(
+        choices=ReviewKind.choices, help_text="approval, or confirmation (reviewed, no change)."
+    )
     last_reviewed = serializers.SerializerMethodField()
     next_review_due = serializers.DateField()
     reviewer = ReviewerSerializer(source="*")
@@ -456,10 +461,15 @@ class ChangeEventSerializer(serializers.ModelSerializer):
             "is not recorded yet: it is live already, and comes again with an id once recorded."
         ),
     )
-    type = serializers.CharField(source="kind", help_text="published, superseded or withdrawn.")
+    type = serializers.ChoiceField(
+        source="kind",
+        choices=ChangeKind.choices,
+        help_text="published: the revision is live; superseded and withdrawn: it no longer is.",
+    )
     article = serializers.CharField(source="article.slug")
     revision = serializers.IntegerField(source="revision.number")
     content_hash = serializers.CharField(source="revision.content_hash")
+    occurred_at = serializers.DateTimeField(help_text="When it happened (the revision went live or stopped being).")
     revision_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -479,8 +489,8 @@ class ChangeFeedSerializer(serializers.Serializer):
 
 
 class CodeSystemSerializer(serializers.Serializer):
-    oid = serializers.CharField()
-    name = serializers.CharField()
+    oid = serializers.CharField(help_text="The code system's OID, as asked for.")
+    name = serializers.CharField(help_text="Its name: RxNorm, WHO ATC or SNOMED CT.")
 
 
 class LookupResultSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ urlpatterns = [
     path("symptoms/<slug:slug>/", views.SymptomDetail.as_view(), name="symptom-detail"),
     path("articles/", views.ArticleList.as_view(), name="article-list"),
     path("articles/<slug:slug>/", views.ArticleDetail.as_view(), name="article-detail"),
+    path("articles/<slug:slug>/jsonld/", views.ArticleJsonLd.as_view(), name="article-jsonld"),
     path("articles/<slug:slug>/revisions/", views.ArticleRevisionList.as_view(), name="article-revision-list"),
     path(
         "articles/<slug:slug>/revisions/<int:number>/",

@@ -35,9 +35,10 @@ from articles.models import (
     rxcui_validator,
     snomed_validator,
 )
-from articles.structured_data import medical_web_page
+from articles.structured_data import MEDICAL_WEB_PAGE_SCHEMA, medical_web_page
 from contentsite.api.pagination import PartnerCursorPagination
-from contentsite.api.views import LiveArticleView, SiteListView
+from contentsite.api.schema import ecma_pattern
+from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
 
 from . import serializers
 from .filters import ArticleFilter
@@ -121,7 +122,7 @@ class SymptomDetail(VocabularyDetail):
             OpenApiParameter(
                 "rxcui",
                 OpenApiTypes.STR,
-                pattern=rxcui_validator.regex.pattern,
+                pattern=ecma_pattern(rxcui_validator),
                 description="RxNorm RxCUI of the medication, e.g. 17767.",
             )
         ],
@@ -145,7 +146,10 @@ class ArticleList(SiteListView, generics.ListAPIView):
 class ArticleDetail(LiveArticleView, generics.GenericAPIView):
     """The live revision of an article with its whole structured content.
 
-    Ask with ``Accept: application/ld+json`` for schema.org JSON-LD (MedicalWebPage).
+    For schema.org JSON-LD use ``/articles/{slug}/jsonld/`` (``ArticleJsonLd``). Asking
+    here with ``Accept: application/ld+json`` still answers the same JSON-LD, for the
+    partners who did before that operation existed; the schema documents JSON only here,
+    so a generated client never gets a body it cannot parse.
     """
 
     serializer_class = serializers.ArticleDetailSerializer
@@ -159,10 +163,7 @@ class ArticleDetail(LiveArticleView, generics.GenericAPIView):
         # Content negotiation is by Accept header only: like every endpoint, this one answers
         # 400 to unknown query parameters, so DRF's `?format=` override is not offered.
         parameters=[OpenApiParameter("format", exclude=True)],
-        responses={
-            (200, "application/json"): serializers.ArticleDetailSerializer,
-            (200, "application/ld+json"): OpenApiTypes.OBJECT,
-        },
+        responses={(200, "application/json"): serializers.ArticleDetailSerializer},
     )
     def get(self, request: Request, slug: str) -> Response:
         return Response(self.cached_body(self.build))
@@ -172,6 +173,23 @@ class ArticleDetail(LiveArticleView, generics.GenericAPIView):
         if self.request.accepted_renderer.format == "jsonld":
             return medical_web_page(revision)
         return self.get_serializer(revision).data
+
+
+class ArticleJsonLd(ArticleDetail):
+    """The live revision as schema.org JSON-LD (a MedicalWebPage about its Drug and MedicalCondition), only."""
+
+    renderer_classes = [JSONLDRenderer]
+    representation_name = "article"  # the same validators as the detail's JSON-LD: one ETag for one body
+    response_component = ("ArticleJsonLd", MEDICAL_WEB_PAGE_SCHEMA)
+
+    @extend_schema(
+        summary="One live article as schema.org JSON-LD",
+        tags=["articles"],
+        parameters=[OpenApiParameter("format", exclude=True)],
+        responses={(200, "application/ld+json"): {"$ref": "#/components/schemas/ArticleJsonLd"}},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(self.cached_body(self.build))
 
 
 @extend_schema_view(get=extend_schema(summary="Published revisions of an article", tags=["articles"]))
@@ -363,7 +381,7 @@ class CodeLookup(SiteListView, generics.GenericAPIView):
                 CODE,
                 OpenApiTypes.STR,
                 # Any system's code format; the code must also be valid in the chosen system.
-                pattern="^(?:" + "|".join(s.validator.regex.pattern.strip("^$") for s in CODE_SYSTEMS.values()) + ")$",
+                pattern="^(?:" + "|".join(ecma_pattern(s.validator)[1:-1] for s in CODE_SYSTEMS.values()) + ")$",
                 required=True,
                 description="The code, e.g. RxCUI 17767.",
             ),
@@ -402,8 +420,9 @@ class CodeLookup(SiteListView, generics.GenericAPIView):
     def criteria(self) -> tuple[CodeSystem, str]:
         """The code system and code asked for; 400 naming every malformed parameter."""
         params = self.request.query_params
-        oid = params.get(CODE_SYSTEM, "").strip()
-        code = params.get(CODE, "").strip()
+        # As sent, not stripped: the schema's patterns refuse surrounding spaces, and so does the server.
+        oid = params.get(CODE_SYSTEM, "")
+        code = params.get(CODE, "")
         errors: dict[str, list[str]] = {}
         if not oid:
             errors[CODE_SYSTEM] = ["Required: the code system OID, e.g. 2.16.840.1.113883.6.88 for RxNorm."]
@@ -431,7 +450,7 @@ class CodeLookup(SiteListView, generics.GenericAPIView):
 
 
 @extend_schema(exclude=True)
-class NotFoundView(APIView):
+class NotFoundView(PartnerView, APIView):
     """A URL no endpoint matches: the API's JSON 404 (after the key check), not the site's HTML page."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

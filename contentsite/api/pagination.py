@@ -32,6 +32,19 @@ class PartnerCursorPagination(CursorPagination):
             raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """What every page sends (OpenAPI 3.1): ``next`` and ``previous`` always present, null at either end."""
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {**link, "description": "The next page: request it as given; null on the last page."},
+                "previous": {**link, "description": "The previous page; null on the first."},
+                "results": schema,
+            },
+        }
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from articles.live import SITE_POINTER, Live, cache_get, cache_set, identity_cache_key, live_identity, site_identity
 from articles.models import ArticleKind, Withdrawn
 from contentsite.early import Validators
+from partners.throttling import rate_limit_headers
 
 # Bump when the payloads change shape in a way cached bodies and partners' ETags must not outlive.
 API_CACHE_VERSION = 1
@@ -32,12 +33,24 @@ class Gone(APIException):
     default_code = "gone"
 
 
+class PreconditionFailed(APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "If-Match or If-Unmodified-Since does not match the current version (see its ETag)."
+    default_code = "precondition_failed"
+
+
 class NotModified(Exception):
     """The partner's copy is current: answered 304 before the handler runs."""
 
 
 class PartnerView:
     """Shared behaviour: private caching, no unknown query parameters, and 304 before any serialising.
+
+    Every response the throttle counted (any with a partner key: 200, 304, 4xx, 429)
+    carries the partner's ``RateLimit`` and ``RateLimit-Policy`` (``partners.throttling``).
+    The early 304 (``not_modified_early``, called by ``contentsite.early``) is this same
+    ``initial()`` (whose throttle works the fields out) and ``finalize_response()`` (which
+    writes them), so it carries them too.
 
     A view says what its response depends on through ``validators()``: an ETag
     and a Last-Modified worked out from the live identity (``articles.live``),
@@ -58,6 +71,9 @@ class PartnerView:
                 {name: [f"Unknown query parameter; this endpoint accepts: {known}."] for name in unknown}
             )
         conditional = self.conditional if request.method in {"GET", "HEAD"} else None
+        if conditional is not None and conditional.precondition_failed(request):
+            # Here rather than in ConditionalGetMiddleware, so that it is a problem detail like every error.
+            raise PreconditionFailed
         if conditional is not None and conditional.not_modified(request):
             raise NotModified
 
@@ -138,6 +154,8 @@ class PartnerView:
             response["ETag"] = validators.etag
             if validators.last_modified is not None:
                 response["Last-Modified"] = http_date(validators.last_modified.timestamp())
+        for name, value in rate_limit_headers(request).items():
+            response[name] = value
         response["Cache-Control"] = "private, no-cache"
         response["Vary"] = "Accept, Authorization"
         return response

@@ -249,6 +249,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["contentsite.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "contentsite.api.schema.PartnerAutoSchema",
+    # Every error as an RFC 9457 problem detail (application/problem+json).
+    "EXCEPTION_HANDLER": "contentsite.api.problems.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
@@ -259,7 +261,13 @@ SPECTACULAR_SETTINGS = {
         "Every request needs a partner key: `Authorization: Api-Key <key>`. "
         "Lists use cursor pagination (follow `next`); responses carry `ETag` and `Last-Modified`, "
         "so repeat requests with `If-None-Match` or `If-Modified-Since` are answered 304 when nothing changed. "
-        "`/changes/` is a feed of every publication, replacement and withdrawal, in commit order."
+        "`/changes/` is a feed of every publication, replacement and withdrawal, in commit order. "
+        "An article's schema.org JSON-LD is at `/articles/{slug}/jsonld/` (`application/ld+json`); "
+        "`Accept: application/ld+json` at `/articles/{slug}/` still answers it, for existing integrations. "
+        "Every error is an RFC 9457 problem detail (`application/problem+json`): act on `status`, `code` "
+        "and, for a 400, `errors` (one entry per parameter or field). "
+        "Every response to a valid key carries `RateLimit-Policy` and `RateLimit` "
+        "(draft-ietf-httpapi-ratelimit-headers-10); a 429 also carries `Retry-After`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -269,7 +277,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"UrgencyLevelEnum": "triage.api.serializers.LEVELS"},
+    "OAS_VERSION": "3.1.0",
+    "ENUM_NAME_OVERRIDES": {
+        "UrgencyLevelEnum": "triage.api.serializers.LEVELS",
+        "ChangeEventTypeEnum": "articles.models.ChangeKind",
+        "ReviewKindEnum": "articles.models.ReviewKind",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "contentsite.api.schema.postprocess",
+    ],
 }
 
 # Requests per key unless the partner has its own limit.

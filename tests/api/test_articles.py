@@ -16,6 +16,7 @@ from articles.models import Medication, Revision, RevisionState
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
 from tests.api.bulk import live_articles
+from tests.api.problems import problem, problem_fields
 from tests.conftest import PartnerClient, approve
 from tests.factories import article_document
 
@@ -53,14 +54,14 @@ def test_every_endpoint_needs_a_valid_key(client, published_article, partner, ur
     partner_key_revoke(key=key_object)
     response = client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key}")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Unknown or revoked API key."}
+    assert problem(response)["detail"] == "Unknown or revoked API key."
+    assert problem(response)["code"] == "authentication_failed"
 
 
 def test_expired_keys_and_suspended_partners_are_refused(client, published_article, partner):
     _, expired = partner_key_create(partner=partner, expires_at=timezone.now() - datetime.timedelta(seconds=1))
-    assert client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {expired}").json() == {
-        "detail": "This API key has expired."
-    }
+    response = client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {expired}")
+    assert (response.status_code, problem(response)["detail"]) == (401, "This API key has expired.")
     _, key = partner_key_create(partner=partner)
     Partner.objects.filter(pk=partner.pk).update(is_active=False)
     assert client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 401
@@ -254,6 +255,14 @@ def test_filters(api, workflow, published_article):
     assert len(api.json("/api/v1/articles/", {"updated_since": past})["results"]) == 2
 
 
+def test_updated_since_takes_any_iso_offset_and_refuses_what_overflows(api, published_article):
+    """ISO 8601 allows offsets to ±23:59, PostgreSQL to ±15:59 (found by schemathesis: a 500 there)."""
+    assert api.json("/api/v1/articles/", {"updated_since": "2000-12-15T07:57:20+16:26"})["results"]
+    assert api.json("/api/v1/articles/", {"updated_since": "4000-12-15T07:57:20+16:26"})["results"] == []
+    response = api.get("/api/v1/articles/", {"updated_since": "9999-12-31T23:00:00-05:00"})
+    assert (response.status_code, problem_fields(response)) == (400, {"updated_since"})
+
+
 @pytest.mark.parametrize(
     ("params", "name"),
     [
@@ -268,7 +277,7 @@ def test_filters(api, workflow, published_article):
 def test_malformed_query_parameters_answer_400_naming_them(api, published_article, params, name):
     response = api.get("/api/v1/articles/", params)
     assert response.status_code == 400
-    assert name in response.json()
+    assert name in problem_fields(response)
 
 
 def test_cursor_pagination_walks_every_article_once(api, published_article, reviewer):
@@ -301,7 +310,7 @@ def test_cursor_pagination_walks_every_article_once(api, published_article, revi
 def test_lookup_refuses_malformed_requests(api, published_article, params, name):
     response = api.get("/api/v1/lookup/", params)
     assert response.status_code == 400
-    assert name in response.json()
+    assert name in problem_fields(response)
 
 
 def test_lookup_by_rxnorm_atc_and_unknown_code(api, published_article):
@@ -349,6 +358,7 @@ BUDGET_URLS = [
     "/api/v1/medications/",
     "/api/v1/symptoms/",
     "/api/v1/articles/budget-0000/",
+    "/api/v1/articles/budget-0000/jsonld/",
     "/api/v1/articles/budget-0000/revisions/",
     "/api/v1/articles/budget-0000/revisions/1/",
     "/api/v1/medications/budgetamol/",

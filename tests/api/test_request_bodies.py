@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from articles.limits import MAX_DOCUMENT_BYTES
 from contentsite.api.parsers import BoundedJSONParser
+from tests.api.problems import problem, problem_fields
 
 pytestmark = pytest.mark.django_db
 
@@ -28,29 +29,30 @@ def nested(levels: int) -> bytes:
 def test_a_body_nested_a_thousand_levels_deep_is_a_400_naming_the_problem(client, api_key, published_pathway):
     response = post(client, api_key, nested(1000))
     assert response.status_code == 400
-    assert response["Content-Type"] == "application/json"
-    assert response.json() == {
-        "detail": "JSON parse error - nested more than 32 levels deep (at line 1, column 54); the limit is 32 levels"
-    }
+    assert problem(response)["detail"] == (
+        "JSON parse error - nested more than 32 levels deep (at line 1, column 54); the limit is 32 levels"
+    )
+    assert problem(response)["code"] == "parse_error"
 
 
 def test_a_body_at_the_nesting_limit_reaches_the_view(client, api_key, published_pathway):
     response = post(client, api_key, nested(30))
     assert response.status_code == 400
-    assert "answers" in response.json()  # the view's own validation, not a parse error
+    assert "answers" in problem_fields(response)  # the view's own validation, not a parse error
 
 
 def test_a_body_over_the_size_limit_is_a_413(client, api_key, published_pathway):
     body = b'{"answers": {"stroke": "' + b"y" * MAX_DOCUMENT_BYTES + b'"}}'
     response = post(client, api_key, body)
     assert response.status_code == 413
-    assert response.json() == {"detail": f"The request body is larger than {MAX_DOCUMENT_BYTES:,} bytes."}
+    assert problem(response)["detail"] == f"The request body is larger than {MAX_DOCUMENT_BYTES:,} bytes."
+    assert problem(response)["code"] == "request_too_large"
 
 
 def test_malformed_json_is_still_a_400(client, api_key, published_pathway):
     response = post(client, api_key, b'{"answers": ')
     assert response.status_code == 400
-    assert response.json()["detail"].startswith("JSON parse error - ")
+    assert problem(response)["detail"].startswith("JSON parse error - ")
 
 
 def api_views(resolver: URLResolver | None = None, prefix: str = "") -> list[tuple[str, type]]:

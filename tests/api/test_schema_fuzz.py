@@ -177,7 +177,9 @@ def test_real_content_conforms_to_the_schema(api_schema: Any, fuzz_key: str) -> 
     assert slugs(get("/api/v1/articles/", **filters)) == [ARTICLE]
     article = get("/api/v1/articles/{slug}/", slug=ARTICLE)
     assert article["is_current"] and article["revision"]["number"] == 1
-    assert get("/api/v1/articles/{slug}/", slug=ARTICLE, accept="application/ld+json")["@type"] == "MedicalWebPage"
+    json_ld = get("/api/v1/articles/{slug}/jsonld/", slug=ARTICLE, accept="application/ld+json")
+    assert json_ld["@type"] == "MedicalWebPage"
+    get("/api/v1/articles/{slug}/jsonld/", status=410, slug=WITHDRAWN, accept="application/ld+json")
     assert [revision["number"] for revision in get("/api/v1/articles/{slug}/revisions/", slug=ARTICLE)] == [1]
     assert get("/api/v1/articles/{slug}/revisions/{number}/", slug=ARTICLE, number=1)["content"]["sections"]
     get("/api/v1/articles/{slug}/", status=410, slug=WITHDRAWN)
@@ -211,7 +213,8 @@ def test_real_content_conforms_to_the_schema(api_schema: Any, fuzz_key: str) -> 
     assert post(evaluation, {"answers": {**answers, "stroke": "yes"}}, slug=PATHWAY)["disposition"]["level"] == (
         "emergency"
     )
-    assert "stroke" in post(evaluation, {"answers": {"stroke": "maybe"}}, status=400, slug=PATHWAY)["answers"]
+    problem = post(evaluation, {"answers": {"stroke": "maybe"}}, status=400, slug=PATHWAY)
+    assert [error.get("pointer") for error in problem["errors"]] == ["/answers/stroke"]
     post(evaluation, {"answer": answers}, status=400, slug=PATHWAY)
     post(evaluation, [1, 2], status=400, slug=PATHWAY)
     post(evaluation, {"answers": answers}, status=404, slug="no-such-pathway")

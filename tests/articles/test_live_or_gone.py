@@ -7,6 +7,7 @@ from django.http import Http404
 
 from articles import services
 from articles.models import ArticleKind, Revision, Withdrawn
+from tests.api.problems import problem
 from triage.models import PATHWAY
 
 pytestmark = pytest.mark.django_db
@@ -66,11 +67,14 @@ def test_article_pages(client, addresses, url):
 def test_article_api(api, addresses, url):
     assert api.get(url.format("live-one")).status_code == 200
     response = api.get(url.format("gone"))
-    assert (response.status_code, response.json()["detail"]) == (410, "This was withdrawn and is no longer published.")
+    assert response.status_code == 410
+    assert problem(response)["detail"] == "This was withdrawn and is no longer published."
+    assert problem(response)["code"] == "gone"
     for slug in ("draft-only", "never-was", PATHWAY_SLUG):
         response = api.get(url.format(slug))
         assert response.status_code == 404, slug
-        assert response["Content-Type"] == "application/json", slug
+        assert response["Content-Type"] == "application/problem+json", slug
+        assert problem(response)["code"] == "not_found", slug
 
 
 def test_triage_page_and_api(client, api, addresses, publisher):

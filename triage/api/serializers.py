@@ -117,13 +117,32 @@ class PathwayDetailSerializer(PathwaySummarySerializer):
         return QuestionSerializer(ordered_questions(revision), many=True).data
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "description": "An option key: 'yes' or 'no' for a yes/no question."},
+            {"type": "array", "items": {"type": "string"}, "description": "Option keys, for multiple choice."},
+        ]
+    }
+)
+class AnswerField(serializers.Field):
+    """One answer: an option key, or a list of them (the engine checks each against the pathway)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
 class EvaluateRequestSerializer(serializers.Serializer):
     answers = serializers.DictField(
+        child=AnswerField(),
         help_text=(
             "Question key → answer: an option key ('yes' or 'no' for yes/no questions), "
             "or a list of option keys for multiple choice (an empty list for none). Questions not answered yet "
             "may be left out: the response says whether the outcome is complete and which question to ask next."
-        )
+        ),
     )
 
 

@@ -1,0 +1,315 @@
+"""The served OpenAPI schema is one a generated client in any language can trust.
+
+- It is valid OpenAPI (openapi-spec-validator).
+- Every pattern in it is ECMA-262, as OpenAPI requires: each compiles in an ECMA-262
+  engine (``regress``, the Rust ``regress`` crate) with the ``u`` flag, and accepts and
+  refuses exactly what the server's own validators accept and refuse.
+- JSON-LD has its own operation; the article's JSON operation declares JSON only.
+- Errors are problem details; keyed responses carry the RateLimit fields.
+
+(``tests/api/strict.py``, run on every response by ``tests/conftest.py``, holds each
+response to the schema; this file checks the schema itself and the headers' values.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import regress
+from django.core.exceptions import ValidationError
+from django.urls.converters import SlugConverter
+from hypothesis import given
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+
+from articles.api.views import CODE, CODE_SYSTEM, CODE_SYSTEMS
+from articles.models import atc_validator, rxcui_validator, snomed_validator
+from articles.models.content import doi_validator, key_validator, pmid_validator
+from contentsite.api.schema import ecma_pattern
+from tests.api.problems import problem, problem_fields
+from tests.api.strict import served_schema
+
+RXNORM = "2.16.840.1.113883.6.88"
+
+
+def patterns(node: Any, where: str = "") -> Iterator[tuple[str, str]]:
+    """Every ``pattern`` in the document, with where it is."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield where, value
+            else:
+                yield from patterns(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from patterns(value, f"{where}/{index}")
+
+
+def ecma(pattern: str) -> regress.Regex:
+    return regress.Regex(pattern, "u")
+
+
+def ecma_accepts(pattern: str, value: str) -> bool:
+    return ecma(pattern).find(value) is not None
+
+
+def server_accepts(validator: Any, value: str) -> bool:
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def slug_converter(value: str) -> None:
+    if not re.fullmatch(SlugConverter.regex, value):
+        raise ValidationError("not a slug")
+
+
+def lookup_code(value: str) -> None:
+    """What the lookup's code pattern stands for: a valid code in one of the systems."""
+    if not any(server_accepts(system.validator, value) for system in CODE_SYSTEMS.values()):
+        raise ValidationError("no system's code")
+
+
+# Each served pattern, the server rule it stands for, and values either side of it. A new pattern in
+# the schema fails ``test_every_pattern_has_its_server_rule`` until it is added here.
+SPACES_AND_NEWLINES = ["", " ", "\n"]
+RULES: dict[str, tuple[Any, list[str], list[str]]] = {
+    "rxcui": (rxcui_validator, ["17767", "1", "9999999999"], ["17767\n", "17767Z", "017767", "12345678901", "x"]),
+    "atc": (atc_validator, ["C08CA01"], ["C08CA01\n", "c08ca01", "C08CA1", "C08CA01Z"]),
+    "snomed": (snomed_validator, ["123456", "404684003"], ["12345", "123456\n", "0123456"]),
+    "key": (key_validator, ["reported-symptoms", "a1"], ["Reported", "a--b", "-a", "a-", "a\n"]),
+    "doi": (doi_validator, ["10.1234/abcd"], ["https://doi.org/10.1234/abcd", "10.1/x", "10.1234/a b", "10.1234/\n"]),
+    "pmid": (pmid_validator, ["12345678"], ["0123", "1234567890", "1\n"]),
+    "slug": (slug_converter, ["amlodipine", "a_b-9"], ["a b", "a/b", "é", "a\n"]),
+    "lookup code": (lookup_code, ["17767", "C08CA01", "404684003"], ["17767\n", "17767Z", " 17767", "c08ca01"]),
+}
+PATTERN_RULES = {
+    ecma_pattern(rxcui_validator): "rxcui",
+    ecma_pattern(atc_validator): "atc",
+    ecma_pattern(snomed_validator): "snomed",
+    ecma_pattern(key_validator): "key",
+    ecma_pattern(doi_validator): "doi",
+    ecma_pattern(pmid_validator): "pmid",
+    f"^{SlugConverter.regex}$": "slug",
+}
+
+
+def lookup_pattern(schema: dict[str, Any]) -> str:
+    parameters = schema["paths"]["/api/v1/lookup/"]["get"]["parameters"]
+    return next(p["schema"]["pattern"] for p in parameters if p["name"] == CODE)
+
+
+@pytest.fixture
+def schema(db: Any) -> dict[str, Any]:
+    return served_schema()
+
+
+def test_the_served_schema_is_valid_openapi_3_1(schema):
+    assert schema["openapi"].startswith("3.1.")
+    validate(schema)
+
+
+def test_every_pattern_compiles_in_an_ecma262_engine(schema):
+    found = list(patterns(schema))
+    assert len(found) > 10, found
+    for where, pattern in found:
+        assert pattern.startswith("^") and pattern.endswith("$"), (where, pattern)
+        assert r"\Z" not in pattern and r"\A" not in pattern, (where, pattern)
+        try:
+            ecma(pattern)
+        except regress.RegressError as error:
+            pytest.fail(f"{where}: {pattern!r} is not ECMA-262 ({error})")
+
+
+def test_every_pattern_has_its_server_rule(schema):
+    rules = {**PATTERN_RULES, lookup_pattern(schema): "lookup code"}
+    unknown = {pattern for _, pattern in patterns(schema) if pattern not in rules}
+    # The response headers' patterns describe what the server writes, not what it accepts.
+    unknown -= {p for where, p in patterns(schema) if "/headers/" in where}
+    assert not unknown, f"add the server rule and examples for {unknown} to RULES"
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_ecma262_and_the_server_agree_on_the_examples(schema, rule):
+    validator, valid, invalid = RULES[rule]
+    pattern = (
+        lookup_pattern(schema) if rule == "lookup code" else next(p for p, r in PATTERN_RULES.items() if r == rule)
+    )
+    for value in valid:
+        assert ecma_accepts(pattern, value), (rule, value)
+        assert server_accepts(validator, value), (rule, value)
+    for value in [*invalid, *SPACES_AND_NEWLINES]:
+        assert not ecma_accepts(pattern, value), (rule, value)
+        assert not server_accepts(validator, value), (rule, value)
+
+
+@given(st.text(alphabet="0123456789CAZ \n-", max_size=12))
+def test_ecma262_and_the_server_agree_on_any_code(value):
+    """Where the rules combine (anchors, a final newline, lengths): the same answer in both engines."""
+    for validator in (rxcui_validator, atc_validator, snomed_validator, key_validator, pmid_validator):
+        assert ecma_accepts(ecma_pattern(validator), value) == server_accepts(validator, value), (validator, value)
+
+
+@pytest.mark.parametrize("code", ["17767\n", "17767Z", " 17767", "17767 "])
+def test_the_server_refuses_what_the_patterns_refuse(api, published_article, code):
+    lookup = api.get("/api/v1/lookup/", {CODE_SYSTEM: RXNORM, CODE: code})
+    assert (lookup.status_code, problem_fields(lookup)) == (400, {CODE})
+    articles = api.get("/api/v1/articles/", {"rxcui": code})
+    assert (articles.status_code, problem_fields(articles)) == (400, {"rxcui"})
+
+
+def test_the_lookup_code_systems_have_readable_names(schema):
+    parameters = schema["paths"]["/api/v1/lookup/"]["get"]["parameters"]
+    system = next(p["schema"] for p in parameters if p["name"] == CODE_SYSTEM)
+    names = dict(zip(system["enum"], system["x-enum-varnames"], strict=True))
+    assert names == {RXNORM: "RXNORM", "2.16.840.1.113883.6.73": "WHO_ATC", "2.16.840.1.113883.6.96": "SNOMED_CT"}
+
+
+# --- One response schema per operation and media type -------------------------------------------
+
+
+def test_json_ld_has_its_own_operation_and_the_detail_declares_json_only(schema):
+    detail = schema["paths"]["/api/v1/articles/{slug}/"]["get"]["responses"]["200"]["content"]
+    assert list(detail) == ["application/json"]
+    json_ld = schema["paths"]["/api/v1/articles/{slug}/jsonld/"]["get"]["responses"]["200"]["content"]
+    assert json_ld == {"application/ld+json": {"schema": {"$ref": "#/components/schemas/ArticleJsonLd"}}}
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                assert len(response.get("content", {})) <= 1, (path, method, status)
+
+
+def test_json_ld_is_served_by_its_operation_and_still_on_accept(api, published_article):
+    slug = published_article.article.slug
+    own = api.get(f"/api/v1/articles/{slug}/jsonld/")
+    assert (own.status_code, own["Content-Type"]) == (200, "application/ld+json")
+    assert own.json()["@type"] == "MedicalWebPage"
+    negotiated = api.get(f"/api/v1/articles/{slug}/", HTTP_ACCEPT="application/ld+json")
+    assert (negotiated["Content-Type"], negotiated.json()) == ("application/ld+json", own.json())
+    assert negotiated["ETag"] == own["ETag"]  # one body, one validator
+    refused = api.get(f"/api/v1/articles/{slug}/jsonld/", HTTP_ACCEPT="application/json")
+    assert (refused.status_code, problem(refused)["code"]) == (406, "not_acceptable")
+
+
+# --- Types -----------------------------------------------------------------------------------------
+
+
+def test_types_say_what_is_sent(schema):
+    components = schema["components"]["schemas"]
+    assert components["Medication"]["properties"]["brand_names"]["type"] == "array"
+    assert components["Medication"]["properties"]["brand_names"]["items"] == {"type": "string"}
+    assert components["ChangeEventTypeEnum"]["enum"] == ["published", "superseded", "withdrawn"]
+    assert components["ReviewKindEnum"]["enum"] == ["approval", "confirmation"]
+    assert "occurred_at" in components["ChangeEvent"]["required"]
+    answers = components["EvaluateRequestRequest"]["properties"]["answers"]["additionalProperties"]
+    assert [option["type"] for option in answers["oneOf"]] == ["string", "array"]
+    # Nullable references as OpenAPI 3.1 says them (3.0's nullable beside allOf was not nullable).
+    assert {"type": "null"} in components["Question"]["properties"]["symptom"]["oneOf"]
+    assert {"type": "null"} in components["Evaluation"]["properties"]["disposition"]["oneOf"]
+    # "A URL or empty" is not an ambiguous oneOf.
+    assert "oneOf" not in components["Reference"]["properties"]["url"]
+    page = components["PaginatedArticleSummaryList"]
+    assert set(page["required"]) == {"next", "previous", "results"}
+    assert page["properties"]["next"]["type"] == ["string", "null"]
+
+
+def test_no_schema_uses_openapi_3_0_nullable(schema):
+    assert '"nullable"' not in str(schema).replace("'", '"')
+
+
+# --- One error model ---------------------------------------------------------------------------
+
+
+def test_every_error_response_is_the_shared_problem(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if status >= "400":
+                    assert response["content"] == {
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }, (path, method, status)
+
+
+def test_errors_are_problem_details_with_codes_per_field(client, api, published_article):
+    unknown = api.get("/api/v1/nothing-here/")
+    assert (unknown.status_code, problem(unknown)["code"], problem(unknown)["title"]) == (404, "not_found", "Not Found")
+    assert problem(unknown)["instance"] == "/api/v1/nothing-here/"
+    anonymous = client.get("/api/v1/articles/")
+    assert (anonymous.status_code, problem(anonymous)["code"]) == (401, "not_authenticated")
+    for parameter, value in (("limit", "0"), ("rxcui", "x"), ("after", "-1")):
+        url = "/api/v1/changes/" if parameter == "after" else "/api/v1/articles/"
+        body = problem(api.get(url, {parameter: value}))
+        assert (body["status"], body["code"]) == (400, "invalid")
+        assert [error["field"] for error in body["errors"]] == [parameter]
+        assert all(error["code"] and error["detail"] for error in body["errors"])
+
+
+def test_an_answer_within_the_body_is_named_by_a_json_pointer(client, api_key, published_pathway):
+    response = client.post(
+        f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/",
+        {"answers": {"stroke": "maybe"}},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+    )
+    errors = problem(response)["errors"]
+    assert [(error["field"], error.get("pointer")) for error in errors] == [("answers", "/answers/stroke")]
+
+
+# --- Headers -------------------------------------------------------------------------------------
+
+
+RATE_LIMIT = re.compile(r'^"default";r=(?P<r>[0-9]+);t=(?P<t>[0-9]+)$')
+
+
+def test_keyed_responses_carry_the_rate_limit_fields(api, published_article, settings):
+    settings.PARTNER_API_RATE = "3/minute"
+    first = api.get("/api/v1/articles/")
+    assert first["RateLimit-Policy"] == '"default";q=3;w=60'
+    assert RATE_LIMIT.match(first["RateLimit"])["r"] == "2"
+    # Answered by the early path (``contentsite.early`` -> ``PartnerView.not_modified_early``): the same fields.
+    not_modified = api.get("/api/v1/articles/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304
+    assert RATE_LIMIT.match(not_modified["RateLimit"])["r"] == "1"
+    malformed = api.get("/api/v1/articles/", {"limit": "0"})
+    assert malformed.status_code == 400
+    assert RATE_LIMIT.match(malformed["RateLimit"])["r"] == "0"
+    throttled = api.get("/api/v1/articles/")
+    assert (throttled.status_code, problem(throttled)["code"]) == (429, "throttled")
+    assert int(throttled["Retry-After"]) >= 1
+    limit = RATE_LIMIT.match(throttled["RateLimit"])
+    assert limit["r"] == "0" and 1 <= int(limit["t"]) <= 60
+    assert throttled["RateLimit-Policy"] == '"default";q=3;w=60'
+
+
+def test_a_refused_key_gets_no_rate_limit_fields(client, published_article):
+    response = client.get("/api/v1/articles/", HTTP_AUTHORIZATION="Api-Key nonsense.key")
+    assert response.status_code == 401
+    assert "RateLimit" not in response and "RateLimit-Policy" not in response
+
+
+def test_every_get_declares_its_validators_and_conditional_parameters(schema):
+    for path, item in schema["paths"].items():
+        operation = item.get("get")
+        if operation is None:
+            continue
+        names = {parameter["name"] for parameter in operation["parameters"] if parameter["in"] == "header"}
+        assert {"If-None-Match", "If-Modified-Since"} <= names, path
+        assert operation["responses"]["200"]["headers"]["ETag"]["required"] is True, path
+        assert set(operation["responses"]["304"]["headers"]) >= {"ETag", "Last-Modified", "RateLimit"}, path
+        assert operation["responses"]["429"]["headers"]["Retry-After"]["required"] is True, path
+
+
+def test_the_key_scheme_says_how_to_send_the_key(schema):
+    scheme = schema["components"]["securitySchemes"]["PartnerApiKey"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    assert "Api-Key " in scheme["description"] and 'prefix="Api-Key"' in scheme["description"]
+    assert all(
+        operation["security"] == [{"PartnerApiKey": []}]
+        for item in schema["paths"].values()
+        for operation in item.values()
+    )
