@@ -269,7 +269,7 @@ SPECTACULAR_SETTINGS = {
         "Every response to a valid key carries `RateLimit-Policy` and `RateLimit` "
         "(draft-ietf-httpapi-ratelimit-headers-10); a 429 also carries `Retry-After`."
     ),
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
