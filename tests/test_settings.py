@@ -40,6 +40,13 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
+@pytest.mark.parametrize("hosts", ["127.0.0.1,localhost", "[::1]", ".medsafety.example"])
+def test_production_starts_when_its_first_host_makes_no_sender_address(hosts):
+    """The default sender is no-reply@<first host>; an address or a wildcard there is no email domain."""
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **{**PRODUCTION_ENV, "ALLOWED_HOSTS": hosts})
+    assert result.returncode == 0, result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": ""})
     assert result.returncode != 0

@@ -24,7 +24,12 @@ PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"https://{ALLOWED_HOSTS[0]}").rstr
 # Workflow emails by SMTP (EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and
 # EMAIL_USE_TLS, read in base.py): by default the machine's own mail server, from the site's host.
 EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"no-reply@{ALLOWED_HOSTS[0]}")
+# The default sender's domain is the site's first host name; an address (127.0.0.1) or a
+# wildcard (.example.org) makes no address, so the sender is then no-reply@localhost.
+_SENDER_DOMAIN = ALLOWED_HOSTS[0].lstrip(".")
+if not _SENDER_DOMAIN or _SENDER_DOMAIN.replace(".", "").isdigit() or ":" in _SENDER_DOMAIN or "*" in _SENDER_DOMAIN:
+    _SENDER_DOMAIN = "localhost"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"no-reply@{_SENDER_DOMAIN}")
 
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("CONN_MAX_AGE", 60)  # noqa: F405
 

@@ -190,10 +190,11 @@ def test_two_machines_telling_of_overdue_reviews_at_once_tell_once(workflow, rev
     assert OverdueNotice.objects.filter(revision=live).count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_loading_the_demo_walks_the_workflow_and_tells_nobody(mailoutbox, settings):
+@pytest.mark.django_db
+def test_loading_the_demo_walks_the_workflow_and_tells_nobody(mailoutbox, settings, django_capture_on_commit_callbacks):
     """``load_demo`` takes its content through every step, with accounts that have addresses: no emails."""
     settings.DEMO_ACCOUNTS_ENABLED = True
-    call_command("load_demo", stdout=io.StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("load_demo", stdout=io.StringIO())
     assert Revision.objects.filter(state=RevisionState.PUBLISHED).exists()
     assert mailoutbox == []
