@@ -40,3 +40,13 @@ MAX_CELL_CHARS = 2_000
 MAX_NOTE_CHARS = 2_000
 # Brand names of one medication: how many, each at most MAX_TITLE_CHARS.
 MAX_BRAND_NAMES = 50
+
+# --- Numbers a person enters -------------------------------------------------------------
+
+# A row's place in its list (sections, symptoms, table rows and columns, actions, callouts,
+# references; a pathway's rows): far more rows than any list holds, and the same number on every
+# database (the API's schema would otherwise carry the backend's own integer range).
+MAX_POSITION = 10_000
+# A cited work's year of publication.
+MIN_YEAR = 1800
+MAX_YEAR = 2100

@@ -26,7 +26,7 @@ EXAMPLES = 60
 # Outside the public site: the admin (staff only) and the partner API (fuzzed from its schema).
 NOT_PUBLIC = ("admin", "v1")
 # Parameters the public pages read, so values reach the code behind them, not only the parser.
-KNOWN_KEYS = [b"q", b"page", b"after", b"before", b"cursor", b"section", b"p", b"format"]
+KNOWN_KEYS = [b"q", b"page", b"after", b"before", b"cursor", b"section", b"p", b"format", b"helpful"]
 
 
 def public_url_names(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[str]:
@@ -50,6 +50,8 @@ def addresses(article: Revision, pathway: Revision) -> dict[str, str]:
         "articles:history": [slug],
         "triage:pathway": [pathway.article.slug],
         "sitemap-section": ["articles"],
+        "feedback:ask": [article.pk],
+        "feedback:thanks": [article.pk],
     }
     return {name: reverse(name, args=arguments.get(name, [])) for name in sorted(set(public_url_names()))}
 

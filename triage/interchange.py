@@ -23,6 +23,7 @@ from articles.interchange.importer import (
 )
 from articles.interchange.schema import SCHEMA as ARTICLE_SCHEMA
 from articles.interchange.schema import TOPIC, json_list_of, json_object, text_of
+from articles.limits import MAX_POSITION
 from articles.models import Article, ArticleKind, Revision, Symptom
 
 from .engine import Kind, Level
@@ -32,7 +33,7 @@ FORMAT_NAME = "medication-safety-triage-pathway"
 FORMAT_VERSION = 1
 
 _KEY = {"type": "string", "minLength": 1, "maxLength": 64}
-_POSITION = {"type": "integer", "minimum": 1}
+_POSITION = {"type": "integer", "minimum": 1, "maximum": MAX_POSITION}
 _LEVEL = {"type": "string", "enum": [level.slug for level in Level]}
 
 PATHWAY_REVISION = json_object(

@@ -8,11 +8,18 @@ keys when a revision is copied into a new draft.
 
 from __future__ import annotations
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
-from articles.limits import MAX_BODY_CHARS, MAX_LINE_CHARS, MAX_NOTE_CHARS, MAX_QUESTION_CHARS, MAX_TITLE_CHARS
+from articles.limits import (
+    MAX_BODY_CHARS,
+    MAX_LINE_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_POSITION,
+    MAX_QUESTION_CHARS,
+    MAX_TITLE_CHARS,
+)
 from articles.models import Article, Revision, Symptom
 from articles.models.content import key_validator
 from articles.text import TextBlockField, TextLineField
@@ -39,7 +46,7 @@ class QuestionKind(models.TextChoices):
 
 class Row(models.Model):
     key = models.CharField(max_length=64, validators=[key_validator])
-    position = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    position = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_POSITION)])
 
     class Meta:
         abstract = True

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 
-from articles.limits import MAX_BRAND_NAMES, MAX_TITLE_CHARS
+from articles.limits import MAX_BRAND_NAMES, MAX_POSITION, MAX_TITLE_CHARS, MAX_YEAR, MIN_YEAR
 from articles.models import (
     ActionStep,
     Article,
@@ -37,7 +37,7 @@ from . import FORMAT_NAME, FORMAT_VERSION
 SINGLE_LINE_PATTERN = "^[^\\n]*$"
 
 _KEY = {"type": "string", "minLength": 1, "maxLength": 64}
-_POSITION = {"type": "integer", "minimum": 1}
+_POSITION = {"type": "integer", "minimum": 1, "maximum": MAX_POSITION}
 _SECTION_REF = {
     "type": ["string", "null"],
     "maxLength": 64,
@@ -204,7 +204,7 @@ SCHEMA: dict[str, Any] = {
                             {"key": _KEY, "position": _POSITION, "publication_type": _choices(PublicationType)},
                             {
                                 **_fields(Reference, "authors", "title", "container_title", "publisher"),
-                                "year": {"type": ["integer", "null"]},
+                                "year": {"type": ["integer", "null"], "minimum": MIN_YEAR, "maximum": MAX_YEAR},
                                 **_fields(Reference, "volume", "issue", "pages", "doi", "pmid", "url"),
                                 "accessed_on": {"type": ["string", "null"], "format": "date"},
                                 "evidence_level": _choices(EvidenceLevel),

@@ -8,7 +8,7 @@ a new draft keeps the keys, so a diff can tell an edited row from a new one.
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -20,7 +20,10 @@ from ..limits import (
     MAX_FEATURE_HEADING_CHARS,
     MAX_LINE_CHARS,
     MAX_NOTE_CHARS,
+    MAX_POSITION,
     MAX_TITLE_CHARS,
+    MAX_YEAR,
+    MIN_YEAR,
 )
 from ..text import TextBlockField, TextLineField, validate_text_characters
 from .articles import Revision
@@ -51,7 +54,9 @@ class RevisionRow(models.Model):
         validators=[key_validator],
         help_text="Stable identity of this row across revisions.",
     )
-    position = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Order within its list.")
+    position = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_POSITION)], help_text="Order within its list."
+    )
 
     class Meta:
         abstract = True
@@ -161,7 +166,7 @@ class TableRow(models.Model):
     """Fields shared by the columns and rows of a comparison table."""
 
     key = models.CharField(max_length=64, default=new_key, validators=[key_validator])
-    position = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    position = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(MAX_POSITION)])
 
     class Meta:
         abstract = True
@@ -291,7 +296,9 @@ class Reference(RevisionRow):
         max_length=MAX_LINE_CHARS, blank=True, help_text="Journal, website or book the work appeared in."
     )
     publisher = TextLineField(max_length=MAX_LINE_CHARS, blank=True)
-    year = models.PositiveIntegerField(null=True, blank=True, validators=[MinValueValidator(1800)])
+    year = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(MIN_YEAR), MaxValueValidator(MAX_YEAR)]
+    )
     volume = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)
     issue = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)
     pages = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)

@@ -119,3 +119,40 @@ def test_triage_pages_have_no_accessibility_violations(browser, demo_site, artif
         page.screenshot(path=artifacts / f"triage-result-{viewport['width']}.png", full_page=True)
     finally:
         context.close()
+
+
+PATHWAYS = ("/triage/numbness-tingling-weakness-amlodipine/", "/triage/swollen-ankles-feet-legs-amlodipine/")
+
+
+def walk_to_result(page, yes_at: int | None, *, check_questions: bool) -> list[str]:
+    """Answer "No" to every question but the ``yes_at``-th (from 0); axe the result (and each question
+    page, if ``check_questions``); the keys asked."""
+    asked: list[str] = []
+    for _ in range(20):
+        if page.locator(".result").count():
+            assert_no_axe_violations(page)
+            return asked
+        asked.append(question_key(page))
+        if check_questions:
+            assert_no_axe_violations(page)
+        answer(page, "Yes" if len(asked) - 1 == yes_at else "No")
+    raise AssertionError("no result after 20 questions")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_question_and_every_result_of_both_pathways_passes_axe(browser, demo_site, viewport):
+    """Issue 11's acceptance: every question page of each demo pathway, and the result after a "yes" at each
+    question (each disposition it can reach) and after all "no", at both widths."""
+    # axe runs as a script in the page, so JavaScript is on here; the pages use none (test above, without it).
+    context = browser.new_context(base_url=demo_site.url, viewport=viewport)
+    page = context.new_page()
+    try:
+        for url in PATHWAYS:
+            page.goto(url)
+            every_question = walk_to_result(page, yes_at=None, check_questions=True)
+            assert len(every_question) >= 5, (url, every_question)
+            for position in range(len(every_question)):
+                page.goto(url)
+                walk_to_result(page, yes_at=position, check_questions=False)
+    finally:
+        context.close()
