@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from articles.models import Revision
 from feedback.models import Feedback, FeedbackAuditEntry
@@ -96,7 +97,8 @@ def test_a_reviewer_handles_feedback_in_the_queue(browser, demo_site, artifacts)
         page.goto(f"/admin/articles/revision/{revision.pk}/change/")
         page.locator(".revision-note").screenshot(path=artifacts / "feedback-admin-revision-note.png")
         page.get_by_role("link", name="0 helpful, 1 not helpful").click()
-        assert page.get_by_text("The dose table is old.").is_visible()
+        # Waits for the queue to load (is_visible() would not wait: flaky on a busy machine).
+        expect(page.get_by_text("The dose table is old.")).to_be_visible()
         page.screenshot(path=artifacts / "feedback-admin-queue.png", full_page=True)
         page.locator("input[name=_selected_action]").first.check()
         page.select_option("select[name=action]", "mark_handled")
