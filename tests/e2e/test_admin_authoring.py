@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from articles import services
 from articles.models import Medication, Revision, Symptom
 from tests.conftest import approve, make_user
+from tests.e2e.browsing import follow
 
 pytestmark = pytest.mark.browser
 
@@ -111,10 +112,10 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
 
     # The content checks pass; the author submits it for review from the workflow panel.
     page.goto(url + "/admin/articles/revision/?q=simvastatin")
-    page.get_by_role("link", name="simvastatin-muscle-pain r1 (Draft)").click()
+    follow(page.get_by_role("link", name="simvastatin-muscle-pain r1 (Draft)"))
     assert "No blocking problems." in page.locator(".checks").inner_text()
     page.fill("#id_submit-change_summary", "First version.")
-    page.get_by_role("button", name="Submit for clinical review").click()
+    follow(page.get_by_role("button", name="Submit for clinical review"))
     page.wait_for_selector(".messagelist .success")
     assert "The revision is now in review." in page.locator(".messagelist").inner_text()
 

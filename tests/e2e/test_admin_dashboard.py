@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from articles import services
 from articles.models import Revision
+from tests.e2e.browsing import follow
 from tests.e2e.test_review_journey import sign_in
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,7 @@ def test_the_reviewer_finds_the_submitted_revision_from_the_dashboard(browser, d
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.set_viewport_size({"width": 1280, "height": 900})
 
-    row.get_by_role("link", name="Awaiting my review").click()
+    follow(row.get_by_role("link", name="Awaiting my review"))
     page.wait_for_selector("#result_list")
     assert page.get_by_role("link", name=f"amlodipine-peripheral-neuropathy revision {draft.number}").count() == 1
     page.screenshot(path=artifacts / "dashboard-reviewer-queue.png", full_page=True)
@@ -48,7 +49,7 @@ def test_the_reviewer_finds_the_submitted_revision_from_the_dashboard(browser, d
 
 def test_the_reviewer_turns_their_emails_off(browser, demo_site, artifacts):
     page = sign_in(browser, demo_site.url, "demo-reviewer")
-    page.get_by_role("link", name="Email notifications").click()
+    follow(page.get_by_role("link", name="Email notifications"))
     box = page.get_by_label("Email me when it is my turn")
     assert box.is_checked()
     for width in (1280, 390):
@@ -56,6 +57,6 @@ def test_the_reviewer_turns_their_emails_off(browser, demo_site, artifacts):
         page.screenshot(path=artifacts / f"notifications-{width}.png", full_page=True)
         assert violations(page, ignore=DJANGO_OWN) == []
     box.uncheck()
-    page.get_by_role("button", name="Save").click()
+    follow(page.get_by_role("button", name="Save"))
     assert "workflow emails are off" in page.locator(".messagelist").inner_text()
     assert not page.get_by_label("Email me when it is my turn").is_checked()

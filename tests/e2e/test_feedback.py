@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from articles.models import Revision
 from feedback.models import Feedback, FeedbackAuditEntry
+from tests.e2e.browsing import follow
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +28,11 @@ def test_no_out_of_date_without_javascript(browser, demo_site, artifacts):
     try:
         page.goto(ARTICLE)
         ask = page.get_by_role("region", name="Is this page helpful?")
-        ask.get_by_role("button", name="this page is not helpful").click()
+        follow(ask.get_by_role("button", name="this page is not helpful"))
         assert page.get_by_role("heading", level=1).inner_text() == "Tell us what was wrong"
         page.get_by_label("It is out of date").check()
         page.get_by_label("Tell us more (optional)").fill("The guidance changed last year.")
-        page.get_by_role("button", name="Send feedback").click()
+        follow(page.get_by_role("button", name="Send feedback"))
         assert page.get_by_role("heading", level=1).inner_text() == "Thank you for your feedback"
         page.screenshot(path=artifacts / "feedback-thanks-phone-nojs.png", full_page=True)
     finally:
@@ -57,20 +58,20 @@ def test_feedback_pages_have_no_accessibility_violations(browser, demo_site, art
         ask = page.get_by_role("region", name="Is this page helpful?")
         ask.scroll_into_view_if_needed()
         ask.screenshot(path=artifacts / f"feedback-on-article-{width}.png")
-        page.get_by_role("button", name="this page is not helpful").click()
+        follow(page.get_by_role("button", name="this page is not helpful"))
         assert_no_axe_violations(page)  # What was wrong?
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=artifacts / f"feedback-ask-no-{width}.png", full_page=True)
-        page.get_by_role("button", name="Send feedback").click()  # no reason chosen
+        follow(page.get_by_role("button", name="Send feedback"))  # no reason chosen
         page.wait_for_selector(".error-summary")
         assert_no_axe_violations(page)
         page.screenshot(path=artifacts / f"feedback-error-{width}.png", full_page=True)
         page.get_by_label("It is unclear").check()
-        page.get_by_role("button", name="Send feedback").click()
+        follow(page.get_by_role("button", name="Send feedback"))
         assert_no_axe_violations(page)  # thanks
         page.screenshot(path=artifacts / f"feedback-thanks-{width}.png", full_page=True)
         page.goto(ARTICLE)
-        page.get_by_role("button", name="this page is helpful").click()
+        follow(page.get_by_role("button", name="this page is helpful"))
         assert_no_axe_violations(page)  # the "yes" step
         page.screenshot(path=artifacts / f"feedback-ask-yes-{width}.png", full_page=True)
         page.goto(f"/feedback/{Feedback.objects.get().revision_id}/")
@@ -96,13 +97,13 @@ def test_a_reviewer_handles_feedback_in_the_queue(browser, demo_site, artifacts)
         page.click("input[type=submit]")
         page.goto(f"/admin/articles/revision/{revision.pk}/change/")
         page.locator(".revision-note").screenshot(path=artifacts / "feedback-admin-revision-note.png")
-        page.get_by_role("link", name="0 helpful, 1 not helpful").click()
+        follow(page.get_by_role("link", name="0 helpful, 1 not helpful"))
         # Waits for the queue to load (is_visible() would not wait: flaky on a busy machine).
         expect(page.get_by_text("The dose table is old.")).to_be_visible()
         page.screenshot(path=artifacts / "feedback-admin-queue.png", full_page=True)
         page.locator("input[name=_selected_action]").first.check()
         page.select_option("select[name=action]", "mark_handled")
-        page.locator("button[name=index]").click()  # the actions bar's "Go"
+        follow(page.locator("button[name=index]"))  # the actions bar's "Go"
         assert "Marked 1 feedback handled." in page.locator(".messagelist").inner_text()
         page.screenshot(path=artifacts / "feedback-admin-handled.png", full_page=True)
     finally:

@@ -6,6 +6,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
+
+from tests.e2e.browsing import follow
 
 pytestmark = pytest.mark.browser
 
@@ -37,10 +40,10 @@ def test_the_lockout_page_in_the_browser(page, live_server, transactional_db, ar
         assert submit(page, "locked-editor", f"wrong-{n}").status == 200
     assert submit(page, "locked-editor", "wrong-again").status == 429
 
-    page.get_by_role("link", name="Back to the log-in page").click()
+    follow(page.get_by_role("link", name="Back to the log-in page"))
     response = submit(page, "locked-editor", PASSWORD)
     assert response.status == 429
-    assert page.get_by_role("heading", name="Too many failed log-in attempts").is_visible()
+    expect(page.get_by_role("heading", name="Too many failed log-in attempts")).to_be_visible()
     assert "Try again after" in page.locator("#content-main").inner_text()
     assert page.locator("#header").inner_text().strip().startswith("Clinical content administration")
     results = Axe().run(page)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +40,7 @@ def test_article_reads_well_on_a_phone_and_in_print(page, demo_site, artifacts):
     assert table.get_by_role("rowheader").count() == 5
     page.emulate_media(media="print")
     assert page.locator(".site-header").is_hidden()
-    assert page.get_by_text("Do not stop taking your medication on your own").is_visible()
+    expect(page.get_by_text("Do not stop taking your medication on your own")).to_be_visible()
     page.pdf(path=str(artifacts / "article.pdf"))
 
 
@@ -47,7 +48,7 @@ def test_citation_links_reach_the_reference(page, demo_site):
     page.goto(demo_site.url + ARTICLE)
     page.locator("a.citation").first.click()
     assert page.url.endswith("#ref-diabetes-2025-amlodipine-dpn")
-    assert page.locator("#ref-diabetes-2025-amlodipine-dpn").is_visible()
+    expect(page.locator("#ref-diabetes-2025-amlodipine-dpn")).to_be_visible()
 
 
 def test_skip_link_is_first_and_works_by_keyboard(page, demo_site):
@@ -66,7 +67,7 @@ def test_symptom_entries_say_how_often_on_a_phone(page, demo_site, artifacts):
     not_given = "How often: not known (this article gives no frequency for this symptom)."
     assert notes.count() == 4  # the seed gives no frequency: each says so
     for index in range(4):
-        assert notes.nth(index).is_visible()
+        expect(notes.nth(index)).to_be_visible()
         assert notes.nth(index).inner_text() == not_given
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator(".symptom-list").screenshot(path=artifacts / "symptom-frequency-phone.png")

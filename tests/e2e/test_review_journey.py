@@ -7,6 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from articles.demo.loading import DEMO_PASSWORD
 from articles.models import AuditEntry, Revision
+from tests.e2e.browsing import follow
 
 pytestmark = pytest.mark.browser
 
@@ -43,7 +44,7 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
     # The author starts a new draft from the live revision, edits a section and submits it.
     author = sign_in(browser, url, "demo-author")
     author.goto(f"/admin/articles/revision/{live.pk}/change/")
-    author.get_by_role("button", name="Start a new draft from this revision").click()
+    follow(author.get_by_role("button", name="Start a new draft from this revision"))
     assert "Started draft revision 2." in success_message(author)
     body = author.locator("#id_sections-0-body")
     assert OLD in body.input_value()
@@ -51,19 +52,19 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
     author.click("input[name=_continue]")
     assert "was changed successfully" in success_message(author)
     author.fill("#id_submit-change_summary", "Plainer wording in the first section.")
-    author.get_by_role("button", name="Submit for clinical review").click()
+    follow(author.get_by_role("button", name="Submit for clinical review"))
     assert "The revision is now in review." in success_message(author)
     author.screenshot(path=artifacts / "journey-1-submitted.png", full_page=True)
 
     # The reviewer finds it in the queue, sees the change in the diff, and approves.
     reviewer = sign_in(browser, url, "demo-reviewer")
-    reviewer.locator("#dashboard-awaiting-review").get_by_role("link", name="Awaiting my review").click()
-    reviewer.get_by_role("link", name="See what changed").click()
+    follow(reviewer.locator("#dashboard-awaiting-review").get_by_role("link", name="Awaiting my review"))
+    follow(reviewer.get_by_role("link", name="See what changed"))
     reviewer.wait_for_selector(".diff")
     reviewer.screenshot(path=artifacts / "journey-2-diff.png", full_page=True)
     assert reviewer.locator("ins", has_text="commonly").count() == 1
     assert reviewer.locator("del", has_text="widely").count() == 1
-    reviewer.get_by_role("link", name="Back to revision 2").click()
+    follow(reviewer.get_by_role("link", name="Back to revision 2"))
     reviewer.wait_for_selector(".workflow__action--approve")
     reviewer.screenshot(path=artifacts / "journey-2b-review.png", full_page=True)
     warnings = reviewer.locator(".workflow__action--approve input[type=checkbox]")
@@ -71,13 +72,13 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
     for index in range(warnings.count()):
         warnings.nth(index).check()
     reviewer.fill("#id_approve-comment", "Wording checked; meaning unchanged.")
-    reviewer.get_by_role("button", name="Approve").click()
+    follow(reviewer.get_by_role("button", name="Approve"))
     assert "The revision is now approved." in success_message(reviewer)
 
     # The publisher publishes it now.
     publisher = sign_in(browser, url, "demo-publisher")
     publisher.goto(f"/admin/articles/revision/{Revision.objects.get(number=2).pk}/change/")
-    publisher.get_by_role("button", name="Publish").click()
+    follow(publisher.get_by_role("button", name="Publish"))
     assert "The revision is now published." in success_message(publisher)
 
     # A reader sees the new text and who reviewed it, and the history lists both revisions.
@@ -92,7 +93,7 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
     assert "Next review due" in review_panel
     assert_no_axe_violations(reader)
     reader.screenshot(path=artifacts / "journey-3-published.png", full_page=True)
-    reader.get_by_role("link", name="Page history").first.click()
+    follow(reader.get_by_role("link", name="Page history").first)
     reader.wait_for_selector("ol.history")
     items = reader.locator("ol.history > li")
     assert items.count() == 2

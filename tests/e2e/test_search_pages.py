@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.browsing import follow
 from tests.e2e.test_public_pages import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -37,10 +38,10 @@ def test_a_reader_follows_the_suggestion_and_a_symptom_link_without_javascript(b
     page = context.new_page()
     page.goto(demo_site.url + "/search/")
     page.get_by_label("Search articles").fill("amlodopine")
-    page.get_by_role("button", name="Search").click()
-    page.get_by_role("link", name="amlodipine", exact=True).click()
+    follow(page.get_by_role("button", name="Search"))
+    follow(page.get_by_role("link", name="amlodipine", exact=True))
     assert page.locator("mark").first.inner_text().lower() == "amlodipine"
-    page.get_by_role("link", name="Amlodipine and peripheral neuropathy (nerve damage)").click()
-    page.get_by_role("link", name="Articles that mention Muscle weakness or cramping").click()
+    follow(page.get_by_role("link", name="Amlodipine and peripheral neuropathy (nerve damage)"))
+    follow(page.get_by_role("link", name="Articles that mention Muscle weakness or cramping"))
     assert page.get_by_role("heading", level=1).inner_text() == "Muscle weakness or cramping"
     context.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.e2e.browsing import follow
 
 pytestmark = pytest.mark.browser
 
@@ -15,7 +18,7 @@ DESKTOP = {"width": 1280, "height": 900}
 def answer(page, choice: str) -> None:
     """Answer the question on this page and continue."""
     page.locator("fieldset.question").get_by_label(choice, exact=True).check()
-    page.get_by_role("button", name="Continue").click()
+    follow(page.get_by_role("button", name="Continue"))
 
 
 def question_key(page) -> str:
@@ -45,24 +48,24 @@ def reader(browser, demo_site):
 
 def test_yes_to_the_first_red_flag_shows_the_emergency_result_on_the_next_page(reader, artifacts):
     reader.goto(URL)
-    assert reader.get_by_text("Question 1 of at most 12").is_visible()
+    expect(reader.get_by_text("Question 1 of at most 12")).to_be_visible()
     reader.screenshot(path=artifacts / "triage-question-phone.png", full_page=True)
     answer(reader, "Yes")
     result = reader.get_by_role("region", name="Call the emergency number now")
-    assert result.is_visible()
+    expect(result).to_be_visible()
     call = result.get_by_role("link", name="999")
     assert call.get_attribute("href") == "tel:999"
-    assert call.is_visible()
+    expect(call).to_be_visible()
     assert "?" not in reader.url  # the answers went in the POST body
-    assert reader.get_by_text("Do not stop taking your medicine without talking to your doctor.").is_visible()
-    assert reader.get_by_text("This is not a diagnosis.").is_visible()
+    expect(reader.get_by_text("Do not stop taking your medicine without talking to your doctor.")).to_be_visible()
+    expect(reader.get_by_text("This is not a diagnosis.")).to_be_visible()
     reader.screenshot(path=artifacts / "triage-emergency-phone.png", full_page=True)
 
 
 def test_all_no_ends_in_the_fallback(reader, artifacts):
     reader.goto(URL)
     for number in range(1, 13):
-        assert reader.get_by_text(f"Question {number} of at most 12").is_visible()
+        expect(reader.get_by_text(f"Question {number} of at most 12")).to_be_visible()
         answer(reader, "No")
     heading = reader.get_by_role("heading", level=1)
     assert heading.inner_text() == "Talk to your doctor or pharmacist if you are worried"
@@ -72,14 +75,14 @@ def test_all_no_ends_in_the_fallback(reader, artifacts):
 def test_back_and_change_your_answers(reader, artifacts):
     reader.goto(URL)
     answer(reader, "No")
-    reader.get_by_role("button", name="Back").click()
+    follow(reader.get_by_role("button", name="Back"))
     assert question_key(reader) == "stroke"
     assert reader.locator("fieldset.question").get_by_label("No", exact=True).is_checked()
     answer(reader, "No")
     answer_until(reader, "numbness-or-tingling")
     answer(reader, "Yes")
     assert reader.get_by_role("heading", level=1).inner_text() == "See your doctor in the next few days"
-    reader.get_by_role("button", name="Change your answer to: Have you had any of these signs of a stroke").click()
+    follow(reader.get_by_role("button", name="Change your answer to: Have you had any of these signs of a stroke"))
     assert question_key(reader) == "stroke"
     answer(reader, "Yes")
     assert reader.get_by_role("heading", level=1).inner_text() == "Call the emergency number now"
@@ -87,8 +90,8 @@ def test_back_and_change_your_answers(reader, artifacts):
 
 def test_an_unanswered_question_is_explained(reader, artifacts):
     reader.goto(URL)
-    reader.get_by_role("button", name="Continue").click()
-    assert reader.get_by_role("heading", name="There is a problem").is_visible()
+    follow(reader.get_by_role("button", name="Continue"))
+    expect(reader.get_by_role("heading", name="There is a problem")).to_be_visible()
     assert question_key(reader) == "stroke"
 
 
@@ -101,7 +104,7 @@ def test_triage_pages_have_no_accessibility_violations(browser, demo_site, artif
         assert_no_axe_violations(page)
         page.goto(URL)
         assert_no_axe_violations(page)  # a question
-        page.get_by_role("button", name="Continue").click()  # the error
+        follow(page.get_by_role("button", name="Continue"))  # the error
         page.wait_for_selector(".error-summary")
         assert_no_axe_violations(page)
         answer(page, "No")

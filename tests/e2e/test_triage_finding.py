@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
+from tests.e2e.browsing import follow
 from tests.e2e.test_triage import DESKTOP, PHONE, answer, answer_until, assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -23,34 +25,34 @@ def test_a_reader_finds_the_check_by_symptom_and_reads_on(reader, artifacts):
     reader.goto("/triage/")
     assert reader.get_by_role("heading", level=1).inner_text() == "What have you noticed?"
     signs = reader.get_by_role("region", name="Call 999 now if you have any of these")
-    assert signs.is_visible()
+    expect(signs).to_be_visible()
     assert signs.get_by_role("link", name="Call 999").get_attribute("href") == "tel:999"
-    assert signs.get_by_text("Do you have either of these chest problems?").is_visible()
+    expect(signs.get_by_text("Do you have either of these chest problems?")).to_be_visible()
     symptoms = reader.get_by_role("region", name="Choose a symptom")
     # The signs that need no check come first, above the symptoms.
     assert signs.bounding_box()["y"] < symptoms.bounding_box()["y"]
     reader.screenshot(path=artifacts / "triage-finder-phone.png", full_page=True)
 
-    symptoms.get_by_role("link", name="Numbness or pins and needles (paresthesia)").click()
+    follow(symptoms.get_by_role("link", name="Numbness or pins and needles (paresthesia)"))
     assert reader.url.endswith(NUMBNESS)
     answer_until(reader, "numbness-or-tingling")
     answer(reader, "Yes")
     assert reader.get_by_role("heading", level=1).inner_text() == "See your doctor in the next few days"
     read_more = reader.get_by_role("region", name="Read more")
-    read_more.get_by_role("link", name="Amlodipine").first.click()
+    follow(read_more.get_by_role("link", name="Amlodipine").first)
     assert reader.url.endswith(ARTICLE)
 
     check = reader.get_by_role("region", name="Check your symptoms")
-    assert check.is_visible()
-    check.get_by_role("link").first.click()
+    expect(check).to_be_visible()
+    follow(check.get_by_role("link").first)
     assert reader.url.endswith(NUMBNESS)
 
 
 def test_a_swollen_ankle_is_found_under_its_own_symptom(reader):
     reader.goto("/triage/")
-    reader.get_by_role("region", name="Choose a symptom").get_by_role("link", name="Swollen ankles or feet").click()
+    follow(reader.get_by_role("region", name="Choose a symptom").get_by_role("link", name="Swollen ankles or feet"))
     assert reader.url.endswith("/triage/swollen-ankles-feet-legs-amlodipine/")
-    assert reader.get_by_text("Question 1 of at most").is_visible()
+    expect(reader.get_by_text("Question 1 of at most")).to_be_visible()
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

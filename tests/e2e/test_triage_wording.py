@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +34,7 @@ def test_the_stroke_question_lists_its_signs_at_phone_width(phone_reader, artifa
     items = question.get_by_role("listitem")
     assert items.all_inner_texts() == STROKE_SIGNS
     for item in items.all():
-        assert item.is_visible()
+        expect(item).to_be_visible()
     phone_reader.screenshot(path=artifacts / "triage-stroke-signs-phone.png", full_page=True)
 
 
