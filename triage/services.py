@@ -28,6 +28,7 @@ from articles.live import cache_get, cache_set, live_identity
 from articles.memo import BoundedMemo
 from articles.models import Revision, RevisionQuerySet, RevisionState
 from articles.rendering import render_markdown
+from contentsite.cache import count_hit
 from contentsite.outages import log_outage
 
 from . import engine
@@ -202,18 +203,14 @@ def outcome_count_key(revision_id: int, disposition_key: str, day: datetime.date
 def outcome_count(*, revision_id: int, disposition_key: str) -> None:
     """Count one outcome with an atomic cache increment (Redis in production: atomic across servers).
 
-    If the cache fails, the count is written to the database instead: counted, never lost,
-    at the old cost of a write per evaluation while the cache is down.
+    One round trip (``contentsite.cache.count_hit``: the day's counter is created with its
+    expiry if absent and incremented at once). If the cache fails, the count is written
+    to the database instead: counted, never lost, at the old cost of a write per
+    evaluation while the cache is down.
     """
     day = timezone.localdate()
     key = outcome_count_key(revision_id, disposition_key, day)
-    try:
-        try:
-            cache.incr(key)
-        except ValueError:  # the day's first: create it, unless another request just did
-            if not cache.add(key, 1, OUTCOME_COUNT_DAYS * 24 * 60 * 60):
-                cache.incr(key)
-    except Exception:
+    if count_hit(key, OUTCOME_COUNT_DAYS * 24 * 60 * 60) is None:
         # Once a minute per process, not once per evaluation, while the cache is down.
         log_outage(logger, "outcome-count", "Could not count outcomes in the cache; writing them to the database.")
         _add_to_count(revision_id, disposition_key, day, 1)

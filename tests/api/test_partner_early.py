@@ -186,6 +186,31 @@ def test_evaluate_reads_its_key_count_and_pathway_in_one_round_trip(client, part
     assert len(sent) == 1, sent
 
 
+@pytest.mark.outage
+def test_a_completed_evaluation_costs_two_round_trips(client, partner, published_pathway, own_redis):
+    """The key, count and pathway in one; the anonymous outcome count in one more (not a check and an increment)."""
+    _, key = partner_key_create(partner=partner, name="evaluate outcome")
+    url = f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/"
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    body = {"answers": {question.key: "no" for question in published_pathway.triage_questions.all()}}
+    first = client.post(url, body, content_type="application/json", **auth)
+    assert first.status_code == 200 and first.json()["complete"], first.content[:300]
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(command)
+        return original(self, command, check_health)
+
+    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
+    try:
+        response = client.post(url, body, content_type="application/json", **auth)
+    finally:
+        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    assert response.status_code == 200 and response.json()["complete"], response.content[:300]
+    assert len(sent) == 2, sent
+
+
 def test_another_partners_key_gets_its_own_304_and_count(client, api, published_article, settings):
     settings.PARTNER_API_RATE = "2/minute"
     first = api.get(DETAIL)
