@@ -115,9 +115,10 @@ class RedisCache(DjangoRedisCache):
     def count_hit(self, key: str, seconds: int) -> tuple[int, float] | None:
         """One more hit on ``key``: (hits so far in its window, seconds left), or ``None`` if Redis is down.
 
-        The window starts at the key's first hit and lasts ``seconds``. One MULTI/EXEC
-        round trip: create the counter with its expiry if absent, increment it, read
-        the time left, so the count is exact however many servers count at once.
+        The window starts at the key's first hit and lasts ``seconds``. One round trip,
+        atomic (``_READ_AND_COUNT``): create the counter with its expiry if absent,
+        increment it, read the time left, so the count is exact however many servers
+        count at once.
         """
         answered = self.read_and_count((), key, seconds)
         return None if answered is None else answered[1]
@@ -126,34 +127,58 @@ class RedisCache(DjangoRedisCache):
         self, keys: Sequence[str], counter: str | None, seconds: int
     ) -> tuple[dict[str, Any], tuple[int, float] | None] | None:
         """The values of ``keys`` that are set, and one more hit on ``counter`` as ``count_hit`` counts it
-        (None if no counter): one MULTI/EXEC round trip. ``None`` if Redis is down."""
+        (None if no counter): one command (``_READ_AND_COUNT``, atomic like MULTI/EXEC, with one reply to
+        parse instead of one per step). ``None`` if Redis is down."""
         redis_keys = [self.make_and_validate_key(key) for key in keys]
+        if counter is not None:
+            redis_keys.append(self.make_and_validate_key(counter))
         try:
-            client = self._cache.get_client(None, write=True)
-            pipeline = client.pipeline(transaction=True)
-            for redis_key in redis_keys:
-                pipeline.get(redis_key)
-            if counter is not None:
-                redis_counter = self.make_and_validate_key(counter)
-                pipeline.set(redis_counter, 0, ex=seconds, nx=True)
-                pipeline.incr(redis_counter)
-                pipeline.pttl(redis_counter)
-            results = pipeline.execute()
-            counted = None
-            if counter is not None:
-                _, count, left_ms = results[len(keys) :]
-                if left_ms < 0:  # a counter without an expiry (written by something else) would never reset
-                    client.expire(redis_counter, seconds)
-                    left_ms = seconds * 1000
-                counted = (int(count), left_ms / 1000)
+            results = self._read_and_count_script()(keys=redis_keys, args=[len(keys), seconds])
         except UNREACHABLE as error:
             log_outage(
                 logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
             )
             return None
+        counted = None
+        if counter is not None:
+            count, left_ms = results[len(keys) : len(keys) + 2]
+            counted = (int(count), int(left_ms) / 1000)
         loads = self._cache._serializer.loads
         values = {key: loads(raw) for key, raw in zip(keys, results, strict=False) if raw is not None}
         return values, counted
+
+    def _read_and_count_script(self) -> Any:
+        """``_READ_AND_COUNT`` on this cache's client (sent by its SHA; loaded again after a Redis restart)."""
+        client = self._cache.get_client(None, write=True)
+        script = getattr(client, "_contentsite_read_and_count", None)
+        if script is None:
+            script = client._contentsite_read_and_count = client.register_script(_READ_AND_COUNT)
+        return script
+
+
+# KEYS: the keys to read, then the counter (if any). ARGV: how many keys to read, the counter's window in
+# seconds. Replies with the values read (nil where unset), then the count and the milliseconds left. The
+# counter is created with its expiry if absent; one left without an expiry (written by something else)
+# would never reset, so it is given one. A script runs atomically, as MULTI/EXEC did.
+_READ_AND_COUNT = """
+local reads = tonumber(ARGV[1])
+local reply = {}
+for i = 1, reads do
+  reply[i] = redis.call('GET', KEYS[i])
+end
+if #KEYS > reads then
+  local counter, seconds = KEYS[reads + 1], tonumber(ARGV[2])
+  redis.call('SET', counter, 0, 'EX', seconds, 'NX')
+  reply[reads + 1] = redis.call('INCR', counter)
+  local left = redis.call('PTTL', counter)
+  if left < 0 then
+    redis.call('EXPIRE', counter, seconds)
+    left = seconds * 1000
+  end
+  reply[reads + 2] = left
+end
+return reply
+"""
 
 
 def count_hit(key: str, seconds: int, *, using: str = "default") -> tuple[int, float] | None:

@@ -3,7 +3,7 @@
 A keyed request needs three things from the shared cache before its view can answer:
 the key's row (``PartnerAPIKey.objects.unrevoked``), one more hit on its partner's
 rate counter (``partners.throttling``), and, for most views, the live identity of what
-it asks for (``articles.live``). ``admit`` asks for all three in one MULTI/EXEC
+it asks for (``articles.live``). ``admit`` asks for all three in one atomic round trip
 (``contentsite.cache.read_and_count``) and keeps the view's values for the rest of the
 request (``contentsite.cache.keep_prefetched``).
 

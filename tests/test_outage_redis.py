@@ -195,3 +195,21 @@ def test_a_counter_left_without_an_expiry_is_given_one(own_redis):
     assert hits == 8
     assert 0 < left <= 60
     assert 0 < raw.ttl(cache.make_and_validate_key("throttle:stuck")) <= 60
+
+
+@pytest.mark.outage
+def test_counting_survives_redis_forgetting_its_scripts(own_redis):
+    """The count runs as a script sent by its SHA; a restarted Redis has none, and it is loaded again."""
+    from contentsite.cache import count_hit, read_and_count
+
+    assert count_hit("throttle:scripts", 60)[0] == 1
+    raw = cache._cache.get_client(write=True)
+    raw.script_flush()
+    cache.set("read:ahead", {"a": 1})
+    values, counted, answered = read_and_count(["read:ahead", "read:unset"], "throttle:scripts", 60)
+    assert (values, counted[0], answered) == ({"read:ahead": {"a": 1}}, 2, True)
+    assert 0 < counted[1] <= 60
+    own_redis.stop()
+    assert read_and_count(["read:ahead"], "throttle:scripts", 60) == ({}, None, False)
+    own_redis.start()
+    assert count_hit("throttle:scripts", 60) == (1, pytest.approx(60, abs=1))  # a new server: a new window

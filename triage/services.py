@@ -210,7 +210,11 @@ def outcome_count(*, revision_id: int, disposition_key: str) -> None:
     """
     day = timezone.localdate()
     key = outcome_count_key(revision_id, disposition_key, day)
-    if count_hit(key, OUTCOME_COUNT_DAYS * 24 * 60 * 60) is None:
+    try:
+        counted = count_hit(key, OUTCOME_COUNT_DAYS * 24 * 60 * 60)
+    except Exception:  # whatever the cache does, a reader's result is never lost to a statistic
+        counted = None
+    if counted is None:
         # Once a minute per process, not once per evaluation, while the cache is down.
         log_outage(logger, "outcome-count", "Could not count outcomes in the cache; writing them to the database.")
         _add_to_count(revision_id, disposition_key, day, 1)

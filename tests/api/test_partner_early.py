@@ -141,7 +141,7 @@ def test_values_read_ahead_do_not_outlive_their_request(api, published_article):
 
 @pytest.mark.outage
 def test_a_304_costs_one_redis_round_trip(client, partner, published_article, own_redis):
-    """Key, rate count and live identity in one MULTI/EXEC: one command sent to Redis for the whole 304."""
+    """Key, rate count and live identity in one atomic command: one command sent to Redis for the whole 304."""
     _, key = partner_key_create(partner=partner, name="round trips")
     api = PartnerClient(client, key)
     first, second = revalidate(api, DETAIL)  # the process learns the key's counter on its first request
