@@ -9,6 +9,8 @@ freely (an import does it): partners see only entries that live content uses.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -76,24 +78,30 @@ class MedicationQuerySet(models.QuerySet["Medication"]):
 class SymptomQuerySet(models.QuerySet["Symptom"]):
     def in_live_content(self) -> SymptomQuerySet:
         """Symptoms that the content of a live revision refers to: the ones partners may see."""
-        from .articles import Revision, symptom_references
+        from .articles import Revision
 
-        live = Revision.objects.published().values("pk")
-        condition = Q(pk__in=[])
-        for reference in symptom_references():
-            rows = reference.model._default_manager.filter(revision__in=live)
-            condition |= Exists(rows.filter(**{reference.symptom_field: OuterRef("pk")}))
-        return self.filter(condition)
+        return self._shown_by(Revision.objects.published())
 
     def with_live_articles(self) -> SymptomQuerySet:
         """Symptoms that live articles proper show: the ones with a public page (``/symptoms/<slug>/``)."""
-        from .articles import Revision, symptom_references
+        from .articles import Revision
+
+        return self._shown_by(Revision.objects.published().articles())
+
+    def _shown_by(self, revisions: models.QuerySet[Any]) -> SymptomQuerySet:
+        """Symptoms some row of one of ``revisions`` refers to.
+
+        Walked from each symptom's own rows (by their symptom index) to their revision, stopping
+        at the first that is one of ``revisions``: a symptom costs what its rows up to the first
+        live one cost, not a list of every live revision built for each query (SQLite's plan for
+        ``revision IN (live revisions)``, 0.3 s at 100,000 articles).
+        """
+        from .articles import symptom_references
 
         condition = Q(pk__in=[])
         for reference in symptom_references():
-            live = Revision.objects.published().articles().values("pk")
-            rows = reference.model._default_manager.filter(revision__in=live)
-            condition |= Exists(rows.filter(**{reference.symptom_field: OuterRef("pk")}))
+            rows = reference.model._default_manager.filter(**{reference.symptom_field: OuterRef("pk")})
+            condition |= Exists(rows.filter(Exists(revisions.filter(pk=OuterRef("revision_id")))))
         return self.filter(condition)
 
 

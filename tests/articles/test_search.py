@@ -294,3 +294,19 @@ def test_the_backfill_migration_indexes_what_is_live_already(client):
         assert found(client, "zebrafish") == found(client, "oldbrand") == ["/articles/old-live/"]
     finally:
         migrate()
+
+
+def test_a_query_matching_more_than_the_window_ranks_the_newest_window(
+    client, published_article, reviewer, monkeypatch
+):
+    """Ranking is bounded (``search.RANK_WINDOW``): of more matches than that, the most recently indexed ones are
+    ranked, so a word in every article costs what a rarer one costs however big the library grows."""
+    live_articles(5, medication=Medication.objects.get(slug="amlodipine"), reviewer=reviewer)
+    assert published_article.pk in search.search("amlodipine", kind=ArticleKind.ARTICLE)  # within the window
+    monkeypatch.setattr(search, "RANK_WINDOW", 3)
+    with CaptureQueriesContext(connection) as captured:
+        ranked = search.search("amlodipine", kind=ArticleKind.ARTICLE)
+    assert len(captured) == 1
+    newest = SearchEntry.objects.filter(kind=ArticleKind.ARTICLE).order_by("-pk").values_list("revision_id", flat=True)
+    assert sorted(ranked) == sorted(newest[:3])
+    assert published_article.pk not in ranked
