@@ -129,6 +129,10 @@ def test_every_admin_page_of_the_workflow_is_accessible(browser, demo_site, arti
         walk.visit("password-change", "/admin/password_change/")
         # Authors do not review: the review queue is not theirs to open.
         walk.visit("forbidden", "/admin/articles/reviewqueueitem/", status=403)
+        # The refusal's way out to another account: log out.
+        with walk.page.expect_navigation() as navigation:
+            walk.page.get_by_role("button", name="Log out").click()
+        walk.check("logged-out", status=navigation.value.status)
         problems |= walk.problems
     finally:
         walk.close()
