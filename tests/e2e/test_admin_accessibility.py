@@ -106,6 +106,7 @@ def test_every_admin_page_of_the_workflow_is_accessible(browser, demo_site, arti
     author, reviewer = users.get(username="demo-author"), users.get(username="demo-reviewer")
     live = Revision.objects.get(article__slug="amlodipine-peripheral-neuropathy")
     draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    pathway = Revision.objects.get(article__slug="swollen-ankles-feet-legs-amlodipine")
     table = draft.comparison_tables.first()
     assert table is not None, "the demo article has a comparison table"
     feedback_services.feedback_submit(revision=live, helpful=False, reason="out_of_date", text="The dose changed.")
@@ -121,6 +122,9 @@ def test_every_admin_page_of_the_workflow_is_accessible(browser, demo_site, arti
         walk.visit("article", f"/admin/articles/article/{live.article.pk}/change/")
         walk.visit("revisions", "/admin/articles/revision/")
         walk.visit("draft", f"{revision}/change/")
+        walk.visit("history", f"{revision}/history/")
+        walk.visit("pathway", f"/admin/articles/revision/{pathway.pk}/change/")
+        walk.visit("new-article", "/admin/articles/article/add/")
         walk.visit("preview", f"{revision}/preview/")
         walk.visit("comparison-table", f"/admin/articles/comparisontable/{table.pk}/change/")
         walk.visit("feedback", "/admin/feedback/feedback/")
