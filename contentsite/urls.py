@@ -7,6 +7,8 @@ from triage.hazard_log import hazard_log
 
 # A database outage met in a middleware is a 503 as well; anything else, Django's 500.
 handler500 = "contentsite.middleware.server_error"
+# A refusal (PermissionDenied), on public and admin pages alike: the site's own page, in plain words.
+handler403 = "contentsite.error_pages.permission_denied"
 
 admin.site.site_header = "Clinical content administration"
 admin.site.site_title = "Clinical content admin"

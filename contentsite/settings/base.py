@@ -179,6 +179,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+# A form sent without a valid token: a plain explanation and a way on, not Django's "CSRF verification failed".
+CSRF_FAILURE_VIEW = "contentsite.error_pages.csrf_failure"
 
 # No inline script or style anywhere and nothing from another origin: the public
 # pages load only our own stylesheet. JSON-LD blocks are data, not scripts.

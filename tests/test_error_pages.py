@@ -1,0 +1,50 @@
+"""The site's own pages for a refusal (403) and a form sent without its security token (CSRF): plain
+language, a way on, and never Django's own text or a 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+REVIEW_QUEUE = "/admin/articles/reviewqueueitem/"
+
+
+def test_a_role_without_the_permission_gets_the_sites_403_in_the_admin(client, author):
+    client.force_login(author)
+    response = client.get(REVIEW_QUEUE)
+    assert response.status_code == 403
+    assert response.templates[0].name == "403.html"
+    page = response.content.decode()
+    assert "You cannot open this page" in page
+    assert "403 Forbidden" not in page
+    assert "You are signed in as <strong>author</strong>" in page
+    assert f'href="{reverse("admin:index")}"' in page
+    # The admin's log-in page would send a signed-in author straight home: to change account, log out.
+    assert f'action="{reverse("admin:logout")}"' in page
+    assert response["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.urls("tests.forbidden_urls")
+def test_a_refused_public_page_gets_the_sites_403(client, roles):
+    response = client.get("/forbidden-for-tests/")
+    assert response.status_code == 403
+    assert response.templates[0].name == "403.html"
+    page = response.content.decode()
+    assert "You cannot open this page" in page
+    assert f'href="{reverse("articles:home")}"' in page
+    assert f'href="{reverse("admin:login")}?next=/forbidden-for-tests/"' in page
+    assert f'href="{reverse("admin:index")}"' not in page  # not staff: the admin home would only refuse too
+
+
+def test_a_form_sent_without_its_security_token_gets_a_plain_explanation(roles):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("admin:login"), {"username": "someone", "password": "anything"})
+    assert response.status_code == 403
+    assert response.templates[0].name == "403_csrf.html"
+    page = response.content.decode()
+    assert "could not be sent" in page
+    assert "CSRF verification failed" not in page
+    assert f'href="{reverse("admin:login")}"' in page
