@@ -14,7 +14,7 @@ import textstat
 
 from .interchange.export import revision_content
 from .kinds import extension_for
-from .models import Revision
+from .models import Revision, Section
 from .rendering import cited_keys
 from .structured_text import revision_plain_text
 from .text import forbidden_character_problem, normalise_text
@@ -75,6 +75,29 @@ def _refused_characters(revision: Revision) -> list[Finding]:
     return sorted(findings, key=lambda finding: finding.where)
 
 
+def _empty_sections(revision: Revision, sections: list[Section]) -> list[Finding]:
+    """Sections with a heading and nothing under it: no text, and no symptoms, table or action placed in them.
+
+    A heading alone is how a section introduces the rows placed in it; a heading with
+    nothing under it is a section left unfinished, so it blocks submission.
+    """
+    placed = {
+        row.section_id
+        for rows in (revision.symptom_entries.all(), revision.comparison_tables.all(), revision.action_steps.all())
+        for row in rows
+    }
+    return [
+        Finding(
+            f"empty_section:{section.key}",
+            f"The section “{section.heading}” has no text and nothing placed under it; "
+            "write its text, place symptoms, a table or actions in it, or remove it.",
+            f"section “{section.heading}”",
+        )
+        for section in sections
+        if not section.body.strip() and section.pk not in placed
+    ]
+
+
 def check_revision(revision: Revision) -> CheckReport:
     """Check ``revision`` (fetched with ``with_content()``) and report errors and warnings."""
     report = CheckReport()
@@ -89,6 +112,7 @@ def check_revision(revision: Revision) -> CheckReport:
     sections = list(revision.sections.all())
     if not sections and (extension is None or extension.has_sections):
         report.errors.append(Finding("missing_sections", "The revision has no sections.", "sections"))
+    report.errors.extend(_empty_sections(revision, sections))
 
     references = list(revision.references.all())
     reference_keys = {reference.key for reference in references}

@@ -78,6 +78,9 @@ BODIES: dict[str, Callable[[int], str]] = {
     "deep lists": fill("- "),
     "deep quoted lists": fill("> - "),
     "deep ordered lists": fill("1. "),
+    # Paragraphs and lists in any order (issue 13): each block ends where the next begins.
+    "paragraphs between lists": fill("Text [a](b) *c*.\n\n- a\n- b\n\n1. c\n\n"),
+    "lists without blank lines": fill("Lead-in:\n- a\n1. b\nText\n"),
     "long line": fill("word "),
     "one long word": fill("a"),
     "many short lines": fill("a\n"),
