@@ -176,7 +176,9 @@ def test_an_unresolved_citation_repeated_is_one_error(hostile_draft: Callable[[s
     assert [error.code for error in report.errors] == ["unresolved_citation:nobody"]
 
 
-@pytest.mark.parametrize("shape", ["one long word", "open brackets", "emphasis", "nested brackets"])
+@pytest.mark.parametrize(
+    "shape", ["one long word", "open brackets", "emphasis", "nested brackets", "lists without blank lines"]
+)
 def test_content_checks_of_a_hostile_body_cost_linear_work(
     hostile_draft: Callable[[str], Revision], shape: str
 ) -> None:

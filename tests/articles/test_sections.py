@@ -22,7 +22,7 @@ from articles.interchange.export import dumps_document, revision_content, revisi
 from articles.interchange.importer import ImportRejected, load_document
 from articles.interchange.schema import SCHEMA
 from articles.models import Revision, Section
-from articles.rendering import render_markdown
+from articles.rendering import cited_keys, markdown_facts, render_markdown
 from articles.structured_text import revision_plain_text
 from tests.factories import article_document, as_bytes
 
@@ -75,6 +75,28 @@ def test_an_empty_body_renders_nothing():
     assert render_markdown("") == ""
 
 
+# A line straight after a list item, with no blank line between, continues that item (CommonMark's
+# lazy continuation): the text an author meant to follow the list shows inside its last item.
+@pytest.mark.parametrize(
+    ("body", "lazy"),
+    [
+        ("Intro:\n\n- a\n- b\nAfter the list.", ["After the list."]),
+        ("1. one\n2. two\nAfter [@r1].\n\nA paragraph.\n- c\nAnd more.", ["After [@r1].", "And more."]),
+        ("- outer\n  - inner\nLazy.", ["Lazy."]),
+        (LEAD_IN_LIST, []),
+        ("- an item\n  wrapped and indented", []),
+        ("A paragraph\nof two lines.", []),
+        ("> - quoted\n> still quoted", []),
+        ("- a\n\n  a second paragraph in the item\n\nAfter.", []),
+        ("", []),
+    ],
+)
+def test_text_run_on_from_a_list_item_is_found(body, lazy):
+    facts = markdown_facts(body)
+    assert facts.lazy_lines == lazy
+    assert facts.cited_keys == cited_keys(body)
+
+
 # --- Model and import ----------------------------------------------------------------------
 
 
@@ -125,9 +147,7 @@ def test_a_heading_is_still_required_on_import(workflow):
     document["revision"]["sections"][1]["heading"] = ""
     with pytest.raises(ImportRejected) as caught:
         workflow.draft(load_document(as_bytes(document)))
-    assert [str(problem) for problem in caught.value.problems] == [
-        "revision.sections[1].heading: must not be empty"
-    ]
+    assert [str(problem) for problem in caught.value.problems] == ["revision.sections[1].heading: must not be empty"]
 
 
 # --- Content checks --------------------------------------------------------------------------
@@ -154,6 +174,18 @@ def test_a_heading_with_nothing_under_it_blocks_submission(workflow, author):
     ]
     with pytest.raises(ValidationError, match="has no text and nothing placed under it"):
         services.revision_submit(revision=draft, actor=author, change_summary="First.")
+
+
+def test_text_run_on_from_a_list_is_a_warning(workflow):
+    document = heading_only_document()
+    document["revision"]["sections"][2]["body"] = "Intro:\n\n- a\n- b\nAfter the list."
+    report = check_revision(with_content(workflow.draft(document)))
+    assert report.errors == []
+    (warning,) = [warning for warning in report.warnings if warning.code.startswith("list_run_on")]
+    assert warning.code == "list_run_on:section-3"
+    assert warning.where == "section “Heading 3”"
+    assert "“After the list.”" in warning.message
+    assert "blank line" in warning.message
 
 
 # --- What readers and partners see -------------------------------------------------------------
