@@ -24,6 +24,7 @@ from articles.interchange.schema import SCHEMA
 from articles.models import Revision, Section
 from articles.rendering import cited_keys, markdown_facts, render_markdown
 from articles.structured_text import revision_plain_text
+from tests.articles.test_admin import change_url, form_data
 from tests.factories import article_document, as_bytes
 
 pytestmark = pytest.mark.django_db
@@ -228,3 +229,18 @@ def test_the_diff_shows_a_body_added_to_a_heading_only_section(workflow):
     row = next(row for row in diff.get_list("sections").rows if row.key == "section-2")
     assert row.marks == ("changed",)
     assert not diff_contents(old, json.loads(json.dumps(old))).has_changes
+
+
+# --- Authors in the admin ---------------------------------------------------------------------
+
+
+def test_an_author_may_clear_a_section_body_in_the_admin(client, workflow, author):
+    draft = workflow.draft(references=0)  # section-1 has the symptom entries and the table placed in it
+    client.force_login(author)
+    data = form_data(client, draft)
+    assert data["sections-0-body"]
+    data["sections-0-body"] = ""
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    assert Section.objects.get(revision=draft, key="section-1").body == ""
+    assert check_revision(with_content(draft)).errors == []
