@@ -11,11 +11,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import textstat
+from django.utils.text import Truncator
 
 from .interchange.export import revision_content
 from .kinds import extension_for
-from .models import Revision
-from .rendering import cited_keys
+from .models import Revision, Section
+from .rendering import MarkdownFacts, cited_keys, markdown_facts
 from .structured_text import revision_plain_text
 from .text import forbidden_character_problem, normalise_text
 
@@ -27,6 +28,8 @@ READING_GRADE_LIMIT = 8.0
 # counter hyphenates each word, and a 20,000-letter run would cost it about a second.
 _LONGEST_WORD = 45
 _OVERLONG_WORD = re.compile(rf"(\w{{{_LONGEST_WORD}}})\w+")
+# How much of a line a finding quotes.
+_QUOTED_LINE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,47 @@ def _refused_characters(revision: Revision) -> list[Finding]:
     return sorted(findings, key=lambda finding: finding.where)
 
 
+def _empty_sections(revision: Revision, sections: list[Section]) -> list[Finding]:
+    """Sections with a heading and nothing under it: no text, and no symptoms, table or action placed in them.
+
+    A heading alone is how a section introduces the rows placed in it; a heading with
+    nothing under it is a section left unfinished, so it blocks submission.
+    """
+    placed = {
+        row.section_id
+        for rows in (revision.symptom_entries.all(), revision.comparison_tables.all(), revision.action_steps.all())
+        for row in rows
+    }
+    return [
+        Finding(
+            f"empty_section:{section.key}",
+            f"The section “{section.heading}” has no text and nothing placed under it; "
+            "write its text, place symptoms, a table or actions in it, or remove it.",
+            f"section “{section.heading}”",
+        )
+        for section in sections
+        if not section.body.strip() and section.pk not in placed
+    ]
+
+
+def _list_run_ons(section_facts: list[tuple[Section, MarkdownFacts]]) -> list[Finding]:
+    """Sections with a line that runs on from a list item (``MarkdownFacts.lazy_lines``), quoting the first.
+
+    Usually text meant to follow the list, shown inside its last item; rarely an item's
+    second line deliberately left unindented, so a warning the reviewer can acknowledge.
+    """
+    return [
+        Finding(
+            f"list_run_on:{section.key}",
+            f"The line “{Truncator(facts.lazy_lines[0]).chars(_QUOTED_LINE_CHARS)}” comes straight after a list "
+            "item, so it is shown as part of that item; if it should follow the list, leave a blank line before it.",
+            f"section “{section.heading}”",
+        )
+        for section, facts in section_facts
+        if facts.lazy_lines
+    ]
+
+
 def check_revision(revision: Revision) -> CheckReport:
     """Check ``revision`` (fetched with ``with_content()``) and report errors and warnings."""
     report = CheckReport()
@@ -89,18 +133,21 @@ def check_revision(revision: Revision) -> CheckReport:
     sections = list(revision.sections.all())
     if not sections and (extension is None or extension.has_sections):
         report.errors.append(Finding("missing_sections", "The revision has no sections.", "sections"))
+    report.errors.extend(_empty_sections(revision, sections))
 
     references = list(revision.references.all())
     reference_keys = {reference.key for reference in references}
     cited: set[str] = set()
-    texts = [
-        *((f"section “{s.heading}”", s.body) for s in sections),
-        *((f"symptom entry {e.key}", e.text) for e in revision.symptom_entries.all()),
-        *((f"action “{a.title}”", a.body) for a in revision.action_steps.all()),
-        *((f"callout “{c.title}”", c.body) for c in revision.callouts.all()),
+    # Each text is parsed once: a section body for its citations and its lines together.
+    section_facts = [(section, markdown_facts(section.body)) for section in sections]
+    cited_by = [
+        *((f"section “{s.heading}”", facts.cited_keys) for s, facts in section_facts),
+        *((f"symptom entry {e.key}", cited_keys(e.text)) for e in revision.symptom_entries.all()),
+        *((f"action “{a.title}”", cited_keys(a.body)) for a in revision.action_steps.all()),
+        *((f"callout “{c.title}”", cited_keys(c.body)) for c in revision.callouts.all()),
     ]
-    for where, text in texts:
-        for key in cited_keys(text):
+    for where, keys in cited_by:
+        for key in keys:
             cited.add(key)
             if key not in reference_keys:
                 report.errors.append(
@@ -128,6 +175,7 @@ def check_revision(revision: Revision) -> CheckReport:
                 )
             )
 
+    report.warnings.extend(_list_run_ons(section_facts))
     for reference in references:
         if reference.needs_verification:
             report.warnings.append(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import nh3
@@ -218,14 +219,46 @@ def render_markdown_inline(text: str, citation_numbers: Mapping[str, int] | None
     return _render(text, citation_numbers, True)
 
 
-def cited_keys(text: str) -> list[str]:
-    """The reference keys a Markdown text cites, each once, in order of first citation, ignoring code spans."""
+@dataclass(frozen=True)
+class MarkdownFacts:
+    """What the content checks need to know of a block Markdown text, from one parse (``markdown_facts``)."""
+
+    cited_keys: list[str]
+    # Lines that continue a list item without a blank line before them or an indent.
+    lazy_lines: list[str]
+
+
+def markdown_facts(text: str) -> MarkdownFacts:
+    """The keys ``text`` cites (each once, in order, ignoring code spans) and its lines that run on from a list item.
+
+    A line straight after a list item, with no blank line between and no indent, continues that
+    item (CommonMark's "lazy continuation"), so text an author meant to follow a list is shown
+    inside its last item. A paragraph inside an item starts indented or on the marker's line, so
+    any later line of it that starts at the margin ran on. Lines in block quotes start with
+    ``>`` and are not looked at. One parse, and each line looked at once: linear in the text.
+    """
     keys: dict[str, None] = {}
+    lazy: list[str] = []
+    lines: list[str] | None = None
+    items = quotes = 0
     for block in _markdown().parse(text):
+        if block.type in ("list_item_open", "list_item_close"):
+            items += 1 if block.nesting == 1 else -1
+        elif block.type in ("blockquote_open", "blockquote_close"):
+            quotes += 1 if block.nesting == 1 else -1
+        elif block.type == "paragraph_open" and items and not quotes and block.map:
+            lines = text.split("\n") if lines is None else lines
+            start, end = block.map
+            lazy.extend(line.strip() for line in lines[start + 1 : end] if line[:1] not in ("", " ", "\t"))
         for token in block.children or ():
             if token.type == "citation":
                 keys.update(dict.fromkeys(token.meta["keys"]))
-    return list(keys)
+    return MarkdownFacts(cited_keys=list(keys), lazy_lines=lazy)
+
+
+def cited_keys(text: str) -> list[str]:
+    """The reference keys a Markdown text cites, each once, in order of first citation, ignoring code spans."""
+    return markdown_facts(text).cited_keys
 
 
 def cited_keys_in(texts: Iterable[str]) -> list[str]:

@@ -154,8 +154,9 @@ def changed(document: dict[str, Any], **edits: Any) -> dict[str, Any]:
 
 
 def every_branch_document(slug: str = "every-branch", medication: str = "branchamol") -> dict[str, Any]:
-    """An article that takes every branch of the page and payload markup: Markdown blocks, HTML to
-    escape or strip, items outside sections, blank cells and actions, and each kind of reference detail."""
+    """An article that takes every branch of the page and payload markup: Markdown blocks (paragraphs and
+    lists in any order), HTML to escape or strip, a heading-only section, items outside sections, blank
+    cells and actions, and each kind of reference detail."""
     doc = article_document(
         slug=slug, medication=medication, sections=4, references=6, rows=3, columns=3, symptoms=3, actions=3
     )
@@ -165,7 +166,10 @@ def every_branch_document(slug: str = "every-branch", medication: str = "brancha
         "# Head\n\n*em* and **strong** [@ref-2][@ref-3] [@ref-6] <script>alert(1)</script> [link](javascript:x)"
         "\n\n- a\n- b"
     )
+    revision["sections"][2]["body"] = ""  # a heading alone, over the symptom placed in it
+    revision["sections"][3]["body"] = "A lead-in [@ref-4]:\n\n- one\n- two\n\nText after the list.\n\n1. first"
     revision["symptom_entries"][1]["section"] = None
+    revision["symptom_entries"][2]["section"] = "section-3"
     revision["symptom_entries"][2]["text"] = "Text with *em* [@ref-1] & <b>b</b>"
     table = revision["comparison_tables"][0]
     table["caption"] = 'Cap "q" & <x>'

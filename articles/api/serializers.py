@@ -169,8 +169,14 @@ class _Rendered:
 
 
 class SectionSerializer(_Rendered, serializers.ModelSerializer):
-    markdown = serializers.CharField(source="body")
-    html = serializers.SerializerMethodField()
+    markdown = serializers.CharField(
+        source="body",
+        help_text=(
+            "CommonMark: paragraphs and lists in any order. Empty when the heading introduces only the "
+            "symptoms, tables or actions placed in this section (their `section` is this key)."
+        ),
+    )
+    html = serializers.SerializerMethodField(help_text="`markdown` as sanitised HTML; empty when it is.")
 
     class Meta:
         model = Section

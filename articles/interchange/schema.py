@@ -70,6 +70,16 @@ LEGACY_ARTICLE_TOPIC = {
 }
 
 
+# A heading alone introduces what is placed in the section (symptoms, tables, actions).
+SECTION_BODY = {
+    **text_of(Section, "body"),
+    "description": (
+        "CommonMark: paragraphs and lists in any order. Empty or missing: the heading introduces only "
+        "the rows placed in this section."
+    ),
+}
+
+
 def json_object(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     properties = {**required, **(optional or {})}
     return {
@@ -123,12 +133,8 @@ SCHEMA: dict[str, Any] = {
                     **_fields(Revision, "title", "summary", required=True),
                     "sections": json_list_of(
                         json_object(
-                            {
-                                "key": _KEY,
-                                "position": _POSITION,
-                                **_fields(Section, "heading", required=True),
-                                **_fields(Section, "body"),
-                            }
+                            {"key": _KEY, "position": _POSITION, **_fields(Section, "heading", required=True)},
+                            {"body": SECTION_BODY},
                         )
                     ),
                 },

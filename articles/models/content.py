@@ -74,7 +74,12 @@ class Section(RevisionRow):
     heading = TextLineField(max_length=MAX_TITLE_CHARS)
     body = TextBlockField(
         max_length=MAX_BODY_CHARS,
-        help_text="Markdown. Cite references with [@reference-key], several as [@first; @second].",
+        blank=True,
+        help_text=(
+            "Markdown: paragraphs and lists in any order. Cite references with [@reference-key], several as "
+            "[@first; @second]. Leave empty when the heading introduces only the symptoms, tables or actions "
+            "placed in this section."
+        ),
     )
 
     class Meta(RevisionRow.Meta):

@@ -78,6 +78,9 @@ BODIES: dict[str, Callable[[int], str]] = {
     "deep lists": fill("- "),
     "deep quoted lists": fill("> - "),
     "deep ordered lists": fill("1. "),
+    # Paragraphs and lists in any order (issue 13): each block ends where the next begins.
+    "paragraphs between lists": fill("Text [a](b) *c*.\n\n- a\n- b\n\n1. c\n\n"),
+    "lists without blank lines": fill("Lead-in:\n- a\n1. b\nText\n"),
     "long line": fill("word "),
     "one long word": fill("a"),
     "many short lines": fill("a\n"),
@@ -173,7 +176,9 @@ def test_an_unresolved_citation_repeated_is_one_error(hostile_draft: Callable[[s
     assert [error.code for error in report.errors] == ["unresolved_citation:nobody"]
 
 
-@pytest.mark.parametrize("shape", ["one long word", "open brackets", "emphasis", "nested brackets"])
+@pytest.mark.parametrize(
+    "shape", ["one long word", "open brackets", "emphasis", "nested brackets", "lists without blank lines"]
+)
 def test_content_checks_of_a_hostile_body_cost_linear_work(
     hostile_draft: Callable[[str], Revision], shape: str
 ) -> None:
