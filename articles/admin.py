@@ -9,6 +9,7 @@ permissions again, so the buttons shown here are a convenience, not the guard.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django import forms
@@ -32,7 +33,7 @@ from .dashboard import REVISION_WORKLISTS
 from .diff import diff_contents
 from .interchange.export import revision_content
 from .kinds import kind_for
-from .limits import MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from .limits import MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_POSITION, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from .models import (
     ActionStep,
     Article,
@@ -392,10 +393,12 @@ class ArticleAdmin(admin.ModelAdmin):
 
 
 class RowKeyForm(forms.ModelForm):
-    """New rows get a generated key unless the author types one.
+    """New rows get a generated key unless the author types one; their place comes from the page.
 
     The key is not pre-filled in the blank form: the admin copies that form for
     every "Add another", and a pre-filled key would be the same in each copy.
+    Nobody types a position: it is a hidden field that the page's move buttons
+    (and dragging) renumber, and ``PositionFormSet`` assigns 1..n from it.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -405,28 +408,84 @@ class RowKeyForm(forms.ModelForm):
             key.required = False
             key.help_text = "Leave empty for a generated key; keep it unchanged once saved."
             self.initial["key"] = ""
+        position = self.fields.get("position")
+        if position is not None:
+            position.required = False
+            position.widget = forms.HiddenInput(attrs={"data-order-position": ""})
 
     def clean_key(self) -> str:
         return self.cleaned_data.get("key") or new_key()
 
+    def has_changed(self) -> bool:
+        # A blank row the page numbered (after a move) is still blank: only its words make it a row.
+        if self.instance._state.adding:
+            return bool(set(self.changed_data) - {"position"})
+        return super().has_changed()
+
+
+MOVE_FIELD = "_move"  # a move button's name; its value is "<form prefix>:up" or "<form prefix>:down"
+
 
 class PositionFormSet(BaseInlineFormSet):
-    """Positions must be distinct within a list, as in import files."""
+    """The server numbers the rows 1..n, in the order the page sent them.
+
+    The page sends each row's place in a hidden ``position`` field (renumbered by
+    the script when rows are moved or dragged); rows without one (new rows,
+    added without the script) go at the end, in the order they were added. A
+    move button pressed without the script (``MOVE_FIELD``) moves its row one
+    place here, and the whole page is saved as with "Save and continue".
+    """
 
     def clean(self) -> None:
         super().clean()
-        seen: set[int] = set()
-        for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            position = form.cleaned_data.get("position")
-            if position in seen:
-                form.add_error("position", "Another row already has this position.")
-            seen.add(position)
+        rows = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk is not None or form.has_changed())
+        ]
+        rows.sort(key=lambda form: (form.cleaned_data.get("position") or MAX_POSITION + 1, self.forms.index(form)))
+        self._apply_move(rows)
+        if len(rows) > MAX_POSITION:
+            raise ValidationError(f"A list holds at most {MAX_POSITION} rows.", code="too_many_rows")
+        self.renumbered = []
+        for place, form in enumerate(rows, start=1):
+            if form.instance.pk is not None and not form.has_changed() and form.instance.position != place:
+                self.renumbered.append(form)
+            form.cleaned_data["position"] = place
+            form.instance.position = place
+
+    def _apply_move(self, rows: list[Any]) -> None:
+        prefix, _, direction = str(self.data.get(MOVE_FIELD, "")).rpartition(":")
+        index = next((i for i, form in enumerate(rows) if form.prefix == prefix), None)
+        if index is None or direction not in {"up", "down"}:
+            return
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(rows):
+            rows[index], rows[other] = rows[other], rows[index]
+
+    def save_existing_objects(self, commit: bool = True) -> list[Any]:
+        saved = super().save_existing_objects(commit)
+        if commit and self.has_changed():
+            # Rows the author did not touch but whose number changed (a row above moved or went).
+            for form in getattr(self, "renumbered", []):
+                if form not in self.deleted_forms:
+                    form.instance.save(update_fields=["position"])
+        return saved
 
 
 class ContentInline:
-    """Rows of a revision: editable only while the revision is."""
+    """Rows of a revision: editable only while the revision is; ordered with buttons or by dragging."""
+
+    class Media:
+        js = ["js/admin-order.js"]
+        css = {"all": ["css/admin-order.css"]}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = "tabular" if isinstance(self, admin.TabularInline) else "stacked"
+        self.template = f"admin/articles/edit_inline/{kind}.html"
 
     form = RowKeyForm
     formset = PositionFormSet
@@ -458,6 +517,26 @@ class ContentInline:
         if section_field is not None:
             section_field.queryset = Section.objects.filter(revision=obj) if obj else Section.objects.none()
         return formset
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if self._editable(request, obj):
+            return fields
+        # Read-only rows are shown in order; their numbers say nothing more.
+        return _without(fields, "position")
+
+
+def _without(fields: Any, name: str) -> list[Any]:
+    """``fields`` (names, or tuples of names on one line) without ``name``."""
+    kept: list[Any] = []
+    for field in fields:
+        if isinstance(field, (list, tuple)):
+            line = tuple(part for part in field if part != name)
+            if line:
+                kept.append(line)
+        elif field != name:
+            kept.append(field)
+    return kept
 
 
 class SectionInline(ContentInline, admin.StackedInline):
@@ -565,6 +644,16 @@ class DraftSavingAdmin(admin.ModelAdmin):
             apply=apply,
             changed=changed,
         )
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        moved = request.POST.get(MOVE_FIELD, "")
+        if moved:
+            # A row's "Move up"/"Move down" without the script: saved; back to the same place on the page.
+            self.message_user(request, "Moved, and your changes are saved.", messages.SUCCESS)
+            group = moved.rpartition(":")[0].rpartition("-")[0]
+            anchor = f"#{group}-group" if re.fullmatch(r"[a-z_]{1,50}", group) else ""
+            return HttpResponseRedirect(f"{request.path}{anchor}")
+        return super().response_change(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and not self._draft(obj).is_editable:
@@ -949,7 +1038,7 @@ class RowInline(ContentInline, admin.TabularInline):
 
     def get_fields(self, request: HttpRequest, obj: ComparisonTable | None = None) -> list[str]:
         if not self._editable(request, obj):
-            return ["feature", "cells_text", "position", "key"]
+            return ["feature", "cells_text", "key"]
         return ["feature", *[f"cell_{column.pk}" for column in self._columns(obj)], "position", "key"]
 
     @admin.display(description="Cells")
@@ -976,7 +1065,7 @@ class RowInline(ContentInline, admin.TabularInline):
     def get_readonly_fields(self, request: HttpRequest, obj: ComparisonTable | None = None) -> list[str]:
         if self._editable(request, obj):
             return []
-        return ["feature", "cells_text", "position", "key"]
+        return ["feature", "cells_text", "key"]
 
 
 class TableForm(DraftVersionForm):
