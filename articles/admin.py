@@ -33,7 +33,7 @@ from .dashboard import REVISION_WORKLISTS
 from .diff import diff_contents
 from .interchange.export import revision_content
 from .kinds import kind_for
-from .limits import MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_POSITION, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from .limits import MAX_BRAND_NAMES, MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_POSITION, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from .models import (
     ActionStep,
     Article,
@@ -182,6 +182,18 @@ class MedicationAdmin(VocabularyAdmin):
     prepopulated_fields = {"slug": ["generic_name"]}
     public_fields = services.MEDICATION_PUBLIC_FIELDS
     amend_permission = "amend_medication"
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "brand_names":
+            return workflow_forms.LineListField(
+                label="Brand names",
+                required=False,
+                max_items=MAX_BRAND_NAMES,
+                max_item_chars=MAX_TITLE_CHARS,
+                help_text=f"One brand name per line, e.g. Norvasc. At most {MAX_BRAND_NAMES}, "
+                f"each at most {MAX_TITLE_CHARS} characters.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def update(self, medication: Medication, **kwargs: Any) -> Medication:
         return services.medication_update(medication=medication, **kwargs)
