@@ -249,6 +249,7 @@ class AuditEntryAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
 
 
 class AuditInline(ReadOnlyAuditMixin, admin.TabularInline):
+    template = "admin/articles/edit_inline/tabular.html"
     model = AuditEntry
     fields = ["created_at", "action", "actor", "from_state", "to_state", "comment"]
     readonly_fields = fields
@@ -270,6 +271,7 @@ class ArticleAuditInline(AuditInline):
 
 
 class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
+    template = "admin/articles/edit_inline/tabular.html"
     model = ReviewComment
     fields = ["created_at", "author", "section_key", "body"]
     readonly_fields = fields
@@ -396,12 +398,30 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(description="Start a new draft (copy of the live or latest revision)", permissions=["add"])
     def start_draft(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         for article in queryset:
+            open_draft = article.revisions.editable().order_by("-number").first()
+            if open_draft is not None:
+                self.message_user(request, _open_draft_message(open_draft), messages.WARNING)
+                continue
             source = article.revisions.published().first() or article.revisions.first()
             revision = services.revision_create_draft(article=article, actor=request.user, based_on=source)
             self.message_user(request, f"Started draft revision {revision.number} of {article}.", messages.SUCCESS)
 
 
 # --- Revisions and their content -------------------------------------------------
+
+
+def _open_draft_message(draft: Revision) -> str:
+    """Why no second draft is started: two parallel drafts of one article would each overwrite the other."""
+    url = reverse("admin:articles_revision_change", args=[draft.pk])
+    return format_html(
+        'No new draft started: <a href="{}">revision {} of {}</a> is already open ({}). '
+        "Edit it, or archive it before starting another.",
+        url,
+        draft.number,
+        draft.article.slug,
+        draft.get_state_display().lower(),
+    )
+
 
 
 class RowKeyForm(forms.ModelForm):
@@ -762,6 +782,14 @@ class RevisionAdmin(DraftSavingAdmin):
         AuditInline,
     ]
 
+    def get_view_on_site_url(self, obj: Revision | None = None) -> str | None:
+        """The live page for the live revision; the staff preview for any other (a draft is not on the site)."""
+        if obj is None:
+            return None
+        if Revision.objects.published().filter(pk=obj.pk).exists():
+            return obj.get_absolute_url()
+        return reverse("admin:articles_revision_preview", args=[obj.pk])
+
     def get_inlines(self, request: HttpRequest, obj: Revision | None) -> list[Any]:
         # Another kind of content shows its own rows (``ContentKind.admin_inlines``).
         content = kind_for(obj.article.kind).admin_inlines if obj is not None else None
@@ -803,8 +831,11 @@ class RevisionAdmin(DraftSavingAdmin):
 
     def _workflow_context(self, request: HttpRequest, revision: Revision) -> dict[str, Any]:
         report = check_revision(revision)
+        open_draft = revision.article.revisions.editable().order_by("-number").first()
         actions = []
         for name in services.available_transitions(revision=revision, actor=request.user):
+            if name == "create_draft" and open_draft is not None:
+                continue  # one open draft at a time: the page links to it instead
             step = services.TRANSITIONS[name]
             form = step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
@@ -813,9 +844,24 @@ class RevisionAdmin(DraftSavingAdmin):
         noted = revision_notes.annotate(Revision.objects.filter(pk=revision.pk)).get()
         review_summary = kind_for(revision.article.kind).review_summary
         can_comment = request.user.has_perm("articles.add_reviewcomment")
+        # Starting a draft is never the first thing offered: the decision on this revision comes first.
+        actions.sort(key=lambda action: action["name"] == "create_draft")
+        requested = None
+        if revision.state == RevisionState.CHANGES_REQUESTED:
+            requested = AuditEntry.objects.change_requests().filter(revision=revision).select_related("actor").last()
+        if live is not None and live.pk != revision.pk:
+            compare_label = "Compare with live"
+        elif revision.based_on_id:
+            compare_label = f"Compare with revision {revision.based_on.number}"
+        else:
+            compare_label = "Compare with another revision"
         return {
             "revision": revision,
             "workflow_actions": actions,
+            "requested_changes": requested,
+            "open_draft": open_draft if open_draft is not None and open_draft.pk != revision.pk else None,
+            "compare_label": compare_label,
+            "has_other_revisions": revision.number > 1 or live is not None,
             "checks": report,
             "live_revision": live,
             "review": revision.current_review,
@@ -832,6 +878,11 @@ class RevisionAdmin(DraftSavingAdmin):
         step = services.TRANSITIONS.get(name)
         if request.method != "POST" or step is None:
             return HttpResponseRedirect(back)
+        if name == "create_draft":
+            open_draft = revision.article.revisions.editable().order_by("-number").first()
+            if open_draft is not None:  # a page shown before the draft was started still offers the button
+                self.message_user(request, _open_draft_message(open_draft), messages.WARNING)
+                return HttpResponseRedirect(back)
         form = step.form.for_revision(revision, request.POST, prefix=name)
         if not form.is_valid():
             for field, errors in form.errors.items():
