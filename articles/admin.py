@@ -423,7 +423,6 @@ def _open_draft_message(draft: Revision) -> str:
     )
 
 
-
 class RowKeyForm(forms.ModelForm):
     """New rows get a generated key unless the author types one; their place comes from the page.
 

@@ -148,9 +148,7 @@ class LineListField(forms.Field):
     def __init__(self, *, max_items: int, max_item_chars: int, **kwargs: Any) -> None:
         self.max_items = max_items
         self.max_item_chars = max_item_chars
-        kwargs.setdefault(
-            "help_text", f"One per line: at most {max_items}, each at most {max_item_chars} characters."
-        )
+        kwargs.setdefault("help_text", f"One per line: at most {max_items}, each at most {max_item_chars} characters.")
         super().__init__(**kwargs)
         self.widget.attrs.setdefault("rows", 3)
 
