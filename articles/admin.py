@@ -732,6 +732,10 @@ class WorklistFilter(admin.SimpleListFilter):
         return worklist.revisions(queryset, request.user)
 
 
+# Offered after the step that moves a revision on, in this order (``RevisionAdmin._workflow_context``).
+LAST_ACTIONS = ["unschedule", "archive", "withdraw", "create_draft"]
+
+
 @admin.register(Revision)
 class RevisionAdmin(DraftSavingAdmin):
     form = RevisionForm
@@ -843,24 +847,22 @@ class RevisionAdmin(DraftSavingAdmin):
         noted = revision_notes.annotate(Revision.objects.filter(pk=revision.pk)).get()
         review_summary = kind_for(revision.article.kind).review_summary
         can_comment = request.user.has_perm("articles.add_reviewcomment")
-        # Starting a draft is never the first thing offered: the decision on this revision comes first.
-        actions.sort(key=lambda action: action["name"] == "create_draft")
+        # The step that moves this revision on comes first; setting it aside, then copying it, last.
+        actions.sort(key=lambda action: LAST_ACTIONS.index(action["name"]) if action["name"] in LAST_ACTIONS else -1)
         requested = None
         if revision.state == RevisionState.CHANGES_REQUESTED:
             requested = AuditEntry.objects.change_requests().filter(revision=revision).select_related("actor").last()
-        if live is not None and live.pk != revision.pk:
-            compare_label = "Compare with live"
-        elif revision.based_on_id:
-            compare_label = f"Compare with revision {revision.based_on.number}"
-        else:
-            compare_label = "Compare with another revision"
+        against = self._compare_default(revision)
+        compare_label = ""
+        if against is not None:
+            compare_label = "Compare with live" if live is not None and against.pk == live.pk else ""
+            compare_label = compare_label or f"Compare with revision {against.number}"
         return {
             "revision": revision,
             "workflow_actions": actions,
             "requested_changes": requested,
             "open_draft": open_draft if open_draft is not None and open_draft.pk != revision.pk else None,
             "compare_label": compare_label,
-            "has_other_revisions": revision.number > 1 or live is not None,
             "checks": report,
             "live_revision": live,
             "review": revision.current_review,
@@ -939,8 +941,7 @@ class RevisionAdmin(DraftSavingAdmin):
         if against_id and against_id.isdigit():
             against = next((other for other in others if other.pk == int(against_id)), None)
         if against is None:
-            live = Revision.objects.published().filter(article_id=revision.article_id).exclude(pk=pk).first()
-            against = live or revision.based_on or (others[0] if others else None)
+            against = self._compare_default(revision)
         base = Revision.objects.with_content().get(pk=against.pk) if against else None
         mine = Revision.objects.with_content().get(pk=pk)
         empty = {"title": "", "topic": "", "summary": "", "change_summary": ""}
@@ -958,6 +959,11 @@ class RevisionAdmin(DraftSavingAdmin):
             ),
         }
         return TemplateResponse(request, "admin/articles/revision/diff.html", context)
+
+    def _compare_default(self, revision: Revision) -> Revision | None:
+        """What a revision is compared with unless another is chosen: the live one, else its source, else the newest."""
+        others = revision.article.revisions.exclude(pk=revision.pk)
+        return others.published().first() or revision.based_on or others.order_by("-number").first()
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         revision = get_object_or_404(Revision.objects.with_content().with_review(), pk=pk)

@@ -31,6 +31,8 @@ def test_a_second_draft_is_not_offered_while_one_is_open(client, workflow, autho
     assert START not in html
     assert "Revision 2 of this article is already open (draft)" in html
     assert f'href="/admin/articles/revision/{draft.pk}/change/">go to revision 2</a>' in html
+    assert ">Compare with revision 2<" in html  # what the comparison page shows by default
+    assert ">Compare with live<" in client.get(change_url(draft)).content.decode()
     # The draft itself offers submission, not a parallel copy of itself.
     assert START not in client.get(change_url(draft)).content.decode()
 
@@ -59,7 +61,8 @@ def test_the_author_sees_the_requested_changes_first_and_the_links_sit_with_the_
     assert "Changes requested by reviewer" in html
     requested, checks = html.index("Cite the label for onset."), html.index("Content checks")
     assert requested < checks < html.index('id="revision_form"')
-    assert html.index(">Submit for clinical review<") < html.index('id="sections-group"')
+    submit, archive = html.index(">Submit for clinical review<"), html.index(">Archive this draft<")
+    assert submit < archive < html.index('id="sections-group"')
     # The content folds into groups with counts, open while it can be edited.
     assert '<details class="inline-fold" open>' in html
     assert 'Sections <span class="inline-count">(3)</span>' in html
