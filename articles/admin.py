@@ -248,8 +248,16 @@ class AuditEntryAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
         return entry.revision.number if entry.revision else "-"
 
 
-class AuditInline(ReadOnlyAuditMixin, admin.TabularInline):
+class FoldingTable:
+    """A read-only list shown as a table that folds, with its count (``admin/articles/edit_inline/tabular.html``)."""
+
     template = "admin/articles/edit_inline/tabular.html"
+
+    class Media:
+        css = {"all": ["css/admin-order.css"]}
+
+
+class AuditInline(FoldingTable, ReadOnlyAuditMixin, admin.TabularInline):
     model = AuditEntry
     fields = ["created_at", "action", "actor", "from_state", "to_state", "comment"]
     readonly_fields = fields
@@ -270,8 +278,7 @@ class ArticleAuditInline(AuditInline):
         return super().get_queryset(request).select_related("revision")
 
 
-class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
-    template = "admin/articles/edit_inline/tabular.html"
+class CommentInline(FoldingTable, ReadOnlyAuditMixin, admin.TabularInline):
     model = ReviewComment
     fields = ["created_at", "author", "section_key", "body"]
     readonly_fields = fields
@@ -827,7 +834,9 @@ class RevisionAdmin(DraftSavingAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        revision = Revision.objects.with_content().with_review().filter(pk=object_id).first()
+        revision = None
+        if str(object_id).isdigit():  # anything else is Django's "does not exist", never a 500
+            revision = Revision.objects.with_content().with_review().filter(pk=object_id).first()
         if revision is not None and self.has_view_permission(request, revision):
             extra_context = {**(extra_context or {}), **self._workflow_context(request, revision)}
         return super().change_view(request, object_id, form_url, extra_context)

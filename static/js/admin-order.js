@@ -55,8 +55,28 @@
     announce(label(row) + " moved to place " + (rows(group).indexOf(row) + 1) + " of " + all.length + ".");
   }
 
+  function position(row) {
+    var input = row.querySelector("input[data-order-position]");
+    var value = input ? parseInt(input.value, 10) : NaN;
+    return isNaN(value) ? Infinity : value;
+  }
+
+  function showInSentOrder(group) {
+    // A page shown again with errors lists the rows as the forms were numbered; the hidden
+    // positions still hold the order the author chose, so show them in that order.
+    var all = rows(group);
+    var sorted = all.slice().sort(function (a, b) {
+      return (position(a) - position(b)) || (all.indexOf(a) - all.indexOf(b));
+    });
+    if (sorted.every(function (row, index) { return row === all[index]; })) { return; }
+    var anchor = all[all.length - 1].nextSibling;
+    var parent = all[0].parentNode;
+    sorted.forEach(function (row) { parent.insertBefore(row, anchor); });
+  }
+
   function setUp(group) {
     group.classList.add("order-group--js");
+    if (rows(group).length > 1) { showInSentOrder(group); }
     group.addEventListener("click", function (event) {
       var button = event.target.closest(".order-button");
       if (!button || button.closest(".order-group") !== group) { return; }

@@ -66,3 +66,10 @@ def test_the_author_sees_the_requested_changes_first_and_the_links_sit_with_the_
     # The content folds into groups with counts, open while it can be edited.
     assert '<details class="inline-fold" open>' in html
     assert 'Sections <span class="inline-count">(3)</span>' in html
+
+
+def test_a_revision_address_that_is_not_a_number_is_not_found_not_an_error(client, author):
+    client.force_login(author)
+    # Seen in the wild: a stylesheet's relative @import resolved against the page's address.
+    response = client.get("/admin/articles/revision/1/change/widgets.css/change/")
+    assert response.status_code in {302, 404}
