@@ -474,20 +474,24 @@ class PositionFormSet(BaseInlineFormSet):
     place here, and the whole page is saved as with "Save and continue".
     """
 
+    renumbered: list[Any]  # saved rows whose number changed although the author did not touch them
+    moved = False  # a move button pressed without the script moved a row
+
     def clean(self) -> None:
         super().clean()
-        rows = [
-            form
-            for form in self.forms
+        self.renumbered = []
+        self.moved = False
+        kept = [
+            (form.cleaned_data.get("position") or MAX_POSITION + 1, index, form)
+            for index, form in enumerate(self.forms)
             if form.cleaned_data
             and not form.cleaned_data.get("DELETE")
             and (form.instance.pk is not None or form.has_changed())
         ]
-        rows.sort(key=lambda form: (form.cleaned_data.get("position") or MAX_POSITION + 1, self.forms.index(form)))
+        rows = [form for _, _, form in sorted(kept, key=lambda entry: entry[:2])]
         self._apply_move(rows)
         if len(rows) > MAX_POSITION:
             raise ValidationError(f"A list holds at most {MAX_POSITION} rows.", code="too_many_rows")
-        self.renumbered = []
         for place, form in enumerate(rows, start=1):
             if form.instance.pk is not None and not form.has_changed() and form.instance.position != place:
                 self.renumbered.append(form)
@@ -502,12 +506,16 @@ class PositionFormSet(BaseInlineFormSet):
         other = index - 1 if direction == "up" else index + 1
         if 0 <= other < len(rows):
             rows[index], rows[other] = rows[other], rows[index]
+            self.moved = True
+
+    def has_changed(self) -> bool:
+        return self.moved or super().has_changed()
 
     def save_existing_objects(self, commit: bool = True) -> list[Any]:
         saved = super().save_existing_objects(commit)
         if commit and self.has_changed():
             # Rows the author did not touch but whose number changed (a row above moved or went).
-            for form in getattr(self, "renumbered", []):
+            for form in getattr(self, "renumbered", ()):
                 if form not in self.deleted_forms:
                     form.instance.save(update_fields=["position"])
         return saved

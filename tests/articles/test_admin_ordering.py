@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
+
 import pytest
 
-from articles.models import Revision
+from articles.models import AuditAction, AuditEntry, Revision
 from tests.articles.test_admin import change_url, form_data
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +54,62 @@ def test_move_up_without_the_script_saves_the_page_and_moves_the_row(client, wor
         data["_move"] = move
         assert client.post(change_url(draft), data).status_code == 302
         assert headings(draft) == [("Heading 2", 1), ("Heading 1", 2), ("Heading 3", 3)]
+
+
+class BrowserForm(HTMLParser):
+    """What a browser without scripts posts for the page's change form: every field as rendered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self._in_form = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {key: value or "" for key, value in attrs}
+        if tag == "form" and a.get("id") == "revision_form":
+            self._in_form = True
+        if tag == "option" and self._select and "selected" in a:
+            self.data[self._select] = a.get("value", "")
+        if not self._in_form or "name" not in a or "__prefix__" in a["name"]:
+            return
+        if tag == "input" and a.get("type") not in {"submit", "checkbox"}:
+            self.data[a["name"]] = a.get("value", "")
+        elif tag == "input" and a.get("type") == "checkbox" and "checked" in a:
+            self.data[a["name"]] = a.get("value", "on")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self.data[a["name"]] = ""
+        elif tag == "select":
+            self._select = a["name"]
+            self.data[a["name"]] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.data[self._textarea] += data.removeprefix("\n") if not self.data[self._textarea] else data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self._in_form = False
+
+
+def test_a_move_alone_is_a_change_that_is_saved_and_audited(client, workflow, author):
+    draft = workflow.draft()
+    client.force_login(author)
+    page = BrowserForm()
+    page.feed(client.get(change_url(draft)).content.decode())
+    data = dict(page.data)
+    data["_move"] = "sections-2:up"
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 302, response.context["errors"]
+    assert headings(draft) == [("Heading 1", 1), ("Heading 3", 2), ("Heading 2", 3)]
+    save = AuditEntry.objects.filter(revision=draft, action=AuditAction.SAVE_DRAFT).last()
+    assert save.data["changed"] == ["sections"]
 
 
 def test_new_rows_go_at_the_end_and_deleting_a_row_closes_the_gap(client, workflow, author):
