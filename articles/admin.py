@@ -9,6 +9,7 @@ permissions again, so the buttons shown here are a convenience, not the guard.
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from django import forms
@@ -32,7 +33,7 @@ from .dashboard import REVISION_WORKLISTS
 from .diff import diff_contents
 from .interchange.export import revision_content
 from .kinds import kind_for
-from .limits import MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from .limits import MAX_BRAND_NAMES, MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_POSITION, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from .models import (
     ActionStep,
     Article,
@@ -182,6 +183,18 @@ class MedicationAdmin(VocabularyAdmin):
     public_fields = services.MEDICATION_PUBLIC_FIELDS
     amend_permission = "amend_medication"
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "brand_names":
+            return workflow_forms.LineListField(
+                label="Brand names",
+                required=False,
+                max_items=MAX_BRAND_NAMES,
+                max_item_chars=MAX_TITLE_CHARS,
+                help_text=f"One brand name per line, e.g. Norvasc. At most {MAX_BRAND_NAMES}, "
+                f"each at most {MAX_TITLE_CHARS} characters.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def update(self, medication: Medication, **kwargs: Any) -> Medication:
         return services.medication_update(medication=medication, **kwargs)
 
@@ -235,7 +248,16 @@ class AuditEntryAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
         return entry.revision.number if entry.revision else "-"
 
 
-class AuditInline(ReadOnlyAuditMixin, admin.TabularInline):
+class FoldingTable:
+    """A read-only list shown as a table that folds, with its count (``admin/articles/edit_inline/tabular.html``)."""
+
+    template = "admin/articles/edit_inline/tabular.html"
+
+    class Media:
+        css = {"all": ["css/admin-order.css"]}
+
+
+class AuditInline(FoldingTable, ReadOnlyAuditMixin, admin.TabularInline):
     model = AuditEntry
     fields = ["created_at", "action", "actor", "from_state", "to_state", "comment"]
     readonly_fields = fields
@@ -256,7 +278,7 @@ class ArticleAuditInline(AuditInline):
         return super().get_queryset(request).select_related("revision")
 
 
-class CommentInline(ReadOnlyAuditMixin, admin.TabularInline):
+class CommentInline(FoldingTable, ReadOnlyAuditMixin, admin.TabularInline):
     model = ReviewComment
     fields = ["created_at", "author", "section_key", "body"]
     readonly_fields = fields
@@ -383,6 +405,10 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(description="Start a new draft (copy of the live or latest revision)", permissions=["add"])
     def start_draft(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         for article in queryset:
+            open_draft = article.revisions.editable().order_by("-number").first()
+            if open_draft is not None:
+                self.message_user(request, _open_draft_message(open_draft), messages.WARNING)
+                continue
             source = article.revisions.published().first() or article.revisions.first()
             revision = services.revision_create_draft(article=article, actor=request.user, based_on=source)
             self.message_user(request, f"Started draft revision {revision.number} of {article}.", messages.SUCCESS)
@@ -391,11 +417,26 @@ class ArticleAdmin(admin.ModelAdmin):
 # --- Revisions and their content -------------------------------------------------
 
 
+def _open_draft_message(draft: Revision) -> str:
+    """Why no second draft is started: two parallel drafts of one article would each overwrite the other."""
+    url = reverse("admin:articles_revision_change", args=[draft.pk])
+    return format_html(
+        'No new draft started: <a href="{}">revision {} of {}</a> is already open ({}). '
+        "Edit it, or archive it before starting another.",
+        url,
+        draft.number,
+        draft.article.slug,
+        draft.get_state_display().lower(),
+    )
+
+
 class RowKeyForm(forms.ModelForm):
-    """New rows get a generated key unless the author types one.
+    """New rows get a generated key unless the author types one; their place comes from the page.
 
     The key is not pre-filled in the blank form: the admin copies that form for
     every "Add another", and a pre-filled key would be the same in each copy.
+    Nobody types a position: it is a hidden field that the page's move buttons
+    (and dragging) renumber, and ``PositionFormSet`` assigns 1..n from it.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -405,28 +446,92 @@ class RowKeyForm(forms.ModelForm):
             key.required = False
             key.help_text = "Leave empty for a generated key; keep it unchanged once saved."
             self.initial["key"] = ""
+        position = self.fields.get("position")
+        if position is not None:
+            position.required = False
+            position.widget = forms.HiddenInput(attrs={"data-order-position": ""})
 
     def clean_key(self) -> str:
         return self.cleaned_data.get("key") or new_key()
 
+    def has_changed(self) -> bool:
+        # A blank row the page numbered (after a move) is still blank: only its words make it a row.
+        if self.instance._state.adding:
+            return bool(set(self.changed_data) - {"position"})
+        return super().has_changed()
+
+
+MOVE_FIELD = "_move"  # a move button's name; its value is "<form prefix>:up" or "<form prefix>:down"
+
 
 class PositionFormSet(BaseInlineFormSet):
-    """Positions must be distinct within a list, as in import files."""
+    """The server numbers the rows 1..n, in the order the page sent them.
+
+    The page sends each row's place in a hidden ``position`` field (renumbered by
+    the script when rows are moved or dragged); rows without one (new rows,
+    added without the script) go at the end, in the order they were added. A
+    move button pressed without the script (``MOVE_FIELD``) moves its row one
+    place here, and the whole page is saved as with "Save and continue".
+    """
+
+    renumbered: list[Any]  # saved rows whose number changed although the author did not touch them
+    moved = False  # a move button pressed without the script moved a row
 
     def clean(self) -> None:
         super().clean()
-        seen: set[int] = set()
-        for form in self.forms:
-            if not form.cleaned_data or form.cleaned_data.get("DELETE"):
-                continue
-            position = form.cleaned_data.get("position")
-            if position in seen:
-                form.add_error("position", "Another row already has this position.")
-            seen.add(position)
+        self.renumbered = []
+        self.moved = False
+        kept = [
+            (form.cleaned_data.get("position") or MAX_POSITION + 1, index, form)
+            for index, form in enumerate(self.forms)
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk is not None or form.has_changed())
+        ]
+        rows = [form for _, _, form in sorted(kept, key=lambda entry: entry[:2])]
+        self._apply_move(rows)
+        if len(rows) > MAX_POSITION:
+            raise ValidationError(f"A list holds at most {MAX_POSITION} rows.", code="too_many_rows")
+        for place, form in enumerate(rows, start=1):
+            if form.instance.pk is not None and not form.has_changed() and form.instance.position != place:
+                self.renumbered.append(form)
+            form.cleaned_data["position"] = place
+            form.instance.position = place
+
+    def _apply_move(self, rows: list[Any]) -> None:
+        prefix, _, direction = str(self.data.get(MOVE_FIELD, "")).rpartition(":")
+        index = next((i for i, form in enumerate(rows) if form.prefix == prefix), None)
+        if index is None or direction not in {"up", "down"}:
+            return
+        other = index - 1 if direction == "up" else index + 1
+        if 0 <= other < len(rows):
+            rows[index], rows[other] = rows[other], rows[index]
+            self.moved = True
+
+    def has_changed(self) -> bool:
+        return self.moved or super().has_changed()
+
+    def save_existing_objects(self, commit: bool = True) -> list[Any]:
+        saved = super().save_existing_objects(commit)
+        if commit and self.has_changed():
+            # Rows the author did not touch but whose number changed (a row above moved or went).
+            for form in getattr(self, "renumbered", ()):
+                if form not in self.deleted_forms:
+                    form.instance.save(update_fields=["position"])
+        return saved
 
 
 class ContentInline:
-    """Rows of a revision: editable only while the revision is."""
+    """Rows of a revision: editable only while the revision is; ordered with buttons or by dragging."""
+
+    class Media:
+        js = ["js/admin-order.js"]
+        css = {"all": ["css/admin-order.css"]}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        kind = "tabular" if isinstance(self, admin.TabularInline) else "stacked"
+        self.template = f"admin/articles/edit_inline/{kind}.html"
 
     form = RowKeyForm
     formset = PositionFormSet
@@ -458,6 +563,26 @@ class ContentInline:
         if section_field is not None:
             section_field.queryset = Section.objects.filter(revision=obj) if obj else Section.objects.none()
         return formset
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_fields(request, obj)  # type: ignore[misc]
+        if self._editable(request, obj):
+            return fields
+        # Read-only rows are shown in order; their numbers say nothing more.
+        return _without(fields, "position")
+
+
+def _without(fields: Any, name: str) -> list[Any]:
+    """``fields`` (names, or tuples of names on one line) without ``name``."""
+    kept: list[Any] = []
+    for field in fields:
+        if isinstance(field, (list, tuple)):
+            line = tuple(part for part in field if part != name)
+            if line:
+                kept.append(line)
+        elif field != name:
+            kept.append(field)
+    return kept
 
 
 class SectionInline(ContentInline, admin.StackedInline):
@@ -566,6 +691,16 @@ class DraftSavingAdmin(admin.ModelAdmin):
             changed=changed,
         )
 
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        moved = request.POST.get(MOVE_FIELD, "")
+        if moved:
+            # A row's "Move up"/"Move down" without the script: saved; back to the same place on the page.
+            self.message_user(request, "Moved, and your changes are saved.", messages.SUCCESS)
+            group = moved.rpartition(":")[0].rpartition("-")[0]
+            anchor = f"#{group}-group" if re.fullmatch(r"[a-z_]{1,50}", group) else ""
+            return HttpResponseRedirect(f"{request.path}{anchor}")
+        return super().response_change(request, obj)
+
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and not self._draft(obj).is_editable:
             return False  # submitted content is frozen: view only
@@ -610,6 +745,10 @@ class WorklistFilter(admin.SimpleListFilter):
         if worklist is None or not worklist.may(request.user):
             return queryset
         return worklist.revisions(queryset, request.user)
+
+
+# Offered after the step that moves a revision on, in this order (``RevisionAdmin._workflow_context``).
+LAST_ACTIONS = ["unschedule", "archive", "withdraw", "create_draft"]
 
 
 @admin.register(Revision)
@@ -661,6 +800,14 @@ class RevisionAdmin(DraftSavingAdmin):
         AuditInline,
     ]
 
+    def get_view_on_site_url(self, obj: Revision | None = None) -> str | None:
+        """The live page for the live revision; the staff preview for any other (a draft is not on the site)."""
+        if obj is None:
+            return None
+        if Revision.objects.published().filter(pk=obj.pk).exists():
+            return obj.get_absolute_url()
+        return reverse("admin:articles_revision_preview", args=[obj.pk])
+
     def get_inlines(self, request: HttpRequest, obj: Revision | None) -> list[Any]:
         # Another kind of content shows its own rows (``ContentKind.admin_inlines``).
         content = kind_for(obj.article.kind).admin_inlines if obj is not None else None
@@ -695,15 +842,20 @@ class RevisionAdmin(DraftSavingAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        revision = Revision.objects.with_content().with_review().filter(pk=object_id).first()
+        revision = None
+        if str(object_id).isdigit():  # anything else is Django's "does not exist", never a 500
+            revision = Revision.objects.with_content().with_review().filter(pk=object_id).first()
         if revision is not None and self.has_view_permission(request, revision):
             extra_context = {**(extra_context or {}), **self._workflow_context(request, revision)}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def _workflow_context(self, request: HttpRequest, revision: Revision) -> dict[str, Any]:
         report = check_revision(revision)
+        open_draft = revision.article.revisions.editable().order_by("-number").first()
         actions = []
         for name in services.available_transitions(revision=revision, actor=request.user):
+            if name == "create_draft" and open_draft is not None:
+                continue  # one open draft at a time: the page links to it instead
             step = services.TRANSITIONS[name]
             form = step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
@@ -712,9 +864,22 @@ class RevisionAdmin(DraftSavingAdmin):
         noted = revision_notes.annotate(Revision.objects.filter(pk=revision.pk)).get()
         review_summary = kind_for(revision.article.kind).review_summary
         can_comment = request.user.has_perm("articles.add_reviewcomment")
+        # The step that moves this revision on comes first; setting it aside, then copying it, last.
+        actions.sort(key=lambda action: LAST_ACTIONS.index(action["name"]) if action["name"] in LAST_ACTIONS else -1)
+        requested = None
+        if revision.state == RevisionState.CHANGES_REQUESTED:
+            requested = AuditEntry.objects.change_requests().filter(revision=revision).select_related("actor").last()
+        against = self._compare_default(revision)
+        compare_label = ""
+        if against is not None:
+            compare_label = "Compare with live" if live is not None and against.pk == live.pk else ""
+            compare_label = compare_label or f"Compare with revision {against.number}"
         return {
             "revision": revision,
             "workflow_actions": actions,
+            "requested_changes": requested,
+            "open_draft": open_draft if open_draft is not None and open_draft.pk != revision.pk else None,
+            "compare_label": compare_label,
             "checks": report,
             "live_revision": live,
             "review": revision.current_review,
@@ -731,6 +896,11 @@ class RevisionAdmin(DraftSavingAdmin):
         step = services.TRANSITIONS.get(name)
         if request.method != "POST" or step is None:
             return HttpResponseRedirect(back)
+        if name == "create_draft":
+            open_draft = revision.article.revisions.editable().order_by("-number").first()
+            if open_draft is not None:  # a page shown before the draft was started still offers the button
+                self.message_user(request, _open_draft_message(open_draft), messages.WARNING)
+                return HttpResponseRedirect(back)
         form = step.form.for_revision(revision, request.POST, prefix=name)
         if not form.is_valid():
             for field, errors in form.errors.items():
@@ -788,8 +958,7 @@ class RevisionAdmin(DraftSavingAdmin):
         if against_id and against_id.isdigit():
             against = next((other for other in others if other.pk == int(against_id)), None)
         if against is None:
-            live = Revision.objects.published().filter(article_id=revision.article_id).exclude(pk=pk).first()
-            against = live or revision.based_on or (others[0] if others else None)
+            against = self._compare_default(revision)
         base = Revision.objects.with_content().get(pk=against.pk) if against else None
         mine = Revision.objects.with_content().get(pk=pk)
         empty = {"title": "", "topic": "", "summary": "", "change_summary": ""}
@@ -807,6 +976,11 @@ class RevisionAdmin(DraftSavingAdmin):
             ),
         }
         return TemplateResponse(request, "admin/articles/revision/diff.html", context)
+
+    def _compare_default(self, revision: Revision) -> Revision | None:
+        """What a revision is compared with unless another is chosen: the live one, else its source, else the newest."""
+        others = revision.article.revisions.exclude(pk=revision.pk)
+        return others.published().first() or revision.based_on or others.order_by("-number").first()
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         revision = get_object_or_404(Revision.objects.with_content().with_review(), pk=pk)
@@ -949,7 +1123,7 @@ class RowInline(ContentInline, admin.TabularInline):
 
     def get_fields(self, request: HttpRequest, obj: ComparisonTable | None = None) -> list[str]:
         if not self._editable(request, obj):
-            return ["feature", "cells_text", "position", "key"]
+            return ["feature", "cells_text", "key"]
         return ["feature", *[f"cell_{column.pk}" for column in self._columns(obj)], "position", "key"]
 
     @admin.display(description="Cells")
@@ -976,7 +1150,7 @@ class RowInline(ContentInline, admin.TabularInline):
     def get_readonly_fields(self, request: HttpRequest, obj: ComparisonTable | None = None) -> list[str]:
         if self._editable(request, obj):
             return []
-        return ["feature", "cells_text", "position", "key"]
+        return ["feature", "cells_text", "key"]
 
 
 class TableForm(DraftVersionForm):

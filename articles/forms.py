@@ -11,7 +11,7 @@ from .content_checks import CheckReport, check_revision
 from .json_input import JSONTooDeep, check_depth
 from .limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS
 from .models import Revision
-from .text import TextFormField
+from .text import TextFormField, normalise_text, validate_text_characters
 
 
 class TransitionForm(forms.Form):
@@ -132,3 +132,58 @@ class BoundedJSONFormField(forms.JSONField):
             except JSONTooDeep:
                 return InvalidJSONInput(data)
         return super().bound_data(data, initial)
+
+
+class LineListField(forms.Field):
+    """A list of short texts edited as lines of a textarea, one item per line (brand names, say).
+
+    Each line is normalised as every text is (NFC, no surrounding spaces); empty
+    lines and repeats (ignoring case) are dropped, keeping the first spelling.
+    At most ``max_items`` items of at most ``max_item_chars`` characters each.
+    A stored list shows as its lines, so an unchanged form saves the same list.
+    """
+
+    widget = forms.Textarea
+
+    def __init__(self, *, max_items: int, max_item_chars: int, **kwargs: Any) -> None:
+        self.max_items = max_items
+        self.max_item_chars = max_item_chars
+        kwargs.setdefault("help_text", f"One per line: at most {max_items}, each at most {max_item_chars} characters.")
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("rows", 3)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in self.empty_values:
+            return []
+        lines = value if isinstance(value, list | tuple) else str(value).splitlines()
+        items: list[str] = []
+        seen: set[str] = set()
+        for line in lines:
+            item = normalise_text(str(line))
+            if item and item.casefold() not in seen:
+                seen.add(item.casefold())
+                items.append(item)
+        return items
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        if len(value) > self.max_items:
+            raise forms.ValidationError(f"List at most {self.max_items}, one per line.", code="too_many_items")
+        for item in value:
+            validate_text_characters(item)
+            if len(item) > self.max_item_chars:
+                raise forms.ValidationError(
+                    f"Each line is at most {self.max_item_chars} characters; one has {len(item)}.",
+                    code="item_too_long",
+                )
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except forms.ValidationError:
+            return True

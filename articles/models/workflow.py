@@ -146,6 +146,10 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only.")
 
+    def change_requests(self) -> AuditEntryQuerySet:
+        """Reviewers' "request changes" steps, with what they asked for in ``comment``."""
+        return self.filter(action=AuditAction.REQUEST_CHANGES)
+
     def vocabulary_changes(self) -> AuditEntryQuerySet:
         """Changes to the medication or symptoms an article shows, which its public page history lists."""
         return self.filter(action__in=VOCABULARY_ACTIONS)

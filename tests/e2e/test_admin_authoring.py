@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from articles import services
 from articles.models import Medication, Revision, Symptom
 from tests.conftest import approve, make_user
 from tests.e2e.browsing import follow
+from tests.e2e.test_admin_dashboard import DJANGO_OWN, violations
 
 pytestmark = pytest.mark.browser
 
@@ -52,63 +54,77 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
 
     n = add_row(page, "callouts", "Safety callout")
     page.fill(f"#id_callouts-{n}-title", "Keep taking it")
-    page.fill(f"#id_callouts-{n}-position", "1")
     page.fill(f"#id_callouts-{n}-body", "Do not stop taking your medicine without talking to your doctor.")
-    for position, heading in enumerate(["About muscle pain", "What to do"], start=1):
+    # Written in the wrong order; put right below, by keyboard, without a number.
+    for number, heading in enumerate(["What to do", "About muscle pain"], start=1):
         n = add_row(page, "sections", "Section")
         page.fill(f"#id_sections-{n}-heading", heading)
-        page.fill(f"#id_sections-{n}-position", str(position))
-        page.fill(f"#id_sections-{n}-key", f"s{position}")
+        page.fill(f"#id_sections-{n}-key", f"s{number}")
         page.fill(f"#id_sections-{n}-body", f"Text of {heading.lower()} [@label-2024].")
     n = add_row(page, "references", "Reference")
     page.fill(f"#id_references-{n}-key", "label-2024")
-    page.fill(f"#id_references-{n}-position", "1")
     page.select_option(f"#id_references-{n}-publication_type", "product_information")
     page.fill(f"#id_references-{n}-title", "Example product information")
     page.fill(f"#id_references-{n}-url", "https://example.org/label")
     n = add_row(page, "comparison_tables", "Comparison table")
     page.fill(f"#id_comparison_tables-{n}-caption", "Statin muscle pain compared with other causes")
-    page.fill(f"#id_comparison_tables-{n}-position", "1")
     page.click("input[name=_continue]")
     assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
+
+    # No position is typed anywhere. The second section is moved up by keyboard, and the move is announced.
+    expect(page.locator("input[name$='-position']:not([type=hidden])")).to_have_count(0)
+    page.locator("#sections-1").get_by_role("button", name="Move up: About muscle pain").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("About muscle pain moved to place 1 of 2.")
+    expect(page.locator("#sections-group .inline_label").first).to_have_text("About muscle pain")
+    expect(page.get_by_role("button", name="Move up: About muscle pain")).to_be_focused()
+    assert violations(page, ignore=DJANGO_OWN) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=artifacts / "draft-390.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # Sections exist now, so symptom entries and actions can be placed in them.
     n = add_row(page, "symptom_entries", "Symptom entry")
     page.select_option(f"#id_symptom_entries-{n}-section", label="About muscle pain")
-    page.fill(f"#id_symptom_entries-{n}-position", "1")
     page.fill(f"#id_symptom_entries-{n}-text", "Aching or weak muscles.")
     # The symptom field is an autocomplete widget; choose the option the way its search would.
     page.evaluate(
         "([id, value]) => document.getElementById(id).add(new Option('Muscle pain', value, true, true))",
         [f"id_symptom_entries-{n}-symptom", str(Symptom.objects.get().pk)],
     )
-    for position, title in enumerate(["Talk to your doctor", "Keep a note of symptoms"], start=1):
+    for title in ["Talk to your doctor", "Keep a note of symptoms"]:
         n = add_row(page, "action_steps", "Action step")
         page.fill(f"#id_action_steps-{n}-title", title)
         page.select_option(f"#id_action_steps-{n}-section", label="What to do")
-        page.fill(f"#id_action_steps-{n}-position", str(position))
     page.select_option("#id_comparison_tables-0-section", label="About muscle pain")
     page.click("input[name=_continue]")
     assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
 
     # The table's own page: columns first, then rows with one cell per column.
     page.get_by_text("Edit the columns, rows and cells of this table").click()
-    for position, heading in enumerate(["Statin-related", "Other causes"], start=1):
+    for heading in ["Statin-related", "Other causes"]:
         n = add_row(page, "columns", "Comparison column")
         page.fill(f"#id_columns-{n}-heading", heading)
-        page.fill(f"#id_columns-{n}-position", str(position))
     page.click("input[name=_continue]")
-    for position, (feature, cells) in enumerate(
-        [("Onset", ["Weeks", "Varies"]), ("Both sides", ["Often", "Sometimes"])], 1
-    ):
+    for feature, cells in [("Onset", ["Weeks", "Varies"]), ("Both sides", ["Often", "Sometimes"])]:
         n = add_row(page, "rows", "Comparison row")
         page.fill(f"#id_rows-{n}-feature", feature)
-        page.fill(f"#id_rows-{n}-position", str(position))
         cells_inputs = page.locator(f"#rows-{n} textarea")
         for index, text in enumerate(cells):
             cells_inputs.nth(index).fill(text)
+    # Rows can also be dragged by their handle: "Both sides" goes first.
+    page.locator("#rows-1 .order-handle").drag_to(page.locator("#rows-0"), target_position={"x": 10, "y": 3})
+    expect(page.locator("#rows-group tr.form-row").first).to_have_id("rows-1")
+    assert violations(page, ignore=DJANGO_OWN) == []
     page.click("input[name=_continue]")
     assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
+    # At 390 px the grid scrolls in its own box; the page does not scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.get_by_role("region", name="Comparison rows (scrolls sideways)")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=artifacts / "table-390.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # The content checks pass; the author submits it for review from the workflow panel.
     page.goto(url + "/admin/articles/revision/?q=simvastatin")
@@ -118,6 +134,11 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
     follow(page.get_by_role("button", name="Submit for clinical review"))
     page.wait_for_selector(".messagelist .success")
     assert "The revision is now in review." in page.locator(".messagelist").inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=artifacts / "in-review-390.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 720})
 
     # Review and publication are other people's work (see test_review_journey.py); done here directly.
     revision = Revision.objects.get(article__slug="simvastatin-muscle-pain")
@@ -130,6 +151,7 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
     assert page.get_by_role("heading", level=1).inner_text() == "Simvastatin and muscle pain"
     table = page.get_by_role("table", name="Statin muscle pain compared with other causes")
     assert table.get_by_role("row").count() == 3
+    expect(table.get_by_role("row").nth(1)).to_contain_text("Both sides")
     assert table.get_by_role("cell", name="Sometimes").count() == 1
     assert " ".join(page.locator(".symptom-list li").inner_text().split()) == (
         "Aching or weak muscles. How often: not known (this article gives no frequency for this symptom)."
@@ -138,3 +160,5 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
     assert page.locator(".action-list li").count() == 2
     assert page.locator("a.citation").count() == 2
     assert "Keep taking it" in page.locator(".callout").inner_text()
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings.index("About muscle pain") < headings.index("What to do")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
 
 from articles.demo.loading import DEMO_PASSWORD
 from articles.models import AuditEntry, Revision
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.browser
 ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
 OLD = "Amlodipine is a calcium channel blocker widely prescribed"
 NEW = "Amlodipine is a calcium channel blocker commonly prescribed"
+REQUEST = "Please keep the change summary to the wording change only."
 
 
 def sign_in(browser, base_url: str, username: str):
@@ -67,6 +69,36 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
     follow(reviewer.get_by_role("link", name="Back to revision 2"))
     reviewer.wait_for_selector(".workflow__action--approve")
     reviewer.screenshot(path=artifacts / "journey-2b-review.png", full_page=True)
+    # What informs the decision sits beside it, above the content; the page fits a phone.
+    panel = reviewer.locator(".workflow")
+    for link in ["Preview", "Compare with live"]:
+        expect(panel.get_by_role("link", name=link)).to_be_visible()
+    reviewer.set_viewport_size({"width": 390, "height": 844})
+    assert reviewer.evaluate("document.documentElement.scrollWidth") <= 390
+    reviewer.screenshot(path=artifacts / "journey-2c-review-390.png", full_page=True)
+    reviewer.set_viewport_size({"width": 1280, "height": 720})
+
+    # First the reviewer asks for a change; the author sees it at the top of the page and resubmits.
+    reviewer.fill("#id_request_changes-comment", REQUEST)
+    follow(reviewer.get_by_role("button", name="Request changes"))
+    assert "The revision is now changes requested." in success_message(reviewer)
+    author.reload()
+    requested = author.get_by_role("note")
+    expect(requested).to_contain_text(REQUEST)
+    expect(requested).to_contain_text("Changes requested by Demo Reviewer")
+    assert requested.bounding_box()["y"] < author.locator(".workflow__actions").bounding_box()["y"]
+    author.set_viewport_size({"width": 390, "height": 844})
+    assert author.evaluate("document.documentElement.scrollWidth") <= 390
+    author.screenshot(path=artifacts / "journey-2d-changes-requested-390.png", full_page=True)
+    author.set_viewport_size({"width": 1280, "height": 720})
+    author.fill("#id_submit-change_summary", "Plainer wording in the first section.")
+    follow(author.get_by_role("button", name="Submit for clinical review"))
+    assert "The revision is now in review." in success_message(author)
+
+    reviewer.goto("/admin/")
+    follow(reviewer.locator("#dashboard-awaiting-review").get_by_role("link", name="Awaiting my review"))
+    follow(reviewer.get_by_role("link", name="amlodipine-peripheral-neuropathy revision 2"))
+    reviewer.wait_for_selector(".workflow__action--approve")
     warnings = reviewer.locator(".workflow__action--approve input[type=checkbox]")
     assert warnings.count() >= 1  # the unverified reference, at least
     for index in range(warnings.count()):
@@ -116,6 +148,8 @@ def test_author_reviewer_publisher_and_reader(browser, demo_site, artifacts):
         (1, "publish", "demo-publisher"),
         (2, "create_draft", "demo-author"),
         (2, "save_draft", "demo-author"),
+        (2, "submit", "demo-author"),
+        (2, "request_changes", "demo-reviewer"),
         (2, "submit", "demo-author"),
         (2, "approve", "demo-reviewer"),
         (1, "supersede", "demo-publisher"),
