@@ -11,7 +11,7 @@ from articles import services
 from articles.models import Medication, Revision, Symptom
 from tests.conftest import approve, make_user
 from tests.e2e.browsing import follow
-from tests.e2e.test_admin_dashboard import DJANGO_OWN, violations
+from tests.e2e.test_admin_dashboard import violations
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +78,7 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
     expect(page.get_by_role("status")).to_have_text("About muscle pain moved to place 1 of 2.")
     expect(page.locator("#sections-group .inline_label").first).to_have_text("About muscle pain")
     expect(page.get_by_role("button", name="Move up: About muscle pain")).to_be_focused()
-    assert violations(page, ignore=DJANGO_OWN) == []
+    assert violations(page) == []
     page.set_viewport_size({"width": 390, "height": 844})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=artifacts / "draft-390.png", full_page=True)
@@ -116,7 +116,7 @@ def test_an_author_writes_and_publishes_a_complete_article(page, live_server, ed
     # Rows can also be dragged by their handle: "Both sides" goes first.
     page.locator("#rows-1 .order-handle").drag_to(page.locator("#rows-0"), target_position={"x": 10, "y": 3})
     expect(page.locator("#rows-group tr.form-row").first).to_have_id("rows-1")
-    assert violations(page, ignore=DJANGO_OWN) == []
+    assert violations(page) == []
     page.click("input[name=_continue]")
     assert not page.locator(".errornote").count(), page.locator(".errorlist").all_inner_texts()
     # At 390 px the grid scrolls in its own box; the page does not scroll sideways.
