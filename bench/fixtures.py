@@ -289,7 +289,6 @@ def ensure(size: int) -> dict[str, Any]:
         "medication": MEDICATION_STEMS[3],
         "rxcui": str(990_001 + 3),
         "snomed": SYMPTOM_CODE,
-        "search": MEDICATION_STEMS[5].capitalize(),
         "updated_since": recent.isoformat().replace("+00:00", "Z"),
     }
 

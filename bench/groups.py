@@ -496,13 +496,12 @@ def _scale_cases(small: Database, server: Gunicorn) -> list[tuple[str, Callable[
             path = part.path + (f"?{part.query}" if part.query else "")
             cases.append(("sitemap index's first part", lambda facts: path, False))
     cases += [
-        ("search /search/?q=<medication>", lambda facts: f"/search/?q={facts['search']}", False),
-        # One letter dropped: nothing found, "Did you mean" from the trigram index, symptom pages suggested.
-        (
-            "search, misspelt medication",
-            lambda facts: f"/search/?q={facts['search'][:-3]}{facts['search'][-2:]}",
-            False,
-        ),
+        # Words every bench article has (bench.fixtures: "bench article <n>" in each summary, the bench
+        # symptom in each): a full page of results at both sizes, from every article ranked at 100 and
+        # from 100,000 matches at the large size, the most a query can match.
+        ("search, a word in every article", lambda facts: "/search/?q=bench", False),
+        # Misspelt: nothing found, "Showing results for symptom" from the trigram index, then its results.
+        ("search, misspelt word of every article", lambda facts: "/search/?q=sympton", False),
         ("search, nothing found", lambda facts: "/search/?q=zzyzx", False),
         # Every bench article shows this symptom (bench.fixtures.BULK_PREFIX): its first page of 50.
         ("symptom page /symptoms/<symptom>/", lambda facts: "/symptoms/bench-symptom/", False),
@@ -512,15 +511,21 @@ def _scale_cases(small: Database, server: Gunicorn) -> list[tuple[str, Callable[
             lambda facts: f"/api/v1/articles/?updated_since={urllib.parse.quote(facts['updated_since'])}",
             True,
         ),
-        ("?medication=<one of 20>", lambda facts: f"/api/v1/articles/?medication={facts['medication']}", True),
+        # A medication has 5 articles at 100 and 5,000 at 100,000: pages of 5 at both, so the case
+        # measures the library's size, not the page's (a page of 50 costs more than one of 5 anywhere).
+        (
+            "?medication=<one of 20>, pages of 5",
+            lambda facts: f"/api/v1/articles/?medication={facts['medication']}&limit=5",
+            True,
+        ),
         (
             "lookup, SNOMED CT code of every article",
             lambda facts: lookup.format(system="2.16.840.1.113883.6.96", code=facts["snomed"]),
             True,
         ),
         (
-            "lookup, RxCUI of one medication in 20",
-            lambda facts: lookup.format(system="2.16.840.1.113883.6.88", code=facts["rxcui"]),
+            "lookup, RxCUI of one medication in 20, pages of 5",
+            lambda facts: lookup.format(system="2.16.840.1.113883.6.88", code=facts["rxcui"]) + "&limit=5",
             True,
         ),
     ]
