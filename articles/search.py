@@ -39,6 +39,7 @@ matched by trigram similarity through an index (``pg_trgm`` GIN; an FTS5
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -154,10 +155,13 @@ def _index_batch(article_ids: list[int], apps: Apps) -> None:
 
 
 def term_words(text: str) -> list[str]:
-    """The words of ``text`` worth suggesting: lower case, of 3 to ``MAX_TERM_CHARS`` letters, not stop words."""
+    """The words of ``text`` worth suggesting: lower case, of 3 to ``MAX_TERM_CHARS`` letters, not stop words.
+
+    Words as ``pg_trgm`` splits them (``trigram_words``), so that both databases compare the same words.
+    """
     return [
         word
-        for word in _WORD.findall(text.casefold())
+        for word in trigram_words(text.casefold())
         if MIN_TERM_CHARS <= len(word) <= MAX_TERM_CHARS and word not in STOP_WORDS and not word.isdigit()
     ]
 
@@ -455,13 +459,23 @@ def _closest_term(word: str) -> str:
     return best[0][1] if best else ""
 
 
-def _trigrams(word: str) -> set[str]:
-    padded = f"  {word.lower()} "  # as pg_trgm lowers
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+def trigram_words(text: str) -> list[str]:
+    """The words ``pg_trgm`` finds in ``text``: runs of letters and digits, where a number that is not a digit
+    ("other numbers": the fractions, superscripts and circled numbers, category No) ends a word as a space does."""
+    return _WORD.findall("".join(" " if unicodedata.category(char) == "No" else char for char in text))
+
+
+def _trigrams(text: str) -> set[str]:
+    """``pg_trgm``'s trigrams: each word lowered and padded (two spaces before, one after) on its own."""
+    trigrams: set[str] = set()
+    for word in trigram_words(text.lower()):  # as pg_trgm lowers
+        padded = f"  {word} "
+        trigrams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return trigrams
 
 
 def trigram_similarity(a: str, b: str) -> float:
-    """``pg_trgm``'s ``similarity(a, b)`` for single words: shared trigrams over all trigrams (padded as it pads)."""
+    """``pg_trgm``'s ``similarity(a, b)``: shared trigrams over all trigrams (split and padded as it does)."""
     first, second = _trigrams(a), _trigrams(b)
     return len(first & second) / len(first | second) if first | second else 0.0
 
