@@ -3,7 +3,7 @@
     python -m deploy.multiserver [--outage 4] [--settle 3] [--rate 80] [--report report.json]
 
 It starts everything it needs, on loopback, and stops all of it (by pid) when it ends, however it
-ends: a PostgreSQL of its own (``initdb`` in a temporary directory, port 35432), a redis-server of
+ends: a PostgreSQL of its own (``initdb`` in a temporary directory, the first free port from 35432), a redis-server of
 its own (36379-36389), two gunicorn app servers with the production settings (38000-38099) and
 Varnish with ``deploy/varnish/default.vcl``, its backend copied once per app server into a
 round-robin director (38600-38699). It loads content through the review workflow
@@ -48,7 +48,7 @@ from typing import Any
 
 from deploy.servers import ROOT, Gunicorn, PostgreSQL, Redis, Varnish, free_port, request
 
-POSTGRES_PORT = 35432
+POSTGRES_PORTS = range(35432, 35440)
 REDIS_PORTS = range(36379, 36390)
 APP_PORTS = range(38000, 38100)
 VARNISH_PORTS = range(38600, 38700)
@@ -279,8 +279,8 @@ class Drill:
                     process.wait()
 
     def _setup(self) -> None:
-        self.say(f"PostgreSQL of its own on {POSTGRES_PORT}, Redis of its own, in {self.workdir}")
-        self.postgres = PostgreSQL(POSTGRES_PORT)
+        self.postgres = PostgreSQL(free_port(POSTGRES_PORTS))
+        self.say(f"PostgreSQL of its own on {self.postgres.port}, Redis of its own, in {self.workdir}")
         self.postgres.init()
         self._start(self.postgres)
         self.postgres.create_database(DATABASE)

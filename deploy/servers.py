@@ -330,18 +330,17 @@ class PostgreSQL:
         self._run(postgres_tool("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
 
     def start(self) -> None:
+        """``pg_ctl start``, waiting up to two minutes for it to accept connections (a busy machine is slow);
+        if it does not, the error carries the server's own log, which says why."""
         options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        self._run(
-            postgres_tool("pg_ctl"),
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.directory / "log"),
-            "-w",
-            "start",
-        )
+        log = self.directory / "log"
+        try:
+            self._run(
+                postgres_tool("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(log), "-w", "-t", "120", "start"
+            )
+        except RuntimeError as error:
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else "(no log)"
+            raise RuntimeError(f"{error}\nThe server's log ({log}):\n{tail}") from None
         self.started = True
 
     def stop(self, mode: str = "fast") -> None:
