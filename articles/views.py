@@ -329,13 +329,22 @@ def search(request: HttpRequest) -> HttpResponse:
         "suggestion": suggestion,
         "max_length": SEARCH_MAX_LENGTH,
         "reader_lists": reader_lists(),
-        "symptoms": (
-            list(Symptom.objects.with_live_articles().order_by("name").values("slug", "name")[:ZERO_RESULT_SYMPTOMS])
-            if query and not ranked and not error
-            else []
-        ),
+        "symptoms": _zero_result_symptoms() if query and not ranked and not error else [],
     }
     return render(request, "articles/search.html", context, status=400 if error else 200)
+
+
+def _zero_result_symptoms() -> list[dict[str, str]]:
+    """The symptom pages a search that found nothing offers: the same for every such search until anything
+    public changes, so kept under the site's identity (one cache read) rather than asked each time."""
+    key = f"search:symptoms:{site_identity().etag('zero-result-symptoms', PAGE_CACHE_VERSION)}"
+    symptoms = cache_get(key)
+    if symptoms is None:
+        symptoms = list(
+            Symptom.objects.with_live_articles().order_by("name").values("slug", "name")[:ZERO_RESULT_SYMPTOMS]
+        )
+        cache_set(key, symptoms, settings.ARTICLE_PAGE_CACHE_SECONDS)
+    return symptoms
 
 
 def _symptom_after(request: HttpRequest) -> str:

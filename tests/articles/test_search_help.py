@@ -198,6 +198,18 @@ def test_nothing_found_suggests_symptom_pages_the_checks_and_the_a_to_z(client, 
     assert client.get(f"/symptoms/{symptom.slug}/").status_code == 200
 
 
+def test_the_symptoms_offered_are_kept_until_anything_public_changes(client, published_article, publisher):
+    """Every search that finds nothing offers the same symptom pages: asked once per public change (kept under the
+    site's identity), not per search; a withdrawal takes its symptoms off at once."""
+    symptom = published_article.symptom_entries.first().symptom
+    assert f'href="/symptoms/{symptom.slug}/"' in page(client, "zebrafish")
+    with CaptureQueriesContext(connection) as captured:
+        assert f'href="/symptoms/{symptom.slug}/"' in page(client, "zebrafish")
+    assert not [query for query in captured if "articles_symptom" in query["sql"]]
+    services.revision_withdraw(revision=published_article, actor=publisher, reason="Under review.")
+    assert f'href="/symptoms/{symptom.slug}/"' not in page(client, "zebrafish")
+
+
 def test_empty_and_long_queries(client, published_article):
     assert "Type a medicine" in page(client, "")
     assert "Type a medicine" in page(client, "   ")
