@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -521,6 +522,22 @@ class PositionFormSet(BaseInlineFormSet):
         return saved
 
 
+class KnownChoicesAutocomplete(AutocompleteSelect):
+    """Django's autocomplete drop-down, told the labels of what the rows already hold (``known``, read once
+    for the whole list by ``ContentInline.get_formset``): Django's own asks the database once per row."""
+
+    known: dict[str, str] = {}
+
+    def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        selected = [str(item) for item in value if str(item) not in self.choices.field.empty_values]
+        if not set(selected) <= self.known.keys():
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        for key in selected:
+            options.append(self.create_option(name, key, self.known[key], True, len(options)))
+        return [(None, options, 0)]
+
+
 class ContentInline:
     """Rows of a revision: editable only while the revision is; ordered with buttons or by dragging."""
 
@@ -562,7 +579,23 @@ class ContentInline:
         section_field = formset.form.base_fields.get("section")
         if section_field is not None:
             section_field.queryset = Section.objects.filter(revision=obj) if obj else Section.objects.none()
+            # Read once for every row's drop-down (each form's copy of the field would ask again).
+            options = [(section.pk, section_field.label_from_instance(section)) for section in section_field.queryset]
+            empty = [("", section_field.empty_label)] if section_field.empty_label is not None else []
+            section_field.choices = [*empty, *options]
+        for name, field in formset.form.base_fields.items():
+            widget = getattr(field.widget, "widget", field.widget)
+            if isinstance(widget, KnownChoicesAutocomplete) and obj is not None:
+                chosen = self.model._default_manager.filter(revision=obj).values(name)
+                widget.known = {
+                    str(item.pk): field.label_from_instance(item) for item in field.queryset.filter(pk__in=chosen)
+                }
         return formset
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name in self.get_autocomplete_fields(request):  # type: ignore[attr-defined]
+            kwargs.setdefault("widget", KnownChoicesAutocomplete(db_field, self.admin_site))  # type: ignore[attr-defined]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         fields = super().get_fields(request, obj)  # type: ignore[misc]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import pytest
 
 from articles import services
@@ -73,3 +76,31 @@ def test_a_revision_address_that_is_not_a_number_is_not_found_not_an_error(clien
     # Seen in the wild: a stylesheet's relative @import resolved against the page's address.
     response = client.get("/admin/articles/revision/1/change/widgets.css/change/")
     assert response.status_code in {302, 404}
+
+
+def test_the_revision_page_costs_the_same_queries_with_many_more_rows(client, workflow, published_article, author):
+    """The draft's page (every list with its move buttons and labels) at the demo's size and with each list
+    grown by 20 rows: the same number of queries, so no row asks the database for itself."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.models import ActionStep, Reference, SafetyCallout, Section, SymptomEntry
+
+    draft = workflow.next_draft(published_article)
+    client.force_login(author)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(change_url(draft)).status_code == 200
+    for model in (Section, SymptomEntry, ActionStep, SafetyCallout, Reference):
+        first = model.objects.filter(revision=draft).order_by("position").first()
+        copies = []
+        for n in range(20):
+            copy = model.objects.get(pk=first.pk)
+            copy.pk = None
+            copy.key = f"extra-{n}"
+            copy.position = 100 + n
+            copies.append(copy)
+        model.objects.bulk_create(copies)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(change_url(draft)).status_code == 200
+    repeated = Counter(re.sub(r"\d+", "N", query["sql"])[-160:] for query in large).most_common(3)
+    assert len(large) == len(small), repeated
