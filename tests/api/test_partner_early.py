@@ -41,6 +41,22 @@ def revalidate(api: PartnerClient, url: str) -> tuple[Any, Any]:
     return first, api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
 
 
+def commands_sent(call: Any) -> tuple[Any, list[Any]]:
+    """``call()``'s result and the commands it sent to Redis, one entry per round trip."""
+    sent: list[Any] = []
+    original = AbstractConnection.send_packed_command
+
+    def counting(self: Any, command: Any, check_health: bool = True) -> None:
+        sent.append(command)
+        return original(self, command, check_health)
+
+    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
+    try:
+        return call(), sent
+    finally:
+        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+
+
 @pytest.mark.parametrize("url", [DETAIL, LIST, "/api/v1/medications/", "/api/v1/pathways/"])
 def test_a_matching_conditional_get_is_a_304_before_the_stack_with_no_query(api, published_article, url):
     first, _ = revalidate(api, url)
@@ -146,18 +162,7 @@ def test_a_304_costs_one_redis_round_trip(client, partner, published_article, ow
     api = PartnerClient(client, key)
     first, second = revalidate(api, DETAIL)  # the process learns the key's counter on its first request
     assert second.status_code == 304
-    sent: list[bytes] = []
-    original = AbstractConnection.send_packed_command
-
-    def counting(self: Any, command: Any, check_health: bool = True) -> None:
-        sent.append(command)
-        return original(self, command, check_health)
-
-    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
-    try:
-        response = api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"])
-    finally:
-        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    response, sent = commands_sent(lambda: api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]))
     assert response.status_code == 304 and early(response)
     assert len(sent) == 1, sent
 
@@ -169,18 +174,7 @@ def test_evaluate_reads_its_key_count_and_pathway_in_one_round_trip(client, part
     auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
     body = {"answers": {}}
     assert client.post(url, body, content_type="application/json", **auth).status_code == 200
-    sent: list[bytes] = []
-    original = AbstractConnection.send_packed_command
-
-    def counting(self: Any, command: Any, check_health: bool = True) -> None:
-        sent.append(command)
-        return original(self, command, check_health)
-
-    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
-    try:
-        response = client.post(url, body, content_type="application/json", **auth)
-    finally:
-        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    response, sent = commands_sent(lambda: client.post(url, body, content_type="application/json", **auth))
     assert response.status_code == 200, response.content[:300]
     assert not response.json()["complete"]  # nothing answered: nothing counted, no outcome written
     assert len(sent) == 1, sent
@@ -195,18 +189,7 @@ def test_a_completed_evaluation_costs_two_round_trips(client, partner, published
     body = {"answers": {question.key: "no" for question in published_pathway.triage_questions.all()}}
     first = client.post(url, body, content_type="application/json", **auth)
     assert first.status_code == 200 and first.json()["complete"], first.content[:300]
-    sent: list[bytes] = []
-    original = AbstractConnection.send_packed_command
-
-    def counting(self: Any, command: Any, check_health: bool = True) -> None:
-        sent.append(command)
-        return original(self, command, check_health)
-
-    AbstractConnection.send_packed_command = counting  # type: ignore[method-assign]
-    try:
-        response = client.post(url, body, content_type="application/json", **auth)
-    finally:
-        AbstractConnection.send_packed_command = original  # type: ignore[method-assign]
+    response, sent = commands_sent(lambda: client.post(url, body, content_type="application/json", **auth))
     assert response.status_code == 200 and response.json()["complete"], response.content[:300]
     assert len(sent) == 2, sent
 
