@@ -49,8 +49,15 @@ def require_tool(*names: str) -> list[str]:
 
 
 def free_port_in(ports: range) -> int:
+    """The first port in ``ports`` with nothing listening on it.
+
+    Probed as the servers bind (``SO_REUSEADDR``, as redis-server and PostgreSQL do): a port
+    whose last server left connections in TIME_WAIT is free to them, and Linux still refuses
+    a port something listens on.
+    """
     for port in ports:
         with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
