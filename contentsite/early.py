@@ -72,15 +72,15 @@ class Validators:
     def timestamp(self) -> int | None:
         return int(self.last_modified.timestamp()) if self.last_modified else None
 
+    def conditional_status(self, request: HttpRequest) -> int | None:
+        """What ``request``'s conditional headers ask of this version: 304 (the reader's copy is this one),
+        412 (``If-Match`` or ``If-Unmodified-Since`` refuses it), or None (answer in full)."""
+        answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
+        return answer.status_code if answer is not None else None
+
     def not_modified(self, request: HttpRequest) -> bool:
         """Whether ``request``'s conditional headers say the reader's copy is this one (a 304)."""
-        answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
-        return answer is not None and answer.status_code == 304
-
-    def precondition_failed(self, request: HttpRequest) -> bool:
-        """Whether ``request``'s ``If-Match`` or ``If-Unmodified-Since`` refuses this version (a 412)."""
-        answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
-        return answer is not None and answer.status_code == 412
+        return self.conditional_status(request) == 304
 
 
 ValidatorsFor = Callable[..., Validators | None]

@@ -71,10 +71,11 @@ class PartnerView:
                 {name: [f"Unknown query parameter; this endpoint accepts: {known}."] for name in unknown}
             )
         conditional = self.conditional if request.method in {"GET", "HEAD"} else None
-        if conditional is not None and conditional.precondition_failed(request):
+        status_asked = conditional.conditional_status(request) if conditional is not None else None
+        if status_asked == 412:
             # Here rather than in ConditionalGetMiddleware, so that it is a problem detail like every error.
             raise PreconditionFailed
-        if conditional is not None and conditional.not_modified(request):
+        if status_asked == 304:
             raise NotModified
 
     def prefetch_keys(self) -> Sequence[str]:
