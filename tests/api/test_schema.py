@@ -23,7 +23,10 @@ from django.core.exceptions import ValidationError
 from django.urls.converters import SlugConverter
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from articles.api.views import CODE, CODE_SYSTEM, CODE_SYSTEMS
 from articles.models import atc_validator, rxcui_validator, snomed_validator
@@ -218,8 +221,87 @@ def test_types_say_what_is_sent(schema):
     assert page["properties"]["next"]["type"] == ["string", "null"]
 
 
+def unions(node: Any, where: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """Every ``oneOf`` and ``anyOf`` in the document, with its JSON Pointer."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("oneOf", "anyOf"):
+                yield f"{where}/{key}", value
+            yield from unions(value, f"{where}/{key.replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from unions(value, f"{where}/{index}")
+
+
+# Values a response sends where the schema offers a choice: each must fit one branch only.
+UNION_SAMPLES = ["", None, "https://example.org/page", "10.1234/abcd", "12345678", "17767", "C08CA01", "404684003"]
+UNION_SAMPLES += ["common", "routine", "yes", ["a", "b"], {"slug": "a", "name": "A", "snomed_ct_code": ""}]
+
+
+def test_no_value_matches_two_branches_of_a_union(schema):
+    """A ``oneOf`` or ``anyOf`` a generator can decide: no value fits two branches, even where ``format`` is
+    not checked (JSON Schema's default, and most clients'), e.g. a reference's ``url`` of ``""``."""
+    registry = Registry().with_resource("urn:served", Resource.from_contents(schema, DRAFT202012))
+    ambiguous = []
+    for where, branches in unions(schema):
+        for value in UNION_SAMPLES:
+            fitting = [
+                index
+                for index, branch in enumerate(branches)
+                if Draft202012Validator({"$ref": "urn:served#" + where + f"/{index}"}, registry=registry).is_valid(
+                    value
+                )
+            ]
+            if len(fitting) > 1:
+                ambiguous.append((where, value, fitting))
+    assert not ambiguous, ambiguous
+
+
 def test_no_schema_uses_openapi_3_0_nullable(schema):
     assert '"nullable"' not in str(schema).replace("'", '"')
+
+
+# The only response properties the server may leave out, by component and place within it; every other
+# property is in ``required`` (a generator makes a left-out property ``T | Unset``), and ``strict.py``
+# holds every response the suite receives to that.
+SOMETIMES_ABSENT: dict[str, set[str]] = {
+    "Problem": {"errors"},  # only with ``code`` ``invalid``
+    "ProblemFieldError": {"pointer"},  # only within a request body
+    # schema.org JSON-LD (``articles.structured_data``): a property is written only when there is a value.
+    "ArticleJsonLd": {"datePublished", "dateModified", "lastReviewed", "reviewedBy"},
+    "ArticleJsonLd.about[]": {"nonProprietaryName", "proprietaryName", "drugClass", "code"},  # Drug or condition
+    "ArticleJsonLd.citation[]": {
+        *("name", "author", "isPartOf", "datePublished", "identifier", "sameAs", "url", "description"),
+    },
+}
+
+
+def objects(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object schema written inline in ``node`` (not through ``$ref``), with its place (``A.b[]``)."""
+    if not isinstance(node, dict):
+        return
+    if "properties" in node:
+        yield where, node
+        for name, value in node["properties"].items():
+            yield from objects(value, f"{where}.{name}")
+    if isinstance(node.get("items"), dict):
+        yield from objects(node["items"], f"{where}[]")
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for branch in node.get(keyword, []):
+            yield from objects(branch, where)
+
+
+def test_required_lists_every_property_a_response_always_carries(schema):
+    """``required`` matches what is always sent: ModelSerializer fields with ``blank=True`` are sent too."""
+    left_out = {}
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):  # request bodies (COMPONENT_SPLIT_REQUEST): optional is the client's choice
+            continue
+        for where, node in objects(component, name):
+            optional = set(node["properties"]) - set(node.get("required", []))
+            if optional != SOMETIMES_ABSENT.get(where, set()):
+                left_out[where] = sorted(optional)
+    assert not left_out, left_out
 
 
 # --- One error model ---------------------------------------------------------------------------
