@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.views import defaults
 
@@ -54,7 +54,8 @@ class LockConflictMiddleware:
     The services take their locks in one order (article, then revision), so a
     deadlock should not happen; a lock wait can still time out
     (``DATABASE_LOCK_TIMEOUT_MS``). The transaction has been rolled back by then,
-    so nothing was half-done: the API answers 409 with ``Retry-After``, the admin
+    so nothing was half-done: the API answers 409 with ``Retry-After`` (a problem detail, ``code``
+    ``conflict``, declared on every operation of its schema), the admin
     goes back to the page with a message, and other pages answer 409.
     """
 
@@ -69,7 +70,7 @@ class LockConflictMiddleware:
             return None
         logger.warning("Lock conflict on %s %s: %s", request.method, request.path, exception)
         if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"detail": CONFLICT_MESSAGE, "code": "conflict"}, status=409)
+            response: HttpResponse = problem_response(request, status=409, detail=CONFLICT_MESSAGE, code="conflict")
         elif request.path.startswith("/admin/") and getattr(request, "user", None) and request.user.is_staff:
             messages.error(request, CONFLICT_MESSAGE)
             response = HttpResponseRedirect(request.get_full_path())

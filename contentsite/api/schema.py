@@ -4,7 +4,7 @@
   ``contentsite.api.problems``) for every 4xx and 5xx.
 - Headers: ``ETag`` and ``Last-Modified`` on every GET's 200 and 304 (``PartnerView``),
   ``RateLimit`` and ``RateLimit-Policy`` on every keyed response (``partners.throttling``),
-  ``Retry-After`` on 429 and 503, ``WWW-Authenticate`` on 401.
+  ``Retry-After`` on 409, 429 and 503, ``WWW-Authenticate`` on 401.
 - Parameters: ``If-None-Match`` and ``If-Modified-Since`` on every GET.
 - Patterns: ECMA-262, as OpenAPI requires (``ecma_pattern``).
 """
@@ -61,7 +61,7 @@ class ProblemSerializer(serializers.Serializer):
             "What went wrong, for programs; stable within v1: `invalid` (see `errors`), `parse_error`, "
             "`request_too_large`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, "
             "`gone`, `method_not_allowed`, `not_acceptable`, `precondition_failed`, `unsupported_media_type`, "
-            "`throttled`, "
+            "`throttled`, `conflict`, "
             "`unavailable`, `error`."
         )
     )
@@ -79,6 +79,7 @@ ERRORS = {
     "403": "The key may not use this endpoint.",
     "404": "Nothing published here.",
     "406": "The Accept header asks for a format this endpoint does not serve.",
+    "409": "A lock wait timed out (`code` `conflict`; nothing was changed): try again after `Retry-After`.",
     "412": "`If-Match` or `If-Unmodified-Since` was sent and does not match the current version.",
     "429": "Too many requests for this key: try again after the seconds in `Retry-After`.",
     "503": "Temporarily unavailable (`code` `unavailable`): try again after the seconds in `Retry-After`.",
@@ -201,7 +202,7 @@ class PartnerAutoSchema(AutoSchema):
                 response["headers"] = _headers("ETag", "Last-Modified", *RATE_LIMITED, required=("ETag", *RATE_LIMITED))
             elif code == "429":
                 response["headers"] = _headers("Retry-After", *RATE_LIMITED, required=("Retry-After", *RATE_LIMITED))
-            elif code == "503":
+            elif code in ("409", "503"):
                 response["headers"] = _headers("Retry-After", required=("Retry-After",))
             elif code == "401":
                 response["headers"] = _headers("WWW-Authenticate")

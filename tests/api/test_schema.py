@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import regress
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.urls.converters import SlugConverter
 from hypothesis import given
 from hypothesis import strategies as st
@@ -329,6 +330,35 @@ def test_errors_are_problem_details_with_codes_per_field(client, api, published_
         assert (body["status"], body["code"]) == (400, "invalid")
         assert [error["field"] for error in body["errors"]] == [parameter]
         assert all(error["code"] and error["detail"] for error in body["errors"])
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "view"),
+    [
+        ("get", "/api/v1/changes/", "articles.api.views.ChangeFeed.get"),
+        ("get", "/api/v1/articles/{slug}/", "articles.api.views.ArticleDetail.get"),
+        ("post", "/api/v1/pathways/{pathway}/evaluate/", "triage.api.views.PathwayEvaluate.post"),
+    ],
+)
+def test_a_lost_lock_race_is_a_declared_problem(
+    client, api_key, published_article, published_pathway, monkeypatch, method, url, view
+):
+    """A lock wait that timed out (``LockConflictMiddleware``) is a 409 problem the operation declares, like
+    every other error (``strict.py`` holds the response to the schema), with ``Retry-After``."""
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("database is locked")  # SQLite's busy timeout; PostgreSQL's lock_timeout alike
+
+    served_schema()  # generated (and kept) before the view is replaced: its decorators describe the operation
+    monkeypatch.setattr(view, locked)
+    url = url.format(slug=published_article.article.slug, pathway=published_pathway.article.slug)
+    key = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    if method == "post":
+        response = client.post(url, {"answers": {}}, content_type="application/json", **key)
+    else:
+        response = client.get(url, **key)
+    assert (response.status_code, problem(response)["code"]) == (409, "conflict")
+    assert response["Retry-After"] == "1"
 
 
 def test_an_answer_within_the_body_is_named_by_a_json_pointer(client, api_key, published_pathway):
