@@ -58,7 +58,7 @@ class ProblemSerializer(serializers.Serializer):
     instance = serializers.CharField(help_text="The path of the request that failed.")
     code = serializers.CharField(
         help_text=(
-            "What went wrong, for programs; stable within v1: `invalid` (see `errors`), `parse_error`, "
+            "What went wrong, for programs; stable within v1: `invalid` (see `errors`), `bad_request`, `parse_error`, "
             "`request_too_large`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, "
             "`gone`, `method_not_allowed`, `not_acceptable`, `precondition_failed`, `unsupported_media_type`, "
             "`throttled`, `conflict`, "

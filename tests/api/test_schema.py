@@ -332,6 +332,13 @@ def test_errors_are_problem_details_with_codes_per_field(client, api, published_
         assert all(error["code"] and error["detail"] for error in body["errors"])
 
 
+def test_a_request_django_refuses_before_the_api_is_a_problem(client, api_key):
+    """Refused before any view (a Host not in ``ALLOWED_HOSTS``: Django's ``handler400``): a problem, not HTML."""
+    response = client.get("/api/v1/articles/", HTTP_HOST="evil.example", HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    assert (response.status_code, problem(response)["code"]) == (400, "bad_request")
+    assert problem(response)["instance"] == "/api/v1/articles/"
+
+
 @pytest.mark.parametrize(
     ("method", "url", "view"),
     [
