@@ -4,14 +4,16 @@ The served schema (``/api/v1/schema/``) is turned into a client by ``openapi-pyt
 (pinned in requirements-dev; ``--fail-on-warning``, so an operation the generator cannot
 read fails here), in pytest's tmp dir, and imported from there. The client then makes the
 partner's first three requests of the README, over HTTP with ``Authorization: Api-Key <key>``
-(the generator's default prefix is ``Bearer``; the scheme does not say otherwise yet):
+(openapi-python-client's ``AuthenticatedClient`` defaults to ``Bearer`` whatever the scheme says; the
+``PartnerApiKey`` scheme's description tells the partner to pass ``prefix="Api-Key"``, as here):
 
 1. the article list, following ``next`` with its cursor;
 2. an article, then the same with ``If-None-Match`` answered 304;
 3. the change feed;
 
 plus the code lookup, and JSON-LD through its own operation (issue 14, item 2). Every body
-is parsed by the generated models: a parse error is a failure.
+is parsed by the generated models: a parse error is a failure. The generated models themselves:
+one error model (``Problem``), and no enum member a generator had to call ``VALUE_0``.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ response to the schema; this file checks the schema itself and the headers' valu
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,7 +32,7 @@ from referencing.jsonschema import DRAFT202012
 
 from articles.api.views import CODE, CODE_SYSTEM, CODE_SYSTEMS
 from articles.models import atc_validator, rxcui_validator, snomed_validator
-from articles.models.content import doi_validator, key_validator, pmid_validator
+from articles.models.content import Reference, doi_validator, key_validator, pmid_validator
 from contentsite.api.schema import ecma_pattern
 from tests.api.problems import problem, problem_fields
 from tests.api.strict import served_schema
@@ -157,6 +158,27 @@ def test_ecma262_and_the_server_agree_on_any_code(value):
     """Where the rules combine (anchors, a final newline, lengths): the same answer in both engines."""
     for validator in (rxcui_validator, atc_validator, snomed_validator, key_validator, pmid_validator):
         assert ecma_accepts(ecma_pattern(validator), value) == server_accepts(validator, value), (validator, value)
+
+
+def test_the_doi_pattern_accepts_every_doi_the_server_stores():
+    """``\\S`` is not the same set in both engines: Python's ``\\s`` has U+001C-U+001F and U+0085, ECMA-262's
+    has U+FEFF. A DOI is stored through its field (``validate_text_characters`` too), which refuses all of them,
+    so the served pattern accepts every DOI a response can carry."""
+    field = Reference._meta.get_field("doi")
+    pattern = ecma(ecma_pattern(doi_validator))
+    spaces_and_formats = [
+        chr(point)
+        for point in range(0x110000)
+        if not 0xD800 <= point <= 0xDFFF
+        and (unicodedata.category(chr(point)) in {"Zs", "Zl", "Zp", "Cc", "Cf"} or re.fullmatch(r"\s", chr(point)))
+    ]
+    assert {"\ufeff", "\x1c", "\x85", "\u3000"} <= set(spaces_and_formats)
+    stored_but_refused = []
+    for character in spaces_and_formats:
+        doi = f"10.1234/a{character}b"
+        if server_accepts(lambda value: field.clean(value, None), doi) and pattern.find(doi) is None:
+            stored_but_refused.append(f"U+{ord(character):04X}")
+    assert not stored_but_refused
 
 
 @pytest.mark.parametrize("code", ["17767\n", "17767Z", " 17767", "17767 "])
