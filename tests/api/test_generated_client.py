@@ -30,12 +30,14 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from django.test import Client
 
 from articles.models import Revision
 from partners.models import Partner
 from partners.services import partner_key_create
+from tests.api import strict
 from tests.api.contract import ARTICLE, MEDICATION, RXCUI, RXNORM, served_schema
 from tests.factories import article_document
 
@@ -97,21 +99,61 @@ def op(generated: ModuleType, path: str) -> ModuleType:
     return module
 
 
+class Received:
+    """An httpx response, read the way ``strict.check`` reads a response of Django's test client."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.content = response.content
+        self.headers = response.headers
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+
+@pytest.fixture
+def received() -> list[str]:
+    """What the generated client received over HTTP, each response checked by ``strict.check`` as it came."""
+    return []
+
+
 @pytest.fixture
 def partner_client(
-    transactional_db: Any, live_server: Any, generated: ModuleType, published_article: Revision, settings: Any
+    transactional_db: Any,
+    live_server: Any,
+    generated: ModuleType,
+    published_article: Revision,
+    settings: Any,
+    received: list[str],
 ) -> Any:
-    """The generated client, authenticated as a partner, on a site with two live articles."""
+    """The generated client, authenticated as a partner, on a site with two live articles.
+
+    Its responses come over HTTP, not through Django's test client, so ``tests/conftest.py`` does not see
+    them: an httpx hook holds each to the served schema the same way (``strict.check``).
+    """
     settings.PARTNER_API_RATE = "1000/minute"
     published_article.article.refresh_from_db()
     _, key = partner_key_create(partner=Partner.objects.create(name="Generated client partner"), name="client")
+    strict.served_schema()  # read once here, on the test's thread
+
+    def check(response: httpx.Response) -> None:
+        response.read()
+        request = response.request
+        accept = request.headers.get("Accept", "")
+        strict.check(Received(response), method=request.method, path=request.url.path, accept=accept)
+        received.append(f"{request.method} {request.url.path} {response.status_code}")
+
     return generated.AuthenticatedClient(
-        base_url=live_server.url, token=key, prefix="Api-Key", raise_on_unexpected_status=True
+        base_url=live_server.url,
+        token=key,
+        prefix="Api-Key",
+        raise_on_unexpected_status=True,
+        httpx_args={"event_hooks": {"response": [check]}},
     )
 
 
 def test_first_three_requests_and_the_lookup(
-    generated: ModuleType, partner_client: Any, workflow: Any, schema: dict[str, Any]
+    generated: ModuleType, partner_client: Any, workflow: Any, schema: dict[str, Any], received: list[str]
 ) -> None:
     workflow.live(article_document(slug=SECOND_ARTICLE, medication="testamol"))
 
@@ -156,6 +198,7 @@ def test_first_three_requests_and_the_lookup(
     assert found.status_code == 200, found.content[:500]
     assert [article["slug"] for article in found.parsed.to_dict()["results"]] == [ARTICLE]
     assert MEDICATION in json.dumps(found.parsed.to_dict())
+    assert len(received) == pages + 4 and received[pages + 1].endswith(" 304"), received
 
 
 def enum_member(module: ModuleType, value: str) -> Enum:
@@ -175,7 +218,9 @@ def jsonld_path(schema: dict[str, Any]) -> str | None:
     return None
 
 
-def test_jsonld_through_its_own_operation(generated: ModuleType, partner_client: Any, schema: dict[str, Any]) -> None:
+def test_jsonld_through_its_own_operation(
+    generated: ModuleType, partner_client: Any, schema: dict[str, Any], received: list[str]
+) -> None:
     path = jsonld_path(schema)
     assert path is not None, "the served schema has no JSON-LD operation of its own (issue 14 item 2)"
     response = op(generated, path).sync_detailed(ARTICLE, client=partner_client)
@@ -183,6 +228,7 @@ def test_jsonld_through_its_own_operation(generated: ModuleType, partner_client:
     assert response.parsed is not None
     assert response.headers["Content-Type"].startswith(JSON_LD)
     assert json.loads(response.content)["@type"] == "MedicalWebPage"
+    assert received == [f"GET {path.replace('{slug}', ARTICLE)} 200"]
 
 
 def test_every_enum_member_has_a_readable_name(generated: ModuleType) -> None:
