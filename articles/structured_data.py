@@ -112,12 +112,13 @@ def json_ld_script(data: dict[str, Any]) -> SafeString:
     return mark_safe(f'<script type="application/ld+json">{text}</script>')  # noqa: S308 - escaped above
 
 
-def _typed(type_name: str | list[str], **properties: Any) -> dict[str, Any]:
+def _typed(type_name: str | list[str], optional: tuple[str, ...] = (), **properties: Any) -> dict[str, Any]:
+    """A schema.org node: ``@type`` and ``properties``, each always written unless named in ``optional``."""
     kind = {"const": type_name} if isinstance(type_name, str) else {"enum": type_name}
     return {
         "type": "object",
         "properties": {"@type": {"type": "string", **kind}, **properties},
-        "required": ["@type"],
+        "required": ["@type", *(name for name in properties if name not in optional)],
     }
 
 
@@ -158,6 +159,8 @@ MEDICAL_WEB_PAGE_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": _typed(
                 ["Drug", "MedicalCondition"],
+                # A MedicalCondition has a name only; a Drug's class and codes are written when known.
+                optional=("nonProprietaryName", "proprietaryName", "drugClass", "code"),
                 name=_STRING,
                 nonProprietaryName=_STRING,
                 proprietaryName={"type": "array", "items": _STRING},
@@ -174,6 +177,8 @@ MEDICAL_WEB_PAGE_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": _typed(
                 ["ScholarlyArticle", "CreativeWork"],
+                # Each part of a citation is written only when the reference has it (``_citation``).
+                optional=("name", "author", "isPartOf", "datePublished", "identifier", "sameAs", "url", "description"),
                 name=_STRING,
                 author=_STRING,
                 isPartOf=_typed(["Periodical", "CreativeWork"], **_NAMED),

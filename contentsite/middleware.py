@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.views import defaults
 
+from .api.parsers import RequestBodyTooLarge
 from .api.problems import problem_response
 from .outages import log_outage
 
@@ -54,7 +56,8 @@ class LockConflictMiddleware:
     The services take their locks in one order (article, then revision), so a
     deadlock should not happen; a lock wait can still time out
     (``DATABASE_LOCK_TIMEOUT_MS``). The transaction has been rolled back by then,
-    so nothing was half-done: the API answers 409 with ``Retry-After``, the admin
+    so nothing was half-done: the API answers 409 with ``Retry-After`` (a problem detail, ``code``
+    ``conflict``, declared on every operation of its schema), the admin
     goes back to the page with a message, and other pages answer 409.
     """
 
@@ -69,7 +72,7 @@ class LockConflictMiddleware:
             return None
         logger.warning("Lock conflict on %s %s: %s", request.method, request.path, exception)
         if request.path.startswith("/api/"):
-            response: HttpResponse = JsonResponse({"detail": CONFLICT_MESSAGE, "code": "conflict"}, status=409)
+            response: HttpResponse = problem_response(request, status=409, detail=CONFLICT_MESSAGE, code="conflict")
         elif request.path.startswith("/admin/") and getattr(request, "user", None) and request.user.is_staff:
             messages.error(request, CONFLICT_MESSAGE)
             response = HttpResponseRedirect(request.get_full_path())
@@ -117,6 +120,17 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
     # Logged above, once a minute; not once per request by django.request as well.
     response._has_been_logged = True  # type: ignore[attr-defined]
     return response
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """``handler400``: what Django refuses itself (a Host not in ``ALLOWED_HOSTS``, a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is, under ``/api/``, a problem detail like every API error."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+    if isinstance(exception, RequestDataTooBig):
+        too_large = RequestBodyTooLarge.default_detail
+        return problem_response(request, status=413, detail=too_large, code="request_too_large")
+    return problem_response(request, status=400, detail="Bad request.", code="bad_request")
 
 
 def server_error(request: HttpRequest, template_name: str = defaults.ERROR_500_TEMPLATE_NAME) -> HttpResponse:

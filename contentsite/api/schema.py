@@ -4,7 +4,7 @@
   ``contentsite.api.problems``) for every 4xx and 5xx.
 - Headers: ``ETag`` and ``Last-Modified`` on every GET's 200 and 304 (``PartnerView``),
   ``RateLimit`` and ``RateLimit-Policy`` on every keyed response (``partners.throttling``),
-  ``Retry-After`` on 429 and 503, ``WWW-Authenticate`` on 401.
+  ``Retry-After`` on 409, 429 and 503, ``WWW-Authenticate`` on 401.
 - Parameters: ``If-None-Match`` and ``If-Modified-Since`` on every GET.
 - Patterns: ECMA-262, as OpenAPI requires (``ecma_pattern``).
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.validators import RegexValidator
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, force_instance
 from rest_framework import serializers
 
 from .problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
@@ -58,10 +58,10 @@ class ProblemSerializer(serializers.Serializer):
     instance = serializers.CharField(help_text="The path of the request that failed.")
     code = serializers.CharField(
         help_text=(
-            "What went wrong, for programs; stable within v1: `invalid` (see `errors`), `parse_error`, "
+            "What went wrong, for programs; stable within v1: `invalid` (see `errors`), `bad_request`, `parse_error`, "
             "`request_too_large`, `not_authenticated`, `authentication_failed`, `permission_denied`, `not_found`, "
             "`gone`, `method_not_allowed`, `not_acceptable`, `precondition_failed`, `unsupported_media_type`, "
-            "`throttled`, "
+            "`throttled`, `conflict`, "
             "`unavailable`, `error`."
         )
     )
@@ -79,6 +79,7 @@ ERRORS = {
     "403": "The key may not use this endpoint.",
     "404": "Nothing published here.",
     "406": "The Accept header asks for a format this endpoint does not serve.",
+    "409": "A lock wait timed out (`code` `conflict`; nothing was changed): try again after `Retry-After`.",
     "412": "`If-Match` or `If-Unmodified-Since` was sent and does not match the current version.",
     "429": "Too many requests for this key: try again after the seconds in `Retry-After`.",
     "503": "Temporarily unavailable (`code` `unavailable`): try again after the seconds in `Retry-After`.",
@@ -170,6 +171,26 @@ class PartnerAutoSchema(AutoSchema):
         self._declare_headers(operation["responses"])
         return operation
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        """In a response, every field is ``required`` unless its serializer declares it ``required=False``.
+
+        drf-spectacular leaves out of ``required`` each model field with ``blank=True`` or a default
+        (optional *input*), though a response always carries it (``""`` when blank), so a generated
+        client typed it ``str | Unset``. The fields a response may really leave out are declared
+        ``required=False`` on the serializer by hand (``Problem.errors``, ``ProblemFieldError.pointer``);
+        a ModelSerializer passes ``required=False`` to every field built from a ``blank=True`` model field.
+        """
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction != "response":
+            return schema
+        serializer = force_instance(serializer)
+        declared = getattr(serializer, "_declared_fields", {})  # by hand, not built from a model field
+        optional = {name for name, field in declared.items() if field._kwargs.get("required") is False}
+        required = [name for name in schema.get("properties", {}) if name not in optional]
+        if required:
+            schema["required"] = sorted(required)
+        return schema
+
     def _declare_headers(self, responses: dict[str, Any]) -> None:
         """Which headers each response carries, as ``PartnerView.finalize_response`` and DRF send them."""
         read = self.method == "GET"
@@ -181,7 +202,7 @@ class PartnerAutoSchema(AutoSchema):
                 response["headers"] = _headers("ETag", "Last-Modified", *RATE_LIMITED, required=("ETag", *RATE_LIMITED))
             elif code == "429":
                 response["headers"] = _headers("Retry-After", *RATE_LIMITED, required=("Retry-After", *RATE_LIMITED))
-            elif code == "503":
+            elif code in ("409", "503"):
                 response["headers"] = _headers("Retry-After", required=("Retry-After",))
             elif code == "401":
                 response["headers"] = _headers("WWW-Authenticate")
@@ -229,7 +250,9 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
     """Last touches drf-spectacular has no setting for (a ``POSTPROCESSING_HOOKS`` entry, after its enum hook).
 
     - "A value, or empty": ``anyOf`` rather than ``oneOf``, which a strict validator
-      rejects when ``""`` also matches the first (a ``format: uri`` some tools accept blank).
+      rejects when ``""`` also matches the first (a ``format: uri`` some tools accept blank);
+      and the value's branch has ``minLength: 1``, so ``""`` fits the empty branch alone even
+      where ``format`` is not checked.
     - Enums whose values are opaque (OIDs) get readable member names (``x-enum-varnames``,
       which openapi-python-client and openapi-generator use).
     """
@@ -238,6 +261,9 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
         if isinstance(node, dict):
             if _blank_or(node):
                 node["anyOf"] = node.pop("oneOf")
+                value = node["anyOf"][0]
+                if value.get("type") == "string" and "pattern" not in value:
+                    value.setdefault("minLength", 1)  # "" is the empty branch only, with or without ``format``
             if node.get("enum") and "x-enum-varnames" not in node and set(node["enum"]) <= set(ENUM_VARNAMES):
                 node["x-enum-varnames"] = [ENUM_VARNAMES[value] for value in node["enum"]]
             for value in node.values():
@@ -250,9 +276,11 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
     return result
 
 
-# Readable names for enum values a generator cannot name (they start with a digit): the code systems' OIDs.
+# Readable names for enum values a generator cannot name (it writes ``VALUE_0``): the code systems' OIDs
+# (they start with a digit), and the empty string of ``BlankEnum`` (a choice left blank, e.g. ``frequency_band``).
 ENUM_VARNAMES: dict[str, str] = {
     "2.16.840.1.113883.6.88": "RXNORM",
     "2.16.840.1.113883.6.73": "WHO_ATC",
     "2.16.840.1.113883.6.96": "SNOMED_CT",
+    "": "BLANK",
 }

@@ -7,6 +7,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.http import http_date
 from drf_spectacular.utils import extend_schema
@@ -22,6 +23,8 @@ from articles.live import SITE_POINTER, Live, cache_get, cache_set, identity_cac
 from articles.models import ArticleKind, Withdrawn
 from contentsite.early import Validators
 from partners.throttling import rate_limit_headers
+
+from .parsers import RequestBodyTooLarge
 
 # Bump when the payloads change shape in a way cached bodies and partners' ETags must not outlive.
 API_CACHE_VERSION = 1
@@ -146,6 +149,9 @@ class PartnerView:
         # The one read of what is live (``live_identity().require()``, ``get_live``) says "withdrawn"; the API says 410.
         if isinstance(exc, Withdrawn):
             exc = Gone()
+        # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE), met when DRF reads a body before the bounded parser can.
+        if isinstance(exc, RequestDataTooBig):
+            exc = RequestBodyTooLarge()
         return super().handle_exception(exc)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:

@@ -4,20 +4,23 @@ The served schema (``/api/v1/schema/``) is turned into a client by ``openapi-pyt
 (pinned in requirements-dev; ``--fail-on-warning``, so an operation the generator cannot
 read fails here), in pytest's tmp dir, and imported from there. The client then makes the
 partner's first three requests of the README, over HTTP with ``Authorization: Api-Key <key>``
-(the generator's default prefix is ``Bearer``; the scheme does not say otherwise yet):
+(openapi-python-client's ``AuthenticatedClient`` defaults to ``Bearer`` whatever the scheme says; the
+``PartnerApiKey`` scheme's description tells the partner to pass ``prefix="Api-Key"``, as here):
 
 1. the article list, following ``next`` with its cursor;
 2. an article, then the same with ``If-None-Match`` answered 304;
 3. the change feed;
 
 plus the code lookup, and JSON-LD through its own operation (issue 14, item 2). Every body
-is parsed by the generated models: a parse error is a failure.
+is parsed by the generated models: a parse error is a failure. The generated models themselves:
+one error model (``Problem``), and no enum member a generator had to call ``VALUE_0``.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,12 +30,14 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from django.test import Client
 
 from articles.models import Revision
 from partners.models import Partner
 from partners.services import partner_key_create
+from tests.api import strict
 from tests.api.contract import ARTICLE, MEDICATION, RXCUI, RXNORM, served_schema
 from tests.factories import article_document
 
@@ -94,21 +99,61 @@ def op(generated: ModuleType, path: str) -> ModuleType:
     return module
 
 
+class Received:
+    """An httpx response, read the way ``strict.check`` reads a response of Django's test client."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_code = response.status_code
+        self.content = response.content
+        self.headers = response.headers
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name, default)
+
+
+@pytest.fixture
+def received() -> list[str]:
+    """What the generated client received over HTTP, each response checked by ``strict.check`` as it came."""
+    return []
+
+
 @pytest.fixture
 def partner_client(
-    transactional_db: Any, live_server: Any, generated: ModuleType, published_article: Revision, settings: Any
+    transactional_db: Any,
+    live_server: Any,
+    generated: ModuleType,
+    published_article: Revision,
+    settings: Any,
+    received: list[str],
 ) -> Any:
-    """The generated client, authenticated as a partner, on a site with two live articles."""
+    """The generated client, authenticated as a partner, on a site with two live articles.
+
+    Its responses come over HTTP, not through Django's test client, so ``tests/conftest.py`` does not see
+    them: an httpx hook holds each to the served schema the same way (``strict.check``).
+    """
     settings.PARTNER_API_RATE = "1000/minute"
     published_article.article.refresh_from_db()
     _, key = partner_key_create(partner=Partner.objects.create(name="Generated client partner"), name="client")
+    strict.served_schema()  # read once here, on the test's thread
+
+    def check(response: httpx.Response) -> None:
+        response.read()
+        request = response.request
+        accept = request.headers.get("Accept", "")
+        strict.check(Received(response), method=request.method, path=request.url.path, accept=accept)
+        received.append(f"{request.method} {request.url.path} {response.status_code}")
+
     return generated.AuthenticatedClient(
-        base_url=live_server.url, token=key, prefix="Api-Key", raise_on_unexpected_status=True
+        base_url=live_server.url,
+        token=key,
+        prefix="Api-Key",
+        raise_on_unexpected_status=True,
+        httpx_args={"event_hooks": {"response": [check]}},
     )
 
 
 def test_first_three_requests_and_the_lookup(
-    generated: ModuleType, partner_client: Any, workflow: Any, schema: dict[str, Any]
+    generated: ModuleType, partner_client: Any, workflow: Any, schema: dict[str, Any], received: list[str]
 ) -> None:
     workflow.live(article_document(slug=SECOND_ARTICLE, medication="testamol"))
 
@@ -153,6 +198,7 @@ def test_first_three_requests_and_the_lookup(
     assert found.status_code == 200, found.content[:500]
     assert [article["slug"] for article in found.parsed.to_dict()["results"]] == [ARTICLE]
     assert MEDICATION in json.dumps(found.parsed.to_dict())
+    assert len(received) == pages + 4 and received[pages + 1].endswith(" 304"), received
 
 
 def enum_member(module: ModuleType, value: str) -> Enum:
@@ -172,7 +218,9 @@ def jsonld_path(schema: dict[str, Any]) -> str | None:
     return None
 
 
-def test_jsonld_through_its_own_operation(generated: ModuleType, partner_client: Any, schema: dict[str, Any]) -> None:
+def test_jsonld_through_its_own_operation(
+    generated: ModuleType, partner_client: Any, schema: dict[str, Any], received: list[str]
+) -> None:
     path = jsonld_path(schema)
     assert path is not None, "the served schema has no JSON-LD operation of its own (issue 14 item 2)"
     response = op(generated, path).sync_detailed(ARTICLE, client=partner_client)
@@ -180,3 +228,33 @@ def test_jsonld_through_its_own_operation(generated: ModuleType, partner_client:
     assert response.parsed is not None
     assert response.headers["Content-Type"].startswith(JSON_LD)
     assert json.loads(response.content)["@type"] == "MedicalWebPage"
+    assert received == [f"GET {path.replace('{slug}', ARTICLE)} 200"]
+
+
+def test_every_enum_member_has_a_readable_name(generated: ModuleType) -> None:
+    """No ``VALUE_0``: an enum value a generator cannot name (an OID, the empty string) gets ``x-enum-varnames``."""
+    models = Path(generated.__file__).parent / "models"
+    unnamed = [
+        f"{source.stem}: {line.strip()}"
+        for source in sorted(models.glob("*.py"))
+        for line in source.read_text().splitlines()
+        if re.match(r"\s+VALUE_[0-9]+ = ", line)
+    ]
+    assert not unnamed, unnamed
+
+
+def test_errors_are_one_model(generated: ModuleType, schema: dict[str, Any]) -> None:
+    """Every error of every operation is the ``Problem`` model (with its ``ProblemFieldError`` items); no model
+    comes from an inline body (issue 14: 83 near-identical error models out of 135)."""
+    models = {source.stem for source in (Path(generated.__file__).parent / "models").glob("*.py")} - {"__init__"}
+    components = [re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower() for name in schema["components"]["schemas"]]
+    # A component's inline parts (``article_json_ld_about_item``) and the enums of query parameters.
+    parameter_enums = {"lookup_retrieve_knowledge_response_type", "lookup_retrieve_main_search_criteria_v_cs"}
+    inline = {m for m in models if not any(m == c or m.startswith(f"{c}_") for c in components)}
+    assert inline == parameter_enums
+    assert {m for m in models if "error" in m or "problem" in m} == {"problem", "problem_field_error"}
+    for source in (Path(generated.__file__).parent / "api").glob("*/*.py"):
+        text = source.read_text()
+        for status in re.findall(r"if response\.status_code == ([45][0-9][0-9]):", text):
+            parse = text.split(f"if response.status_code == {status}:", 1)[1].split("return", 1)[0]
+            assert "Problem.from_dict" in parse, (source.stem, status)

@@ -49,6 +49,16 @@ def test_a_body_over_the_size_limit_is_a_413(client, api_key, published_pathway)
     assert problem(response)["code"] == "request_too_large"
 
 
+def test_a_body_over_djangos_own_limit_is_a_413_too(client, api_key, published_pathway, settings):
+    """Django refuses a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` when DRF reads it, before the bounded parser's
+    own check: still the documented 413 problem, not Django's HTML 400 (``strict.py`` judges the response)."""
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE > MAX_DOCUMENT_BYTES
+    response = post(client, api_key, b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1))
+    assert (response.status_code, problem(response)["code"]) == (413, "request_too_large")
+    assert problem(response)["detail"] == f"The request body is larger than {MAX_DOCUMENT_BYTES:,} bytes."
+    assert "RateLimit" in response  # answered by the API view, for the key
+
+
 def test_malformed_json_is_still_a_400(client, api_key, published_pathway):
     response = post(client, api_key, b'{"answers": ')
     assert response.status_code == 400

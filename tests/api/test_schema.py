@@ -14,20 +14,25 @@ response to the schema; this file checks the schema itself and the headers' valu
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import regress
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.urls.converters import SlugConverter
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from articles.api.views import CODE, CODE_SYSTEM, CODE_SYSTEMS
 from articles.models import atc_validator, rxcui_validator, snomed_validator
-from articles.models.content import doi_validator, key_validator, pmid_validator
+from articles.models.content import Reference, doi_validator, key_validator, pmid_validator
 from contentsite.api.schema import ecma_pattern
 from tests.api.problems import problem, problem_fields
 from tests.api.strict import served_schema
@@ -155,6 +160,27 @@ def test_ecma262_and_the_server_agree_on_any_code(value):
         assert ecma_accepts(ecma_pattern(validator), value) == server_accepts(validator, value), (validator, value)
 
 
+def test_the_doi_pattern_accepts_every_doi_the_server_stores():
+    """``\\S`` is not the same set in both engines: Python's ``\\s`` has U+001C-U+001F and U+0085, ECMA-262's
+    has U+FEFF. A DOI is stored through its field (``validate_text_characters`` too), which refuses all of them,
+    so the served pattern accepts every DOI a response can carry."""
+    field = Reference._meta.get_field("doi")
+    pattern = ecma(ecma_pattern(doi_validator))
+    spaces_and_formats = [
+        chr(point)
+        for point in range(0x110000)
+        if not 0xD800 <= point <= 0xDFFF
+        and (unicodedata.category(chr(point)) in {"Zs", "Zl", "Zp", "Cc", "Cf"} or re.fullmatch(r"\s", chr(point)))
+    ]
+    assert {"\ufeff", "\x1c", "\x85", "\u3000"} <= set(spaces_and_formats)
+    stored_but_refused = []
+    for character in spaces_and_formats:
+        doi = f"10.1234/a{character}b"
+        if server_accepts(lambda value: field.clean(value, None), doi) and pattern.find(doi) is None:
+            stored_but_refused.append(f"U+{ord(character):04X}")
+    assert not stored_but_refused
+
+
 @pytest.mark.parametrize("code", ["17767\n", "17767Z", " 17767", "17767 "])
 def test_the_server_refuses_what_the_patterns_refuse(api, published_article, code):
     lookup = api.get("/api/v1/lookup/", {CODE_SYSTEM: RXNORM, CODE: code})
@@ -218,8 +244,87 @@ def test_types_say_what_is_sent(schema):
     assert page["properties"]["next"]["type"] == ["string", "null"]
 
 
+def unions(node: Any, where: str = "") -> Iterator[tuple[str, list[Any]]]:
+    """Every ``oneOf`` and ``anyOf`` in the document, with its JSON Pointer."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("oneOf", "anyOf"):
+                yield f"{where}/{key}", value
+            yield from unions(value, f"{where}/{key.replace('~', '~0').replace('/', '~1')}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from unions(value, f"{where}/{index}")
+
+
+# Values a response sends where the schema offers a choice: each must fit one branch only.
+UNION_SAMPLES = ["", None, "https://example.org/page", "10.1234/abcd", "12345678", "17767", "C08CA01", "404684003"]
+UNION_SAMPLES += ["common", "routine", "yes", ["a", "b"], {"slug": "a", "name": "A", "snomed_ct_code": ""}]
+
+
+def test_no_value_matches_two_branches_of_a_union(schema):
+    """A ``oneOf`` or ``anyOf`` a generator can decide: no value fits two branches, even where ``format`` is
+    not checked (JSON Schema's default, and most clients'), e.g. a reference's ``url`` of ``""``."""
+    registry = Registry().with_resource("urn:served", Resource.from_contents(schema, DRAFT202012))
+    ambiguous = []
+    for where, branches in unions(schema):
+        for value in UNION_SAMPLES:
+            fitting = [
+                index
+                for index, branch in enumerate(branches)
+                if Draft202012Validator({"$ref": "urn:served#" + where + f"/{index}"}, registry=registry).is_valid(
+                    value
+                )
+            ]
+            if len(fitting) > 1:
+                ambiguous.append((where, value, fitting))
+    assert not ambiguous, ambiguous
+
+
 def test_no_schema_uses_openapi_3_0_nullable(schema):
     assert '"nullable"' not in str(schema).replace("'", '"')
+
+
+# The only response properties the server may leave out, by component and place within it; every other
+# property is in ``required`` (a generator makes a left-out property ``T | Unset``), and ``strict.py``
+# holds every response the suite receives to that.
+SOMETIMES_ABSENT: dict[str, set[str]] = {
+    "Problem": {"errors"},  # only with ``code`` ``invalid``
+    "ProblemFieldError": {"pointer"},  # only within a request body
+    # schema.org JSON-LD (``articles.structured_data``): a property is written only when there is a value.
+    "ArticleJsonLd": {"datePublished", "dateModified", "lastReviewed", "reviewedBy"},
+    "ArticleJsonLd.about[]": {"nonProprietaryName", "proprietaryName", "drugClass", "code"},  # Drug or condition
+    "ArticleJsonLd.citation[]": {
+        *("name", "author", "isPartOf", "datePublished", "identifier", "sameAs", "url", "description"),
+    },
+}
+
+
+def objects(node: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every object schema written inline in ``node`` (not through ``$ref``), with its place (``A.b[]``)."""
+    if not isinstance(node, dict):
+        return
+    if "properties" in node:
+        yield where, node
+        for name, value in node["properties"].items():
+            yield from objects(value, f"{where}.{name}")
+    if isinstance(node.get("items"), dict):
+        yield from objects(node["items"], f"{where}[]")
+    for keyword in ("allOf", "oneOf", "anyOf"):
+        for branch in node.get(keyword, []):
+            yield from objects(branch, where)
+
+
+def test_required_lists_every_property_a_response_always_carries(schema):
+    """``required`` matches what is always sent: ModelSerializer fields with ``blank=True`` are sent too."""
+    left_out = {}
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):  # request bodies (COMPONENT_SPLIT_REQUEST): optional is the client's choice
+            continue
+        for where, node in objects(component, name):
+            optional = set(node["properties"]) - set(node.get("required", []))
+            if optional != SOMETIMES_ABSENT.get(where, set()):
+                left_out[where] = sorted(optional)
+    assert not left_out, left_out
 
 
 # --- One error model ---------------------------------------------------------------------------
@@ -247,6 +352,42 @@ def test_errors_are_problem_details_with_codes_per_field(client, api, published_
         assert (body["status"], body["code"]) == (400, "invalid")
         assert [error["field"] for error in body["errors"]] == [parameter]
         assert all(error["code"] and error["detail"] for error in body["errors"])
+
+
+def test_a_request_django_refuses_before_the_api_is_a_problem(client, api_key):
+    """Refused before any view (a Host not in ``ALLOWED_HOSTS``: Django's ``handler400``): a problem, not HTML."""
+    response = client.get("/api/v1/articles/", HTTP_HOST="evil.example", HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    assert (response.status_code, problem(response)["code"]) == (400, "bad_request")
+    assert problem(response)["instance"] == "/api/v1/articles/"
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "view"),
+    [
+        ("get", "/api/v1/changes/", "articles.api.views.ChangeFeed.get"),
+        ("get", "/api/v1/articles/{slug}/", "articles.api.views.ArticleDetail.get"),
+        ("post", "/api/v1/pathways/{pathway}/evaluate/", "triage.api.views.PathwayEvaluate.post"),
+    ],
+)
+def test_a_lost_lock_race_is_a_declared_problem(
+    client, api_key, published_article, published_pathway, monkeypatch, method, url, view
+):
+    """A lock wait that timed out (``LockConflictMiddleware``) is a 409 problem the operation declares, like
+    every other error (``strict.py`` holds the response to the schema), with ``Retry-After``."""
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("database is locked")  # SQLite's busy timeout; PostgreSQL's lock_timeout alike
+
+    served_schema()  # generated (and kept) before the view is replaced: its decorators describe the operation
+    monkeypatch.setattr(view, locked)
+    url = url.format(slug=published_article.article.slug, pathway=published_pathway.article.slug)
+    key = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    if method == "post":
+        response = client.post(url, {"answers": {}}, content_type="application/json", **key)
+    else:
+        response = client.get(url, **key)
+    assert (response.status_code, problem(response)["code"]) == (409, "conflict")
+    assert response["Retry-After"] == "1"
 
 
 def test_an_answer_within_the_body_is_named_by_a_json_pointer(client, api_key, published_pathway):
