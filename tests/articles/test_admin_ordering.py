@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -158,3 +159,47 @@ def test_table_columns_and_rows_are_ordered_the_same_way(client, workflow, autho
     assert list(table.rows.order_by("position").values_list("position", flat=True)) == [1, 2, 3]
     html = client.get(url).content.decode()
     assert 'role="region"' in html and 'class="table-scroll"' in html
+
+
+def inline_group(html: str, prefix: str) -> str:
+    """The markup of one inline group (``<div ... id="<prefix>-group">`` to its closing tag)."""
+    start = html.index(f'id="{prefix}-group"')
+    start = html.rindex("<div", 0, start)
+    depth = 0
+    for tag in re.finditer(r"<div\b|</div>", html[start:]):
+        depth += 1 if tag.group() != "</div>" else -1
+        if depth == 0:
+            return html[start : start + tag.end()]
+    raise AssertionError(f"{prefix}-group is not closed")
+
+
+def header_texts(group: str) -> list[str]:
+    return [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<th\b[^>]*>(.*?)</th>", group, re.S)]
+
+
+def test_a_tables_lists_extend_the_accessible_inline_and_name_each_row(client, workflow, author):
+    """The article lists' table (admin/articles/edit_inline/tabular.html) is the accessible tabular inline
+    with a fold, move buttons and labels that name the row; a read-only list has no empty delete column."""
+    draft = workflow.draft()
+    table = draft.comparison_tables.get()
+    column = table.columns.order_by("position").first()
+    client.force_login(author)
+    html = client.get(f"/admin/articles/comparisontable/{table.pk}/change/").content.decode()
+    columns = inline_group(html, "columns")
+    assert 'class="js-inline-admin-formset inline-group order-group"' in columns
+    assert '<details class="inline-fold" open>' in columns
+    assert 'aria-label="Comparison columns (scrolls sideways)"' in columns
+    assert header_texts(columns) == ["Row", "Heading", "Position", "Key", "Delete?"]
+    assert columns.count("data-order-row") == table.columns.count() + 1  # and the empty row to copy
+    assert f'for="id_columns-0-heading">Heading, {column}</label>' in columns
+    assert f'for="id_columns-0-DELETE">Delete {column}</label>' in columns
+    assert 'for="id_columns-__prefix__-heading">Heading, new row</label>' in columns
+    assert f'aria-label="Move up: {column}"' in columns
+
+    html = client.get(change_url(draft)).content.decode()
+    audit = inline_group(html, "audit_entries")
+    assert "order-group" not in audit and "order-controls" not in audit
+    assert '<details class="inline-fold">' in audit  # read-only: folded
+    assert "" not in header_texts(audit)
+    assert header_texts(audit)[0] == "Row" and "Delete?" not in header_texts(audit)
+    assert 'class="delete"' not in audit
