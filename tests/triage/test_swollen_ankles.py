@@ -144,3 +144,21 @@ def test_a_reader_who_says_no_to_the_red_flags_is_asked_about_their_ankles(clien
     pages = every_question_page(client, URL)
     assert len(pages) == demo.triage_questions.count()
     assert 'id="question-both-ankles-or-feet"' in pages[-1].content.decode()
+
+
+def test_the_api_is_not_complete_until_the_ankle_question_is_answered(client, api_key, demo):
+    def evaluate(answers: dict[str, str]) -> dict:
+        response = client.post(
+            f"/api/v1/pathways/{SLUG}/evaluate/",
+            {"answers": answers},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    others_no = {key: "no" for key in all_no(demo) if key != "both-ankles-or-feet"}
+    body = evaluate(others_no)
+    assert (body["complete"], body["next_question"], body["disposition"]) == (False, "both-ankles-or-feet", None)
+    body = evaluate(others_no | {"both-ankles-or-feet": "yes"})
+    assert (body["complete"], body["disposition"]["key"]) == (True, "mention-the-swelling")
