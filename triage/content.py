@@ -7,6 +7,7 @@ pathway interchange file, and becomes the engine's ``Pathway``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -27,6 +28,16 @@ PREFETCH = (
     Prefetch("triage_rules__conditions", queryset=Condition.objects.select_related("option__question")),
     Prefetch("triage_vignettes", queryset=Vignette.objects.order_by("position", "key")),
 )
+
+
+# A rule's description may end by citing the guidance row it comes from, e.g. "(second pathway, row 4)":
+# that is for its reviewers (and partners); a reader is never pointed to internal sources.
+GUIDANCE_CITATION = re.compile(r"\s*\([^()]*\brows? \d+[^()]*\)\s*$")
+
+
+def reason_for_reader(description: str) -> str:
+    """A rule's description as the reader's result page gives it: without a trailing guidance citation."""
+    return GUIDANCE_CITATION.sub("", description)
 
 
 def level_slug(value: int | None) -> str | None:

@@ -305,14 +305,30 @@ def reachable_level(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> 
 
 
 def settled(pathway: Pathway, answers: Mapping[str, frozenset[str]]) -> Result | None:
-    """The result at once if the answers given (any subset) already force the most urgent level
-    the remaining questions could reach; ``None`` while more answers could make it more urgent.
+    """The result at once if the answers given (any subset) already force the disposition every way of
+    answering the rest would give; ``None`` while more answers could make it more urgent, or change
+    the advice at the same urgency.
 
     The result is ``evaluate`` of the answers given: every completion fires its rules too
-    (the rules are monotone), so no completion is less urgent either.
+    (the rules are monotone), so no completion is less urgent either. Nothing more urgent can
+    fire (``reachable_level``); an equally urgent rule with other advice could take over only
+    if it is listed before the rule that won (ties go to the first), or if the fallback stands,
+    so such a rule that could still fire keeps the check asking (a "swollen ankles" question
+    is asked although its advice is as urgent as the fallback's).
     """
     result = evaluate(pathway, answers)
-    return result if result.level >= reachable_level(pathway, answers) else None
+    if result.level < reachable_level(pathway, answers):
+        return None
+    for rule in pathway.rules:
+        if rule.key in result.fired_rules and pathway._levels[rule.disposition] == result.level:
+            break  # the winner: the rules after it lose a tie
+        if (
+            rule.disposition != result.disposition.key
+            and pathway._levels.get(rule.disposition) == result.level
+            and _can_fire(pathway, rule, answers)
+        ):
+            return None
+    return result
 
 
 def next_question(

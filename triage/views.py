@@ -17,7 +17,7 @@ from articles.models import Withdrawn
 from contentsite.methods import allow_get, allow_methods
 
 from . import engine, notices, services
-from .content import CompiledPathway, FormQuestion
+from .content import CompiledPathway, FormQuestion, reason_for_reader
 from .forms import BACK, CHANGE, AnswersForm, carried_answers, read_step
 
 ANSWER_THIS = "Answer this question."
@@ -124,7 +124,11 @@ def _result_page(
         "level": disposition.level,
         "call_now": disposition.level == engine.Level.EMERGENCY,
         "contact_today": disposition.level == engine.Level.URGENT,
-        "reasons": [pathway.rules[key][0] for key in result.fired_rules if pathway.rules[key][1] == disposition.key],
+        "reasons": [
+            reason_for_reader(pathway.rules[key][0])
+            for key in result.fired_rules
+            if pathway.rules[key][1] == disposition.key
+        ],
         "red_flags": [pathway.question_texts[key] for key in result.red_flags],
         "articles": services.articles_to_read(
             disposition_article_ids=disposition.article_ids, symptom_ids=pathway.symptom_ids

@@ -46,12 +46,45 @@ def reader(browser, demo_site):
     context.close()
 
 
-def test_yes_to_the_first_red_flag_shows_the_emergency_result_on_the_next_page(reader, artifacts):
-    reader.goto(URL)
-    expect(reader.get_by_text("Question 1 of at most 12")).to_be_visible()
-    reader.screenshot(path=artifacts / "triage-question-phone.png", full_page=True)
+SWOLLEN = "/triage/swollen-ankles-feet-legs-amlodipine/"
+FALLBACK = "Talk to your doctor or pharmacist if you are worried"
+EMERGENCY = "Call the emergency number now"
+# Each demo pathway as a reader walks it: its address, its number of questions, its first red flag,
+# a question whose "yes" (all else "no") gives a less urgent result, and that result.
+WALKS = [
+    pytest.param(
+        URL,
+        12,
+        "stroke",
+        "Have you had any of these signs of a stroke",
+        "numbness-or-tingling",
+        "See your doctor in the next few days",
+        id="numbness",
+    ),
+    pytest.param(
+        SWOLLEN,
+        6,
+        "mouth-or-throat-swelling",
+        "Do you have sudden swelling of your lips, mouth, tongue or throat?",
+        "both-ankles-or-feet",
+        "Mention the swelling to your doctor or pharmacist",
+        id="swollen-ankles",
+    ),
+]
+WALK_ARGS = "url, total, first, first_text, milder, milder_title"
+
+
+@pytest.mark.parametrize(WALK_ARGS, WALKS)
+def test_yes_to_the_first_red_flag_shows_the_emergency_result_on_the_next_page(
+    reader, artifacts, url, total, first, first_text, milder, milder_title
+):
+    reader.goto(url)
+    expect(reader.get_by_text(f"Question 1 of at most {total}")).to_be_visible()
+    assert question_key(reader) == first
+    name = url.strip("/").split("/")[-1]
+    reader.screenshot(path=artifacts / f"triage-question-phone-{name}.png", full_page=True)
     answer(reader, "Yes")
-    result = reader.get_by_role("region", name="Call the emergency number now")
+    result = reader.get_by_role("region", name=EMERGENCY)
     expect(result).to_be_visible()
     call = result.get_by_role("link", name="999")
     assert call.get_attribute("href") == "tel:999"
@@ -59,33 +92,52 @@ def test_yes_to_the_first_red_flag_shows_the_emergency_result_on_the_next_page(r
     assert "?" not in reader.url  # the answers went in the POST body
     expect(reader.get_by_text("Do not stop taking your medicine without talking to your doctor.")).to_be_visible()
     expect(reader.get_by_text("This is not a diagnosis.")).to_be_visible()
-    reader.screenshot(path=artifacts / "triage-emergency-phone.png", full_page=True)
+    reader.screenshot(path=artifacts / f"triage-emergency-phone-{name}.png", full_page=True)
 
 
-def test_all_no_ends_in_the_fallback(reader, artifacts):
-    reader.goto(URL)
-    for number in range(1, 13):
-        expect(reader.get_by_text(f"Question {number} of at most 12")).to_be_visible()
+@pytest.mark.parametrize(WALK_ARGS, WALKS)
+def test_all_no_ends_in_the_fallback(reader, artifacts, url, total, first, first_text, milder, milder_title):
+    reader.goto(url)
+    for number in range(1, total + 1):
+        expect(reader.get_by_text(f"Question {number} of at most {total}")).to_be_visible()
         answer(reader, "No")
     heading = reader.get_by_role("heading", level=1)
-    assert heading.inner_text() == "Talk to your doctor or pharmacist if you are worried"
-    assert reader.get_by_role("link", name="111").get_attribute("href") == "tel:111"
+    assert heading.inner_text() == FALLBACK
+    assert reader.get_by_role("link", name="111").first.get_attribute("href") == "tel:111"
+    assert reader.get_by_role("link", name="999").first.get_attribute("href") == "tel:999"
 
 
-def test_back_and_change_your_answers(reader, artifacts):
-    reader.goto(URL)
+@pytest.mark.parametrize(WALK_ARGS, WALKS)
+def test_back_and_change_your_answers(reader, artifacts, url, total, first, first_text, milder, milder_title):
+    reader.goto(url)
     answer(reader, "No")
     follow(reader.get_by_role("button", name="Back"))
-    assert question_key(reader) == "stroke"
+    assert question_key(reader) == first
     assert reader.locator("fieldset.question").get_by_label("No", exact=True).is_checked()
     answer(reader, "No")
-    answer_until(reader, "numbness-or-tingling")
+    answer_until(reader, milder)
     answer(reader, "Yes")
-    assert reader.get_by_role("heading", level=1).inner_text() == "See your doctor in the next few days"
-    follow(reader.get_by_role("button", name="Change your answer to: Have you had any of these signs of a stroke"))
-    assert question_key(reader) == "stroke"
+    assert reader.get_by_role("heading", level=1).inner_text() == milder_title
+    follow(reader.get_by_role("button", name=f"Change your answer to: {first_text}"))
+    assert question_key(reader) == first
+    assert reader.locator("fieldset.question").get_by_label("No", exact=True).is_checked()
     answer(reader, "Yes")
-    assert reader.get_by_role("heading", level=1).inner_text() == "Call the emergency number now"
+    assert reader.get_by_role("heading", level=1).inner_text() == EMERGENCY
+
+
+TAP_TARGET = 44  # px: the smallest target a reader on a phone can hit reliably (WCAG 2.5.5)
+
+
+def test_the_answers_the_number_to_call_and_change_are_big_enough_to_tap_on_a_phone(reader):
+    reader.goto(SWOLLEN)
+    for choice in ("Yes", "No"):
+        box = reader.locator("fieldset.question").locator("label", has_text=choice).bounding_box()
+        assert box["width"] >= TAP_TARGET and box["height"] >= TAP_TARGET, (choice, box)
+    answer(reader, "Yes")
+    box = reader.get_by_role("region", name=EMERGENCY).get_by_role("link", name="999").bounding_box()
+    assert box["width"] >= TAP_TARGET and box["height"] >= TAP_TARGET, box
+    box = reader.get_by_role("button", name="Change your answer to").bounding_box()
+    assert box["height"] >= TAP_TARGET, box
 
 
 def test_an_unanswered_question_is_explained(reader, artifacts):
@@ -95,67 +147,86 @@ def test_an_unanswered_question_is_explained(reader, artifacts):
     assert question_key(reader) == "stroke"
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_triage_pages_have_no_accessibility_violations(browser, demo_site, artifacts, viewport):
-    context = browser.new_context(base_url=demo_site.url, viewport=viewport)
-    page = context.new_page()
-    try:
-        page.goto("/triage/")
-        assert_no_axe_violations(page)
-        page.goto(URL)
-        assert_no_axe_violations(page)  # a question
-        follow(page.get_by_role("button", name="Continue"))  # the error
-        page.wait_for_selector(".error-summary")
-        assert_no_axe_violations(page)
-        answer(page, "No")
-        assert_no_axe_violations(page)  # a question with Back
-        for key in ("stroke", "yellow-skin-or-eyes", "poor-balance", None):
-            page.goto(URL)
-            if key is None:
-                for _ in range(12):
-                    answer(page, "No")
-            else:
-                answer_until(page, key)
-                answer(page, "Yes")
-            page.wait_for_selector(".result")
-            assert_no_axe_violations(page)
-        page.screenshot(path=artifacts / f"triage-result-{viewport['width']}.png", full_page=True)
-    finally:
-        context.close()
+PATHWAYS = (URL, SWOLLEN)
+ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
+# Each demo pathway's dispositions, every one of which a single "yes" or all "no" reaches.
+DISPOSITIONS = {
+    URL: {EMERGENCY, "Get medical help today", "See your doctor in the next few days", FALLBACK},
+    SWOLLEN: {EMERGENCY, "Get medical help today", "Mention the swelling to your doctor or pharmacist", FALLBACK},
+}
 
 
-PATHWAYS = ("/triage/numbness-tingling-weakness-amlodipine/", "/triage/swollen-ankles-feet-legs-amlodipine/")
-
-
-def walk_to_result(page, yes_at: int | None, *, check_questions: bool) -> list[str]:
-    """Answer "No" to every question but the ``yes_at``-th (from 0); axe the result (and each question
-    page, if ``check_questions``); the keys asked."""
+def walk_every_question(page) -> list[str]:
+    """Answer "No" to every question, axe each question page and the result; the keys asked, in order."""
     asked: list[str] = []
     for _ in range(20):
         if page.locator(".result").count():
             assert_no_axe_violations(page)
             return asked
         asked.append(question_key(page))
-        if check_questions:
-            assert_no_axe_violations(page)
-        answer(page, "Yes" if len(asked) - 1 == yes_at else "No")
+        assert_no_axe_violations(page)
+        answer(page, "No")
     raise AssertionError("no result after 20 questions")
 
 
+# Post, from the first question's page, what its form would carry by the time the reader reached ``asked``.
+POST_ANSWERS_SO_FAR = """([answers, asked]) => {
+    const form = document.querySelector("form.triage-form");
+    form.querySelectorAll("fieldset.question input").forEach((input) => input.remove());
+    form.querySelector("input[name=asked]").value = asked;
+    for (const [name, value] of answers) {
+        const input = document.createElement("input");
+        Object.assign(input, {type: "hidden", name, value});
+        form.append(input);
+    }
+}"""
+
+
+def result_after_yes_at(page, url: str, order: list[str], position: int) -> str:
+    """The result after "No" to the questions before ``order[position]`` and "Yes" to it, axed; its heading.
+
+    One POST instead of walking every page again (``walk_every_question`` walks them all; the tests
+    above walk them without JavaScript): the same form fields the pages would have carried.
+    """
+    page.goto(url)
+    answers = [[key, "no"] for key in order[:position]] + [[order[position], "yes"]]
+    page.evaluate(POST_ANSWERS_SO_FAR, [answers, order[position]])
+    follow(page.get_by_role("button", name="Continue"))
+    page.wait_for_selector(".result")
+    assert_no_axe_violations(page)
+    return page.get_by_role("heading", level=1).inner_text()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_every_question_and_every_result_of_both_pathways_passes_axe(browser, demo_site, viewport):
-    """Issue 11's acceptance: every question page of each demo pathway, and the result after a "yes" at each
-    question (each disposition it can reach) and after all "no", at both widths."""
-    # axe runs as a script in the page, so JavaScript is on here; the pages use none (test above, without it).
+def test_triage_pages_have_no_accessibility_violations(browser, demo_site, artifacts, viewport):
+    """Issue 11's acceptance, one browser context per width: the list, the demo article with its links to
+    the checks, and for each demo pathway its error page, every question page, and the result after a
+    "yes" at each question and after all "no" (every disposition it has)."""
+    # axe runs as a script in the page, so JavaScript is on here; the pages use none (tests above, without it).
     context = browser.new_context(base_url=demo_site.url, viewport=viewport)
     page = context.new_page()
+    width = viewport["width"]
     try:
+        page.goto("/triage/")
+        assert_no_axe_violations(page)
+        page.screenshot(path=artifacts / f"triage-finder-{width}.png", full_page=True)
+        page.goto(ARTICLE)
+        assert_no_axe_violations(page)  # with its links to the checks
+        page.screenshot(path=artifacts / f"article-checks-{width}.png", full_page=True)
         for url in PATHWAYS:
             page.goto(url)
-            every_question = walk_to_result(page, yes_at=None, check_questions=True)
+            follow(page.get_by_role("button", name="Continue"))  # the error
+            page.wait_for_selector(".error-summary")
+            assert_no_axe_violations(page)
+            page.goto(url)
+            every_question = walk_every_question(page)
             assert len(every_question) >= 5, (url, every_question)
+            seen = {page.get_by_role("heading", level=1).inner_text()}  # all "no"
             for position in range(len(every_question)):
-                page.goto(url)
-                walk_to_result(page, yes_at=position, check_questions=False)
+                seen.add(result_after_yes_at(page, url, every_question, position))
+                if position == 0:
+                    name = url.strip("/").split("/")[-1]
+                    page.screenshot(path=artifacts / f"triage-emergency-{name}-{width}.png", full_page=True)
+            assert seen == DISPOSITIONS[url]
     finally:
         context.close()

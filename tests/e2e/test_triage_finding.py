@@ -1,4 +1,5 @@
-"""A reader finds the right check by what they have noticed, in Chromium without JavaScript; axe checks the pages."""
+"""A reader finds the right check by what they have noticed, in Chromium without JavaScript (axe on these pages:
+tests/e2e/test_triage.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.browsing import follow
-from tests.e2e.test_triage import DESKTOP, PHONE, answer, answer_until, assert_no_axe_violations
+from tests.e2e.test_triage import PHONE, answer, answer_until
 
 pytestmark = pytest.mark.browser
 
@@ -53,23 +54,3 @@ def test_a_swollen_ankle_is_found_under_its_own_symptom(reader):
     follow(reader.get_by_role("region", name="Choose a symptom").get_by_role("link", name="Swollen ankles or feet"))
     assert reader.url.endswith("/triage/swollen-ankles-feet-legs-amlodipine/")
     expect(reader.get_by_text("Question 1 of at most")).to_be_visible()
-
-
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_finding_pages_have_no_accessibility_violations(browser, demo_site, artifacts, viewport):
-    context = browser.new_context(base_url=demo_site.url, viewport=viewport)
-    page = context.new_page()
-    try:
-        page.goto("/triage/")
-        assert_no_axe_violations(page)
-        page.screenshot(path=artifacts / f"triage-finder-{viewport['width']}.png", full_page=True)
-        page.goto(NUMBNESS)
-        answer(page, "Yes")  # the emergency result, with its articles
-        page.wait_for_selector(".result")
-        assert_no_axe_violations(page)
-        page.screenshot(path=artifacts / f"triage-finder-emergency-{viewport['width']}.png", full_page=True)
-        page.goto(ARTICLE)
-        assert_no_axe_violations(page)  # with its links to the checks
-        page.screenshot(path=artifacts / f"article-checks-{viewport['width']}.png", full_page=True)
-    finally:
-        context.close()

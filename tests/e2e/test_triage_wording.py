@@ -1,9 +1,8 @@
-"""The questions' lists of signs as a reader sees them (JavaScript off), and axe on both demo pathways."""
+"""The questions' lists of signs as a reader sees them (JavaScript off); axe: tests/e2e/test_triage.py."""
 
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -36,12 +35,3 @@ def test_the_stroke_question_lists_its_signs_at_phone_width(phone_reader, artifa
     for item in items.all():
         expect(item).to_be_visible()
     phone_reader.screenshot(path=artifacts / "triage-stroke-signs-phone.png", full_page=True)
-
-
-@pytest.mark.parametrize("width", [1280, 390])
-def test_both_pathways_pages_have_no_accessibility_violations(page, demo_site, width):
-    page.set_viewport_size({"width": width, "height": 900})
-    for url in (NUMBNESS, SWOLLEN):
-        page.goto(demo_site.url + url)
-        results = Axe().run(page)
-        assert results.violations_count == 0, results.generate_report()

@@ -81,6 +81,28 @@ def test_questions_that_cannot_change_the_result_are_not_asked():
     assert settled(pathway, {"yellow": YES}) is None  # the stroke question could still make it an emergency
 
 
+def test_a_question_that_could_change_the_advice_is_asked_even_at_the_same_urgency():
+    # The "swollen ankles" shape: once the red flags are "no", the fallback and "mention the swelling"
+    # are equally urgent, but only the ankle question can say which advice the reader needs.
+    pathway = Pathway(
+        questions=(yes_no("throat", Level.EMERGENCY), yes_no("ankles")),
+        dispositions=(
+            Disposition("call", Level.EMERGENCY, "Call"),
+            Disposition("mention", Level.ROUTINE, "Mention the swelling"),
+            Disposition("fallback", Level.ROUTINE, "If worried", is_fallback=True),
+        ),
+        rules=(
+            Rule("r-throat", "call", (Condition("throat", "yes"),)),
+            Rule("r-ankles", "mention", (Condition("ankles", "yes"),)),
+        ),
+    )
+    assert settled(pathway, {"throat": NO}) is None
+    assert next_question(pathway, {"throat": NO}).key == "ankles"
+    assert settled(pathway, {"throat": NO, "ankles": YES}).disposition.key == "mention"
+    assert settled(pathway, {"throat": NO, "ankles": NO}).disposition.key == "fallback"
+    assert settled(pathway, {"throat": YES}).disposition.key == "call"  # still at once
+
+
 def test_a_single_choice_cannot_take_two_answers_at_once():
     onset = Question("onset", Kind.SINGLE, "Onset", (Option("sudden", "Sudden"), Option("gradual", "Gradual")))
     pathway = Pathway(
@@ -132,18 +154,39 @@ def pathway_and_partial_answers(draw: st.DrawFn) -> tuple[Pathway, dict[str, fro
 @settings(max_examples=300, deadline=None)
 @given(pathway_and_partial_answers())
 def test_stopping_early_is_never_less_urgent_than_answering_everything(case):
-    """For any answers given (not only prefixes), every way of answering the rest is exactly as urgent."""
+    """For any answers given (not only prefixes): when they settle it, every way of answering the rest gives
+    the same disposition (the same advice, so the same urgency); until then, some way is more urgent or
+    could give other advice."""
     pathway, given = case
     rest = [q for q in pathway.questions if q.key not in given]
     assume(sum(1 for _ in itertools.islice(itertools.product(*(q.answer_space() for q in rest)), 5000)) < 5000)
-    levels = {evaluate(pathway, answers).level for answers in completions(pathway, given)}
+    outcomes = [evaluate(pathway, answers) for answers in completions(pathway, given)]
+    levels = {outcome.level for outcome in outcomes}
     assert reachable_level(pathway, given) == max(levels)
     result = settled(pathway, given)
     if result is not None:
         assert levels == {result.level}
+        assert {outcome.disposition.key for outcome in outcomes} == {result.disposition.key}
         assert next_question(pathway, given) is None
     else:
-        assert max(levels) > evaluate(pathway, given).level
+        now = evaluate(pathway, given)
+        rules = list(pathway.rules)
+        winner = next(
+            (
+                n
+                for n, rule in enumerate(rules)
+                if rule.key in now.fired_rules and pathway._levels[rule.disposition] == now.level
+            ),
+            len(rules),
+        )
+        # Ties go to the rule listed first: other advice as urgent can only come from a rule before the winner.
+        rivals = {
+            rule.key
+            for rule in rules[:winner]
+            if rule.disposition != now.disposition.key and pathway._levels[rule.disposition] == now.level
+        }
+        other_advice = any(rivals & set(outcome.fired_rules) for outcome in outcomes)
+        assert max(levels) > now.level or other_advice
         assert next_question(pathway, given).key not in given
 
 

@@ -508,7 +508,10 @@ def test_the_demonstration_notice_is_worded_once(client, db):
 def test_only_urgent_and_emergency_results_lead_with_the_emergency_number(client, published_pathway, settings):
     settings.TRIAGE_EMERGENCY_NUMBER = "112"
     assert [level for level in Level if level.is_urgent] == [Level.URGENT, Level.EMERGENCY]
-    urgent = page_text(post(client, published_pathway, stroke="yes").content.decode())
+    emergency = page_text(post(client, published_pathway, stroke="yes").content.decode())
+    urgent = page_text(post(client, published_pathway, **{"yellow-skin-or-eyes": "yes"}).content.decode())
     routine = page_text(post(client, published_pathway, **{"numbness-or-tingling": "yes"}).content.decode())
+    # The emergency result says it once, as the thing to do ("Call 112 now."), not twice over.
+    assert "Call 112 now." in emergency.split("What to do now")[0]
     assert "In an emergency, call 112" in urgent.split("What to do now")[0]
-    assert "In an emergency, call 112" not in routine.split("What to do now")[0]
+    assert "112" not in routine.split("What to do now")[0]

@@ -246,3 +246,15 @@ def test_each_step_is_under_a_query_budget(reader, django_assert_max_num_queries
         with django_assert_max_num_queries(4):
             response = submit(reader, response, answer="no")
         assert response.status_code == 200
+
+
+def result_banner(html: str) -> str:
+    """The text of the coloured box at the top of a result."""
+    return page_text(re.search(r'<section class="result .*?</section>', html, re.DOTALL).group(0))
+
+
+def test_the_emergency_result_says_call_now_once_in_its_banner(reader):
+    # A frightened reader reads one instruction, not "Call 999 now." then "In an emergency, call 999."
+    banner = result_banner(submit(reader, reader.get(URL), answer="yes").content.decode())
+    assert "Call 999 now." in banner
+    assert banner.count("999") == 1, banner

@@ -125,3 +125,40 @@ def test_the_demo_file_is_an_export_of_itself(demo, tmp_path):
     out = tmp_path / "pathway.json"
     call_command("export_pathway", SLUG, "-o", str(out), stdout=io.StringIO())
     assert out.read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "answer", ["mouth-or-throat-swelling", "one-leg-and-breathless-or-chest-pain", "chest-pain", "one-leg"]
+)
+def test_a_result_gives_its_reasons_without_the_guidance_row_it_cites(client, demo, answer):
+    # The row a rule cites is for its reviewers; a reader is never pointed to internal sources (issue 11, item 2).
+    text = page_text(client.post(URL, all_no(demo) | {answer: "yes"}).content.decode())
+    why = text.split("Why")[1].split("What to do now")[0]
+    assert why.strip()
+    assert not re.search(r"\brow \d|second pathway|first table", why), why
+
+
+def test_a_reader_who_says_no_to_the_red_flags_is_asked_about_their_ankles(client, demo):
+    # The fallback and "mention the swelling" are equally urgent, but only this question tells them apart:
+    # stopping before it told a reader with swollen ankles "your answers do not include the symptoms".
+    pages = every_question_page(client, URL)
+    assert len(pages) == demo.triage_questions.count()
+    assert 'id="question-both-ankles-or-feet"' in pages[-1].content.decode()
+
+
+def test_the_api_is_not_complete_until_the_ankle_question_is_answered(client, api_key, demo):
+    def evaluate(answers: dict[str, str]) -> dict:
+        response = client.post(
+            f"/api/v1/pathways/{SLUG}/evaluate/",
+            {"answers": answers},
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    others_no = {key: "no" for key in all_no(demo) if key != "both-ankles-or-feet"}
+    body = evaluate(others_no)
+    assert (body["complete"], body["next_question"], body["disposition"]) == (False, "both-ankles-or-feet", None)
+    body = evaluate(others_no | {"both-ankles-or-feet": "yes"})
+    assert (body["complete"], body["disposition"]["key"]) == (True, "mention-the-swelling")

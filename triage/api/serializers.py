@@ -167,8 +167,9 @@ class EvaluationSerializer(serializers.Serializer):
     content_hash = serializers.CharField()
     complete = serializers.BooleanField(
         help_text=(
-            "True when no answer to the questions left out could make the outcome more urgent: "
-            "show the disposition. Always true when every question is answered."
+            "True when no answer to the questions left out could make the outcome more urgent, or change "
+            "it to another disposition as urgent: show the disposition. Always true when every question "
+            "is answered."
         )
     )
     next_question = serializers.CharField(

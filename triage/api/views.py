@@ -55,7 +55,7 @@ class PathwayEvaluate(PartnerView, APIView):
     The same logic as the public pages: every matching rule counts, the most urgent
     disposition wins, the fallback applies when none matches; and, as the pages ask one
     question at a time, the outcome comes as soon as no further answer could make it
-    more urgent (``complete``), else ``next_question`` says what to ask next.
+    more urgent or change its advice (``complete``), else ``next_question`` says what to ask next.
     """
 
     may_be_gone = True
