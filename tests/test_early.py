@@ -54,6 +54,20 @@ def test_a_repeat_is_answered_early_with_the_same_headers_and_bytes(client, work
     assert "Content-Type" not in not_modified.headers and "Content-Length" not in not_modified.headers
 
 
+def test_each_early_answer_has_headers_of_its_own(client, workflow):
+    workflow.live(slug="early")
+    first = client.get(URL)
+    again = client.get(URL)
+    not_modified = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert early(again) and early(not_modified)
+    again["Cache-Control"] = "private"  # what a middleware above could do to one answer
+    not_modified["ETag"] = '"changed"'
+    later = client.get(URL)
+    later_not_modified = client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert later["Cache-Control"] == first["Cache-Control"]
+    assert later_not_modified.status_code == 304 and later_not_modified["ETag"] == first["ETag"]
+
+
 def test_head_and_if_modified_since_are_answered_early_too(client, workflow):
     workflow.live(slug="early")
     first = client.get(URL)
