@@ -39,6 +39,17 @@ CONFLICT_MESSAGE = (
     "Nothing was saved: someone else changed this at the same moment. Reload the page and try again "
     "(use your browser's Back button first if you want to keep a copy of what you typed)."
 )
+# The same for a partner's program: no page to reload.
+API_CONFLICT_MESSAGE = (
+    "Nothing was changed: the data was busy at that moment. Send the same request again after Retry-After."
+)
+# Where the partner API lives: its errors are problem details (``contentsite.api.problems``), not pages.
+API_PATH_PREFIX = "/api/"
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Whether ``request`` is for the partner API, whose every error is a problem detail."""
+    return request.path.startswith(API_PATH_PREFIX)
 
 
 def is_lock_conflict(error: BaseException) -> bool:
@@ -71,8 +82,8 @@ class LockConflictMiddleware:
         if not is_lock_conflict(exception):
             return None
         logger.warning("Lock conflict on %s %s: %s", request.method, request.path, exception)
-        if request.path.startswith("/api/"):
-            response: HttpResponse = problem_response(request, status=409, detail=CONFLICT_MESSAGE, code="conflict")
+        if is_api_request(request):
+            response: HttpResponse = problem_response(request, status=409, detail=API_CONFLICT_MESSAGE, code="conflict")
         elif request.path.startswith("/admin/") and getattr(request, "user", None) and request.user.is_staff:
             messages.error(request, CONFLICT_MESSAGE)
             response = HttpResponseRedirect(request.get_full_path())
@@ -102,7 +113,7 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
     log_outage(logger, "database", "Database unavailable (%s): answering 503 until it is back.", error)
     seconds = settings.OUTAGE_RETRY_AFTER_SECONDS
     response: HttpResponse
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         response = problem_response(request, status=503, detail=UNAVAILABLE_MESSAGE, code="unavailable")
     else:
         # No request, so no context processors: nothing here may touch the database.
@@ -125,7 +136,7 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler400``: what Django refuses itself (a Host not in ``ALLOWED_HOSTS``, a body over
     ``DATA_UPLOAD_MAX_MEMORY_SIZE``) is, under ``/api/``, a problem detail like every API error."""
-    if not request.path.startswith("/api/"):
+    if not is_api_request(request):
         return defaults.bad_request(request, exception)  # type: ignore[arg-type]
     if isinstance(exception, RequestDataTooBig):
         too_large = RequestBodyTooLarge.default_detail
@@ -138,7 +149,7 @@ def server_error(request: HttpRequest, template_name: str = defaults.ERROR_500_T
     error = sys.exc_info()[1]
     if is_database_outage(error):
         return database_unavailable(request, error)  # type: ignore[arg-type]
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return problem_response(
             request, status=500, detail="Something went wrong on our side; it is logged.", code="error"
         )

@@ -388,6 +388,7 @@ def test_a_lost_lock_race_is_a_declared_problem(
         response = client.get(url, **key)
     assert (response.status_code, problem(response)["code"]) == (409, "conflict")
     assert response["Retry-After"] == "1"
+    assert "page" not in problem(response)["detail"]  # a partner's program has no page to reload
 
 
 def test_an_answer_within_the_body_is_named_by_a_json_pointer(client, api_key, published_pathway):
