@@ -208,9 +208,10 @@ def test_the_demo_pathway_stops_at_the_first_emergency_red_flag_and_its_checks_p
 # --- The API: partial answers -----------------------------------------------------------------
 
 
-def evaluate(api: Any, answers: dict[str, Any]) -> dict[str, Any]:
+def evaluate(api: Any, answers: dict[str, Any], slug: str = SLUG) -> dict[str, Any]:
+    """The evaluate API's 200 body for ``answers`` to the pathway at ``slug``, asked with ``api``'s key."""
     response = api.client.post(
-        f"/api/v1/pathways/{SLUG}/evaluate/",
+        f"/api/v1/pathways/{slug}/evaluate/",
         {"answers": answers},
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Api-Key {api.key}",

@@ -12,7 +12,7 @@ from articles.models import AuditAction, AuditEntry, ClinicalReview, Revision, R
 from tests.conftest import PartnerClient
 from tests.pages import page_text
 from tests.triage.test_pathways import assert_each_row_gives_at_least_its_disposition, red_flag_rows
-from tests.triage.test_steps import every_question_page
+from tests.triage.test_steps import evaluate, every_question_page
 from triage.demo import __file__ as demo_init
 from triage.models import PATHWAY
 from triage.wording import list_items
@@ -146,19 +146,9 @@ def test_a_reader_who_says_no_to_the_red_flags_is_asked_about_their_ankles(clien
     assert 'id="question-both-ankles-or-feet"' in pages[-1].content.decode()
 
 
-def test_the_api_is_not_complete_until_the_ankle_question_is_answered(client, api_key, demo):
-    def evaluate(answers: dict[str, str]) -> dict:
-        response = client.post(
-            f"/api/v1/pathways/{SLUG}/evaluate/",
-            {"answers": answers},
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Api-Key {api_key}",
-        )
-        assert response.status_code == 200, response.content
-        return response.json()
-
+def test_the_api_is_not_complete_until_the_ankle_question_is_answered(api, demo):
     others_no = {key: "no" for key in all_no(demo) if key != "both-ankles-or-feet"}
-    body = evaluate(others_no)
+    body = evaluate(api, others_no, SLUG)
     assert (body["complete"], body["next_question"], body["disposition"]) == (False, "both-ankles-or-feet", None)
-    body = evaluate(others_no | {"both-ankles-or-feet": "yes"})
+    body = evaluate(api, others_no | {"both-ankles-or-feet": "yes"}, SLUG)
     assert (body["complete"], body["disposition"]["key"]) == (True, "mention-the-swelling")
