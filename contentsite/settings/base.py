@@ -247,6 +247,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["partners.permissions.HasPartnerKey"],
     "DEFAULT_THROTTLE_CLASSES": ["partners.throttling.PartnerKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # DRF's negotiation, answering "no Accept / */* / the first media type" without parsing the header.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "contentsite.api.negotiation.PartnerContentNegotiation",
     # JSON only, at most MAX_DOCUMENT_BYTES and MAX_JSON_DEPTH levels (articles/limits.py).
     "DEFAULT_PARSER_CLASSES": ["contentsite.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
