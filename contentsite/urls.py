@@ -16,13 +16,15 @@ admin.site.site_header = "Clinical content administration"
 admin.site.site_title = "Clinical content admin"
 
 urlpatterns = [
+    # First: a partner's request is resolved without trying every public and admin pattern before it
+    # (none of them starts with api/v1/, so the order changes no answer).
+    path("api/v1/", include("contentsite.api.urls", namespace="v1")),
     path("", include("articles.urls")),
     path("triage/", include("triage.urls")),
     path("feedback/", include("feedback.urls")),
     path("admin/triage/hazard-log/", hazard_log, name="triage-hazard-log"),
     path("admin/notifications/", admin.site.admin_view(notification_settings_view), name="admin-notifications"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("contentsite.api.urls", namespace="v1")),
     path("sitemap.xml", sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemap_section, name="sitemap-section"),
     path("robots.txt", robots_txt, name="robots"),
