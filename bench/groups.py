@@ -290,6 +290,7 @@ class Bench:
                     group, "API detail, 304 (If-None-Match)", cached, detail, database, api, "api-detail"
                 )
             )
+            rows.append(self._against_shared_cache_floor(group, cached, detail, database, api))
             evaluate = self.target(
                 "evaluate",
                 cached,
@@ -307,6 +308,16 @@ class Bench:
                     self.capture("evaluate", cached, evaluate),
                     2.0,
                     minimal,
+                )
+            )
+            rows.append(
+                self.compare(
+                    group,
+                    "triage evaluate API, reference: vs the minimal view after the same two shared counts",
+                    evaluate,
+                    self._admitted(cached, "evaluate", 2, api, evaluate),
+                    None,
+                    "minimal view + key check, rate count and outcome count (2 Redis round trips)",
                 )
             )
             miss = self.target("article miss", uncached, article, database)
@@ -363,6 +374,42 @@ class Bench:
         value = self.target(case, server, path, database, headers={**headers, **condition}, expect=304)
         baseline = Target(f"minimal view ({name})", lambda: server.port, f"/__bench__/bytes/{name}/", server.workers)
         return self.compare(group, case, value, baseline, 1.0, "minimal view, 200 with the bytes")
+
+    def _admitted(self, server: Gunicorn, name: str, trips: int, api: dict[str, str], like: Target) -> Target:
+        """The minimal view with ``name``'s bytes after ``trips`` shared-cache round trips of the API's own
+        (``bench.views.admitted_bytes``): what the partner API's shared rules cost on their own."""
+        return Target(
+            f"minimal view + {trips} round trip(s) ({name})",
+            lambda: server.port,
+            f"/__bench__/admitted/{trips}/{name}/",
+            server.workers,
+            method=like.method,
+            headers={**api, **({"Content-Type": "application/json"} if like.body is not None else {})},
+            body=like.body,
+        )
+
+    def _against_shared_cache_floor(
+        self, group: str, server: Gunicorn, path: str, database: Database, api: dict[str, str]
+    ) -> Row:
+        """The API 304 against the minimal view after the same key check and rate count: a reference row."""
+        first = request(server.port, path, headers=api)
+        value = self.target(
+            "API detail 304",
+            server,
+            path,
+            database,
+            headers={**api, "If-None-Match": first.headers.get("etag", "")},
+            expect=304,
+        )
+        baseline = self._admitted(server, "api-detail", 1, api, Target("", lambda: 0, path, list))
+        return self.compare(
+            group,
+            "API detail, 304, reference: vs the minimal view after the same key check and rate count",
+            value,
+            baseline,
+            None,
+            "minimal view + key check and rate count (1 Redis round trip)",
+        )
 
     def _varnish_rows(self, cached: Gunicorn, database: Database, article: str) -> list[Row]:
         group = "varnish"

@@ -9,6 +9,9 @@ from pathlib import Path
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from contentsite.cache import count_hit
+from partners.admission import admit
+
 
 @functools.cache
 def captured(name: str) -> tuple[bytes, str]:
@@ -24,4 +27,29 @@ def captured(name: str) -> tuple[bytes, str]:
 def captured_bytes(request: HttpRequest, name: str) -> HttpResponse:
     """As little as Django can do for a response of the same size and type, on the same server and middleware."""
     body, content_type = captured(name)
+    return HttpResponse(body, content_type=content_type)
+
+
+# The outcome counter the reference view counts on: the same kind of counter as triage's, never read.
+REFERENCE_COUNTER = "bench:reference-outcome"
+
+
+@csrf_exempt
+def admitted_bytes(request: HttpRequest, name: str, trips: int) -> HttpResponse:
+    """The minimal view, after the shared-cache work the partner API's rules require: a reference, not a goal.
+
+    ``trips=1``: the partner key checked and its request counted on the shared rate limit,
+    by the API's own ``partners.admission.admit`` (one Redis round trip; a 304 needs it).
+    ``trips=2``: and one outcome counted, as an evaluation counts its result (a second
+    round trip). The bench compares the 304 and evaluate with these, so that what is left
+    of their cost beyond the shared cache's is measured, not guessed.
+    """
+    body, content_type = captured(name)
+    admission = admit(request.headers.get("Authorization", ""))
+    if admission.api_key is None:
+        return HttpResponse(status=401)
+    if admission.counted is None and admission.counter is not None:  # this process's first request with the key
+        count_hit(admission.counter.name, admission.counter.seconds)  # counted as the throttle counts it
+    if trips > 1:
+        count_hit(REFERENCE_COUNTER, 86_400)
     return HttpResponse(body, content_type=content_type)

@@ -165,3 +165,27 @@ def test_bench_server_answers_the_minimal_view_and_is_measured(bench_server):
     assert sample.errors == 0
     assert sample.server_cpu_s > 0
     assert bench_server.peak_memory_mb() > 0
+
+
+@pytest.mark.django_db
+def test_the_reference_view_does_the_apis_shared_cache_work_then_answers_the_bytes(
+    client, api_key, settings, tmp_path, monkeypatch
+):
+    """``/__bench__/admitted/``: the minimal view after the API's own key check and rate count (and an outcome
+    count): a wrong key is refused as the API refuses it, and each request is counted on the partner's limit."""
+    settings.ROOT_URLCONF = "bench.urls"
+    settings.PARTNER_API_RATE = "2/minute"
+    (tmp_path / "reference.body").write_bytes(b'{"ok": true}')
+    (tmp_path / "reference.type").write_text("application/json")
+    monkeypatch.setenv("BENCH_BYTES_DIR", str(tmp_path))
+    from bench.views import captured
+
+    captured.cache_clear()
+    key = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    for trips in (1, 2):
+        answer = client.post(f"/__bench__/admitted/{trips}/reference/", **key)
+        assert (answer.status_code, answer.content) == (200, b'{"ok": true}')
+    assert client.get("/__bench__/admitted/1/reference/", HTTP_AUTHORIZATION="Api-Key wrong.key").status_code == 401
+    # Both were counted on the partner's shared limit: the API's next request is its third in the window.
+    assert client.get("/api/v1/articles/", **key).status_code == 429
+    captured.cache_clear()
