@@ -9,7 +9,8 @@ publications and moves a clock that only goes forward. A service may refuse
 
 After every step the machine checks what the platform promises:
 
-1. at most one live revision per article (``Revision.objects.published()``);
+1. at most one live revision per article (``Revision.objects.published()``), and at most
+   one open draft (``editable()``): a step that would open a second is refused;
 2. every state change has its audit entry, by someone who held the permission,
    along a legal transition, and the change feed agrees with the audit log;
 3. nobody approved or confirmed content they wrote or edited, in the revision
@@ -342,19 +343,41 @@ class WorkflowMachine(RuleBasedStateMachine):
     def _pick(self, candidates: list[int], pick: int) -> Revision:
         return Revision.objects.select_related("article").get(pk=candidates[pick % len(candidates)])
 
-    def _attempt(self, doing: str, actor: Any, call: Callable[[], Any], expect: Callable[[], Any] | None = None) -> Any:
-        """Run a transition; a refusal must change nothing, a success is audited as ``actor``."""
+    def _open_draft(self, article_id: int | None) -> bool:
+        """Whether the article has a revision open for editing: then a step that would open another is refused."""
+        return Revision.objects.filter(article_id=article_id).editable().exists()
+
+    def _attempt(
+        self,
+        doing: str,
+        actor: Any,
+        call: Callable[[], Any],
+        expect: Callable[[], Any] | None = None,
+        *,
+        refused_as: str | None = None,
+    ) -> Any:
+        """Run a transition; a refusal must change nothing, a success is audited as ``actor``.
+
+        With ``refused_as``, the model says the step must be refused with a ``ValidationError`` of that code.
+        """
         self.step += 1
         before = world()
         last_entry = AuditEntry.objects.aggregate(last=Max("pk"))["last"] or 0
         who = "the system" if actor is None else self._who(actor)
+        refusal: Exception | None = None
         try:
             result = call()
         except REFUSED as error:
-            note(f"step {self.step}: {who}: {doing} -> refused: {'; '.join(getattr(error, 'messages', [str(error)]))}")
+            refusal = error
+        if refusal is not None:
+            said = "; ".join(getattr(refusal, "messages", [str(refusal)]))
+            note(f"step {self.step}: {who}: {doing} -> refused: {said}")
             assert world() == before, f"{doing} was refused but changed something"
+            if refused_as is not None:
+                assert getattr(refusal, "code", None) == refused_as, f"{doing} was refused, but not as {refused_as}"
             return None
         note(f"step {self.step}: {who}: {doing} -> done")
+        assert refused_as is None, f"{doing} should have been refused ({refused_as})"
         self.version += 1
         entries = list(AuditEntry.objects.filter(pk__gt=last_entry).values_list("actor_id", "action"))
         if actor is not None:
@@ -396,15 +419,19 @@ class WorkflowMachine(RuleBasedStateMachine):
     def start_article(self, by: int, slot: int, how: str) -> None:
         """Import a complete article (a new one, or a new draft of an existing one), or create one empty."""
         actor, slug = self._holder("add_revision", by), f"article-{slot}"
+        refused_as = None
         if how == "import":
             document = article_document(slug=slug, medication=MEDICATION)
             call = lambda: services.article_import(document=document, actor=actor)  # noqa: E731
+            existing = Article.objects.filter(slug=slug).values_list("pk", flat=True).first()
+            if "add_revision" in self.permissions[actor.pk] and self._open_draft(existing):
+                refused_as = "open_draft"  # a new draft of an article that has one open
         else:
             article = Article(slug=slug, medication=self.medication)
             call = lambda: services.article_create(  # noqa: E731
                 article=article, topic="Test topic", title=f"New article {slot}", summary="To be written.", actor=actor
             )
-        self._attempt(f"{how} {slug}", actor, call)
+        self._attempt(f"{how} {slug}", actor, call, refused_as=refused_as)
 
     @precondition(lambda self: self.states and self._room_for_a_draft())
     @rule(by=st.integers(0, 4), pick=st.integers(0, 15), how=mostly("copy", "empty"))
@@ -413,11 +440,16 @@ class WorkflowMachine(RuleBasedStateMachine):
         actor, source = self._holder("add_revision", by), self._pick(sorted(self.states), pick)
         copy = how == "copy"
         based_on = source if copy else None
-        self._attempt(
+        permitted = "add_revision" in self.permissions[actor.pk]
+        open_draft = self._open_draft(source.article_id)
+        result = self._attempt(
             f"new draft of {source.article.slug}" + (f" copied from r{source.number}" if copy else " (empty)"),
             actor,
             lambda: services.revision_create_draft(article=source.article, actor=actor, based_on=based_on),
+            refused_as="open_draft" if permitted and open_draft else None,
         )
+        if permitted and not open_draft:
+            assert result is not None, f"a new draft of {source.article.slug}, which has none open, was refused"
 
     # --- Drafts ------------------------------------------------------------------------------
 
@@ -472,13 +504,16 @@ class WorkflowMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._candidates(S.IN_REVIEW))
     @rule(by=st.integers(0, 4), pick=st.integers(0, 7))
     def request_changes(self, by: int, pick: int) -> None:
+        """Send a revision back for changes; it reopens for editing, so not while another draft of it is open."""
         actor = self._holder("request_changes_revision", by)
         revision = self._pick(self._candidates(S.IN_REVIEW), pick)
+        permitted = "request_changes_revision" in self.permissions[actor.pk]
         self._attempt(
             f"request changes to {revision}",
             actor,
             lambda: services.revision_request_changes(revision=revision, actor=actor, comment="Cite the label."),
             self._expect_state(revision, S.CHANGES_REQUESTED),
+            refused_as="open_draft" if permitted and self._open_draft(revision.article_id) else None,
         )
 
     @precondition(lambda self: self._candidates(S.IN_REVIEW))
@@ -592,6 +627,11 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert all(count == 1 for count in live.values()), f"several live revisions: {live}"
         stored = Counter(Revision.objects.filter(state=S.PUBLISHED).values_list("article_id", flat=True))
         assert all(count == 1 for count in stored.values()), f"several published revisions: {stored}"
+
+    @promise
+    def at_most_one_open_draft_per_article(self) -> None:
+        open_drafts = Counter(Revision.objects.editable().values_list("article_id", flat=True))
+        assert all(count == 1 for count in open_drafts.values()), f"several open drafts: {open_drafts}"
 
     @promise
     def every_state_change_is_audited(self) -> None:
