@@ -66,7 +66,7 @@ def test_a_published_revision_has_a_publication_date(article):
 
 
 def test_row_keys_are_unique_within_a_revision_but_not_across(article):
-    first, second = revision(article, 1), revision(article, 2)
+    first, second = revision(article, 1), revision(article, 2, RevisionState.IN_REVIEW)
     Section.objects.create(revision=first, key="intro", position=1, heading="H", body="B")
     Section.objects.create(revision=second, key="intro", position=1, heading="H", body="B")
     raises_integrity_error(

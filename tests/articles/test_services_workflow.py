@@ -192,9 +192,10 @@ def test_four_eyes_covers_editing_someone_elses_draft(author, author_reviewer, r
 
 
 def test_four_eyes_covers_the_unapproved_draft_a_revision_was_copied_from(author, author_reviewer, reviewer):
-    """A edits draft 1; B copies it into draft 2 and submits that; A may not approve draft 2."""
+    """A edits draft 1; B sets it aside, copies it into draft 2 and submits that; A may not approve draft 2."""
     first = services.article_import(document=article_document(), actor=author)
     save_draft(first, author_reviewer)  # A's words are in draft 1, which nobody has approved
+    services.revision_archive(revision=first, actor=author)  # one open draft per article
     copy = services.revision_create_draft(article=first.article, actor=author, based_on=first)
     copy = services.revision_submit(revision=copy, actor=author, change_summary="Copied and submitted by B.")
     before = snapshot(copy)
@@ -204,6 +205,7 @@ def test_four_eyes_covers_the_unapproved_draft_a_revision_was_copied_from(author
     assert "approve" not in services.available_transitions(revision=copy, actor=author_reviewer)
     # ... and a copy of that copy still carries A's words.
     services.revision_request_changes(revision=copy, actor=reviewer, comment="One more pass.")
+    services.revision_archive(revision=copy, actor=author)
     grandchild = services.revision_create_draft(article=first.article, actor=author, based_on=copy)
     grandchild = services.revision_submit(revision=grandchild, actor=author, change_summary="Again.")
     with pytest.raises(PermissionDenied, match="Four eyes"):

@@ -789,10 +789,12 @@ def unchanged(revision: Revision) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("copies", [1, 2])
 def test_nobody_approves_a_copy_of_an_unapproved_draft_they_edited(copies, author, author_reviewer, reviewer):
-    """A edits draft 1; B copies it (once, or a copy of a copy) and submits; A may not approve the copy."""
+    """A edits draft 1; B sets it aside and copies it (once, or a copy of a copy) and submits; A may not approve
+    the copy."""
     draft = services.article_import(document=article_document(), actor=author)
     edit(draft, author_reviewer, "Words the author-reviewer wrote")
     for _ in range(copies):
+        services.revision_archive(revision=draft, actor=author)  # one open draft per article
         draft = services.revision_create_draft(article=draft.article, actor=author, based_on=draft)
     submitted = services.revision_submit(revision=draft, actor=author, change_summary="Copied.")
     before = unchanged(submitted)
@@ -806,6 +808,7 @@ def test_nobody_approves_a_copy_of_an_unapproved_draft_they_edited(copies, autho
 def test_nobody_confirms_a_live_copy_of_an_unapproved_draft_they_edited(author, author_reviewer, reviewer, publisher):
     draft = services.article_import(document=article_document(), actor=author)
     edit(draft, author_reviewer, "Words the author-reviewer wrote")
+    services.revision_archive(revision=draft, actor=author)  # one open draft per article
     copy = services.revision_create_draft(article=draft.article, actor=author, based_on=draft)
     live = take_live(copy, author, reviewer, publisher)
     before = unchanged(live)
@@ -827,15 +830,19 @@ def test_a_copy_of_an_approved_revision_is_new_work_for_four_eyes(author, author
 def test_approving_the_original_after_the_copy_does_not_clear_the_copy(author, author_reviewer, reviewer):
     """What counts is whether the original was approved before it was copied.
 
-    A writes words into draft 1; B copies it; A then takes the words out of draft 1,
-    which another reviewer approves. The copy still holds A's words, which nobody
-    else has reviewed, so A may not approve the copy.
+    A writes words into draft 1, which goes for review; B copies it and submits the
+    copy; draft 1 comes back for changes, A's words are taken out of it, and another
+    reviewer approves it. The copy still holds A's words, which nobody else has
+    reviewed, so A may not approve the copy. (One draft of an article is open at a
+    time, so each is in review while the other is edited.)
     """
     first = services.article_import(document=article_document(), actor=author)
     first = edit(first, author_reviewer, "Words only the author-reviewer has seen")
+    first = services.revision_submit(revision=first, actor=author, change_summary="First.")
     copy = services.revision_create_draft(article=first.article, actor=author, based_on=first)
-    first = edit(first, author, "Other words")
-    approve(services.revision_submit(revision=first, actor=author, change_summary="First."), reviewer)
     submitted = services.revision_submit(revision=copy, actor=author, change_summary="Copied.")
+    services.revision_request_changes(revision=first, actor=reviewer, comment="Take those words out.")
+    first = edit(Revision.objects.get(pk=first.pk), author, "Other words")
+    approve(services.revision_submit(revision=first, actor=author), reviewer)
     with pytest.raises(PermissionDenied):
         approve(submitted, author_reviewer)
