@@ -406,28 +406,30 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.action(description="Start a new draft (copy of the live or latest revision)", permissions=["add"])
     def start_draft(self, request: HttpRequest, queryset: QuerySet[Article]) -> None:
         for article in queryset:
-            open_draft = article.revisions.editable().order_by("-number").first()
-            if open_draft is not None:
-                self.message_user(request, _open_draft_message(open_draft), messages.WARNING)
-                continue
             source = article.revisions.published().first() or article.revisions.first()
-            revision = services.revision_create_draft(article=article, actor=request.user, based_on=source)
+            try:
+                revision = services.revision_create_draft(article=article, actor=request.user, based_on=source)
+            except services.OpenDraftError as refused:
+                self.message_user(request, _open_draft_message(refused), messages.WARNING)
+                continue
             self.message_user(request, f"Started draft revision {revision.number} of {article}.", messages.SUCCESS)
 
 
 # --- Revisions and their content -------------------------------------------------
 
 
-def _open_draft_message(draft: Revision) -> str:
-    """Why no second draft is started: two parallel drafts of one article would each overwrite the other."""
+def _open_draft_message(refused: services.OpenDraftError) -> str:
+    """The service's refusal of a second open draft, with a link to the draft that is open."""
+    draft = refused.draft
     url = reverse("admin:articles_revision_change", args=[draft.pk])
     return format_html(
-        'No new draft started: <a href="{}">revision {} of {}</a> is already open ({}). '
-        "Edit it, or archive it before starting another.",
+        '{}: <a href="{}">revision {} of {}</a> is already open ({}). Edit it, or archive it before {}.',
+        refused.not_done,
         url,
         draft.number,
         draft.article.slug,
         draft.get_state_display().lower(),
+        refused.doing,
     )
 
 
@@ -884,11 +886,10 @@ class RevisionAdmin(DraftSavingAdmin):
 
     def _workflow_context(self, request: HttpRequest, revision: Revision) -> dict[str, Any]:
         report = check_revision(revision)
-        open_draft = revision.article.revisions.editable().order_by("-number").first()
+        # The service leaves out a step that would open a second draft; the page links to the open one instead.
+        open_draft = revision.article.revisions.editable().first()
         actions = []
         for name in services.available_transitions(revision=revision, actor=request.user):
-            if name == "create_draft" and open_draft is not None:
-                continue  # one open draft at a time: the page links to it instead
             step = services.TRANSITIONS[name]
             form = step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
@@ -929,11 +930,6 @@ class RevisionAdmin(DraftSavingAdmin):
         step = services.TRANSITIONS.get(name)
         if request.method != "POST" or step is None:
             return HttpResponseRedirect(back)
-        if name == "create_draft":
-            open_draft = revision.article.revisions.editable().order_by("-number").first()
-            if open_draft is not None:  # a page shown before the draft was started still offers the button
-                self.message_user(request, _open_draft_message(open_draft), messages.WARNING)
-                return HttpResponseRedirect(back)
         form = step.form.for_revision(revision, request.POST, prefix=name)
         if not form.is_valid():
             for field, errors in form.errors.items():
@@ -942,6 +938,9 @@ class RevisionAdmin(DraftSavingAdmin):
             return HttpResponseRedirect(back)
         try:
             result = step.service(revision=revision, actor=request.user, **form.cleaned_data)
+        except services.OpenDraftError as refused:  # a page shown before that draft was opened
+            self.message_user(request, _open_draft_message(refused), messages.WARNING)
+            return HttpResponseRedirect(back)
         except (ValidationError, PermissionDenied) as error:
             text = " ".join(getattr(error, "messages", None) or [str(error)])
             self.message_user(request, f"{step.label}: not done. {text}", messages.ERROR)

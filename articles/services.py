@@ -11,6 +11,12 @@ which inserts referring to it do not wait for), then articles (in id order when
 there are several), then each article's revisions, then the change feed's lock
 row. Reads never lock and never write.
 
+An article has at most one open draft (a revision in ``EDITABLE_STATES``): two
+would each overwrite the other when published. Every step that opens one (a new
+draft, an import, sending a revision back for changes) checks under the
+article's lock (``_opening_a_draft``), and a partial unique constraint
+(``revision_one_open_draft_per_article``) backs the check up.
+
 The review workflow::
 
     draft ──submit──▶ in review ──approve──▶ approved ──publish──▶ published ──▶ superseded
@@ -25,7 +31,8 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +40,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -117,6 +124,7 @@ class Transition:
     service: Callable[..., Any]
     done: str  # "submitted": for messages such as "can only be submitted from ..."
     four_eyes: bool = False  # nobody may do it to content they wrote or edited (lineage included)
+    opens_draft: bool = False  # leaves a revision open for editing: refused while another one of the article is
     notify: notifications.Notice | None = None  # whose turn it is next, told by email after commit
 
 
@@ -133,6 +141,7 @@ def transition(
     form: type[forms.TransitionForm] = forms.TransitionForm,
     done: str,
     four_eyes: bool = False,
+    opens_draft: bool = False,
     notify: notifications.Notice | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(service: Callable[..., Any]) -> Callable[..., Any]:
@@ -153,6 +162,7 @@ def transition(
             service=step,
             done=done,
             four_eyes=four_eyes,
+            opens_draft=opens_draft,
             notify=notify,
         )
         return step
@@ -240,6 +250,51 @@ def _illegal(revision: Revision, doing: str, allowed: Iterable[str]) -> Validati
         f"{revision.get_state_display().lower()}.",
         code="illegal_state",
     )
+
+
+class OpenDraftError(ValidationError):
+    """Refused: ``draft``, a revision of the same article, is already open for editing.
+
+    Two open drafts of one article would each overwrite the other when published.
+    ``draft`` is kept so that an interface can link to it.
+    """
+
+    def __init__(self, draft: Revision, *, not_done: str, doing: str) -> None:
+        self.draft, self.not_done, self.doing = draft, not_done, doing
+        super().__init__(
+            f"{not_done}: revision {draft.number} of {draft.article.slug} is already open "
+            f"({draft.get_state_display().lower()}). Edit it, or archive it before {doing}.",
+            code="open_draft",
+        )
+
+
+def _open_draft_refusal(article_id: int, *, not_done: str, doing: str) -> OpenDraftError | None:
+    """The refusal to open a second draft of the article, or None when none is open."""
+    draft = Revision.objects.filter(article_id=article_id).editable().select_related("article").first()
+    return None if draft is None else OpenDraftError(draft, not_done=not_done, doing=doing)
+
+
+@contextmanager
+def _opening_a_draft(
+    article_id: int, *, not_done: str = "No new draft started", doing: str = "starting another"
+) -> Iterator[None]:
+    """Where a revision of the article becomes open for editing: refused while another one is.
+
+    The caller holds the article's lock, so nobody opens one between this check and
+    the write. Should a writer ever skip the lock, the database's constraint refuses
+    the second draft, and the refusal reads the same.
+    """
+    refusal = _open_draft_refusal(article_id, not_done=not_done, doing=doing)
+    if refusal is not None:
+        raise refusal
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        refusal = _open_draft_refusal(article_id, not_done=not_done, doing=doing)
+        if refusal is not None:
+            raise refusal from None
+        raise
 
 
 def _lock(revision: Revision) -> Revision:
@@ -526,36 +581,38 @@ def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on
 
     Copying keeps every row's key, so the new draft can be compared row by row
     with the revision it came from. Copying an old revision is how to revert.
+    Refused (``OpenDraftError``) while the article has an open draft.
     """
     _require(actor, "add_revision", "create drafts")
     if based_on is not None and based_on.article_id != article.pk:
         raise ValidationError("A draft can only be copied from a revision of the same article.", code="foreign")
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
-        source = Revision.objects.with_content().get(pk=based_on.pk) if based_on is not None else None
-        revision = Revision.objects.create(
-            article=article,
-            number=_next_number(article),
-            state=RevisionState.DRAFT,
-            title=source.title if source else "",
-            topic=source.topic if source else "",
-            summary=source.summary if source else "",
-            based_on=source,
-            created_by=actor,
-        )
-        if source is not None:
-            content = revision_content(source)
-            symptoms = {entry.symptom.slug: entry.symptom for entry in source.symptom_entries.all()}
-            write_revision_content(revision, content, symptoms)
-        _audit(
-            revision=revision,
-            actor=actor,
-            action=AuditAction.CREATE_DRAFT,
-            to_state=RevisionState.DRAFT,
-            comment=f"Copied from revision {source.number}." if source else "Empty draft.",
-            data={"based_on": source.number} if source else {},
-        )
-        _contribute(revision, actor, source=source)
+        with _opening_a_draft(article.pk):
+            source = Revision.objects.with_content().get(pk=based_on.pk) if based_on is not None else None
+            revision = Revision.objects.create(
+                article=article,
+                number=_next_number(article),
+                state=RevisionState.DRAFT,
+                title=source.title if source else "",
+                topic=source.topic if source else "",
+                summary=source.summary if source else "",
+                based_on=source,
+                created_by=actor,
+            )
+            if source is not None:
+                content = revision_content(source)
+                symptoms = {entry.symptom.slug: entry.symptom for entry in source.symptom_entries.all()}
+                write_revision_content(revision, content, symptoms)
+            _audit(
+                revision=revision,
+                actor=actor,
+                action=AuditAction.CREATE_DRAFT,
+                to_state=RevisionState.DRAFT,
+                comment=f"Copied from revision {source.number}." if source else "Empty draft.",
+                data={"based_on": source.number} if source else {},
+            )
+            _contribute(revision, actor, source=source)
     return revision
 
 
@@ -566,6 +623,7 @@ def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on
     permission="add_revision",
     from_states=RevisionState.values,
     done="copied",
+    opens_draft=True,
 )
 def revision_copy(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     """Start a new draft of ``revision``'s article as a copy of it (how the admin offers it)."""
@@ -578,6 +636,7 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: Docume
     Creates the medication, symptoms and article when they are new. Validates
     everything first; raises ``ImportRejected`` with every problem and writes
     nothing if anything is wrong. ``actor`` None is an operator at the command line.
+    Refused (``OpenDraftError``) while the article has an open draft.
     """
     _require_optional(actor, "add_revision", "import articles")
     document = validate_document(document, fmt)
@@ -602,26 +661,27 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: Docume
             slug=data["slug"], defaults={"medication": medication, "kind": fmt.kind}
         )
         article = Article.objects.select_for_update().get(pk=article.pk)
-        content = revision_part(document)
-        revision = Revision.objects.create(
-            article=article,
-            number=_next_number(article),
-            state=RevisionState.DRAFT,
-            title=content["title"],
-            topic=content["topic"],
-            summary=content["summary"],
-            change_summary=content.get("change_summary", ""),
-            created_by=actor,
-        )
-        write_revision_content(revision, content, symptoms)
-        _audit(
-            revision=revision,
-            actor=actor,
-            action=AuditAction.CREATE_DRAFT,
-            to_state=RevisionState.DRAFT,
-            comment="Imported from an article file.",
-        )
-        _contribute(revision, actor)
+        with _opening_a_draft(article.pk):
+            content = revision_part(document)
+            revision = Revision.objects.create(
+                article=article,
+                number=_next_number(article),
+                state=RevisionState.DRAFT,
+                title=content["title"],
+                topic=content["topic"],
+                summary=content["summary"],
+                change_summary=content.get("change_summary", ""),
+                created_by=actor,
+            )
+            write_revision_content(revision, content, symptoms)
+            _audit(
+                revision=revision,
+                actor=actor,
+                action=AuditAction.CREATE_DRAFT,
+                to_state=RevisionState.DRAFT,
+                comment="Imported from an article file.",
+            )
+            _contribute(revision, actor)
     return revision
 
 
@@ -784,23 +844,28 @@ def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summa
     from_states=[RevisionState.IN_REVIEW],
     form=forms.RequestChangesForm,
     done="sent back for changes",
+    opens_draft=True,
     notify=notifications.CHANGES_REQUESTED,
 )
 def revision_request_changes(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Revision:
-    """Send a revision in review back to its author, saying what needs to change."""
+    """Send a revision in review back to its author, saying what needs to change.
+
+    That opens it for editing again: refused (``OpenDraftError``) while a later draft of the article is open.
+    """
     _permitted("request_changes", actor)
     if not comment.strip():
         raise ValidationError("Say what needs to change.", code="comment_required")
     with transaction.atomic():
         revision = _begin("request_changes", revision, actor)
-        ReviewComment.objects.create(revision=revision, author=actor, body=comment.strip())
-        return _set_state(
-            revision,
-            to=RevisionState.CHANGES_REQUESTED,
-            actor=actor,
-            action=AuditAction.REQUEST_CHANGES,
-            comment=comment.strip(),
-        )
+        with _opening_a_draft(revision.article_id, not_done="Not sent back for changes", doing="sending this one back"):
+            ReviewComment.objects.create(revision=revision, author=actor, body=comment.strip())
+            return _set_state(
+                revision,
+                to=RevisionState.CHANGES_REQUESTED,
+                actor=actor,
+                action=AuditAction.REQUEST_CHANGES,
+                comment=comment.strip(),
+            )
 
 
 @transition(
@@ -1258,13 +1323,16 @@ def available_transitions(*, revision: Revision, actor: AbstractBaseUser) -> lis
     """The names of the transitions ``actor`` may try on ``revision`` now, in table order, for showing buttons.
 
     A hint for the interface only, read from the same table the services check:
-    every service checks again, under lock, and refuses the rest.
+    every service checks again, under lock, and refuses the rest. A step that
+    opens a draft is left out while the article has one open.
     """
     contributed = _contributed(revision, actor)
+    open_draft = functools.cache(lambda: Revision.objects.filter(article_id=revision.article_id).editable().exists())
     return [
         step.name
         for step in TRANSITIONS.values()
         if revision.state in step.from_states
         and actor.has_perm(f"articles.{step.permission}")
         and not (step.four_eyes and contributed)
+        and not (step.opens_draft and open_draft())
     ]

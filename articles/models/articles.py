@@ -303,6 +303,7 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         return self.filter(state=RevisionState.SCHEDULED, publish_at__lte=timezone.now())
 
     def editable(self) -> RevisionQuerySet:
+        """Revisions open for editing: at most one per article (``revision_one_open_draft_per_article``)."""
         return self.filter(state__in=EDITABLE_STATES)
 
     def contributed_by(self, user: Any) -> RevisionQuerySet:
@@ -416,6 +417,12 @@ class Revision(models.Model):
                 fields=["article"],
                 condition=Q(state=RevisionState.SCHEDULED),
                 name="revision_one_scheduled_per_article",
+            ),
+            # Two open drafts of one article would each overwrite the other when published.
+            models.UniqueConstraint(
+                fields=["article"],
+                condition=Q(state__in=sorted(EDITABLE_STATES)),
+                name="revision_one_open_draft_per_article",
             ),
         ]
         # One permission per workflow transition; "add" creates drafts and "change" saves them.

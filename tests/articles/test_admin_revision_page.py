@@ -43,8 +43,13 @@ def test_a_second_draft_is_not_offered_while_one_is_open(client, workflow, autho
     response = client.post(f"/admin/articles/revision/{live.pk}/transition/create_draft/", follow=True)
     assert "No new draft started" in response.content.decode()
     assert Revision.objects.filter(article=live.article).count() == 2
-    # Nor does the article list's action.
-    client.post("/admin/articles/article/", {"action": "start_draft", "_selected_action": [live.article_id]})
+    assert f'<a href="/admin/articles/revision/{draft.pk}/change/">revision 2 of' in response.content.decode()
+    # Nor does the article list's action, which says the same.
+    response = client.post(
+        "/admin/articles/article/", {"action": "start_draft", "_selected_action": [live.article_id]}, follow=True
+    )
+    assert "No new draft started" in response.content.decode()
+    assert f'<a href="/admin/articles/revision/{draft.pk}/change/">revision 2 of' in response.content.decode()
     assert Revision.objects.filter(article=live.article).count() == 2
 
 

@@ -122,6 +122,38 @@ def test_publish_scheduled_racing_publish_or_withdraw_never_deadlocks(step, auth
     assert not [o for o in outcomes if o.startswith(("database error", "did not finish", "refused"))], outcomes
 
 
+@pytest.mark.parametrize("other", ["copy", "import"])
+def test_two_new_drafts_at_once_leave_one_open_draft(other, author, second_author, reviewer, publisher):
+    """Two clinicians press "Start a new draft" (or one imports a file) at the same moment: one draft is started,
+    the other is told about it; never two open drafts, never a database error."""
+    outcomes: list[str] = []
+    for n in range(TRIALS):
+        live = take_live(
+            services.article_import(document=article_document(slug=f"race-{n}"), actor=author),
+            author,
+            reviewer,
+            publisher,
+        )
+
+        def copy(live: Revision = live) -> str:
+            services.revision_create_draft(article=live.article, actor=author, based_on=live)
+            return "started"
+
+        def another(live: Revision = live) -> str:
+            if other == "copy":
+                services.revision_create_draft(article=live.article, actor=second_author, based_on=live)
+            else:
+                services.article_import(document=article_document(slug=live.article.slug), actor=second_author)
+            return "started"
+
+        outcomes.extend(race(copy, another))
+        assert Revision.objects.filter(article=live.article).editable().count() == 1
+    assert not [o for o in outcomes if o.startswith(("database error", "did not finish"))], outcomes
+    assert outcomes.count("started") == TRIALS, outcomes
+    refused = [o for o in outcomes if o != "started"]
+    assert all(o.startswith("refused: No new draft started: revision 2 of race-") for o in refused), refused
+
+
 def locked_tables(action: Callable[[], Any]) -> list[str]:
     """The tables whose rows ``action`` locks (SELECT ... FOR UPDATE), in the order it locks them."""
     from django.test.utils import CaptureQueriesContext

@@ -147,9 +147,9 @@ def test_a_change_committed_while_a_reader_works_out_the_pointer_is_not_lost(cli
 
 def test_unknown_and_draft_only_addresses_are_404_and_gone_ones_410(client, workflow, publisher):
     assert client.get("/articles/never-heard-of-it/").status_code == 404
-    workflow.draft(slug="only-a-draft")
+    draft = workflow.draft(slug="only-a-draft")
     assert client.get("/articles/only-a-draft/").status_code == 404
-    revision = workflow.live(slug="only-a-draft")  # the same address, now published: seen at once
+    revision = workflow.take_live(draft)  # the same address, now published: seen at once
     assert client.get("/articles/only-a-draft/").status_code == 200
     services.revision_withdraw(revision=revision, actor=publisher, reason="Wrong.")
     assert client.get("/articles/only-a-draft/").status_code == 410

@@ -96,3 +96,52 @@ def test_the_live_tallies_are_filled_from_the_recorded_live_revisions():
         assert dict(Article.objects.values_list("slug", "tallied_topic")) == {"a": "Rash", "b": "Rash", "c": None}
     finally:
         migrate()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_article_with_several_open_drafts_keeps_the_one_saved_last_and_the_rest_are_archived():
+    """Before the constraint of one open draft per article, existing extras are archived (and audited), not lost."""
+    import datetime
+
+    apps = migrate(("articles", "0099_section_body_optional"))
+    Medication = apps.get_model("articles", "Medication")
+    Article = apps.get_model("articles", "Article")
+    Revision = apps.get_model("articles", "Revision")
+    medication = Medication.objects.create(slug="testamol", generic_name="Testamol")
+    now = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    drafts = {
+        "crowded": [("published", 0), ("draft", 3), ("changes_requested", 1), ("draft", 2)],
+        "alone": [("draft", 1), ("archived", 0)],
+    }
+    for slug, states in drafts.items():
+        article = Article.objects.create(slug=slug, medication=medication)
+        for number, (state, hours_ago) in enumerate(states, start=1):
+            revision = Revision.objects.create(
+                article=article,
+                number=number,
+                state=state,
+                title="T",
+                summary="S",
+                published_at=now if state == "published" else None,
+            )
+            Revision.objects.filter(pk=revision.pk).update(updated_at=now - datetime.timedelta(hours=hours_ago))
+    try:
+        apps = migrate()
+        Revision = apps.get_model("articles", "Revision")
+        AuditEntry = apps.get_model("articles", "AuditEntry")
+        assert sorted(Revision.objects.values_list("article__slug", "number", "state")) == [
+            ("alone", 1, "draft"),
+            ("alone", 2, "archived"),
+            ("crowded", 1, "published"),
+            ("crowded", 2, "archived"),
+            ("crowded", 3, "changes_requested"),  # saved last: the one someone is working on
+            ("crowded", 4, "archived"),
+        ]
+        archived = AuditEntry.objects.order_by("revision__number")
+        assert [(e.revision.number, e.actor_id, e.action, e.from_state, e.to_state) for e in archived] == [
+            (2, None, "archive", "draft", "archived"),
+            (4, None, "archive", "draft", "archived"),
+        ]
+        assert all(e.data == {"kept_open": 3} and "revision 3 stays open" in e.comment for e in archived)
+    finally:
+        migrate()

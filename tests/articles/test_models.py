@@ -34,6 +34,22 @@ def test_at_most_one_live_revision_per_article(article):
     revision(article, 4, RevisionState.DRAFT)
 
 
+def test_at_most_one_open_draft_per_article(article):
+    """Two editable revisions of one article would each overwrite the other when published."""
+    first = revision(article, 1, RevisionState.DRAFT)
+    raises_integrity_error(lambda: revision(article, 2, RevisionState.DRAFT))
+    raises_integrity_error(lambda: revision(article, 2, RevisionState.CHANGES_REQUESTED))
+    in_review = revision(article, 2, RevisionState.IN_REVIEW)  # frozen revisions do not count
+    revision(article, 3, RevisionState.ARCHIVED)
+    raises_integrity_error(
+        lambda: Revision.objects.filter(pk=in_review.pk).update(state=RevisionState.CHANGES_REQUESTED)
+    )
+    other = Article.objects.create(slug="testamol-other", medication=article.medication)
+    revision(other, 1, RevisionState.DRAFT)  # one open draft per article, not one in all
+    Revision.objects.filter(pk=first.pk).update(state=RevisionState.ARCHIVED)
+    revision(article, 4, RevisionState.CHANGES_REQUESTED)
+
+
 def test_revision_numbers_are_unique_per_article(article):
     revision(article, 1)
     raises_integrity_error(lambda: revision(article, 1))
@@ -50,7 +66,7 @@ def test_a_published_revision_has_a_publication_date(article):
 
 
 def test_row_keys_are_unique_within_a_revision_but_not_across(article):
-    first, second = revision(article, 1), revision(article, 2)
+    first, second = revision(article, 1), revision(article, 2, RevisionState.IN_REVIEW)
     Section.objects.create(revision=first, key="intro", position=1, heading="H", body="B")
     Section.objects.create(revision=second, key="intro", position=1, heading="H", body="B")
     raises_integrity_error(

@@ -192,9 +192,10 @@ def test_four_eyes_covers_editing_someone_elses_draft(author, author_reviewer, r
 
 
 def test_four_eyes_covers_the_unapproved_draft_a_revision_was_copied_from(author, author_reviewer, reviewer):
-    """A edits draft 1; B copies it into draft 2 and submits that; A may not approve draft 2."""
+    """A edits draft 1; B sets it aside, copies it into draft 2 and submits that; A may not approve draft 2."""
     first = services.article_import(document=article_document(), actor=author)
     save_draft(first, author_reviewer)  # A's words are in draft 1, which nobody has approved
+    services.revision_archive(revision=first, actor=author)  # one open draft per article
     copy = services.revision_create_draft(article=first.article, actor=author, based_on=first)
     copy = services.revision_submit(revision=copy, actor=author, change_summary="Copied and submitted by B.")
     before = snapshot(copy)
@@ -204,6 +205,7 @@ def test_four_eyes_covers_the_unapproved_draft_a_revision_was_copied_from(author
     assert "approve" not in services.available_transitions(revision=copy, actor=author_reviewer)
     # ... and a copy of that copy still carries A's words.
     services.revision_request_changes(revision=copy, actor=reviewer, comment="One more pass.")
+    services.revision_archive(revision=copy, actor=author)
     grandchild = services.revision_create_draft(article=first.article, actor=author, based_on=copy)
     grandchild = services.revision_submit(revision=grandchild, actor=author, change_summary="Again.")
     with pytest.raises(PermissionDenied, match="Four eyes"):
@@ -404,6 +406,126 @@ def test_revert_copies_an_old_revision_into_a_new_draft(workflow, author):
     assert {**new, "change_summary": "First version."} == old
     assert new["change_summary"] == ""
     assert (restored.number, restored.based_on_id) == (3, first.pk)
+
+
+# --- One open draft per article ------------------------------------------------------
+
+
+def open_draft_of(live: Revision, state: str, author: Any, reviewer: Any) -> Revision:
+    """A draft of ``live``'s article, open for editing in ``state`` (a draft, or sent back for changes)."""
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    if state == RevisionState.CHANGES_REQUESTED:
+        services.revision_submit(revision=draft, actor=author, change_summary="Second.")
+        services.revision_request_changes(revision=draft, actor=reviewer, comment="Cite the label.")
+    return Revision.objects.get(pk=draft.pk)
+
+
+def everything(article_id: int) -> tuple[Any, ...]:
+    """What a refused draft must leave as it was: the revisions, their audit trail, the admin's log."""
+    from django.contrib.admin.models import LogEntry
+
+    return (
+        list(Revision.objects.order_by("pk").values_list("pk", "number", "state", "lock_version")),
+        list(AuditEntry.objects.order_by("pk").values_list("pk", flat=True)),
+        LogEntry.objects.count(),
+        Section.objects.count(),
+    )
+
+
+SECOND_DRAFT = {
+    "copy": lambda live, actor: services.revision_create_draft(article=live.article, actor=actor, based_on=live),
+    "empty": lambda live, actor: services.revision_create_draft(article=live.article, actor=actor),
+    "transition": lambda live, actor: services.TRANSITIONS["create_draft"].service(revision=live, actor=actor),
+    "import": lambda live, actor: services.article_import(
+        document=article_document(slug=live.article.slug), actor=actor
+    ),
+}
+
+
+@pytest.mark.parametrize("open_state", [RevisionState.DRAFT, RevisionState.CHANGES_REQUESTED])
+@pytest.mark.parametrize("how", list(SECOND_DRAFT))
+def test_no_second_draft_while_one_is_open(how, open_state, workflow, author, reviewer):
+    """Two open drafts of one article would each overwrite the other when published: the second is refused."""
+    live = workflow.live()
+    draft = open_draft_of(live, open_state, author, reviewer)
+    before = everything(live.article_id)
+    with pytest.raises(ValidationError) as refused:
+        SECOND_DRAFT[how](live, author)
+    assert refused.value.code == "open_draft"
+    assert refused.value.messages == [
+        f"No new draft started: revision {draft.number} of {live.article.slug} is already open "
+        f"({draft.get_state_display().lower()}). Edit it, or archive it before starting another."
+    ]
+    assert refused.value.draft == draft  # the admin links to it
+    assert everything(live.article_id) == before
+    # The open draft itself cannot be copied into a second one either.
+    with pytest.raises(ValidationError, match="already open"):
+        services.TRANSITIONS["create_draft"].service(revision=draft, actor=author)
+    assert everything(live.article_id) == before
+
+
+@pytest.mark.parametrize("set_aside", ["archive", "submit"])
+def test_a_new_draft_may_start_once_the_open_one_is_archived_or_submitted(set_aside, workflow, author):
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    assert "create_draft" not in services.available_transitions(revision=live, actor=author)
+    if set_aside == "archive":
+        services.revision_archive(revision=draft, actor=author)
+    else:
+        services.revision_submit(revision=draft, actor=author, change_summary="Second.")
+    assert "create_draft" in services.available_transitions(revision=live, actor=author)
+    assert workflow.next_draft(live).number == 3
+
+
+def test_a_second_draft_the_check_missed_is_refused_by_the_database_the_same_way(workflow, author, monkeypatch):
+    """The article's lock keeps the check and the insert together; should a writer ever get between them, the
+    database's constraint refuses the second draft, and the service says so as it would have."""
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    before = everything(live.article_id)
+    check, calls = services._open_draft_refusal, []
+
+    def missed_once(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return None if len(calls) == 1 else check(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_open_draft_refusal", missed_once)
+    with pytest.raises(ValidationError) as refused:
+        services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    assert (refused.value.code, refused.value.draft) == ("open_draft", draft)
+    assert len(calls) == 2
+    assert everything(live.article_id) == before
+
+
+def test_changes_are_not_requested_while_another_draft_is_open(workflow, author, reviewer):
+    """Sending a revision back reopens it for editing: not while a later draft of the article is open."""
+    live = workflow.live()
+    in_review = services.revision_submit(revision=workflow.next_draft(live), actor=author, change_summary="Second.")
+    later = workflow.next_draft(live)
+    assert "request_changes" not in services.available_transitions(revision=in_review, actor=reviewer)
+    before = everything(live.article_id)
+    with pytest.raises(ValidationError) as refused:
+        services.revision_request_changes(revision=in_review, actor=reviewer, comment="Cite the label.")
+    assert refused.value.code == "open_draft"
+    assert refused.value.draft == later
+    assert everything(live.article_id) == before
+    services.revision_archive(revision=later, actor=author)
+    services.revision_request_changes(revision=in_review, actor=reviewer, comment="Cite the label.")
+    assert Revision.objects.get(pk=in_review.pk).state == RevisionState.CHANGES_REQUESTED
+
+
+def test_the_import_command_says_an_article_has_an_open_draft(workflow, tmp_path):
+    from django.core.management.base import CommandError
+
+    from tests.factories import as_bytes
+
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    path = tmp_path / "article.json"
+    path.write_bytes(as_bytes(article_document(slug=live.article.slug)))
+    with pytest.raises(CommandError, match=f"revision {draft.number} of {live.article.slug} is already open"):
+        call_command("import_article", str(path), "--author", "author")
+    assert Revision.objects.filter(article=live.article).count() == 2
 
 
 # --- Publishing, scheduling, withdrawal ----------------------------------------------

@@ -159,8 +159,8 @@ def test_a_file_must_say_the_topic_once():
     assert [str(p) for p in caught.value.problems] == ["revision.topic: this field is required"]
 
 
-def test_importing_a_new_topic_for_an_existing_article_makes_a_draft_for_review():
-    first = services.article_import(document=article_document(topic="Muscle pain"), actor=None)
+def test_importing_a_new_topic_for_an_existing_article_makes_a_draft_for_review(workflow):
+    first = workflow.live(article_document(topic="Muscle pain"))
     second = services.article_import(document=article_document(topic="Muscle weakness"), actor=None)
     assert (second.article_id, second.state, second.topic) == (first.article_id, "draft", "Muscle weakness")
     assert Revision.objects.get(pk=first.pk).topic == "Muscle pain"

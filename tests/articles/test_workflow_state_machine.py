@@ -9,7 +9,8 @@ publications and moves a clock that only goes forward. A service may refuse
 
 After every step the machine checks what the platform promises:
 
-1. at most one live revision per article (``Revision.objects.published()``);
+1. at most one live revision per article (``Revision.objects.published()``), and at most
+   one open draft (``editable()``): a step that would open a second is refused;
 2. every state change has its audit entry, by someone who held the permission,
    along a legal transition, and the change feed agrees with the audit log;
 3. nobody approved or confirmed content they wrote or edited, in the revision
@@ -342,19 +343,41 @@ class WorkflowMachine(RuleBasedStateMachine):
     def _pick(self, candidates: list[int], pick: int) -> Revision:
         return Revision.objects.select_related("article").get(pk=candidates[pick % len(candidates)])
 
-    def _attempt(self, doing: str, actor: Any, call: Callable[[], Any], expect: Callable[[], Any] | None = None) -> Any:
-        """Run a transition; a refusal must change nothing, a success is audited as ``actor``."""
+    def _open_draft(self, article_id: int | None) -> bool:
+        """Whether the article has a revision open for editing: then a step that would open another is refused."""
+        return Revision.objects.filter(article_id=article_id).editable().exists()
+
+    def _attempt(
+        self,
+        doing: str,
+        actor: Any,
+        call: Callable[[], Any],
+        expect: Callable[[], Any] | None = None,
+        *,
+        refused_as: str | None = None,
+    ) -> Any:
+        """Run a transition; a refusal must change nothing, a success is audited as ``actor``.
+
+        With ``refused_as``, the model says the step must be refused with a ``ValidationError`` of that code.
+        """
         self.step += 1
         before = world()
         last_entry = AuditEntry.objects.aggregate(last=Max("pk"))["last"] or 0
         who = "the system" if actor is None else self._who(actor)
+        refusal: Exception | None = None
         try:
             result = call()
         except REFUSED as error:
-            note(f"step {self.step}: {who}: {doing} -> refused: {'; '.join(getattr(error, 'messages', [str(error)]))}")
+            refusal = error
+        if refusal is not None:
+            said = "; ".join(getattr(refusal, "messages", [str(refusal)]))
+            note(f"step {self.step}: {who}: {doing} -> refused: {said}")
             assert world() == before, f"{doing} was refused but changed something"
+            if refused_as is not None:
+                assert getattr(refusal, "code", None) == refused_as, f"{doing} was refused, but not as {refused_as}"
             return None
         note(f"step {self.step}: {who}: {doing} -> done")
+        assert refused_as is None, f"{doing} should have been refused ({refused_as})"
         self.version += 1
         entries = list(AuditEntry.objects.filter(pk__gt=last_entry).values_list("actor_id", "action"))
         if actor is not None:
@@ -396,15 +419,19 @@ class WorkflowMachine(RuleBasedStateMachine):
     def start_article(self, by: int, slot: int, how: str) -> None:
         """Import a complete article (a new one, or a new draft of an existing one), or create one empty."""
         actor, slug = self._holder("add_revision", by), f"article-{slot}"
+        refused_as = None
         if how == "import":
             document = article_document(slug=slug, medication=MEDICATION)
             call = lambda: services.article_import(document=document, actor=actor)  # noqa: E731
+            existing = Article.objects.filter(slug=slug).values_list("pk", flat=True).first()
+            if "add_revision" in self.permissions[actor.pk] and self._open_draft(existing):
+                refused_as = "open_draft"  # a new draft of an article that has one open
         else:
             article = Article(slug=slug, medication=self.medication)
             call = lambda: services.article_create(  # noqa: E731
                 article=article, topic="Test topic", title=f"New article {slot}", summary="To be written.", actor=actor
             )
-        self._attempt(f"{how} {slug}", actor, call)
+        self._attempt(f"{how} {slug}", actor, call, refused_as=refused_as)
 
     @precondition(lambda self: self.states and self._room_for_a_draft())
     @rule(by=st.integers(0, 4), pick=st.integers(0, 15), how=mostly("copy", "empty"))
@@ -413,11 +440,16 @@ class WorkflowMachine(RuleBasedStateMachine):
         actor, source = self._holder("add_revision", by), self._pick(sorted(self.states), pick)
         copy = how == "copy"
         based_on = source if copy else None
-        self._attempt(
+        permitted = "add_revision" in self.permissions[actor.pk]
+        open_draft = self._open_draft(source.article_id)
+        result = self._attempt(
             f"new draft of {source.article.slug}" + (f" copied from r{source.number}" if copy else " (empty)"),
             actor,
             lambda: services.revision_create_draft(article=source.article, actor=actor, based_on=based_on),
+            refused_as="open_draft" if permitted and open_draft else None,
         )
+        if permitted and not open_draft:
+            assert result is not None, f"a new draft of {source.article.slug}, which has none open, was refused"
 
     # --- Drafts ------------------------------------------------------------------------------
 
@@ -472,13 +504,16 @@ class WorkflowMachine(RuleBasedStateMachine):
     @precondition(lambda self: self._candidates(S.IN_REVIEW))
     @rule(by=st.integers(0, 4), pick=st.integers(0, 7))
     def request_changes(self, by: int, pick: int) -> None:
+        """Send a revision back for changes; it reopens for editing, so not while another draft of it is open."""
         actor = self._holder("request_changes_revision", by)
         revision = self._pick(self._candidates(S.IN_REVIEW), pick)
+        permitted = "request_changes_revision" in self.permissions[actor.pk]
         self._attempt(
             f"request changes to {revision}",
             actor,
             lambda: services.revision_request_changes(revision=revision, actor=actor, comment="Cite the label."),
             self._expect_state(revision, S.CHANGES_REQUESTED),
+            refused_as="open_draft" if permitted and self._open_draft(revision.article_id) else None,
         )
 
     @precondition(lambda self: self._candidates(S.IN_REVIEW))
@@ -592,6 +627,11 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert all(count == 1 for count in live.values()), f"several live revisions: {live}"
         stored = Counter(Revision.objects.filter(state=S.PUBLISHED).values_list("article_id", flat=True))
         assert all(count == 1 for count in stored.values()), f"several published revisions: {stored}"
+
+    @promise
+    def at_most_one_open_draft_per_article(self) -> None:
+        open_drafts = Counter(Revision.objects.editable().values_list("article_id", flat=True))
+        assert all(count == 1 for count in open_drafts.values()), f"several open drafts: {open_drafts}"
 
     @promise
     def every_state_change_is_audited(self) -> None:
@@ -749,10 +789,12 @@ def unchanged(revision: Revision) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("copies", [1, 2])
 def test_nobody_approves_a_copy_of_an_unapproved_draft_they_edited(copies, author, author_reviewer, reviewer):
-    """A edits draft 1; B copies it (once, or a copy of a copy) and submits; A may not approve the copy."""
+    """A edits draft 1; B sets it aside and copies it (once, or a copy of a copy) and submits; A may not approve
+    the copy."""
     draft = services.article_import(document=article_document(), actor=author)
     edit(draft, author_reviewer, "Words the author-reviewer wrote")
     for _ in range(copies):
+        services.revision_archive(revision=draft, actor=author)  # one open draft per article
         draft = services.revision_create_draft(article=draft.article, actor=author, based_on=draft)
     submitted = services.revision_submit(revision=draft, actor=author, change_summary="Copied.")
     before = unchanged(submitted)
@@ -766,6 +808,7 @@ def test_nobody_approves_a_copy_of_an_unapproved_draft_they_edited(copies, autho
 def test_nobody_confirms_a_live_copy_of_an_unapproved_draft_they_edited(author, author_reviewer, reviewer, publisher):
     draft = services.article_import(document=article_document(), actor=author)
     edit(draft, author_reviewer, "Words the author-reviewer wrote")
+    services.revision_archive(revision=draft, actor=author)  # one open draft per article
     copy = services.revision_create_draft(article=draft.article, actor=author, based_on=draft)
     live = take_live(copy, author, reviewer, publisher)
     before = unchanged(live)
@@ -787,15 +830,19 @@ def test_a_copy_of_an_approved_revision_is_new_work_for_four_eyes(author, author
 def test_approving_the_original_after_the_copy_does_not_clear_the_copy(author, author_reviewer, reviewer):
     """What counts is whether the original was approved before it was copied.
 
-    A writes words into draft 1; B copies it; A then takes the words out of draft 1,
-    which another reviewer approves. The copy still holds A's words, which nobody
-    else has reviewed, so A may not approve the copy.
+    A writes words into draft 1, which goes for review; B copies it and submits the
+    copy; draft 1 comes back for changes, A's words are taken out of it, and another
+    reviewer approves it. The copy still holds A's words, which nobody else has
+    reviewed, so A may not approve the copy. (One draft of an article is open at a
+    time, so each is in review while the other is edited.)
     """
     first = services.article_import(document=article_document(), actor=author)
     first = edit(first, author_reviewer, "Words only the author-reviewer has seen")
+    first = services.revision_submit(revision=first, actor=author, change_summary="First.")
     copy = services.revision_create_draft(article=first.article, actor=author, based_on=first)
-    first = edit(first, author, "Other words")
-    approve(services.revision_submit(revision=first, actor=author, change_summary="First."), reviewer)
     submitted = services.revision_submit(revision=copy, actor=author, change_summary="Copied.")
+    services.revision_request_changes(revision=first, actor=reviewer, comment="Take those words out.")
+    first = edit(Revision.objects.get(pk=first.pk), author, "Other words")
+    approve(services.revision_submit(revision=first, actor=author), reviewer)
     with pytest.raises(PermissionDenied):
         approve(submitted, author_reviewer)

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from articles.interchange.importer import ARTICLE_FORMAT, ImportRejected, load_document
@@ -38,6 +39,9 @@ class Command(BaseCommand):
             raise CommandError(
                 f"{file}: not imported, {count} problem{'s' if count != 1 else ''}; nothing was changed."
             ) from None
+        except (ValidationError, PermissionDenied) as refused:  # e.g. the article already has an open draft
+            text = " ".join(getattr(refused, "messages", None) or [str(refused)])
+            raise CommandError(f"{file}: {text} Nothing was changed.") from None
         self.stdout.write(self.style.SUCCESS(f"Imported {revision.article.slug} as draft revision {revision.number}."))
 
     def stdin_bytes(self) -> bytes:
