@@ -48,3 +48,25 @@ def test_a_form_sent_without_its_security_token_gets_a_plain_explanation(roles):
     assert "could not be sent" in page
     assert "CSRF verification failed" not in page
     assert f'href="{reverse("admin:login")}"' in page
+
+
+# --- Query budgets: a refusal costs what knowing who asked costs, and nothing that grows with the site ---
+
+
+def test_query_budgets_of_the_refusals(client, author, roles, django_assert_num_queries):
+    with django_assert_num_queries(0):  # nobody signed in: no session, no user to read
+        assert Client(enforce_csrf_checks=True).post(reverse("admin:login"), {"username": "x"}).status_code == 403
+    client.force_login(author)
+    # The session, the user, and the user's and groups' permissions that decide the refusal.
+    with django_assert_num_queries(4):
+        assert client.get(REVIEW_QUEUE).status_code == 403
+    signed_in = Client(enforce_csrf_checks=True)
+    signed_in.force_login(author)
+    with django_assert_num_queries(2):  # the session and the user (the page offers to log out)
+        assert signed_in.post(reverse("admin:login"), {"username": "x"}).status_code == 403
+
+
+@pytest.mark.urls("tests.forbidden_urls")
+def test_query_budget_of_a_refused_public_page(client, roles, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert client.get("/forbidden-for-tests/").status_code == 403
