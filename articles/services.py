@@ -433,6 +433,49 @@ def _contribute(revision: Revision, actor: AbstractBaseUser | None, *, source: R
     )
 
 
+def _new_draft(
+    article: Article,
+    actor: AbstractBaseUser | None,
+    *,
+    title: str,
+    topic: str,
+    summary: str,
+    change_summary: str = "",
+    content: dict[str, Any] | None,
+    symptoms: dict[str, Symptom],
+    source: Revision | None = None,
+    comment: str,
+    data: dict[str, Any] | None = None,
+) -> Revision:
+    """Write a new draft of ``article`` (whose row the caller has locked), with ``content`` if any: numbered,
+    audited, its contributors recorded. Every new draft but a new article's first (``article_create``) is
+    written here, so here it is refused (``OpenDraftError``) while the article has an open draft."""
+    with _opening_a_draft(article.pk):
+        revision = Revision.objects.create(
+            article=article,
+            number=_next_number(article),
+            state=RevisionState.DRAFT,
+            title=title,
+            topic=topic,
+            summary=summary,
+            change_summary=change_summary,
+            based_on=source,
+            created_by=actor,
+        )
+        if content is not None:
+            write_revision_content(revision, content, symptoms)
+        _audit(
+            revision=revision,
+            actor=actor,
+            action=AuditAction.CREATE_DRAFT,
+            to_state=RevisionState.DRAFT,
+            comment=comment,
+            data=data,
+        )
+        _contribute(revision, actor, source=source)
+    return revision
+
+
 def _contributed(revision: Revision, actor: AbstractBaseUser) -> bool:
     return Revision.objects.filter(pk=revision.pk).contributed_by(actor).exists()
 
@@ -588,31 +631,19 @@ def revision_create_draft(*, article: Article, actor: AbstractBaseUser, based_on
         raise ValidationError("A draft can only be copied from a revision of the same article.", code="foreign")
     with transaction.atomic():
         article = Article.objects.select_for_update().get(pk=article.pk)
-        with _opening_a_draft(article.pk):
-            source = Revision.objects.with_content().get(pk=based_on.pk) if based_on is not None else None
-            revision = Revision.objects.create(
-                article=article,
-                number=_next_number(article),
-                state=RevisionState.DRAFT,
-                title=source.title if source else "",
-                topic=source.topic if source else "",
-                summary=source.summary if source else "",
-                based_on=source,
-                created_by=actor,
-            )
-            if source is not None:
-                content = revision_content(source)
-                symptoms = {entry.symptom.slug: entry.symptom for entry in source.symptom_entries.all()}
-                write_revision_content(revision, content, symptoms)
-            _audit(
-                revision=revision,
-                actor=actor,
-                action=AuditAction.CREATE_DRAFT,
-                to_state=RevisionState.DRAFT,
-                comment=f"Copied from revision {source.number}." if source else "Empty draft.",
-                data={"based_on": source.number} if source else {},
-            )
-            _contribute(revision, actor, source=source)
+        source = Revision.objects.with_content().get(pk=based_on.pk) if based_on is not None else None
+        revision = _new_draft(
+            article,
+            actor,
+            title=source.title if source else "",
+            topic=source.topic if source else "",
+            summary=source.summary if source else "",
+            content=revision_content(source) if source else None,
+            symptoms={entry.symptom.slug: entry.symptom for entry in source.symptom_entries.all()} if source else {},
+            source=source,
+            comment=f"Copied from revision {source.number}." if source else "Empty draft.",
+            data={"based_on": source.number} if source else {},
+        )
     return revision
 
 
@@ -661,27 +692,18 @@ def article_import(*, document: Any, actor: AbstractBaseUser | None, fmt: Docume
             slug=data["slug"], defaults={"medication": medication, "kind": fmt.kind}
         )
         article = Article.objects.select_for_update().get(pk=article.pk)
-        with _opening_a_draft(article.pk):
-            content = revision_part(document)
-            revision = Revision.objects.create(
-                article=article,
-                number=_next_number(article),
-                state=RevisionState.DRAFT,
-                title=content["title"],
-                topic=content["topic"],
-                summary=content["summary"],
-                change_summary=content.get("change_summary", ""),
-                created_by=actor,
-            )
-            write_revision_content(revision, content, symptoms)
-            _audit(
-                revision=revision,
-                actor=actor,
-                action=AuditAction.CREATE_DRAFT,
-                to_state=RevisionState.DRAFT,
-                comment="Imported from an article file.",
-            )
-            _contribute(revision, actor)
+        content = revision_part(document)
+        revision = _new_draft(
+            article,
+            actor,
+            title=content["title"],
+            topic=content["topic"],
+            summary=content["summary"],
+            change_summary=content.get("change_summary", ""),
+            content=content,
+            symptoms=symptoms,
+            comment="Imported from an article file.",
+        )
     return revision
 
 
