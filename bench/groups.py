@@ -290,7 +290,22 @@ class Bench:
                     group, "API detail, 304 (If-None-Match)", cached, detail, database, api, "api-detail"
                 )
             )
-            rows.append(self._against_shared_cache_floor(group, cached, detail, database, api))
+            rows.append(
+                self._not_modified(
+                    group,
+                    "API detail, 304, reference: vs the minimal view after the same key check and rate count",
+                    cached,
+                    detail,
+                    database,
+                    api,
+                    "api-detail",
+                    baseline=(
+                        self._admitted(cached, "api-detail", 1, api),
+                        "minimal view + key check and rate count (1 Redis round trip)",
+                        None,
+                    ),
+                )
+            )
             evaluate = self.target(
                 "evaluate",
                 cached,
@@ -315,7 +330,7 @@ class Bench:
                     group,
                     "triage evaluate API, reference: vs the minimal view after the same two shared counts",
                     evaluate,
-                    self._admitted(cached, "evaluate", 2, api, evaluate),
+                    self._admitted(cached, "evaluate", 2, api, evaluate.body),
                     None,
                     "minimal view + key check, rate count and outcome count (2 Redis round trips)",
                 )
@@ -361,21 +376,37 @@ class Bench:
         return rows
 
     def _not_modified(
-        self, group: str, case: str, server: Gunicorn, path: str, database: Database, headers: dict[str, str], name: str
+        self,
+        group: str,
+        case: str,
+        server: Gunicorn,
+        path: str,
+        database: Database,
+        headers: dict[str, str],
+        name: str,
+        baseline: tuple[Target, str, float | None] | None = None,
     ) -> Row:
-        """``path`` asked again with the validator of a first GET (its ETag, else its Last-Modified), expecting 304."""
+        """``path`` asked again with the validator of a first GET (its ETag, else its Last-Modified), expecting 304;
+        against the minimal view with ``name``'s bytes (goal 1x), or ``baseline`` (target, label, goal)."""
         first = request(server.port, path, headers=headers)
         if "etag" in first.headers:
             condition = {"If-None-Match": first.headers["etag"]}
         elif "last-modified" in first.headers:
             condition = {"If-Modified-Since": first.headers["last-modified"]}
         else:
-            return Row(group, case, goal=1.0, error=f"{path} sends neither ETag nor Last-Modified")
+            return Row(
+                group, case, goal=baseline[2] if baseline else 1.0, error=f"{path} sends neither ETag nor Last-Modified"
+            )
         value = self.target(case, server, path, database, headers={**headers, **condition}, expect=304)
-        baseline = Target(f"minimal view ({name})", lambda: server.port, f"/__bench__/bytes/{name}/", server.workers)
-        return self.compare(group, case, value, baseline, 1.0, "minimal view, 200 with the bytes")
+        if baseline is None:
+            minimal = Target(f"minimal view ({name})", lambda: server.port, f"/__bench__/bytes/{name}/", server.workers)
+            baseline = (minimal, "minimal view, 200 with the bytes", 1.0)
+        target, label, goal = baseline
+        return self.compare(group, case, value, target, goal, label)
 
-    def _admitted(self, server: Gunicorn, name: str, trips: int, api: dict[str, str], like: Target) -> Target:
+    def _admitted(
+        self, server: Gunicorn, name: str, trips: int, api: dict[str, str], body: str | None = None
+    ) -> Target:
         """The minimal view with ``name``'s bytes after ``trips`` shared-cache round trips of the API's own
         (``bench.views.admitted_bytes``): what the partner API's shared rules cost on their own."""
         return Target(
@@ -383,32 +414,9 @@ class Bench:
             lambda: server.port,
             f"/__bench__/admitted/{trips}/{name}/",
             server.workers,
-            method=like.method,
-            headers={**api, **({"Content-Type": "application/json"} if like.body is not None else {})},
-            body=like.body,
-        )
-
-    def _against_shared_cache_floor(
-        self, group: str, server: Gunicorn, path: str, database: Database, api: dict[str, str]
-    ) -> Row:
-        """The API 304 against the minimal view after the same key check and rate count: a reference row."""
-        first = request(server.port, path, headers=api)
-        value = self.target(
-            "API detail 304",
-            server,
-            path,
-            database,
-            headers={**api, "If-None-Match": first.headers.get("etag", "")},
-            expect=304,
-        )
-        baseline = self._admitted(server, "api-detail", 1, api, Target("", lambda: 0, path, list))
-        return self.compare(
-            group,
-            "API detail, 304, reference: vs the minimal view after the same key check and rate count",
-            value,
-            baseline,
-            None,
-            "minimal view + key check and rate count (1 Redis round trip)",
+            method="GET" if body is None else "POST",
+            headers={**api, **({"Content-Type": "application/json"} if body is not None else {})},
+            body=body,
         )
 
     def _varnish_rows(self, cached: Gunicorn, database: Database, article: str) -> list[Row]:

@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from contentsite.cache import count_hit
 from partners.admission import admit
+from partners.throttling import count_request
 
 
 @functools.cache
@@ -46,10 +47,9 @@ def admitted_bytes(request: HttpRequest, name: str, trips: int) -> HttpResponse:
     """
     body, content_type = captured(name)
     admission = admit(request.headers.get("Authorization", ""))
-    if admission.api_key is None:
+    if admission.api_key is None or admission.counter is None:
         return HttpResponse(status=401)
-    if admission.counted is None and admission.counter is not None:  # this process's first request with the key
-        count_hit(admission.counter.name, admission.counter.seconds)  # counted as the throttle counts it
+    count_request(admission, admission.counter)  # as the API's throttle counts it (already, as a rule)
     if trips > 1:
         count_hit(REFERENCE_COUNTER, 86_400)
     return HttpResponse(body, content_type=content_type)

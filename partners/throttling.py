@@ -39,7 +39,7 @@ from .models import PartnerAPIKey
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PartnerKeyRateThrottle", "fallback", "parse_rate"]
+__all__ = ["PartnerKeyRateThrottle", "count_request", "fallback", "parse_rate"]
 # The policy's name in the RateLimit fields: one limit per partner, whatever it asks for.
 POLICY = "default"
 
@@ -105,6 +105,25 @@ def rate_limit_headers(request: Request | HttpRequest) -> dict[str, str]:
     return state.headers() if state is not None else {}
 
 
+def count_request(admission: Admission | None, counter: RateCounter) -> tuple[int, float]:
+    """This request's hit on ``counter``: (hits in the window, seconds left).
+
+    Counted already, as a rule, in the round trip that admitted the key (``partners.admission``);
+    else counted now on the shared counter; while the cache is down, in this process.
+    """
+    counted = admission.count_for(counter) if admission is not None else None
+    if counted is None and (admission is None or admission.cache_answered):
+        counted = count_hit(counter.name, counter.seconds)
+    if counted is None:
+        log_outage(
+            logger,
+            "rate-limit-fallback",
+            "Partner rate limits are counted per process while the cache is unavailable.",
+        )
+        counted = fallback.count_hit(counter.name, counter.seconds)
+    return counted
+
+
 class PartnerKeyRateThrottle(BaseThrottle):
     """A partner's own ``rate_limit``, or ``PARTNER_API_RATE``; 429 with Retry-After beyond it.
 
@@ -119,19 +138,8 @@ class PartnerKeyRateThrottle(BaseThrottle):
         if not isinstance(key, PartnerAPIKey):
             return True
         counter = RateCounter.of(key.partner_id, key.partner.rate_limit)
-        # Counted already, in the round trip that admitted the key (``partners.admission``), as a rule.
         admission = getattr(getattr(request, "_request", request), ADMISSION, None)
-        counted = admission.count_for(counter) if isinstance(admission, Admission) else None
-        if counted is None and (not isinstance(admission, Admission) or admission.cache_answered):
-            counted = count_hit(counter.name, counter.seconds)
-        if counted is None:
-            log_outage(
-                logger,
-                "rate-limit-fallback",
-                "Partner rate limits are counted per process while the cache is unavailable.",
-            )
-            counted = fallback.count_hit(counter.name, counter.seconds)
-        hits, left = counted
+        hits, left = count_request(admission if isinstance(admission, Admission) else None, counter)
         _http_request(request).partner_rate_limit = RateLimitState.counted(  # type: ignore[attr-defined]
             limit=counter.limit, seconds=counter.seconds, hits=hits, left=left
         )
