@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
@@ -101,8 +103,6 @@ def test_the_live_tallies_are_filled_from_the_recorded_live_revisions():
 @pytest.mark.django_db(transaction=True)
 def test_an_article_with_several_open_drafts_keeps_the_one_saved_last_and_the_rest_are_archived():
     """Before the constraint of one open draft per article, existing extras are archived (and audited), not lost."""
-    import datetime
-
     apps = migrate(("articles", "0099_section_body_optional"))
     Medication = apps.get_model("articles", "Medication")
     Article = apps.get_model("articles", "Article")
