@@ -14,13 +14,16 @@ answers from that copy: a 304 when the reader's copy matches, else the 200 with
 every header the stack gave it. No
 session, CSRF, authentication, messages, CSP or template work runs, and no query.
 
-A partner's conditional GET (with ``Authorization``) takes its own early path: the
-view's class answers it through ``not_modified_early``, which runs the view's own
-``initial()`` (the key, permissions, the rate limit, the query, the validators) and
-``finalize_response()`` on a 304, so the rules are the full stack's; the key, the rate
-count and the live identity come in one cache round trip (``partners.admission``).
-Anything but a 304 falls through to the full stack, which admits and counts the
-request no second time. No response is kept for partners: their 304 is built each time.
+A request for one of the partner API's JSON views (a class with ``not_modified_early``)
+leaves the browser's middleware out: it is answered by ``PartnerAPIHandler``, Django's own
+handler with the API's list, ``settings.PARTNER_API_MIDDLEWARE`` (no session, CSRF,
+log-in, messages or page policy, which a partner's program never has or needs). There,
+a partner's conditional GET is first offered to the view's class: ``not_modified_early``
+runs the view's own ``initial()`` (the key, permissions, the rate limit, the query, the
+validators) and ``finalize_response()`` on a 304, so the rules are the view's; the key,
+the rate count and the live identity come in one cache round trip (``partners.admission``).
+Anything but a 304 goes on to the view, which admits and counts the request no second
+time. No response is kept for partners: their 304 is built each time.
 
 Why this is safe: an ETag names the live revision, the article's place on the
 public clock and the day (``articles.live``), so a response kept under it can
@@ -41,9 +44,12 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.handlers.base import BaseHandler
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.urls import Resolver404, ResolverMatch, get_resolver
 from django.utils.cache import get_conditional_response
+from django.utils.module_loading import import_string
 
 from articles.memo import BoundedMemo
 from contentsite.cache import request_scope
@@ -152,15 +158,21 @@ def _keepable(response: HttpResponseBase, validators: Validators) -> bool:
 
 
 class EarlyAnswerMiddleware:
-    """Answer a repeat anonymous GET of a page marked ``answered_early`` from this process's copy."""
+    """Answer a repeat anonymous GET of a page marked ``answered_early`` from this process's copy; hand a request for
+    a partner API view to ``PartnerAPIHandler`` (the API's own middleware)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
+        self.partner_api = PartnerAPIHandler()
+        self.partner_api.load_middleware()
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         with request_scope():  # values read ahead (``contentsite.cache``) last for this request only
-            if "HTTP_AUTHORIZATION" in request.META:
-                return self._partner_not_modified(request) or self.get_response(request)
+            partner_view = _partner_view(request)
+            if partner_view is not None:
+                return self.partner_api.answer(request, partner_view)
+            if "HTTP_AUTHORIZATION" in request.META:  # credentials: never a copy kept for everyone
+                return self.get_response(request)
             return self._answer(request)
 
     def _answer(self, request: HttpRequest) -> HttpResponseBase:
@@ -183,24 +195,6 @@ class EarlyAnswerMiddleware:
         return response
 
     @staticmethod
-    def _partner_not_modified(request: HttpRequest) -> HttpResponseBase | None:
-        """A partner's conditional GET answered 304 by its view's own rules (``not_modified_early``), else None."""
-        if request.method not in ("GET", "HEAD"):
-            return None
-        if "HTTP_IF_NONE_MATCH" not in request.META and "HTTP_IF_MODIFIED_SINCE" not in request.META:
-            return None
-        request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would
-        match = _resolve(getattr(request, "urlconf", None) or settings.ROOT_URLCONF, request.path_info)
-        if match is None:
-            return None
-        view_class = getattr(match.func, "cls", None)
-        early = getattr(view_class, "not_modified_early", None)
-        if early is None:
-            return None
-        request.resolver_match = match  # as the handler would set it: the API's version is its URL namespace
-        return early(match.func, request, match.args, match.kwargs)
-
-    @staticmethod
     def _validators(request: HttpRequest) -> Validators | None:
         if request.method not in ("GET", "HEAD"):
             return None
@@ -212,6 +206,61 @@ class EarlyAnswerMiddleware:
             return None
         find: Any = getattr(match.func, "early_validators", None)
         return find(request, *match.args, **match.kwargs) if find is not None else None
+
+
+class PartnerAPIHandler(BaseHandler):
+    """Django's own request handling for the partner API's JSON views, through ``PARTNER_API_MIDDLEWARE`` only.
+
+    The same steps as the full stack from here in (view middleware, an atomic view where
+    configured, template responses, exceptions turned into responses by each middleware
+    and by Django), with the API's own middleware list. A partner's conditional GET is
+    offered to the view's class first (``not_modified_early``): a 304 needs neither.
+    """
+
+    def load_middleware(self, is_async: bool = False) -> None:
+        # ``BaseHandler.load_middleware``'s steps for the API's list (every middleware in it is synchronous).
+        self._view_middleware: list[Any] = []
+        self._template_response_middleware: list[Any] = []
+        self._exception_middleware: list[Any] = []
+        handler = convert_exception_to_response(self._get_response)
+        for path in reversed(settings.PARTNER_API_MIDDLEWARE):
+            middleware = import_string(path)(handler)
+            if hasattr(middleware, "process_view"):
+                self._view_middleware.insert(0, middleware.process_view)
+            if hasattr(middleware, "process_template_response"):
+                self._template_response_middleware.append(middleware.process_template_response)
+            if hasattr(middleware, "process_exception"):
+                self._exception_middleware.append(middleware.process_exception)
+            handler = convert_exception_to_response(middleware)
+        self._middleware_chain = handler
+
+    def answer(self, request: HttpRequest, match: ResolverMatch) -> HttpResponseBase:
+        """The response to ``request``, which resolved to ``match``, a partner API view."""
+        request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would
+        request.resolver_match = match  # as the handler would set it: the API's version is its URL namespace
+        # A 304 first: it carries the validators and the rate limit, and a cache keeps the 200's other headers
+        # (RFC 9111, 4.3.4), so it needs none of this list's.
+        return _not_modified_early(request, match) or self._middleware_chain(request)  # type: ignore[misc]
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        return request.resolver_match  # resolved already (``answer``): not again
+
+
+def _partner_view(request: HttpRequest) -> ResolverMatch | None:
+    """What ``request`` resolves to if it is one of the partner API's JSON views (``not_modified_early``), else None."""
+    match = _resolve(getattr(request, "urlconf", None) or settings.ROOT_URLCONF, request.path_info)
+    if match is None or getattr(getattr(match.func, "cls", None), "not_modified_early", None) is None:
+        return None
+    return match
+
+
+def _not_modified_early(request: HttpRequest, match: ResolverMatch) -> HttpResponseBase | None:
+    """A partner's conditional GET answered 304 by its view's own rules (``not_modified_early``), else None."""
+    if request.method not in ("GET", "HEAD") or "HTTP_AUTHORIZATION" not in request.META:
+        return None
+    if "HTTP_IF_NONE_MATCH" not in request.META and "HTTP_IF_MODIFIED_SINCE" not in request.META:
+        return None
+    return match.func.cls.not_modified_early(match.func, request, match.args, match.kwargs)
 
 
 @functools.lru_cache(maxsize=RESOLVED_PATHS)

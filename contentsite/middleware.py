@@ -33,6 +33,19 @@ class PermissionsPolicyMiddleware:
         return response
 
 
+class PartnerAPIContentSecurityPolicyMiddleware:
+    """The partner API's policy (``PARTNER_API_CONTENT_SECURITY_POLICY``): its JSON loads, runs and frames nothing,
+    so the policy is one fixed header instead of the pages' policy built for each response."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", settings.PARTNER_API_CONTENT_SECURITY_POLICY)
+        return response
+
+
 # SQLSTATEs of a transaction that lost a race for a row: deadlock, serialization failure, lock timeout.
 LOCK_CONFLICTS = frozenset({"40P01", "40001", "55P03"})
 CONFLICT_MESSAGE = (

@@ -65,7 +65,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A repeat GET of a live public page by a reader without a session is answered here, from the
-    # page's validators and this process's copy, before sessions, CSRF, auth and CSP run.
+    # page's validators and this process's copy, before sessions, CSRF, auth and CSP run. A request for
+    # a partner API view leaves here for the API's own list (PARTNER_API_MIDDLEWARE, below).
     "contentsite.early.EarlyAnswerMiddleware",
     # Outside every middleware that sets a cookie: a response that sets one is never left
     # for a shared cache (below WhiteNoise, which answers static files itself).
@@ -87,6 +88,20 @@ MIDDLEWARE = [
     "contentsite.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a refused log-in into the lockout page.
     "axes.middleware.AxesMiddleware",
+]
+
+# The partner API's JSON views (``PartnerView``) pass the middleware above EarlyAnswerMiddleware, then only
+# these (``contentsite.early.PartnerAPIHandler``), not the browser's: a partner's program has no session,
+# CSRF token, log-in or messages, and reads JSON, not pages (its policy: PARTNER_API_CONTENT_SECURITY_POLICY).
+# The interactive docs are a page for people: they take the whole list above.
+PARTNER_API_MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "contentsite.middleware.PermissionsPolicyMiddleware",
+    "contentsite.middleware.PartnerAPIContentSecurityPolicyMiddleware",
+    "contentsite.middleware.LockConflictMiddleware",
+    "contentsite.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "contentsite.urls"
@@ -199,6 +214,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# JSON needs no script, style or frame: the partner API's responses allow nothing (OWASP's advice for APIs).
+PARTNER_API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 # Checked here, not by a system check: logging is configured before any check runs.
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from redis.connection import AbstractConnection
+from rest_framework.views import APIView
 
 from articles.interchange.export import revision_content
 from articles.models import Revision
@@ -30,9 +31,23 @@ LIST = "/api/v1/articles/"
 SAME_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Vary")
 
 
+@pytest.fixture(autouse=True)
+def _note_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mark each request a view dispatched (its handler ran), for ``early``."""
+    original = APIView.dispatch
+
+    def dispatch(self: APIView, request: Any, *args: Any, **kwargs: Any) -> Any:
+        request.view_dispatched = True
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "dispatch", dispatch)
+
+
 def early(response: Any) -> bool:
-    """Answered before ``SessionMiddleware`` ran (which gives every request a ``session``)."""
-    return not hasattr(response.wsgi_request, "session")
+    """Answered by the view's class before any handler (``not_modified_early``), and so without the browser's
+    middleware (``SessionMiddleware`` gives every request it sees a ``session``)."""
+    request = response.wsgi_request
+    return not hasattr(request, "session") and not getattr(request, "view_dispatched", False)
 
 
 def revalidate(api: PartnerClient, url: str) -> tuple[Any, Any]:
