@@ -112,6 +112,30 @@ MAX_CACHE_KEY_PREFIX_LENGTH = 100
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
+# What a partner's request must still pass, whatever else PARTNER_API_MIDDLEWARE leaves out: a lost lock race
+# is a 409 and a database outage a 503, never a 500 (``contentsite.middleware``).
+PARTNER_API_REQUIRED_MIDDLEWARE = (
+    "contentsite.middleware.LockConflictMiddleware",
+    "contentsite.middleware.DatabaseUnavailableMiddleware",
+)
+
+
+@register()
+def check_partner_api_middleware(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """``PARTNER_API_MIDDLEWARE`` (the partner API's own list, ``contentsite.early``) keeps what partners rely on."""
+    chain = getattr(settings, "PARTNER_API_MIDDLEWARE", None)
+    if not isinstance(chain, list | tuple):
+        return [Error(f"PARTNER_API_MIDDLEWARE must be a list; got {chain!r}.", id="contentsite.E040")]
+    return [
+        Error(
+            f"PARTNER_API_MIDDLEWARE must include {name}: without it a partner gets a 500 where a 409 or 503 is due.",
+            id="contentsite.E040",
+        )
+        for name in PARTNER_API_REQUIRED_MIDDLEWARE
+        if name not in chain
+    ]
+
+
 def _base_url_problem(url: Any) -> str:
     """What is wrong with a site's base URL (scheme and host, no path), or "" when it will do."""
     problem = _purge_url_problem(url)

@@ -69,6 +69,8 @@ BAD_VALUES = [
     ("DEFAULT_FROM_EMAIL", "Clinical content <nobody>", "contentsite.E034"),
     ("EMAIL_TIMEOUT", 0, "contentsite.E035"),
     ("EMAIL_TIMEOUT", 3600, "contentsite.E035"),
+    ("PARTNER_API_MIDDLEWARE", "django.middleware.common.CommonMiddleware", "contentsite.E040"),
+    ("PARTNER_API_MIDDLEWARE", ["contentsite.middleware.LockConflictMiddleware"], "contentsite.E040"),
 ]
 
 
