@@ -889,7 +889,7 @@ class RevisionAdmin(DraftSavingAdmin):
         # The service leaves out a step that would open a second draft; the page links to the open one instead.
         open_draft = revision.article.revisions.editable().first()
         actions = []
-        for name in services.available_transitions(revision=revision, actor=request.user):
+        for name in services.available_transitions(revision=revision, actor=request.user, open_draft=open_draft):
             step = services.TRANSITIONS[name]
             form = step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])

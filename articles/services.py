@@ -1341,20 +1341,32 @@ def _vocabulary_update(
 # --- What a user may do next -----------------------------------------------------
 
 
-def available_transitions(*, revision: Revision, actor: AbstractBaseUser) -> list[str]:
+# ``available_transitions``' ``open_draft`` when the caller has not read it: read it when a step needs it.
+NOT_READ: Any = object()
+
+
+def available_transitions(
+    *, revision: Revision, actor: AbstractBaseUser, open_draft: Revision | None = NOT_READ
+) -> list[str]:
     """The names of the transitions ``actor`` may try on ``revision`` now, in table order, for showing buttons.
 
     A hint for the interface only, read from the same table the services check:
     every service checks again, under lock, and refuses the rest. A step that
-    opens a draft is left out while the article has one open.
+    opens a draft is left out while the article has one open: ``open_draft``, the
+    article's open draft (or None) if the caller has read it already, else read here.
     """
     contributed = _contributed(revision, actor)
-    open_draft = functools.cache(lambda: Revision.objects.filter(article_id=revision.article_id).editable().exists())
+    if open_draft is NOT_READ:
+        has_open_draft = functools.cache(
+            lambda: Revision.objects.filter(article_id=revision.article_id).editable().exists()
+        )
+    else:
+        has_open_draft = functools.cache(lambda: open_draft is not None)
     return [
         step.name
         for step in TRANSITIONS.values()
         if revision.state in step.from_states
         and actor.has_perm(f"articles.{step.permission}")
         and not (step.four_eyes and contributed)
-        and not (step.opens_draft and open_draft())
+        and not (step.opens_draft and has_open_draft())
     ]

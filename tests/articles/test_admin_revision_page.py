@@ -109,3 +109,24 @@ def test_the_revision_page_costs_the_same_queries_with_many_more_rows(client, wo
         assert client.get(change_url(draft)).status_code == 200
     repeated = Counter(re.sub(r"\d+", "N", query["sql"])[-160:] for query in large).most_common(3)
     assert len(large) == len(small), repeated
+
+
+def test_the_revision_page_reads_the_articles_open_draft_once(client, workflow, published_article, author):
+    """The buttons (``services.available_transitions``, which leave out a step that would open a second draft)
+    and the link to the open draft come from one read of it, not one each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    draft = workflow.next_draft(published_article)
+    client.force_login(author)
+    for revision in (published_article, draft):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(change_url(revision)).status_code == 200
+        reads = [
+            query["sql"]
+            for query in queries
+            if "articles_revision" in query["sql"].split("WHERE")[0]
+            and "'changes_requested'" in query["sql"]
+            and "'draft'" in query["sql"]
+        ]
+        assert len(reads) == 1, reads
