@@ -249,7 +249,7 @@ class PartnerAPIHandler(BaseHandler):
 def _partner_view(request: HttpRequest) -> ResolverMatch | None:
     """What ``request`` resolves to if it is one of the partner API's JSON views (``not_modified_early``), else None."""
     match = _resolve(getattr(request, "urlconf", None) or settings.ROOT_URLCONF, request.path_info)
-    if match is None or getattr(getattr(match.func, "cls", None), "not_modified_early", None) is None:
+    if match is None or getattr(getattr(match.func, "view_class", None), "not_modified_early", None) is None:
         return None
     return match
 
@@ -260,7 +260,7 @@ def _not_modified_early(request: HttpRequest, match: ResolverMatch) -> HttpRespo
         return None
     if "HTTP_IF_NONE_MATCH" not in request.META and "HTTP_IF_MODIFIED_SINCE" not in request.META:
         return None
-    return match.func.cls.not_modified_early(match.func, request, match.args, match.kwargs)
+    return match.func.view_class.not_modified_early(match.func, request, match.args, match.kwargs)
 
 
 @functools.lru_cache(maxsize=RESOLVED_PATHS)
