@@ -335,6 +335,16 @@ class Bench:
                     "minimal view + key check, rate count and outcome count (2 Redis round trips)",
                 )
             )
+            rows.append(
+                self.compare(
+                    group,
+                    "triage evaluate API, reference: the same, on the partner API's own middleware",
+                    evaluate,
+                    self._admitted(cached, "evaluate", 2, api, evaluate.body, on_api_middleware=True),
+                    None,
+                    "minimal view on PARTNER_API_MIDDLEWARE + the same 2 round trips",
+                )
+            )
             miss = self.target("article miss", uncached, article, database)
             long_miss = self.target("30-section miss", uncached, long_article, database)
             rows.append(
@@ -405,14 +415,23 @@ class Bench:
         return self.compare(group, case, value, target, goal, label)
 
     def _admitted(
-        self, server: Gunicorn, name: str, trips: int, api: dict[str, str], body: str | None = None
+        self,
+        server: Gunicorn,
+        name: str,
+        trips: int,
+        api: dict[str, str],
+        body: str | None = None,
+        *,
+        on_api_middleware: bool = False,
     ) -> Target:
         """The minimal view with ``name``'s bytes after ``trips`` shared-cache round trips of the API's own
-        (``bench.views.admitted_bytes``): what the partner API's shared rules cost on their own."""
+        (``bench.views.admitted_bytes``): what the partner API's shared rules cost on their own. On the site's
+        whole middleware, as the minimal view; or on the partner API's own (``PARTNER_API_MIDDLEWARE``)."""
+        prefix = "api-admitted" if on_api_middleware else "admitted"
         return Target(
-            f"minimal view + {trips} round trip(s) ({name})",
+            f"minimal view + {trips} round trip(s) ({name}{', API middleware' if on_api_middleware else ''})",
             lambda: server.port,
-            f"/__bench__/admitted/{trips}/{name}/",
+            f"/__bench__/{prefix}/{trips}/{name}/",
             server.workers,
             method="GET" if body is None else "POST",
             headers={**api, **({"Content-Type": "application/json"} if body is not None else {})},

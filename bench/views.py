@@ -5,8 +5,11 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from contentsite.cache import count_hit
@@ -53,3 +56,23 @@ def admitted_bytes(request: HttpRequest, name: str, trips: int) -> HttpResponse:
     if trips > 1:
         count_hit(REFERENCE_COUNTER, 86_400)
     return HttpResponse(body, content_type=content_type)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class AdmittedBytesOnAPIMiddleware(View):
+    """``admitted_bytes`` on the partner API's own middleware (``PARTNER_API_MIDDLEWARE``), as the API's views are.
+
+    ``contentsite.early`` hands a view class with ``not_modified_early`` to the API's handler;
+    this one never answers early (no 304: every request reaches the view). Evaluate runs on
+    that middleware, so this is its floor: the same two round trips, on the same stack.
+    """
+
+    @classmethod
+    def not_modified_early(cls, view: Any, request: HttpRequest, args: Any, kwargs: Any) -> None:
+        return None
+
+    def get(self, request: HttpRequest, name: str, trips: int) -> HttpResponse:
+        return admitted_bytes(request, name=name, trips=trips)
+
+    def post(self, request: HttpRequest, name: str, trips: int) -> HttpResponse:
+        return admitted_bytes(request, name=name, trips=trips)

@@ -189,3 +189,25 @@ def test_the_reference_view_does_the_apis_shared_cache_work_then_answers_the_byt
     # Both were counted on the partner's shared limit: the API's next request is its third in the window.
     assert client.get("/api/v1/articles/", **key).status_code == 429
     captured.cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_reference_on_the_api_middleware_runs_where_the_api_runs(client, api_key, settings, tmp_path, monkeypatch):
+    """``/__bench__/api-admitted/``: the same reference, on the partner API's own middleware (no session), as the
+    API's views are; never answered early."""
+    settings.ROOT_URLCONF = "bench.urls"
+    (tmp_path / "reference.body").write_bytes(b'{"ok": true}')
+    (tmp_path / "reference.type").write_text("application/json")
+    monkeypatch.setenv("BENCH_BYTES_DIR", str(tmp_path))
+    from bench.views import captured
+
+    captured.cache_clear()
+    key = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    answer = client.post("/__bench__/api-admitted/2/reference/", **key)
+    assert (answer.status_code, answer.content) == (200, b'{"ok": true}')
+    assert not hasattr(answer.wsgi_request, "session")
+    assert answer["Content-Security-Policy"] == settings.PARTNER_API_CONTENT_SECURITY_POLICY
+    again = client.get("/__bench__/api-admitted/1/reference/", HTTP_IF_NONE_MATCH='"x"', **key)
+    assert again.status_code == 200
+    assert client.get("/__bench__/api-admitted/1/reference/", HTTP_AUTHORIZATION="Api-Key wrong.key").status_code == 401
+    captured.cache_clear()
