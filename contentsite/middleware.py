@@ -21,29 +21,32 @@ from .outages import log_outage
 logger = logging.getLogger(__name__)
 
 
-class PermissionsPolicyMiddleware:
-    """Turn off browser features the site never uses (camera, location, ...)."""
+class FixedHeaderMiddleware:
+    """Give every response ``header``, from the setting ``setting``, unless the view set its own."""
+
+    header: str
+    setting: str
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.headers.setdefault(self.header, getattr(settings, self.setting))
         return response
 
 
-class PartnerAPIContentSecurityPolicyMiddleware:
+class PermissionsPolicyMiddleware(FixedHeaderMiddleware):
+    """Turn off browser features the site never uses (camera, location, ...)."""
+
+    header, setting = "Permissions-Policy", "PERMISSIONS_POLICY"
+
+
+class PartnerAPIContentSecurityPolicyMiddleware(FixedHeaderMiddleware):
     """The partner API's policy (``PARTNER_API_CONTENT_SECURITY_POLICY``): its JSON loads, runs and frames nothing,
     so the policy is one fixed header instead of the pages' policy built for each response."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", settings.PARTNER_API_CONTENT_SECURITY_POLICY)
-        return response
+    header, setting = "Content-Security-Policy", "PARTNER_API_CONTENT_SECURITY_POLICY"
 
 
 # SQLSTATEs of a transaction that lost a race for a row: deadlock, serialization failure, lock timeout.
