@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import MiddlewareNotUsed
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
@@ -224,7 +225,10 @@ class PartnerAPIHandler(BaseHandler):
         self._exception_middleware: list[Any] = []
         handler = convert_exception_to_response(self._get_response)
         for path in reversed(settings.PARTNER_API_MIDDLEWARE):
-            middleware = import_string(path)(handler)
+            try:
+                middleware = import_string(path)(handler)
+            except MiddlewareNotUsed:  # as Django's loader: a middleware may opt out at start
+                continue
             if hasattr(middleware, "process_view"):
                 self._view_middleware.insert(0, middleware.process_view)
             if hasattr(middleware, "process_template_response"):

@@ -148,3 +148,20 @@ def test_a_host_outside_allowed_hosts_is_refused_before_anything(api: PartnerCli
     for headers in ({}, {"HTTP_IF_NONE_MATCH": first["ETag"]}):
         response = api.get(DETAIL, HTTP_HOST="evil.example", **headers)
         assert response.status_code == 400
+
+
+def test_a_middleware_that_opts_out_is_left_out_as_django_leaves_it(settings: Any) -> None:
+    """``MiddlewareNotUsed`` at start: skipped, as Django's own loader skips it, never a crash."""
+    from contentsite.early import PartnerAPIHandler
+
+    settings.PARTNER_API_MIDDLEWARE = ["tests.api.test_partner_middleware.OptsOut", *settings.PARTNER_API_MIDDLEWARE]
+    handler = PartnerAPIHandler()
+    handler.load_middleware()
+    assert handler._middleware_chain is not None
+
+
+class OptsOut:
+    def __init__(self, get_response: Any) -> None:
+        from django.core.exceptions import MiddlewareNotUsed
+
+        raise MiddlewareNotUsed
