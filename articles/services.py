@@ -1342,11 +1342,11 @@ def _vocabulary_update(
 
 
 # ``available_transitions``' ``open_draft`` when the caller has not read it: read it when a step needs it.
-NOT_READ: Any = object()
+_NOT_READ: Any = object()
 
 
 def available_transitions(
-    *, revision: Revision, actor: AbstractBaseUser, open_draft: Revision | None = NOT_READ
+    *, revision: Revision, actor: AbstractBaseUser, open_draft: Revision | None = _NOT_READ
 ) -> list[str]:
     """The names of the transitions ``actor`` may try on ``revision`` now, in table order, for showing buttons.
 
@@ -1356,12 +1356,13 @@ def available_transitions(
     article's open draft (or None) if the caller has read it already, else read here.
     """
     contributed = _contributed(revision, actor)
-    if open_draft is NOT_READ:
-        has_open_draft = functools.cache(
-            lambda: Revision.objects.filter(article_id=revision.article_id).editable().exists()
+    has_open_draft = functools.cache(
+        lambda: (
+            Revision.objects.filter(article_id=revision.article_id).editable().exists()
+            if open_draft is _NOT_READ
+            else open_draft is not None
         )
-    else:
-        has_open_draft = functools.cache(lambda: open_draft is not None)
+    )
     return [
         step.name
         for step in TRANSITIONS.values()
