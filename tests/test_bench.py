@@ -167,20 +167,27 @@ def test_bench_server_answers_the_minimal_view_and_is_measured(bench_server):
     assert bench_server.peak_memory_mb() > 0
 
 
-@pytest.mark.django_db
-def test_the_reference_view_does_the_apis_shared_cache_work_then_answers_the_bytes(
-    client, api_key, settings, tmp_path, monkeypatch
-):
-    """``/__bench__/admitted/``: the minimal view after the API's own key check and rate count (and an outcome
-    count): a wrong key is refused as the API refuses it, and each request is counted on the partner's limit."""
+@pytest.fixture
+def reference_bytes(settings, tmp_path, monkeypatch):
+    """The bench's URLconf, and ``{"ok": true}`` captured as the bytes named ``reference``."""
     settings.ROOT_URLCONF = "bench.urls"
-    settings.PARTNER_API_RATE = "2/minute"
     (tmp_path / "reference.body").write_bytes(b'{"ok": true}')
     (tmp_path / "reference.type").write_text("application/json")
     monkeypatch.setenv("BENCH_BYTES_DIR", str(tmp_path))
     from bench.views import captured
 
     captured.cache_clear()
+    yield
+    captured.cache_clear()
+
+
+@pytest.mark.django_db
+def test_the_reference_view_does_the_apis_shared_cache_work_then_answers_the_bytes(
+    client, api_key, settings, reference_bytes
+):
+    """``/__bench__/admitted/``: the minimal view after the API's own key check and rate count (and an outcome
+    count): a wrong key is refused as the API refuses it, and each request is counted on the partner's limit."""
+    settings.PARTNER_API_RATE = "2/minute"
     key = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
     for trips in (1, 2):
         answer = client.post(f"/__bench__/admitted/{trips}/reference/", **key)
@@ -188,20 +195,12 @@ def test_the_reference_view_does_the_apis_shared_cache_work_then_answers_the_byt
     assert client.get("/__bench__/admitted/1/reference/", HTTP_AUTHORIZATION="Api-Key wrong.key").status_code == 401
     # Both were counted on the partner's shared limit: the API's next request is its third in the window.
     assert client.get("/api/v1/articles/", **key).status_code == 429
-    captured.cache_clear()
 
 
 @pytest.mark.django_db
-def test_the_reference_on_the_api_middleware_runs_where_the_api_runs(client, api_key, settings, tmp_path, monkeypatch):
+def test_the_reference_on_the_api_middleware_runs_where_the_api_runs(client, api_key, settings, reference_bytes):
     """``/__bench__/api-admitted/``: the same reference, on the partner API's own middleware (no session), as the
     API's views are; never answered early."""
-    settings.ROOT_URLCONF = "bench.urls"
-    (tmp_path / "reference.body").write_bytes(b'{"ok": true}')
-    (tmp_path / "reference.type").write_text("application/json")
-    monkeypatch.setenv("BENCH_BYTES_DIR", str(tmp_path))
-    from bench.views import captured
-
-    captured.cache_clear()
     key = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
     answer = client.post("/__bench__/api-admitted/2/reference/", **key)
     assert (answer.status_code, answer.content) == (200, b'{"ok": true}')
@@ -210,4 +209,3 @@ def test_the_reference_on_the_api_middleware_runs_where_the_api_runs(client, api
     again = client.get("/__bench__/api-admitted/1/reference/", HTTP_IF_NONE_MATCH='"x"', **key)
     assert again.status_code == 200
     assert client.get("/__bench__/api-admitted/1/reference/", HTTP_AUTHORIZATION="Api-Key wrong.key").status_code == 401
-    captured.cache_clear()
