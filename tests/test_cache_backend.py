@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
+
 from contentsite.cache import RedisCache
 
 
@@ -50,3 +52,51 @@ def test_a_restarted_redis_is_asked_again_on_the_same_client(own_redis: Any):
 def test_replicas_still_get_a_pool_per_call():
     cache = RedisCache("redis://127.0.0.1:1/0,redis://127.0.0.1:2/0", {})
     assert cache._cache.get_client(write=True).connection_pool is cache._cache.get_client(write=True).connection_pool
+
+
+def test_a_read_and_count_goes_straight_to_the_clients_own_connection(own_redis: Any, monkeypatch: Any):
+    """The partner API's one round trip (``read_and_count``) is one EVALSHA written on the client's own
+    connection and its reply read back: not through redis-py's command layer (``Script`` and
+    ``Redis.execute_command``), whose bookkeeping cost more CPU than the round trip itself."""
+    import redis
+
+    cache = RedisCache(own_redis.url, {})
+    cache.set("ahead", {"a": 1})
+    assert cache.read_and_count(["ahead"], "counter", 60)[1][0] == 1  # the script is known to this Redis now
+    through_the_client: list[Any] = []
+    original = redis.Redis.execute_command
+    monkeypatch.setattr(
+        redis.Redis, "execute_command", lambda self, *a, **k: through_the_client.append(a) or original(self, *a, **k)
+    )
+    values, counted = cache.read_and_count(["ahead", "unset"], "counter", 60)
+    assert values == {"ahead": {"a": 1}}
+    assert counted[0] == 2 and 0 < counted[1] <= 60
+    assert through_the_client == []
+
+
+def test_a_read_and_count_after_redis_restarted_reconnects_and_loads_its_script_again(own_redis: Any):
+    cache = RedisCache(own_redis.url, {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}})
+    assert cache.read_and_count([], "counter", 60)[1][0] == 1
+    own_redis.stop()
+    assert cache.read_and_count([], "counter", 60) is None  # failing soft: the caller counts some other way
+    own_redis.start()  # a new server: no script, no counter, and the old connection is dead
+    assert cache.read_and_count([], "counter", 60)[1][0] == 1
+    assert cache.read_and_count([], "counter", 60)[1][0] == 2
+
+
+def test_a_read_and_count_that_redis_refuses_is_an_error_not_an_outage(own_redis: Any):
+    """Only an unreachable Redis is softened; a command Redis refuses is a bug and raises."""
+    import redis
+
+    cache = RedisCache(own_redis.url, {})
+    cache._cache.get_client(write=True).lpush(cache.make_and_validate_key("counter"), "x")  # not a number
+    with pytest.raises(redis.ResponseError):
+        cache.read_and_count([], "counter", 60)
+
+
+def test_with_replicas_a_read_and_count_still_loads_its_script_again(own_redis: Any):
+    cache = RedisCache(f"{own_redis.url},{own_redis.url}", {})  # two servers: Django's pool per call
+    assert cache._cache.get_client(write=True).connection is None
+    assert cache.read_and_count([], "counter", 60)[1][0] == 1
+    cache._cache.get_client(write=True).script_flush()
+    assert cache.read_and_count([], "counter", 60)[1][0] == 2
