@@ -83,11 +83,12 @@ class Question:
     def is_red_flag(self) -> bool:
         return self.red_flag_level is not None
 
-    @property
+    # Worked out once per question (a compiled pathway is kept and reused): every evaluation asks them.
+    @cached_property
     def option_keys(self) -> tuple[str, ...]:
         return tuple(option.key for option in self.options)
 
-    @property
+    @cached_property
     def red_flag_options(self) -> frozenset[str]:
         return frozenset(option.key for option in self.options if option.is_red_flag)
 
