@@ -126,6 +126,11 @@ class RedisCache(DjangoRedisCache):
     delete_many = _soft(lambda *a, **k: None)(DjangoRedisCache.delete_many)
     clear = _soft(lambda *a, **k: False)(DjangoRedisCache.clear)
 
+    def validate_key(self, key: str) -> None:
+        """Nothing to check: Redis takes any key. Django's default is memcached's rules (250 characters, no spaces or
+        control characters), which only warn, in a loop over every character of every key on every operation;
+        Django's documentation says to override this for a backend with other rules ("Cache key warnings")."""
+
     def count_hit(self, key: str, seconds: int) -> tuple[int, float] | None:
         """One more hit on ``key``: (hits so far in its window, seconds left), or ``None`` if Redis is down.
 

@@ -100,3 +100,17 @@ def test_with_replicas_a_read_and_count_still_loads_its_script_again(own_redis: 
     assert cache.read_and_count([], "counter", 60)[1][0] == 1
     cache._cache.get_client(write=True).script_flush()
     assert cache.read_and_count([], "counter", 60)[1][0] == 2
+
+
+def test_redis_keys_are_not_checked_against_memcacheds_rules(own_redis: Any):
+    """Redis takes any key; Django's default check (memcached's rules) only warns, character by character, on every
+    operation: Django's documentation says to override ``validate_key`` for a backend with other rules."""
+    import warnings
+
+    from django.core.cache import CacheKeyWarning
+
+    cache = RedisCache(own_redis.url, {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheKeyWarning)
+        cache.set("a key with spaces " + "x" * 300, 1)
+        assert cache.get("a key with spaces " + "x" * 300) == 1
