@@ -175,21 +175,19 @@ class RedisCache(DjangoRedisCache):
         client = self._cache.get_client(None, write=True)
         connection = client.connection
         if connection is None:  # replicas: a pool per call, through the client as before
-            try:
-                return client.evalsha(script.sha, len(keys), *keys, *args)
-            except NoScriptError:
-                return client.eval(script.source, len(keys), *keys, *args)
+            return script.run(client.execute_command, keys, args)
 
-        def run() -> Any:
-            try:
-                connection.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
-                return connection.read_response()
-            except NoScriptError:
-                connection.send_command("EVAL", script.source, len(keys), *keys, *args)
-                return connection.read_response()
+        def command(*parts: Any) -> Any:
+            connection.send_command(*parts)
+            return connection.read_response()
 
         with client.single_connection_lock:
-            return connection.retry.call_with_retry(run, lambda error: connection.disconnect())
+            reply = connection.retry.call_with_retry(
+                lambda: script.run(command, keys, args), lambda error: connection.disconnect()
+            )
+            if connection.should_reconnect():  # as the client does: a server's maintenance notice
+                connection.disconnect()
+            return reply
 
 
 @dataclass(frozen=True)
@@ -201,6 +199,14 @@ class Script:
     @functools.cached_property
     def sha(self) -> str:
         return hashlib.sha1(self.source.encode(), usedforsecurity=False).hexdigest()
+
+    def run(self, command: Callable[..., Any], keys: Sequence[str], args: Sequence[int]) -> Any:
+        """This script's reply through ``command``: by its SHA, else (a Redis that lost its scripts) by its source,
+        which Redis then keeps."""
+        try:
+            return command("EVALSHA", self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return command("EVAL", self.source, len(keys), *keys, *args)
 
 
 # KEYS: the keys to read, then the counter (if any). ARGV: how many keys to read, the counter's window in
