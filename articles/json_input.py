@@ -41,6 +41,8 @@ def check_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
     Linear passes over the text and no recursion: it cannot fail on the input it guards
     against. Malformed JSON is left for the parser to report.
     """
+    if text.count("[") + text.count("{") <= limit:  # not enough brackets to nest that deep, in strings or out
+        return
     # The brackets outside strings, then their running depth: all of it in C, so a
     # 2 MB file costs milliseconds.
     brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))

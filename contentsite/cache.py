@@ -139,29 +139,26 @@ class RedisCache(DjangoRedisCache):
         increment it, read the time left, so the count is exact however many servers
         count at once.
         """
-        answered = self.read_and_count((), key, seconds)
-        return None if answered is None else answered[1]
+        answered = self.read_and_count((), [(key, seconds)])
+        return None if answered is None else answered[1][0]
 
     def read_and_count(
-        self, keys: Sequence[str], counter: str | None, seconds: int
-    ) -> tuple[dict[str, Any], tuple[int, float] | None] | None:
-        """The values of ``keys`` that are set, and one more hit on ``counter`` as ``count_hit`` counts it
-        (None if no counter): one command (``_READ_AND_COUNT``, atomic like MULTI/EXEC, with one reply to
+        self, keys: Sequence[str], counters: Sequence[tuple[str, int]]
+    ) -> tuple[dict[str, Any], list[tuple[int, float]]] | None:
+        """The values of ``keys`` that are set, and one more hit on each of ``counters`` (name, window in seconds)
+        as ``count_hit`` counts it: one command (``_READ_AND_COUNT``, atomic like MULTI/EXEC, with one reply to
         parse instead of one per step). ``None`` if Redis is down."""
         redis_keys = [self.make_and_validate_key(key) for key in keys]
-        if counter is not None:
-            redis_keys.append(self.make_and_validate_key(counter))
+        redis_keys += [self.make_and_validate_key(name) for name, _ in counters]
         try:
-            results = self._run_script(_READ_AND_COUNT, redis_keys, (len(keys), seconds))
+            results = self._run_script(_READ_AND_COUNT, redis_keys, (len(keys), *(seconds for _, seconds in counters)))
         except UNREACHABLE as error:
             log_outage(
                 logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
             )
             return None
-        counted = None
-        if counter is not None:
-            count, left_ms = results[len(keys) : len(keys) + 2]
-            counted = (int(count), int(left_ms) / 1000)
+        counts = results[len(keys) :]
+        counted = [(int(counts[i]), int(counts[i + 1]) / 1000) for i in range(0, len(counts), 2)]
         loads = self._cache._serializer.loads
         values = {key: loads(raw) for key, raw in zip(keys, results, strict=False) if raw is not None}
         return values, counted
@@ -209,26 +206,27 @@ class Script:
             return command("EVAL", self.source, len(keys), *keys, *args)
 
 
-# KEYS: the keys to read, then the counter (if any). ARGV: how many keys to read, the counter's window in
-# seconds. Replies with the values read (nil where unset), then the count and the milliseconds left. The
-# counter is created with its expiry if absent; one left without an expiry (written by something else)
-# would never reset, so it is given one. A script runs atomically, as MULTI/EXEC did.
+# KEYS: the keys to read, then the counters. ARGV: how many keys to read, then each counter's window in seconds.
+# Replies with the values read (nil where unset), then each counter's count and milliseconds left. A counter is
+# created with its expiry if absent; one left without an expiry (written by something else) would never reset, so
+# it is given one. A script runs atomically, as MULTI/EXEC did.
 _READ_AND_COUNT = Script("""
 local reads = tonumber(ARGV[1])
 local reply = {}
 for i = 1, reads do
   reply[i] = redis.call('GET', KEYS[i])
 end
-if #KEYS > reads then
-  local counter, seconds = KEYS[reads + 1], tonumber(ARGV[2])
+for i = reads + 1, #KEYS do
+  local counter, seconds = KEYS[i], tonumber(ARGV[i - reads + 1])
   redis.call('SET', counter, 0, 'EX', seconds, 'NX')
-  reply[reads + 1] = redis.call('INCR', counter)
+  local count = redis.call('INCR', counter)
   local left = redis.call('PTTL', counter)
   if left < 0 then
     redis.call('EXPIRE', counter, seconds)
     left = seconds * 1000
   end
-  reply[reads + 2] = left
+  reply[2 * i - reads - 1] = count
+  reply[2 * i - reads] = left
 end
 return reply
 """)
@@ -263,25 +261,26 @@ def count_hit(key: str, seconds: int, *, using: str = "default") -> tuple[int, f
 
 
 def read_and_count(
-    keys: Sequence[str], counter: str | None, seconds: int, *, using: str = "default"
-) -> tuple[dict[str, Any], tuple[int, float] | None, bool]:
-    """The values of ``keys`` that are set, one more hit on ``counter`` (if any), and whether the cache answered.
+    keys: Sequence[str], counters: Sequence[tuple[str, int]], *, using: str = "default"
+) -> tuple[dict[str, Any], list[tuple[int, float] | None], bool]:
+    """The values of ``keys`` that are set, one more hit on each of ``counters`` (name, window in seconds) as
+    ``count_hit`` counts it, and whether the cache answered.
 
-    One round trip on Redis (``RedisCache.read_and_count``). When the cache is down:
-    no values, no count, and ``False``, so that the caller counts some other way
-    without waiting on the cache a second time.
+    One round trip on Redis (``RedisCache.read_and_count``), which counts every counter or, when it is
+    down, none. When the cache is down: no values, no counts (``None`` each), and ``False``, so that the
+    caller counts some other way without waiting on the cache a second time.
     """
     backend: BaseCache = caches[using]
     if isinstance(backend, RedisCache):
-        answered = backend.read_and_count(keys, counter, seconds)
-        return ({}, None, False) if answered is None else (*answered, True)
+        answered = backend.read_and_count(keys, counters)
+        return ({}, [None] * len(counters), False) if answered is None else (*answered, True)
     try:
         values = backend.get_many(list(keys)) if keys else {}
     except Exception:
         log_outage(logger, "cache", "Cache failed to read: treated as a miss.", exc_info=True)
-        return {}, None, False
-    counted = count_hit(counter, seconds, using=using) if counter is not None else None
-    return values, counted, counter is None or counted is not None
+        return {}, [None] * len(counters), False
+    counted = [count_hit(name, seconds, using=using) for name, seconds in counters]
+    return values, counted, all(count is not None for count in counted)
 
 
 # --- Values read ahead for the rest of one request ------------------------------------------------

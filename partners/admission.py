@@ -14,6 +14,10 @@ or on this process's first request with the key, the hit is not counted here and
 throttle counts it itself: right, at one round trip more. Whether the key is valid is
 always decided from the row just read (or the database), never from the memory.
 
+A view may also count something ahead in the same round trip (``ahead``: the triage evaluation counts its
+outcome so, ``triage.api.views.PathwayEvaluate``). Those counts are made before anything is known of the
+key, so the view keeps or takes back each one itself once it has answered (``Admission.counted_ahead``).
+
 The admission is kept on the Django request (``ADMISSION``), so that the early 304 path
 (``contentsite.early``) and DRF's authentication and throttle, which may all run for one
 request, admit and count it once.
@@ -73,6 +77,8 @@ class Admission:
     counted: tuple[int, float] | None = None
     # False: the cache did not answer (count in this process; do not wait on the cache again).
     cache_answered: bool = True
+    # The view's counters counted in the same round trip (``counted_ahead``), whatever the key turned out to be.
+    counted_ahead: frozenset[str] = frozenset()
 
     def count_for(self, counter: RateCounter) -> tuple[int, float] | None:
         """The hit already counted on ``counter`` for this request, if it was."""
@@ -84,18 +90,22 @@ _counters: dict[str, RateCounter] = {}
 _MAX_REMEMBERED = 10_000
 
 
-def admission_of(request: HttpRequest, header: str, prefetch: Sequence[str] = ()) -> Admission:
+def admission_of(
+    request: HttpRequest, header: str, prefetch: Sequence[str] = (), ahead: Sequence[tuple[str, int]] = ()
+) -> Admission:
     """This request's admission: the one already made for it (same header), else ``admit`` now and keep it."""
     found = getattr(request, ADMISSION, None)
     if isinstance(found, Admission) and found.header == header:
         return found
-    admission = admit(header, prefetch)
+    admission = admit(header, prefetch, ahead)
     setattr(request, ADMISSION, admission)
     return admission
 
 
-def admit(header: str, prefetch: Sequence[str] = ()) -> Admission:
-    """Check ``Authorization: Api-Key <key>``, count the hit, and read ``prefetch`` ahead: one round trip."""
+def admit(header: str, prefetch: Sequence[str] = (), ahead: Sequence[tuple[str, int]] = ()) -> Admission:
+    """Check ``Authorization: Api-Key <key>``, count the hit, read ``prefetch`` and count ``ahead`` (the view's
+    counters, name and window in seconds): one round trip. What ``ahead`` counted is the view's to keep or take
+    back, whatever the key turns out to be (``Admission.counted_ahead``)."""
     keyword, _, key = header.partition(" ")
     key = key.strip()
     if keyword.lower() != KEYWORD.lower() or not key:
@@ -103,23 +113,25 @@ def admit(header: str, prefetch: Sequence[str] = ()) -> Admission:
     prefix, _, _ = key.partition(".")
     row_key = key_cache_key(prefix)
     counter = _counters.get(prefix)
-    values, counted, answered = read_and_count(
-        [row_key, *prefetch], counter.name if counter else None, counter.seconds if counter else 0
+    values, counts, answered = read_and_count(
+        [row_key, *prefetch], [*([(counter.name, counter.seconds)] if counter else []), *ahead]
     )
+    counted, ahead_counts = (counts[0], counts[1:]) if counter else (None, counts)
+    counted_ahead = frozenset(name for (name, _), count in zip(ahead, ahead_counts, strict=True) if count is not None)
     keep_prefetched({name: value for name, value in values.items() if name != row_key})
     api_key = PartnerAPIKey.objects.unrevoked(prefix, cached=values.get(row_key, False))
     problem = _problem(api_key, key)
     if problem is not None or api_key is None:
         if counter is not None and counted is not None:
             _uncount(counter)  # a wrong key never uses up a partner's requests
-        return Admission(header, None, problem, cache_answered=answered)
+        return Admission(header, None, problem, cache_answered=answered, counted_ahead=counted_ahead)
     actual = RateCounter.of(api_key.partner_id, api_key.partner.rate_limit)
     if actual != counter:
         if len(_counters) >= _MAX_REMEMBERED:
             _counters.clear()
         _counters[prefix] = actual
         counted = None  # counted on another partner's or rate's counter, or not at all: the throttle counts
-    return Admission(header, api_key, None, actual, counted, answered)
+    return Admission(header, api_key, None, actual, counted, answered, counted_ahead)
 
 
 def _problem(api_key: PartnerAPIKey | None, key: str) -> str | None:

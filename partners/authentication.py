@@ -20,7 +20,8 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
     There is no user: partners never act on content, they only read what is published.
     The key is checked by ``partners.admission``, in the same cache round trip that counts
     the request against its partner's rate limit and reads what the view reads first
-    (the view's ``prefetch_keys()``, if it has one).
+    (the view's ``prefetch_keys()``, if it has one) and counts what the view counts ahead
+    (its ``counts_ahead()``, if it has one).
     """
 
     def authenticate(self, request: Request) -> tuple[Any, PartnerAPIKey] | None:
@@ -29,7 +30,8 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
             return None
         view = (request.parser_context or {}).get("view")
         prefetch = view.prefetch_keys() if hasattr(view, "prefetch_keys") else ()
-        admission = admission_of(request._request, header, prefetch)
+        ahead = view.counts_ahead() if hasattr(view, "counts_ahead") else ()
+        admission = admission_of(request._request, header, prefetch, ahead)
         if admission.api_key is None:
             raise exceptions.AuthenticationFailed(admission.problem)
         admission.api_key.record_use()

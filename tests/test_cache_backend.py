@@ -62,13 +62,13 @@ def test_a_read_and_count_goes_straight_to_the_clients_own_connection(own_redis:
 
     cache = RedisCache(own_redis.url, {})
     cache.set("ahead", {"a": 1})
-    assert cache.read_and_count(["ahead"], "counter", 60)[1][0] == 1  # the script is known to this Redis now
+    assert cache.read_and_count(["ahead"], [("counter", 60)])[1][0][0] == 1  # the script is known to this Redis now
     through_the_client: list[Any] = []
     original = redis.Redis.execute_command
     monkeypatch.setattr(
         redis.Redis, "execute_command", lambda self, *a, **k: through_the_client.append(a) or original(self, *a, **k)
     )
-    values, counted = cache.read_and_count(["ahead", "unset"], "counter", 60)
+    values, [counted] = cache.read_and_count(["ahead", "unset"], [("counter", 60)])
     assert values == {"ahead": {"a": 1}}
     assert counted[0] == 2 and 0 < counted[1] <= 60
     assert through_the_client == []
@@ -76,12 +76,12 @@ def test_a_read_and_count_goes_straight_to_the_clients_own_connection(own_redis:
 
 def test_a_read_and_count_after_redis_restarted_reconnects_and_loads_its_script_again(own_redis: Any):
     cache = RedisCache(own_redis.url, {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}})
-    assert cache.read_and_count([], "counter", 60)[1][0] == 1
+    assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 1
     own_redis.stop()
-    assert cache.read_and_count([], "counter", 60) is None  # failing soft: the caller counts some other way
+    assert cache.read_and_count([], [("counter", 60)]) is None  # failing soft: the caller counts some other way
     own_redis.start()  # a new server: no script, no counter, and the old connection is dead
-    assert cache.read_and_count([], "counter", 60)[1][0] == 1
-    assert cache.read_and_count([], "counter", 60)[1][0] == 2
+    assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 1
+    assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 2
 
 
 def test_a_read_and_count_that_redis_refuses_is_an_error_not_an_outage(own_redis: Any):
@@ -91,15 +91,15 @@ def test_a_read_and_count_that_redis_refuses_is_an_error_not_an_outage(own_redis
     cache = RedisCache(own_redis.url, {})
     cache._cache.get_client(write=True).lpush(cache.make_and_validate_key("counter"), "x")  # not a number
     with pytest.raises(redis.ResponseError):
-        cache.read_and_count([], "counter", 60)
+        cache.read_and_count([], [("counter", 60)])
 
 
 def test_with_replicas_a_read_and_count_still_loads_its_script_again(own_redis: Any):
     cache = RedisCache(f"{own_redis.url},{own_redis.url}", {})  # two servers: Django's pool per call
     assert cache._cache.get_client(write=True).connection is None
-    assert cache.read_and_count([], "counter", 60)[1][0] == 1
+    assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 1
     cache._cache.get_client(write=True).script_flush()
-    assert cache.read_and_count([], "counter", 60)[1][0] == 2
+    assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 2
 
 
 def test_redis_keys_are_not_checked_against_memcacheds_rules(own_redis: Any):

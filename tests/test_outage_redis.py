@@ -206,10 +206,10 @@ def test_counting_survives_redis_forgetting_its_scripts(own_redis):
     raw = cache._cache.get_client(write=True)
     raw.script_flush()
     cache.set("read:ahead", {"a": 1})
-    values, counted, answered = read_and_count(["read:ahead", "read:unset"], "throttle:scripts", 60)
+    values, [counted], answered = read_and_count(["read:ahead", "read:unset"], [("throttle:scripts", 60)])
     assert (values, counted[0], answered) == ({"read:ahead": {"a": 1}}, 2, True)
     assert 0 < counted[1] <= 60
     own_redis.stop()
-    assert read_and_count(["read:ahead"], "throttle:scripts", 60) == ({}, None, False)
+    assert read_and_count(["read:ahead"], [("throttle:scripts", 60)]) == ({}, [None], False)
     own_redis.start()
     assert count_hit("throttle:scripts", 60) == (1, pytest.approx(60, abs=1))  # a new server: a new window

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,11 @@ COMPILED_SECONDS = 24 * 60 * 60
 COMPILED_MEMO_CHARS = 10_000_000
 COMPILED_SIZE_ESTIMATE = 100_000
 _compiled = BoundedMemo(COMPILED_MEMO_CHARS)
+# The pathway this process compiled last for each address: a guess at what is live, for ``evaluate_ahead``.
+_last_compiled = BoundedMemo(COMPILED_MEMO_CHARS)
 # A cached count lives this long: ``flush_outcome_counts`` must run within it (it runs every minute).
 OUTCOME_COUNT_DAYS = 8
+OUTCOME_COUNT_SECONDS = OUTCOME_COUNT_DAYS * 24 * 60 * 60
 
 
 def _pathways() -> RevisionQuerySet:
@@ -157,6 +161,7 @@ def compiled_pathway(slug: str) -> CompiledPathway:
         compiled = compile_pathway(_pathways().prefetch_related(*PREFETCH).get(pk=live.revision_id))
         cache_set(key, compiled, COMPILED_SECONDS)
     _compiled.put(key, compiled, COMPILED_SIZE_ESTIMATE)
+    _last_compiled.put(slug, compiled, COMPILED_SIZE_ESTIMATE)
     return compiled
 
 
@@ -168,6 +173,8 @@ class Evaluation:
     # The result once no answer to the remaining questions could make it more urgent.
     result: engine.Result | None
     next_question: engine.Question | None
+    # The outcome counter this evaluation counted on (``outcome_count``), if it counted.
+    counted: str | None = None
 
     @property
     def complete(self) -> bool:
@@ -175,21 +182,36 @@ class Evaluation:
 
 
 def pathway_evaluate(
-    *, pathway: CompiledPathway, answers: dict[str, Any], after: str | None = None, count: bool = True
+    *,
+    pathway: CompiledPathway,
+    answers: dict[str, Any],
+    after: str | None = None,
+    count: bool = True,
+    ahead: EvaluationAhead | None = None,
+    counted_ahead: Collection[str] = frozenset(),
 ) -> Evaluation:
     """Evaluate raw answers, all or some, against a live pathway; raises ``engine.AnswerError`` for bad answers.
 
     The result comes as soon as it is ``engine.settled``; until then, the next question
     (``engine.next_question``, walking on from ``after`` if given). A result is counted
-    anonymously (per revision, disposition and day); the answers go nowhere.
+    anonymously (per revision, disposition and day; ``outcome_count``, which counts nothing
+    twice when the request counted it ahead); the answers go nowhere. ``ahead``: the same
+    evaluation worked out before the request was admitted (``evaluate_ahead``), used if it
+    was of these answers against this pathway.
     """
-    normalised = engine.normalise_answers(pathway.pathway, answers, partial=True)
-    result = engine.settled(pathway.pathway, normalised)
+    if ahead is not None and ahead.pathway is pathway and ahead.answers == answers:
+        normalised, result = ahead.evaluation.answers, ahead.evaluation.result
+    else:
+        normalised = engine.normalise_answers(pathway.pathway, answers, partial=True)
+        result = engine.settled(pathway.pathway, normalised)
     if result is None:
         return Evaluation(normalised, None, engine.next_question(pathway.pathway, normalised, after=after))
+    counted = None
     if count:
-        outcome_count(revision_id=pathway.revision_id, disposition_key=result.disposition.key)
-    return Evaluation(normalised, result, None)
+        counted = outcome_count(
+            revision_id=pathway.revision_id, disposition_key=result.disposition.key, counted_ahead=counted_ahead
+        )
+    return Evaluation(normalised, result, None, counted)
 
 
 # --- Outcome counts ------------------------------------------------------------------------------
@@ -200,24 +222,82 @@ def outcome_count_key(revision_id: int, disposition_key: str, day: datetime.date
     return f"triage:outcome:{revision_id}:{day.isoformat()}:{disposition_key}"
 
 
-def outcome_count(*, revision_id: int, disposition_key: str) -> None:
-    """Count one outcome with an atomic cache increment (Redis in production: atomic across servers).
+def outcome_count(*, revision_id: int, disposition_key: str, counted_ahead: Collection[str] = frozenset()) -> str:
+    """Count one outcome with an atomic cache increment (Redis in production: atomic across servers); returns
+    the counter it counted on.
 
     One round trip (``contentsite.cache.count_hit``: the day's counter is created with its
-    expiry if absent and incremented at once). If the cache fails, the count is written
-    to the database instead: counted, never lost, at the old cost of a write per
-    evaluation while the cache is down.
+    expiry if absent and incremented at once), or none when the request counted this very
+    counter ahead (``counted_ahead``, see ``evaluate_ahead``): that count stands for this one. If
+    the cache fails, the count is written to the database instead: counted, never lost, at the
+    old cost of a write per evaluation while the cache is down.
     """
     day = timezone.localdate()
     key = outcome_count_key(revision_id, disposition_key, day)
+    if key in counted_ahead:
+        return key
     try:
-        counted = count_hit(key, OUTCOME_COUNT_DAYS * 24 * 60 * 60)
+        counted = count_hit(key, OUTCOME_COUNT_SECONDS)
     except Exception:  # whatever the cache does, a reader's result is never lost to a statistic
         counted = None
     if counted is None:
         # Once a minute per process, not once per evaluation, while the cache is down.
         log_outage(logger, "outcome-count", "Could not count outcomes in the cache; writing them to the database.")
         _add_to_count(revision_id, disposition_key, day, 1)
+    return key
+
+
+@dataclass(frozen=True)
+class EvaluationAhead:
+    """An evaluation worked out before its request was admitted (``evaluate_ahead``), and the counter its outcome
+    counts on."""
+
+    pathway: CompiledPathway
+    # The answers as sent, which the request's own evaluation compares with its own.
+    answers: Any
+    evaluation: Evaluation
+    counter: str
+
+
+def evaluate_ahead(slug: str, body: Any) -> EvaluationAhead | None:
+    """``body`` (a partner's request, as JSON) evaluated at ``slug`` before the request is admitted, so that its
+    admission's round trip can count the outcome too; None when it does not settle, or cannot be worked out.
+
+    A guess, from the pathway this process compiled last for ``slug``: it may no longer be
+    live, and the request may yet be refused or malformed. So the request's own evaluation
+    uses it only if it is of the same answers against the pathway live now
+    (``pathway_evaluate``), and what was counted ahead is only kept if that evaluation counts
+    the same counter (``outcome_count``); else ``outcome_settle`` takes it back.
+    """
+    pathway = _last_compiled.get(slug)
+    if pathway is None or not isinstance(body, dict) or set(body) != {"answers"}:
+        return None
+    try:
+        answers = engine.normalise_answers(pathway.pathway, body["answers"], partial=True)
+    except engine.AnswerError:
+        return None
+    result = engine.settled(pathway.pathway, answers)
+    if result is None:
+        return None
+    counter = outcome_count_key(pathway.revision_id, result.disposition.key)
+    return EvaluationAhead(pathway, body["answers"], Evaluation(answers, result, None), counter)
+
+
+def outcome_settle(counted_ahead: Collection[str], counted: str | None) -> None:
+    """Take back each count made ahead (``evaluate_ahead``) that the request's evaluation did not count: refused,
+    not settled, or settled otherwise (another revision had gone live, or the day had turned)."""
+    for key in counted_ahead:
+        if key != counted:
+            outcome_take_back(key)
+
+
+def outcome_take_back(key: str) -> None:
+    """One count fewer on ``key``. If a flush took the count first, the counter goes below zero and the next
+    flush takes that from the database (``outcome_counts_flush``), so the totals stay exact."""
+    try:
+        cache.decr(key)
+    except ValueError:  # expired, or the cache is down: no count of this key is left to take from
+        log_outage(logger, "outcome-count", "Could not take back an outcome counted ahead in the cache.")
 
 
 def outcome_counts_flush() -> int:
@@ -230,6 +310,9 @@ def outcome_counts_flush() -> int:
     killed between the two loses what it took: an undercount of at most one flush's
     worth, which these statistics accept (they are not records) in preference to the
     double count that writing first would risk.
+
+    A counter below zero is a count taken back after a flush had already taken it
+    (``outcome_take_back``): it is taken from the row the same way, so the totals stay exact.
     """
     today = timezone.localdate()
     days = [today - datetime.timedelta(days=n) for n in range(OUTCOME_COUNT_DAYS)]
@@ -243,7 +326,7 @@ def outcome_counts_flush() -> int:
     moved = 0
     for start in range(0, len(names), 1000):
         for key, value in cache.get_many(names[start : start + 1000]).items():
-            if isinstance(value, int) and value > 0:
+            if isinstance(value, int) and not isinstance(value, bool) and value != 0:
                 taken = _take_count(key, value)
                 if taken:
                     _fold(key, taken, *keys[key])
@@ -266,15 +349,21 @@ def _count_candidates() -> list[tuple[int, str]]:
 
 
 def _take_count(key: str, seen: int) -> int:
-    """Take ``seen`` counts from the cache atomically; what another flush took first is given back."""
+    """Take ``seen`` counts (below zero: counts taken back, ``outcome_take_back``) from the cache atomically;
+    what took the counter past zero (another flush took some first) is given back."""
     try:
         left = cache.decr(key, seen)
     except ValueError:  # expired since it was read
         return 0
-    if left >= 0:
-        return seen
-    cache.incr(key, min(seen, -left))
-    return max(0, seen + left)
+    if seen > 0 > left:
+        back = min(seen, -left)
+        cache.incr(key, back)
+        return seen - back
+    if seen < 0 < left:
+        back = min(-seen, left)
+        cache.decr(key, back)
+        return seen + back
+    return seen
 
 
 def _fold(key: str, taken: int, revision_id: int, disposition_key: str, day: datetime.date) -> None:
@@ -288,6 +377,9 @@ def _fold(key: str, taken: int, revision_id: int, disposition_key: str, day: dat
 
 def _add_to_count(revision_id: int, disposition_key: str, day: datetime.date, n: int) -> None:
     counts = OutcomeCount.objects.filter(revision_id=revision_id, disposition_key=disposition_key, day=day)
+    if n < 0:  # counts taken back after a flush: from the row they went to (never below zero, never a new row)
+        counts.filter(count__gte=-n).update(count=F("count") + n)
+        return
     if counts.update(count=F("count") + n):
         return
     try:

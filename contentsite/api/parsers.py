@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest
+from django.http.request import RawPostDataException
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
@@ -40,3 +44,18 @@ class BoundedJSONParser(JSONParser):
             return json_input.loads(raw.decode(encoding), limit=MAX_JSON_DEPTH, parse_constant=parse_constant)
         except ValueError as error:  # not the charset, not JSON, or too deep
             raise ParseError(f"JSON parse error - {error}") from None
+
+
+def peek_json(request: HttpRequest, max_bytes: int) -> Any:
+    """``request``'s JSON body as ``BoundedJSONParser`` reads it, or None (not JSON, over ``max_bytes``, malformed),
+    without answering anything: for a guess made before the request is admitted
+    (``triage.api.views.PathwayEvaluate``), so ``max_bytes`` keeps what anyone can make the server read before
+    then small. The body stays readable: Django keeps it, and DRF parses it again when the view asks."""
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if request.content_type != "application/json" or not declared.isdigit() or int(declared) > max_bytes:
+        return None
+    try:
+        body = request.body
+        return BoundedJSONParser().parse(io.BytesIO(body), parser_context={"request": request})
+    except (APIException, RequestDataTooBig, RawPostDataException):
+        return None

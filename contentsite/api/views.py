@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from articles.live import SITE_POINTER, Live, cache_get, cache_set, identity_cache_key, live_identity, site_identity
 from articles.models import ArticleKind, Withdrawn
 from contentsite.early import Validators
+from partners.admission import ADMISSION, Admission
 from partners.throttling import rate_limit_headers
 
 from .parsers import RequestBodyTooLarge
@@ -85,6 +86,17 @@ class PartnerView:
         """The cache keys this request reads first (its live identity): read ahead with the partner's key and
         rate count, in one round trip (``partners.admission``)."""
         return ()
+
+    def counts_ahead(self) -> Sequence[tuple[str, int]]:
+        """Counters (name, window in seconds) this request counts in its admission's round trip, before its key is
+        checked (``partners.admission``): the view keeps or takes back each once it has answered."""
+        return ()
+
+    def counted_ahead(self) -> frozenset[str]:
+        """Which of ``counts_ahead()`` this request's admission counted (none when there was none, or the cache
+        was down)."""
+        admission = getattr(self.request._request, ADMISSION, None)  # type: ignore[attr-defined]
+        return admission.counted_ahead if isinstance(admission, Admission) else frozenset()
 
     @classmethod
     def not_modified_early(

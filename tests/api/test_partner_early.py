@@ -8,6 +8,7 @@ validators), so everything else is the same as the full stack's: a refused key i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -196,8 +197,10 @@ def test_evaluate_reads_its_key_count_and_pathway_in_one_round_trip(client, part
 
 
 @pytest.mark.outage
-def test_a_completed_evaluation_costs_two_round_trips(client, partner, published_pathway, own_redis):
-    """The key, count and pathway in one; the anonymous outcome count in one more (not a check and an increment)."""
+def test_a_completed_evaluation_costs_one_round_trip(client, partner, published_pathway, own_redis):
+    """The key, the rate count, the pathway and the anonymous outcome count (worked out ahead,
+    ``triage.services.evaluate_ahead``): one round trip, once this process has evaluated the pathway and seen
+    the key."""
     _, key = partner_key_create(partner=partner, name="evaluate outcome")
     url = f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/"
     auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
@@ -206,7 +209,35 @@ def test_a_completed_evaluation_costs_two_round_trips(client, partner, published
     assert first.status_code == 200 and first.json()["complete"], first.content[:300]
     response, sent = commands_sent(lambda: client.post(url, body, content_type="application/json", **auth))
     assert response.status_code == 200 and response.json()["complete"], response.content[:300]
+    assert len(sent) == 1, sent
+
+
+@pytest.mark.outage
+def test_a_body_too_large_to_evaluate_ahead_is_evaluated_and_counted_once_admitted(
+    client, partner, published_pathway, own_redis
+):
+    """Nobody can make the server read a large body before its key is checked: over ``EVALUATE_AHEAD_MAX_BYTES``, the
+    evaluation waits for the admission and counts its outcome in a round trip of its own."""
+    import io
+
+    from django.core.management import call_command
+
+    from triage.api.views import EVALUATE_AHEAD_MAX_BYTES
+    from triage.models import OutcomeCount
+
+    _, key = partner_key_create(partner=partner, name="evaluate outcome")
+    url = f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/"
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+    answers = {question.key: "no" for question in published_pathway.triage_questions.all()}
+    padded = json.dumps({"answers": answers}) + " " * EVALUATE_AHEAD_MAX_BYTES  # still valid JSON
+    assert client.post(url, padded, content_type="application/json", **auth).status_code == 200
+    response, sent = commands_sent(lambda: client.post(url, padded, content_type="application/json", **auth))
+    assert response.status_code == 200 and response.json()["complete"], response.content[:300]
     assert len(sent) == 2, sent
+    call_command("flush_outcome_counts", stdout=io.StringIO())
+    assert [(c.disposition_key, c.count) for c in OutcomeCount.objects.all()] == [
+        (response.json()["disposition"]["key"], 2)
+    ]
 
 
 def test_another_partners_key_gets_its_own_304_and_count(client, api, published_article, settings):

@@ -16,12 +16,17 @@ from rest_framework.views import APIView
 
 from articles.live import identity_cache_key
 from contentsite.api.pagination import PartnerCursorPagination
+from contentsite.api.parsers import peek_json
 from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
 from triage import engine, notices, services
 from triage.content import CompiledDisposition
 from triage.models import PATHWAY
 
 from . import serializers
+
+# The largest body evaluated before its request is admitted (a pathway's answers take a few hundred bytes); a
+# larger one is evaluated once admitted, at one cache round trip more.
+EVALUATE_AHEAD_MAX_BYTES = 16_384
 
 
 @extend_schema_view(get=extend_schema(summary="Published triage pathways", tags=["triage"]))
@@ -58,10 +63,32 @@ class PathwayEvaluate(PartnerView, APIView):
     more urgent or change its advice (``complete``), else ``next_question`` says what to ask next.
     """
 
+    # One cache round trip once this process has evaluated the pathway: the answers are evaluated before the
+    # request is admitted (``services.evaluate_ahead``) and the outcome counted with the key and the rate limit;
+    # the request's evaluation keeps that count, or counts its own and the guess is taken back
+    # (``services.outcome_settle``), whatever the answer.
     may_be_gone = True
+    ahead: services.EvaluationAhead | None = None
+    outcome_counted: str | None = None
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            if self.ahead is not None:
+                services.outcome_settle(self.counted_ahead(), self.outcome_counted)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if "HTTP_AUTHORIZATION" in request.META:  # without a key it is refused: nothing to work out ahead
+            body = peek_json(request._request, max_bytes=EVALUATE_AHEAD_MAX_BYTES)
+            self.ahead = services.evaluate_ahead(self.kwargs["slug"], body)
+        super().initial(request, *args, **kwargs)
 
     def prefetch_keys(self) -> Sequence[str]:
         return (identity_cache_key(self.kwargs["slug"], kind=PATHWAY),)
+
+    def counts_ahead(self) -> Sequence[tuple[str, int]]:
+        return ((self.ahead.counter, services.OUTCOME_COUNT_SECONDS),) if self.ahead else ()
 
     @extend_schema(
         summary="Evaluate answers, all or some (stateless)",
@@ -79,9 +106,12 @@ class PathwayEvaluate(PartnerView, APIView):
         if "answers" not in request.data:
             raise ValidationError({"answers": ["This field is required."]})
         try:
-            evaluation = services.pathway_evaluate(pathway=pathway, answers=request.data["answers"])
+            evaluation = services.pathway_evaluate(
+                pathway=pathway, answers=request.data["answers"], ahead=self.ahead, counted_ahead=self.counted_ahead()
+            )
         except engine.AnswerError as error:
             raise ValidationError({"answers": error.problems}) from None
+        self.outcome_counted = evaluation.counted
         result = evaluation.result
         # Until it is settled, the answers so far: no outcome, the red flags already present, what to ask next.
         present = result.red_flags if result else _red_flags(pathway.pathway, evaluation.answers)
