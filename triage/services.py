@@ -194,23 +194,24 @@ def pathway_evaluate(
 
     The result comes as soon as it is ``engine.settled``; until then, the next question
     (``engine.next_question``, walking on from ``after`` if given). A result is counted
-    anonymously (per revision, disposition and day; ``outcome_count``, which counts nothing
-    twice when the request counted it ahead); the answers go nowhere. ``ahead``: the same
-    evaluation worked out before the request was admitted (``evaluate_ahead``), used if it
-    was of these answers against this pathway.
+    anonymously (per revision, disposition and day, ``outcome_count``); the answers go nowhere.
+    ``ahead``: the same evaluation worked out before the request was admitted
+    (``evaluate_ahead``), used if it was of these answers against this pathway; its outcome,
+    if the admission counted it (``counted_ahead``), is not counted again.
     """
-    if ahead is not None and ahead.pathway is pathway and ahead.answers == answers:
-        normalised, result = ahead.evaluation.answers, ahead.evaluation.result
+    reused = ahead if ahead is not None and ahead.pathway is pathway and ahead.answers == answers else None
+    if reused is not None:
+        normalised, result = reused.evaluation.answers, reused.evaluation.result
     else:
         normalised = engine.normalise_answers(pathway.pathway, answers, partial=True)
         result = engine.settled(pathway.pathway, normalised)
     if result is None:
         return Evaluation(normalised, None, engine.next_question(pathway.pathway, normalised, after=after))
-    counted = None
-    if count:
-        counted = outcome_count(
-            revision_id=pathway.revision_id, disposition_key=result.disposition.key, counted_ahead=counted_ahead
-        )
+    if not count:
+        return Evaluation(normalised, result, None)
+    if reused is not None and reused.counter in counted_ahead:
+        return Evaluation(normalised, result, None, reused.counter)
+    counted = outcome_count(revision_id=pathway.revision_id, disposition_key=result.disposition.key)
     return Evaluation(normalised, result, None, counted)
 
 
@@ -222,20 +223,17 @@ def outcome_count_key(revision_id: int, disposition_key: str, day: datetime.date
     return f"triage:outcome:{revision_id}:{day.isoformat()}:{disposition_key}"
 
 
-def outcome_count(*, revision_id: int, disposition_key: str, counted_ahead: Collection[str] = frozenset()) -> str:
+def outcome_count(*, revision_id: int, disposition_key: str) -> str:
     """Count one outcome with an atomic cache increment (Redis in production: atomic across servers); returns
     the counter it counted on.
 
     One round trip (``contentsite.cache.count_hit``: the day's counter is created with its
-    expiry if absent and incremented at once), or none when the request counted this very
-    counter ahead (``counted_ahead``, see ``evaluate_ahead``): that count stands for this one. If
-    the cache fails, the count is written to the database instead: counted, never lost, at the
-    old cost of a write per evaluation while the cache is down.
+    expiry if absent and incremented at once). If the cache fails, the count is written
+    to the database instead: counted, never lost, at the old cost of a write per
+    evaluation while the cache is down.
     """
     day = timezone.localdate()
     key = outcome_count_key(revision_id, disposition_key, day)
-    if key in counted_ahead:
-        return key
     try:
         counted = count_hit(key, OUTCOME_COUNT_SECONDS)
     except Exception:  # whatever the cache does, a reader's result is never lost to a statistic
@@ -265,9 +263,9 @@ def evaluate_ahead(slug: str, body: Any) -> EvaluationAhead | None:
 
     A guess, from the pathway this process compiled last for ``slug``: it may no longer be
     live, and the request may yet be refused or malformed. So the request's own evaluation
-    uses it only if it is of the same answers against the pathway live now
-    (``pathway_evaluate``), and what was counted ahead is only kept if that evaluation counts
-    the same counter (``outcome_count``); else ``outcome_settle`` takes it back.
+    uses it, and the count made ahead stands for its outcome, only if it is of the same
+    answers against the pathway live now (``pathway_evaluate``); else ``outcome_settle``
+    takes the count back. The count is of the day the request was admitted.
     """
     pathway = _last_compiled.get(slug)
     if pathway is None or not isinstance(body, dict) or set(body) != {"answers"}:
