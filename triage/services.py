@@ -173,8 +173,8 @@ class Evaluation:
     # The result once no answer to the remaining questions could make it more urgent.
     result: engine.Result | None
     next_question: engine.Question | None
-    # The outcome counter this evaluation counted on (``outcome_count``), if it counted.
-    counted: str | None = None
+    # Whether its outcome is the count made with the request's admission (``evaluate_ahead``), not one of its own.
+    counted_ahead: bool = False
 
     @property
     def complete(self) -> bool:
@@ -210,9 +210,9 @@ def pathway_evaluate(
     if not count:
         return Evaluation(normalised, result, None)
     if reused is not None and reused.counter in counted_ahead:
-        return Evaluation(normalised, result, None, reused.counter)
-    counted = outcome_count(revision_id=pathway.revision_id, disposition_key=result.disposition.key)
-    return Evaluation(normalised, result, None, counted)
+        return Evaluation(normalised, result, None, counted_ahead=True)
+    outcome_count(revision_id=pathway.revision_id, disposition_key=result.disposition.key)
+    return Evaluation(normalised, result, None)
 
 
 # --- Outcome counts ------------------------------------------------------------------------------
@@ -223,9 +223,8 @@ def outcome_count_key(revision_id: int, disposition_key: str, day: datetime.date
     return f"triage:outcome:{revision_id}:{day.isoformat()}:{disposition_key}"
 
 
-def outcome_count(*, revision_id: int, disposition_key: str) -> str:
-    """Count one outcome with an atomic cache increment (Redis in production: atomic across servers); returns
-    the counter it counted on.
+def outcome_count(*, revision_id: int, disposition_key: str) -> None:
+    """Count one outcome with an atomic cache increment (Redis in production: atomic across servers).
 
     One round trip (``contentsite.cache.count_hit``: the day's counter is created with its
     expiry if absent and incremented at once). If the cache fails, the count is written
@@ -242,7 +241,6 @@ def outcome_count(*, revision_id: int, disposition_key: str) -> str:
         # Once a minute per process, not once per evaluation, while the cache is down.
         log_outage(logger, "outcome-count", "Could not count outcomes in the cache; writing them to the database.")
         _add_to_count(revision_id, disposition_key, day, 1)
-    return key
 
 
 @dataclass(frozen=True)
@@ -281,11 +279,12 @@ def evaluate_ahead(slug: str, body: Any) -> EvaluationAhead | None:
     return EvaluationAhead(pathway, body["answers"], Evaluation(answers, result, None), counter)
 
 
-def outcome_settle(counted_ahead: Collection[str], counted: str | None) -> None:
-    """Take back each count made ahead (``evaluate_ahead``) that the request's evaluation did not count: refused,
-    not settled, or settled otherwise (another revision had gone live, or the day had turned)."""
-    for key in counted_ahead:
-        if key != counted:
+def outcome_settle(counted_ahead: Collection[str], evaluation: Evaluation | None) -> None:
+    """Take back each count made ahead (``evaluate_ahead``) unless the request's ``evaluation`` is the one worked out
+    ahead: refused, malformed, not settled, or evaluated afresh (the pathway was compiled again, or the answers
+    differ), even where its own outcome happens to have the same counter, which it counted itself."""
+    if evaluation is None or not evaluation.counted_ahead:
+        for key in counted_ahead:
             outcome_take_back(key)
 
 

@@ -91,6 +91,19 @@ def test_a_new_revision_is_counted_and_the_guess_at_the_old_one_taken_back(
     assert flushed_counts() == {(published_pathway.pk, EMERGENCY): 1, (newer.pk, EMERGENCY): 1}
 
 
+def test_after_a_review_of_the_same_revision_each_evaluation_is_counted_once(client, api_key, published_pathway, roles):
+    """A review moves the live identity but not the revision: the pathway is compiled again (another object), so the
+    evaluation worked out ahead is not used; its count is taken back even though the outcome's counter is the same."""
+    from tests.conftest import make_user
+
+    answers = answers_with_stroke(published_pathway)
+    evaluate(client, api_key, {"answers": answers})
+    reviewer = make_user("second-reviewer", "Clinical reviewers", profile=True)
+    article_services.revision_confirm_review(revision=published_pathway, actor=reviewer)
+    assert evaluate(client, api_key, {"answers": answers}).status_code == 200
+    assert flushed_counts() == {(published_pathway.pk, EMERGENCY): 2}
+
+
 def test_answers_that_settle_otherwise_are_counted_as_they_settle(client, api_key, published_pathway):
     answers = answers_with_stroke(published_pathway)
     evaluate(client, api_key, {"answers": answers})
@@ -103,7 +116,8 @@ def test_answers_that_settle_otherwise_are_counted_as_they_settle(client, api_ke
 
 
 def test_a_take_back_after_a_flush_took_the_count_is_taken_from_the_database(published_pathway):
-    key = services.outcome_count(revision_id=published_pathway.pk, disposition_key=EMERGENCY)
+    key = services.outcome_count_key(published_pathway.pk, EMERGENCY)
+    services.outcome_count(revision_id=published_pathway.pk, disposition_key=EMERGENCY)
     services.outcome_count(revision_id=published_pathway.pk, disposition_key=EMERGENCY)  # counted ahead ...
     assert flushed_counts() == {(published_pathway.pk, EMERGENCY): 2}  # ... and flushed before ...
     services.outcome_take_back(key)  # ... it was taken back
@@ -114,7 +128,8 @@ def test_a_take_back_after_a_flush_took_the_count_is_taken_from_the_database(pub
 
 
 def test_two_flushes_of_one_take_back_take_it_once(published_pathway):
-    key = services.outcome_count(revision_id=published_pathway.pk, disposition_key=EMERGENCY)
+    key = services.outcome_count_key(published_pathway.pk, EMERGENCY)
+    services.outcome_count(revision_id=published_pathway.pk, disposition_key=EMERGENCY)
     services.outcome_count(revision_id=published_pathway.pk, disposition_key=EMERGENCY)
     flushed_counts()
     services.outcome_take_back(key)

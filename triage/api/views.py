@@ -69,14 +69,14 @@ class PathwayEvaluate(PartnerView, APIView):
     # (``services.outcome_settle``), whatever the answer.
     may_be_gone = True
     ahead: services.EvaluationAhead | None = None
-    outcome_counted: str | None = None
+    evaluation: services.Evaluation | None = None
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().dispatch(request, *args, **kwargs)
         finally:
             if self.ahead is not None:
-                services.outcome_settle(self.counted_ahead(), self.outcome_counted)
+                services.outcome_settle(self.counted_ahead(), self.evaluation)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if "HTTP_AUTHORIZATION" in request.META:  # without a key it is refused: nothing to work out ahead
@@ -106,12 +106,11 @@ class PathwayEvaluate(PartnerView, APIView):
         if "answers" not in request.data:
             raise ValidationError({"answers": ["This field is required."]})
         try:
-            evaluation = services.pathway_evaluate(
+            evaluation = self.evaluation = services.pathway_evaluate(
                 pathway=pathway, answers=request.data["answers"], ahead=self.ahead, counted_ahead=self.counted_ahead()
             )
         except engine.AnswerError as error:
             raise ValidationError({"answers": error.problems}) from None
-        self.outcome_counted = evaluation.counted
         result = evaluation.result
         # Until it is settled, the answers so far: no outcome, the red flags already present, what to ask next.
         present = result.red_flags if result else _red_flags(pathway.pathway, evaluation.answers)
