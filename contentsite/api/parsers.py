@@ -24,10 +24,18 @@ class RequestBodyTooLarge(APIException):
     default_code = "request_too_large"
 
 
+# The attribute of a Django request holding the body ``peek_json`` parsed: (its bytes, their encoding, the value).
+_PEEKED = "_contentsite_peeked_json"
+
+
 class BoundedJSONParser(JSONParser):
     """DRF's JSON parser, refusing bodies over ``MAX_DOCUMENT_BYTES`` (413) or nested deeper
     than ``MAX_JSON_DEPTH`` (400), so neither the parser nor the view can run out of memory
-    or recursion on a small hostile body."""
+    or recursion on a small hostile body.
+
+    A body ``peek_json`` parsed already for this request is not parsed again: the same bytes in
+    the same encoding give the value it found (the same object: a view reads it, never changes it).
+    """
 
     def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None) -> Any:
         parser_context = parser_context or {}
@@ -39,6 +47,9 @@ class BoundedJSONParser(JSONParser):
         if len(raw) > MAX_DOCUMENT_BYTES:
             raise RequestBodyTooLarge()
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        peeked = getattr(getattr(request, "_request", request), _PEEKED, None)
+        if peeked is not None and peeked[0] == raw and peeked[1] == encoding:
+            return peeked[2]
         parse_constant = drf_json.strict_constant if self.strict else None
         try:
             return json_input.loads(raw.decode(encoding), limit=MAX_JSON_DEPTH, parse_constant=parse_constant)
@@ -50,12 +61,16 @@ def peek_json(request: HttpRequest, max_bytes: int) -> Any:
     """``request``'s JSON body as ``BoundedJSONParser`` reads it, or None (not JSON, over ``max_bytes``, malformed),
     without answering anything: for a guess made before the request is admitted
     (``triage.api.views.PathwayEvaluate``), so ``max_bytes`` keeps what anyone can make the server read before
-    then small. The body stays readable: Django keeps it, and DRF parses it again when the view asks."""
+    then small. The body stays readable (Django keeps it), and the value is kept on ``request`` for DRF's parse
+    when the view asks, in the encoding DRF decodes it with (the request's charset, else the default)."""
     declared = request.META.get("CONTENT_LENGTH") or ""
     if request.content_type != "application/json" or not declared.isdigit() or int(declared) > max_bytes:
         return None
+    encoding = request.encoding or settings.DEFAULT_CHARSET
     try:
         body = request.body
-        return BoundedJSONParser().parse(io.BytesIO(body), parser_context={"request": request})
+        value = BoundedJSONParser().parse(io.BytesIO(body), parser_context={"request": request, "encoding": encoding})
     except (APIException, RequestDataTooBig, RawPostDataException):
         return None
+    setattr(request, _PEEKED, (body, encoding, value))
+    return value

@@ -82,3 +82,41 @@ def test_every_api_view_reads_bodies_through_the_bounded_parser():
         parsers = view().get_parsers()
         assert parsers, route
         assert all(isinstance(parser, BoundedJSONParser) for parser in parsers), route
+
+
+def count_parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the bounded parser decodes, as it is handed to ``articles.json_input.loads``."""
+    from articles import json_input
+
+    parsed: list[str] = []
+    original = json_input.loads
+
+    def loads(text: str, **options):
+        parsed.append(text)
+        return original(text, **options)
+
+    monkeypatch.setattr(json_input, "loads", loads)
+    return parsed
+
+
+def test_an_evaluation_parses_its_body_once(client, api_key, published_pathway, monkeypatch):
+    """The body evaluated ahead of the admission (``contentsite.api.parsers.peek_json``) is the one the view reads:
+    parsed once, not again by DRF."""
+    body = b'{"answers": {"stroke": "no"}}'
+    parsed = count_parses(monkeypatch)
+    response = post(client, api_key, body)
+    assert response.status_code == 200, response.content[:300]
+    assert parsed == [body.decode()]
+
+
+def test_a_body_in_another_charset_is_decoded_by_its_charset_once_admitted(client, api_key, published_pathway):
+    """A body sent as ``charset=latin-1`` is not the text peeked ahead (which reads UTF-8): the view's own parse
+    decodes it as sent, so its answer is named as the partner wrote it."""
+    response = client.post(
+        EVALUATE,
+        '{"answers": {"stroke": "café"}}',  # the test client encodes it in the charset named
+        content_type="application/json; charset=latin-1",
+        HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+    )
+    assert response.status_code == 400
+    assert any("'café' is not an answer" in error["detail"] for error in problem(response)["errors"])
