@@ -12,7 +12,7 @@ system check fails (``contentsite.startup``).
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+from contentsite.handlers import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contentsite.settings.production")
 

@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -39,6 +38,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from contentsite.handlers import get_wsgi_application
 from tests.api.contract import (
     ARTICLE,
     ATC,

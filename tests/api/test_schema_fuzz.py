@@ -26,13 +26,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import schemathesis
 from django.core import signals
-from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from articles import services
 from articles.models import Revision
+from contentsite.handlers import get_wsgi_application
 from partners.models import Partner
 from partners.services import partner_key_create
 from tests.factories import article_document

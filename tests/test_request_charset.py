@@ -1,0 +1,140 @@
+"""A request whose ``Content-Type`` names a charset that is no text encoding is read in the default charset.
+
+Django takes as a request's charset any codec Python knows, and some of those turn bytes into bytes
+(``base64``, ``hex``, ``zlib``, ``rot13``...): reading the query string or the body with one raised
+``LookupError``, a 500 for any address with a query and any body (``contentsite.handlers``). These
+requests go through the app servers' own WSGI handler, as gunicorn calls it: Django's test client
+builds its requests with Django's class.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core import signals
+from django.db import close_old_connections
+
+from contentsite.handlers import get_wsgi_application, is_text_encoding
+
+pytestmark = pytest.mark.django_db
+
+EVALUATE = "/api/v1/pathways/numbness-tingling-weakness-amlodipine/evaluate/"
+NO_TEXT = ["base64", "hex", "zlib", "bz2", "rot13", "quopri", "uu"]
+
+
+@pytest.fixture
+def wsgi_app(db: Any) -> Iterator[Any]:
+    """The app servers' WSGI application (``contentsite.wsgi`` without its start-up checks), on the test's
+    connection: as Django's test client does, the handler that closes "old" connections is disconnected."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def call(app: Any, method: str, url: str, *, content_type: str = "", body: bytes = b"", **headers: str):
+    """(status code, headers, body) of ``app``'s answer to the request, called as a WSGI server calls it."""
+    path, _, query = url.partition("?")
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_HOST": "testserver",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "CONTENT_LENGTH": str(len(body)),
+        **({"CONTENT_TYPE": content_type} if content_type else {}),
+        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
+    }
+    answer: dict[str, Any] = {}
+
+    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        answer["status"], answer["headers"] = int(status.split()[0]), dict(response_headers)
+
+    chunks = app(environ, start_response)
+    try:
+        content = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return answer["status"], answer["headers"], content
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "latin-1", "UTF-16", "cp1252"])
+def test_text_encodings_are_text_encodings(charset):
+    assert is_text_encoding(charset)
+
+
+@pytest.mark.parametrize("charset", [*NO_TEXT, "no-such-charset", ""])
+def test_codecs_that_give_no_text_and_unknown_names_are_not(charset):
+    assert not is_text_encoding(charset)
+
+
+@pytest.mark.parametrize("charset", NO_TEXT)
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/",
+        "/?page=1",
+        "/articles/amlodipine-peripheral-neuropathy/",
+        "/search/?q=amlodipine",
+        "/api/v1/articles/?limit=5",
+        "/api/v1/articles/amlodipine-peripheral-neuropathy/",
+    ],
+)
+def test_a_get_is_answered_as_without_that_charset(wsgi_app, api_key, published_article, url, charset):
+    auth = {"AUTHORIZATION": f"Api-Key {api_key}"} if url.startswith("/api/") else {}
+    plain = call(wsgi_app, "GET", url, **auth)
+    status, _, content = call(wsgi_app, "GET", url, content_type=f"text/plain; charset={charset}", **auth)
+    assert status == plain[0] == 200, content[:300]
+
+
+@pytest.mark.parametrize("charset", NO_TEXT)
+def test_a_json_body_is_read_in_the_default_charset(wsgi_app, api_key, published_pathway, charset):
+    body = b'{"answers": {"stroke": "no"}}'
+    auth = {"AUTHORIZATION": f"Api-Key {api_key}"}
+    plain = call(wsgi_app, "POST", EVALUATE, content_type="application/json", body=body, **auth)
+    status, _, content = call(
+        wsgi_app, "POST", EVALUATE, content_type=f"application/json; charset={charset}", body=body, **auth
+    )
+    assert status == plain[0] == 200, content[:300]
+    assert json.loads(content) == json.loads(plain[2])
+
+
+def test_a_charset_that_is_text_still_applies(wsgi_app, api_key, published_pathway):
+    """UTF-8 bytes declared UTF-16 are a parse error (400), not read as UTF-8."""
+    status, _, content = call(
+        wsgi_app,
+        "POST",
+        EVALUATE,
+        content_type="application/json; charset=utf-16",
+        body=b'{"answers": {"stroke": "no"}}',
+        AUTHORIZATION=f"Api-Key {api_key}",
+    )
+    assert status == 400, content[:300]
+    assert json.loads(content)["detail"].startswith("JSON parse error - ")
+
+
+def test_the_app_servers_use_this_handler():
+    """``contentsite.wsgi`` and ``contentsite.asgi`` build their application with ``contentsite.handlers``."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "contentsite"
+    assert "from contentsite.handlers import get_wsgi_application" in (root / "wsgi.py").read_text()
+    assert "from contentsite.handlers import get_asgi_application" in (root / "asgi.py").read_text()
