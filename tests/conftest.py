@@ -14,8 +14,9 @@ import pytest
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core import signals
 from django.core.cache import cache
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.test import Client
 
 from articles import services
@@ -24,6 +25,7 @@ from articles.interchange.importer import load_document
 from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
 from contentsite import proxy
+from contentsite.handlers import get_wsgi_application
 from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
 from feedback.throttling import fallback as feedback_fallback_counts
@@ -68,6 +70,24 @@ def own_redis(settings: Any) -> Iterator[RedisServer]:
     settings.CACHES = redis_cache(server.url)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def wsgi_app(db: Any) -> Iterator[Any]:
+    """The app servers' WSGI application (``contentsite.handlers``, as ``contentsite.wsgi`` builds it, without
+    its start-up checks), answering on the test's database connection.
+
+    ``WSGIHandler`` closes "old" connections when a request starts and ends, which
+    inside the test's transaction would throw the fixture data away; Django's test
+    client disconnects that handler for the same reason.
+    """
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)

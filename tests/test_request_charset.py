@@ -12,32 +12,16 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 
-from contentsite.handlers import get_wsgi_application, is_text_encoding
+from contentsite.handlers import is_text_encoding
 
 pytestmark = pytest.mark.django_db
 
 EVALUATE = "/api/v1/pathways/numbness-tingling-weakness-amlodipine/evaluate/"
 NO_TEXT = ["base64", "hex", "zlib", "bz2", "rot13", "quopri", "uu"]
-
-
-@pytest.fixture
-def wsgi_app(db: Any) -> Iterator[Any]:
-    """The app servers' WSGI application (``contentsite.wsgi`` without its start-up checks), on the test's
-    connection: as Django's test client does, the handler that closes "old" connections is disconnected."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 def call(app: Any, method: str, url: str, *, content_type: str = "", body: bytes = b"", **headers: str):

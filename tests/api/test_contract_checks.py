@@ -28,8 +28,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -38,7 +36,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from contentsite.handlers import get_wsgi_application
 from tests.api.contract import (
     ARTICLE,
     ATC,
@@ -162,18 +159,6 @@ class Verdicts:
 
 
 _VERDICTS: list[Verdicts] = []  # filled once per run, by the first test that needs it
-
-
-@pytest.fixture
-def wsgi_app(db: Any) -> Iterator[Any]:
-    """The project's WSGI application on the test's database connection (see test_schema_fuzz.wsgi_app)."""
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 def _exercise(wsgi_app: Any, authorization: str) -> Verdicts:

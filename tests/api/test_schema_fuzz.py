@@ -19,20 +19,16 @@ from __future__ import annotations
 
 from base64 import b64encode
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from articles import services
 from articles.models import Revision
-from contentsite.handlers import get_wsgi_application
 from partners.models import Partner
 from partners.services import partner_key_create
 from tests.factories import article_document
@@ -53,23 +49,6 @@ PATHWAY = "numbness-tingling-weakness-amlodipine"
 OPERATIONS: set[str] = set()
 FUZZ_CASES: Counter[str] = Counter()
 REAL_CASES: Counter[str] = Counter()
-
-
-@pytest.fixture
-def wsgi_app(db: Any) -> Iterator[Any]:
-    """The project's WSGI application, answering on the test's database connection.
-
-    ``WSGIHandler`` closes "old" connections when a request starts and ends, which
-    inside the test's transaction would throw the fixture data away; Django's test
-    client disconnects that handler for the same reason.
-    """
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        yield get_wsgi_application()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
