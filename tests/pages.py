@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from articles.models import Revision
 
 INLINE = {
     "a",
@@ -89,3 +95,35 @@ def browsers_revalidate(cache_control: str) -> bool:
     which is purged on every change, may keep it (``s-maxage``)."""
     directives = {part.strip().split("=")[0]: part.strip() for part in cache_control.split(",")}
     return "no-cache" in directives or directives.get("max-age") == "max-age=0"
+
+
+# Outside the public site: the admin (staff only) and the partner API (fuzzed from its schema).
+NOT_PUBLIC = ("admin", "v1")
+
+
+def public_url_names(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[str]:
+    """The namespaced name of every URL pattern outside ``NOT_PUBLIC``."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = pattern.namespace or ""
+            if namespace in NOT_PUBLIC or (not namespace and str(pattern.pattern).startswith("admin")):
+                continue
+            yield from public_url_names(pattern.url_patterns, f"{prefix}{namespace}:" if namespace else prefix)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + pattern.name
+
+
+def addresses(article: Revision, pathway: Revision) -> dict[str, str]:
+    """Every public page (``public_url_names``) by URL name, at a real address."""
+    slug, medication = article.article.slug, article.article.medication.slug
+    arguments = {
+        "articles:medicine": [medication],
+        "articles:symptom": [article.symptom_entries.first().symptom.slug],
+        "articles:detail": [slug],
+        "articles:history": [slug],
+        "triage:pathway": [pathway.article.slug],
+        "sitemap-section": ["articles"],
+        "feedback:ask": [article.pk],
+        "feedback:thanks": [article.pk],
+    }
+    return {name: reverse(name, args=arguments.get(name, [])) for name in sorted(set(public_url_names()))}

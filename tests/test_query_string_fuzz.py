@@ -10,50 +10,19 @@ SQLite and on PostgreSQL (which refuses NUL in a string).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import quote_from_bytes
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles.models import Revision
+from tests.pages import addresses
 
 EXAMPLES = 60
-# Outside the public site: the admin (staff only) and the partner API (fuzzed from its schema).
-NOT_PUBLIC = ("admin", "v1")
 # Parameters the public pages read, so values reach the code behind them, not only the parser.
 KNOWN_KEYS = [b"q", b"page", b"after", b"before", b"cursor", b"section", b"p", b"format", b"helpful"]
-
-
-def public_url_names(patterns: list[Any] | None = None, prefix: str = "") -> Iterator[str]:
-    """The namespaced name of every URL pattern outside ``NOT_PUBLIC``."""
-    for pattern in get_resolver().url_patterns if patterns is None else patterns:
-        if isinstance(pattern, URLResolver):
-            namespace = pattern.namespace or ""
-            if namespace in NOT_PUBLIC or (not namespace and str(pattern.pattern).startswith("admin")):
-                continue
-            yield from public_url_names(pattern.url_patterns, f"{prefix}{namespace}:" if namespace else prefix)
-        elif isinstance(pattern, URLPattern) and pattern.name:
-            yield prefix + pattern.name
-
-
-def addresses(article: Revision, pathway: Revision) -> dict[str, str]:
-    slug, medication = article.article.slug, article.article.medication.slug
-    arguments = {
-        "articles:medicine": [medication],
-        "articles:symptom": [article.symptom_entries.first().symptom.slug],
-        "articles:detail": [slug],
-        "articles:history": [slug],
-        "triage:pathway": [pathway.article.slug],
-        "sitemap-section": ["articles"],
-        "feedback:ask": [article.pk],
-        "feedback:thanks": [article.pk],
-    }
-    return {name: reverse(name, args=arguments.get(name, [])) for name in sorted(set(public_url_names()))}
 
 
 raw = st.binary(max_size=40) | st.sampled_from(

@@ -9,55 +9,17 @@ builds its requests with Django's class.
 
 from __future__ import annotations
 
-import io
 import json
-import sys
-from typing import Any
 
 import pytest
 
 from contentsite.handlers import is_text_encoding
+from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
 
 EVALUATE = "/api/v1/pathways/numbness-tingling-weakness-amlodipine/evaluate/"
 NO_TEXT = ["base64", "hex", "zlib", "bz2", "rot13", "quopri", "uu"]
-
-
-def call(app: Any, method: str, url: str, *, content_type: str = "", body: bytes = b"", **headers: str):
-    """(status code, headers, body) of ``app``'s answer to the request, called as a WSGI server calls it."""
-    path, _, query = url.partition("?")
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "QUERY_STRING": query,
-        "SERVER_NAME": "testserver",
-        "SERVER_PORT": "80",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "HTTP_HOST": "testserver",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "CONTENT_LENGTH": str(len(body)),
-        **({"CONTENT_TYPE": content_type} if content_type else {}),
-        **{f"HTTP_{name.upper()}": value for name, value in headers.items()},
-    }
-    answer: dict[str, Any] = {}
-
-    def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: Any = None) -> None:
-        answer["status"], answer["headers"] = int(status.split()[0]), dict(response_headers)
-
-    chunks = app(environ, start_response)
-    try:
-        content = b"".join(chunks)
-    finally:
-        getattr(chunks, "close", lambda: None)()
-    return answer["status"], answer["headers"], content
 
 
 @pytest.mark.parametrize("charset", ["utf-8", "latin-1", "UTF-16", "cp1252"])
