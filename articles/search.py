@@ -393,8 +393,9 @@ MAX_SUGGESTED_WORDS = 4
 TRIGRAM_CANDIDATES = 50
 
 
-def suggest(text: str, *, kind: str) -> str:
-    """A query close to ``text`` that finds live content of ``kind``, or "" when there is none.
+def suggest(text: str, *, kind: str) -> tuple[str, list[int]]:
+    """A query close to ``text`` that finds live content of ``kind``, and what it finds (``search``'s ids, from
+    the search that checked it: the caller shows them, never searching again); ("", []) when there is none.
 
     For a query that found nothing: each of its first ``MAX_SUGGESTED_WORDS``
     words that is not in the vocabulary (``SearchTerm``) is replaced by the most
@@ -415,7 +416,7 @@ def suggest(text: str, *, kind: str) -> str:
     )
     words = words[:MAX_SUGGESTED_WORDS]
     if not words:
-        return ""
+        return "", []
     known = set(SearchTerm.objects.filter(word__in=words).values_list("word", flat=True))
     replaced = {}
     for word in words:
@@ -425,9 +426,10 @@ def suggest(text: str, *, kind: str) -> str:
         if closest:
             replaced[word] = closest
     if not replaced:
-        return ""
+        return "", []
     suggestion = " ".join(replaced.get(word, word) for word in words)
-    return suggestion if search(suggestion, kind=kind) else ""
+    ranked = search(suggestion, kind=kind)
+    return (suggestion, ranked) if ranked else ("", [])
 
 
 def _closest_term(word: str) -> str:

@@ -308,8 +308,7 @@ def search(request: HttpRequest) -> HttpResponse:
         ranked = search_index.search(query, kind=ArticleKind.ARTICLE)
         if not ranked:
             # A misspelling ("amlodopine"): the close query's results at once, saying so ("Showing results for").
-            suggestion = search_index.suggest(query, kind=ArticleKind.ARTICLE)
-            ranked = search_index.search(suggestion, kind=ArticleKind.ARTICLE) if suggestion else []
+            suggestion, ranked = search_index.suggest(query, kind=ArticleKind.ARTICLE)
     page = Paginator(ranked[: search_index.MAX_RESULTS], search_index.PAGE_SIZE).get_page(request.GET.get("page"))
     results = []
     if page.object_list:

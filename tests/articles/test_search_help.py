@@ -237,3 +237,17 @@ def test_query_count_is_the_same_at_any_size(client, published_article, reviewer
     with django_assert_num_queries(len(small)):
         client.get("/search/", {"q": query})
     assert len(small) <= 8
+
+
+def ranking_queries(captured: CaptureQueriesContext) -> list[str]:
+    """The full-text searches among ``captured``: each ranks the newest matches (``search.RANK_WINDOW``)."""
+    rank = "ts_rank_cd" if connection.vendor == "postgresql" else "bm25("
+    return [query["sql"] for query in captured if rank in query["sql"]]
+
+
+def test_a_misspelt_query_searches_for_its_suggestion_once(client, published_article):
+    """The search that checks a suggestion finds something is the one whose results the page shows: at 100,000
+    articles each ranks the newest 500 matches, so running it twice cost a second search."""
+    with CaptureQueriesContext(connection) as captured:
+        assert suggestion(client, "amlodopine") == "amlodipine"
+    assert len(ranking_queries(captured)) == 2  # the reader's words (nothing), then the suggestion's
