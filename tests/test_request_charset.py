@@ -9,11 +9,12 @@ builds its requests with Django's class.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
 
-from contentsite.handlers import is_text_encoding
+from contentsite.handlers import ASGIHandler, is_text_encoding
 from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +85,18 @@ def test_the_app_servers_use_this_handler():
     root = Path(__file__).resolve().parent.parent / "contentsite"
     assert "from contentsite.handlers import get_wsgi_application" in (root / "wsgi.py").read_text()
     assert "from contentsite.handlers import get_asgi_application" in (root / "asgi.py").read_text()
+
+
+@pytest.mark.parametrize("charset", ["base64", "rot13"])
+def test_an_asgi_request_is_read_the_same_way(charset):
+    """``contentsite.asgi``'s requests: the same rule, on the same property."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/",
+        "query_string": b"page=1",
+        "headers": [(b"host", b"testserver"), (b"content-type", f"text/plain; charset={charset}".encode())],
+    }
+    request = ASGIHandler.request_class(scope, io.BytesIO(b""))
+    assert request.encoding is None
+    assert request.GET["page"] == "1"
