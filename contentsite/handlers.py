@@ -4,12 +4,15 @@ Django reads a request's query string and body in the charset its ``Content-Type
 Python has a codec of that name. Some codecs turn bytes into bytes, not bytes into text (``base64``,
 ``hex``, ``zlib``, ``rot13``...): with one named, reading the query string or the body raised
 ``LookupError``, so any address with a query (Django decodes it as it builds the request) and any
-body answered 500. Django ignores a charset it does not know; one that names no text is ignored
-the same way here, so the request is read in the default charset (``DEFAULT_CHARSET``).
+body answered 500; so did a few of Python's own codecs that give text but are no character set
+(``undefined``, ``punycode``: ``NOT_CHARSETS``). Django ignores a charset it does not know; one that
+names no text, or is one of these, is ignored the same way here, so the request is read in the default
+charset (``DEFAULT_CHARSET``).
 """
 
 from __future__ import annotations
 
+import codecs
 from typing import Any
 
 import django
@@ -19,17 +22,23 @@ from django.core.handlers.wsgi import WSGIHandler as DjangoWSGIHandler
 from django.core.handlers.wsgi import WSGIRequest as DjangoWSGIRequest
 from django.http import HttpRequest
 
+# Python's own codecs that decode bytes to text but name no character set a request is sent in: a domain name's
+# encodings, escape syntaxes, and a codec that refuses everything. Some fail with an error Django does not expect
+# (``UnicodeError``, not ``UnicodeDecodeError``: IDNA on an empty label, ``undefined`` on anything).
+NOT_CHARSETS = frozenset({"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape"})
+
 
 def is_text_encoding(charset: str) -> bool:
-    """Whether ``charset`` is a codec that decodes bytes to text (``utf-8``, ``latin-1``): not an unknown name,
-    not a bytes-to-bytes codec (``base64``, ``zlib``)."""
+    """Whether a request may be read in ``charset``: a codec that decodes bytes to text (``utf-8``, ``latin-1``);
+    not an unknown name, a bytes-to-bytes codec (``base64``, ``zlib``), or one of ``NOT_CHARSETS``."""
     try:
-        b"a".decode(charset)  # not b"": Python decodes nothing to "" without looking the codec up
-    except LookupError:  # no such codec, or not a text encoding
+        name = codecs.lookup(charset).name.replace("_", "-")
+        b"a".decode(name)  # not b"": Python decodes nothing to "" without looking the codec up
+    except UnicodeDecodeError:  # a text encoding, which does not take this byte on its own (UTF-16)
+        pass
+    except (LookupError, ValueError):  # no such codec, not a text encoding, or no name at all (a NUL in it)
         return False
-    except UnicodeError:  # a text encoding, which does not take this byte on its own (UTF-16)
-        return True
-    return True
+    return name not in NOT_CHARSETS
 
 
 class TextCharsetOnly(HttpRequest):

@@ -21,6 +21,9 @@ pytestmark = pytest.mark.django_db
 
 EVALUATE = "/api/v1/pathways/numbness-tingling-weakness-amlodipine/evaluate/"
 NO_TEXT = ["base64", "hex", "zlib", "bz2", "rot13", "quopri", "uu"]
+# Python's own codecs that decode bytes to text but name no character set a request is sent in; some fail with
+# an error Django does not expect (``UnicodeError``: IDNA on an empty label, ``undefined`` on anything).
+NOT_CHARSETS = ["idna", "punycode", "undefined", "unicode_escape", "raw-unicode-escape"]
 
 
 @pytest.mark.parametrize("charset", ["utf-8", "latin-1", "UTF-16", "cp1252"])
@@ -28,17 +31,18 @@ def test_text_encodings_are_text_encodings(charset):
     assert is_text_encoding(charset)
 
 
-@pytest.mark.parametrize("charset", [*NO_TEXT, "no-such-charset", ""])
+@pytest.mark.parametrize("charset", [*NO_TEXT, *NOT_CHARSETS, "no-such-charset", "", "utf-8\x00"])
 def test_codecs_that_give_no_text_and_unknown_names_are_not(charset):
     assert not is_text_encoding(charset)
 
 
-@pytest.mark.parametrize("charset", NO_TEXT)
+@pytest.mark.parametrize("charset", [*NO_TEXT, *NOT_CHARSETS])
 @pytest.mark.parametrize(
     "url",
     [
         "/",
         "/?page=1",
+        "/search/?q=pins..needles",  # an empty label to IDNA
         "/articles/amlodipine-peripheral-neuropathy/",
         "/search/?q=amlodipine",
         "/api/v1/articles/?limit=5",
@@ -52,7 +56,7 @@ def test_a_get_is_answered_as_without_that_charset(wsgi_app, api_key, published_
     assert status == plain[0] == 200, content[:300]
 
 
-@pytest.mark.parametrize("charset", NO_TEXT)
+@pytest.mark.parametrize("charset", [*NO_TEXT, *NOT_CHARSETS])
 def test_a_json_body_is_read_in_the_default_charset(wsgi_app, api_key, published_pathway, charset):
     body = b'{"answers": {"stroke": "no"}}'
     auth = {"AUTHORIZATION": f"Api-Key {api_key}"}
