@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from hypothesis import HealthCheck, settings
 
 from articles.models import Revision
 
@@ -127,3 +128,15 @@ def addresses(article: Revision, pathway: Revision) -> dict[str, str]:
         "feedback:thanks": [article.pk],
     }
     return {name: reverse(name, args=arguments.get(name, [])) for name in sorted(set(public_url_names()))}
+
+
+def fuzz_every_page(examples: int) -> settings:
+    """Hypothesis settings for a fuzz that asks every public page once per example: the same examples each run
+    (CI and a developer see the same failure), none kept between runs, no deadline on a whole walk of the site."""
+    return settings(
+        max_examples=examples,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
+    )

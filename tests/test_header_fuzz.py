@@ -13,11 +13,11 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from articles.models import Revision
-from tests.pages import addresses
+from tests.pages import addresses, fuzz_every_page
 from tests.wsgi import answer_of, environ_for
 
 EXAMPLES = 60
@@ -84,13 +84,7 @@ def targets(published_article: Revision, published_pathway: Revision, api_key: s
     return [("GET", f"{path}?page=1", None) for path in pages] + api  # a query: read in the request's charset
 
 
-@settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@fuzz_every_page(EXAMPLES)
 @given(headers=header_sets, keyed=st.booleans())
 def test_no_header_makes_a_page_or_the_api_fail(wsgi_app, targets, api_key, headers: dict[str, str], keyed: bool):
     for method, path, body in targets:

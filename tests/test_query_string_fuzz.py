@@ -14,11 +14,11 @@ from urllib.parse import quote_from_bytes
 
 import pytest
 from django.test import Client
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from articles.models import Revision
-from tests.pages import addresses
+from tests.pages import addresses, fuzz_every_page
 
 EXAMPLES = 60
 # Parameters the public pages read, so values reach the code behind them, not only the parser.
@@ -55,13 +55,7 @@ def test_every_public_page_is_fuzzed(pages: dict[str, str]) -> None:
     assert {"articles:home", "articles:search", "articles:detail", "triage:pathway", "robots"} <= set(pages)
 
 
-@settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@fuzz_every_page(EXAMPLES)
 @given(query=query_strings)
 def test_no_query_string_makes_a_public_page_fail(pages: dict[str, str], query: str) -> None:
     client = Client(raise_request_exception=False)

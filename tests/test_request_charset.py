@@ -82,15 +82,6 @@ def test_a_charset_that_is_text_still_applies(wsgi_app, api_key, published_pathw
     assert json.loads(content)["detail"].startswith("JSON parse error - ")
 
 
-def test_the_app_servers_use_this_handler():
-    """``contentsite.wsgi`` and ``contentsite.asgi`` build their application with ``contentsite.handlers``."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent / "contentsite"
-    assert "from contentsite.handlers import get_wsgi_application" in (root / "wsgi.py").read_text()
-    assert "from contentsite.handlers import get_asgi_application" in (root / "asgi.py").read_text()
-
-
 @pytest.mark.parametrize("charset", ["base64", "rot13"])
 def test_an_asgi_request_is_read_the_same_way(charset):
     """``contentsite.asgi``'s requests: the same rule, on the same property."""

@@ -166,12 +166,12 @@ def test_check_deploy_fails_on_sqlite_in_production() -> None:
     assert "contentsite.E102" in result.stderr
 
 
-def wsgi_start(**env: str) -> subprocess.CompletedProcess[str]:
-    """Import the WSGI entry point as gunicorn does, in a fresh process."""
+def wsgi_start(code: str = "import contentsite.wsgi", **env: str) -> subprocess.CompletedProcess[str]:
+    """Import the WSGI entry point as gunicorn does (or run ``code``), in a fresh process."""
     unset = {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "LOG_LEVEL"}
     clean = {k: v for k, v in os.environ.items() if k not in unset}
     return subprocess.run(
-        [sys.executable, "-c", "import contentsite.wsgi"],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -184,6 +184,15 @@ def test_the_app_server_says_which_settings_it_runs_with() -> None:
     result = wsgi_start(**PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert "Starting with settings contentsite.settings.production (DEBUG off)" in result.stderr
+
+
+@pytest.mark.parametrize("entry", ["wsgi", "asgi"])
+def test_the_app_servers_read_requests_with_the_projects_handler(entry: str) -> None:
+    """``contentsite.handlers``: a request's charset is used only when it is a character set (test_request_charset)."""
+    code = f"import contentsite.{entry} as e; print(type(e.application).__module__, type(e.application).__name__)"
+    result = wsgi_start(code, **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["contentsite.handlers", f"{entry.upper()}Handler"]
 
 
 def test_the_app_server_refuses_to_start_on_a_bad_setting() -> None:
