@@ -6,8 +6,10 @@ their default, writes are dropped and deletes report nothing deleted, so every p
 is worked out from the database instead. The outage is logged at WARNING at most
 once a minute per process (``contentsite.outages``). ``incr``/``decr`` raise
 ``CacheUnavailable``, a ``ValueError`` as for a missing key: there is no count to move.
-Only connection failures and timeouts are softened; any other Redis error is a bug
-and still raises.
+A Redis that answers but refuses to write (``REFUSALS``: full with no eviction, a
+replica after a failover, failing to save to its disk...) is the same outage for what
+it refuses. Only those and connection failures and timeouts are softened; any other
+Redis error (a command that is wrong, a value of the wrong type) is a bug and still raises.
 
 ``count_hit`` counts hits on a key in a window, atomically across app servers on
 Redis (the partner rate limit counts with it); it answers ``None`` when the cache is
@@ -48,7 +50,7 @@ from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ReadOnlyError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .outages import log_outage
@@ -57,6 +59,32 @@ logger = logging.getLogger(__name__)
 
 # What "Redis cannot be reached" looks like (refused, reset, DNS, timeouts, still loading).
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+# The error codes with which a working Redis refuses a command for a while, whatever the command: full with
+# ``maxmemory-policy noeviction`` (OOM), a replica, as a primary becomes after a failover (READONLY), unable to
+# save with ``stop-writes-on-bgsave-error`` (MISCONF), held by a slow script (BUSY), short of replicas
+# (NOREPLICAS), its primary lost (MASTERDOWN), a cluster not serving (CLUSTERDOWN, TRYAGAIN), its ACL
+# refusing the cache's user (NOPERM). https://redis.io/docs/latest/develop/reference/protocol-spec/#simple-errors
+REFUSALS = frozenset(
+    {"OOM", "READONLY", "MISCONF", "BUSY", "NOREPLICAS", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "NOPERM"}
+)
+
+
+def refusal(error: RedisError) -> str | None:
+    """The code (one of ``REFUSALS``) with which ``error`` says Redis refuses for now, or None. redis-py keeps the
+    code apart for the errors it knows (``status_code``); the others start with it, after the failed command
+    when a pipeline's (``annotate_exception``)."""
+    if not isinstance(error, ResponseError) or isinstance(error, NoScriptError):
+        return None
+    message = str(error)
+    _, annotated, reply = message.partition(" of pipeline caused error: ")
+    code = error.status_code or (reply if annotated else message).partition(" ")[0]
+    return code if code in REFUSALS else None
+
+
+def cannot_answer(error: RedisError) -> bool:
+    """Whether ``error`` says the cache cannot answer for now (unreachable, or refusing), not that a command is
+    wrong."""
+    return isinstance(error, UNREACHABLE) or refusal(error) is not None
 
 
 class CacheUnavailable(ValueError):
@@ -82,17 +110,16 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 
 def _soft(miss: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Answer ``miss(*args)`` instead of raising when Redis cannot be reached, and say so (rate-limited)."""
+    """Answer ``miss(*args)`` instead of raising when Redis cannot answer (``RedisCache.outage``)."""
 
     def decorate(operation: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(operation)
         def soft(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
             try:
                 return operation(self, *args, **kwargs)
-            except UNREACHABLE as error:
-                log_outage(
-                    logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
-                )
+            except RedisError as error:
+                if not self.outage(error):
+                    raise
                 return miss(*args, **kwargs)
 
         return soft
@@ -126,6 +153,23 @@ class RedisCache(DjangoRedisCache):
     delete_many = _soft(lambda *a, **k: None)(DjangoRedisCache.delete_many)
     clear = _soft(lambda *a, **k: False)(DjangoRedisCache.clear)
 
+    def outage(self, error: RedisError) -> bool:
+        """Whether ``error`` means the cache cannot answer for now (``cannot_answer``); if so, say so (rate-limited),
+        and after a READONLY drop the connection, so that the next command connects again: after a failover, a
+        server's name leads to the new primary, while a connection made before stays with the old one."""
+        if not cannot_answer(error):
+            return False
+        code = refusal(error)
+        detail = f"{code} {error}" if code and code not in str(error) else str(error)
+        log_outage(
+            logger, "cache", "Redis cache unavailable (%s): what it cannot do is a miss until it answers again.", detail
+        )
+        if isinstance(error, ReadOnlyError):
+            client = self._cache.get_client(None, write=True)
+            if client.connection is not None:
+                client.connection.disconnect()
+        return True
+
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis takes any key. Django's default is memcached's rules (250 characters, no spaces or
         control characters), which only warn, in a loop over every character of every key on every operation;
@@ -152,10 +196,9 @@ class RedisCache(DjangoRedisCache):
         redis_keys += [self.make_and_validate_key(name) for name, _ in counters]
         try:
             results = self._run_script(_READ_AND_COUNT, redis_keys, (len(keys), *(seconds for _, seconds in counters)))
-        except UNREACHABLE as error:
-            log_outage(
-                logger, "cache", "Redis cache unavailable (%s): every call is a miss until it answers again.", error
-            )
+        except RedisError as error:
+            if not self.outage(error):
+                raise
             return None
         counts = results[len(keys) :]
         counted = [(int(counts[i]), int(counts[i + 1]) / 1000) for i in range(0, len(counts), 2)]

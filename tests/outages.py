@@ -94,10 +94,11 @@ def redis_cache(url: str) -> dict[str, Any]:
 
 @dataclass
 class RedisServer:
-    """``redis-server`` with no persistence on a port of its own."""
+    """``redis-server`` with no persistence on a port of its own, in a temporary directory."""
 
     port: int = 0
     process: subprocess.Popen | None = None
+    directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="outage-redis-")))
 
     @property
     def url(self) -> str:
@@ -107,8 +108,10 @@ class RedisServer:
         (redis_server,) = require_tool("redis-server")
         if not self.port:
             self.port = free_port_in(REDIS_PORTS)
+        self.directory.mkdir(exist_ok=True)
+        options = ["--bind", "127.0.0.1", "--dir", str(self.directory), "--save", "", "--appendonly", "no"]
         self.process = subprocess.Popen(
-            [redis_server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            [redis_server, "--port", str(self.port), *options],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -118,8 +121,37 @@ class RedisServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # it would not shut down (a save it must make failed): as a crash
+                self.process.kill()
+                self.process.wait(timeout=30)
         wait_until(lambda: not listening(self.port), f"redis-server on {self.port} to stop")
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def refuse_writes(self, why: str) -> None:
+        """Make this server refuse every write from now on, for real, with the error code ``why``: ``OOM`` (full,
+        with no eviction), ``READONLY`` (a replica, of a primary that does not answer) or ``MISCONF`` (it cannot
+        save to its disk, and ``stop-writes-on-bgsave-error`` stops writes until it can)."""
+        import redis  # the tests' own client: commands the cache never sends
+
+        server = redis.Redis(port=self.port)
+        if why == "OOM":
+            server.config_set("maxmemory-policy", "noeviction")
+            server.config_set("maxmemory", 1)
+        elif why == "READONLY":
+            server.replicaof("127.0.0.1", free_port_in(REDIS_PORTS))
+        elif why == "MISCONF":
+            server.config_set("save", "3600 1")
+            server.config_set("stop-writes-on-bgsave-error", "yes")
+            shutil.rmtree(self.directory)
+            server.bgsave()
+            wait_until(lambda: server.info("persistence")["rdb_last_bgsave_status"] == "err", "a failed save")
+        else:
+            raise ValueError(why)
+        with pytest.raises(redis.ResponseError) as refused:
+            server.set("refused", 1)
+        assert why in (refused.value.status_code, str(refused.value).partition(" ")[0])
 
 
 @dataclass

@@ -6,8 +6,9 @@ import os
 from typing import Any
 
 import pytest
+from redis import exceptions as errors
 
-from contentsite.cache import RedisCache
+from contentsite.cache import RedisCache, refusal
 
 
 def test_one_client_object_serves_every_call(own_redis: Any):
@@ -85,7 +86,7 @@ def test_a_read_and_count_after_redis_restarted_reconnects_and_loads_its_script_
 
 
 def test_a_read_and_count_that_redis_refuses_is_an_error_not_an_outage(own_redis: Any):
-    """Only an unreachable Redis is softened; a command Redis refuses is a bug and raises."""
+    """Only a Redis that cannot answer is softened; a command Redis refuses as wrong is a bug and raises."""
     import redis
 
     cache = RedisCache(own_redis.url, {})
@@ -114,3 +115,27 @@ def test_redis_keys_are_not_checked_against_memcacheds_rules(own_redis: Any):
         warnings.simplefilter("error", CacheKeyWarning)
         cache.set("a key with spaces " + "x" * 300, 1)
         assert cache.get("a key with spaces " + "x" * 300) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        # As redis-py raises them: the codes it knows kept apart, the others at the start of the message.
+        (errors.OutOfMemoryError("command not allowed when used memory > 'maxmemory'.", status_code="OOM"), "OOM"),
+        (errors.ReadOnlyError("You can't write against a read only replica.", status_code="READONLY"), "READONLY"),
+        (errors.ResponseError("MISCONF Redis is configured to save RDB snapshots, but it is unable to"), "MISCONF"),
+        (errors.ResponseError("BUSY Redis is busy running a script."), "BUSY"),
+        (errors.ResponseError("Command # 1 (MSET k 1) of pipeline caused error: MISCONF Redis is"), "MISCONF"),
+        (errors.ResponseError("NOREPLICAS Not enough good replicas to write."), "NOREPLICAS"),
+        # Wrong commands, wrong values: bugs, never softened.
+        (errors.ResponseError("WRONGTYPE Operation against a key holding the wrong kind of value"), None),
+        (errors.ResponseError("ERR value is not an integer or out of range"), None),
+        (errors.ResponseError("Command # 1 (INCR k) of pipeline caused error: WRONGTYPE Operation"), None),
+        (errors.ResponseError("OOMPH is not a code"), None),
+        (errors.NoScriptError("No matching script.", status_code="NOSCRIPT"), None),
+        (errors.DataError("Invalid input of type: NoneType."), None),
+    ],
+    ids=repr,
+)
+def test_a_refusal_is_told_from_a_bug_by_its_code(error: errors.RedisError, code: str | None):
+    assert refusal(error) == code

@@ -95,6 +95,75 @@ def test_every_cache_operation_on_a_dead_redis_is_a_miss_logged_once(dead_redis,
     assert outage_lines[0].levelno == logging.WARNING
 
 
+# --- A Redis that answers but refuses to write -----------------------------------------------------
+
+# Each for real on the test's own server (``RedisServer.refuse_writes``): full with no eviction, a replica (as
+# a primary becomes after a failover), unable to save to its disk with stop-writes-on-bgsave-error.
+REFUSALS = ["OOM", "READONLY", "MISCONF"]
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("why", REFUSALS)
+def test_with_redis_refusing_writes_every_page_and_endpoint_answers(client, api_key, urls, own_redis, why):
+    assert_no_errors(walk(client, api_key, urls))  # warm: pointers and pages in Redis, which it still reads
+    own_redis.refuse_writes(why)
+    statuses = walk(client, api_key, urls)
+    assert_no_errors(statuses)
+    assert statuses["detail"] == statuses["article-detail"] == statuses["home"] == 200
+    assert_no_errors(walk(client, api_key, urls))
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("why", REFUSALS)
+def test_with_redis_refusing_writes_the_limit_still_applies(client, partner, published_article, settings, why):
+    settings.PARTNER_API_RATE = "3/minute"
+    server = RedisServer().start()
+    try:
+        settings.CACHES = redis_cache(server.url)
+        first, second = (PartnerClient(client, key) for key in two_keys(partner))
+        assert first.get("/api/v1/articles/").status_code == 200  # counted in Redis
+        server.refuse_writes(why)
+        statuses = [c.get("/api/v1/articles/").status_code for c in (first, second, first, second)]
+        assert statuses == [200, 200, 200, 429], "the process counts for itself while Redis refuses to count"
+    finally:
+        server.stop()
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("why", REFUSALS)
+def test_every_cache_operation_on_a_redis_refusing_writes_is_a_miss_logged_once(own_redis, why, caplog):
+    assert cache.set("kept", 1) is None
+    own_redis.refuse_writes(why)
+    caplog.set_level(logging.WARNING)
+    assert cache.get("kept") == 1, "what it still answers is used"
+    assert cache.add("a", 1) is False
+    assert cache.set("a", 1) is None
+    assert cache.set_many({"a": 1}) in ([], ["a"])
+    assert cache.get_or_set("a", 5) == 5
+    with pytest.raises(ValueError, match="unavailable"):
+        cache.incr("kept")
+    assert cache.delete("kept") is (why == "OOM"), "a full Redis still deletes (it frees memory); the others refuse"
+    outage_lines = [r for r in caplog.records if "cache" in r.getMessage().lower()]
+    assert len(outage_lines) == 1, [r.getMessage() for r in caplog.records]
+    assert why in outage_lines[0].getMessage(), "the log says what Redis refused with"
+
+
+@pytest.mark.outage
+def test_after_a_readonly_refusal_the_cache_connects_again(own_redis):
+    """After a failover the server's name leads to the new primary; the connection made before does not."""
+    import redis
+
+    server = redis.Redis(port=own_redis.port)
+    cache.set("a", 1)
+    connections = server.info("stats")["total_connections_received"]
+    own_redis.refuse_writes("READONLY")
+    assert cache.set("a", 2) is None
+    server.replicaof("NO", "ONE")  # the failover done: writable again
+    cache.set("a", 3)
+    assert cache.get("a") == 3
+    assert server.info("stats")["total_connections_received"] == connections + 2  # refuse_writes's, and the cache's
+
+
 # --- The partner rate limit ----------------------------------------------------------------------
 
 
