@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
 from django.views import defaults
@@ -110,23 +110,44 @@ class LockConflictMiddleware:
         return response
 
 
-# --- The database unreachable ----------------------------------------------------------------
+# --- The database unreachable, or taking no writes -------------------------------------------
 # The request that needed it answers 503 with Retry-After (OUTAGE_RETRY_AFTER_SECONDS): a plain
 # page for readers, a JSON error for partners, never a 500. Django replaces the broken connection
 # on a later request (CONN_HEALTH_CHECKS), so the site recovers without a restart; pages served
-# from the cache need no query and are still served.
+# from the cache need no query and are still served. A server that answers but takes no writes
+# (a hot standby, a primary demoted by a failover or set read-only) is the same outage for the
+# requests that write; every read still answers.
+
+# SQLSTATE read_only_sql_transaction: "cannot execute INSERT in a read-only transaction".
+READ_ONLY_REFUSAL = "25006"
 
 UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please try again later (see Retry-After)."
 
 
+def is_read_only_refusal(error: BaseException | None) -> bool:
+    """Whether ``error`` is the database refusing a write because it takes none now (``READ_ONLY_REFUSAL``)."""
+    return isinstance(error, DatabaseError) and getattr(error.__cause__, "sqlstate", None) == READ_ONLY_REFUSAL
+
+
 def is_database_outage(error: BaseException | None) -> bool:
-    """Whether ``error`` is the database being unreachable (refused, gone, restarting), not a lost lock race."""
+    """Whether ``error`` is the database being unreachable (refused, gone, restarting) or taking no writes, not a
+    lost lock race."""
+    if is_read_only_refusal(error):
+        return True
     return isinstance(error, OperationalError | InterfaceError) and not is_lock_conflict(error)
 
 
 def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
-    """503 with ``Retry-After``: JSON for the API, a plain page for everyone else; rendered without a query."""
+    """503 with ``Retry-After``: JSON for the API, a plain page for everyone else; rendered without a query.
+
+    After a write refused as read-only, the connections are closed, so that the next request connects again:
+    after a failover the database's name leads to the new primary, while a connection kept (``CONN_MAX_AGE``)
+    stays with the old one.
+    """
     log_outage(logger, "database", "Database unavailable (%s): answering 503 until it is back.", error)
+    if is_read_only_refusal(error):
+        for database in connections.all(initialized_only=True):
+            database.close()
     seconds = settings.OUTAGE_RETRY_AFTER_SECONDS
     response: HttpResponse
     if is_api_request(request):

@@ -1,15 +1,21 @@
-"""The 503 answered while the database is unreachable: rendered without a query, and only for outages."""
+"""The 503 answered while the database is unreachable or takes no writes: rendered without a query, and only for
+outages."""
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from django.db import OperationalError
-from django.test import RequestFactory
+import pytest
+from django.db import OperationalError, connection
+from django.test import Client, RequestFactory
 
+from articles.models import Revision
 from contentsite.middleware import database_unavailable, is_database_outage
 from contentsite.outages import log_outage
+from feedback.models import Feedback
 
 
 def test_the_reader_page_needs_no_database_and_says_when_to_come_back(settings, django_assert_num_queries, db):
@@ -41,6 +47,20 @@ def test_a_lost_lock_race_is_not_an_outage():
     assert not is_database_outage(ValueError("connection refused"))
 
 
+def test_a_write_refused_as_read_only_is_an_outage_and_other_internal_errors_are_not():
+    from django.db import InternalError
+    from psycopg import errors
+
+    def wrapped(cause: Exception) -> InternalError:
+        error = InternalError(str(cause))
+        error.__cause__ = cause  # as Django wraps psycopg's errors
+        return error
+
+    assert is_database_outage(wrapped(errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only txn")))
+    assert not is_database_outage(wrapped(errors.InFailedSqlTransaction("current transaction is aborted")))
+    assert not is_database_outage(InternalError("no cause"))
+
+
 def test_an_outage_is_logged_once_a_minute_per_process(caplog):
     logger = logging.getLogger("tests.outage")
     assert log_outage(logger, "database", "down") is True
@@ -61,3 +81,60 @@ def test_an_outage_met_outside_a_view_is_a_503_and_anything_else_still_a_500(db)
         raise KeyError("a bug")
     except KeyError:
         assert server_error(request).status_code == 500
+
+
+# --- PostgreSQL taking no writes -----------------------------------------------------------------
+
+
+@contextmanager
+def database_taking_no_writes() -> Iterator[None]:
+    """The test database refuses every write from the next connection on, with what a hot standby or a
+    read-only primary answers (SQLSTATE 25006), as after a failover that left the app on the old primary."""
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    connection.close()  # the next query connects again, read-only
+    try:
+        yield
+    finally:
+        connection.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET default_transaction_read_only = off")
+            cursor.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+        connection.close()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_with_postgresql_taking_no_writes_reads_answer_and_writes_are_503s_that_change_nothing(
+    published_article, api_key, author, settings
+):
+    from tests.feedback.test_feedback import send
+
+    settings.OUTAGE_RETRY_AFTER_SECONDS = 17
+    editor = Client(raise_request_exception=False)
+    editor.force_login(author)
+    reader = Client(raise_request_exception=False)
+    article = f"/articles/{published_article.article.slug}/"
+    create_draft = f"/admin/articles/revision/{published_article.pk}/transition/create_draft/"
+    revisions = Revision.objects.count()
+    with database_taking_no_writes():
+        assert reader.get(article).status_code == 200
+        assert reader.get("/search/?q=amlodipine").status_code == 200
+        assert reader.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {api_key}").status_code == 200
+        assert editor.get("/admin/").status_code == 200
+        writes = {
+            "feedback": send(reader, published_article, helpful="yes"),
+            "log-in": Client(raise_request_exception=False).post(
+                "/admin/login/", {"username": "nobody", "password": "wrong"}
+            ),
+            "new draft": editor.post(create_draft),
+        }
+        assert {name: response.status_code for name, response in writes.items()} == dict.fromkeys(writes, 503)
+        assert all(response["Retry-After"] == "17" for response in writes.values())
+    assert Revision.objects.count() == revisions
+    assert not Feedback.objects.exists()
+    # Writable again (the failover done): the same app servers take writes, without a restart.
+    assert send(reader, published_article, helpful="yes").status_code == 303
+    assert editor.post(create_draft).status_code in (200, 302)
+    assert Revision.objects.count() == revisions + 1
