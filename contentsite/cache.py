@@ -8,8 +8,13 @@ once a minute per process (``contentsite.outages``). ``incr``/``decr`` raise
 ``CacheUnavailable``, a ``ValueError`` as for a missing key: there is no count to move.
 A Redis that answers but refuses to write (``REFUSALS``: full with no eviction, a
 replica after a failover, failing to save to its disk...) is the same outage for what
-it refuses. Only those and connection failures and timeouts are softened; any other
-Redis error (a command that is wrong, a value of the wrong type) is a bug and still raises.
+it refuses. A Redis that does not answer (down, or hung: a timeout) is not asked again by
+this process for ``REDIS_RETRY_AFTER_SECONDS``: until then every call is a miss at once,
+instead of each waiting out the timeout (a page makes several), except a drop (``delete``,
+``delete_many``, ``clear``), which is always tried, because what it fails to drop is served
+from Redis by the other processes once it answers again. Only those refusals and connection
+failures and timeouts are softened; any other Redis error (a command that is wrong, a value
+of the wrong type) is a bug and still raises.
 
 ``count_hit`` counts hits on a key in a window, atomically across app servers on
 Redis (the partner rate limit counts with it); it answers ``None`` when the cache is
@@ -44,8 +49,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
@@ -109,12 +116,26 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
 
-def _soft(miss: Callable[..., Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Answer ``miss(*args)`` instead of raising when Redis cannot answer (``RedisCache.outage``)."""
+# Per process, per Redis (its servers): until when (``monotonic``) it is not asked, after it did not answer.
+_not_asked_until: dict[tuple[str, ...], float] = {}
+
+
+def forget_failures() -> None:
+    """Ask every Redis again at once (tests: the time for it has passed)."""
+    _not_asked_until.clear()
+
+
+def _soft(
+    miss: Callable[..., Any], *, always_tried: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Answer ``miss(*args)`` instead of raising when Redis cannot answer (``RedisCache.outage``), and at once while
+    it is not asked (``RedisCache.resting``), unless the operation is ``always_tried``."""
 
     def decorate(operation: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(operation)
         def soft(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+            if not always_tried and self.resting():
+                return miss(*args, **kwargs)
             try:
                 return operation(self, *args, **kwargs)
             except RedisError as error:
@@ -139,19 +160,27 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+        self._servers_key = tuple(self._servers)
 
     add = _soft(lambda *a, **k: False)(DjangoRedisCache.add)
     get = _soft(_default)(DjangoRedisCache.get)
     set = _soft(lambda *a, **k: None)(DjangoRedisCache.set)
     touch = _soft(lambda *a, **k: False)(DjangoRedisCache.touch)
-    delete = _soft(lambda *a, **k: False)(DjangoRedisCache.delete)
+    # A drop is always tried: what this process fails to drop, the others read once Redis answers again.
+    delete = _soft(lambda *a, **k: False, always_tried=True)(DjangoRedisCache.delete)
     get_many = _soft(lambda *a, **k: {})(DjangoRedisCache.get_many)
     has_key = _soft(lambda *a, **k: False)(DjangoRedisCache.has_key)
     incr = _soft(_unavailable)(DjangoRedisCache.incr)
     # Django's own answer for "nothing failed"; which keys were lost is unknown, so none are named.
     set_many = _soft(lambda *a, **k: [])(DjangoRedisCache.set_many)
-    delete_many = _soft(lambda *a, **k: None)(DjangoRedisCache.delete_many)
-    clear = _soft(lambda *a, **k: False)(DjangoRedisCache.clear)
+    delete_many = _soft(lambda *a, **k: None, always_tried=True)(DjangoRedisCache.delete_many)
+    clear = _soft(lambda *a, **k: False, always_tried=True)(DjangoRedisCache.clear)
+
+    def resting(self) -> bool:
+        """Whether this process is not asking Redis now: it did not answer in the last ``REDIS_RETRY_AFTER_SECONDS``
+        (the next call after that asks it again)."""
+        until = _not_asked_until.get(self._servers_key)
+        return until is not None and monotonic() < until
 
     def outage(self, error: RedisError) -> bool:
         """Whether ``error`` means the cache cannot answer for now (``cannot_answer``); if so, say so (rate-limited),
@@ -159,6 +188,8 @@ class RedisCache(DjangoRedisCache):
         server's name leads to the new primary, while a connection made before stays with the old one."""
         if not cannot_answer(error):
             return False
+        if isinstance(error, UNREACHABLE):
+            _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
         code = refusal(error)
         detail = f"{code} {error}" if code and code not in str(error) else str(error)
         log_outage(
@@ -191,7 +222,9 @@ class RedisCache(DjangoRedisCache):
     ) -> tuple[dict[str, Any], list[tuple[int, float]]] | None:
         """The values of ``keys`` that are set, and one more hit on each of ``counters`` (name, window in seconds)
         as ``count_hit`` counts it: one command (``_READ_AND_COUNT``, atomic like MULTI/EXEC, with one reply to
-        parse instead of one per step). ``None`` if Redis is down."""
+        parse instead of one per step). ``None`` if Redis is down (or not asked now: ``resting``)."""
+        if self.resting():
+            return None
         redis_keys = [self.make_and_validate_key(key) for key in keys]
         redis_keys += [self.make_and_validate_key(name) for name, _ in counters]
         try:

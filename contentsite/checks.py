@@ -80,7 +80,8 @@ MAX_REDIS_TIMEOUT_MS = 10_000
 @register()
 def check_outage_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
     """Refuse Redis timeouts that would stall every request while Redis is down (or fail it while it is up),
-    and a Retry-After for database outages that is not a sensible number of seconds."""
+    and a Retry-After for database outages or a wait before asking Redis again that is not a sensible number of
+    seconds."""
     errors: list[CheckMessage] = []
     for name, check_id in (
         ("REDIS_CONNECT_TIMEOUT_MS", "contentsite.E020"),
@@ -97,6 +98,9 @@ def check_outage_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
             )
     errors += _whole_number_error(
         "OUTAGE_RETRY_AFTER_SECONDS", settings.OUTAGE_RETRY_AFTER_SECONDS, 1, "contentsite.E022", maximum=3600
+    )
+    errors += _whole_number_error(
+        "REDIS_RETRY_AFTER_SECONDS", settings.REDIS_RETRY_AFTER_SECONDS, 1, "contentsite.E023", maximum=300
     )
     return errors
 

@@ -25,6 +25,7 @@ from articles.interchange.importer import load_document
 from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
 from contentsite import proxy
+from contentsite.cache import forget_failures
 from contentsite.handlers import get_wsgi_application
 from contentsite.logs import forget_repeated_warnings
 from contentsite.outages import forget_outage_logs
@@ -116,6 +117,7 @@ def forget_outages() -> None:
     feedback_fallback_counts.clear()
     forget_outage_logs()
     forget_repeated_warnings()
+    forget_failures()
 
 
 @pytest.fixture

@@ -118,8 +118,19 @@ class RedisServer:
         wait_until(lambda: listening(self.port), f"redis-server on {self.port}")
         return self
 
+    def hang(self) -> None:
+        """Stop it answering while it keeps its port (SIGSTOP): connections are accepted, nothing is read, as when
+        Redis is stuck (swapping, a slow fork) or the network drops its packets."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
+            self.resume()  # if it hangs
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)

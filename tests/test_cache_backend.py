@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from redis import exceptions as errors
 
-from contentsite.cache import RedisCache, refusal
+from contentsite.cache import RedisCache, forget_failures, refusal
 
 
 def test_one_client_object_serves_every_call(own_redis: Any):
@@ -45,6 +45,7 @@ def test_a_restarted_redis_is_asked_again_on_the_same_client(own_redis: Any):
     own_redis.stop()
     assert cache.get("a", "miss") == "miss"  # failing soft, as with the pool
     own_redis.start()
+    forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed: this process asks Redis again
     cache.set("a", 2)
     assert cache.get("a") == 2
     assert cache._cache.get_client() is client
@@ -81,6 +82,8 @@ def test_a_read_and_count_after_redis_restarted_reconnects_and_loads_its_script_
     own_redis.stop()
     assert cache.read_and_count([], [("counter", 60)]) is None  # failing soft: the caller counts some other way
     own_redis.start()  # a new server: no script, no counter, and the old connection is dead
+    assert cache.read_and_count([], [("counter", 60)]) is None, "not asked again before REDIS_RETRY_AFTER_SECONDS"
+    forget_failures()  # they have passed
     assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 1
     assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 2
 

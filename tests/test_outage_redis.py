@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from contentsite.cache import forget_failures
 from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_key_create
 from partners.throttling import PartnerKeyRateThrottle
@@ -71,6 +72,7 @@ def test_redis_stopped_mid_test_then_back(client, api_key, urls, own_redis):
     assert_no_errors(statuses)
     assert statuses["detail"] == 200
     own_redis.start()  # the same port: the pool reconnects, no restart of the app
+    forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed: this process asks Redis again
     assert_no_errors(walk(client, api_key, urls))
     assert cache.get("live:1:site") is not None, "the cache is used again once Redis is back"
 
@@ -93,6 +95,77 @@ def test_every_cache_operation_on_a_dead_redis_is_a_miss_logged_once(dead_redis,
     outage_lines = [r for r in caplog.records if "cache" in r.getMessage().lower()]
     assert len(outage_lines) == 1, [r.getMessage() for r in caplog.records]
     assert outage_lines[0].levelno == logging.WARNING
+
+
+# --- A Redis that hangs ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def commands_sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    """Every command the cache writes to a Redis connection from now on (each costs a timeout while it hangs)."""
+    import redis.connection
+
+    sent: list[tuple[Any, ...]] = []
+    send = redis.connection.Connection.send_packed_command
+
+    def counted(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(tuple(command) if isinstance(command, list) else (command,))
+        return send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "send_packed_command", counted)
+    return sent
+
+
+@pytest.mark.outage
+def test_with_redis_hung_a_process_waits_for_it_once_not_once_per_cache_call(
+    client, api_key, urls, own_redis, commands_sent
+):
+    assert_no_errors(walk(client, api_key, urls))  # warm, and connected
+    commands_sent.clear()
+    own_redis.hang()
+    try:
+        statuses = walk(client, api_key, urls)
+    finally:
+        own_redis.resume()
+    assert_no_errors(statuses)
+    assert statuses["detail"] == statuses["article-detail"] == statuses["home"] == 200
+    # The first call waited out the timeout; every other call of the walk (dozens) was a miss at once.
+    assert len(commands_sent) == 1
+
+
+@pytest.mark.outage
+def test_after_redis_retry_after_seconds_a_process_asks_redis_again(own_redis, settings, monkeypatch):
+    import contentsite.cache
+
+    settings.REDIS_RETRY_AFTER_SECONDS = 5
+    cache.set("a", 1)
+    own_redis.hang()
+    try:
+        assert cache.get("a") is None  # waited out the timeout
+    finally:
+        own_redis.resume()
+    assert cache.get("a") is None, "not asked again yet, though it answers"
+    later = contentsite.cache.monotonic() + 5
+    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+    assert cache.get("a") == 1
+
+
+@pytest.mark.outage
+def test_while_redis_is_not_asked_a_drop_of_what_changed_is_still_tried(own_redis, commands_sent):
+    """What this process fails to drop, the others would read from Redis once it answers again."""
+    cache.set("live:pointer", 1)
+    own_redis.hang()
+    try:
+        assert cache.get("live:pointer") is None  # waited out the timeout: Redis is not asked for a while
+        commands_sent.clear()
+        assert cache.set("live:pointer", 2) is None and not commands_sent
+        cache.delete_many(["live:pointer"])
+        assert any(b"\r\nDEL\r\n" in b"".join(command) for command in commands_sent), "tried all the same"
+    finally:
+        own_redis.resume()
+    forget_failures()
+    assert cache.get("live:pointer") in (None, 1)  # the drop reached it once it ran again, or it timed out first
+    assert cache.delete("live:pointer") in (True, False)
 
 
 # --- A Redis that answers but refuses to write -----------------------------------------------------
@@ -227,6 +300,8 @@ def test_with_redis_down_the_limit_still_applies_and_says_so(client, partner, pu
         ("REDIS_CONNECT_TIMEOUT_MS", 0, "contentsite.E020"),
         ("REDIS_SOCKET_TIMEOUT_MS", 60_000, "contentsite.E021"),
         ("OUTAGE_RETRY_AFTER_SECONDS", 0, "contentsite.E022"),
+        ("REDIS_RETRY_AFTER_SECONDS", 0, "contentsite.E023"),
+        ("REDIS_RETRY_AFTER_SECONDS", 301, "contentsite.E023"),
         ("OUTAGE_RETRY_AFTER_SECONDS", "30", "contentsite.E022"),
     ],
 )
@@ -281,4 +356,5 @@ def test_counting_survives_redis_forgetting_its_scripts(own_redis):
     own_redis.stop()
     assert read_and_count(["read:ahead"], [("throttle:scripts", 60)]) == ({}, [None], False)
     own_redis.start()
+    forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed: this process asks Redis again
     assert count_hit("throttle:scripts", 60) == (1, pytest.approx(60, abs=1))  # a new server: a new window

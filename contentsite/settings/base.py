@@ -146,6 +146,9 @@ REDIS_URL = env_str("REDIS_URL")
 # (contentsite.cache); checked by contentsite.checks.
 REDIS_CONNECT_TIMEOUT_MS = env_int("REDIS_CONNECT_TIMEOUT_MS", 250)
 REDIS_SOCKET_TIMEOUT_MS = env_int("REDIS_SOCKET_TIMEOUT_MS", 500)
+# After Redis did not answer, each process asks it again only after this long; until then every cache call is a
+# miss at once (contentsite.cache), so a hung Redis costs a process one timeout per period, not one per call.
+REDIS_RETRY_AFTER_SECONDS = env_int("REDIS_RETRY_AFTER_SECONDS", 5)
 if REDIS_URL:
     CACHES = {
         "default": {
