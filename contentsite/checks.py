@@ -102,6 +102,10 @@ def check_outage_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
     errors += _whole_number_error(
         "REDIS_RETRY_AFTER_SECONDS", settings.REDIS_RETRY_AFTER_SECONDS, 1, "contentsite.E023", maximum=300
     )
+    # libpq waits at least 2 seconds whatever it is asked.
+    errors += _whole_number_error(
+        "DATABASE_CONNECT_TIMEOUT_SECONDS", settings.DATABASE_CONNECT_TIMEOUT_SECONDS, 2, "contentsite.E024", maximum=60
+    )
     return errors
 
 

@@ -205,6 +205,25 @@ class PostgresServer:
         )
         return self
 
+    def hang(self) -> None:
+        """Stop it answering while it keeps its port, as when the server is stuck or cut off: the connections the
+        app holds end (their backends terminated), and a new one is accepted and never answered (the postmaster
+        stopped with SIGSTOP)."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            )
+        os.kill(self._postmaster(), signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self._postmaster(), signal.SIGCONT)
+
+    def _postmaster(self) -> int:
+        return int((self.directory / "data" / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         """Stop at once (immediate mode: what a crash looks like to the app)."""
         self._run(self.pg_ctl, "-D", str(self.directory / "data"), "-m", "immediate", "-w", "stop")

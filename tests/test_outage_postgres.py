@@ -23,6 +23,8 @@ pytestmark = pytest.mark.outage
 
 ROOT = Path(__file__).resolve().parent.parent
 API = "/api/v1/articles/"
+# How long the test's client waits for an answer while PostgreSQL hangs (DATABASE_CONNECT_TIMEOUT_SECONDS is 2).
+HUNG_CLIENT_TIMEOUT_S = 60
 
 
 @dataclass
@@ -63,6 +65,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         environment.pop("DEBUG", None)
         environment["OUTAGE_RETRY_AFTER_SECONDS"] = "17"
+        environment["DATABASE_CONNECT_TIMEOUT_SECONDS"] = "2"
         # The demo library, published (outside production load_demo takes it through the workflow).
         local = {**environment, "DEBUG": "true"}
         manage(local, "migrate", "--noinput", "-v0", settings="contentsite.settings.base")
@@ -133,6 +136,29 @@ def test_with_postgresql_down_cached_articles_are_served_and_the_rest_is_503(sit
     assert all(site.get("/search/?q=amlodipine").status == 200 for _ in range(6))
     assert all(site.api(API).status == 200 for _ in range(6))
     assert site.server.process.poll() is None
+
+
+def test_with_postgresql_hung_what_needs_it_is_a_503_after_the_connect_timeout(site):
+    """Not a worker held until gunicorn kills it (its timeout here is 300 s; the client gives up after 60)."""
+    article = f"/articles/{site.article}/"
+    assert site.get(article).status == 200
+    site.database.hang()
+    try:
+        assert site.get(article).status == 200  # in the cache: no query
+        # Asked for the first time: in no cache, so each needs the database.
+        page = request(site.server.port, "/search/?q=numbness+hung", timeout=HUNG_CLIENT_TIMEOUT_S)
+        assert page.status == 503, page.body[:300]
+        assert page.headers["retry-after"] == "17"
+        api = request(
+            site.server.port,
+            f"{API}?limit=13",
+            headers={"Authorization": f"Api-Key {site.key}"},
+            timeout=HUNG_CLIENT_TIMEOUT_S,
+        )
+        assert api.status == 503, api.body[:300]
+    finally:
+        site.database.resume()
+    wait_until(lambda: site.get("/search/?q=amlodipine").status == 200, "the site to recover", timeout=30)
 
 
 def test_nothing_in_the_log_is_a_500(site):

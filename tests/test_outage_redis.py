@@ -302,6 +302,8 @@ def test_with_redis_down_the_limit_still_applies_and_says_so(client, partner, pu
         ("OUTAGE_RETRY_AFTER_SECONDS", 0, "contentsite.E022"),
         ("REDIS_RETRY_AFTER_SECONDS", 0, "contentsite.E023"),
         ("REDIS_RETRY_AFTER_SECONDS", 301, "contentsite.E023"),
+        ("DATABASE_CONNECT_TIMEOUT_SECONDS", 1, "contentsite.E024"),
+        ("DATABASE_CONNECT_TIMEOUT_SECONDS", 61, "contentsite.E024"),
         ("OUTAGE_RETRY_AFTER_SECONDS", "30", "contentsite.E022"),
     ],
 )

@@ -90,3 +90,12 @@ def test_the_lock_timeout_is_added_to_the_database_options_in_the_url():
     url = "postgres://postgres@127.0.0.1:5432/x?options=-c%20search_path%3Dapp"
     options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url, DATABASE_LOCK_TIMEOUT_MS="500")
     assert "search_path=app" in options and "lock_timeout=500" in options
+
+
+def test_postgresql_gets_a_connect_timeout_unless_the_url_names_its_own():
+    url = "postgres://postgres@127.0.0.1:5432/x"
+    assert "'connect_timeout': 5" in setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url)
+    options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT_SECONDS="9")
+    assert "'connect_timeout': 9" in options
+    options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=f"{url}?connect_timeout=3")
+    assert "'connect_timeout': '3'" in options or "'connect_timeout': 3" in options

@@ -135,10 +135,14 @@ DATABASES = {
 # request then answers "someone else changed this, try again" (contentsite.middleware), never hangs.
 # Checked by ``contentsite.checks`` (100 to 600,000), like every other value read here.
 DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
+# How long a request waits to connect to PostgreSQL (libpq's connect_timeout) before it answers 503: a server that
+# is stuck or cut off accepts the connection and never answers, and libpq would wait for it for ever.
+DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # Added to whatever DATABASE_URL's ?options= already asks for, never instead of it.
     _options["options"] = f"{_options.get('options', '')} -c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}".strip()
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)  # unless DATABASE_URL names its own
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
