@@ -360,3 +360,32 @@ def test_counting_survives_redis_forgetting_its_scripts(own_redis):
     own_redis.start()
     forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed: this process asks Redis again
     assert count_hit("throttle:scripts", 60) == (1, pytest.approx(60, abs=1))  # a new server: a new window
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("fault", [*REFUSALS, "hung"])
+def test_a_reader_answering_a_pathway_gets_the_result_whatever_redis_does(published_pathway, own_redis, fault):
+    """A frightened reader's answers need no cache: the emergency result, and every question to the end."""
+    from django.test import Client
+
+    from tests.triage.test_steps import URL, question_of, submit
+
+    reader = Client(enforce_csrf_checks=True)
+    first = reader.get(URL)  # warm
+    if fault == "hung":
+        own_redis.hang()
+    else:
+        own_redis.refuse_writes(fault)
+    try:
+        first = reader.get(URL)
+        emergency = submit(reader, first, answer="yes")
+        assert emergency.status_code == 200
+        assert '<h1 id="result-title">Call the emergency number now</h1>' in emergency.content.decode()
+        response, asked = reader.get(URL), 0
+        while response.status_code == 200 and "result-title" not in response.content.decode():
+            question_of(response)
+            response, asked = submit(reader, response, answer="no"), asked + 1
+        assert response.status_code == 200 and asked > 1
+        assert "Talk to your doctor or pharmacist if you are worried" in response.content.decode()
+    finally:
+        own_redis.resume()
