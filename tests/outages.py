@@ -99,6 +99,8 @@ class RedisServer:
     port: int = 0
     process: subprocess.Popen | None = None
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="outage-redis-")))
+    # Made to fail its saves (``refuse_writes("MISCONF")``): stopped as a crash, since stopping it cleanly saves.
+    cannot_save: bool = False
 
     @property
     def url(self) -> str:
@@ -131,14 +133,14 @@ class RedisServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.resume()  # if it hangs
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:  # it would not shut down (a save it must make failed): as a crash
+            if self.cannot_save:  # SIGTERM makes it save first, which fails, and it would keep running
                 self.process.kill()
-                self.process.wait(timeout=30)
+            else:
+                self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
         wait_until(lambda: not listening(self.port), f"redis-server on {self.port} to stop")
         shutil.rmtree(self.directory, ignore_errors=True)
+        self.cannot_save = False
 
     def refuse_writes(self, why: str) -> None:
         """Make this server refuse every write from now on, for real, with the error code ``why``: ``OOM`` (full,
@@ -153,6 +155,7 @@ class RedisServer:
         elif why == "READONLY":
             server.replicaof("127.0.0.1", free_port_in(REDIS_PORTS))
         elif why == "MISCONF":
+            self.cannot_save = True
             server.config_set("save", "3600 1")
             server.config_set("stop-writes-on-bgsave-error", "yes")
             shutil.rmtree(self.directory)
