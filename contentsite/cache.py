@@ -88,12 +88,6 @@ def refusal(error: RedisError) -> str | None:
     return code if code in REFUSALS else None
 
 
-def cannot_answer(error: RedisError) -> bool:
-    """Whether ``error`` says the cache cannot answer for now (unreachable, or refusing), not that a command is
-    wrong."""
-    return isinstance(error, UNREACHABLE) or refusal(error) is not None
-
-
 class CacheUnavailable(ValueError):
     """``incr``/``decr`` on a cache that cannot be reached: like a missing key, nothing to count on."""
 
@@ -183,14 +177,15 @@ class RedisCache(DjangoRedisCache):
         return until is not None and monotonic() < until
 
     def outage(self, error: RedisError) -> bool:
-        """Whether ``error`` means the cache cannot answer for now (``cannot_answer``); if so, say so (rate-limited),
-        and after a READONLY drop the connection, so that the next command connects again: after a failover, a
+        """Whether ``error`` means the cache cannot answer for now (unreachable, or a ``refusal``), not that a command
+        is wrong; if so, say so (rate-limited). Unreachable, it is not asked again for ``REDIS_RETRY_AFTER_SECONDS``.
+        After a READONLY the connection is dropped, so that the next command connects again: after a failover, a
         server's name leads to the new primary, while a connection made before stays with the old one."""
-        if not cannot_answer(error):
-            return False
+        code = refusal(error)
         if isinstance(error, UNREACHABLE):
             _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
-        code = refusal(error)
+        elif code is None:
+            return False
         detail = f"{code} {error}" if code and code not in str(error) else str(error)
         log_outage(
             logger, "cache", "Redis cache unavailable (%s): what it cannot do is a miss until it answers again.", detail

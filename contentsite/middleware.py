@@ -68,11 +68,16 @@ def is_api_request(request: HttpRequest) -> bool:
     return request.path.startswith(API_PATH_PREFIX)
 
 
+def sqlstate(error: BaseException | None) -> str | None:
+    """The SQLSTATE of a database error, from the driver's error Django wraps (None on SQLite, or for anything else)."""
+    return getattr(getattr(error, "__cause__", None), "sqlstate", None)
+
+
 def is_lock_conflict(error: BaseException) -> bool:
     """Whether ``error`` is the database refusing a transaction that raced another for the same rows."""
     if not isinstance(error, OperationalError):
         return False
-    if getattr(error.__cause__, "sqlstate", None) in LOCK_CONFLICTS:
+    if sqlstate(error) in LOCK_CONFLICTS:
         return True
     return "database is locked" in str(error)  # SQLite's busy timeout ran out
 
@@ -126,7 +131,7 @@ UNAVAILABLE_MESSAGE = "The service is temporarily unavailable. Please try again 
 
 def is_read_only_refusal(error: BaseException | None) -> bool:
     """Whether ``error`` is the database refusing a write because it takes none now (``READ_ONLY_REFUSAL``)."""
-    return isinstance(error, DatabaseError) and getattr(error.__cause__, "sqlstate", None) == READ_ONLY_REFUSAL
+    return isinstance(error, DatabaseError) and sqlstate(error) == READ_ONLY_REFUSAL
 
 
 def is_database_outage(error: BaseException | None) -> bool:

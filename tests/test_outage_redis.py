@@ -163,9 +163,9 @@ def test_while_redis_is_not_asked_a_drop_of_what_changed_is_still_tried(own_redi
         assert any(b"\r\nDEL\r\n" in b"".join(command) for command in commands_sent), "tried all the same"
     finally:
         own_redis.resume()
-    forget_failures()
-    assert cache.get("live:pointer") in (None, 1)  # the drop reached it once it ran again, or it timed out first
-    assert cache.delete("live:pointer") in (True, False)
+    forget_failures()  # answering again: the drop is made (again, if the one it got while hung was kept)
+    cache.delete_many(["live:pointer"])
+    assert cache.get("live:pointer") is None
 
 
 # --- A Redis that answers but refuses to write -----------------------------------------------------
@@ -188,18 +188,15 @@ def test_with_redis_refusing_writes_every_page_and_endpoint_answers(client, api_
 
 @pytest.mark.outage
 @pytest.mark.parametrize("why", REFUSALS)
-def test_with_redis_refusing_writes_the_limit_still_applies(client, partner, published_article, settings, why):
+def test_with_redis_refusing_writes_the_limit_still_applies(
+    client, partner, published_article, settings, own_redis, why
+):
     settings.PARTNER_API_RATE = "3/minute"
-    server = RedisServer().start()
-    try:
-        settings.CACHES = redis_cache(server.url)
-        first, second = (PartnerClient(client, key) for key in two_keys(partner))
-        assert first.get("/api/v1/articles/").status_code == 200  # counted in Redis
-        server.refuse_writes(why)
-        statuses = [c.get("/api/v1/articles/").status_code for c in (first, second, first, second)]
-        assert statuses == [200, 200, 200, 429], "the process counts for itself while Redis refuses to count"
-    finally:
-        server.stop()
+    first, second = (PartnerClient(client, key) for key in two_keys(partner))
+    assert first.get("/api/v1/articles/").status_code == 200  # counted in Redis
+    own_redis.refuse_writes(why)
+    statuses = [c.get("/api/v1/articles/").status_code for c in (first, second, first, second)]
+    assert statuses == [200, 200, 200, 429], "the process counts for itself while Redis refuses to count"
 
 
 @pytest.mark.outage
@@ -371,7 +368,7 @@ def test_a_reader_answering_a_pathway_gets_the_result_whatever_redis_does(publis
     from tests.triage.test_steps import URL, question_of, submit
 
     reader = Client(enforce_csrf_checks=True)
-    first = reader.get(URL)  # warm
+    reader.get(URL)  # warm
     if fault == "hung":
         own_redis.hang()
     else:

@@ -132,6 +132,9 @@ def test_with_postgresql_taking_no_writes_reads_answer_and_writes_are_503s_that_
         }
         assert {name: response.status_code for name, response in writes.items()} == dict.fromkeys(writes, 503)
         assert all(response["Retry-After"] == "17" for response in writes.values())
+        # Closed after the refusal (the test client keeps connections between requests, as CONN_MAX_AGE does),
+        # so that the next request connects again, to wherever the database's name leads after a failover.
+        assert connection.connection is None
     assert Revision.objects.count() == revisions
     assert not Feedback.objects.exists()
     # Writable again (the failover done): the same app servers take writes, without a restart.
