@@ -196,6 +196,17 @@ class RedisCache(DjangoRedisCache):
                 client.connection.disconnect()
         return True
 
+    def drop(self, keys: Sequence[str]) -> bool:
+        """Drop ``keys``, always trying (as ``delete_many``); whether Redis took it. A Redis that cannot answer or
+        refuses (``outage``) is False; any other error raises."""
+        try:
+            DjangoRedisCache.delete_many(self, keys)
+        except RedisError as error:
+            if not self.outage(error):
+                raise
+            return False
+        return True
+
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis takes any key. Django's default is memcached's rules (250 characters, no spaces or
         control characters), which only warn, in a loop over every character of every key on every operation;
@@ -329,6 +340,26 @@ def count_hit(key: str, seconds: int, *, using: str = "default") -> tuple[int, f
         log_outage(logger, "cache", "Cache failed to count a hit: treated as unavailable.", exc_info=True)
         return None
     return count, max(0.0, ends - now)
+
+
+def drop(keys: Sequence[str], *, using: str = "default") -> bool:
+    """Drop ``keys`` from the cache; whether it took the drop (``False``: it failed, the keys may still be there).
+
+    ``delete_many`` cannot tell: on Redis a failure is softened into nothing dropped. A
+    drop that must not be lost goes through ``contentsite.invalidation``, which keeps it
+    until this answers ``True``.
+    """
+    if not keys:
+        return True
+    backend: BaseCache = caches[using]
+    try:
+        if isinstance(backend, RedisCache):
+            return backend.drop(keys)
+        backend.delete_many(list(keys))
+    except Exception:
+        log_outage(logger, "cache", "Cache failed to drop keys.", exc_info=True)
+        return False
+    return True
 
 
 def read_and_count(

@@ -4,12 +4,13 @@ Public pages carry surrogate keys (``xkey``) naming what they show: an article, 
 medication, a symptom, or ``index`` for pages that list many articles. The proxy
 keeps them for a short ``s-maxage`` while browsers always revalidate with the
 app (``max-age=0``; the ETag makes that a cheap 304). When a change to what the
-public sees commits, the service's on-commit hook calls ``purge(keys)``, which
+public sees commits, ``contentsite.invalidation`` calls ``purge(keys)``, which
 asks every proxy in ``PROXY_PURGE_URLS`` to drop the pages carrying those keys.
 
 A purge that fails is retried, then logged, never raised: the change has
-committed by then, and the short ``s-maxage`` bounds how long a proxy can show
-the old page. The partner API is never cached by the proxy (see
+committed by then. ``contentsite.invalidation`` keeps it and sends it again
+until every proxy takes it; the short ``s-maxage`` bounds how long a proxy can
+show the old page meanwhile. The partner API is never cached by the proxy (see
 ``deploy/README.md``), so nothing here tags it.
 """
 
@@ -213,26 +214,28 @@ def _purge_one(base_url: str, header: str) -> bool:
     return False
 
 
-def purge(keys: Iterable[str]) -> None:
+def purge(keys: Iterable[str]) -> bool:
     """Ask every proxy in ``PROXY_PURGE_URLS`` to drop the pages tagged with any of ``keys`` (a hard purge).
 
     Call it from ``transaction.on_commit``: it touches no database, and it never
     raises. Without ``PROXY_PURGE_URLS`` (no proxy) it does nothing. Each proxy
     gets a few attempts with a short timeout (``PROXY_PURGE_TIMEOUT_SECONDS``);
-    a proxy that still fails is logged at ERROR with the keys, and its copies
-    expire after their ``s-maxage``.
+    a proxy that still fails is logged at ERROR with the keys. Returns whether
+    every proxy took every key: ``contentsite.invalidation`` keeps what was not
+    taken and sends it again; until then the copies expire after their ``s-maxage``.
     """
     try:
         urls = list(settings.PROXY_PURGE_URLS)
         if not urls:
-            return
+            return True
         valid, invalid = _unique_keys(keys)
         if invalid:
             # A bug in the caller; the pages tagged with it were tagged ``index`` instead (see ``tag``).
             logger.error("Proxy purge given keys that are not tokens, purging %r for them: %r", INDEX_KEY, invalid)
             valid = list(dict.fromkeys([*valid, INDEX_KEY]))
-        for base_url in urls:
-            for header in _header_chunks(valid):
-                _purge_one(base_url, header)
+        # Every proxy is sent every chunk, whatever another answered.
+        results = [_purge_one(base_url, header) for base_url in urls for header in _header_chunks(valid)]
+        return all(results)
     except Exception:  # a purge never raises: the change has committed
         logger.exception("Proxy purge failed unexpectedly: keys %r", keys)
+        return False
