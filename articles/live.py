@@ -18,9 +18,14 @@ commit could put back the old one after the drop; so after putting a pointer
 back, a reader reads the stamp once more and drops what it put if the stamp
 moved. Whichever order the two sides run in, the pointer that stays agrees with
 the database. A scheduled publication changes what is live without a commit:
-the pointer carries its time and is not used from then on. The pointers' own
-lifetime (``LIVE_POINTER_SECONDS``) only bounds what a commit whose process
-died before the drop could leave behind.
+the pointer carries its time and is not used from then on. The drops and
+purges are written into the change's transaction (``contentsite.invalidation``)
+and kept until the cache and proxy take them, so a cache that fails at that
+moment (Redis restarting, or refusing writes after a failover) or a process that
+dies before the drop cannot leave the old pointer for long: it is dropped again
+on the next change's commit or by ``manage.py retry_invalidations``. The
+pointers' own lifetime (``LIVE_POINTER_SECONDS``) bounds what is left if even
+that never runs.
 
 Lists count live articles from tallies (``LiveTally``) that ``public_change``
 moves in the same transaction, so the home page reads counts, not articles.
@@ -48,6 +53,7 @@ from django.utils import timezone
 
 from contentsite import proxy
 from contentsite.cache import take_prefetched
+from contentsite.invalidation import invalidate_on_commit
 from contentsite.outages import log_outage
 
 from .models import Article, ChangeFeedLock, LiveTally, Medication, Revision, RevisionState, Symptom, Withdrawn
@@ -269,9 +275,9 @@ def public_change(
         purge += [proxy.article_key(pk) for pk, _, _ in addresses]
     pointers = [SITE_POINTER, *(_pointer_key(kind, slug) for _, kind, slug in addresses)]
     # Dropped now, so later reads in this transaction (and its tests) work out the new
-    # state, and again on commit, after any reader that raced the commit.
-    _drop(pointers)
-    transaction.on_commit(lambda: (_drop(pointers), proxy.purge(purge)))
+    # state, and again on commit, after any reader that raced the commit; kept in this
+    # transaction until the cache and the proxy take it, whatever fails.
+    invalidate_on_commit(pointers, purge)
 
 
 def _retally(articles: QuerySet[Article]) -> None:
@@ -316,11 +322,6 @@ def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | 
         # A name or code changes; no article's live revision, topic or medication does.
         public_change(articles, keys=[key], live_set_changed=False)
         index_articles(articles)  # the names and descriptions search finds
-
-
-def _drop(pointers: list[str]) -> None:
-    for start in range(0, len(pointers), 1000):
-        cache_delete_many(pointers[start : start + 1000])
 
 
 # --- The cache, failing soft -------------------------------------------------------------

@@ -7,4 +7,5 @@ class PartnersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, schema  # noqa: F401 - registers the system checks and the key scheme's OpenAPI description
+        # The system checks, the key scheme's OpenAPI description, and dropping a changed key from the cache.
+        from . import checks, schema, signals  # noqa: F401

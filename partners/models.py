@@ -8,9 +8,7 @@ import time
 
 from django.core.cache import cache
 from django.core.validators import RegexValidator
-from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.db import models
 from django.utils import timezone
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
@@ -64,7 +62,7 @@ class PartnerAPIKeyManager(APIKeyManager):
         ``cached``: what the caller already read from the cache under ``key_cache_key(prefix)``
         (None: nothing, read it here). The caller still checks the key against its hash,
         its expiry and the partner being active. A revocation or partner change drops the cached row
-        (``_forget_keys``); a reader that read the row while such a change
+        (``partners.signals``); a reader that read the row while such a change
         committed finds it out by reading again after caching it.
         """
         key = key_cache_key(prefix)
@@ -129,28 +127,3 @@ class PartnerAPIKey(AbstractAPIKey):
     @property
     def _last_used_key(self) -> str:
         return f"partner-key-last-used:{self.pk}"
-
-
-def _forget_keys(prefixes: list[str]) -> None:
-    keys = [key_cache_key(prefix) for prefix in prefixes]
-    if not keys:
-        return
-
-    def forget() -> None:
-        try:
-            cache.delete_many(keys)
-        except Exception:
-            logger.warning("Could not drop API keys %s from the cache.", prefixes, exc_info=True)
-
-    forget()  # now, and again once the change is visible to every reader
-    transaction.on_commit(forget)
-
-
-@receiver([post_save, post_delete], sender=PartnerAPIKey)
-def _key_changed(sender: type, instance: PartnerAPIKey, **kwargs: object) -> None:
-    _forget_keys([instance.prefix])
-
-
-@receiver([post_save, post_delete], sender=Partner)
-def _partner_changed(sender: type, instance: Partner, **kwargs: object) -> None:
-    _forget_keys(list(PartnerAPIKey.objects.filter(partner_id=instance.pk).values_list("prefix", flat=True)))

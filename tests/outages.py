@@ -101,6 +101,8 @@ class RedisServer:
     directory: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="outage-redis-")))
     # Made to fail its saves (``refuse_writes("MISCONF")``): stopped as a crash, since stopping it cleanly saves.
     cannot_save: bool = False
+    # Saves its data when stopped and loads it when started again, as Redis does with its default configuration.
+    persistent: bool = False
 
     @property
     def url(self) -> str:
@@ -111,7 +113,8 @@ class RedisServer:
         if not self.port:
             self.port = free_port_in(REDIS_PORTS)
         self.directory.mkdir(exist_ok=True)
-        options = ["--bind", "127.0.0.1", "--dir", str(self.directory), "--save", "", "--appendonly", "no"]
+        save = "3600 1" if self.persistent else ""
+        options = ["--bind", "127.0.0.1", "--dir", str(self.directory), "--save", save, "--appendonly", "no"]
         self.process = subprocess.Popen(
             [redis_server, "--port", str(self.port), *options],
             stdout=subprocess.DEVNULL,
@@ -130,7 +133,8 @@ class RedisServer:
         assert self.process is not None
         self.process.send_signal(signal.SIGCONT)
 
-    def stop(self) -> None:
+    def stop(self, *, keep_data: bool = False) -> None:
+        """Stop it (a persistent one saves first); ``keep_data``: leave its directory for the next ``start``."""
         if self.process and self.process.poll() is None:
             self.resume()  # if it hangs
             if self.cannot_save:  # SIGTERM makes it save first, which fails, and it would keep running
@@ -139,7 +143,8 @@ class RedisServer:
                 self.process.send_signal(signal.SIGTERM)
             self.process.wait(timeout=30)
         wait_until(lambda: not listening(self.port), f"redis-server on {self.port} to stop")
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not keep_data:
+            shutil.rmtree(self.directory, ignore_errors=True)
         self.cannot_save = False
 
     def refuse_writes(self, why: str) -> None:
@@ -166,6 +171,16 @@ class RedisServer:
         with pytest.raises(redis.ResponseError) as refused:
             server.set("refused", 1)
         assert why in (refused.value.status_code, str(refused.value).partition(" ")[0])
+
+    def take_writes(self) -> None:
+        """Undo ``refuse_writes("OOM")`` or ``("READONLY")``: no memory limit, a primary again (as a replica is
+        promoted by a failover), keeping what it holds."""
+        import redis
+
+        server = redis.Redis(port=self.port)
+        server.config_set("maxmemory", 0)
+        server.replicaof("NO", "ONE")
+        server.set("taken", 1)
 
 
 @dataclass

@@ -1,0 +1,119 @@
+"""What a committed change makes out of date is dropped from the shared cache and purged from the proxy, never lost.
+
+A change that readers or partners must see on their next request (a publication, a
+withdrawal, a review, a key revoked) drops what the shared cache holds for it and
+purges the proxy once it commits. The cache can fail to take that drop: Redis
+restarting, refusing writes after a failover, cut off. It then answers again holding
+the old values (a restarted Redis loads what it saved; a promoted replica holds what
+it copied), and every app server would read them until they expire. The process can
+also die between the commit and the drop.
+
+So ``invalidate_on_commit`` writes what to drop and purge into the change's own
+transaction (``PendingInvalidation``): it exists exactly when the change does. On
+commit it is sent, with a few quick retries, and deleted once the cache and every
+proxy took it. What is left is sent again by the next change's commit and by
+``manage.py retry_invalidations`` (cron, every minute, on every app server: sending
+twice is harmless), and logged at ERROR until then.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from . import proxy
+from .cache import drop
+from .models import MAX_KEYS_PER_ROW, PendingInvalidation
+
+logger = logging.getLogger(__name__)
+
+# The cache is asked this many times on commit before the drop is left for a retry; the proxy has its own.
+ATTEMPTS = 3
+BACKOFF_SECONDS = 0.2
+# How many earlier changes' invalidations a change's commit sends again after its own (the rest: the command).
+RETRIED_ON_COMMIT = 20
+
+
+def invalidate_on_commit(cache_keys: Iterable[str], proxy_keys: Iterable[str] = ()) -> None:
+    """Drop ``cache_keys`` from the cache now, and drop them and purge ``proxy_keys`` once this transaction commits,
+    until the cache and proxy take them. Call it inside the transaction that makes the change."""
+    cache_keys = list(dict.fromkeys(cache_keys))
+    proxy_keys = list(dict.fromkeys(proxy_keys))
+    if not cache_keys and not proxy_keys:
+        return
+    drop(cache_keys)  # now as well, so that later reads in this transaction work out the new state
+    rows = PendingInvalidation.objects.bulk_create(
+        PendingInvalidation(
+            cache_keys=cache_keys[start : start + MAX_KEYS_PER_ROW],
+            proxy_keys=proxy_keys[start : start + MAX_KEYS_PER_ROW],
+        )
+        for start in range(0, max(len(cache_keys), len(proxy_keys)), MAX_KEYS_PER_ROW)
+    )
+    transaction.on_commit(lambda: _settle(rows), robust=True)
+
+
+def retry_pending(*, limit: int | None = None) -> tuple[int, int]:
+    """Send again what earlier changes' commits could not, oldest first: (how many were taken, how many are left).
+
+    Stops at the first one not taken (the cache or a proxy still fails: the rest would fail too, each
+    after its timeout). Safe to run on several servers at once.
+    """
+    taken = _retry(limit)
+    return taken, PendingInvalidation.objects.count()
+
+
+def _settle(rows: list[PendingInvalidation]) -> None:
+    """On commit: send each row, forget those taken, log those left; then, if all went, send earlier ones left."""
+    try:
+        left = [row for row in rows if not _send(row, attempts=ATTEMPTS)]
+        _forget([row.pk for row in rows if row not in left])
+        for row in left:
+            logger.error(
+                "Cache drop or proxy purge of a committed change failed, left for a retry "
+                "(manage.py retry_invalidations): pending invalidation %s, cache keys %.300s, proxy keys %.300s",
+                row.pk,
+                " ".join(row.cache_keys),
+                " ".join(row.proxy_keys),
+                extra={"event": "invalidation", "result": "left", "pending_invalidation": row.pk},
+            )
+        if not left:
+            _retry(RETRIED_ON_COMMIT)
+    except Exception:  # the change has committed: never raise, the rows stay for the retry
+        logger.exception("Invalidation after a commit failed unexpectedly; left for a retry.")
+
+
+def _retry(limit: int | None) -> int:
+    taken = 0
+    for row in PendingInvalidation.objects.order_by("pk")[:limit]:
+        if not _send(row, attempts=1):
+            break
+        _forget([row.pk])
+        taken += 1
+        logger.info(
+            "Pending invalidation %s taken on a retry, %s after its change.",
+            row.pk,
+            row.created_at,
+            extra={"event": "invalidation", "result": "retried", "pending_invalidation": row.pk},
+        )
+    return taken
+
+
+def _send(row: PendingInvalidation, *, attempts: int) -> bool:
+    """Drop the row's cache keys, then purge its proxy keys (after: a proxy fetching again must not get the old
+    page from the cache); whether both were taken."""
+    dropped = drop(row.cache_keys)
+    for attempt in range(1, attempts):
+        if dropped:
+            break
+        time.sleep(BACKOFF_SECONDS * attempt)
+        dropped = drop(row.cache_keys)
+    purged = proxy.purge(row.proxy_keys) if row.proxy_keys else True
+    return dropped and purged
+
+
+def _forget(pks: list[int]) -> None:
+    if pks:
+        PendingInvalidation.objects.filter(pk__in=pks).delete()

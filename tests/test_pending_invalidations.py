@@ -1,0 +1,197 @@
+"""A committed change's drops and purges are never lost: kept in its transaction until the cache and proxy take them.
+
+A publication, withdrawal or key revocation drops what the shared cache holds for
+it (a page's live pointer, a key's row) once it commits. If the cache refuses or
+does not answer at that moment, or the process dies first, the other processes
+would go on reading the old pointer once the cache answers again (a restarted Redis loads
+what it saved; a replica promoted by a failover holds what it copied), until it expires
+(``LIVE_POINTER_SECONDS``: minutes for a withdrawn page). The drop is written in the
+change's own transaction (``PendingInvalidation``) and kept until the cache has taken
+it: retried on commit, by the next change, and by ``manage.py retry_invalidations``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from articles import services
+from articles.live import identity_cache_key
+from contentsite import invalidation
+from contentsite.cache import forget_failures
+from contentsite.invalidation import retry_pending
+from contentsite.models import PendingInvalidation
+from partners.models import PartnerAPIKey
+from partners.services import partner_key_revoke
+from tests.outages import RedisServer, redis_cache
+
+pytestmark = pytest.mark.django_db
+
+URL = "/articles/{}/"
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(invalidation, "BACKOFF_SECONDS", 0)
+
+
+@pytest.fixture
+def own_redis(settings: Any) -> Iterator[RedisServer]:
+    """A redis-server of the test's own that keeps its data over a restart, as Redis does by default."""
+    server = RedisServer(persistent=True).start()
+    settings.CACHES = redis_cache(server.url)
+    yield server
+    server.stop()
+
+
+def as_committed() -> None:
+    """What the fixtures' changes left for their commits (which a test's transaction never runs) is taken."""
+    retry_pending()
+
+
+def cannot_take_drops(server: RedisServer, fault: str) -> None:
+    if fault == "restart":
+        server.stop(keep_data=True)  # saves what it holds, and loads it when it starts again
+    else:
+        server.refuse_writes(fault)
+
+
+def the_cache_answers_again(server: RedisServer, fault: str) -> None:
+    if fault == "restart":
+        server.start()
+    else:
+        server.take_writes()
+    forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed, in every process
+
+
+def withdraw(revision: Any, publisher: Any, capture: Any) -> None:
+    with capture(execute=True):
+        services.revision_withdraw(revision=revision, actor=publisher, reason="Under review: a safety concern.")
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("fault", ["restart", "READONLY"])
+def test_a_withdrawal_the_cache_could_not_take_reaches_readers_once_it_answers_again(
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, fault
+):
+    live = workflow.live(slug="withdrawn-in-an-outage", medication="outagamol")
+    as_committed()
+    assert client.get(URL.format(live.article.slug)).status_code == 200  # its pointer and page are in Redis
+    cannot_take_drops(own_redis, fault)
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    assert PendingInvalidation.objects.count() == 1, "kept until the cache takes it"
+    the_cache_answers_again(own_redis, fault)
+    assert cache.get(identity_cache_key(live.article.slug, kind="article")) is not None, "the old pointer is back"
+
+    call_command("retry_invalidations")  # cron, every minute, on every app server
+
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+    assert not PendingInvalidation.objects.exists()
+
+
+@pytest.mark.outage
+def test_the_next_change_takes_what_an_earlier_one_could_not(
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff
+):
+    first = workflow.live(slug="first-withdrawn", medication="firstamol")
+    second = workflow.live(slug="second-withdrawn", medication="secondamol")
+    as_committed()
+    for revision in (first, second):
+        assert client.get(URL.format(revision.article.slug)).status_code == 200
+    cannot_take_drops(own_redis, "restart")
+    withdraw(first, publisher, django_capture_on_commit_callbacks)
+    the_cache_answers_again(own_redis, "restart")
+
+    withdraw(second, publisher, django_capture_on_commit_callbacks)
+
+    assert client.get(URL.format(first.article.slug)).status_code == 410
+    assert client.get(URL.format(second.article.slug)).status_code == 410
+    assert not PendingInvalidation.objects.exists()
+
+
+def test_a_change_whose_process_died_before_its_drop_is_dropped_by_the_retry(
+    client, workflow, publisher, django_capture_on_commit_callbacks
+):
+    live = workflow.live(slug="died-before-the-drop", medication="diedamol")
+    as_committed()
+    assert client.get(URL.format(live.article.slug)).status_code == 200
+    key = identity_cache_key(live.article.slug, kind="article")
+    before = cache.get(key)
+    with django_capture_on_commit_callbacks(execute=False):  # committed; the process died before its hook ran
+        services.revision_withdraw(revision=live, actor=publisher, reason="Under review.")
+    cache.set(key, before)  # a reader in another process put back what it read before the commit
+
+    assert client.get(URL.format(live.article.slug)).status_code == 200, "the old page, until the retry"
+    call_command("retry_invalidations")
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+
+
+@pytest.mark.outage
+def test_a_key_revoked_while_the_cache_refused_is_refused_once_it_answers_again(
+    client, published_article, partner, api_key, own_redis, django_capture_on_commit_callbacks, no_backoff
+):
+    as_committed()
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    assert client.get("/api/v1/articles/", **auth).status_code == 200  # the key's row is in Redis
+    own_redis.refuse_writes("READONLY")
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_key_revoke(key=PartnerAPIKey.objects.get(partner=partner))
+    the_cache_answers_again(own_redis, "READONLY")
+
+    call_command("retry_invalidations")
+
+    assert client.get("/api/v1/articles/", **auth).status_code == 401
+
+
+def test_a_purge_the_proxy_refused_is_sent_again_by_the_retry(
+    workflow, publisher, recording_proxy, settings, django_capture_on_commit_callbacks, no_backoff
+):
+    settings.PROXY_PURGE_URLS = [recording_proxy.url]
+    live = workflow.live(slug="purged-later", medication="purgamol")
+    as_committed()
+    recording_proxy.status = 503
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    assert PendingInvalidation.objects.count() == 1
+    recording_proxy.status = 200
+    recording_proxy.requests.clear()
+
+    call_command("retry_invalidations")
+
+    purged = " ".join(header for _, _, header in recording_proxy.requests).split()
+    assert f"article-{live.article_id}" in purged
+    assert "index" in purged
+    assert not PendingInvalidation.objects.exists()
+
+
+def test_what_the_cache_took_on_commit_leaves_nothing_pending(workflow, publisher, django_capture_on_commit_callbacks):
+    live = workflow.live(slug="taken-at-once", medication="takenamol")
+    as_committed()
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    assert not PendingInvalidation.objects.exists()
+
+
+@pytest.mark.outage
+def test_the_retry_says_what_is_left_and_fails_while_the_cache_cannot_take_it(
+    workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, caplog
+):
+    live = workflow.live(slug="still-pending", medication="pendamol")
+    as_committed()
+    own_redis.refuse_writes("READONLY")
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    errors = [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert any("left for a retry" in record.getMessage() for record in errors)
+
+    with pytest.raises(CommandError, match=r"^1 pending invalidations left"):
+        call_command("retry_invalidations")
+    assert PendingInvalidation.objects.count() == 1
+
+    the_cache_answers_again(own_redis, "READONLY")
+    call_command("retry_invalidations")
+    call_command("retry_invalidations")  # again, as a second machine would: nothing left, nothing fails
+    assert not PendingInvalidation.objects.exists()
