@@ -2,10 +2,13 @@ from django.apps import AppConfig
 
 
 class ContentsiteConfig(AppConfig):
-    """The project itself, installed so that its system checks (``contentsite.checks``) run everywhere."""
+    """The project itself: its system checks (``contentsite.checks``) and what a committed change must drop from the
+    cache and purge from the proxy (``contentsite.models.PendingInvalidation``)."""
 
     name = "contentsite"
     verbose_name = "Content site"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import cache, checks, invalidation  # noqa: F401 - checks registers the system checks
+
+        cache.before_asking_again(invalidation.owed_cache_keys)

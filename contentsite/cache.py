@@ -12,7 +12,8 @@ it refuses. A Redis that does not answer (down, or hung: a timeout) is not asked
 this process for ``REDIS_RETRY_AFTER_SECONDS``: until then every call is a miss at once,
 instead of each waiting out the timeout (a page makes several), except a drop (``delete``,
 ``delete_many``, ``clear``), which is always tried, because what it fails to drop is served
-from Redis by the other processes once it answers again. Only those refusals and connection
+from Redis by the other processes once it answers again. Before the process reads from it
+again, it drops what changes committed meanwhile could not (``before_asking_again``). Only those refusals and connection
 failures and timeouts are softened; any other Redis error (a command that is wrong, a value
 of the wrong type) is a bug and still raises.
 
@@ -112,6 +113,16 @@ class RedisCacheClient(DjangoRedisCacheClient):
 
 # Per process, per Redis (its servers): until when (``monotonic``) it is not asked, after it did not answer.
 _not_asked_until: dict[tuple[str, ...], float] = {}
+# Where a process learns which keys to drop before it asks a Redis that did not answer again (``before_asking_again``).
+_owed: list[Callable[[], Sequence[str]]] = []
+
+
+def before_asking_again(owed_keys: Callable[[], Sequence[str]]) -> None:
+    """Have ``owed_keys()`` name the keys to drop before a Redis that did not answer is asked anything again: what
+    changes committed meanwhile could not drop, which it may still hold (hung, cut off) or hold again (restarted
+    with what it saved). ``contentsite.invalidation`` registers it (``ContentsiteConfig.ready``)."""
+    if owed_keys not in _owed:
+        _owed.append(owed_keys)
 
 
 def forget_failures() -> None:
@@ -172,9 +183,22 @@ class RedisCache(DjangoRedisCache):
 
     def resting(self) -> bool:
         """Whether this process is not asking Redis now: it did not answer in the last ``REDIS_RETRY_AFTER_SECONDS``
-        (the next call after that asks it again)."""
+        (the next call after that asks it again, ``_asked_again``)."""
         until = _not_asked_until.get(self._servers_key)
-        return until is not None and monotonic() < until
+        if until is None:
+            return False
+        return monotonic() < until or not self._asked_again()
+
+    def _asked_again(self) -> bool:
+        """Redis did not answer a while ago: drop what is owed (``before_asking_again``) before anything is read from
+        it, so that nothing dropped meanwhile is read back. Whether it took that; if not, it is not asked for another
+        ``REDIS_RETRY_AFTER_SECONDS``."""
+        owed = [key for owed_keys in _owed for key in owed_keys()]
+        if owed and not self.drop(owed):
+            _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
+            return False
+        _not_asked_until.pop(self._servers_key, None)
+        return True
 
     def outage(self, error: RedisError) -> bool:
         """Whether ``error`` means the cache cannot answer for now (unreachable, or a ``refusal``), not that a command

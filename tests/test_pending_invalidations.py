@@ -96,6 +96,28 @@ def test_a_withdrawal_the_cache_could_not_take_reaches_readers_once_it_answers_a
 
 
 @pytest.mark.outage
+def test_a_process_that_saw_the_cache_fail_drops_what_is_owed_before_it_reads_it_again(
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, settings, monkeypatch
+):
+    """No retry yet, no other change: the process's first read once Redis answers again is already the new state."""
+    import contentsite.cache
+
+    live = workflow.live(slug="owed-on-recovery", medication="owedamol")
+    as_committed()
+    assert client.get(URL.format(live.article.slug)).status_code == 200
+    cannot_take_drops(own_redis, "restart")
+    assert client.get(URL.format(live.article.slug)).status_code == 200  # from the database: Redis is down
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    own_redis.start()  # with what it saved: the old pointer and page
+    assert client.get(URL.format(live.article.slug)).status_code == 410, "not asked again yet: the database"
+    later = contentsite.cache.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
+    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+    assert PendingInvalidation.objects.count() == 1, "reads never write: the retry deletes it"
+
+
+@pytest.mark.outage
 def test_the_next_change_takes_what_an_earlier_one_could_not(
     client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff
 ):
