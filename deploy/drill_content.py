@@ -4,12 +4,14 @@ Run in a process of its own with ``DATABASE_URL`` set (``deploy/multiserver.py``
 
     python -m deploy.drill_content load --articles 12 --scheduled 4 --publish-in 40
     python -m deploy.drill_content verify --revisions 31,32,33,34
+    python -m deploy.drill_content withdraw --slug drill-article-010
 
 ``load`` migrates, loads the demo with its accounts (base settings: production has no demo
 accounts), publishes copies of the demo article (import, submit, approve, publish: the services
 ``load_demo`` uses), schedules a new revision of some of them for ``--publish-in`` seconds from
 now, and makes a partner key. It prints one line of JSON. ``verify`` prints, for each scheduled
-revision, its state and how many times the audit log records its publication.
+revision, its state and how many times the audit log records its publication. ``withdraw``
+withdraws an article as the publisher and prints how many invalidations are left pending.
 """
 
 from __future__ import annotations
@@ -124,6 +126,19 @@ def verify(revision_ids: list[int]) -> dict[str, Any]:
     return found
 
 
+def withdraw(slug: str) -> dict[str, Any]:
+    """Withdraw the live revision at ``slug`` as the publisher; how many invalidations are left pending after its
+    commit (``contentsite.invalidation``: one, when the cache could not take its drop)."""
+    from articles import services
+    from articles.models import Revision
+    from contentsite.models import PendingInvalidation
+
+    _, _, publisher = _accounts()
+    live = Revision.objects.published().get(article__slug=slug)
+    services.revision_withdraw(revision=live, actor=publisher, reason="Drill: withdrawn while Redis restarts.")
+    return {"slug": slug, "pending_invalidations": PendingInvalidation.objects.count()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -133,10 +148,14 @@ def main() -> None:
     loading.add_argument("--publish-in", type=float, default=60, help="seconds from now")
     checking = commands.add_parser("verify")
     checking.add_argument("--revisions", required=True, help="comma-separated revision ids")
+    withdrawing = commands.add_parser("withdraw")
+    withdrawing.add_argument("--slug", required=True)
     arguments = parser.parse_args()
     setup_django()
     if arguments.command == "load":
         result = load(articles=arguments.articles, scheduled=arguments.scheduled, publish_in=arguments.publish_in)
+    elif arguments.command == "withdraw":
+        result = withdraw(arguments.slug)
     else:
         result = verify([int(pk) for pk in arguments.revisions.split(",") if pk])
     print(json.dumps(result))

@@ -14,12 +14,16 @@ second) while it runs, one after the other:
     a. stop one app server (SIGTERM), then start it again;
     b. restart Redis (stopped for ``--outage`` seconds);
     c. restart its PostgreSQL (``pg_ctl stop -m fast``, ``--outage`` seconds down, start);
-    d. run ``manage.py publish_scheduled`` with both app servers' environments at the same moment.
+    d. run ``manage.py publish_scheduled`` with both app servers' environments at the same moment;
+    e. withdraw an article while Redis is down; Redis comes back with what it saved (the old
+       pointer and page); then run ``manage.py retry_invalidations`` on both at once.
 
 It prints, per phase, the requests, the answers that were not 2xx/3xx by status, the 500s, and
 the errors for cached article pages; then, per scheduled revision, whether it was published
 exactly once (its state and the audit log). It exits 1 when a goal is missed: an error for a
-cached article page in any phase, a 500 anywhere, or a scheduled revision not published exactly once.
+cached article page in any phase, a 500 anywhere, a scheduled revision not published exactly once,
+or the withdrawn article answering anything but 410 (on either app server or through the proxy)
+once the retry has run.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ REDIS_PORTS = range(36379, 36390)
 APP_PORTS = range(38000, 38100)
 VARNISH_PORTS = range(38600, 38700)
 DATABASE = "multiserver"
+REDIS_RETRY_AFTER_SECONDS = 1
 CACHED_ARTICLE = "cached article"
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S | re.I)
 # The last line of a logged traceback: ``redis.exceptions.ConnectionError: Error 111 connecting ...``.
@@ -246,6 +251,8 @@ class Drill:
             "PROXY_PURGE_URLS": f"http://127.0.0.1:{varnish_port}",
             "TRUSTED_PROXY_COUNT": "1",
             "LOG_LEVEL": "WARNING",
+            # Redis is asked again a second after it last failed to answer (phase e watches what it is then asked).
+            "REDIS_RETRY_AFTER_SECONDS": str(REDIS_RETRY_AFTER_SECONDS),
         }
 
     def _side_by_side(self, *commands: tuple[str, list[str], dict[str, str]]) -> list[str]:
@@ -284,7 +291,7 @@ class Drill:
         self.postgres.init()
         self._start(self.postgres)
         self.postgres.create_database(DATABASE)
-        self.redis = Redis(free_port(REDIS_PORTS))
+        self.redis = Redis(free_port(REDIS_PORTS), directory=self.workdir / "redis")
         self._start(self.redis)
         varnish_port = free_port(VARNISH_PORTS)
         self.environment = self._environment(varnish_port)
@@ -334,6 +341,7 @@ class Drill:
     def _run(self) -> dict[str, Any]:
         self._setup()
         cached = self._warm()
+        withdrawn = cached.pop()  # withdrawn in phase e: the load never asks for it
         scheduled = [f"/articles/{slug}/" for slug in self.content["scheduled_slugs"]]
         counter = itertools.count()
         urls: dict[str, Callable[[], str]] = {
@@ -347,6 +355,7 @@ class Drill:
         load = Load(self.varnish.port, urls, self.content["api_key"], threads=self.threads, rate=self.rate)
         self.load = load
         published_lines: list[str] = []
+        withdrawal: dict[str, Any] = {}
         load.start()
         try:
             time.sleep(self.settle)
@@ -354,6 +363,10 @@ class Drill:
             self._phase("b. restart Redis", self._restart_redis)
             self._phase("c. restart PostgreSQL", self._restart_postgres)
             self._phase("d. publish_scheduled on both at once", lambda: published_lines.extend(self._publish_both()))
+            self._phase(
+                "e. withdraw while Redis restarts",
+                lambda: withdrawal.update(self._withdraw_while_redis_restarts(withdrawn)),
+            )
         finally:
             load.stop()
         publication = self._verify(published_lines)
@@ -364,11 +377,13 @@ class Drill:
             "no_500_anywhere": all(p["five_hundreds"] == 0 for p in phases),
             "published_exactly_once": publication["exactly_once"],
             "proxy_serves_the_published_revisions": all(readers.values()),
+            "withdrawn_article_gone_everywhere_after_the_retry": set(withdrawal["after_retry"]) == {"410"},
         }
         return {
             "phases": phases,
             "publication": publication,
             "proxy_serves": readers,
+            "withdrawal": withdrawal,
             "app_exceptions": self._exceptions(),
             "goals": goals,
             "passed": all(goals.values()),
@@ -413,6 +428,56 @@ class Drill:
         self.postgres.stop("fast")
         time.sleep(self.outage)
         self.postgres.start()
+
+    def _withdraw_while_redis_restarts(self, path: str) -> dict[str, Any]:
+        """Withdraw the article at ``path`` while Redis is down (its drop fails and is kept); Redis then starts with
+        what it saved, the old pointer and page among it. What the article answers, on each app server and through
+        the proxy: while Redis is down, once it is back, and after ``retry_invalidations`` on both servers at once
+        (as cron runs it on each)."""
+        before = self._answers(path, seconds=0.5)  # readers of it: its pointer and page are in Redis
+        self.redis.stop()  # it saves what it holds
+        (output,) = self._side_by_side(
+            (
+                "withdrawing",
+                ["-m", "deploy.drill_content", "withdraw", f"--slug={path.strip('/').rsplit('/', 1)[-1]}"],
+                {**self.environment, "DJANGO_SETTINGS_MODULE": "contentsite.settings.base"},
+            )
+        )
+        pending = json.loads(output.strip().splitlines()[-1])["pending_invalidations"]
+        while_down = self._answers(path, seconds=self.outage)
+        self.redis.start()
+        back = self._answers(path, seconds=3 * REDIS_RETRY_AFTER_SECONDS + self.settle)
+        retried = self._side_by_side(
+            *(
+                (f"retry_invalidations ({app.name})", ["manage.py", "retry_invalidations"], app.environment)
+                for app in self.apps
+            )
+        )
+        return {
+            "path": path,
+            "before_the_withdrawal": before,
+            "pending_after_the_withdrawal": pending,
+            "while_redis_is_down": while_down,
+            "once_redis_is_back": back,
+            "retry_output": [out.strip() for out in retried],
+            "after_retry": self._answers(path, seconds=1),
+        }
+
+    def _answers(self, path: str, *, seconds: float) -> dict[str, int]:
+        """The statuses ``path`` answers through the proxy and on each app server, asked in turn for ``seconds``."""
+        statuses: Counter = Counter()
+        ports = [self.varnish.port, *(app.port for app in self.apps)]
+        deadline = time.monotonic() + seconds
+        while True:
+            for port in ports:
+                try:
+                    answer = request(port, path, headers={"X-Forwarded-Proto": "https"}, timeout=30)
+                    statuses[str(answer.status)] += 1
+                except OSError as error:
+                    statuses[type(error).__name__] += 1
+            if time.monotonic() >= deadline:
+                return dict(statuses)
+            time.sleep(0.1)
 
     def _publish_both(self) -> list[str]:
         due = datetime.datetime.fromisoformat(self.content["publish_at"])
@@ -502,6 +567,13 @@ def table(report: dict[str, Any]) -> str:
         + ", ".join(f"{slug}: {'yes' if seen else 'NO'}" for slug, seen in report["proxy_serves"].items())
     )
     rows.append(f"publish_scheduled reported {len(report['publication']['command_lines'])} publications in all")
+    withdrawal = report["withdrawal"]
+    rows.append(
+        f"withdrawn while Redis restarted: {withdrawal['path']} ({withdrawal['pending_after_the_withdrawal']} "
+        f"invalidations left pending); answers before {withdrawal['before_the_withdrawal']}, "
+        f"while Redis was down {withdrawal['while_redis_is_down']}, "
+        f"once it was back {withdrawal['once_redis_is_back']}, after retry_invalidations {withdrawal['after_retry']}"
+    )
     rows.append("")
     rows += [f"{'met ' if met else 'MISSED'} {goal.replace('_', ' ')}" for goal, met in report["goals"].items()]
     return "\n".join(rows)

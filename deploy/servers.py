@@ -365,9 +365,12 @@ class PostgreSQL:
 
 @dataclass
 class Redis:
-    """``redis-server`` of its own on one loopback port, no persistence, stopped by its pid."""
+    """``redis-server`` of its own on one loopback port, stopped by its pid. With a ``directory`` it saves what it
+    holds there when stopped and loads it when started again, as Redis's default configuration does; without, it
+    keeps nothing."""
 
     port: int
+    directory: Path | None = None
     process: subprocess.Popen | None = None
 
     @staticmethod
@@ -379,7 +382,12 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self, timeout: float = 30) -> None:
-        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        command = ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--appendonly", "no"]
+        if self.directory is None:
+            command += ["--save", ""]
+        else:
+            self.directory.mkdir(exist_ok=True)
+            command += ["--save", "3600 1", "--dir", str(self.directory)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

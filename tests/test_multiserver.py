@@ -27,6 +27,7 @@ PHASES = (
     "b. restart Redis",
     "c. restart PostgreSQL",
     "d. publish_scheduled on both at once",
+    "e. withdraw while Redis restarts",
 )
 
 
@@ -142,5 +143,10 @@ def test_two_app_servers_behind_the_proxy_ride_out_every_fault(tmp_path):
         assert (found["state"], found["publications"], found["supersessions"]) == ("published", 1, 1), output
     assert len(report["publication"]["command_lines"]) == 2, output
     assert set(report["proxy_serves"].values()) == {True}, output  # the command's purge reached the proxy
+    withdrawal = report["withdrawal"]
+    assert set(withdrawal["before_the_withdrawal"]) == {"200"}, output  # live, and in Redis
+    assert withdrawal["pending_after_the_withdrawal"] == 1, output  # Redis down: the drop was kept
+    assert set(withdrawal["while_redis_is_down"]) == {"410"}, output
+    assert set(withdrawal["after_retry"]) == {"410"}, output
     assert report["passed"], output
     assert finished.returncode == 0, output
