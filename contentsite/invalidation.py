@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.utils import timezone
 
 from . import proxy
 from .cache import drop
@@ -107,17 +108,19 @@ def _settle(rows: list[PendingInvalidation]) -> None:
 
 
 def _retry(limit: int | None) -> int:
+    """Send the oldest ``limit`` rows (all: None) until one is not taken; how many were."""
     taken = 0
     for row in PendingInvalidation.objects.order_by("pk")[:limit]:
         if not _send(row, attempts=1):
             break
         _forget([row.pk])
         taken += 1
+        waited = (timezone.now() - row.created_at).total_seconds()
         logger.info(
-            "Pending invalidation %s taken on a retry, %s after its change.",
+            "Pending invalidation %s taken on a retry, %.0f s after its change.",
             row.pk,
-            row.created_at,
-            extra={"event": "invalidation", "result": "retried", "pending_invalidation": row.pk},
+            waited,
+            extra={"event": "invalidation", "result": "retried", "pending_invalidation": row.pk, "waited_s": waited},
         )
     return taken
 
