@@ -13,7 +13,8 @@ this process for ``REDIS_RETRY_AFTER_SECONDS``: until then every call is a miss 
 instead of each waiting out the timeout (a page makes several), except a drop (``delete``,
 ``delete_many``, ``clear``), which is always tried, because what it fails to drop is served
 from Redis by the other processes once it answers again. Before the process reads from it
-again, it drops what changes committed meanwhile could not (``before_asking_again``). Only
+again (or after it refused a command), it drops what changes committed meanwhile could not
+(``before_asking_again``); while Redis does not take that, the process does not read from it. Only
 those refusals and connection failures and timeouts are softened; any other Redis error (a
 command that is wrong, a value of the wrong type) is a bug and still raises.
 
@@ -202,7 +203,8 @@ class RedisCache(DjangoRedisCache):
 
     def outage(self, error: RedisError) -> bool:
         """Whether ``error`` means the cache cannot answer for now (unreachable, or a ``refusal``), not that a command
-        is wrong; if so, say so (rate-limited). Unreachable, it is not asked again for ``REDIS_RETRY_AFTER_SECONDS``.
+        is wrong; if so, say so (rate-limited). Unreachable, it is not asked again for ``REDIS_RETRY_AFTER_SECONDS``;
+        refusing, it is asked again at once, after what is owed is dropped (``_asked_again``).
         After a READONLY the connection is dropped, so that the next command connects again: after a failover, a
         server's name leads to the new primary, while a connection made before stays with the old one."""
         code = refusal(error)
@@ -210,6 +212,8 @@ class RedisCache(DjangoRedisCache):
             _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
         elif code is None:
             return False
+        else:  # it may have refused a drop: what is owed is dropped before it is read from again
+            _not_asked_until.setdefault(self._servers_key, monotonic())
         detail = f"{code} {error}" if code and code not in str(error) else str(error)
         log_outage(
             logger, "cache", "Redis cache unavailable (%s): what it cannot do is a miss until it answers again.", detail
@@ -221,10 +225,11 @@ class RedisCache(DjangoRedisCache):
         return True
 
     def drop(self, keys: Sequence[str]) -> bool:
-        """Drop ``keys``, always trying (as ``delete_many``); whether Redis took it. A Redis that cannot answer or
-        refuses (``outage``) is False; any other error raises."""
+        """Drop ``keys``, always trying (as ``delete_many``), 1,000 a command; whether Redis took it. A Redis that
+        cannot answer or refuses (``outage``) is False; any other error raises."""
         try:
-            DjangoRedisCache.delete_many(self, keys)
+            for start in range(0, len(keys), 1000):
+                DjangoRedisCache.delete_many(self, keys[start : start + 1000])
         except RedisError as error:
             if not self.outage(error):
                 raise

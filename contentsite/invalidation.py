@@ -14,8 +14,8 @@ commit it is sent, with a few quick retries, and deleted once the cache and ever
 proxy took it. What is left is sent again by the next change's commit and by
 ``manage.py retry_invalidations`` (cron, every minute, on every app server: sending
 twice is harmless), and logged at ERROR until then. And a process that saw Redis fail
-drops those keys (``owed_cache_keys``) before it reads from Redis again, so that its
-first read after a restart is already the new state.
+or refuse drops those keys (``owed_cache_keys``) before it reads from Redis again, so
+that its first read after a restart or a failover is already the new state.
 """
 
 from __future__ import annotations
@@ -39,8 +39,6 @@ ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
 # How many earlier changes' invalidations a change's commit sends again after its own (the rest: the command).
 RETRIED_ON_COMMIT = 20
-# How many of them (the oldest) a process drops from the cache before it asks a Redis that did not answer again.
-OWED_ROWS = 100
 
 
 def invalidate_on_commit(cache_keys: Iterable[str], proxy_keys: Iterable[str] = ()) -> None:
@@ -77,14 +75,16 @@ def owed_cache_keys() -> list[str]:
     A read: the rows stay for the retry, which purges the proxy too. Nothing, if the database cannot say.
     """
     inside = transaction.get_connection().in_atomic_block
+    owed: dict[str, None] = {}
     try:
         # Inside a transaction, a savepoint: a failure here leaves the transaction usable.
         with transaction.atomic() if inside else contextlib.nullcontext():
-            rows = list(PendingInvalidation.objects.order_by("pk").values_list("cache_keys", flat=True)[:OWED_ROWS])
+            for keys in PendingInvalidation.objects.values_list("cache_keys", flat=True):
+                owed.update(dict.fromkeys(keys))
     except Exception:
         logger.warning("Could not read the cache keys owed by committed changes.", exc_info=True)
         return []
-    return [key for keys in rows for key in keys]
+    return list(owed)
 
 
 def _settle(rows: list[PendingInvalidation]) -> None:

@@ -118,6 +118,46 @@ def test_a_process_that_saw_the_cache_fail_drops_what_is_owed_before_it_reads_it
 
 
 @pytest.mark.outage
+def test_while_redis_refuses_the_drops_a_process_does_not_read_what_they_were_for(
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, settings, monkeypatch
+):
+    """A failover: the old primary, now a replica, still answers reads with the old pointer, but refuses the drop."""
+    import contentsite.cache
+
+    live = workflow.live(slug="withdrawn-in-a-failover", medication="failamol")
+    as_committed()
+    assert client.get(URL.format(live.article.slug)).status_code == 200
+    own_redis.refuse_writes("READONLY")
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+
+    assert client.get(URL.format(live.article.slug)).status_code == 410, "not the replica's old pointer"
+
+    own_redis.take_writes()  # promoted
+    later = contentsite.cache.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
+    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+    assert cache.get(identity_cache_key(live.article.slug, kind="article")).gone, "Redis is used again"
+
+
+@pytest.mark.outage
+def test_a_process_drops_every_key_owed_however_many_changes_left_them(own_redis, monkeypatch):
+    """After a long outage with many changes: none of their keys is read back."""
+    import contentsite.cache
+
+    keys = [f"owed-{n}" for n in range(2500)]
+    cache.set_many(dict.fromkeys(keys, "old"))
+    PendingInvalidation.objects.bulk_create(
+        PendingInvalidation(cache_keys=keys[start : start + 10]) for start in range(0, len(keys), 10)
+    )
+    own_redis.stop(keep_data=True)
+    assert cache.get(keys[0]) is None  # did not answer: not asked for a while
+    own_redis.start()
+    later = contentsite.cache.monotonic() + 60
+    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+    assert cache.get_many(keys) == {}
+
+
+@pytest.mark.outage
 def test_the_next_change_takes_what_an_earlier_one_could_not(
     client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff
 ):
