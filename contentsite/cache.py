@@ -183,17 +183,18 @@ class RedisCache(DjangoRedisCache):
     clear = _soft(lambda *a, **k: False, always_tried=True)(DjangoRedisCache.clear)
 
     def resting(self) -> bool:
-        """Whether this process is not asking Redis now: it did not answer in the last ``REDIS_RETRY_AFTER_SECONDS``
-        (the next call after that asks it again, ``_asked_again``)."""
+        """Whether this process is not asking Redis now: it did not answer (or would not take what is owed) in the
+        last ``REDIS_RETRY_AFTER_SECONDS``. The next call after that, or after a refusal, asks it again
+        (``_asked_again``)."""
         until = _not_asked_until.get(self._servers_key)
         if until is None:
             return False
         return monotonic() < until or not self._asked_again()
 
     def _asked_again(self) -> bool:
-        """Redis did not answer a while ago: drop what is owed (``before_asking_again``) before anything is read from
-        it, so that nothing dropped meanwhile is read back. Whether it took that; if not, it is not asked for another
-        ``REDIS_RETRY_AFTER_SECONDS``."""
+        """Redis did not answer a while ago, or refused a command: drop what is owed (``before_asking_again``) before
+        anything is read from it, so that nothing dropped meanwhile is read back. Whether it took that; if not, it is
+        not asked for another ``REDIS_RETRY_AFTER_SECONDS``."""
         owed = [key for owed_keys in _owed for key in owed_keys()]
         if owed and not self.drop(owed):
             _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
