@@ -325,8 +325,7 @@ def outcome_counts_flush() -> int:
         for key, value in cache.get_many(names[start : start + 1000]).items():
             if isinstance(value, int) and not isinstance(value, bool) and value != 0:
                 taken = _take_count(key, value)
-                if taken:
-                    _fold(key, taken, *keys[key])
+                if taken and _fold(key, taken, *keys[key]):
                     moved += taken
     return moved
 
@@ -363,24 +362,32 @@ def _take_count(key: str, seen: int) -> int:
     return seen
 
 
-def _fold(key: str, taken: int, revision_id: int, disposition_key: str, day: datetime.date) -> None:
+def _fold(key: str, taken: int, revision_id: int, disposition_key: str, day: datetime.date) -> bool:
+    """Add ``taken`` to the row; whether it went in. What did not is given back to the cache for a later flush:
+    a failure, or counts taken back (below zero) that the row does not hold yet. Those are seen when a flush
+    reads a counter another has just over-taken (``_take_count``) while the flush that took them has not folded
+    them yet: dropped, that flush's counts would land twice."""
     try:
         with transaction.atomic():
-            _add_to_count(revision_id, disposition_key, day, taken)
+            folded = _add_to_count(revision_id, disposition_key, day, taken)
     except Exception:
         cache.incr(key, taken)  # give them back for the next flush
         raise
+    if not folded:
+        cache.incr(key, taken)
+    return folded
 
 
-def _add_to_count(revision_id: int, disposition_key: str, day: datetime.date, n: int) -> None:
+def _add_to_count(revision_id: int, disposition_key: str, day: datetime.date, n: int) -> bool:
+    """Add ``n`` to the day's row (making it); below zero, only to a row holding at least that many. Whether added."""
     counts = OutcomeCount.objects.filter(revision_id=revision_id, disposition_key=disposition_key, day=day)
     if n < 0:  # counts taken back after a flush: from the row they went to (never below zero, never a new row)
-        counts.filter(count__gte=-n).update(count=F("count") + n)
-        return
+        return bool(counts.filter(count__gte=-n).update(count=F("count") + n))
     if counts.update(count=F("count") + n):
-        return
+        return True
     try:
         with transaction.atomic():
             OutcomeCount.objects.create(revision_id=revision_id, disposition_key=disposition_key, day=day, count=n)
     except IntegrityError:  # another request or flush created the row first
         counts.update(count=F("count") + n)
+    return True

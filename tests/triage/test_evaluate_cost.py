@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from articles import services as article_services
 from articles.models import Revision
@@ -225,6 +226,22 @@ def test_a_flush_that_took_more_than_was_there_gives_the_rest_back(published_pat
     assert services._take_count(key, 5) == 5
     assert services._take_count(key, 5) == 0  # read 5 before the first took them
     assert cache.get(key) == 0
+
+
+def test_a_flush_that_sees_another_ones_over_take_before_it_is_given_back_counts_nothing_twice(published_pathway):
+    """Found by the concurrent test below (87 counts of 80, once in CI): flush A took 7 and has not folded them yet;
+    flush B over-took the same 7 (the counter at -7 until B gives them back); flush C reads -7 then, as if 7 had been
+    taken back, and must not lose them for want of a row to take them from, or A's 7 land twice."""
+    for _ in range(7):
+        services.outcome_count(revision_id=published_pathway.pk, disposition_key="see-your-doctor")
+    key = services.outcome_count_key(published_pathway.pk, "see-your-doctor")
+    taken_by_a = services._take_count(key, 7)
+    cache.decr(key, 7)  # B's take, before it gives back
+    flush()  # C
+    cache.incr(key, 7)  # B gives back what it over-took
+    services._fold(key, taken_by_a, published_pathway.pk, "see-your-doctor", timezone.localdate())  # A
+    flush()
+    assert counts() == {(published_pathway.pk, "see-your-doctor"): 7}
 
 
 @pytest.mark.postgresql
