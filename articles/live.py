@@ -52,7 +52,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from contentsite import proxy
-from contentsite.cache import take_prefetched
+from contentsite.cache import drop, take_prefetched
 from contentsite.invalidation import invalidate_on_commit
 from contentsite.outages import log_outage
 
@@ -144,12 +144,12 @@ def live_identity(slug: str, *, kind: str) -> Live:
     if isinstance(cached, Live):
         if cached.expires_at is None or cached.expires_at > timezone.now():
             return cached
-        cache_delete_many([key])  # a scheduled publication's time has come
+        drop([key])  # a scheduled publication's time has come
     live = _work_out(slug, kind)
     if cache_add(key, live, _seconds_until(live.expires_at)):
         current = Article.objects.filter(slug=slug, kind=kind).values_list("pk", "public_version").first()
         if current != ((live.article_id, live.version) if live.article_id else None):
-            cache_delete_many([key])  # a change committed meanwhile: let the next reader work it out
+            drop([key])  # a change committed meanwhile: let the next reader work it out
     return live
 
 
@@ -209,7 +209,7 @@ def site_identity() -> Site:
     if isinstance(cached, Site):
         if cached.expires_at is None or cached.expires_at > timezone.now():
             return cached
-        cache_delete_many([SITE_POINTER])
+        drop([SITE_POINTER])
     clock = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", "public_updated_at").first()
     version, updated_at = clock or (0, None)
     now = timezone.now()
@@ -221,7 +221,7 @@ def site_identity() -> Site:
     if cache_add(SITE_POINTER, site, _seconds_until(site.expires_at)):
         current = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", flat=True).first()
         if (current or 0) != version:
-            cache_delete_many([SITE_POINTER])
+            drop([SITE_POINTER])
     return site
 
 
@@ -370,11 +370,3 @@ def cache_add(key: str, value: Any, seconds: int) -> bool:
     except Exception:
         _cache_failed("write")
         return False
-
-
-def cache_delete_many(keys: list[str]) -> None:
-    """Drop ``keys``; if the cache fails, their lifetime (``LIVE_POINTER_SECONDS``) bounds what is left."""
-    try:
-        cache.delete_many(keys)
-    except Exception:
-        _cache_failed("delete")

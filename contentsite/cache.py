@@ -14,9 +14,9 @@ instead of each waiting out the timeout (a page makes several), except a drop (`
 ``delete_many``, ``clear``), which is always tried, because what it fails to drop is served
 from Redis by the other processes once it answers again. Before the process reads from it
 again (or after it refused a command), it drops what changes committed meanwhile could not
-(``before_asking_again``); while Redis does not take that, the process does not read from it. Only
-those refusals and connection failures and timeouts are softened; any other Redis error (a
-command that is wrong, a value of the wrong type) is a bug and still raises.
+(``before_asking_again``); while Redis does not take that, the process does not read from
+it. Only those refusals and connection failures and timeouts are softened; any other Redis
+error (a command that is wrong, a value of the wrong type) is a bug and still raises.
 
 ``count_hit`` counts hits on a key in a window, atomically across app servers on
 Redis (the partner rate limit counts with it); it answers ``None`` when the cache is

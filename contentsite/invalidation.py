@@ -56,16 +56,16 @@ def invalidate_on_commit(cache_keys: Iterable[str], proxy_keys: Iterable[str] = 
         )
         for start in range(0, max(len(cache_keys), len(proxy_keys)), MAX_KEYS_PER_ROW)
     )
-    transaction.on_commit(lambda: _settle(rows), robust=True)
+    transaction.on_commit(lambda: _settle(rows))  # never raises
 
 
-def retry_pending(*, limit: int | None = None) -> tuple[int, int]:
+def retry_pending() -> tuple[int, int]:
     """Send again what earlier changes' commits could not, oldest first: (how many were taken, how many are left).
 
     Stops at the first one not taken (the cache or a proxy still fails: the rest would fail too, each
     after its timeout). Safe to run on several servers at once.
     """
-    taken = _retry(limit)
+    taken = _retry(None)
     return taken, PendingInvalidation.objects.count()
 
 
@@ -109,12 +109,11 @@ def _settle(rows: list[PendingInvalidation]) -> None:
 
 def _retry(limit: int | None) -> int:
     """Send the oldest ``limit`` rows (all: None) until one is not taken; how many were."""
-    taken = 0
+    taken: list[int] = []
     for row in PendingInvalidation.objects.order_by("pk")[:limit]:
         if not _send(row, attempts=1):
             break
-        _forget([row.pk])
-        taken += 1
+        taken.append(row.pk)
         waited = (timezone.now() - row.created_at).total_seconds()
         logger.info(
             "Pending invalidation %s taken on a retry, %.0f s after its change.",
@@ -122,7 +121,8 @@ def _retry(limit: int | None) -> int:
             waited,
             extra={"event": "invalidation", "result": "retried", "pending_invalidation": row.pk, "waited_s": waited},
         )
-    return taken
+    _forget(taken)  # once: sent twice, if this process dies first, is harmless
+    return len(taken)
 
 
 def _send(row: PendingInvalidation, *, attempts: int) -> bool:

@@ -590,6 +590,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, help="also write the report here, as JSON")
     parser.add_argument("--keep", action="store_true", help="keep the app servers' logs and the database files")
     arguments = parser.parse_args(argv)
+    if arguments.articles < arguments.scheduled + 2:
+        # The load reads at least one article with no scheduled revision; phase e withdraws another.
+        parser.error("--articles must be at least --scheduled + 2")
     # A supervisor's (or the test's) SIGTERM unwinds like Ctrl-C: everything started is stopped by pid.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if reason := missing_tools():

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.multiserver import missing_tools
+from deploy.multiserver import main, missing_tools
 from deploy.servers import VCL, Varnish, free_port, request, vcl_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +98,13 @@ def test_a_get_the_stopped_server_did_not_answer_is_answered_by_the_other(one_of
 
 
 # --- The drill ------------------------------------------------------------------------------------
+
+
+def test_the_drill_refuses_too_few_articles_for_its_phases_before_starting_anything(capsys):
+    with pytest.raises(SystemExit) as refused:
+        main(["--articles=3", "--scheduled=2"])
+    assert refused.value.code == 2
+    assert "--articles must be at least --scheduled + 2" in capsys.readouterr().err
 
 
 @pytest.mark.multiserver

@@ -55,6 +55,26 @@ def as_committed() -> None:
     retry_pending()
 
 
+def read_live(client: Any, workflow: Any, slug: str, medication: str) -> Any:
+    """A live article, read once: its pointer and page are in the cache."""
+    live = workflow.live(slug=slug, medication=medication)
+    as_committed()
+    assert client.get(URL.format(slug)).status_code == 200
+    return live
+
+
+@pytest.fixture
+def retry_after_passes(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """``retry_after_passes()``: REDIS_RETRY_AFTER_SECONDS pass for this process (the cache module's clock)."""
+    import contentsite.cache
+
+    def passes() -> None:
+        later = contentsite.cache.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
+        monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+
+    return passes
+
+
 def cannot_take_drops(server: RedisServer, fault: str) -> None:
     if fault == "restart":
         server.stop(keep_data=True)  # saves what it holds, and loads it when it starts again
@@ -80,9 +100,7 @@ def withdraw(revision: Any, publisher: Any, capture: Any) -> None:
 def test_a_withdrawal_the_cache_could_not_take_reaches_readers_once_it_answers_again(
     client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, fault
 ):
-    live = workflow.live(slug="withdrawn-in-an-outage", medication="outagamol")
-    as_committed()
-    assert client.get(URL.format(live.article.slug)).status_code == 200  # its pointer and page are in Redis
+    live = read_live(client, workflow, "withdrawn-in-an-outage", "outagamol")
     cannot_take_drops(own_redis, fault)
     withdraw(live, publisher, django_capture_on_commit_callbacks)
     assert PendingInvalidation.objects.count() == 1, "kept until the cache takes it"
@@ -97,21 +115,16 @@ def test_a_withdrawal_the_cache_could_not_take_reaches_readers_once_it_answers_a
 
 @pytest.mark.outage
 def test_a_process_that_saw_the_cache_fail_drops_what_is_owed_before_it_reads_it_again(
-    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, settings, monkeypatch
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, retry_after_passes
 ):
     """No retry yet, no other change: the process's first read once Redis answers again is already the new state."""
-    import contentsite.cache
-
-    live = workflow.live(slug="owed-on-recovery", medication="owedamol")
-    as_committed()
-    assert client.get(URL.format(live.article.slug)).status_code == 200
+    live = read_live(client, workflow, "owed-on-recovery", "owedamol")
     cannot_take_drops(own_redis, "restart")
     assert client.get(URL.format(live.article.slug)).status_code == 200  # from the database: Redis is down
     withdraw(live, publisher, django_capture_on_commit_callbacks)
     own_redis.start()  # with what it saved: the old pointer and page
     assert client.get(URL.format(live.article.slug)).status_code == 410, "not asked again yet: the database"
-    later = contentsite.cache.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
-    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+    retry_after_passes()
 
     assert client.get(URL.format(live.article.slug)).status_code == 410
     assert PendingInvalidation.objects.count() == 1, "reads never write: the retry deletes it"
@@ -119,31 +132,24 @@ def test_a_process_that_saw_the_cache_fail_drops_what_is_owed_before_it_reads_it
 
 @pytest.mark.outage
 def test_while_redis_refuses_the_drops_a_process_does_not_read_what_they_were_for(
-    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, settings, monkeypatch
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, retry_after_passes
 ):
     """A failover: the old primary, now a replica, still answers reads with the old pointer, but refuses the drop."""
-    import contentsite.cache
-
-    live = workflow.live(slug="withdrawn-in-a-failover", medication="failamol")
-    as_committed()
-    assert client.get(URL.format(live.article.slug)).status_code == 200
+    live = read_live(client, workflow, "withdrawn-in-a-failover", "failamol")
     own_redis.refuse_writes("READONLY")
     withdraw(live, publisher, django_capture_on_commit_callbacks)
 
     assert client.get(URL.format(live.article.slug)).status_code == 410, "not the replica's old pointer"
 
     own_redis.take_writes()  # promoted
-    later = contentsite.cache.monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
-    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+    retry_after_passes()
     assert client.get(URL.format(live.article.slug)).status_code == 410
     assert cache.get(identity_cache_key(live.article.slug, kind="article")).gone, "Redis is used again"
 
 
 @pytest.mark.outage
-def test_a_process_drops_every_key_owed_however_many_changes_left_them(own_redis, monkeypatch):
+def test_a_process_drops_every_key_owed_however_many_changes_left_them(own_redis, retry_after_passes):
     """After a long outage with many changes: none of their keys is read back."""
-    import contentsite.cache
-
     keys = [f"owed-{n}" for n in range(2500)]
     cache.set_many(dict.fromkeys(keys, "old"))
     PendingInvalidation.objects.bulk_create(
@@ -152,8 +158,7 @@ def test_a_process_drops_every_key_owed_however_many_changes_left_them(own_redis
     own_redis.stop(keep_data=True)
     assert cache.get(keys[0]) is None  # did not answer: not asked for a while
     own_redis.start()
-    later = contentsite.cache.monotonic() + 60
-    monkeypatch.setattr(contentsite.cache, "monotonic", lambda: later)
+    retry_after_passes()
     assert cache.get_many(keys) == {}
 
 
@@ -161,11 +166,8 @@ def test_a_process_drops_every_key_owed_however_many_changes_left_them(own_redis
 def test_the_next_change_takes_what_an_earlier_one_could_not(
     client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff
 ):
-    first = workflow.live(slug="first-withdrawn", medication="firstamol")
-    second = workflow.live(slug="second-withdrawn", medication="secondamol")
-    as_committed()
-    for revision in (first, second):
-        assert client.get(URL.format(revision.article.slug)).status_code == 200
+    first = read_live(client, workflow, "first-withdrawn", "firstamol")
+    second = read_live(client, workflow, "second-withdrawn", "secondamol")
     cannot_take_drops(own_redis, "restart")
     withdraw(first, publisher, django_capture_on_commit_callbacks)
     the_cache_answers_again(own_redis, "restart")
@@ -180,9 +182,7 @@ def test_the_next_change_takes_what_an_earlier_one_could_not(
 def test_a_change_whose_process_died_before_its_drop_is_dropped_by_the_retry(
     client, workflow, publisher, django_capture_on_commit_callbacks
 ):
-    live = workflow.live(slug="died-before-the-drop", medication="diedamol")
-    as_committed()
-    assert client.get(URL.format(live.article.slug)).status_code == 200
+    live = read_live(client, workflow, "died-before-the-drop", "diedamol")
     key = identity_cache_key(live.article.slug, kind="article")
     before = cache.get(key)
     with django_capture_on_commit_callbacks(execute=False):  # committed; the process died before its hook ran
