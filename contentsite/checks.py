@@ -106,6 +106,19 @@ def check_outage_settings(app_configs: Any, **kwargs: Any) -> list[CheckMessage]
     errors += _whole_number_error(
         "DATABASE_CONNECT_TIMEOUT_SECONDS", settings.DATABASE_CONNECT_TIMEOUT_SECONDS, 2, "contentsite.E024", maximum=60
     )
+    tcp_user_timeout = settings.DATABASE_TCP_USER_TIMEOUT_MS
+    if not (isinstance(tcp_user_timeout, int) and not isinstance(tcp_user_timeout, bool)) or not (
+        1000 <= tcp_user_timeout <= 60_000
+    ):
+        errors.append(
+            Error(
+                "DATABASE_TCP_USER_TIMEOUT_MS must be between 1000 and 60000 (milliseconds); "
+                f"got {tcp_user_timeout!r}.",
+                hint="A request waits at most this long for PostgreSQL to acknowledge what it sent, then answers 503. "
+                "Keep it well under gunicorn's worker timeout, and above your network's worst round trip.",
+                id="contentsite.E025",
+            )
+        )
     return errors
 
 

@@ -48,6 +48,39 @@ def require_tool(*names: str) -> list[str]:
     return [path for path in found if path]
 
 
+class NetworkCut:
+    """Every packet to and from one loopback port dropped (nftables), as when a server's host is cut off by the
+    network or frozen: a kept connection's data is never acknowledged and never answered, and a new connection's
+    SYN goes unanswered. Unlike a stopped process (``hang``), whose kernel still acknowledges what it is sent. Needs
+    root and ``nft``: skipped locally without them, failed under CI. A context manager; its table is removed on
+    leaving, and one a killed test left behind is removed on entering."""
+
+    def __init__(self, port: int) -> None:
+        (self.nft,) = require_tool("nft")
+        if os.geteuid() != 0:
+            message = "cutting a port off needs root (nftables)"
+            if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+                pytest.fail(message)
+            pytest.skip(message)
+        self.port = port
+        self.table = f"contentsite_test_cut_{port}"
+
+    def _nft(self, *arguments: str, check: bool = True) -> None:
+        subprocess.run([self.nft, *arguments], check=check, capture_output=True, timeout=30)
+
+    def __enter__(self) -> NetworkCut:
+        self._nft("delete", "table", "inet", self.table, check=False)
+        self._nft("add", "table", "inet", self.table)
+        self._nft("add", "chain", "inet", self.table, "out", "{ type filter hook output priority 0; policy accept; }")
+        for direction in ("dport", "sport"):
+            self._nft("add", "rule", "inet", self.table, "out", "ip", "daddr", "127.0.0.1", "tcp", direction,
+                      str(self.port), "drop")  # fmt: skip
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._nft("delete", "table", "inet", self.table)
+
+
 def free_port_in(ports: range) -> int:
     """The first port in ``ports`` with nothing listening on it.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.servers import Gunicorn, Response, request, server_environment
-from tests.outages import PostgresServer, RedisServer, wait_until
+from tests.outages import NetworkCut, PostgresServer, RedisServer, wait_until
 
 pytestmark = pytest.mark.outage
 
@@ -66,6 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         environment.pop("DEBUG", None)
         environment["OUTAGE_RETRY_AFTER_SECONDS"] = "17"
         environment["DATABASE_CONNECT_TIMEOUT_SECONDS"] = "2"
+        environment["DATABASE_TCP_USER_TIMEOUT_MS"] = "3000"
         # The demo library, published (outside production load_demo takes it through the workflow).
         local = {**environment, "DEBUG": "true"}
         manage(local, "migrate", "--noinput", "-v0", settings="contentsite.settings.base")
@@ -159,6 +160,32 @@ def test_with_postgresql_hung_what_needs_it_is_a_503_after_the_connect_timeout(s
     finally:
         site.database.resume()
     wait_until(lambda: site.get("/search/?q=amlodipine").status == 200, "the site to recover", timeout=30)
+
+
+def test_with_postgresql_cut_off_a_kept_connection_is_a_503_not_a_held_worker(site):
+    """The network drops every packet to and from PostgreSQL (its host cut off or frozen) while the workers hold
+    connections (``CONN_MAX_AGE``): a query's packets are never acknowledged. libpq would wait for TCP to give up
+    (about 15 minutes of retransmissions) and gunicorn kill the worker; with ``tcp_user_timeout`` the connection
+    ends after ``DATABASE_TCP_USER_TIMEOUT_MS`` (3 s here) and the request is a 503 like any outage."""
+    article = f"/articles/{site.article}/"
+    assert site.get(article).status == 200
+    for n in range(6):  # each worker queries, and keeps its connection
+        assert site.get(f"/search/?q=amlodipine+kept+{n}").status == 200
+    with NetworkCut(site.database.port):
+        assert site.get(article).status == 200  # in the cache: no query
+        for path in ("/search/?q=numbness+cut+1", "/search/?q=numbness+cut+2"):
+            page = request(site.server.port, path, timeout=HUNG_CLIENT_TIMEOUT_S)
+            assert page.status == 503, page.body[:300]
+            assert page.headers["retry-after"] == "17"
+        api = request(
+            site.server.port,
+            f"{API}?limit=11",
+            headers={"Authorization": f"Api-Key {site.key}"},
+            timeout=HUNG_CLIENT_TIMEOUT_S,
+        )
+        assert api.status == 503, api.body[:300]
+    wait_until(lambda: site.get("/search/?q=amlodipine+after+cut").status == 200, "the site to recover", timeout=30)
+    assert site.server.process.poll() is None
 
 
 def test_nothing_in_the_log_is_a_500(site):

@@ -301,6 +301,9 @@ def test_with_redis_down_the_limit_still_applies_and_says_so(client, partner, pu
         ("REDIS_RETRY_AFTER_SECONDS", 301, "contentsite.E023"),
         ("DATABASE_CONNECT_TIMEOUT_SECONDS", 1, "contentsite.E024"),
         ("DATABASE_CONNECT_TIMEOUT_SECONDS", 61, "contentsite.E024"),
+        ("DATABASE_TCP_USER_TIMEOUT_MS", 999, "contentsite.E025"),
+        ("DATABASE_TCP_USER_TIMEOUT_MS", 60_001, "contentsite.E025"),
+        ("DATABASE_TCP_USER_TIMEOUT_MS", "5000", "contentsite.E025"),
         ("OUTAGE_RETRY_AFTER_SECONDS", "30", "contentsite.E022"),
     ],
 )

@@ -92,6 +92,17 @@ def test_the_lock_timeout_is_added_to_the_database_options_in_the_url():
     assert "search_path=app" in options and "lock_timeout=500" in options
 
 
+def test_postgresql_gets_a_tcp_user_timeout_and_keepalives_unless_the_url_names_its_own():
+    url = "postgres://postgres@127.0.0.1:5432/x"
+    options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url)
+    for expected in ("'tcp_user_timeout': 10000", "'keepalives': 1", "'keepalives_idle': 5", "'keepalives_count': 3"):
+        assert expected in options
+    options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url, DATABASE_TCP_USER_TIMEOUT_MS="4000")
+    assert "'tcp_user_timeout': 4000" in options
+    options = setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=f"{url}?tcp_user_timeout=2500")
+    assert "'tcp_user_timeout': '2500'" in options or "'tcp_user_timeout': 2500" in options
+
+
 def test_postgresql_gets_a_connect_timeout_unless_the_url_names_its_own():
     url = "postgres://postgres@127.0.0.1:5432/x"
     assert "'connect_timeout': 5" in setting('DATABASES["default"]["OPTIONS"]', DATABASE_URL=url)

@@ -138,11 +138,26 @@ DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000)
 # How long a request waits to connect to PostgreSQL (libpq's connect_timeout) before it answers 503: a server that
 # is stuck or cut off accepts the connection and never answers, and libpq would wait for it for ever.
 DATABASE_CONNECT_TIMEOUT_SECONDS = env_int("DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
+# How long what a request sent PostgreSQL may go unacknowledged before its connection ends (libpq's
+# tcp_user_timeout) and the request answers 503: when the database's host is cut off or frozen, a kept connection
+# (CONN_MAX_AGE) gets no acknowledgement and no answer, and TCP would retransmit for about 15 minutes while the worker
+# waits. Keepalives (below) probe a connection that waits for an answer in silence; with this set, one whose probes go
+# unacknowledged this long ends too. A live server acknowledges at once, however long its query runs.
+DATABASE_TCP_USER_TIMEOUT_MS = env_int("DATABASE_TCP_USER_TIMEOUT_MS", 10_000)
+# A connection silent this long is probed every DATABASE_KEEPALIVES_INTERVAL_SECONDS.
+DATABASE_KEEPALIVES_IDLE_SECONDS = 5
+DATABASE_KEEPALIVES_INTERVAL_SECONDS = 2
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options = DATABASES["default"].setdefault("OPTIONS", {})
     # Added to whatever DATABASE_URL's ?options= already asks for, never instead of it.
     _options["options"] = f"{_options.get('options', '')} -c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}".strip()
-    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)  # unless DATABASE_URL names its own
+    # Each unless DATABASE_URL names its own.
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
+    _options.setdefault("tcp_user_timeout", DATABASE_TCP_USER_TIMEOUT_MS)
+    _options.setdefault("keepalives", 1)
+    _options.setdefault("keepalives_idle", DATABASE_KEEPALIVES_IDLE_SECONDS)
+    _options.setdefault("keepalives_interval", DATABASE_KEEPALIVES_INTERVAL_SECONDS)
+    _options.setdefault("keepalives_count", 3)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
