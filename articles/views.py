@@ -248,7 +248,7 @@ SitePage = tuple[int, str, tuple[str, ...]]
 def _site_validators(name: str, salt: tuple[object, ...]) -> Validators:
     """The ETag and Last-Modified of a page listing many articles: from ``site_identity()``, one cache read."""
     site = site_identity()
-    return Validators(site.etag(name, PAGE_CACHE_VERSION, *salt), site.last_modified)
+    return Validators(site.etag(name, PAGE_CACHE_VERSION, *salt), site.last_modified, site.expires_at)
 
 
 def _site_page(
@@ -283,6 +283,8 @@ def _site_page(
 
 def _validated(response: HttpResponse, validators: Validators) -> HttpResponse:
     response["ETag"] = validators.etag
+    # The proxy keeps the page no longer than until a scheduled publication changes it (``proxy.tag``).
+    setattr(response, proxy.PROXY_UNTIL_ATTRIBUTE, validators.expires_at)
     if validators.last_modified:
         response["Last-Modified"] = http_date(validators.last_modified.timestamp())
     return _revalidate(response)
@@ -413,7 +415,9 @@ _pages = BoundedMemo(PAGE_MEMO_CHARS)
 
 def _live_validators(live: Live, name: str) -> Validators:
     # Pages say how long ago things happened, so they are dated too.
-    return Validators(live.etag(name, PAGE_CACHE_VERSION, timezone.localdate().isoformat()), live.last_modified)
+    return Validators(
+        live.etag(name, PAGE_CACHE_VERSION, timezone.localdate().isoformat()), live.last_modified, live.expires_at
+    )
 
 
 def _article_validators(request: HttpRequest, slug: str, name: str) -> Validators | None:

@@ -53,6 +53,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.module_loading import import_string
 
 from articles.memo import BoundedMemo
+from contentsite import proxy
 from contentsite.cache import request_scope
 
 # Finished responses by address and ETag, per process (a few hundred hot pages fit).
@@ -77,6 +78,8 @@ class Validators:
 
     etag: str
     last_modified: datetime.datetime | None
+    # When this version stops being current by itself (a scheduled publication's time), if it will.
+    expires_at: datetime.datetime | None = None
 
     @property
     def timestamp(self) -> int | None:
@@ -178,7 +181,9 @@ class EarlyAnswerMiddleware:
 
     def _answer(self, request: HttpRequest) -> HttpResponseBase:
         validators = self._validators(request)
-        if validators is None:
+        # Near a scheduled change, a page's Cache-Control shortens with every second (``proxy.lifetime``): a copy
+        # kept earlier would tell the proxy to keep the page past the change.
+        if validators is None or proxy.bounded(validators.expires_at):
             return self.get_response(request)
         full, headers_only = (request.path, validators.etag, 200), (request.path, validators.etag, 304)
         if validators.not_modified(request):

@@ -16,8 +16,10 @@ show the old page meanwhile. The partner API is never cached by the proxy (see
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -25,6 +27,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,8 @@ SURROGATE_HEADER = "xkey"
 PURGE_HEADER = "xkey-purge"
 # Views set this attribute on a response to offer it to the proxy (``SurrogateKeyMiddleware``).
 SURROGATE_KEYS_ATTRIBUTE = "surrogate_keys"
+# The attribute on which a view says when what its page shows changes next (a scheduled publication's time).
+PROXY_UNTIL_ATTRIBUTE = "proxy_until"
 # Home, sitemap, search and every list of articles: purged on every public change.
 INDEX_KEY = "index"
 
@@ -69,13 +74,35 @@ def _unique_keys(keys: Iterable[str]) -> tuple[list[str], list[str]]:
     return valid, [key for key in unique if not KEY_PATTERN.fullmatch(key)]
 
 
-def tag(response: HttpResponse, keys: Iterable[str], *, s_maxage: int | None = None) -> HttpResponse:
+def lifetime(until: datetime.datetime | None) -> tuple[int, int]:
+    """How long the proxy may keep a page (s-maxage) and then serve it stale while it fetches it again
+    (stale-while-revalidate), in seconds: the settings', but never past ``until``, when what the page shows changes
+    by itself (a scheduled publication, live from its time with no job and no purge)."""
+    s_maxage, stale = settings.PROXY_PAGE_MAX_AGE, settings.PROXY_STALE_WHILE_REVALIDATE
+    if until is None:
+        return s_maxage, stale
+    left = max(0, math.floor((until - timezone.now()).total_seconds()))
+    s_maxage = min(s_maxage, left)
+    return s_maxage, min(stale, left - s_maxage)
+
+
+def bounded(until: datetime.datetime | None) -> bool:
+    """Whether ``until`` comes soon enough to shorten a page's life in the proxy (``lifetime``): its
+    Cache-Control is then worked out afresh for each response, never copied from an earlier one."""
+    return lifetime(until) != lifetime(None)
+
+
+def tag(
+    response: HttpResponse, keys: Iterable[str], *, s_maxage: int | None = None, until: datetime.datetime | None = None
+) -> HttpResponse:
     """Let the proxy keep ``response`` for ``s_maxage`` seconds under ``keys``; browsers always revalidate.
 
     Only for public pages that any anonymous reader gets alike: the caller (``SurrogateKeyMiddleware``)
     decides that. A response that sets a cookie is left alone, since its headers are someone's own.
     When the keys cannot be sent as given (not tokens, or too many for one header) the page is
     tagged ``index`` alone, which every public change purges: purged too often, never too seldom.
+    ``until``: when what the page shows changes by itself; the proxy keeps it, stale copies included, no
+    longer (``lifetime``). A stale copy kept for errors (stale-if-error) is served only while the app fails.
     """
     if response.cookies:
         return response
@@ -87,10 +114,11 @@ def tag(response: HttpResponse, keys: Iterable[str], *, s_maxage: int | None = N
     if not header:
         return response
     response[SURROGATE_HEADER] = header
+    kept, stale = lifetime(until)
     # No ``no-cache`` and no ``private``: Varnish would refuse to keep the page at all.
     response["Cache-Control"] = (
-        f"public, max-age=0, s-maxage={settings.PROXY_PAGE_MAX_AGE if s_maxage is None else s_maxage}, "
-        f"stale-while-revalidate={settings.PROXY_STALE_WHILE_REVALIDATE}, "
+        f"public, max-age=0, s-maxage={kept if s_maxage is None else min(s_maxage, kept)}, "
+        f"stale-while-revalidate={stale}, "
         f"stale-if-error={settings.PROXY_STALE_IF_ERROR}"
     )
     return response
@@ -124,7 +152,7 @@ class SurrogateKeyMiddleware:
         response = self.get_response(request)
         keys = getattr(response, SURROGATE_KEYS_ATTRIBUTE, None)
         if keys and _offered_to_proxy(request, response):
-            tag(response, keys)
+            tag(response, keys, until=getattr(response, PROXY_UNTIL_ATTRIBUTE, None))
         return response
 
 

@@ -7,16 +7,19 @@ through ``AuthenticationMiddleware``, so it has no ``user``.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from articles import services
 from articles.interchange.export import revision_content
 from articles.models import Revision
 from contentsite import proxy
+from tests.factories import article_document, changed
 
 URL = "/articles/early/"
 
@@ -171,3 +174,24 @@ def test_a_request_with_credentials_is_never_answered_early(client, workflow):
     client.get(URL)
     response = client.get(URL, HTTP_AUTHORIZATION="Api-Key something")
     assert not early(response) and response.status_code == 200
+
+
+def test_a_page_kept_before_its_scheduled_change_is_not_replayed_with_a_proxy_lifetime_past_it(client, workflow, clock):
+    """This process's copy of a page carries the Cache-Control it was first answered with. Kept an hour before a
+    scheduled publication with s-maxage=300, replayed 100 s before it, it would let the proxy keep the old page for
+    200 s past the publication."""
+    document = article_document(slug="kept-before")
+    workflow.live(document)
+    edited = changed(document, **{"revision.title": "Retitled", "revision.change_summary": "Retitled."})
+    workflow.take_live(workflow.draft(edited), publish_at=timezone.now() + datetime.timedelta(hours=1))
+    url = "/articles/kept-before/"
+    kept = client.get(url)
+    assert "s-maxage=300," in kept["Cache-Control"]
+    clock.advance(datetime.timedelta(hours=1) - datetime.timedelta(seconds=100))
+    for conditional in ({}, {"HTTP_IF_NONE_MATCH": kept["ETag"]}):
+        again = client.get(url, **conditional)
+        s_maxage = int(again["Cache-Control"].split("s-maxage=")[1].split(",")[0])
+        assert s_maxage <= 100, again["Cache-Control"]
+        assert "stale-while-revalidate=0" in again["Cache-Control"]
+    home = client.get("/")  # a list: the next scheduled publication anywhere bounds it
+    assert int(home["Cache-Control"].split("s-maxage=")[1].split(",")[0]) <= 100

@@ -7,6 +7,7 @@ skip locally, but fail under ``CI=true``, as the browser tests do without Chromi
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import http.server
 import logging
@@ -31,7 +32,7 @@ from django.test import RequestFactory, override_settings
 from articles import services
 from contentsite import proxy
 from contentsite.checks import check_proxy_settings
-from tests.factories import changed, demo_document
+from tests.factories import article_document, changed, demo_document
 
 ROOT = Path(__file__).resolve().parent.parent
 VCL = ROOT / "deploy" / "varnish" / "default.vcl"
@@ -59,6 +60,31 @@ def test_tag_follows_the_settings_and_a_callers_s_maxage():
     assert response["Cache-Control"] == "public, max-age=0, s-maxage=60, stale-while-revalidate=5, stale-if-error=600"
     response = proxy.tag(HttpResponse("page"), ["index"], s_maxage=10)
     assert "s-maxage=10," in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    ("seconds_left", "s_maxage", "stale_while_revalidate"),
+    [
+        (None, 300, 30),  # nothing scheduled
+        (10_000, 300, 30),  # too far off to matter
+        (320.5, 300, 20),  # kept its whole s-maxage, but stale for only what is left of it
+        (100.5, 100, 0),
+        (0.5, 0, 0),
+        (-5, 0, 0),  # already due
+    ],
+)
+def test_a_page_that_changes_at_a_scheduled_time_is_kept_by_the_proxy_no_later(
+    seconds_left, s_maxage, stale_while_revalidate
+):
+    """A scheduled publication is live from its time on every page, with no job and no purge: the proxy keeps a page
+    (stale copies included) no longer than until the next scheduled change it shows."""
+    from django.utils import timezone
+
+    until = None if seconds_left is None else timezone.now() + datetime.timedelta(seconds=seconds_left)
+    response = proxy.tag(HttpResponse("page"), ["article-7"], until=until)
+    assert response["Cache-Control"] == (
+        f"public, max-age=0, s-maxage={s_maxage}, stale-while-revalidate={stale_while_revalidate}, stale-if-error=86400"
+    )
 
 
 @pytest.mark.parametrize(
@@ -550,3 +576,27 @@ def test_a_published_article_is_kept_then_replaced_on_publish_and_gone_on_withdr
 
     services.revision_withdraw(revision=replacement, actor=publisher, reason="Under review.")
     assert proxied.get(url).status == 410
+
+
+def test_a_scheduled_revision_is_shown_through_the_proxy_from_its_time_without_any_job(proxied, workflow):
+    """README: "A scheduled revision is live from its time on every page ... even if no job runs". The proxy kept the
+    page for its whole s-maxage (300 s), past the scheduled time, until ``publish_scheduled`` purged it."""
+    from django.utils import timezone
+
+    document = article_document(slug="proxy-scheduled")  # an address of its own: the proxy outlives a test
+    live = workflow.live(document)
+    url = f"/articles/{live.article.slug}/"
+    title = "Testamol and nerve damage: scheduled advice"
+    at = timezone.now() + datetime.timedelta(seconds=4)
+    edited = changed(document, **{"revision.title": title, "revision.change_summary": "Scheduled."})
+    scheduled = workflow.take_live(workflow.draft(edited), publish_at=at)
+    before, kept = proxied.get(url), proxied.get(url)
+    assert (before.status, kept.status, kept.cache) == (200, 200, "HIT")
+    assert title not in kept.body
+    while timezone.now() < at + datetime.timedelta(milliseconds=300):
+        time.sleep(0.1)
+    after = proxied.get(url)
+    assert after.status == 200
+    assert title in after.body
+    scheduled.refresh_from_db()
+    assert scheduled.state == "scheduled"  # nothing recorded it and nothing purged
