@@ -27,6 +27,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from contentsite.numbers import whole_number
+
 from . import forms as workflow_forms
 from . import revision_notes, services
 from .content_checks import check_revision
@@ -878,8 +880,9 @@ class RevisionAdmin(DraftSavingAdmin):
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         revision = None
-        if str(object_id).isdigit():  # anything else is Django's "does not exist", never a 500
-            revision = Revision.objects.with_content().with_review().filter(pk=object_id).first()
+        pk = whole_number(str(object_id))
+        if pk is not None:  # anything else is Django's "does not exist", never a 500
+            revision = Revision.objects.with_content().with_review().filter(pk=pk).first()
         if revision is not None and self.has_view_permission(request, revision):
             extra_context = {**(extra_context or {}), **self._workflow_context(request, revision)}
         return super().change_view(request, object_id, form_url, extra_context)
@@ -985,10 +988,10 @@ class RevisionAdmin(DraftSavingAdmin):
         if not self.has_view_permission(request, revision):
             raise PermissionDenied
         others = list(revision.article.revisions.exclude(pk=pk).order_by("-number"))
-        against_id = request.GET.get("against")
+        against_id = whole_number(request.GET.get("against"))
         against = None
-        if against_id and against_id.isdigit():
-            against = next((other for other in others if other.pk == int(against_id)), None)
+        if against_id is not None:
+            against = next((other for other in others if other.pk == against_id), None)
         if against is None:
             against = self._compare_default(revision)
         base = Revision.objects.with_content().get(pk=against.pk) if against else None

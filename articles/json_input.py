@@ -22,6 +22,8 @@ _STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"?'
 _STRINGS = re.compile(_STRING, re.DOTALL)
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# A surrogate written as an escape, paired or not (a pair is text; ``loads`` tells them apart).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _STRUCTURE = re.compile(rf"(?P<open>[\[{{])|(?P<close>[\]}}])|{_STRING}", re.DOTALL)
 
 
@@ -62,10 +64,25 @@ def check_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
-def loads(text: str, *, limit: int = MAX_JSON_DEPTH, **options: Any) -> Any:
-    """``json.loads(text, **options)`` for a document nested at most ``limit`` levels deep.
+class LoneSurrogate(ValueError):
+    """A JSON string escaping half of a UTF-16 surrogate pair on its own (``"\\ud800"``): not text. Python would
+    carry it as a string that nothing can write out as UTF-8 (a response repeating it, a log line, the database)."""
 
-    Raises ``JSONTooDeep`` or ``json.JSONDecodeError``, both ``ValueError``.
+    def __init__(self) -> None:
+        super().__init__("a string holds an unpaired surrogate (\\ud800 to \\udfff on its own), which is not text")
+
+
+def loads(text: str, *, limit: int = MAX_JSON_DEPTH, **options: Any) -> Any:
+    """``json.loads(text, **options)`` for a document nested at most ``limit`` levels deep, all of its strings text.
+
+    Raises ``JSONTooDeep``, ``LoneSurrogate`` or ``json.JSONDecodeError``, all ``ValueError``.
     """
     check_depth(text, limit)
-    return json.loads(text, **options)
+    value = json.loads(text, **options)
+    # Only an escape can make a lone surrogate (decoding the bytes refuses one); written out again, it fails.
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise LoneSurrogate() from None
+    return value

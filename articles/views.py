@@ -26,6 +26,7 @@ from django.utils.http import http_date
 from contentsite import proxy
 from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
+from contentsite.numbers import whole_number
 
 from . import search as search_index
 from .feeds import ChangesFeed
@@ -173,10 +174,10 @@ def _render_sitemap_index() -> SitePage:
 
 
 def _sitemap_number(request: HttpRequest, section: str) -> int | None:
-    number = request.GET.get("p", "1")
-    if section not in sitemaps() or not number.isdigit() or not 1 <= int(number) <= MAX_SITEMAP_PAGE:
+    number = whole_number(request.GET.get("p", "1"))
+    if section not in sitemaps() or number is None or not 1 <= number <= MAX_SITEMAP_PAGE:
         return None
-    return int(number)
+    return number
 
 
 def _sitemap_section_validators(request: HttpRequest, section: str) -> Validators | None:

@@ -95,3 +95,56 @@ def test_the_api_root_costs_no_query(api: PartnerClient, django_assert_num_queri
     api.get("/api/v1/")  # the key, now in the cache
     with django_assert_num_queries(0):
         assert api.get("/api/v1/").status_code == 200
+
+
+# Not a whole number in ASCII digits, though ``str.isdigit`` says each is one: "²" (int() refuses it), U+0661 (Arabic-
+# Indic one, which int() reads as 1: the same page at a second address), and more digits than int() will read.
+NOT_ASCII_DIGITS = ["\u00b2", "\u0661", "9" * 5000]
+
+
+@pytest.mark.parametrize("number", NOT_ASCII_DIGITS)
+def test_a_number_in_an_address_is_ascii_digits_or_a_clear_4xx(
+    client: Client, api: PartnerClient, published_article: Revision, number: str
+) -> None:
+    client.raise_request_exception = False
+    assert client.get(reverse("sitemap-section", args=["articles"]), {"p": number}).status_code == 404
+    assert api.get("/api/v1/articles/", {"limit": number}).status_code == 400
+    assert api.get("/api/v1/changes/", {"after": number}).status_code == 400
+
+
+@pytest.mark.parametrize("number", NOT_ASCII_DIGITS)
+def test_a_number_in_an_admin_address_is_ascii_digits_or_does_not_exist(
+    client: Client, admin_user_account: Any, workflow: Any, number: str
+) -> None:
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    client.force_login(admin_user_account)
+    client.raise_request_exception = False
+    change = client.get(f"/admin/articles/revision/{number}/change/")
+    # Django's "does not exist"; Django's admin itself reads U+0661 as 1, and shows that revision (staff only).
+    assert change.status_code in (302, 404) or (number == "\u0661" and change.status_code == 200), change.status_code
+    diff = client.get(f"/admin/articles/revision/{draft.pk}/diff/", {"against": number})
+    assert diff.status_code == 200, diff.status_code  # compared with the default, as with no choice
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"answers": {"\\ud800": "yes"}}',  # a lone surrogate as a question key
+        '{"answers": {}, "\\udfff": 1}',  # and as an unknown field
+        '{"answers": {"\\ud800\\udc00": "yes"}}',  # a well-formed pair: an unknown question, said so
+    ],
+)
+def test_evaluate_names_a_key_it_cannot_use_without_failing_to_write_it(
+    client: Client, api_key: str, published_pathway: Revision, body: str
+) -> None:
+    """The 400 repeats the key; a lone surrogate cannot be written as UTF-8, which made the problem itself a 500."""
+    client.raise_request_exception = False
+    response = client.post(
+        f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+    )
+    assert response.status_code == 400, (response.status_code, response.content[:300])
+    response.content.decode("utf-8")

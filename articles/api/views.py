@@ -39,6 +39,7 @@ from articles.structured_data import MEDICAL_WEB_PAGE_SCHEMA, medical_web_page
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.schema import ecma_pattern
 from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
+from contentsite.numbers import whole_number
 
 from . import serializers
 from .filters import ArticleFilter
@@ -245,9 +246,10 @@ def _whole_number(request: Request, name: str, default: int, low: int, high: int
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
         raise ValidationError({name: [f"A whole number from {low} to {high}."]})
-    return int(raw)
+    return number
 
 
 class ChangeFeed(SiteListView, APIView):

@@ -7,6 +7,8 @@ from typing import Any
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 
+from contentsite.numbers import whole_number
+
 
 class PartnerCursorPagination(CursorPagination):
     page_size = 50
@@ -28,9 +30,10 @@ class PartnerCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+        size = whole_number(raw)
+        if size is None or not 1 <= size <= self.max_page_size:
             raise ValidationError({"limit": [f"A whole number from 1 to {self.max_page_size}."]})
-        return int(raw)
+        return size
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """What every page sends (OpenAPI 3.1): ``next`` and ``previous`` always present, null at either end."""

@@ -16,6 +16,7 @@ from rest_framework.utils import json as drf_json
 
 from articles import json_input
 from articles.limits import MAX_DOCUMENT_BYTES, MAX_JSON_DEPTH
+from contentsite.numbers import whole_number
 
 
 class RequestBodyTooLarge(APIException):
@@ -41,7 +42,7 @@ class BoundedJSONParser(JSONParser):
         parser_context = parser_context or {}
         request = parser_context.get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > MAX_DOCUMENT_BYTES:
+        if declared and (whole_number(declared) or 0) > MAX_DOCUMENT_BYTES:
             raise RequestBodyTooLarge()
         raw = stream.read(MAX_DOCUMENT_BYTES + 1)
         if len(raw) > MAX_DOCUMENT_BYTES:
@@ -64,7 +65,8 @@ def peek_json(request: HttpRequest, max_bytes: int) -> Any:
     then small. The body stays readable (Django keeps it), and the value is kept on ``request`` for DRF's parse
     when the view asks, in the encoding DRF decodes it with (the request's charset, else the default)."""
     declared = request.META.get("CONTENT_LENGTH") or ""
-    if request.content_type != "application/json" or not declared.isdigit() or int(declared) > max_bytes:
+    size = whole_number(declared)
+    if request.content_type != "application/json" or size is None or size > max_bytes:
         return None
     encoding = request.encoding or settings.DEFAULT_CHARSET
     try:
