@@ -151,6 +151,15 @@ class TextFormField(forms.CharField):
             value = normalise_text(value)
         return super().to_python(value)
 
+    def run_validators(self, value: Any) -> None:
+        # Over its maximum, a text is refused for its length alone: Django would run every other rule too, on
+        # whatever the body held (up to DATA_UPLOAD_MAX_MEMORY_SIZE), and some rules read text in more than linear time.
+        if self.max_length is not None and isinstance(value, str) and len(value) > self.max_length:
+            for validator in self.validators:
+                if isinstance(validator, MaxLengthValidator):
+                    validator(value)
+        super().run_validators(value)
+
 
 class _NormalisedText:
     """Shared by the two model fields: validate (and normalise in ``full_clean``) with the rule above.

@@ -30,7 +30,9 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _MARKUP = re.compile(r"<\s*/?\s*[a-z!?]|\]\s*\(|\[/?(?:url|link|img)\b|&[a-z]+;|&#", re.IGNORECASE)
-_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+# Tried only where a word starts (what it would find from inside a word it finds from the word's start), so a long
+# run without spaces is read once, not once per character. Text is at most MAX_FEEDBACK_CHARS when these run.
+_EMAIL = re.compile(r"(?<![^\s@])[^\s@]+@[^\s@]+\.[^\s@]+")
 
 NO_LINKS = "Remove the link or web address: feedback cannot include links."
 NO_MARKUP = "Remove the markup (such as < > or [link](...)): write plain text."

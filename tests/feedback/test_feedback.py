@@ -218,6 +218,33 @@ def test_text_exactly_at_the_limit_is_kept(client, published_article):
     )
 
 
+def test_text_over_the_limit_is_refused_for_its_length_alone_without_reading_it_further():
+    """Django runs every validator, the length one failing or not: the link and email rules read 30,000 characters
+    without a space in 18 s (their regular expressions backtracked), and a body may hold 2.5 MB. Over its
+    maximum a text is refused for its length only; the same text at the maximum is read by every rule."""
+    from feedback.forms import validate_plain_feedback
+
+    read: list[int] = []
+
+    def form(text: str) -> FeedbackForm:
+        made = FeedbackForm({"helpful": "no", "reason": "other", "text": text})
+        field = made.fields["text"]  # the form's own copy of the field
+        field.validators = [
+            (lambda value: read.append(len(value)) or validate_plain_feedback(value))
+            if validator is validate_plain_feedback
+            else validator
+            for validator in field.validators
+        ]
+        return made
+
+    over = form("a" * 1_000_000)
+    assert not over.is_valid()
+    assert over.errors["text"] == [f"Ensure this value has at most {MAX_FEEDBACK_CHARS} characters (it has 1000000)."]
+    assert read == []
+    assert form("a" * MAX_FEEDBACK_CHARS).is_valid()
+    assert read == [MAX_FEEDBACK_CHARS]
+
+
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=80))
 def test_accepted_text_is_normalised_plain_text(text):
