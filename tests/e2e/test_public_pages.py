@@ -6,6 +6,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.factories import article_document, changed
+
 pytestmark = pytest.mark.browser
 
 ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
@@ -72,3 +74,51 @@ def test_symptom_entries_say_how_often_on_a_phone(page, demo_site, artifacts):
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.locator(".symptom-list").screenshot(path=artifacts / "symptom-frequency-phone.png")
     assert_no_axe_violations(page)
+
+
+# One word longer than a phone is wide, and a long web address: text an author may well write (a combination
+# product's name, a product page's address). Each page that shows them must wrap them, not scroll sideways.
+LONG_WORD = "Amlodipine/valsartan/hydrochlorothiazide-" * 3
+LONG_ADDRESS = "https://www.medicines.org.uk/emc/product/5735/smpc/" + "a-very-long-path-segment/" * 4
+
+
+def test_long_words_and_web_addresses_wrap_on_every_page_that_shows_them(page, demo_site, workflow, artifacts):
+    marker = f"{LONG_WORD} {LONG_ADDRESS} `{LONG_WORD}` <{LONG_ADDRESS}>"
+    document = article_document(slug="long-words", marker=marker, topic=LONG_WORD)
+    document = changed(
+        document,
+        **{"revision.title": f"Testamol and {LONG_WORD}", "revision.summary": f"See {LONG_ADDRESS} about {LONG_WORD}."},
+    )
+    document["revision"]["callouts"][0]["title"] = LONG_WORD
+    live = workflow.live(document)
+    page.set_viewport_size({"width": 390, "height": 844})
+    medicine = live.article.medication.slug
+    for path in ("/articles/long-words/", "/", f"/medicines/{medicine}/", "/search/?q=hydrochlorothiazide"):
+        page.goto(demo_site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            page.screenshot(path=artifacts / f"long-words-{path.strip('/').replace('/', '-') or 'home'}.png")
+        assert width <= 390, (path, width)
+    page.goto(demo_site.url + "/articles/long-words/")
+    page.screenshot(path=artifacts / "long-words-phone.png", full_page=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        ARTICLE,
+        ARTICLE + "history/",
+        "/medicines/amlodipine/",
+        "/search/?q=amlodipine",
+        "/triage/",
+        "/triage/numbness-tingling-weakness-amlodipine/",
+        "/no-such-page/",
+    ],
+)
+def test_pages_fit_a_phone_with_the_text_twice_as_large(page, demo_site, path):
+    """A reader who sets the phone's text to 200% reads every line whole, without scrolling sideways."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(demo_site.url + path)
+    page.evaluate("document.documentElement.style.fontSize = '200%'")  # as the phone's text size would
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

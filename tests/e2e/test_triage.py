@@ -230,3 +230,15 @@ def test_triage_pages_have_no_accessibility_violations(browser, demo_site, artif
             assert seen == DISPOSITIONS[url]
     finally:
         context.close()
+
+
+def test_the_emergency_result_fits_a_phone_with_the_text_twice_as_large(page, demo_site, artifacts):
+    """The heading "Call the emergency number now" was cut off at the edge of the screen at 200% text, and the
+    page scrolled sideways: the one instruction that matters most, for a reader who needs large text."""
+    page.set_viewport_size(PHONE)
+    page.goto(demo_site.url + URL)
+    answer(page, "Yes")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")  # as the phone's text size would
+    expect(page.get_by_role("region", name=EMERGENCY)).to_be_visible()
+    page.screenshot(path=artifacts / "triage-emergency-phone-200-percent.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
