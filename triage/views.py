@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.cache import patch_cache_control
 
 from articles.models import Withdrawn
 from contentsite.methods import allow_get, allow_methods
@@ -103,8 +103,7 @@ def _question_page(
         **notices.context(),
     }
     response = render(request, "triage/question.html", context, status=400 if error else 200)
-    add_never_cache_headers(response)  # a page carrying answers is personal; no cache keeps it
-    return response
+    return _personal(response)
 
 
 def _result_page(
@@ -138,5 +137,14 @@ def _result_page(
         **notices.context(),
     }
     response = render(request, "triage/result.html", context)
-    add_never_cache_headers(response)  # a result page is personal; no cache keeps it
+    return _personal(response)
+
+
+def _personal(response: HttpResponse) -> HttpResponse:
+    """A page carrying a reader's answers: no shared cache keeps it (``private``), and the browser asks again
+    before using its copy (``no-cache``), except to go back or forward to it. Not ``no-store``: each of these
+    pages answers a form's POST, so with nothing kept the browser's own Back showed "Confirm Form Resubmission"
+    (ERR_CACHE_MISS) instead of the last question or the result. The reader's browser keeps its copy, as it
+    keeps its history."""
+    patch_cache_control(response, private=True, no_cache=True)
     return response

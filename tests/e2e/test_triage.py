@@ -125,6 +125,32 @@ def test_back_and_change_your_answers(reader, artifacts, url, total, first, firs
     assert reader.get_by_role("heading", level=1).inner_text() == EMERGENCY
 
 
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_the_browsers_own_back_button_returns_to_the_last_question_and_the_result(browser, demo_site, javascript):
+    """A frightened reader presses the phone's Back, not the page's: each question and the result came from a form's
+    POST, and kept by no cache (no-store) the browser had nothing to go back to ("Confirm Form Resubmission",
+    ERR_CACHE_MISS), an emergency result included."""
+    context = browser.new_context(base_url=demo_site.url, java_script_enabled=javascript, viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(SWOLLEN)
+        answer(page, "No")
+        second = question_key(page)
+        answer(page, "No")
+        third = question_key(page)
+        page.go_back()
+        assert question_key(page) == second
+        page.go_forward()
+        assert question_key(page) == third
+        answer(page, "Yes")  # a less urgent result, or the emergency one: either way a result page
+        result = page.get_by_role("heading", level=1).inner_text()
+        follow(page.get_by_role("link", name="Medication Safety Library"))  # away, as "Read more" would
+        page.go_back()
+        assert page.get_by_role("heading", level=1).inner_text() == result
+    finally:
+        context.close()
+
+
 TAP_TARGET = 44  # px: the smallest target a reader on a phone can hit reliably (WCAG 2.5.5)
 
 
