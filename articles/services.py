@@ -1097,13 +1097,49 @@ def revision_publish(
     done="unscheduled",
 )
 def revision_unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
-    """Cancel a scheduled publication that has not happened yet; the revision stays approved."""
+    """Cancel a scheduled publication that has not happened yet; the revision stays approved.
+
+    Not within ``SCHEDULE_CANCEL_MARGIN`` of its time: readers see a scheduled revision as live from its time
+    (``articles.live``), so a cancellation that committed after it would take back a page they had been shown,
+    and the audit trail and change feed would never say it was live.
+    """
     _permitted("unschedule", actor)
     with transaction.atomic():
         revision = _begin("unschedule", revision, actor)
+        revision = _under_the_public_clock(revision)
+        if revision.state == RevisionState.SCHEDULED and revision.publish_at <= timezone.now() + SCHEDULE_CANCEL_MARGIN:
+            raise ValidationError(
+                f"Too late to cancel: revision {revision.number} goes live at "
+                f"{timezone.localtime(revision.publish_at):%H:%M:%S}, less than "
+                f"{SCHEDULE_CANCEL_MARGIN.seconds} seconds from now. Once it is live, withdraw the article or "
+                "publish another revision.",
+                code="too_late_to_cancel",
+            )
+        if revision.state != RevisionState.SCHEDULED:
+            raise _illegal(revision, TRANSITIONS["unschedule"].done, TRANSITIONS["unschedule"].from_states)
         return _set_state(
             revision, to=RevisionState.APPROVED, actor=actor, action=AuditAction.UNSCHEDULE, publish_at=None
         )
+
+
+# A scheduled publication this close to its time can no longer be cancelled (``revision_unschedule``): more than a
+# step can take once it holds the public clock, and more than app servers' clocks differ.
+SCHEDULE_CANCEL_MARGIN = datetime.timedelta(seconds=60)
+
+
+def _under_the_public_clock(revision: Revision) -> Revision:
+    """For a step that cancels a scheduled publication: take the public clock's lock now, then record a publication
+    whose time has come meanwhile, and return ``revision`` as it is then.
+
+    Every public change takes that lock (``articles.live.public_change``); a step that took it only at its first
+    write waited for it there, for as long as another change held it, and a scheduled time could pass meanwhile:
+    readers saw the revision live, and the step then cancelled it as if it never had been. Holding the lock, the
+    step waits on no other change before it commits. Lock order: the article and its revisions (``_lock``), then
+    the clock, as every public change.
+    """
+    ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    _record_due_publication(revision.article_id)
+    return Revision.objects.select_for_update().get(pk=revision.pk)
 
 
 def revisions_publish_due() -> list[Revision]:
@@ -1171,6 +1207,11 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
         raise ValidationError("Give the reason for withdrawing the article.", code="reason_required")
     with transaction.atomic():
         revision = _begin("withdraw", revision, actor)
+        if _under_the_public_clock(revision).state == RevisionState.SUPERSEDED:
+            # A scheduled revision went live while the step waited: readers saw it, so it is what is withdrawn.
+            revision = Revision.objects.select_for_update().get(
+                article_id=revision.article_id, state=RevisionState.PUBLISHED
+            )
         for pending in Revision.objects.select_for_update().filter(
             article_id=revision.article_id, state=RevisionState.SCHEDULED
         ):

@@ -257,3 +257,72 @@ def test_the_api_answers_a_lock_conflict_with_409_and_retry_after(rf):
     assert response["Retry-After"] == "1"
     assert json.loads(response.content)["code"] == "conflict"
     assert middleware.process_exception(rf.get("/api/v1/articles/"), OperationalError("server closed")) is None
+
+
+def scheduled_soon(author: Any, reviewer: Any, publisher: Any, slug: str, seconds: float) -> tuple[Revision, Revision]:
+    """A live revision and another scheduled ``seconds`` from now."""
+    live = take_live(
+        services.article_import(document=article_document(slug=slug), actor=author), author, reviewer, publisher
+    )
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="Scheduled."), reviewer)
+    at = timezone.now() + datetime.timedelta(hours=1)
+    scheduled = services.revision_publish(revision=draft, actor=publisher, publish_at=at)
+    Revision.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() + datetime.timedelta(seconds=seconds))
+    return live, Revision.objects.get(pk=scheduled.pk)
+
+
+def holding_the_public_clock(seconds: float) -> tuple[threading.Thread, threading.Event]:
+    """Another public change in flight: a transaction holding the public clock's row for ``seconds``."""
+    from django.db import transaction
+
+    from articles.models import ChangeFeedLock
+
+    taken = threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+                taken.set()
+                threading.Event().wait(seconds)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(timeout=30)
+    return thread, taken
+
+
+def test_a_withdrawal_that_waits_past_a_scheduled_time_withdraws_what_readers_were_shown(author, reviewer, publisher):
+    """Found from outside: revision 2 was scheduled; the withdrawal of revision 1 waited for the public clock (another
+    change held it) while 2's time passed, so readers saw 2 live, then 410; the withdrawal cancelled 2 as if it had
+    never been live, and the change feed said only "1 withdrawn" (a partner replaying it kept 2 live for good)."""
+    from articles.models import ChangeEvent
+
+    live, scheduled = scheduled_soon(author, reviewer, publisher, "withdrawn-while-waiting", seconds=1.0)
+    thread, _ = holding_the_public_clock(3.0)
+    services.revision_withdraw(revision=live, actor=publisher, reason="Safety concern.")
+    thread.join(timeout=30)
+    states = dict(live.article.revisions.values_list("number", "state"))
+    assert states == {live.number: RevisionState.SUPERSEDED, scheduled.number: RevisionState.WITHDRAWN}
+    feed = list(ChangeEvent.objects.filter(article=live.article).order_by("pk").values_list("revision__number", "kind"))
+    assert feed[-2:] == [(scheduled.number, "published"), (scheduled.number, "withdrawn")], feed
+
+
+def test_a_cancellation_that_waits_past_the_scheduled_time_is_refused_and_the_revision_is_live(
+    author, reviewer, publisher
+):
+    """The same wait for a cancellation: readers saw revision 2 live from its time, so it stays live and recorded."""
+    live, scheduled = scheduled_soon(author, reviewer, publisher, "cancelled-while-waiting", seconds=61.0)
+    Revision.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() + datetime.timedelta(seconds=1.0))
+    thread, _ = holding_the_public_clock(3.0)
+    with pytest.raises(ValidationError):
+        services.revision_unschedule(revision=scheduled, actor=publisher)
+    thread.join(timeout=30)
+    # Still live, as readers were shown it: the refusal rolled back, and the next step or job records it.
+    assert Revision.objects.get(pk=scheduled.pk).state in (RevisionState.SCHEDULED, RevisionState.PUBLISHED)
+    assert list(Revision.objects.published().filter(article=live.article).values_list("pk", flat=True)) == [
+        scheduled.pk
+    ]

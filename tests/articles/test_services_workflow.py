@@ -685,3 +685,23 @@ def test_two_concurrent_publishes_leave_exactly_one_live_revision(author, review
     assert sorted(outcomes)[0] == "published"
     assert sorted(outcomes)[1].startswith("refused: ")
     assert Revision.objects.filter(article=first.article, state=RevisionState.PUBLISHED).count() == 1
+
+
+def test_a_schedule_can_be_cancelled_until_a_minute_before_its_time_then_not(
+    workflow, author, reviewer, publisher, clock
+):
+    """Readers see a scheduled revision live from its time: a cancellation committing after it would take back a page
+    they were shown, with no record that it was live. So the last minute is too late (``SCHEDULE_CANCEL_MARGIN``)."""
+    early = start_in(RevisionState.SCHEDULED, workflow, author, reviewer, publisher)
+    services.revision_unschedule(revision=early, actor=publisher)
+    assert Revision.objects.get(pk=early.pk).state == RevisionState.APPROVED
+
+    late = services.revision_publish(
+        revision=early, actor=publisher, publish_at=timezone.now() + datetime.timedelta(hours=1)
+    )
+    clock.advance(datetime.timedelta(hours=1) - services.SCHEDULE_CANCEL_MARGIN + datetime.timedelta(seconds=1))
+    with pytest.raises(ValidationError) as refused:
+        services.revision_unschedule(revision=late, actor=publisher)
+    assert refused.value.code == "too_late_to_cancel"
+    assert "Too late to cancel" in refused.value.messages[0]
+    assert Revision.objects.get(pk=late.pk).state == RevisionState.SCHEDULED
