@@ -24,7 +24,12 @@ class ArticleFilter(django_filters.FilterSet):
     )
     updated_since = django_filters.IsoDateTimeFilter(
         method="filter_updated_since",
-        help_text="ISO 8601 date and time; articles published, reviewed or otherwise changed at or after it.",
+        help_text=(
+            "ISO 8601 date and time; articles published, reviewed or otherwise changed at or after it. A change is "
+            "dated as it is made and seen once it is saved, which can be seconds later: to miss nothing, ask from "
+            "a minute before your last request, or follow /api/v1/changes/, which lists every change in the order "
+            "it was saved."
+        ),
     )
 
     class Meta:
