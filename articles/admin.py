@@ -977,7 +977,8 @@ class RevisionAdmin(DraftSavingAdmin):
                 else:
                     self.message_user(request, "Comment added.", messages.SUCCESS)
             else:
-                errors = " ".join(form.errors.get("body", [])) if form["body"].value() else "Write a comment."
+                problems = [error for field_errors in form.errors.values() for error in field_errors]
+                errors = " ".join(problems) if form["body"].value() else "Write a comment."
                 self.message_user(request, f"Comment not added. {errors}", messages.ERROR)
         return HttpResponseRedirect(back)
 

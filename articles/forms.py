@@ -104,7 +104,14 @@ class OptionalReasonForm(TransitionForm):
 
 class CommentForm(forms.Form):
     body = TextFormField(label="Comment", max_length=MAX_COMMENT_CHARS, widget=forms.Textarea(attrs={"rows": 3}))
-    section_key = forms.ChoiceField(label="About section", required=False)
+    section_key = forms.ChoiceField(
+        label="About section",
+        required=False,
+        # A section removed while the page was open (another tab, another editor): say so, not Django's words.
+        error_messages={
+            "invalid_choice": "That section is no longer in this revision: reload the page, then add the comment."
+        },
+    )
 
     def __init__(self, *args: Any, revision: Revision, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -198,6 +198,23 @@ def test_comments_can_be_tied_to_a_section(client, workflow, author, reviewer):
     assert "Cite the label here." in html
 
 
+def test_a_comment_on_a_section_no_longer_there_says_why_it_was_not_added(client, workflow, author, reviewer):
+    """The section was removed while the reviewer had the page open: the message said "Comment not added." and no
+    more."""
+    from articles import services
+
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    client.force_login(reviewer)
+    response = client.post(
+        f"/admin/articles/revision/{revision.pk}/comment/",
+        {"body": "Cite the label here.", "section_key": "section-gone"},
+        follow=True,
+    )
+    text = " ".join(str(message) for message in response.context["messages"])
+    assert "Comment not added. That section is no longer in this revision" in text
+    assert not revision.comments.exists()
+
+
 def test_nobody_can_change_or_delete_audit_entries_in_the_admin(client, admin_user_account, published_article):
     client.force_login(admin_user_account)
     entry = AuditEntry.objects.first()
