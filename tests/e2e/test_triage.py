@@ -166,6 +166,21 @@ def test_the_answers_the_number_to_call_and_change_are_big_enough_to_tap_on_a_ph
     assert box["height"] >= TAP_TARGET, box
 
 
+def test_every_number_to_call_is_big_enough_to_tap_on_a_phone(reader):
+    """Not only the big number of a result: the 999 and 111 in the notice above every question, and the 999 under an
+    urgent result, were 32 to 36 px wide and 20 px tall."""
+    reader.goto(SWOLLEN)
+    pages = [("question", reader.locator("a[href^='tel:']").all())]
+    answer_until(reader, "both-ankles-or-feet")
+    answer(reader, "Yes")
+    pages.append(("result", reader.locator("a[href^='tel:']").all()))
+    for name, links in pages:
+        assert links, name
+        for link in links:
+            box = link.bounding_box()
+            assert box["width"] >= TAP_TARGET and box["height"] >= TAP_TARGET, (name, link.inner_text(), box)
+
+
 def test_an_unanswered_question_is_explained(reader, artifacts):
     reader.goto(URL)
     follow(reader.get_by_role("button", name="Continue"))
