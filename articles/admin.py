@@ -18,6 +18,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.forms.formsets import TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -466,6 +467,10 @@ class RowKeyForm(forms.ModelForm):
         return super().has_changed()
 
 
+# New rows one save may add to one list of a revision's rows (sections, references...): the page adds them one
+# "Add another" at a time; a long article comes in by import.
+MAX_NEW_ROWS_PER_SAVE = 50
+
 MOVE_FIELD = "_move"  # a move button's name; its value is "<form prefix>:up" or "<form prefix>:down"
 
 
@@ -482,10 +487,29 @@ class PositionFormSet(BaseInlineFormSet):
     renumbered: list[Any]  # saved rows whose number changed although the author did not touch them
     moved = False  # a move button pressed without the script moved a row
 
+    def _claimed_new_rows(self) -> int:
+        """How many new rows the page says it sends (its TOTAL_FORMS beyond the saved rows)."""
+        if not self.is_bound or not self.management_form.is_valid():
+            return 0
+        return self.management_form.cleaned_data[TOTAL_FORM_COUNT] - self.initial_form_count()
+
+    def total_form_count(self) -> int:
+        # The page adds rows a few at a time ("Add another"); a page claiming more is refused (``clean``) without a
+        # form built, checked and drawn for each of them (Django builds up to 2,000: about 47 s for one request).
+        total = super().total_form_count()
+        if self._claimed_new_rows() > MAX_NEW_ROWS_PER_SAVE:
+            return min(total, self.initial_form_count())
+        return total
+
     def clean(self) -> None:
         super().clean()
         self.renumbered = []
         self.moved = False
+        if self._claimed_new_rows() > MAX_NEW_ROWS_PER_SAVE:
+            raise ValidationError(
+                f"Add at most {MAX_NEW_ROWS_PER_SAVE} new rows at a time: save, then add more.",
+                code="too_many_new_rows",
+            )
         kept = [
             (form.cleaned_data.get("position") or MAX_POSITION + 1, index, form)
             for index, form in enumerate(self.forms)

@@ -246,3 +246,20 @@ def test_reviewer_profiles_are_managed_by_administrators(client, reviewer):
     client.force_login(reviewer)
     assert client.get("/admin/articles/reviewerprofile/").status_code == 403
     assert make_user("x").has_perm("articles.change_reviewerprofile") is False
+
+
+@pytest.mark.parametrize("count", ["2000", "150"])
+def test_a_form_claiming_many_new_rows_is_refused_without_building_a_form_for_each(client, workflow, author, count):
+    """Found from outside: one changed number in the change form (``references-TOTAL_FORMS=2000``) made Django build,
+    check and draw 2,000 reference forms: 47 s of CPU and a 32 MB page. The page adds rows a few at a time."""
+    from articles.admin import MAX_NEW_ROWS_PER_SAVE
+
+    draft = workflow.draft()
+    client.force_login(author)
+    data = form_data(client, draft)
+    data["references-TOTAL_FORMS"] = count
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 200  # the page again, saying why
+    formset = next(f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "references")
+    assert len(formset.forms) <= formset.initial_form_count() + MAX_NEW_ROWS_PER_SAVE
+    assert f"Add at most {MAX_NEW_ROWS_PER_SAVE} new rows at a time" in " ".join(formset.non_form_errors())
