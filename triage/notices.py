@@ -14,6 +14,16 @@ from django.conf import settings
 DISCLAIMER = "This is not a diagnosis. It is a guide to how urgently to get help, based only on the answers given."
 SAFETY_ADVICE = "Do not stop taking your medicine without talking to your doctor."
 DEMONSTRATION = "Demonstration only: this check has not been reviewed by a real clinician. Do not rely on it."
+# On an emergency result, "do not rely on it" straight after "call now" could read as a reason to wait.
+DEMONSTRATION_EMERGENCY = (
+    "Demonstration only: this check has not been reviewed by a real clinician. Do not let that delay you: with a "
+    "warning sign like this, call the emergency number now."
+)
+
+
+def demonstration_notice(*, emergency: bool) -> str:
+    """The demonstration notice for a page; on an emergency result, the one that cannot be read as "wait"."""
+    return DEMONSTRATION_EMERGENCY if emergency else DEMONSTRATION
 
 
 @dataclass(frozen=True)

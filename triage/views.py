@@ -135,6 +135,7 @@ def _result_page(
         "your_answers": your_answers,
         "carried": carried_answers(pathway.questions, answers),
         **notices.context(),
+        "demonstration_notice": notices.demonstration_notice(emergency=disposition.level == engine.Level.EMERGENCY),
     }
     response = render(request, "triage/result.html", context)
     return _personal(response)

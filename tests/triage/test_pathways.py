@@ -505,7 +505,12 @@ def test_the_demonstration_notice_is_worded_once(client, db):
     assert page_text(client.get(URL).content.decode()).count(notices.DEMONSTRATION) == 1
     revision = Revision.objects.get(article__slug=SLUG)
     text = page_text(client.post(URL, all_no(revision) | {"stroke": "yes"}).content.decode())
-    assert text.count(notices.DEMONSTRATION) == 1
+    # An emergency result words it so that it cannot read as a reason to wait (found by reading it as a patient).
+    assert text.count(notices.DEMONSTRATION_EMERGENCY) == 1
+    assert "Do not rely on it" not in text
+    assert "not an emergency" not in text  # nor offers the urgent line as an alternative to calling now
+    milder = page_text(client.post(URL, all_no(revision)).content.decode())
+    assert milder.count(notices.DEMONSTRATION) == 1
 
 
 def test_only_urgent_and_emergency_results_lead_with_the_emergency_number(client, published_pathway, settings):
