@@ -148,3 +148,31 @@ def test_evaluate_names_a_key_it_cannot_use_without_failing_to_write_it(
     )
     assert response.status_code == 400, (response.status_code, response.content[:300])
     response.content.decode("utf-8")
+
+
+def test_evaluate_repeats_little_of_a_large_refused_body(
+    client: Client, api_key: str, published_pathway: Revision
+) -> None:
+    """Found from outside: every unknown key and bad value was repeated whole, so a 1.7 MB body was answered with
+    10.7 MB. A refusal names a few, each cut short, and counts the rest."""
+    import json
+
+    from triage.engine import MAX_REPORTED_KEYS, MAX_SHOWN_CHARS
+
+    answers = {f"{'k' * 300}-{n}": "yes" for n in range(3000)}
+    answers["stroke"] = "x" * 100_000
+    for body in ({"answers": answers}, {"answers": {}, **{f"{'f' * 300}-{n}": 1 for n in range(3000)}}):
+        sent = json.dumps(body)
+        response = client.post(
+            f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/",
+            sent,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+        )
+        assert response.status_code == 400
+        assert len(response.content) < 20_000, len(response.content)
+        problems = response.json()["errors"]
+        assert 0 < len(problems) <= MAX_REPORTED_KEYS + 1  # the keys named, and the one bad answer
+        where = [problem.get("pointer") or problem.get("field", "") for problem in problems]
+        assert all(len(place) <= len("/answers/") + MAX_SHOWN_CHARS for place in where), where
+        assert all(len(problem["detail"]) <= 300 for problem in problems), problems

@@ -203,6 +203,17 @@ class AnswerError(ValueError):
 
 # --- Answers and evaluation ----------------------------------------------------------
 
+# What a refusal repeats of what it was sent: a few keys, each cut short, so that a large body cannot make a larger
+# answer (a 1.7 MB body of unknown keys was answered with 10.7 MB).
+MAX_REPORTED_KEYS = 10
+MAX_SHOWN_CHARS = 80
+
+
+def shown(value: object) -> str:
+    """``value`` as text, cut to ``MAX_SHOWN_CHARS`` (with an ellipsis), to repeat it in a refusal."""
+    text = str(value)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 1] + "\u2026"
+
 
 def normalise_answers(pathway: Pathway, raw: Mapping[str, Any], *, partial: bool = False) -> dict[str, frozenset[str]]:
     """Check raw answers (an option key, or a list of keys for multiple choice) for every question.
@@ -214,9 +225,12 @@ def normalise_answers(pathway: Pathway, raw: Mapping[str, Any], *, partial: bool
     problems: dict[str, str] = {}
     answers: dict[str, frozenset[str]] = {}
     known = {question.key for question in pathway.questions}
-    for key in raw:
-        if key not in known:
-            problems[str(key)] = "not a question of this pathway"
+    strangers = [key for key in raw if key not in known]
+    for key in strangers[:MAX_REPORTED_KEYS]:
+        problems[shown(key)] = "not a question of this pathway"
+    if len(strangers) > MAX_REPORTED_KEYS:
+        last = list(problems)[-1]
+        problems[last] += f" (nor are {len(strangers) - MAX_REPORTED_KEYS} more keys, not listed)"
     for question in pathway.questions:
         if question.key not in raw:
             if not partial:
@@ -239,7 +253,7 @@ def normalise_answers(pathway: Pathway, raw: Mapping[str, Any], *, partial: bool
         unknown = [v for v in chosen if v not in question.option_keys]
         if unknown:
             allowed = ", ".join(question.option_keys)
-            problems[question.key] = f"{unknown[0]!r} is not an answer to this question (one of: {allowed})"
+            problems[question.key] = f"{shown(unknown[0])!r} is not an answer to this question (one of: {allowed})"
             continue
         answers[question.key] = frozenset(chosen)
     if problems:

@@ -102,7 +102,12 @@ class PathwayEvaluate(PartnerView, APIView):
             raise ValidationError({"answers": ['Send a JSON object: {"answers": {question key: answer}}.']})
         unknown = sorted(set(request.data) - {"answers"})
         if unknown:
-            raise ValidationError({name: ["Unknown field; the body has only 'answers'."] for name in unknown})
+            raise ValidationError(
+                {
+                    engine.shown(name): ["Unknown field; the body has only 'answers'."]
+                    for name in unknown[: engine.MAX_REPORTED_KEYS]
+                }
+            )
         if "answers" not in request.data:
             raise ValidationError({"answers": ["This field is required."]})
         try:
