@@ -8,8 +8,8 @@ most ``MAX_DIGITS`` of them.
 
 from __future__ import annotations
 
-# More than any id, page, limit or byte count the site has (a 64-bit integer has 19 digits).
-MAX_DIGITS = 18
+# As many as a 64-bit integer has: any id, page, limit, change number or byte count the site takes.
+MAX_DIGITS = 19
 
 
 def whole_number(raw: object) -> int | None:

@@ -176,3 +176,15 @@ def test_evaluate_repeats_little_of_a_large_refused_body(
         where = [problem.get("pointer") or problem.get("field", "") for problem in problems]
         assert all(len(place) <= len("/answers/") + MAX_SHOWN_CHARS for place in where), where
         assert all(len(problem["detail"]) <= 300 for problem in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"),
+    [("0", 0), ("007", 7), ("9" * 19, int("9" * 19)), ("9" * 20, None), ("", None), ("-1", None), ("+1", None),
+     (" 1", None), ("1_000", None), ("\u00b2", None), ("\u0661", None), (None, None)],
+)  # fmt: skip
+def test_a_whole_number_is_ascii_digits_and_fits_64_bits(raw: Any, number: int | None) -> None:
+    """Every id, page, limit and change number the site takes fits (the change feed's ``after`` goes to 2**62)."""
+    from contentsite.numbers import whole_number
+
+    assert whole_number(raw) == number
