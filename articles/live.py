@@ -228,6 +228,13 @@ def site_identity() -> Site:
 # --- Writing ---------------------------------------------------------------------------
 
 
+def lock_public_clock() -> ChangeFeedLock:
+    """Take the public clock's row lock (made if missing), which every public change and the change feed take,
+    after the article and revision locks: they queue on it, one at a time."""
+    clock, _ = ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    return clock
+
+
 def public_change(
     articles: Iterable[int] | QuerySet[Article],
     *,
@@ -255,7 +262,7 @@ def public_change(
     now = timezone.now()
     at = at or now
     ids = articles if isinstance(articles, QuerySet) else list(articles)
-    clock, _ = ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    clock = lock_public_clock()
     clock.public_version += 1
     clock.public_updated_at = max(moment for moment in (clock.public_updated_at, at) if moment)
     clock.save(update_fields=["public_version", "public_updated_at"])

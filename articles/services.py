@@ -58,7 +58,7 @@ from .interchange.importer import (
 )
 from .kinds import linked_from_articles
 from .limits import MAX_COMMENT_CHARS
-from .live import public_change
+from .live import lock_public_clock, public_change
 from .models import (
     EDITABLE_STATES,
     ActionStep,
@@ -67,7 +67,6 @@ from .models import (
     AuditAction,
     AuditEntry,
     ChangeEvent,
-    ChangeFeedLock,
     ChangeKind,
     ClinicalReview,
     ComparisonTable,
@@ -363,7 +362,7 @@ _PUBLIC_STATES = frozenset({*_FEED_KINDS, RevisionState.SCHEDULED})
 
 def _emit_change(revision: Revision, kind: ChangeKind, occurred_at: Any = None) -> None:
     """Append to the partner change feed, in commit order (see ``ChangeEvent``)."""
-    ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    lock_public_clock()
     ChangeEvent.objects.create(
         article_id=revision.article_id, revision=revision, kind=kind, occurred_at=occurred_at or timezone.now()
     )
@@ -1137,7 +1136,7 @@ def _under_the_public_clock(revision: Revision) -> Revision:
     step waits on no other change before it commits. Lock order: the article and its revisions (``_lock``), then
     the clock, as every public change.
     """
-    ChangeFeedLock.objects.select_for_update().get_or_create(pk=1)
+    lock_public_clock()
     _record_due_publication(revision.article_id)
     return Revision.objects.select_for_update().get(pk=revision.pk)
 

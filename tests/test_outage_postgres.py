@@ -139,6 +139,18 @@ def test_with_postgresql_down_cached_articles_are_served_and_the_rest_is_503(sit
     assert site.server.process.poll() is None
 
 
+def assert_unavailable(site: Site, pages: list[str], api_path: str) -> None:
+    """Each page (in no cache, so it needs the database) and the API address answer 503 with Retry-After, within
+    the client's patience: never a worker held until gunicorn kills it."""
+    for path in pages:
+        page = request(site.server.port, path, timeout=HUNG_CLIENT_TIMEOUT_S)
+        assert page.status == 503, page.body[:300]
+        assert page.headers["retry-after"] == "17"
+    headers = {"Authorization": f"Api-Key {site.key}"}
+    api = request(site.server.port, api_path, headers=headers, timeout=HUNG_CLIENT_TIMEOUT_S)
+    assert api.status == 503, api.body[:300]
+
+
 def test_with_postgresql_hung_what_needs_it_is_a_503_after_the_connect_timeout(site):
     """Not a worker held until gunicorn kills it (its timeout here is 300 s; the client gives up after 60)."""
     article = f"/articles/{site.article}/"
@@ -147,16 +159,7 @@ def test_with_postgresql_hung_what_needs_it_is_a_503_after_the_connect_timeout(s
     try:
         assert site.get(article).status == 200  # in the cache: no query
         # Asked for the first time: in no cache, so each needs the database.
-        page = request(site.server.port, "/search/?q=numbness+hung", timeout=HUNG_CLIENT_TIMEOUT_S)
-        assert page.status == 503, page.body[:300]
-        assert page.headers["retry-after"] == "17"
-        api = request(
-            site.server.port,
-            f"{API}?limit=13",
-            headers={"Authorization": f"Api-Key {site.key}"},
-            timeout=HUNG_CLIENT_TIMEOUT_S,
-        )
-        assert api.status == 503, api.body[:300]
+        assert_unavailable(site, ["/search/?q=numbness+hung"], f"{API}?limit=13")
     finally:
         site.database.resume()
     wait_until(lambda: site.get("/search/?q=amlodipine").status == 200, "the site to recover", timeout=30)
@@ -173,17 +176,7 @@ def test_with_postgresql_cut_off_a_kept_connection_is_a_503_not_a_held_worker(si
         assert site.get(f"/search/?q=amlodipine+kept+{n}").status == 200
     with NetworkCut(site.database.port):
         assert site.get(article).status == 200  # in the cache: no query
-        for path in ("/search/?q=numbness+cut+1", "/search/?q=numbness+cut+2"):
-            page = request(site.server.port, path, timeout=HUNG_CLIENT_TIMEOUT_S)
-            assert page.status == 503, page.body[:300]
-            assert page.headers["retry-after"] == "17"
-        api = request(
-            site.server.port,
-            f"{API}?limit=11",
-            headers={"Authorization": f"Api-Key {site.key}"},
-            timeout=HUNG_CLIENT_TIMEOUT_S,
-        )
-        assert api.status == 503, api.body[:300]
+        assert_unavailable(site, ["/search/?q=numbness+cut+1", "/search/?q=numbness+cut+2"], f"{API}?limit=11")
     wait_until(lambda: site.get("/search/?q=amlodipine+after+cut").status == 200, "the site to recover", timeout=30)
     assert site.server.process.poll() is None
 
