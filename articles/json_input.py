@@ -64,6 +64,26 @@ def check_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
             depth -= 1
 
 
+class DuplicateMember(ValueError):
+    """An object naming one member twice (``{"a": 1, "a": 2}``). JSON leaves its meaning open and Python keeps the
+    last, silently: two layers of a sender's program each adding an answer would be read as one of them."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"the field {name!r} appears twice in one object")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise DuplicateMember(name)
+            seen.add(name)
+    return found
+
+
 class LoneSurrogate(ValueError):
     """A JSON string escaping half of a UTF-16 surrogate pair on its own (``"\\ud800"``): not text. Python would
     carry it as a string that nothing can write out as UTF-8 (a response repeating it, a log line, the database)."""
@@ -73,12 +93,13 @@ class LoneSurrogate(ValueError):
 
 
 def loads(text: str, *, limit: int = MAX_JSON_DEPTH, **options: Any) -> Any:
-    """``json.loads(text, **options)`` for a document nested at most ``limit`` levels deep, all of its strings text.
+    """``json.loads(text, **options)`` for a document nested at most ``limit`` levels deep, all of its strings text,
+    no object naming a member twice.
 
-    Raises ``JSONTooDeep``, ``LoneSurrogate`` or ``json.JSONDecodeError``, all ``ValueError``.
+    Raises ``JSONTooDeep``, ``DuplicateMember``, ``LoneSurrogate`` or ``json.JSONDecodeError``, all ``ValueError``.
     """
     check_depth(text, limit)
-    value = json.loads(text, **options)
+    value = json.loads(text, object_pairs_hook=_object, **options)
     # Only an escape can make a lone surrogate (decoding the bytes refuses one); written out again, it fails.
     if _SURROGATE_ESCAPE.search(text):
         try:

@@ -85,15 +85,6 @@ def path_text(parts: Iterable[str | int]) -> str:
 # --- Parsing ------------------------------------------------------------------
 
 
-def _no_duplicate_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in seen:
-            raise ValueError(f"the field {name!r} appears twice in one object")
-        seen[name] = value
-    return seen
-
-
 def load_document(raw: bytes) -> Any:
     """Parse the bytes of an import file, refusing oversized, too deeply nested or malformed files."""
     limit = settings.ARTICLE_IMPORT_MAX_BYTES
@@ -104,7 +95,7 @@ def load_document(raw: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise ImportRejected([Problem("(file)", f"not UTF-8 text (byte {error.start})")]) from None
     try:
-        return json_input.loads(text, object_pairs_hook=_no_duplicate_members)
+        return json_input.loads(text)
     except json_input.JSONTooDeep as error:
         raise ImportRejected([Problem("(file)", f"the JSON is {error}")]) from None
     except json.JSONDecodeError as error:

@@ -120,3 +120,35 @@ def test_a_body_in_another_charset_is_decoded_by_its_charset_once_admitted(clien
     )
     assert response.status_code == 400
     assert any("'café' is not an answer" in error["detail"] for error in problem(response)["errors"])
+
+
+# Found from outside (stop 27's hostile-input probe): a member named twice in one object was read as its last
+# value, silently. A partner's program that builds a body by concatenation, or two layers that each add an
+# answer, could send the stroke question "yes" and then "no", and be told the outcome of "no".
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (b'{"answers": {"stroke": "yes", "stroke": "no"}}', "stroke"),
+        (b'{"answers": {"stroke": "yes"}, "answers": {"stroke": "no"}}', "answers"),
+    ],
+)
+def test_a_member_named_twice_is_a_400_naming_it_and_counts_nothing(client, api_key, published_pathway, body, named):
+    from tests.triage.test_outcome_ahead import flushed_counts
+
+    assert post(client, api_key, b'{"answers": {"stroke": "yes"}}').status_code == 200  # the guess is made from here
+    before = flushed_counts()
+    response = post(client, api_key, body)
+    assert response.status_code == 400, response.content[:300]
+    assert problem(response)["code"] == "parse_error"
+    assert problem(response)["detail"] == f"JSON parse error - the field {named!r} appears twice in one object"
+    assert flushed_counts() == before
+
+
+def test_the_parser_refuses_a_member_named_twice_at_any_depth():
+    from io import BytesIO
+
+    from rest_framework.exceptions import ParseError
+
+    with pytest.raises(ParseError, match="'b' appears twice"):
+        BoundedJSONParser().parse(BytesIO(b'{"a": [{"b": 1, "c": {}, "b": 2}]}'))
+    assert BoundedJSONParser().parse(BytesIO(b'{"a": [{"b": 1}, {"b": 2}]}')) == {"a": [{"b": 1}, {"b": 2}]}
