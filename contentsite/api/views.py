@@ -48,7 +48,7 @@ class NotModified(Exception):
 
 
 class PartnerView:
-    """Shared behaviour: private caching, no unknown query parameters, and 304 before any serialising.
+    """Shared behaviour: private caching, no unknown or repeated query parameters, and 304 before any serialising.
 
     Every response the throttle counted (any with a partner key: 200, 304, 4xx, 429)
     carries the partner's ``RateLimit`` and ``RateLimit-Policy`` (``partners.throttling``).
@@ -74,6 +74,10 @@ class PartnerView:
             raise ValidationError(
                 {name: [f"Unknown query parameter; this endpoint accepts: {known}."] for name in unknown}
             )
+        # Every parameter takes one value: a second would otherwise be read in place of the first, silently.
+        repeated = sorted(name for name, values in request.query_params.lists() if len(values) > 1)
+        if repeated:
+            raise ValidationError({name: ["Given more than once; give it once."] for name in repeated})
         conditional = self.conditional if request.method in {"GET", "HEAD"} else None
         status_asked = conditional.conditional_status(request) if conditional is not None else None
         if status_asked == 412:

@@ -280,6 +280,33 @@ def test_malformed_query_parameters_answer_400_naming_them(api, published_articl
     assert name in problem_fields(response)
 
 
+# Found from outside (stop 27's hostile-input probe): a parameter given twice was read as its last value, silently
+# (``?medication=a&medication=b`` listed b's articles only, as if the partner had asked for b alone).
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("/api/v1/articles/?medication=amlodipine&medication=felodipine", "medication"),
+        ("/api/v1/articles/?limit=1&limit=200", "limit"),
+        ("/api/v1/changes/?after=0&after=5", "after"),
+        (
+            "/api/v1/lookup/?mainSearchCriteria.v.cs=2.16.840.1.113883.6.88&mainSearchCriteria.v.c=17767"
+            "&mainSearchCriteria.v.c=1",
+            "mainSearchCriteria.v.c",
+        ),
+    ],
+)
+def test_a_query_parameter_given_twice_is_a_400_naming_it(api, published_article, url, name):
+    response = api.get(url)
+    assert response.status_code == 400, response.content[:300]
+    assert problem_fields(response) == {name}
+
+
+def test_a_query_parameter_given_twice_is_refused_on_a_conditional_request_too(api, published_article):
+    first = api.get("/api/v1/articles/?limit=5")
+    response = api.get("/api/v1/articles/?limit=5&limit=5", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert (response.status_code, problem_fields(response)) == (400, {"limit"})
+
+
 def test_cursor_pagination_walks_every_article_once(api, published_article, reviewer):
     live_articles(7, medication=Medication.objects.get(slug="amlodipine"), reviewer=reviewer)
     seen, url = [], "/api/v1/articles/?limit=3"
