@@ -37,6 +37,7 @@ from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Sy
 from .presentation import load_article_page, vocabulary_change
 from .sitemaps import sitemaps
 from .structured_data import canonical_url
+from .text import normalise_text
 
 SEARCH_MAX_LENGTH = 200
 # The home page lists groups, not articles: this many topics and latest changes.
@@ -302,7 +303,8 @@ def search(request: HttpRequest) -> HttpResponse:
     to look (symptom pages, the symptom checks, the A to Z of medicines). A fixed number of queries
     whatever the number of articles.
     """
-    query = request.GET.get("q", "").strip()
+    # In the form the index holds (NFC): a word typed with a combining accent is the same word.
+    query = normalise_text(request.GET.get("q", ""))
     error = suggestion = ""
     ranked: list[int] = []
     if len(query) > SEARCH_MAX_LENGTH:

@@ -103,6 +103,19 @@ def test_results_show_title_medication_and_summary_best_first(client, published_
     assert "1 result for" in html
 
 
+# Found from outside (stop 27's hostile-input probe): the stored text is NFC (``articles.text``), the reader's query
+# was not normalised, so a word typed with a combining accent (as some keyboards and copied text give it) found
+# nothing, and the page offered a "Showing results for" guess instead.
+@pytest.mark.parametrize("query", ["M\u00e9ni\u00e8re", "Me\u0301nie\u0300re", "ME\u0301NIE\u0300RE"])
+def test_a_word_typed_in_any_unicode_form_finds_the_same_articles(client, published_article, publish_document, query):
+    document = article_document(slug="mentions-meniere", medication="otheramol")
+    document["revision"]["sections"][0]["body"] += " Not to be confused with M\u00e9ni\u00e8re's disease."
+    publish_document(document)
+    assert found(client, query) == ["/articles/mentions-meniere/"]
+    html = client.get("/search/", {"q": query}).content.decode()
+    assert "Showing results for" not in html
+
+
 def test_pathways_and_drafts_are_not_searched(client, published_pathway):
     services.article_import(document=article_document(slug="draft-only", marker="zebrafish"), actor=None)
     assert found(client, "zebrafish") == []
