@@ -26,6 +26,9 @@ Refused, with a message naming the field and the character:
   U+200B zero width space, U+2060 word joiner, U+FEFF (a byte order mark pasted
   mid-text) and the tag characters, because they change the stored text (its
   hash, search, citation keys) without changing what a reviewer sees;
+- the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0: letters by category
+  that show as nothing (Unicode lists them as default-ignorable, with the
+  formatting characters), so a title of one alone would reach readers blank;
 - lone surrogates and non-characters (U+FFFE, U+FFFF...), which are not text
   and which PostgreSQL cannot store.
 
@@ -58,6 +61,8 @@ _LINE_ENDINGS = re.compile(r"\r\n?")
 KEPT_FORMAT_CHARACTERS = frozenset("\u00ad\u061c\u200c\u200d\u200e\u200f")
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ALLOWED_CONTROLS = frozenset("\t\n")
+# Letters (category Lo) that render as nothing: ``isprintable()`` passes them, so they are looked for by name.
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
 
 
 def normalise_text(value: str) -> str:
@@ -79,6 +84,8 @@ def _why_refused(character: str) -> str | None:
         return "a bidirectional control, which can make text display in another order than it is stored"
     if category == "Cf" and character not in KEPT_FORMAT_CHARACTERS:
         return "an invisible formatting character"
+    if character in INVISIBLE_LETTERS:
+        return "a filler that shows as nothing"
     if category in ("Zl", "Zp"):
         return "use an ordinary line break instead"
     if category == "Cs":
@@ -97,8 +104,8 @@ def describe_character(character: str) -> str:
 
 def forbidden_character_problem(value: str) -> str | None:
     """What is wrong with ``value`` (the first refused character, where, and how many more), or None."""
-    # Every refused character is non-printable, so most texts need no closer look.
-    if value.replace("\n", "").replace("\t", "").isprintable():
+    # Every refused character but the invisible letters is non-printable, so most texts need no closer look.
+    if value.replace("\n", "").replace("\t", "").isprintable() and INVISIBLE_LETTERS.isdisjoint(value):
         return None
     found = [(index, character) for index, character in enumerate(value) if _why_refused(character)]
     if not found:

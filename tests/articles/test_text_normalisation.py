@@ -57,6 +57,12 @@ def problems_of(document: dict, **kwargs) -> list[str]:
         ("\ufeff", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
         ("\u2028", "U+2028 LINE SEPARATOR"),
         ("\ud800", "U+D800"),
+        # Letters that show as nothing (found from outside: a title of U+3164 alone was accepted, and readers saw an
+        # article with no title). Unicode lists them as default-ignorable, with the invisible formatting characters.
+        ("\u3164", "U+3164 HANGUL FILLER"),
+        ("\u115f", "U+115F HANGUL CHOSEONG FILLER"),
+        ("\u1160", "U+1160 HANGUL JUNGSEONG FILLER"),
+        ("\uffa0", "U+FFA0 HALFWIDTH HANGUL FILLER"),
     ],
 )
 def test_import_refuses_control_and_invisible_characters_naming_the_field(character, described):
@@ -288,7 +294,7 @@ def test_an_admin_edit_is_stored_with_lf_line_endings_and_nfc(client, workflow, 
     assert Section.objects.get(revision=draft, key="section-1").body == "One.\n\nTwo Ménière [@ref-1]."
 
 
-@pytest.mark.parametrize("character", ["\x00", "\u202e", "\x1b"])
+@pytest.mark.parametrize("character", ["\x00", "\u202e", "\x1b", "\u3164"])
 def test_the_admin_refuses_forbidden_characters_on_the_field(client, workflow, author, character):
     draft = workflow.draft()
     client.force_login(author)
@@ -300,6 +306,18 @@ def test_the_admin_refuses_forbidden_characters_on_the_field(client, workflow, a
     assert list(errors) == ["body"], errors
     assert f"U+{ord(character):04X}" in errors["body"][0]
     assert Section.objects.get(revision=draft, key="section-1").body == "Body 1  [@ref-1]."
+
+
+def test_the_admin_refuses_a_title_that_shows_as_nothing(client, workflow, author):
+    draft = workflow.draft()
+    client.force_login(author)
+    data = browser_form_data(client, draft)
+    title = Revision.objects.get(pk=draft.pk).title
+    data["title"] = "\u3164"
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 200
+    assert "U+3164 HANGUL FILLER" in str(response.context["adminform"].form.errors["title"])
+    assert Revision.objects.get(pk=draft.pk).title == title
 
 
 def test_the_admin_refuses_an_over_long_body_and_saves_nothing(client, workflow, author):
