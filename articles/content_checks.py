@@ -119,6 +119,26 @@ def _list_run_ons(section_facts: list[tuple[Section, MarkdownFacts]]) -> list[Fi
     ]
 
 
+def _markdown_tables(section_facts: list[tuple[Section, MarkdownFacts]]) -> list[Finding]:
+    """Sections with a table written in Markdown's pipe syntax (``MarkdownFacts.table_lines``), quoting its first line.
+
+    CommonMark has no tables, so readers would see its rows run together in one paragraph of
+    bars and dashes; a comparison table is the way to show one. A warning, as a line of bars
+    might be meant as it is.
+    """
+    return [
+        Finding(
+            f"markdown_table:{section.key}",
+            f"The lines from “{Truncator(facts.table_lines[0]).chars(_QUOTED_LINE_CHARS)}” are a table written in "
+            "Markdown, which readers would see as one paragraph of bars and dashes; add it as a comparison table "
+            "instead (under “Comparison tables”).",
+            f"section “{section.heading}”",
+        )
+        for section, facts in section_facts
+        if facts.table_lines
+    ]
+
+
 def check_revision(revision: Revision) -> CheckReport:
     """Check ``revision`` (fetched with ``with_content()``) and report errors and warnings."""
     report = CheckReport()
@@ -176,6 +196,7 @@ def check_revision(revision: Revision) -> CheckReport:
             )
 
     report.warnings.extend(_list_run_ons(section_facts))
+    report.warnings.extend(_markdown_tables(section_facts))
     for reference in references:
         if reference.needs_verification:
             report.warnings.append(

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 
 import nh3
 from django.utils.html import escape
@@ -226,10 +227,17 @@ class MarkdownFacts:
     cited_keys: list[str]
     # Lines that continue a list item without a blank line before them or an indent.
     lazy_lines: list[str]
+    # The first line of each table written in Markdown's pipe syntax, which CommonMark shows as a paragraph.
+    table_lines: list[str] = field(default_factory=list)
+
+
+# A cell of a pipe table's delimiter row (GitHub's syntax: ``| --- | :-: |``).
+_DELIMITER_CELL = re.compile(r":?-+:?")
 
 
 def markdown_facts(text: str) -> MarkdownFacts:
-    """The keys ``text`` cites (each once, in order, ignoring code spans) and its lines that run on from a list item.
+    """The keys ``text`` cites (each once, in order, ignoring code spans), its lines that run on from a list item, and
+    the tables written in it in pipe syntax (``_table_header``).
 
     A line straight after a list item, with no blank line between and no indent, continues that
     item (CommonMark's "lazy continuation"), so text an author meant to follow a list is shown
@@ -239,6 +247,7 @@ def markdown_facts(text: str) -> MarkdownFacts:
     """
     keys: dict[str, None] = {}
     lazy: list[str] = []
+    tables: list[str] = []
     lines: list[str] | None = None
     items = quotes = 0
     for block in _markdown().parse(text):
@@ -246,14 +255,31 @@ def markdown_facts(text: str) -> MarkdownFacts:
             items += 1 if block.nesting == 1 else -1
         elif block.type in ("blockquote_open", "blockquote_close"):
             quotes += 1 if block.nesting == 1 else -1
-        elif block.type == "paragraph_open" and items and not quotes and block.map:
+        elif block.type == "paragraph_open" and block.map:
             lines = text.split("\n") if lines is None else lines
             start, end = block.map
-            lazy.extend(line.strip() for line in lines[start + 1 : end] if line[:1] not in ("", " ", "\t"))
+            if items and not quotes:
+                lazy.extend(line.strip() for line in lines[start + 1 : end] if line[:1] not in ("", " ", "\t"))
+            tables.extend(_table_header(lines[start:end]))
         for token in block.children or ():
             if token.type == "citation":
                 keys.update(dict.fromkeys(token.meta["keys"]))
-    return MarkdownFacts(cited_keys=list(keys), lazy_lines=lazy)
+    return MarkdownFacts(cited_keys=list(keys), lazy_lines=lazy, table_lines=tables)
+
+
+def _table_header(lines: list[str]) -> list[str]:
+    """The header line of a pipe table among a paragraph's ``lines`` (the line above its delimiter row), if any."""
+    for above, line in pairwise(lines):
+        if "|" in line and "|" in above and _is_delimiter_row(line):
+            return [above.strip()]
+    return []
+
+
+def _is_delimiter_row(line: str) -> bool:
+    """Whether ``line`` is a pipe table's delimiter row: cells of dashes (colons at either end) between bars.
+    Split, not one pattern, so that a long line is looked at once (a pattern's runs of optional spaces backtrack)."""
+    cells = line.strip().removeprefix("|").removesuffix("|").split("|")
+    return all(_DELIMITER_CELL.fullmatch(cell.strip()) for cell in cells)
 
 
 def cited_keys(text: str) -> list[str]:

@@ -98,6 +98,35 @@ def test_text_run_on_from_a_list_item_is_found(body, lazy):
     assert facts.cited_keys == cited_keys(body)
 
 
+# Found from outside (stop 27's probe as a clinician): a table written in Markdown's pipe syntax is not
+# CommonMark, so readers saw its rows run together in one paragraph of bars and dashes, with no warning.
+@pytest.mark.parametrize(
+    ("body", "tables"),
+    [
+        ("| Symptom | What to do |\n| --- | --- |\n| Tingling | Tell your GP |", ["| Symptom | What to do |"]),
+        ("Intro.\n\nSymptom | Do\n:--|--:\nTingling | GP", ["Symptom | Do"]),
+        ("- an item\n\n  | a | b |\n  |---|---|", ["| a | b |"]),
+        ("A paragraph --- with a dash.\n\n---\n\nAfter a rule.", []),
+        ("```\n| a | b |\n| - | - |\n```", []),
+        ("Heading\n---", []),
+        ("", []),
+    ],
+)
+def test_a_table_written_in_markdown_is_found(body, tables):
+    assert markdown_facts(body).table_lines == tables
+
+
+def test_a_table_written_in_markdown_is_a_warning(workflow):
+    document = heading_only_document()
+    document["revision"]["sections"][2]["body"] = "| Symptom | What to do |\n| --- | --- |\n| Tingling | Tell your GP |"
+    report = check_revision(with_content(workflow.draft(document)))
+    assert report.errors == []
+    (warning,) = [warning for warning in report.warnings if warning.code.startswith("markdown_table")]
+    assert (warning.code, warning.where) == ("markdown_table:section-3", "section “Heading 3”")
+    assert "“| Symptom | What to do |”" in warning.message
+    assert "comparison table" in warning.message
+
+
 # --- Model and import ----------------------------------------------------------------------
 
 
