@@ -3,10 +3,10 @@
     python -m deploy.multiserver [--outage 4] [--settle 3] [--rate 80] [--report report.json]
 
 It starts everything it needs, on loopback, and stops all of it (by pid) when it ends, however it
-ends: a PostgreSQL of its own (``initdb`` in a temporary directory, the first free port from 35432), a redis-server of
-its own (36379-36389), two gunicorn app servers with the production settings (38000-38099) and
+ends: a PostgreSQL of its own (``initdb`` in a temporary directory, the first free port from 27432), a redis-server of
+its own (28379-28389), two gunicorn app servers with the production settings (29000-29099) and
 Varnish with ``deploy/varnish/default.vcl``, its backend copied once per app server into a
-round-robin director (38600-38699). It loads content through the review workflow
+round-robin director (29600-29699). It loads content through the review workflow
 (``deploy/drill_content.py``), some of it scheduled to go live during the run, warms the article
 pages in the proxy, then puts bounded load on the proxy (a few threads, ``--rate`` requests a
 second) while it runs, one after the other:
@@ -52,10 +52,11 @@ from typing import Any
 
 from deploy.servers import ROOT, Gunicorn, PostgreSQL, Redis, Varnish, free_port, request
 
-POSTGRES_PORTS = range(35432, 35440)
-REDIS_PORTS = range(36379, 36390)
-APP_PORTS = range(38000, 38100)
-VARNISH_PORTS = range(38600, 38700)
+# Below the kernel's ephemeral range, as ``deploy.servers.LISTEN_PORTS`` is (which says why), and apart from it.
+POSTGRES_PORTS = range(27432, 27440)
+REDIS_PORTS = range(28379, 28390)
+APP_PORTS = range(29000, 29100)
+VARNISH_PORTS = range(29600, 29700)
 DATABASE = "multiserver"
 REDIS_RETRY_AFTER_SECONDS = 1
 CACHED_ARTICLE = "cached article"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import random
 import re
 import shutil
 import signal
@@ -27,9 +28,23 @@ REQUEST_TIMEOUT_S = 120
 PROC = Path("/proc")
 
 
+# Where a server started here listens unless told: below the kernel's ephemeral range (``ip_local_port_range``,
+# 32768-60999 by default), which the local end of every outgoing connection is taken from. A port there, found free,
+# could be taken by any connection made before the server binds it (it was: a gunicorn connecting to Redis took the
+# drill's Varnish port); below it, only a listening server holds a port, and the probe sees those.
+LISTEN_PORTS = range(20000, 25000)
+
+
 def free_port(ports: range | None = None) -> int:
-    """A loopback port nobody listens on: the first free one of ``ports``, or any the kernel picks."""
-    for port in ports if ports is not None else [0]:
+    """A loopback port nobody listens on: the first free one of ``ports``; by default one of ``LISTEN_PORTS``, from a
+    random place in them, so that two servers probed before either binds do not pick the same port."""
+    if ports is None:
+        ports = LISTEN_PORTS
+        start = random.randrange(len(ports))  # noqa: S311 (a place to start looking, not a secret)
+        candidates: Sequence[int] = [*ports[start:], *ports[:start]]
+    else:
+        candidates = ports
+    for port in candidates:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
