@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from deploy.servers import free_port
+
 REDIS_PORTS = range(26379, 26390)
 POSTGRES_PORTS = range(25432, 25440)
 START_TIMEOUT_S = 60
@@ -81,24 +83,6 @@ class NetworkCut:
         self._nft("delete", "table", "inet", self.table)
 
 
-def free_port_in(ports: range) -> int:
-    """The first port in ``ports`` with nothing listening on it.
-
-    Probed as the servers bind (``SO_REUSEADDR``, as redis-server and PostgreSQL do): a port
-    whose last server left connections in TIME_WAIT is free to them, and Linux still refuses
-    a port something listens on.
-    """
-    for port in ports:
-        with socket.socket() as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {ports}")
-
-
 def listening(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.2)
@@ -144,7 +128,7 @@ class RedisServer:
     def start(self) -> RedisServer:
         (redis_server,) = require_tool("redis-server")
         if not self.port:
-            self.port = free_port_in(REDIS_PORTS)
+            self.port = free_port(REDIS_PORTS)
         self.directory.mkdir(exist_ok=True)
         save = "3600 1" if self.persistent else ""
         options = ["--bind", "127.0.0.1", "--dir", str(self.directory), "--save", save, "--appendonly", "no"]
@@ -191,7 +175,7 @@ class RedisServer:
             server.config_set("maxmemory-policy", "noeviction")
             server.config_set("maxmemory", 1)
         elif why == "READONLY":
-            server.replicaof("127.0.0.1", free_port_in(REDIS_PORTS))
+            server.replicaof("127.0.0.1", free_port(REDIS_PORTS))
         elif why == "MISCONF":
             self.cannot_save = True
             server.config_set("save", "3600 1")
@@ -239,7 +223,7 @@ class PostgresServer:
             self.as_postgres = ["runuser", "-u", "postgres", "--"]
             shutil.chown(self.directory, "postgres")
         if not self.port:
-            self.port = free_port_in(POSTGRES_PORTS)
+            self.port = free_port(POSTGRES_PORTS)
         data = self.directory / "data"
         if not data.exists():
             self._run(self.initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "--no-sync")

@@ -20,7 +20,7 @@ from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_key_create
 from partners.throttling import PartnerKeyRateThrottle
 from tests.conftest import PartnerClient
-from tests.outages import REDIS_PORTS, RedisServer, free_port_in, redis_cache
+from tests.outages import REDIS_PORTS, RedisServer, free_port, redis_cache
 from tests.test_reads_never_write import library, public_examples
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ __all__ = ["library"]  # a fixture, used by name
 @pytest.fixture
 def dead_redis(settings: Any) -> None:
     """The cache points at a loopback port nothing listens on."""
-    settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port_in(REDIS_PORTS)}/0")
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port(REDIS_PORTS)}/0")
 
 
 def walk(client: Any, api_key: str, urls: dict[str, str]) -> dict[str, int]:

@@ -117,11 +117,7 @@ def test_a_table_written_in_markdown_is_found(body, tables):
 
 
 def test_a_table_written_in_markdown_is_a_warning(workflow):
-    document = heading_only_document()
-    document["revision"]["sections"][2]["body"] = "| Symptom | What to do |\n| --- | --- |\n| Tingling | Tell your GP |"
-    report = check_revision(with_content(workflow.draft(document)))
-    assert report.errors == []
-    (warning,) = [warning for warning in report.warnings if warning.code.startswith("markdown_table")]
+    warning = third_section_warning(workflow, "| Symptom | What to do |\n| --- | --- |\n| Tingling | Tell your GP |")
     assert (warning.code, warning.where) == ("markdown_table:section-3", "section “Heading 3”")
     assert "“| Symptom | What to do |”" in warning.message
     assert "comparison table" in warning.message
@@ -207,12 +203,18 @@ def test_a_heading_with_nothing_under_it_blocks_submission(workflow, author):
         services.revision_submit(revision=draft, actor=author, change_summary="First.")
 
 
-def test_text_run_on_from_a_list_is_a_warning(workflow):
+def third_section_warning(workflow: Any, body: str) -> Any:
+    """The one warning (and no error) the content checks give a draft whose third section's text is ``body``."""
     document = heading_only_document()
-    document["revision"]["sections"][2]["body"] = "Intro:\n\n- a\n- b\nAfter the list."
+    document["revision"]["sections"][2]["body"] = body
     report = check_revision(with_content(workflow.draft(document)))
     assert report.errors == []
-    (warning,) = [warning for warning in report.warnings if warning.code.startswith("list_run_on")]
+    (warning,) = report.warnings
+    return warning
+
+
+def test_text_run_on_from_a_list_is_a_warning(workflow):
+    warning = third_section_warning(workflow, "Intro:\n\n- a\n- b\nAfter the list.")
     assert warning.code == "list_run_on:section-3"
     assert warning.where == "section “Heading 3”"
     assert "“After the list.”" in warning.message
