@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from typing import Any
 
 import pytest
@@ -13,13 +12,7 @@ from django.db.utils import ConnectionHandler
 
 from contentsite import health
 from contentsite.logs import RepeatedWarningFilter
-
-
-def free_port() -> int:
-    """A loopback port where nothing listens (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from deploy.servers import free_port
 
 
 def test_healthz_answers_without_database_or_cache(client, settings):

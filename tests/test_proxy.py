@@ -13,7 +13,6 @@ import http.server
 import logging
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from django.test import RequestFactory, override_settings
 from articles import services
 from contentsite import proxy
 from contentsite.checks import check_proxy_settings
+from deploy.servers import free_port
 from tests.factories import article_document, changed, demo_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,12 +248,6 @@ def test_purge_of_a_key_that_is_not_a_token_purges_index_too(recording_proxy, se
     proxy.purge(["article-1", "two words"])
     assert recording_proxy.requests == [("PURGE", "/", "article-1 index")]
     assert any(r.levelname == "ERROR" and "two words" in r.getMessage() for r in caplog.records)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_a_dead_proxy_is_retried_logged_and_never_raised(recording_proxy, settings, caplog, no_backoff):
