@@ -207,6 +207,22 @@ def test_json_ld_on_request(api, published_article):
     assert api.get(f"/api/v1/articles/{SLUG}/", HTTP_ACCEPT="text/csv").status_code == 406
 
 
+@pytest.mark.parametrize(
+    ("accept", "status", "content_type"),
+    [
+        ("application/json;q=0", 406, "application/problem+json"),
+        ("application/ld+json;q=0.5, application/json", 200, "application/json"),
+        ("application/json;q=0.5, application/ld+json", 200, "application/ld+json"),
+        ("*/*, application/json;q=0", 200, "application/ld+json"),
+    ],
+)
+def test_the_accept_headers_weights_are_heeded(api, published_article, accept, status, content_type):
+    """A partner that refuses JSON (``q=0``) was sent JSON; one that preferred JSON to JSON-LD got the view's first."""
+    for conditional in ({}, {"HTTP_IF_NONE_MATCH": '"anything"'}):
+        response = api.get(f"/api/v1/articles/{SLUG}/", HTTP_ACCEPT=accept, **conditional)
+        assert (response.status_code, response["Content-Type"]) == (status, content_type)
+
+
 def test_revision_history_and_pinning(api, workflow, published_article):
     second = workflow.take_live(workflow.next_draft(published_article))
     history = api.json(f"/api/v1/articles/{SLUG}/revisions/")
