@@ -6,7 +6,7 @@ class ContentsiteConfig(AppConfig):
     cache and purge from the proxy (``contentsite.models.PendingInvalidation``)."""
 
     name = "contentsite"
-    verbose_name = "Content site"
+    verbose_name = "Site operations"
 
     def ready(self) -> None:
         from . import cache, checks, invalidation  # noqa: F401 - checks registers the system checks

@@ -257,3 +257,48 @@ def test_the_retry_says_what_is_left_and_fails_while_the_cache_cannot_take_it(
     call_command("retry_invalidations")
     call_command("retry_invalidations")  # again, as a second machine would: nothing left, nothing fails
     assert not PendingInvalidation.objects.exists()
+
+
+# --- What operators see ------------------------------------------------------------
+
+ADMIN_LIST = "/admin/contentsite/pendinginvalidation/"
+
+
+def owed(count: int) -> None:
+    PendingInvalidation.objects.bulk_create(
+        PendingInvalidation(cache_keys=[f"live:article:owed-{n}"], proxy_keys=[f"article-{n}"]) for n in range(count)
+    )
+
+
+def test_an_administrator_sees_what_is_owed_oldest_first_in_the_same_queries_however_many(client, admin_user_account):
+    """A purge the cache or proxy would not take was logged and retried by cron, but nowhere to be seen."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(admin_user_account)
+    sizes = {}
+    for count in (1, 60):
+        PendingInvalidation.objects.all().delete()
+        owed(count)
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(ADMIN_LIST)
+        assert page.status_code == 200
+        sizes[count] = len(queries)
+    html = page.content.decode()
+    assert "article-0" in html and "live:article:owed-0" in html
+    assert html.index("article-0<") < html.index("article-1<"), "the oldest first: it has waited longest"
+    assert sizes[1] == sizes[60], sizes
+
+
+def test_nobody_adds_changes_or_deletes_what_is_owed_there(client, admin_user_account, reviewer):
+    """Deleting a row would lose a purge readers are owed; ``manage.py retry_invalidations`` takes them."""
+    owed(1)
+    row = PendingInvalidation.objects.get()
+    client.force_login(admin_user_account)
+    assert client.get(f"{ADMIN_LIST}{row.pk}/change/").status_code == 200  # shown, read-only
+    assert client.post(f"{ADMIN_LIST}{row.pk}/change/", {"cache_keys": "[]", "proxy_keys": "[]"}).status_code == 403
+    assert client.post(f"{ADMIN_LIST}{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get(f"{ADMIN_LIST}add/").status_code == 403
+    assert PendingInvalidation.objects.get().cache_keys == ["live:article:owed-0"]
+    client.force_login(reviewer)  # clinicians have no business here
+    assert client.get(ADMIN_LIST).status_code == 403
