@@ -2,8 +2,9 @@
 nothing scrolls sideways but a table inside its own box.
 
 The author, the clinical reviewer and the publisher each walk their part of the workflow in
-their own browser context, one revision going from draft to scheduled on the way; someone
-not signed in sees the log-in and lockout pages.
+their own browser context, one revision going from draft to scheduled on the way; an
+administrator opens what only administrators see; someone not signed in sees the log-in and
+lockout pages.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.utils import timezone
 from articles import services
 from articles.demo.loading import DEMO_PASSWORD
 from articles.models import Revision
+from contentsite.models import PendingInvalidation
 from feedback import services as feedback_services
 from tests.conftest import approve
 
@@ -165,6 +167,20 @@ def test_every_admin_page_of_the_workflow_is_accessible(browser, demo_site, arti
         walk.check("dashboard", status=200)
         walk.visit("scheduled", "/admin/articles/scheduledpublication/")
         walk.visit("scheduled-revision", f"{revision}/change/")
+        problems |= walk.problems
+    finally:
+        walk.close()
+
+    # What committed changes still owe the cache and proxy, which only administrators see.
+    owed = PendingInvalidation.objects.create(
+        cache_keys=[f"live:article:{live.article.slug}"], proxy_keys=[f"article-{live.article.pk}"]
+    )
+    walk = Walk(browser, demo_site.url, viewport, artifacts, "administrator")
+    try:
+        walk.sign_in("demo-admin")
+        walk.check("dashboard", status=200)
+        walk.visit("pending-invalidations", "/admin/contentsite/pendinginvalidation/")
+        walk.visit("pending-invalidation", f"/admin/contentsite/pendinginvalidation/{owed.pk}/change/")
         problems |= walk.problems
     finally:
         walk.close()
