@@ -68,6 +68,10 @@ SITE_POINTER = f"live:{POINTER_FORMAT}:site"
 MAX_ARTICLE_KEYS_PER_PURGE = 100
 
 
+# The longest address an article can have: a longer one is nothing, known without asking anyone.
+SLUG_MAX_LENGTH = Article._meta.get_field("slug").max_length
+
+
 def _pointer_key(kind: str, slug: str) -> str:
     return f"live:{POINTER_FORMAT}:{kind}:{slug}"
 
@@ -76,6 +80,12 @@ def identity_cache_key(slug: str, *, kind: str) -> str:
     """The cache key ``live_identity(slug, kind=kind)`` reads first: a partner's request reads it ahead,
     in the same round trip as its key and its rate limit (``contentsite.cache.read_and_count``)."""
     return _pointer_key(kind, slug)
+
+
+def identity_cache_keys(slug: str, *, kind: str) -> tuple[str, ...]:
+    """What ``live_identity(slug, kind=kind)`` reads from the cache, for a partner's request to read ahead: its key,
+    or nothing for an address no article can have (which it does not read)."""
+    return () if len(slug) > SLUG_MAX_LENGTH else (_pointer_key(kind, slug),)
 
 
 def _etag(*parts: object) -> str:
@@ -138,7 +148,13 @@ class Site:
 
 
 def live_identity(slug: str, *, kind: str) -> Live:
-    """What is live at ``slug`` for content of ``kind``: one cache read, or two queries on a miss."""
+    """What is live at ``slug`` for content of ``kind``: one cache read, or two queries on a miss.
+
+    An address longer than any article's is nothing, at once: neither looked up nor kept (a
+    stranger's made-up addresses would otherwise each leave a key as long in the shared cache).
+    """
+    if len(slug) > SLUG_MAX_LENGTH:
+        return _nothing(kind, slug)
     key = _pointer_key(kind, slug)
     cached = cache_get(key)
     if isinstance(cached, Live):
@@ -151,6 +167,10 @@ def live_identity(slug: str, *, kind: str) -> Live:
         if current != ((live.article_id, live.version) if live.article_id else None):
             drop([key])  # a change committed meanwhile: let the next reader work it out
     return live
+
+
+def _nothing(kind: str, slug: str) -> Live:
+    return Live(kind, slug, None, None, False, 0, None, None)
 
 
 def _work_out(slug: str, kind: str) -> Live:
@@ -173,7 +193,7 @@ def _work_out(slug: str, kind: str) -> Live:
         .order_by()
     )
     if not rows:
-        return Live(kind, slug, None, None, False, 0, None, None)
+        return _nothing(kind, slug)
     article_id, version, updated_at = rows[0][:3]
     now = timezone.now()
     published = due = next_time = None

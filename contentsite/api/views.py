@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from articles.live import SITE_POINTER, Live, cache_get, cache_set, identity_cache_key, live_identity, site_identity
+from articles.live import SITE_POINTER, Live, cache_get, cache_set, identity_cache_keys, live_identity, site_identity
 from articles.models import ArticleKind, Withdrawn
 from contentsite.early import Validators
 from partners.admission import ADMISSION, Admission
@@ -220,7 +220,7 @@ class LiveArticleView(PartnerView):
         return live_identity(self.kwargs["slug"], kind=self.kind).require()
 
     def prefetch_keys(self) -> Sequence[str]:
-        return (identity_cache_key(self.kwargs["slug"], kind=self.kind),)
+        return identity_cache_keys(self.kwargs["slug"], kind=self.kind)
 
     def validators(self) -> Validators | None:
         self._live = self.live

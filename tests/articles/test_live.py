@@ -6,10 +6,12 @@ Run on both cache backends by CI (local memory on SQLite; Redis on PostgreSQL).
 from __future__ import annotations
 
 import datetime
+import warnings
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends.base import CacheKeyWarning
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -201,3 +203,47 @@ def test_a_hot_page_costs_one_cache_read(client, workflow, monkeypatch):
     assert client.get(URL).status_code == 200
     assert client.get(URL, HTTP_IF_NONE_MATCH=client.get(URL)["ETag"]).status_code == 304
     assert len(reads) == 3 and all(key.startswith("live:") for key in reads)
+
+
+def kept(slug: str, kind: str) -> bool:
+    """Whether the cache holds ``slug``'s live identity (the local-memory cache warns of keys memcached refuses)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CacheKeyWarning)
+        return cache.get(live.identity_cache_key(slug, kind=kind)) is not None
+
+
+@pytest.mark.parametrize("kind", [ArticleKind.ARTICLE, "triage_pathway"])
+def test_an_address_no_article_can_have_costs_no_query_and_leaves_nothing_in_the_cache(kind, db):
+    """A slug longer than any article's (``Article.slug``'s maximum) was looked up, and its "nothing here" kept in
+    the shared cache under a key as long as the address: a stranger could fill the cache with such keys, each
+    request a new one."""
+    from articles.models import Article
+
+    slug = "a" * (Article._meta.get_field("slug").max_length + 1)
+    found, sql = queries(lambda: live.live_identity(slug, kind=kind))
+    assert not found.is_live and not found.gone and sql == []
+    assert not kept(slug, kind)
+
+
+def test_the_longest_address_an_article_can_have_is_looked_up_and_kept(db):
+    from articles.models import Article
+
+    slug = "a" * Article._meta.get_field("slug").max_length
+    found, sql = queries(lambda: live.live_identity(slug, kind=ArticleKind.ARTICLE))
+    assert not found.is_live and sql != []
+    assert kept(slug, ArticleKind.ARTICLE)
+
+
+@pytest.mark.parametrize("path", ["/articles/{}/", "/articles/{}/history/", "/triage/{}/"])
+def test_a_page_at_an_address_no_article_can_have_is_a_404_without_a_query(client, db, path):
+    slug = "a" * 3000
+    response, sql = queries(lambda: client.get(path.format(slug)))
+    assert response.status_code == 404 and sql == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/articles/{}/", "/api/v1/pathways/{}/", "/api/v1/articles/{}/revisions/"])
+def test_the_api_at_an_address_no_article_can_have_is_a_404_that_leaves_nothing_in_the_cache(api, path):
+    slug = "a" * 3000
+    assert api.get(path.format(slug)).status_code == 404
+    for kind in (ArticleKind.ARTICLE, "triage_pathway"):
+        assert not kept(slug, kind)

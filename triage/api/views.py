@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.live import identity_cache_key
+from articles.live import identity_cache_keys
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.parsers import peek_json
 from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
@@ -85,7 +85,7 @@ class PathwayEvaluate(PartnerView, APIView):
         super().initial(request, *args, **kwargs)
 
     def prefetch_keys(self) -> Sequence[str]:
-        return (identity_cache_key(self.kwargs["slug"], kind=PATHWAY),)
+        return identity_cache_keys(self.kwargs["slug"], kind=PATHWAY)
 
     def counts_ahead(self) -> Sequence[tuple[str, int]]:
         return ((self.ahead.counter, services.OUTCOME_COUNT_SECONDS),) if self.ahead else ()
