@@ -72,6 +72,10 @@ MAX_ARTICLE_KEYS_PER_PURGE = 100
 SLUG_MAX_LENGTH = Article._meta.get_field("slug").max_length
 
 
+def _may_exist(slug: str) -> bool:
+    return len(slug) <= SLUG_MAX_LENGTH
+
+
 def _pointer_key(kind: str, slug: str) -> str:
     return f"live:{POINTER_FORMAT}:{kind}:{slug}"
 
@@ -85,7 +89,7 @@ def identity_cache_key(slug: str, *, kind: str) -> str:
 def identity_cache_keys(slug: str, *, kind: str) -> tuple[str, ...]:
     """What ``live_identity(slug, kind=kind)`` reads from the cache, for a partner's request to read ahead: its key,
     or nothing for an address no article can have (which it does not read)."""
-    return () if len(slug) > SLUG_MAX_LENGTH else (_pointer_key(kind, slug),)
+    return (_pointer_key(kind, slug),) if _may_exist(slug) else ()
 
 
 def _etag(*parts: object) -> str:
@@ -153,7 +157,7 @@ def live_identity(slug: str, *, kind: str) -> Live:
     An address longer than any article's is nothing, at once: neither looked up nor kept (a
     stranger's made-up addresses would otherwise each leave a key as long in the shared cache).
     """
-    if len(slug) > SLUG_MAX_LENGTH:
+    if not _may_exist(slug):
         return _nothing(kind, slug)
     key = _pointer_key(kind, slug)
     cached = cache_get(key)
