@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from contentsite.admin import ReadOnlyAdminMixin
 from contentsite.numbers import whole_number
 
 from . import forms as workflow_forms
@@ -227,19 +228,8 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 # --- Audit log: read-only for everyone, superusers included -------------------------
 
 
-class ReadOnlyAuditMixin:
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAuditMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "article", "revision_number", "action", "actor", "from_state", "to_state", "comment"]
     list_filter = ["action", "created_at"]
     search_fields = ["article__slug", "comment", "actor__username"]
@@ -261,7 +251,7 @@ class FoldingTable:
         css = {"all": ["css/admin-order.css"]}
 
 
-class AuditInline(FoldingTable, ReadOnlyAuditMixin, admin.TabularInline):
+class AuditInline(FoldingTable, ReadOnlyAdminMixin, admin.TabularInline):
     model = AuditEntry
     fields = ["created_at", "action", "actor", "from_state", "to_state", "comment"]
     readonly_fields = fields
@@ -282,7 +272,7 @@ class ArticleAuditInline(AuditInline):
         return super().get_queryset(request).select_related("revision")
 
 
-class CommentInline(FoldingTable, ReadOnlyAuditMixin, admin.TabularInline):
+class CommentInline(FoldingTable, ReadOnlyAdminMixin, admin.TabularInline):
     model = ReviewComment
     fields = ["created_at", "author", "section_key", "body"]
     readonly_fields = fields
@@ -311,7 +301,7 @@ class ArticleAddForm(forms.ModelForm):
         fields = ["slug", "medication"]
 
 
-class RevisionListInline(admin.TabularInline):
+class RevisionListInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Revision
     fields = ["revision_link", "state", "title", "created_by", "updated_at", "published_at", "notes"]
     readonly_fields = fields
@@ -332,12 +322,6 @@ class RevisionListInline(admin.TabularInline):
     def revision_link(self, revision: Revision) -> str:
         url = reverse("admin:articles_revision_change", args=[revision.pk])
         return format_html('<a href="{}">Revision {}</a>', url, revision.number)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Article)
@@ -1063,7 +1047,7 @@ class RevisionAdmin(DraftSavingAdmin):
 # --- Worklists -------------------------------------------------------------------
 
 
-class WorklistAdmin(admin.ModelAdmin):
+class WorklistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only list of revisions; each links to the revision's own page."""
 
     list_display = ["revision_link", "title", "state", "created_by", "updated_at"]
@@ -1081,15 +1065,6 @@ class WorklistAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_list_display_links(self, request: HttpRequest, list_display: Any) -> None:
         return None

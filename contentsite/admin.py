@@ -17,8 +17,22 @@ from django.utils.timesince import timesince
 from contentsite.models import PendingInvalidation
 
 
+class ReadOnlyAdminMixin:
+    """For an admin page or inline that shows and never edits (records, counts, what is owed): nobody adds, changes
+    or deletes there, whatever their permissions. Who may view it is the view permission's to say."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(PendingInvalidation)
-class PendingInvalidationAdmin(admin.ModelAdmin):
+class PendingInvalidationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "waiting", "cache_key_list", "proxy_key_list"]
     fields = ["created_at", "waiting", "cache_key_list", "proxy_key_list"]
     readonly_fields = fields
@@ -42,12 +56,3 @@ class PendingInvalidationAdmin(admin.ModelAdmin):
         # What to do about a row, where an operator looks; the log has why (``contentsite.invalidation``).
         subtitle = "Sent again every minute (manage.py retry_invalidations) until the cache and proxies take them"
         return super().changelist_view(request, {"subtitle": subtitle, **(extra_context or {})})
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -15,6 +15,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from contentsite.admin import ReadOnlyAdminMixin
+
 from . import services
 from .models import Feedback, FeedbackAuditEntry
 
@@ -49,7 +51,7 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(handled=False)
 
 
-class FeedbackAuditInline(admin.TabularInline):
+class FeedbackAuditInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = FeedbackAuditEntry
     fields = ["created_at", "action", "actor"]
     readonly_fields = fields
@@ -57,18 +59,12 @@ class FeedbackAuditInline(admin.TabularInline):
     can_delete = False
     verbose_name_plural = "audit log"
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("feedback.view_feedback")
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(admin.ModelAdmin):
+class FeedbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_on", "kind", "article", "revision_link", "answer", "reason", "text", "handled"]
     list_filter = [StatusFilter, "helpful", "reason", "revision__article__kind"]
     list_select_related = ["revision__article"]
@@ -101,15 +97,6 @@ class FeedbackAdmin(admin.ModelAdmin):
     def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
         # The revision pages link here with their revision's feedback.
         return lookup == "revision__id__exact" or super().lookup_allowed(lookup, value, request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_handle_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("feedback.handle_feedback")

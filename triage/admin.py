@@ -12,18 +12,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
+from contentsite.admin import ReadOnlyAdminMixin
+
 from .models import Disposition, OutcomeCount, Question, Rule, Vignette
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("articles.view_revision")
@@ -72,19 +68,10 @@ PATHWAY_INLINES = [QuestionInline, DispositionInline, RuleInline, VignetteInline
 
 
 @admin.register(OutcomeCount)
-class OutcomeCountAdmin(admin.ModelAdmin):
+class OutcomeCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Anonymous counts of outcomes per pathway revision and day; nothing else about readers exists."""
 
     list_display = ["day", "revision", "disposition_key", "count"]
     list_select_related = ["revision__article"]
     list_filter = ["day", "disposition_key"]
     date_hierarchy = "day"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -15,20 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.http.request import MediaType
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.utils.mediatypes import _MediaType
-
-
-def weight(media_range: _MediaType) -> float:
-    """A range's ``q``: a number from 0 to 1, else 1 (as Django's ``MediaType.quality`` reads it)."""
-    try:
-        quality = float(media_range.params.get("q", 1))
-    except ValueError:
-        return 1.0
-    return quality if 0 <= quality <= 1 else 1.0
 
 
 class PartnerContentNegotiation(DefaultContentNegotiation):
@@ -51,20 +43,24 @@ class PartnerContentNegotiation(DefaultContentNegotiation):
                 return first, first.media_type
         if format_:
             renderers = self.filter_renderers(renderers, format_)  # Http404 for a format the view has not
-        ranges = self._get_parsed_accept_list(request)
+        # Each range with its weight, read as Django reads it (``MediaType.quality``: a number from 0 to 1, else 1).
+        ranges = [
+            (media_range, MediaType(media_range.orig).quality) for media_range in self._get_parsed_accept_list(request)
+        ]
         best: tuple[tuple[float, int], BaseRenderer, _MediaType] | None = None
         for renderer in renderers:
             media_type = _MediaType(renderer.media_type)
-            matching = [media_range for media_range in ranges if media_type.match(media_range)]
+            matching = [(media_range, weight) for media_range, weight in ranges if media_type.match(media_range)]
             if not matching:
                 continue
-            most_specific = max(media_range.precedence for media_range in matching)
-            chosen = max(
-                (media_range for media_range in matching if media_range.precedence == most_specific), key=weight
+            most_specific = max(media_range.precedence for media_range, _ in matching)
+            chosen, weight = max(
+                ((media_range, weight) for media_range, weight in matching if media_range.precedence == most_specific),
+                key=lambda pair: pair[1],
             )
             # Between equal weights, a type the header names beats one a wider range lets in (as DRF ranks them).
-            rank = (weight(chosen), most_specific)
-            if rank[0] > 0 and (best is None or rank > best[0]):
+            rank = (weight, most_specific)
+            if weight > 0 and (best is None or rank > best[0]):
                 best = (rank, renderer, chosen)
         if best is None:
             raise NotAcceptable(available_renderers=renderers)

@@ -10,6 +10,7 @@ lockout pages.
 from __future__ import annotations
 
 import datetime
+import functools
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -102,6 +103,21 @@ class Walk:
         self.context.close()
 
 
+def walk_signed_in(
+    browser, base_url: str, viewport: dict[str, int], artifacts, who: str, username: str, pages: dict[str, str]
+) -> dict[str, list[str]]:
+    """``username`` signs in and opens the dashboard, then each of ``pages`` (name: path) in turn; what is wrong."""
+    walk = Walk(browser, base_url, viewport, artifacts, who)
+    try:
+        walk.sign_in(username)
+        walk.check("dashboard", status=200)
+        for name, path in pages.items():
+            walk.visit(name, path)
+        return walk.problems
+    finally:
+        walk.close()
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_admin_page_of_the_workflow_is_accessible(browser, demo_site, artifacts, viewport):
     users = get_user_model().objects
@@ -144,46 +160,41 @@ def test_every_admin_page_of_the_workflow_is_accessible(browser, demo_site, arti
         walk.close()
     services.revision_submit(revision=draft, actor=author, change_summary="Plainer wording.")
 
-    walk = Walk(browser, demo_site.url, viewport, artifacts, "reviewer")
-    try:
-        walk.sign_in("demo-reviewer")
-        walk.check("dashboard", status=200)
-        walk.visit("review-queue", "/admin/articles/reviewqueueitem/")
-        walk.visit("overdue", "/admin/articles/overduereview/")
-        walk.visit("in-review", f"{revision}/change/")
-        walk.visit("diff", f"{revision}/diff/")
-        problems |= walk.problems
-    finally:
-        walk.close()
+    signed_in = functools.partial(walk_signed_in, browser, demo_site.url, viewport, artifacts)
+    problems |= signed_in(
+        "reviewer",
+        "demo-reviewer",
+        {
+            "review-queue": "/admin/articles/reviewqueueitem/",
+            "overdue": "/admin/articles/overduereview/",
+            "in-review": f"{revision}/change/",
+            "diff": f"{revision}/diff/",
+        },
+    )
     approved = approve(draft, reviewer)
     publisher = users.get(username="demo-publisher")
     services.revision_publish(
         revision=approved, actor=publisher, publish_at=timezone.now() + datetime.timedelta(days=7)
     )
 
-    walk = Walk(browser, demo_site.url, viewport, artifacts, "publisher")
-    try:
-        walk.sign_in("demo-publisher")
-        walk.check("dashboard", status=200)
-        walk.visit("scheduled", "/admin/articles/scheduledpublication/")
-        walk.visit("scheduled-revision", f"{revision}/change/")
-        problems |= walk.problems
-    finally:
-        walk.close()
+    problems |= signed_in(
+        "publisher",
+        "demo-publisher",
+        {"scheduled": "/admin/articles/scheduledpublication/", "scheduled-revision": f"{revision}/change/"},
+    )
 
     # What committed changes still owe the cache and proxy, which only administrators see.
     owed = PendingInvalidation.objects.create(
         cache_keys=[f"live:article:{live.article.slug}"], proxy_keys=[f"article-{live.article.pk}"]
     )
-    walk = Walk(browser, demo_site.url, viewport, artifacts, "administrator")
-    try:
-        walk.sign_in("demo-admin")
-        walk.check("dashboard", status=200)
-        walk.visit("pending-invalidations", "/admin/contentsite/pendinginvalidation/")
-        walk.visit("pending-invalidation", f"/admin/contentsite/pendinginvalidation/{owed.pk}/change/")
-        problems |= walk.problems
-    finally:
-        walk.close()
+    problems |= signed_in(
+        "administrator",
+        "demo-admin",
+        {
+            "pending-invalidations": "/admin/contentsite/pendinginvalidation/",
+            "pending-invalidation": f"/admin/contentsite/pendinginvalidation/{owed.pk}/change/",
+        },
+    )
 
     # The lockout page: the user name has failed often enough from elsewhere.
     AccessAttempt.objects.create(
