@@ -81,8 +81,8 @@ def _pointer_key(kind: str, slug: str) -> str:
 
 
 def identity_cache_key(slug: str, *, kind: str) -> str:
-    """The cache key ``live_identity(slug, kind=kind)`` reads first: a partner's request reads it ahead,
-    in the same round trip as its key and its rate limit (``contentsite.cache.read_and_count``)."""
+    """The cache key under which ``live_identity(slug, kind=kind)`` keeps what it worked out (what tests look for).
+    A partner's request reads it ahead through ``identity_cache_keys``."""
     return _pointer_key(kind, slug)
 
 
