@@ -957,7 +957,14 @@ class RevisionAdmin(DraftSavingAdmin):
             self.message_user(request, f"{step.label}: not done. {text}", messages.ERROR)
             return HttpResponseRedirect(back)
         if isinstance(result, Revision) and result.pk != revision.pk:
-            self.message_user(request, f"Started draft revision {result.number}.", messages.SUCCESS)
+            # A new draft, or the step was done to the revision readers see (one that went live at its time).
+            done = (
+                f"Started draft revision {result.number}."
+                if step.opens_draft
+                else f"{step.label}: done to revision {result.number}, live since its scheduled time. "
+                f"It is now {result.get_state_display().lower()}."
+            )
+            self.message_user(request, done, messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:articles_revision_change", args=[result.pk]))
         self.message_user(
             request,

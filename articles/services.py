@@ -1141,6 +1141,20 @@ def _under_the_public_clock(revision: Revision) -> Revision:
     return Revision.objects.select_for_update().get(pk=revision.pk)
 
 
+def _replaced_at_its_time(revision: Revision) -> Revision | None:
+    """The live revision that replaced ``revision`` at its scheduled time, if one did (nobody clicked that: a page
+    shown before it still offers ``revision``'s steps); else None. The caller holds the article lock."""
+    if revision.state != RevisionState.SUPERSEDED:
+        return None
+    live = Revision.objects.select_for_update().filter(article_id=revision.article_id, state=RevisionState.PUBLISHED)
+    live = live.filter(publish_at__isnull=False).first()
+    if live is None:
+        return None
+    before = Revision.objects.filter(article_id=revision.article_id, published_at__isnull=False).exclude(pk=live.pk)
+    replaced = before.order_by("-published_at", "-pk").values_list("pk", flat=True).first()
+    return live if replaced == revision.pk else None
+
+
 def revisions_publish_due() -> list[Revision]:
     """Record every scheduled publication whose time has come. Safe to run anywhere, any number of times.
 
@@ -1205,12 +1219,11 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
     if not reason.strip():
         raise ValidationError("Give the reason for withdrawing the article.", code="reason_required")
     with transaction.atomic():
+        # A revision replaced at a scheduled time, before the step (the page was shown earlier) or while it waited
+        # for the public clock: readers saw the replacement live, so it is what is withdrawn.
+        revision = _replaced_at_its_time(_lock(revision)) or revision
         revision = _begin("withdraw", revision, actor)
-        if _under_the_public_clock(revision).state == RevisionState.SUPERSEDED:
-            # A scheduled revision went live while the step waited: readers saw it, so it is what is withdrawn.
-            revision = Revision.objects.select_for_update().get(
-                article_id=revision.article_id, state=RevisionState.PUBLISHED
-            )
+        revision = _replaced_at_its_time(_under_the_public_clock(revision)) or revision
         for pending in Revision.objects.select_for_update().filter(
             article_id=revision.article_id, state=RevisionState.SCHEDULED
         ):
@@ -1385,6 +1398,17 @@ def _vocabulary_update(
 _NOT_READ: Any = object()
 
 
+def _state_readers_see(revision: Revision) -> str:
+    """``revision``'s state as readers see it: a scheduled revision whose time has come is published, and the one it
+    replaces superseded, before anything records it (every step does first, ``_lock``; so does cron)."""
+    if revision.state == RevisionState.SCHEDULED and revision.publish_at and revision.publish_at <= timezone.now():
+        return RevisionState.PUBLISHED
+    due = Revision.objects.due_for_publication().filter(article_id=revision.article_id)
+    if revision.state == RevisionState.PUBLISHED and due.exists():
+        return RevisionState.SUPERSEDED
+    return revision.state
+
+
 def available_transitions(
     *, revision: Revision, actor: AbstractBaseUser, open_draft: Revision | None = _NOT_READ
 ) -> list[str]:
@@ -1403,10 +1427,11 @@ def available_transitions(
             else open_draft is not None
         )
     )
+    state = _state_readers_see(revision)
     return [
         step.name
         for step in TRANSITIONS.values()
-        if revision.state in step.from_states
+        if state in step.from_states
         and actor.has_perm(f"articles.{step.permission}")
         and not (step.four_eyes and contributed)
         and not (step.opens_draft and has_open_draft())
