@@ -19,15 +19,25 @@ from articles.rendering import render_markdown
 from . import engine
 from .models import AnswerOption, Condition, Disposition, Question, Rule, UrgencyLevel, Vignette
 
+# Each disposition's articles to read (``public_prefetch`` keeps the live ones).
+ARTICLES_TO_READ = "triage_dispositions__articles"
 PREFETCH = (
     Prefetch("triage_questions", queryset=Question.objects.select_related("symptom").order_by("position", "key")),
     Prefetch("triage_questions__options", queryset=AnswerOption.objects.order_by("position", "key")),
     Prefetch("triage_dispositions", queryset=Disposition.objects.order_by("position", "key")),
-    "triage_dispositions__articles",
+    ARTICLES_TO_READ,
     Prefetch("triage_rules", queryset=Rule.objects.select_related("disposition").order_by("position", "key")),
     Prefetch("triage_rules__conditions", queryset=Condition.objects.select_related("option__question")),
     Prefetch("triage_vignettes", queryset=Vignette.objects.order_by("position", "key")),
 )
+
+
+def public_prefetch() -> tuple[Any, ...]:
+    """``PREFETCH`` as readers and partners are shown a pathway: of each disposition's articles to read, those live
+    now (a withdrawn one, or one not yet published, is left out, as on the public result page). Made for each read,
+    since what is live depends on the time. Its content (and hash) is ``PREFETCH``'s, every article named."""
+    live = Article.objects.filter(pk__in=Revision.objects.published().values("article_id"))
+    return tuple(Prefetch(ARTICLES_TO_READ, queryset=live) if item == ARTICLES_TO_READ else item for item in PREFETCH)
 
 
 # A rule's description may end by citing the guidance row it comes from, e.g. "(second pathway, row 4)":

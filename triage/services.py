@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from articles.live import cache_get, cache_set, live_identity
+from articles.live import cache_get, cache_set, live_identity, site_identity
 from articles.memo import BoundedMemo
 from articles.models import Revision, RevisionQuerySet, RevisionState
 from articles.rendering import render_markdown
@@ -33,7 +33,7 @@ from contentsite.cache import count_hit
 from contentsite.outages import log_outage
 
 from . import engine
-from .content import COMPILED_FORMAT, PREFETCH, CompiledPathway, compile_pathway
+from .content import COMPILED_FORMAT, PREFETCH, CompiledPathway, compile_pathway, public_prefetch
 from .models import PATHWAY, Disposition, OutcomeCount, Question
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,9 @@ COMPILED_SIZE_ESTIMATE = 100_000
 _compiled = BoundedMemo(COMPILED_MEMO_CHARS)
 # The pathway this process compiled last for each address: a guess at what is live, for ``evaluate_ahead``.
 _last_compiled = BoundedMemo(COMPILED_MEMO_CHARS)
+# Which linked articles are live, by pathway revision and the site's public clock (``articles_live_now``): a key's
+# value never changes either. An entry counts as its number of articles, plus one.
+_live_links = BoundedMemo(100_000)
 # A cached count lives this long: ``flush_outcome_counts`` must run within it (it runs every minute).
 OUTCOME_COUNT_DAYS = 8
 OUTCOME_COUNT_SECONDS = OUTCOME_COUNT_DAYS * 24 * 60 * 60
@@ -144,7 +147,7 @@ def live_pathway(slug: str) -> Revision:
     Raises ``articles.models.Withdrawn`` (410 Gone) or ``Http404``: the one
     "live, else gone, else not found" read of ``RevisionQuerySet.get_live``.
     """
-    return _pathways().prefetch_related(*PREFETCH).get_live(slug, kind=PATHWAY)
+    return _pathways().prefetch_related(*public_prefetch()).get_live(slug, kind=PATHWAY)
 
 
 def compiled_pathway(slug: str) -> CompiledPathway:
@@ -163,6 +166,29 @@ def compiled_pathway(slug: str) -> CompiledPathway:
     _compiled.put(key, compiled, COMPILED_SIZE_ESTIMATE)
     _last_compiled.put(slug, compiled, COMPILED_SIZE_ESTIMATE)
     return compiled
+
+
+def articles_live_now(pathway: CompiledPathway) -> frozenset[int]:
+    """Which of the articles ``pathway``'s dispositions link to are live now (a withdrawn one, or one not yet
+    published, is not): what a result may send a reader or partner to, as the public result page does.
+
+    Kept under the site's public clock (``site_identity``), which every publication and
+    withdrawal moves, and a scheduled one's time too: one cache read when warm (none in
+    this process again), one query on a miss. The pathway's own rows never change for it.
+    """
+    linked = sorted({pk for disposition in pathway.dispositions.values() for pk in disposition.article_ids})
+    if not linked:
+        return frozenset()
+    key = f"triage:live-links:{pathway.revision_id}:" + site_identity().etag().strip('"')
+    live = _live_links.get(key)
+    if live is None:
+        live = cache_get(key)
+    if not isinstance(live, frozenset):
+        found = Revision.objects.published().filter(article_id__in=linked).values_list("article_id", flat=True)
+        live = frozenset(found)
+        cache_set(key, live, COMPILED_SECONDS)
+    _live_links.put(key, live, len(live) + 1)
+    return live
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ evaluation. Outcome counts are counted in the cache and folded into the database
 
 from __future__ import annotations
 
+import datetime
 import io
 import threading
 from typing import Any
@@ -130,6 +131,36 @@ def test_the_evaluation_shows_the_disposition_as_the_pathway_detail_does(client,
 
 
 # --- Every public change is visible on the very next evaluation ---------------------------------
+
+
+def test_an_article_withdrawn_is_linked_by_neither_the_next_evaluation_nor_the_pathway(
+    client, api, published_pathway, published_article, publisher, clock
+):
+    """Found from outside: after the demo article was withdrawn (410), the pathway and every evaluation still sent
+    partners to it, while the public result page had dropped it; the pathway's ETag did not move."""
+    answers = all_no(published_pathway) | {"numbness-or-tingling": "yes"}
+    article = published_article.article.get_absolute_url()
+    before = evaluate(client, api.key, answers).json()["disposition"]["articles"]
+    assert [link for link in before if link.endswith(article)], before
+    detail = client.get(f"/api/v1/pathways/{SLUG}/", HTTP_AUTHORIZATION=f"Api-Key {api.key}")
+    assert article in detail.content.decode()
+    clock.advance(datetime.timedelta(seconds=2))  # Last-Modified names whole seconds
+
+    article_services.revision_withdraw(revision=published_article, actor=publisher, reason="Safety concern.")
+
+    assert evaluate(client, api.key, answers).json()["disposition"]["articles"] == []
+    again = client.get(
+        f"/api/v1/pathways/{SLUG}/", HTTP_AUTHORIZATION=f"Api-Key {api.key}", HTTP_IF_NONE_MATCH=detail["ETag"]
+    )
+    assert again.status_code == 200  # a new representation: a partner's copy is not confirmed
+    assert again["ETag"] != detail["ETag"]
+    assert article not in again.content.decode()
+    unchanged_since = client.get(
+        f"/api/v1/pathways/{SLUG}/",
+        HTTP_AUTHORIZATION=f"Api-Key {api.key}",
+        HTTP_IF_MODIFIED_SINCE=detail["Last-Modified"],
+    )
+    assert unchanged_since.status_code == 200
 
 
 def test_the_next_evaluation_uses_a_new_revision_at_once(client, api_key, published_pathway, workflow, author):

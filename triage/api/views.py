@@ -14,10 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from articles.live import identity_cache_keys
+from articles.live import SITE_POINTER, identity_cache_keys, site_identity
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.parsers import peek_json
 from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
+from contentsite.early import Validators
 from triage import engine, notices, services
 from triage.content import CompiledDisposition
 from triage.models import PATHWAY
@@ -42,12 +43,23 @@ class PathwayList(SiteListView, generics.ListAPIView):
 
 
 class PathwayDetail(LiveArticleView, generics.GenericAPIView):
-    """Validators from the pathway's live identity, like an article's: 304 before anything is read."""
+    """A disposition links only to articles that are live now, so the ETag and Last-Modified follow the site's
+    publications and withdrawals as well as the pathway's own revision. A matching conditional GET is a 304."""
 
     serializer_class = serializers.PathwayDetailSerializer
     may_be_gone = True
     kind = PATHWAY
     representation_name = "pathway"
+
+    def prefetch_keys(self) -> Sequence[str]:
+        return (*super().prefetch_keys(), SITE_POINTER)
+
+    def validators(self) -> Validators | None:
+        self._live = self.live
+        site = site_identity()
+        moments = [moment for moment in (self._live.last_modified, site.last_modified) if moment is not None]
+        etag = self._live.etag(self.representation_name, *self.representation(site.etag()))
+        return Validators(etag, max(moments, default=None))
 
     @extend_schema(summary="One published pathway: its questions, outcomes and rules", tags=["triage"])
     def get(self, request: Request, slug: str) -> Response:
@@ -85,7 +97,8 @@ class PathwayEvaluate(PartnerView, APIView):
         super().initial(request, *args, **kwargs)
 
     def prefetch_keys(self) -> Sequence[str]:
-        return identity_cache_keys(self.kwargs["slug"], kind=PATHWAY)
+        # The site's clock too: the compiled pathway's articles to read are those live now (``compiled_pathway``).
+        return (*identity_cache_keys(self.kwargs["slug"], kind=PATHWAY), SITE_POINTER)
 
     def counts_ahead(self) -> Sequence[tuple[str, int]]:
         return ((self.ahead.counter, services.OUTCOME_COUNT_SECONDS),) if self.ahead else ()
@@ -127,7 +140,11 @@ class PathwayEvaluate(PartnerView, APIView):
                 "content_hash": pathway.content_hash,
                 "complete": evaluation.complete,
                 "next_question": evaluation.next_question.key if evaluation.next_question else None,
-                "disposition": _disposition(pathway.dispositions[result.disposition.key]) if result else None,
+                "disposition": (
+                    _disposition(pathway.dispositions[result.disposition.key], services.articles_live_now(pathway))
+                    if result
+                    else None
+                ),
                 "fired_rules": [
                     {"key": key, "description": pathway.rules[key][0]} for key in (result.fired_rules if result else ())
                 ],
@@ -148,8 +165,8 @@ def _red_flags(pathway: engine.Pathway, answers: dict[str, frozenset[str]]) -> t
     return engine.evaluate(pathway, answers).red_flags
 
 
-def _disposition(disposition: CompiledDisposition) -> dict[str, Any]:
-    """A disposition as ``serializers.DispositionSerializer`` shows it."""
+def _disposition(disposition: CompiledDisposition, live: frozenset[int]) -> dict[str, Any]:
+    """A disposition as ``serializers.DispositionSerializer`` shows it: of its articles, those ``live`` now."""
     return {
         "key": disposition.key,
         "level": disposition.level.slug,
@@ -159,5 +176,9 @@ def _disposition(disposition: CompiledDisposition) -> dict[str, Any]:
         "safety_netting_markdown": disposition.safety_netting,
         "safety_netting_html": disposition.safety_netting_html,
         "is_fallback": disposition.is_fallback,
-        "articles": [settings.PUBLIC_BASE_URL + path for path in disposition.article_paths],
+        "articles": [
+            settings.PUBLIC_BASE_URL + path
+            for pk, path in zip(disposition.article_ids, disposition.article_paths, strict=True)
+            if pk in live
+        ],
     }
