@@ -14,6 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from triage import notices
+
 
 def _way_on(request: HttpRequest, *, next_path: str) -> dict[str, Any]:
     """Ways out of a refusal: log in (and come back to ``next_path``), or, signed in, log out to change
@@ -40,6 +42,12 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    """``CSRF_FAILURE_VIEW``: the form came without a valid token (an old page, or the cookie blocked)."""
+    """``CSRF_FAILURE_VIEW``: the form came without a valid token (an old page, or the cookie blocked).
+
+    A reader's form (a symptom check's answer, feedback) is answered with the numbers to call, and no way to the
+    staff log-in: the answer that could not be sent may have been a warning sign. Staff get the log-in.
+    """
+    if not request.path.startswith(reverse("admin:index")):
+        return _refusal(request, "403_csrf.html", {"reader": True, **notices.context()})
     # Not back to this address: it answered a form, and may not be a page at all.
     return _refusal(request, "403_csrf.html", _way_on(request, next_path=""))

@@ -70,3 +70,22 @@ def test_query_budgets_of_the_refusals(client, author, roles, django_assert_num_
 def test_query_budget_of_a_refused_public_page(client, roles, django_assert_num_queries):
     with django_assert_num_queries(0):
         assert client.get("/forbidden-for-tests/").status_code == 403
+
+
+# --- A reader's form: the numbers to call, never the staff log-in ------------------------------------
+
+
+def test_a_symptom_check_answer_sent_without_its_token_still_shows_the_numbers_to_call(published_pathway, settings):
+    """Found from outside: with the site's cookies cleared (a private window, a cookie blocker), a reader who
+    answered "yes" to throat swelling got a page with no number to call, pointing them to the staff log-in."""
+    settings.TRIAGE_EMERGENCY_NUMBER = "112"
+    settings.TRIAGE_URGENT_ADVICE_NUMBER = "116 117"
+    reader = Client(enforce_csrf_checks=True)
+    response = reader.post(reverse("triage:pathway", args=[published_pathway.article.slug]), {"stroke": "yes"})
+    assert response.status_code == 403
+    assert response.templates[0].name == "403_csrf.html"
+    page = response.content.decode()
+    assert '<a href="tel:112">112</a>' in page
+    assert '<a href="tel:116117">116 117</a>' in page
+    assert reverse("admin:login") not in page  # a reader is not sent to the staff's door
+    assert response["Cache-Control"] == "private, no-store"

@@ -40,7 +40,8 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         compiled = services.compiled_pathway(slug)
     except Withdrawn:
-        return render(request, "triage/withdrawn.html", status=410)
+        # Whoever was part-way through it may have just answered yes to a warning sign: the numbers to call stay.
+        return render(request, "triage/withdrawn.html", notices.context(), status=410)
     if request.method != "POST":
         return _question_page(request, compiled, compiled.questions[0], {})
     step = read_step(request.POST, compiled.questions)

@@ -260,3 +260,18 @@ def test_the_emergency_result_says_call_now_once_in_its_banner(reader):
     banner = result_banner(submit(reader, reader.get(URL), answer="yes").content.decode())
     assert "Call 999 now." in banner
     assert banner.count("999") == 1, banner
+
+
+def test_a_withdrawn_check_still_gives_the_numbers_to_call(reader, published_pathway, publisher, settings):
+    """Found from outside: a reader part-way through a check that was withdrawn (or opening it) got the 410 page
+    with no number to call, only "call your local emergency number"."""
+    from articles import services as article_services
+
+    settings.TRIAGE_EMERGENCY_NUMBER = "112"
+    first = reader.get(URL)
+    article_services.revision_withdraw(revision=published_pathway, actor=publisher, reason="Under review.")
+    for response in (reader.get(URL), submit(reader, first, answer="yes")):
+        assert response.status_code == 410
+        html = response.content.decode()
+        assert "This symptom check has been withdrawn" in html
+        assert '<a href="tel:112">112</a>' in html
