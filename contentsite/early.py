@@ -186,7 +186,10 @@ class EarlyAnswerMiddleware:
         if validators is None or proxy.bounded(validators.expires_at):
             return self.get_response(request)
         full, headers_only = (request.path, validators.etag, 200), (request.path, validators.etag, 304)
-        if validators.not_modified(request):
+        asked = validators.conditional_status(request)
+        if asked == 412:  # If-Match or If-Unmodified-Since refuses this version: the full stack says so
+            return self.get_response(request)
+        if asked == 304:
             answer: _Answer | None = _answers.get(full) or _answers.get(headers_only)
             if answer is not None:
                 return answer.not_modified()

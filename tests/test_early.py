@@ -57,6 +57,25 @@ def test_a_repeat_is_answered_early_with_the_same_headers_and_bytes(client, work
     assert "Content-Type" not in not_modified.headers and "Content-Length" not in not_modified.headers
 
 
+@pytest.mark.parametrize("url", [URL, f"{URL}history/", "/"])
+@pytest.mark.parametrize(
+    "condition",
+    [{"HTTP_IF_MATCH": '"not-this-one"'}, {"HTTP_IF_UNMODIFIED_SINCE": "Mon, 01 Jan 2001 00:00:00 GMT"}],
+    ids=["if-match", "if-unmodified-since"],
+)
+def test_a_precondition_that_fails_is_a_412_whether_or_not_the_page_is_kept(client, workflow, url, condition):
+    """Found from outside: once a page was kept, a request whose If-Match or If-Unmodified-Since failed was answered
+    from the copy (200, the page), while the same request before was refused (412), as RFC 9110 (13.1.1, 13.1.4)
+    says it must be. One request, two answers, by what someone else had asked before."""
+    workflow.live(slug="early")
+    before = client.get(url, **condition)
+    assert client.get(url).status_code == 200  # now kept
+    after = client.get(url, **condition)
+    assert (before.status_code, after.status_code) == (412, 412)
+    matching = client.get(url, HTTP_IF_MATCH=client.get(url)["ETag"])
+    assert matching.status_code == 200 and early(matching)
+
+
 def test_each_early_answer_has_headers_of_its_own(client, workflow):
     workflow.live(slug="early")
     first = client.get(URL)
