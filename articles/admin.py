@@ -735,6 +735,9 @@ class DraftSavingAdmin(admin.ModelAdmin):
             apply=apply,
             changed=changed,
         )
+        for formset in formsets:
+            if not hasattr(formset, "new_objects"):  # nothing changed, nothing saved: what the change message reads
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
         moved = request.POST.get(MOVE_FIELD, "")

@@ -718,13 +718,18 @@ def revision_save_draft(
 
     ``apply`` makes the changes (the admin passes its form and formset saves);
     it runs only after the lock and the version check, inside the transaction.
-    ``expected_lock_version`` is the version the editor started from.
+    ``expected_lock_version`` is the version the editor started from. ``changed`` names what
+    changed: with nothing named, nothing is saved (no new version, no writer for four eyes, no
+    audit entry), as a Save pressed on a page nobody changed.
     """
     _require(actor, "change_revision", "edit drafts")
     with transaction.atomic():
         current = _lock(revision)
         if current.state not in EDITABLE_STATES:
             raise _illegal(current, "edited", EDITABLE_STATES)
+        changed = sorted(set(changed))
+        if not changed:
+            return current
         if current.lock_version != expected_lock_version:
             raise ValidationError(
                 STALE_DRAFT_MESSAGE.format(expected=expected_lock_version, current=current.lock_version),
@@ -740,7 +745,7 @@ def revision_save_draft(
             action=AuditAction.SAVE_DRAFT,
             from_state=current.state,
             to_state=current.state,
-            data={"changed": sorted(set(changed)), "version": current.lock_version},
+            data={"changed": changed, "version": current.lock_version},
         )
     return current
 

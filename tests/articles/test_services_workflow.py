@@ -191,6 +191,28 @@ def test_four_eyes_covers_editing_someone_elses_draft(author, author_reviewer, r
         approve(revision, author_reviewer)
 
 
+def test_a_save_that_changes_nothing_is_no_edit(author, author_reviewer, reviewer):
+    """Found from outside: a reviewer who opened a draft and pressed Save without changing anything became one of
+    its writers (four eyes then kept them from approving it), moved its version on (the author's next real save
+    was refused as stale) and left a "saved" audit entry listing no change."""
+    from articles.models import AuditEntry
+
+    draft = services.article_import(document=article_document(), actor=author)
+    entries = AuditEntry.objects.filter(revision=draft).count()
+    applied = []
+
+    saved = services.revision_save_draft(
+        revision=draft, actor=author_reviewer, expected_lock_version=draft.lock_version, apply=lambda: applied.append(1)
+    )
+
+    assert saved.lock_version == draft.lock_version
+    assert applied == []
+    assert AuditEntry.objects.filter(revision=draft).count() == entries
+    save_draft(draft, author)  # the author's version is still current
+    revision = services.revision_submit(revision=draft, actor=author, change_summary="First.")
+    assert approve(revision, author_reviewer).state == RevisionState.APPROVED
+
+
 def test_four_eyes_covers_the_unapproved_draft_a_revision_was_copied_from(author, author_reviewer, reviewer):
     """A edits draft 1; B sets it aside, copies it into draft 2 and submits that; A may not approve draft 2."""
     first = services.article_import(document=article_document(), actor=author)
