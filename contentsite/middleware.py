@@ -8,7 +8,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import RequestDataTooBig
+from django.contrib.admin import helpers
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
@@ -61,6 +62,34 @@ API_CONFLICT_MESSAGE = (
 )
 # Where the partner API lives: its errors are problem details (``contentsite.api.problems``), not pages.
 API_PATH_PREFIX = "/api/"
+
+
+class AdminSelectionMiddleware:
+    """A list action in the admin sent with a selected row that cannot be a row's key (a hand-made form: ``abc``, or
+    a number beyond the key's range) is answered with the list again and a message; Django's own ``response_action``
+    filters by it unchecked, and its ValueError (or the database's range error) was a 500. Every admin list, Django's
+    own included, through the view's ``model_admin``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], *args: object
+    ) -> HttpResponse | None:
+        model_admin = getattr(view, "model_admin", None)
+        if model_admin is None or request.method != "POST" or helpers.ACTION_CHECKBOX_NAME not in request.POST:
+            return None
+        key = model_admin.model._meta.pk
+        try:
+            for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                key.run_validators(key.to_python(value))
+        except (ValidationError, ValueError, TypeError):
+            messages.warning(request, "The rows chosen could not be read. Tick them in the list and try again.")
+            return HttpResponseRedirect(request.get_full_path())
+        return None
 
 
 def is_api_request(request: HttpRequest) -> bool:

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
     "contentsite.middleware.LockConflictMiddleware",
+    # An admin list action with a selection that is no row's key: the list again, not a 500.
+    "contentsite.middleware.AdminSelectionMiddleware",
     # Database unreachable: 503 with Retry-After, never a 500 (contentsite.outages).
     "contentsite.middleware.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a refused log-in into the lockout page.
