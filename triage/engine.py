@@ -194,11 +194,13 @@ class Result:
 
 
 class AnswerError(ValueError):
-    """Missing or invalid answers; ``problems`` maps each question key to what is wrong."""
+    """Missing or invalid answers; ``problems`` maps each question key to what is wrong, or, when the answers as a
+    whole are wrong (not a mapping), ``whole`` says what (and ``problems`` is empty: no question is named)."""
 
-    def __init__(self, problems: dict[str, str]) -> None:
+    def __init__(self, problems: dict[str, str], *, whole: str = "") -> None:
         self.problems = problems
-        super().__init__("; ".join(f"{key}: {message}" for key, message in problems.items()))
+        self.whole = whole
+        super().__init__(whole or "; ".join(f"{key}: {message}" for key, message in problems.items()))
 
 
 # --- Answers and evaluation ----------------------------------------------------------
@@ -221,7 +223,7 @@ def normalise_answers(pathway: Pathway, raw: Mapping[str, Any], *, partial: bool
     With ``partial``, questions not answered yet are left out rather than refused.
     """
     if not isinstance(raw, Mapping):
-        raise AnswerError({"answers": "must map each question's key to its answer"})
+        raise AnswerError({}, whole="must map each question's key to its answer")
     problems: dict[str, str] = {}
     answers: dict[str, frozenset[str]] = {}
     known = {question.key for question in pathway.questions}

@@ -194,6 +194,11 @@ def test_real_content_conforms_to_the_schema(api_schema: Any, fuzz_key: str) -> 
     )
     problem = post(evaluation, {"answers": {"stroke": "maybe"}}, status=400, slug=PATHWAY)
     assert [error.get("pointer") for error in problem["errors"]] == ["/answers/stroke"]
+    # Answers that are no object are the field's own error, with no pointer into it: "/answers/answers" named a
+    # question nobody asked (found from outside).
+    for not_an_object in (None, [], "yes"):
+        problem = post(evaluation, {"answers": not_an_object}, status=400, slug=PATHWAY)
+        assert [(error["field"], error.get("pointer")) for error in problem["errors"]] == [("answers", None)]
     post(evaluation, {"answer": answers}, status=400, slug=PATHWAY)
     post(evaluation, [1, 2], status=400, slug=PATHWAY)
     post(evaluation, {"answers": answers}, status=404, slug="no-such-pathway")

@@ -128,7 +128,8 @@ class PathwayEvaluate(PartnerView, APIView):
                 pathway=pathway, answers=request.data["answers"], ahead=self.ahead, counted_ahead=self.counted_ahead()
             )
         except engine.AnswerError as error:
-            raise ValidationError({"answers": error.problems}) from None
+            # Each question's problem under its key (``/answers/<key>``), or the answers' own (``/answers``).
+            raise ValidationError({"answers": [error.whole] if error.whole else error.problems}) from None
         result = evaluation.result
         # Until it is settled, the answers so far: no outcome, the red flags already present, what to ask next.
         present = result.red_flags if result else _red_flags(pathway.pathway, evaluation.answers)
