@@ -11,8 +11,10 @@ from django.contrib import messages
 from django.contrib.admin import helpers
 from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.template.loader import render_to_string
+from django.utils.http import escape_leading_slashes
 from django.views import defaults
 
 from .api.parsers import RequestBodyTooLarge
@@ -62,6 +64,29 @@ API_CONFLICT_MESSAGE = (
 )
 # Where the partner API lives: its errors are problem details (``contentsite.api.problems``), not pages.
 API_PATH_PREFIX = "/api/"
+
+
+class PermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
+    """308: the same request again at the new address, its method and body kept (RFC 9110, 15.4.9)."""
+
+    status_code = 308
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, except that a request other than GET or HEAD to an address without its trailing slash is sent on
+    with a 308, which keeps its method and body. Django sends a 301, which clients follow with a GET (the form's
+    answers or the partner's body lost), and with DEBUG on refuses to, with a 500."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if (
+            request.method not in ("GET", "HEAD")
+            and response.status_code == 404
+            and self.should_redirect_with_slash(request)
+        ):
+            return PermanentRedirectKeepingMethod(
+                escape_leading_slashes(request.get_full_path(force_append_slash=True))
+            )
+        return super().process_response(request, response)
 
 
 class AdminSelectionMiddleware:

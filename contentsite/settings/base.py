@@ -72,7 +72,7 @@ MIDDLEWARE = [
     # for a shared cache (below WhiteNoise, which answers static files itself).
     "contentsite.proxy.ProxyCookieGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "contentsite.middleware.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     # Just inside conditional GET, so a 304 carries the tagged page's Cache-Control; outside
     # CSRF, so it sees the CSRF cookie (and leaves that page untagged).
@@ -97,7 +97,7 @@ MIDDLEWARE = [
 # CSRF token, log-in or messages, and reads JSON, not pages (its policy: PARTNER_API_CONTENT_SECURITY_POLICY).
 # The interactive docs are a page for people: they take the whole list above.
 PARTNER_API_MIDDLEWARE = [
-    "django.middleware.common.CommonMiddleware",
+    "contentsite.middleware.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
