@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.template.loader import render_to_string
 from django.utils.http import escape_leading_slashes
 from django.views import defaults
@@ -87,6 +88,14 @@ class CommonMiddleware(DjangoCommonMiddleware):
                 escape_leading_slashes(request.get_full_path(force_append_slash=True))
             )
         return super().process_response(request, response)
+
+
+class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
+    """Django's, except that an error is given no ETag: an ETag names a version of what was asked for (RFC 9110,
+    8.8.3), and a hash of an error's body named none (a partner's If-Match with the 412's ETag was refused again)."""
+
+    def needs_etag(self, response: HttpResponse) -> bool:
+        return 200 <= response.status_code < 300 and super().needs_etag(response)
 
 
 class AdminSelectionMiddleware:

@@ -167,7 +167,7 @@ def test_the_middleware_sit_where_they_see_what_they_must():
     (its cookie); the guard outside every middleware that sets a cookie."""
     middleware = settings.MIDDLEWARE
     tagging = middleware.index("contentsite.proxy.SurrogateKeyMiddleware")
-    assert middleware[tagging - 1] == "django.middleware.http.ConditionalGetMiddleware"
+    assert middleware[tagging - 1] == "contentsite.middleware.ConditionalGetMiddleware"
     assert middleware.index("django.middleware.csrf.CsrfViewMiddleware") > tagging
     guard = middleware.index("contentsite.proxy.ProxyCookieGuardMiddleware")
     for setting_cookies in (

@@ -172,7 +172,8 @@ class PartnerView:
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method in {"GET", "HEAD"} and response.status_code in {200, 304} and self._validated():
+        # The 412 too: the version the partner's If-Match did not name is the one to fetch.
+        if request.method in {"GET", "HEAD"} and response.status_code in {200, 304, 412} and self._validated():
             validators: Validators = self.conditional  # type: ignore[assignment]
             response["ETag"] = validators.etag
             if validators.last_modified is not None:

@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "contentsite.proxy.ProxyCookieGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "contentsite.middleware.CommonMiddleware",
-    "django.middleware.http.ConditionalGetMiddleware",
+    "contentsite.middleware.ConditionalGetMiddleware",
     # Just inside conditional GET, so a 304 carries the tagged page's Cache-Control; outside
     # CSRF, so it sees the CSRF cookie (and leaves that page untagged).
     "contentsite.proxy.SurrogateKeyMiddleware",
@@ -98,7 +98,7 @@ MIDDLEWARE = [
 # The interactive docs are a page for people: they take the whole list above.
 PARTNER_API_MIDDLEWARE = [
     "contentsite.middleware.CommonMiddleware",
-    "django.middleware.http.ConditionalGetMiddleware",
+    "contentsite.middleware.ConditionalGetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "contentsite.middleware.PermissionsPolicyMiddleware",
     "contentsite.middleware.PartnerAPIContentSecurityPolicyMiddleware",

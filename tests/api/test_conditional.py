@@ -169,3 +169,22 @@ def test_a_failed_if_match_is_never_answered_304(api, published_pathway):
     """Only a matching If-None-Match or If-Modified-Since is a 304 (the pages' rule, ``contentsite.early``)."""
     for url in conditional_urls(published_pathway.article.slug):
         assert api.get(url, HTTP_IF_MATCH='"not-this-one"').status_code != 304, url
+
+
+def test_a_failed_if_match_names_the_current_etag_and_an_error_names_none(api, published_pathway, client):
+    """Found from outside: the 412's detail says "see its ETag", but its ETag was a hash of the error body, so a
+    partner retrying with it got 412 forever; every error (401, 404, 406, 410, 429) carried such a hash."""
+    for url in conditional_urls(published_pathway.article.slug):
+        current = api.get(url)["ETag"]
+        refused = api.get(url, HTTP_IF_MATCH='"not-this-one"')
+        assert refused.status_code == 412, url
+        assert refused["ETag"] == current, url
+        assert api.get(url, HTTP_IF_MATCH=current).status_code == 200, url
+    for response in (
+        api.get("/api/v1/articles/no-such-article/"),
+        api.get("/api/v1/articles/", HTTP_ACCEPT="text/csv"),
+        client.get("/api/v1/articles/"),
+        client.get("/articles/no-such-article/"),
+    ):
+        assert response.status_code >= 400
+        assert "ETag" not in response.headers, response.status_code
