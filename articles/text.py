@@ -73,6 +73,17 @@ def normalise_text(value: str) -> str:
     return value.strip()
 
 
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_query(value: str) -> str:
+    """A reader's words to look for, in the form text is kept (``normalise_text``) and on one line: each character
+    text may not hold (``_why_refused``: control, bidirectional and invisible characters), tab and line break is a
+    space, and each run of spaces one. Linear in the length."""
+    value = "".join(" " if c in _ALLOWED_CONTROLS or _why_refused(c) else c for c in value)
+    return _SPACES.sub(" ", normalise_text(value))
+
+
 def _why_refused(character: str) -> str | None:
     """Why ``character`` may not appear in text, or None if it may."""
     if character in _ALLOWED_CONTROLS:

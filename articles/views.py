@@ -37,7 +37,7 @@ from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Sy
 from .presentation import load_article_page, vocabulary_change
 from .sitemaps import sitemaps
 from .structured_data import canonical_url
-from .text import normalise_text
+from .text import normalise_query
 
 SEARCH_MAX_LENGTH = 200
 # The home page lists groups, not articles: this many topics and latest changes.
@@ -304,11 +304,12 @@ def search(request: HttpRequest) -> HttpResponse:
     whatever the number of articles.
     """
     # In the form the index holds (NFC): a word typed with a combining accent is the same word.
-    query = normalise_text(request.GET.get("q", ""))
+    query = normalise_query(request.GET.get("q", ""))
     error = suggestion = ""
     ranked: list[int] = []
     if len(query) > SEARCH_MAX_LENGTH:
         error = f"Please use at most {SEARCH_MAX_LENGTH} characters."
+        query = query[:SEARCH_MAX_LENGTH]  # what the box (and its maxlength) lets the reader send again
     elif query:
         ranked = search_index.search(query, kind=ArticleKind.ARTICLE)
         if not ranked:

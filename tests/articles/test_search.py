@@ -227,6 +227,28 @@ def test_over_200_characters_is_a_400(client):
     assert response.status_code == 400 and "at most 200 characters" in response.content.decode()
 
 
+def test_a_search_too_long_leaves_a_box_that_can_be_sent_again(client):
+    """Found from outside: the box was filled again with every character of the query (439), past its own
+    maxlength of 200, so on a phone pressing Search sent the same 400 again, and editing was blocked until 239
+    characters were deleted; the title, unlike every other error page's, did not say "Error"."""
+    html = client.get("/search/", {"q": "neuropathy " * 40}).content.decode()
+    box = re.search(r'<input id="site-search-q"[^>]*value="([^"]*)"', html).group(1)
+    assert len(box) <= 200 and box.startswith("neuropathy neuropathy")
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title.startswith("Error:") and len(title) < 300
+
+
+@pytest.mark.parametrize("character", ["\x00", "\x01", "\x1b", "\u202e", "\u200b", "\u2028"])
+def test_characters_text_may_not_hold_are_spaces_in_a_search(client, published_article, character):
+    """Found from outside: a NUL or other control character in the query was echoed raw into the title and the
+    search box (an HTML parse error); the site's own text refuses them, and the reader's words are text too."""
+    response = client.get("/search/", {"q": f"amlodipine{character}neuropathy"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert character not in html
+    assert 'value="amlodipine neuropathy"' in html
+
+
 @pytest.mark.parametrize("query", HOSTILE)
 def test_the_reader_s_text_never_reaches_fts5_as_syntax(query):
     expression = search.fts5_query(search.parse_query(query))
