@@ -750,8 +750,13 @@ class DraftSavingAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        if obj is not None and not self._draft(obj).is_editable:
-            return False  # submitted content is frozen: view only
+        # Submitted content is frozen: view only. A save sent from a page opened while it was a draft (only such a
+        # page has the version field) is let through to its form, which refuses it with the reason and shows what was
+        # typed (``services.check_draft_version``), rather than a refusal that reads as a missing role; the service
+        # refuses it again under lock.
+        opened_as_draft = request.method == "POST" and "lock_version_seen" in request.POST
+        if obj is not None and not self._draft(obj).is_editable and not opened_as_draft:
+            return False
         return super().has_change_permission(request, obj)
 
 

@@ -91,6 +91,10 @@ logger = logging.getLogger("articles.workflow")
 DEFAULT_REVIEW_INTERVAL_MONTHS = 12
 MAX_REVIEW_INTERVAL_YEARS = 3
 
+STALE_STATE_MESSAGE = (
+    "Revision {number} is {state} now: it changed after you opened it, so it can no longer be edited. Your changes "
+    "were not saved. Keep a copy of them; to change the article, start a new draft (or ask for changes)."
+)
 STALE_DRAFT_MESSAGE = (
     "Someone else saved this draft after you opened it (you started from version {expected}; it is now at "
     "version {current}). Your changes were not saved. Keep a copy of them, reload the draft and apply them again."
@@ -751,12 +755,18 @@ def revision_save_draft(
 
 
 def check_draft_version(*, revision: Revision, expected_lock_version: int) -> None:
-    """Refuse early (in a form's validation) when a draft has moved on; the save checks again under lock.
+    """Refuse early (in a form's validation) when a draft has moved on, or is no longer a draft (submitted or
+    archived meanwhile, in another tab or by someone else); the save checks again under lock.
 
     A plain read, no lock: locking the revision here, before the save locks its
     article, would take the two locks in the wrong order.
     """
-    current = Revision.objects.only("lock_version").get(pk=revision.pk)
+    current = Revision.objects.only("lock_version", "state", "number").get(pk=revision.pk)
+    if not current.is_editable:
+        raise ValidationError(
+            STALE_STATE_MESSAGE.format(number=current.number, state=current.get_state_display().lower()),
+            code="not_editable",
+        )
     if current.lock_version != expected_lock_version:
         raise ValidationError(
             STALE_DRAFT_MESSAGE.format(expected=expected_lock_version, current=current.lock_version), code="stale"

@@ -263,3 +263,31 @@ def test_a_form_claiming_many_new_rows_is_refused_without_building_a_form_for_ea
     formset = next(f.formset for f in response.context["inline_admin_formsets"] if f.formset.prefix == "references")
     assert len(formset.forms) <= formset.initial_form_count() + MAX_NEW_ROWS_PER_SAVE
     assert f"Add at most {MAX_NEW_ROWS_PER_SAVE} new rows at a time" in " ".join(formset.non_form_errors())
+
+
+@pytest.mark.parametrize("step", ["submit", "archive"])
+def test_a_save_of_a_draft_submitted_or_archived_meanwhile_says_so_and_keeps_what_was_typed(
+    client, workflow, author, step
+):
+    """Found from outside: an author saving in one tab after the draft was submitted (or archived) in another got
+    "You cannot open this page ... ask an administrator to check your role", and what they typed was gone."""
+    from articles import services
+
+    draft = workflow.draft()
+    client.force_login(author)
+    data = form_data(client, draft)
+    if step == "submit":
+        services.revision_submit(revision=draft, actor=author, change_summary="First.")
+    else:
+        services.revision_archive(revision=draft, actor=author)
+    state = Revision.objects.get(pk=draft.pk).get_state_display().lower()
+    data["title"] = "A title typed in the other tab"
+
+    response = client.post(change_url(draft), data)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Revision {draft.number} is {state} now" in html and "Your changes were not saved" in html
+    assert "A title typed in the other tab" in html  # there to copy
+    assert "ask an administrator" not in html
+    assert Revision.objects.get(pk=draft.pk).title == draft.title
