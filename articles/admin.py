@@ -8,6 +8,7 @@ permissions again, so the buttons shown here are a convenience, not the guard.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
 from typing import Any
@@ -908,9 +909,10 @@ class RevisionAdmin(DraftSavingAdmin):
         # The service leaves out a step that would open a second draft; the page links to the open one instead.
         open_draft = revision.article.revisions.editable().first()
         actions = []
+        sent = getattr(request, "workflow_form_sent", None)  # a refused step's form, as sent (``_shown_again``)
         for name in services.available_transitions(revision=revision, actor=request.user, open_draft=open_draft):
             step = services.TRANSITIONS[name]
-            form = step.form.for_revision(revision, checks=report, prefix=name)
+            form = sent[1] if sent and sent[0] == name else step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
             actions.append({"name": name, "label": step.label, "form": form, "url": url})
         live = Revision.objects.published().filter(article_id=revision.article_id).first()
@@ -954,7 +956,7 @@ class RevisionAdmin(DraftSavingAdmin):
             for field, errors in form.errors.items():
                 label = form.fields[field].label or field.replace("_", " ") if field in form.fields else ""
                 self.message_user(request, f"{step.label}: {label}: {' '.join(errors)}", messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self._shown_again(request, revision, name, form)
         try:
             result = step.service(revision=revision, actor=request.user, **form.cleaned_data)
         except services.OpenDraftError as refused:  # a page shown before that draft was opened
@@ -963,7 +965,7 @@ class RevisionAdmin(DraftSavingAdmin):
         except (ValidationError, PermissionDenied) as error:
             text = " ".join(getattr(error, "messages", None) or [str(error)])
             self.message_user(request, f"{step.label}: not done. {text}", messages.ERROR)
-            return HttpResponseRedirect(back)
+            return self._shown_again(request, revision, name, form)
         if isinstance(result, Revision) and result.pk != revision.pk:
             # A new draft, or the step was done to the revision readers see (one that went live at its time).
             done = (
@@ -980,6 +982,16 @@ class RevisionAdmin(DraftSavingAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(back)
+
+    def _shown_again(self, request: HttpRequest, revision: Revision, name: str, form: forms.Form) -> HttpResponse:
+        """The revision's page with the refused step's form as it was sent, under the refusal: a redirect showed it
+        empty, and what the reviewer typed (a comment, a date) was lost. Nothing is kept of it anywhere."""
+        shown = copy.copy(request)  # the page as its GET shows it, with this one form as sent
+        shown.method = "GET"
+        shown.workflow_form_sent = (name, form)  # type: ignore[attr-defined]
+        return self.change_view(
+            shown, str(revision.pk), form_url=reverse("admin:articles_revision_change", args=[revision.pk])
+        )
 
     def comment_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         revision = get_object_or_404(Revision, pk=pk)

@@ -291,3 +291,26 @@ def test_a_save_of_a_draft_submitted_or_archived_meanwhile_says_so_and_keeps_wha
     assert "A title typed in the other tab" in html  # there to copy
     assert "ask an administrator" not in html
     assert Revision.objects.get(pk=draft.pk).title == draft.title
+
+
+def test_a_refused_step_shows_its_form_again_with_what_was_typed(client, workflow, author, reviewer):
+    """Found from outside: a reviewer's approval refused for a warning not yet acknowledged came back with the
+    comment and the next review date empty; every refused step's form did (the page was shown again afresh)."""
+    from articles import services
+
+    document = article_document()
+    document["revision"]["references"][0].update(doi="", needs_verification=True, verification_note="Unconfirmed.")
+    revision = services.revision_submit(revision=workflow.draft(document), actor=author, change_summary="First.")
+    client.force_login(reviewer)
+    url = f"/admin/articles/revision/{revision.pk}/transition/approve/"
+    typed = "Checked every source against the original papers myself."
+
+    response = client.post(url, {"approve-comment": typed})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Acknowledge this warning before approving" in html
+    assert typed in html  # in the approval form, to send again once the warning is ticked
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
+    again = client.get(change_url(revision)).content.decode()
+    assert typed not in again  # shown with its refusal, never kept
