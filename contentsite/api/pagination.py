@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
+from urllib import parse
 
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.pagination import Cursor, CursorPagination
 
 from contentsite.numbers import whole_number
 
@@ -19,8 +21,13 @@ class PartnerCursorPagination(CursorPagination):
     def decode_cursor(self, request: Any) -> Any:
         try:
             cursor = super().decode_cursor(request)
-            # Never issued (slugs have no NUL), and PostgreSQL cannot compare text containing one.
-            if cursor is not None and "\x00" in (cursor.position or ""):
+            # Only a cursor as issued: DRF's decoding drops what is not base64 and reads past unknown or repeated
+            # keys, so "!!!!" or "x=1" would be the first page. Nor one with a NUL (no slug has one, and PostgreSQL
+            # cannot compare text containing one).
+            if cursor is not None and (
+                "\x00" in (cursor.position or "")
+                or _issued(cursor) != request.query_params.get(self.cursor_query_param)
+            ):
                 raise NotFound
         except NotFound:
             raise ValidationError({"cursor": ["Invalid cursor: use the `next` or `previous` link as given."]}) from None
@@ -54,3 +61,10 @@ class PartnerCursorPagination(CursorPagination):
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": self.max_page_size}
         return parameters
+
+
+def _issued(cursor: Cursor) -> str:
+    """``cursor`` as DRF's ``encode_cursor`` writes it into a ``next`` or ``previous`` link (its own code, given
+    only what it reads: an address, here none, and the parameter's name)."""
+    link = CursorPagination.encode_cursor(SimpleNamespace(base_url="", cursor_query_param="cursor"), cursor)
+    return parse.parse_qs(parse.urlsplit(link).query, keep_blank_values=True)["cursor"][0]

@@ -482,3 +482,12 @@ def test_the_feed_costs_the_same_queries_for_2_and_40_due_unrecorded_schedules(a
     many, pending = cost()
     assert pending == 80
     assert many == few
+
+
+@pytest.mark.parametrize("cursor", ["!!!!", " ", "\x00", "====", "eD0x", "bz0xJm89Mg==", "cD1hYmM=extra", "cD1hYmM"])
+def test_a_cursor_the_api_never_issued_is_a_400(api, published_article, cursor):
+    """Found from outside: characters outside base64 were dropped and unknown or repeated keys ignored, so
+    `!!!!`, `====` or `x=1` (eD0x) were each read as the first page, while `abc` was a 400 "Invalid cursor"."""
+    response = api.get("/api/v1/articles/", {"cursor": cursor})
+    assert response.status_code == 400, cursor
+    assert response.json()["errors"][0]["field"] == "cursor"
