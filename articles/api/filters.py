@@ -48,6 +48,7 @@ class ArticleFilter(django_filters.FilterSet):
         # In UTC: PostgreSQL refuses an offset beyond ±15:59 (ISO 8601 allows up to ±23:59), which was a 500.
         try:
             value = value.astimezone(datetime.UTC)
-        except OverflowError:  # 9999-12-31T23:00-05:00 is in year 10000 in UTC
-            raise ValidationError({name: ["Out of range: give a date and time before the year 9999."]}) from None
+        except OverflowError:  # 9999-12-31T23:00-05:00 is in the year 10000 in UTC, 0001-01-01T00:00+01:00 in year 0
+            out_of_range = "Out of range: give a date and time between the years 1 and 9999 in UTC."
+            raise ValidationError({name: [out_of_range]}) from None
         return revisions.updated_since(value)

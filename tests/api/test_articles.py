@@ -491,3 +491,11 @@ def test_a_cursor_the_api_never_issued_is_a_400(api, published_article, cursor):
     response = api.get("/api/v1/articles/", {"cursor": cursor})
     assert response.status_code == 400, cursor
     assert response.json()["errors"][0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+23:59", "9999-12-31T23:00:00-05:00"])
+def test_an_updated_since_out_of_range_in_utc_says_which_range(api, published_article, moment):
+    """Found from outside: a moment before the year 1 in UTC was told to be "before the year 9999"."""
+    response = api.get("/api/v1/articles/", {"updated_since": moment})
+    assert response.status_code == 400
+    assert "between the years 1 and 9999 in UTC" in response.json()["errors"][0]["detail"]
