@@ -455,6 +455,12 @@ class CodeLookup(SiteListView, generics.GenericAPIView):
 class NotFoundView(PartnerView, APIView):
     """A URL no endpoint matches: the API's JSON 404 (after the key check), not the site's HTML page."""
 
+    @property
+    def default_response_headers(self) -> dict[str, str]:
+        headers = super().default_response_headers
+        headers.pop("Allow", None)  # nothing is here: no method is allowed, OPTIONS included (a 404 too)
+        return headers
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         raise NotFound()

@@ -223,6 +223,11 @@ class LiveArticleView(PartnerView):
     def prefetch_keys(self) -> Sequence[str]:
         return identity_cache_keys(self.kwargs["slug"], kind=self.kind)
 
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """As a GET would be: 404 where nothing was ever published, 410 where it was withdrawn."""
+        self.live  # noqa: B018 (raises)
+        return super().options(request, *args, **kwargs)  # type: ignore[misc]
+
     def validators(self) -> Validators | None:
         self._live = self.live
         return Validators(self._live.etag(self.representation_name, *self.representation()), self._live.last_modified)

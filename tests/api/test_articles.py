@@ -499,3 +499,19 @@ def test_an_updated_since_out_of_range_in_utc_says_which_range(api, published_ar
     response = api.get("/api/v1/articles/", {"updated_since": moment})
     assert response.status_code == 400
     assert "between the years 1 and 9999 in UTC" in response.json()["errors"][0]["detail"]
+
+
+def test_options_is_answered_as_a_get_is_where_there_is_nothing(api, published_article, workflow, publisher):
+    """Found from outside: OPTIONS on an article that never existed was a 200 with the endpoint's description, and
+    the API's own 404 for an unknown address said ``Allow: OPTIONS``, where OPTIONS was a 404 too."""
+
+    def options(url: str) -> int:
+        return api.client.options(url, HTTP_AUTHORIZATION=f"Api-Key {api.key}").status_code
+
+    article = f"/api/v1/articles/{published_article.article.slug}/"
+    assert (options("/api/v1/articles/never-published/"), options(article)) == (404, 200)
+    nowhere = api.get("/api/v1/nothing/")
+    assert nowhere.status_code == 404
+    assert "Allow" not in nowhere.headers
+    services.revision_withdraw(revision=published_article, actor=publisher, reason="Safety concern.")
+    assert options(article) == 410
