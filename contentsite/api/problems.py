@@ -23,6 +23,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -82,6 +83,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return response
     request = context.get("request")
     instance = request.path if request is not None else ""
+    if request is not None:
+        # A problem is JSON whatever the view renders otherwise (the schema's YAML, the docs' page), so that its body
+        # is what its Content-Type says.
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = MEDIA_TYPE
     if isinstance(exc, exceptions.ValidationError):
         errors = field_errors(exc.detail)
         names = sorted({entry["field"] for entry in errors if entry["field"]})

@@ -13,6 +13,7 @@ response to the schema; this file checks the schema itself and the headers' valu
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -455,3 +456,24 @@ def test_the_key_scheme_says_how_to_send_the_key(schema):
         for item in schema["paths"].values()
         for operation in item.values()
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "accept", "status"),
+    [
+        ("get", "/api/v1/schema/?format=xml", None, 404),
+        ("get", "/api/v1/schema/", "text/html", 406),
+        ("delete", "/api/v1/schema/", None, 405),
+        ("options", "/api/v1/docs/", None, 405),
+        ("post", "/api/v1/docs/", None, 405),
+        ("get", "/api/v1/docs/", "application/json", 406),
+    ],
+)
+def test_the_schema_and_docs_errors_are_problem_details_in_json(client, method, url, accept, status):
+    """Found from outside: their errors said application/problem+json but were YAML (the schema's renderer) or plain
+    text (the docs' template renderer), so a client trusting the header could not read them."""
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = getattr(client, method)(url, **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    assert json.loads(response.content)["status"] == status
