@@ -65,7 +65,10 @@ class ApproveForm(TransitionForm):
 
     def __init__(self, *args: Any, warnings: list[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["acknowledged_warnings"].choices = [(w.code, w.message) for w in warnings]
+        if warnings:
+            self.fields["acknowledged_warnings"].choices = [(w.code, w.message) for w in warnings]
+        else:  # nothing to acknowledge: no empty box headed "I have read and accept these warnings"
+            del self.fields["acknowledged_warnings"]
 
     @classmethod
     def for_revision(

@@ -314,3 +314,20 @@ def test_a_refused_step_shows_its_form_again_with_what_was_typed(client, workflo
     assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
     again = client.get(change_url(revision)).content.decode()
     assert typed not in again  # shown with its refusal, never kept
+
+
+def test_the_approval_form_asks_to_acknowledge_warnings_only_when_there_are_some(client, workflow, author, reviewer):
+    """Found from outside: with no warnings, the Approve form still showed an empty box headed "I have read and
+    accept these warnings"."""
+    from articles import services
+
+    clean = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    document = article_document(slug="with-a-warning")
+    document["revision"]["references"][0].update(doi="", needs_verification=True, verification_note="Unconfirmed.")
+    warned = services.revision_submit(revision=workflow.draft(document), actor=author, change_summary="First.")
+    client.force_login(reviewer)
+    assert "I have read and accept these warnings" not in client.get(change_url(clean)).content.decode()
+    assert "I have read and accept these warnings" in client.get(change_url(warned)).content.decode()
+    response = client.post(f"/admin/articles/revision/{clean.pk}/transition/approve/", {"approve-comment": "Fine."})
+    assert response.status_code == 302
+    assert Revision.objects.get(pk=clean.pk).state == RevisionState.APPROVED
