@@ -418,10 +418,12 @@ _pages = BoundedMemo(PAGE_MEMO_CHARS)
 
 
 def _live_validators(live: Live, name: str) -> Validators:
-    # Pages say how long ago things happened, so they are dated too.
-    return Validators(
-        live.etag(name, PAGE_CACHE_VERSION, timezone.localdate().isoformat()), live.last_modified, live.expires_at
-    )
+    # Pages say how long ago things happened, so they are dated too: the ETag names the day, and the page is modified
+    # at midnight at the latest, for a client that asks with If-Modified-Since alone.
+    today = timezone.localdate()
+    midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
+    modified = max(live.last_modified, midnight) if live.last_modified else None
+    return Validators(live.etag(name, PAGE_CACHE_VERSION, today.isoformat()), modified, live.expires_at)
 
 
 def _article_validators(request: HttpRequest, slug: str, name: str) -> Validators | None:

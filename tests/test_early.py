@@ -217,3 +217,17 @@ def test_a_page_kept_before_its_scheduled_change_is_not_replayed_with_a_proxy_li
         assert "stale-while-revalidate=0" in again["Cache-Control"]
     home = client.get("/")  # a list: the next scheduled publication anywhere bounds it
     assert int(home["Cache-Control"].split("s-maxage=")[1].split(",")[0]) <= 100
+
+
+@pytest.mark.parametrize("url", [URL, f"{URL}history/"])
+def test_a_page_that_names_the_day_is_modified_at_midnight_for_if_modified_since_too(client, workflow, clock, url):
+    """Found from outside: an article's page says how long ago things happened, so its ETag names the day; its
+    Last-Modified did not, so a client sending only If-Modified-Since was told 304 the next day, keeping "today"
+    where the page now says "yesterday"."""
+    workflow.live(slug="early")
+    first = client.get(url)
+    clock.advance(datetime.timedelta(days=1))
+    again = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+    assert again.status_code == 200
+    assert again["Last-Modified"] != first["Last-Modified"]
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=again["Last-Modified"]).status_code == 304
