@@ -46,6 +46,21 @@ def test_article_reads_well_on_a_phone_and_in_print(page, demo_site, artifacts):
     page.pdf(path=str(artifacts / "article.pdf"))
 
 
+@pytest.mark.parametrize("width", [320, 390])
+def test_a_wide_table_says_what_it_is_in_full_on_a_phone(page, demo_site, width):
+    """Found from outside: at 390 px the comparison table's caption sat inside its sideways-scrolling box, as wide as
+    the table, and read "Amlodipine vs. Other Causes of Neu…"; it must be read whole without scrolling."""
+    page.set_viewport_size({"width": width, "height": 844})
+    page.goto(demo_site.url + ARTICLE)
+    caption = page.locator("table.comparison caption")
+    box = caption.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box
+    assert caption.evaluate("element => element.scrollWidth <= element.clientWidth")
+    # Still the table's name, for those who hear it.
+    assert page.get_by_role("table", name="Amlodipine vs. Other Causes of Neuropathy").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 def test_citation_links_reach_the_reference(page, demo_site):
     page.goto(demo_site.url + ARTICLE)
     page.locator("a.citation").first.click()
