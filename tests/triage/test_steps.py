@@ -275,3 +275,16 @@ def test_a_withdrawn_check_still_gives_the_numbers_to_call(reader, published_pat
         html = response.content.decode()
         assert "This symptom check has been withdrawn" in html
         assert '<a href="tel:112">112</a>' in html
+
+
+def test_the_answers_on_a_result_say_what_each_question_listed(reader, published_pathway):
+    """Found from outside: the result's "your answers" read "Do you have either of these new problems? — No", and a
+    reader could not check what "these" were without opening each Change."""
+    response = reader.get(URL)
+    while form_of(response.content.decode()).choices:
+        response = submit(reader, response, answer="no")
+    html = response.content.decode()
+    answers = re.search(r'<dl class="answers">(.*?)</dl>', html, flags=re.S).group(1)
+    assert "Do you have either of these new problems?" in answers
+    assert "Back pain with new problems controlling when you pee or poo" in answers
+    assert "<li>Chest pain that does not go away</li>" in answers  # the list as the question showed it
