@@ -97,7 +97,7 @@ class PathwayEvaluate(PartnerView, APIView):
         super().initial(request, *args, **kwargs)
 
     def prefetch_keys(self) -> Sequence[str]:
-        # The site's clock too: the compiled pathway's articles to read are those live now (``compiled_pathway``).
+        # The site's clock too: which of the articles a result links to are live now (``services.articles_live_now``).
         return (*identity_cache_keys(self.kwargs["slug"], kind=PATHWAY), SITE_POINTER)
 
     def counts_ahead(self) -> Sequence[tuple[str, int]]:
