@@ -118,6 +118,21 @@ def test_long_words_and_web_addresses_wrap_on_every_page_that_shows_them(page, d
     page.screenshot(path=artifacts / "long-words-phone.png", full_page=True)
 
 
+def test_a_long_topic_and_address_without_a_break_still_fit_a_phone(page, demo_site, workflow, artifacts):
+    """Found from outside: a topic of 180 characters with no space, hyphen or slash (valid, if unlikely) made the
+    article's breadcrumb scroll sideways; so did a 115-character address in its history's heading."""
+    slug, topic = "w" * 115, "Longtopic" * 20
+    live = workflow.live(article_document(slug=slug, topic=topic, medication="longamol"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    medicine = f"/medicines/{live.article.medication.slug}/"
+    for path in (f"/articles/{slug}/", f"/articles/{slug}/history/", "/", medicine):
+        page.goto(demo_site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            page.screenshot(path=artifacts / "long-topic.png", full_page=True)
+        assert width <= 390, (path, width)
+
+
 @pytest.mark.parametrize(
     "path",
     [
