@@ -99,10 +99,10 @@ class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
 
 
 class AdminSelectionMiddleware:
-    """A list action in the admin sent with a selected row that cannot be a row's key (a hand-made form: ``abc``, or
-    a number beyond the key's range) is answered with the list again and a message; Django's own ``response_action``
-    filters by it unchecked, and its ValueError (or the database's range error) was a 500. Every admin list, Django's
-    own included, through the view's ``model_admin``."""
+    """A list action in the admin sent with a selected row that cannot be a row's key (a hand-made form: ``abc``, a
+    number beyond the key's range, a NUL) is answered with the list again and a message; Django's own
+    ``response_action`` filters by it unchecked, and its ValueError (or the database's error) was a 500. Every admin
+    list, Django's own included, through the view's ``model_admin``."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -119,6 +119,8 @@ class AdminSelectionMiddleware:
         key = model_admin.model._meta.pk
         try:
             for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+                if "\x00" in value:  # no key holds one, and PostgreSQL refuses it in any text (a DataError)
+                    raise ValidationError("NUL")
                 key.run_validators(key.to_python(value))
         except (ValidationError, ValueError, TypeError):
             messages.warning(request, "The rows chosen could not be read. Tick them in the list and try again.")
