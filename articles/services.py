@@ -1416,7 +1416,7 @@ _NOT_READ: Any = object()
 def _state_readers_see(revision: Revision) -> str:
     """``revision``'s state as readers see it: a scheduled revision whose time has come is published, and the one it
     replaces superseded, before anything records it (every step does first, ``_lock``; so does cron)."""
-    if revision.state == RevisionState.SCHEDULED and revision.publish_at and revision.publish_at <= timezone.now():
+    if revision.state == RevisionState.SCHEDULED and revision.is_live:  # its time has come (``Revision.is_live``)
         return RevisionState.PUBLISHED
     due = Revision.objects.due_for_publication().filter(article_id=revision.article_id)
     if revision.state == RevisionState.PUBLISHED and due.exists():
