@@ -85,10 +85,15 @@ class Validators:
     def timestamp(self) -> int | None:
         return int(self.last_modified.timestamp()) if self.last_modified else None
 
+    def conditional_response(self, request: HttpRequest) -> HttpResponse | None:
+        """Django's answer to ``request``'s conditional headers for this version: a 304 (the reader's copy is this
+        one) or a 412 (``If-Match`` or ``If-Unmodified-Since`` refuses it), with none of the page's headers yet;
+        None: answer in full."""
+        return get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
+
     def conditional_status(self, request: HttpRequest) -> int | None:
-        """What ``request``'s conditional headers ask of this version: 304 (the reader's copy is this one),
-        412 (``If-Match`` or ``If-Unmodified-Since`` refuses it), or None (answer in full)."""
-        answer = get_conditional_response(request, etag=self.etag, last_modified=self.timestamp)
+        """What ``request``'s conditional headers ask of this version: 304, 412, or None (``conditional_response``)."""
+        answer = self.conditional_response(request)
         return answer.status_code if answer is not None else None
 
     def not_modified(self, request: HttpRequest) -> bool:
@@ -248,7 +253,9 @@ class PartnerAPIHandler(BaseHandler):
 
     def answer(self, request: HttpRequest, match: ResolverMatch) -> HttpResponseBase:
         """The response to ``request``, which resolved to ``match``, a partner API view."""
-        request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would
+        # Refuses a host outside ALLOWED_HOSTS (400), as the full stack would, and keeps scheme://host for the
+        # request (its ETag names the host in the body's URLs).
+        request.build_absolute_uri("/")
         request.resolver_match = match  # as the handler would set it: the API's version is its URL namespace
         # A 304 first: it carries the validators and the rate limit, and a cache keeps the 200's other headers
         # (RFC 9111, 4.3.4), so it needs none of this list's.

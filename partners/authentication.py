@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from .admission import KEYWORD, admission_of
 from .models import PartnerAPIKey
 
-__all__ = ["KEYWORD", "PartnerKeyAuthentication"]
+__all__ = ["KEYWORD", "PartnerKeyAuthentication", "authenticated_key"]
+
+
+def authenticated_key(
+    request: HttpRequest, header: str, prefetch: Sequence[str] = (), ahead: Sequence[tuple[str, int]] = ()
+) -> PartnerAPIKey:
+    """The partner key ``header`` carries, checked (``partners.admission``: the key, its rate count, ``prefetch`` read
+    and ``ahead`` counted, in one round trip) and its use noted; ``AuthenticationFailed`` (401) if it is refused.
+
+    The one rule for a partner's key, whether DRF asks (``PartnerKeyAuthentication``) or a 304 decided without it
+    (``contentsite.api.views.PartnerView.not_modified_early``).
+    """
+    admission = admission_of(request, header, prefetch, ahead)
+    if admission.api_key is None:
+        raise exceptions.AuthenticationFailed(admission.problem)
+    admission.api_key.record_use()
+    return admission.api_key
 
 
 class PartnerKeyAuthentication(authentication.BaseAuthentication):
@@ -31,11 +49,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         view = (request.parser_context or {}).get("view")
         prefetch = view.prefetch_keys() if hasattr(view, "prefetch_keys") else ()
         ahead = view.counts_ahead() if hasattr(view, "counts_ahead") else ()
-        admission = admission_of(request._request, header, prefetch, ahead)
-        if admission.api_key is None:
-            raise exceptions.AuthenticationFailed(admission.problem)
-        admission.api_key.record_use()
-        return (AnonymousUser(), admission.api_key)
+        return (AnonymousUser(), authenticated_key(request._request, header, prefetch, ahead))
 
     def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 when no key is sent.

@@ -39,9 +39,11 @@ from .models import PartnerAPIKey
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PartnerKeyRateThrottle", "count_request", "fallback", "parse_rate"]
+__all__ = ["RATE_LIMIT_HEADERS", "PartnerKeyRateThrottle", "count_request", "fallback", "parse_rate", "rate_limit_wait"]
 # The policy's name in the RateLimit fields: one limit per partner, whatever it asks for.
 POLICY = "default"
+# The fields that say where a partner stands: they differ from one response to the next.
+RATE_LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit")
 
 
 class FallbackCounter:
@@ -89,9 +91,10 @@ class RateLimitState:
 
     def headers(self) -> dict[str, str]:
         """The ``RateLimit-Policy`` and ``RateLimit`` fields (draft-ietf-httpapi-ratelimit-headers-10)."""
+        policy, limit = RATE_LIMIT_HEADERS
         return {
-            "RateLimit-Policy": f'"{POLICY}";q={self.quota};w={self.window}',
-            "RateLimit": f'"{POLICY}";r={self.remaining};t={self.reset}',
+            policy: f'"{POLICY}";q={self.quota};w={self.window}',
+            limit: f'"{POLICY}";r={self.remaining};t={self.reset}',
         }
 
 
@@ -124,6 +127,32 @@ def count_request(admission: Admission | None, counter: RateCounter) -> tuple[in
     return counted
 
 
+# The attribute of the Django request that holds its count: (counter, hits, seconds left). A request is counted once,
+# whichever of the early 304 and the full stack asks first; the admission counts it ahead when it can.
+_COUNTED = "partner_rate_counted"
+
+
+def rate_limit_wait(request: HttpRequest, key: PartnerAPIKey) -> int | None:
+    """Count this request on ``key``'s partner's limit and note where the partner stands (``rate_limit_headers``);
+    the seconds to wait if it is over the limit, else None.
+
+    The one rule for a partner's rate, whether DRF asks (``PartnerKeyRateThrottle``) or a 304 decided without it
+    (``contentsite.api.views.PartnerView.not_modified_early``), and the request is counted once whichever asks.
+    """
+    counter = RateCounter.of(key.partner_id, key.partner.rate_limit)
+    counted = getattr(request, _COUNTED, None)
+    if counted is not None and counted[0] == counter:  # asked before for this request (an early 304 fell through)
+        hits, left = counted[1], counted[2]
+    else:
+        admission = getattr(request, ADMISSION, None)
+        hits, left = count_request(admission if isinstance(admission, Admission) else None, counter)
+        setattr(request, _COUNTED, (counter, hits, left))
+    request.partner_rate_limit = RateLimitState.counted(  # type: ignore[attr-defined]
+        limit=counter.limit, seconds=counter.seconds, hits=hits, left=left
+    )
+    return None if hits <= counter.limit else max(1, math.ceil(left))
+
+
 class PartnerKeyRateThrottle(BaseThrottle):
     """A partner's own ``rate_limit``, or ``PARTNER_API_RATE``; 429 with Retry-After beyond it.
 
@@ -137,16 +166,8 @@ class PartnerKeyRateThrottle(BaseThrottle):
         key = request.auth
         if not isinstance(key, PartnerAPIKey):
             return True
-        counter = RateCounter.of(key.partner_id, key.partner.rate_limit)
-        admission = getattr(getattr(request, "_request", request), ADMISSION, None)
-        hits, left = count_request(admission if isinstance(admission, Admission) else None, counter)
-        _http_request(request).partner_rate_limit = RateLimitState.counted(  # type: ignore[attr-defined]
-            limit=counter.limit, seconds=counter.seconds, hits=hits, left=left
-        )
-        if hits <= counter.limit:
-            return True
-        self.wait_seconds = max(1, math.ceil(left))
-        return False
+        self.wait_seconds = rate_limit_wait(_http_request(request), key)
+        return self.wait_seconds is None
 
     def wait(self) -> float | None:
         return self.wait_seconds

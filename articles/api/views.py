@@ -72,9 +72,9 @@ class VocabularyView(SiteListView):
     filter_backends: list[Any] = []
     model: Any
 
-    @property
-    def list_name(self) -> str:  # type: ignore[override]
-        return f"{self.model._meta.model_name}:{self.kwargs.get('slug', '')}"
+    @classmethod
+    def list_name_for(cls, kwargs: dict[str, Any]) -> str:
+        return f"{cls.model._meta.model_name}:{kwargs.get('slug', '')}"
 
     def get_queryset(self) -> QuerySet[Any]:
         # Built per request: what is live depends on the time (scheduled publications).
@@ -224,9 +224,9 @@ class ArticleRevisionDetail(LiveArticleView, generics.RetrieveAPIView):
     serializer_class = serializers.ArticleDetailSerializer
     may_be_gone = True
 
-    @property
-    def representation_name(self) -> str:  # type: ignore[override]
-        return f"revision:{self.kwargs['number']}"
+    @classmethod
+    def representation_for(cls, kwargs: dict[str, Any]) -> str:
+        return f"revision:{kwargs['number']}"
 
     def get_object(self) -> Revision:
         return get_object_or_404(

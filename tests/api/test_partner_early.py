@@ -24,6 +24,7 @@ from contentsite.cache import take_prefetched
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
 from tests.conftest import PartnerClient
+from tests.factories import article_document
 
 pytestmark = pytest.mark.django_db
 
@@ -43,12 +44,32 @@ def _note_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(APIView, "dispatch", dispatch)
 
+    made = APIView.initialize_request
+
+    def initialize_request(self: APIView, request: Any, *args: Any, **kwargs: Any) -> Any:
+        request.drf_request_made = True
+        return made(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initialize_request", initialize_request)
+
 
 def early(response: Any) -> bool:
     """Answered by the view's class before any handler (``not_modified_early``), and so without the browser's
     middleware (``SessionMiddleware`` gives every request it sees a ``session``)."""
     request = response.wsgi_request
     return not hasattr(request, "session") and not getattr(request, "view_dispatched", False)
+
+
+def decided_before(response: Any) -> bool:
+    """Answered early without the view's ``initial()`` or any DRF request: a kind of request whose answer only its
+    shape decides was decided before in this process (``PartnerView.not_modified_early``)."""
+    return early(response) and not getattr(response.wsgi_request, "drf_request_made", False)
+
+
+def headers_of(response: Any) -> dict[str, str]:
+    """A response's headers but those that differ from one request to the next (where the rate limit stands, the
+    request's id)."""
+    return {name: value for name, value in response.items() if name not in {"RateLimit", "X-Request-ID"}}
 
 
 def revalidate(api: PartnerClient, url: str) -> tuple[Any, Any]:
@@ -247,3 +268,113 @@ def test_another_partners_key_gets_its_own_304_and_count(client, api, published_
     other = PartnerClient(client, other_key)
     assert [other.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code for _ in range(3)] == [304, 304, 429]
     assert api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        DETAIL,
+        f"{DETAIL}jsonld/",
+        f"{DETAIL}revisions/",
+        f"{DETAIL}revisions/1/",
+        LIST,
+        f"{LIST}?limit=5&medication=amlodipine",
+        "/api/v1/medications/",
+        "/api/v1/medications/amlodipine/",
+        "/api/v1/changes/?after=0",
+        "/api/v1/lookup/?mainSearchCriteria.v.cs=2.16.840.1.113883.6.88&mainSearchCriteria.v.c=17767",
+    ],
+)
+def test_a_kind_of_conditional_get_decided_once_is_answered_without_drf_from_then_on(api, published_article, url):
+    """The view's ``initial()`` decides a 304 the first time (negotiation, version, query); from then on in this
+    process only the key, the rate count and what is live are asked, and the 304 is the same."""
+    first, second = revalidate(api, url)
+    assert second.status_code == 304 and early(second) and not decided_before(second)
+    with CaptureQueriesContext(connection) as queries:
+        third = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert third.status_code == 304 and decided_before(third)
+    assert len(queries) == 0 and third.content == b""
+    assert headers_of(third) == headers_of(second)
+
+
+def test_a_partner_syncing_many_articles_has_each_304_decided_without_drf(api, workflow, published_article):
+    """What a 304 answers is decided once per kind of request, not per article: a partner revalidating the whole
+    library asks DRF once."""
+    others = [workflow.live(article_document(slug=f"other-medicine-{n}", medication=f"othermol{n}")) for n in (1, 2)]
+    revalidate(api, DETAIL)
+    for revision in others:
+        url = f"/api/v1/articles/{revision.article.slug}/"
+        first = api.get(url)
+        response = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert response.status_code == 304 and decided_before(response)
+        assert response["ETag"] == first["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "decided_again"),
+    [
+        ({"HTTP_ACCEPT": "application/ld+json"}, True),
+        ({"HTTP_HOST": "localhost"}, True),
+        ({"HTTP_ACCEPT": "text/html"}, False),  # 406
+    ],
+)
+def test_a_request_of_another_shape_is_decided_by_the_view_again(api, published_article, headers, decided_again):
+    """Anything that can change what the view decides (the media type, the host in the body's URLs) is a kind of
+    request of its own: decided by the view, never answered from another kind's decision."""
+    revalidate(api, DETAIL)
+    revalidate(api, DETAIL)
+    first = api.get(DETAIL, **headers)
+    response = api.get(DETAIL, HTTP_IF_NONE_MATCH=first.get("ETag", '"none"'), **headers)
+    assert not decided_before(response)
+    if decided_again:
+        assert first.status_code == 200 and response.status_code == 304
+        assert response["ETag"] == first["ETag"] != api.get(DETAIL)["ETag"]
+    else:
+        assert response.status_code == 406 == first.status_code
+
+
+def test_every_refusal_is_made_after_a_kind_of_request_was_decided(
+    client, api, workflow, published_article, publisher, partner, settings
+):
+    """Once decided, a kind of request still has its key checked, its rate counted and what is live read on every
+    request: a refused key, a spent limit, a failed precondition and a withdrawal are each answered as the view
+    answers them."""
+    first, _ = revalidate(api, DETAIL)
+    assert decided_before(api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]))
+    forged = PartnerClient(client, f"{api.key.partition('.')[0]}.not-the-secret")
+    assert forged.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 401
+    assert api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"], HTTP_IF_MATCH='"other"').status_code == 412
+    assert api.get(DETAIL, HTTP_IF_NONE_MATCH='"other"').status_code == 200
+    revision_withdraw(revision=published_article, actor=publisher, reason="Withdrawn for a test.")
+    assert api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 410
+    settings.PARTNER_API_RATE = "1/minute"
+    list_first = api.get(LIST)
+    assert api.get(LIST, HTTP_IF_NONE_MATCH=list_first["ETag"]).status_code == 429
+    partner_key_revoke(key=partner.api_keys.get())
+    assert api.get(LIST, HTTP_IF_NONE_MATCH=list_first["ETag"]).status_code == 401
+
+
+def test_a_pathway_whose_validators_are_its_own_is_decided_by_the_view_each_time(api, published_pathway):
+    """A pathway's validators follow the site's clock as well as its own revision (``PathwayDetail.validators``):
+    not from one identity, so each 304 is its view's own."""
+    url = f"/api/v1/pathways/{published_pathway.article.slug}/"
+    first, second = revalidate(api, url)
+    third = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == third.status_code == 304
+    assert early(third) and not decided_before(third)
+
+
+@pytest.mark.parametrize("decided", [False, True])
+def test_a_keys_first_request_here_counts_once_when_its_conditional_get_is_a_200(
+    client, api, partner, published_article, settings, decided
+):
+    """This process does not yet know which counter a new key counts on, so its first request is counted by the rate
+    rule itself; when the early 304 falls through to the full stack, that count is the request's one count."""
+    settings.PARTNER_API_RATE = "5/minute"
+    if decided:
+        first, _ = revalidate(api, DETAIL)
+        assert decided_before(api.get(DETAIL, HTTP_IF_NONE_MATCH=first["ETag"]))
+    _, key = partner_key_create(partner=Partner.objects.create(name="New here"), name="new")
+    response = PartnerClient(client, key).get(DETAIL, HTTP_IF_NONE_MATCH='"stale"')
+    assert response.status_code == 200
+    assert response["RateLimit"].startswith('"default";r=4;'), response["RateLimit"]

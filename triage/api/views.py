@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from articles.live import SITE_POINTER, identity_cache_keys, site_identity
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.parsers import peek_json
-from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
+from contentsite.api.views import IdentityValidators, LiveArticleView, PartnerView, SiteListView
 from contentsite.early import Validators
 from triage import engine, notices, services
 from triage.content import CompiledDisposition
@@ -50,6 +50,10 @@ class PathwayDetail(LiveArticleView, generics.GenericAPIView):
     may_be_gone = True
     kind = PATHWAY
     representation_name = "pathway"
+
+    @classmethod
+    def identity_validators(cls, kwargs: dict[str, Any]) -> IdentityValidators | None:
+        return None  # two identities: the pathway's and the site's (``validators``)
 
     def prefetch_keys(self) -> Sequence[str]:
         return (*super().prefetch_keys(), SITE_POINTER)
