@@ -12,13 +12,18 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from articles import services
 from articles.interchange.export import revision_content
 from articles.models import Revision
 from contentsite import proxy
+from contentsite.early import Validators
 from tests.factories import article_document, changed
 
 URL = "/articles/early/"
@@ -231,3 +236,42 @@ def test_a_page_that_names_the_day_is_modified_at_midnight_for_if_modified_since
     assert again.status_code == 200
     assert again["Last-Modified"] != first["Last-Modified"]
     assert client.get(url, HTTP_IF_MODIFIED_SINCE=again["Last-Modified"]).status_code == 304
+
+
+_ETAG = '"0123456789abcdef0123456789abcdef"'
+_MODIFIED = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+_TAGS = st.sampled_from([_ETAG, f"W/{_ETAG}", '"other"', "*", f'"other", {_ETAG}', f"{_ETAG} ", "", "garbage", '""'])
+_DATES = st.sampled_from(
+    ["Sun, 01 Mar 2026 12:00:00 GMT", "Sun, 01 Mar 2026 11:59:59 GMT", "Mon, 02 Mar 2026 12:00:00 GMT", "nonsense", ""]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "HEAD", "POST", "PUT"]),
+    if_none_match=st.none() | _TAGS,
+    if_match=st.none() | _TAGS,
+    if_modified_since=st.none() | _DATES,
+    if_unmodified_since=st.none() | _DATES,
+    last_modified=st.none() | st.just(_MODIFIED),
+)
+def test_a_conditional_answer_is_djangos_whatever_the_headers(
+    method, if_none_match, if_match, if_modified_since, if_unmodified_since, last_modified
+):
+    """``Validators.conditional_response`` answers the common revalidation without parsing; whatever the headers, its
+    answer is the one Django's ``get_conditional_response`` gives."""
+    headers = {
+        "HTTP_IF_NONE_MATCH": if_none_match,
+        "HTTP_IF_MATCH": if_match,
+        "HTTP_IF_MODIFIED_SINCE": if_modified_since,
+        "HTTP_IF_UNMODIFIED_SINCE": if_unmodified_since,
+    }
+    request = RequestFactory().generic(
+        method, "/", **{name: value for name, value in headers.items() if value is not None}
+    )
+    validators = Validators(_ETAG, last_modified)
+    ours = validators.conditional_response(request)
+    django = get_conditional_response(request, etag=_ETAG, last_modified=validators.timestamp)
+    assert (ours and ours.status_code) == (django and django.status_code)
+    if ours is not None:
+        assert dict(ours.items()) == dict(django.items())
