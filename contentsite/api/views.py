@@ -120,10 +120,16 @@ class _Decided:
         response = validators.conditional_response(request)
         if response is None or response.status_code != 304:
             return None
-        response.headers._store.update(self.headers)
-        _set_validators(response, validators)
+        # Stored as ``ResponseHeaders`` keeps them: the kind's fields as the view's response had them (checked when it
+        # set them), and the validators and rate fields, which are ASCII by construction (a hex digest, an HTTP date,
+        # numbers), as the view sets them too, without checking each again (``contentsite.early._Answer`` does so).
+        store = response.headers._store
+        store.update(self.headers)
+        store["etag"] = ("ETag", validators.etag)
+        if validators.last_modified is not None:
+            store["last-modified"] = ("Last-Modified", http_date(validators.last_modified.timestamp()))
         for name, value in rate_limit_headers(request).items():
-            response[name] = value
+            store[name.lower()] = (name, value)
         return response
 
 
