@@ -27,6 +27,7 @@ from contentsite import proxy
 from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
 from contentsite.numbers import whole_number
+from contentsite.releases import static_files_release
 
 from . import search as search_index
 from .feeds import ChangesFeed
@@ -54,6 +55,12 @@ _XML = "application/xml; charset=utf-8"
 _ATOM = "application/atom+xml; charset=utf-8"
 # Bump when the page's markup changes in a way cached copies must not outlive.
 PAGE_CACHE_VERSION = 2
+
+
+def _page_version() -> tuple[object, ...]:
+    """What every page's ETag names besides its content: its markup's version and the release of the static files
+    it links to (``contentsite.releases``)."""
+    return (PAGE_CACHE_VERSION, static_files_release())
 
 
 def _home_validators(request: HttpRequest) -> Validators:
@@ -250,7 +257,7 @@ SitePage = tuple[int, str, tuple[str, ...]]
 def _site_validators(name: str, salt: tuple[object, ...]) -> Validators:
     """The ETag and Last-Modified of a page listing many articles: from ``site_identity()``, one cache read."""
     site = site_identity()
-    return Validators(site.etag(name, PAGE_CACHE_VERSION, *salt), site.last_modified, site.expires_at)
+    return Validators(site.etag(name, *_page_version(), *salt), site.last_modified, site.expires_at)
 
 
 def _site_page(
@@ -423,7 +430,7 @@ def _live_validators(live: Live, name: str) -> Validators:
     today = timezone.localdate()
     midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
     modified = max(live.last_modified, midnight) if live.last_modified else None
-    return Validators(live.etag(name, PAGE_CACHE_VERSION, today.isoformat()), modified, live.expires_at)
+    return Validators(live.etag(name, *_page_version(), today.isoformat()), modified, live.expires_at)
 
 
 def _article_validators(request: HttpRequest, slug: str, name: str) -> Validators | None:

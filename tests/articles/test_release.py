@@ -1,0 +1,43 @@
+"""A release whose static files differ is a new version of every page: a copy kept before it (in this process, the
+shared cache, the proxy, a browser) links to the old release's stylesheet, which the new release may not serve."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ARTICLE = "/articles/amlodipine-peripheral-neuropathy/"
+MANIFEST_STORAGE = "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+
+
+def release(settings: Any, root: Path, stamp: str) -> None:
+    """Serve the static files of a release as ``collectstatic`` left them: hashed names, in a manifest."""
+    root.mkdir()
+    (root / "css").mkdir()
+    (root / "img").mkdir()
+    paths = {"css/site.css": f"css/site.{stamp}.css", "img/favicon.svg": f"img/favicon.{stamp}.svg"}
+    for hashed in paths.values():
+        (root / hashed).write_text("/* a release */")
+    (root / "staticfiles.json").write_text(json.dumps({"paths": paths, "version": "1.1", "hash": stamp}))
+    settings.STATIC_ROOT = str(root)
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": MANIFEST_STORAGE}}
+
+
+@pytest.mark.parametrize("url", [ARTICLE, "/", f"{ARTICLE}history/"])
+def test_a_release_with_other_static_files_is_a_new_version_of_every_page(
+    client, published_article, settings, tmp_path, url
+):
+    release(settings, tmp_path / "first", "aaaaaaaaaaaa")
+    first = client.get(url)
+    assert first.status_code == 200 and b"/static/css/site.aaaaaaaaaaaa.css" in first.content
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    release(settings, tmp_path / "second", "bbbbbbbbbbbb")
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200, "the copy kept links to the last release's stylesheet"
+    assert b"/static/css/site.bbbbbbbbbbbb.css" in again.content and b"aaaaaaaaaaaa" not in again.content
+    assert again["ETag"] != first["ETag"]
