@@ -14,12 +14,16 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, event, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from redis.connection import AbstractConnection
 from rest_framework.views import APIView
 
 from articles.interchange.export import revision_content
 from articles.models import Revision
 from articles.services import revision_update_content, revision_withdraw
+from contentsite.api.views import forget_decided
 from contentsite.cache import take_prefetched
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
@@ -378,3 +382,65 @@ def test_a_keys_first_request_here_counts_once_when_its_conditional_get_is_a_200
     response = PartnerClient(client, key).get(DETAIL, HTTP_IF_NONE_MATCH='"stale"')
     assert response.status_code == 200
     assert response["RateLimit"].startswith('"default";r=4;'), response["RateLimit"]
+
+
+_SHAPES = st.fixed_dictionaries(
+    {
+        "url": st.sampled_from(
+            [
+                *[DETAIL, f"{DETAIL}jsonld/", f"{DETAIL}revisions/", f"{DETAIL}revisions/1/", LIST, f"{LIST}?limit=2"],
+                *["/api/v1/medications/", "/api/v1/medications/amlodipine/", "/api/v1/changes/?limit=3"],
+                *[f"{DETAIL}?format=json", f"{DETAIL}?colour=blue", f"{LIST}?cursor=!!!!", f"{LIST}?limit=2&limit=3"],
+            ]
+        ),
+        "accept": st.sampled_from(
+            [
+                None,
+                None,
+                "application/json",
+                "application/ld+json",
+                "*/*",
+                "text/html",
+                "application/json;q=0",
+                "*/*;q=0.1",
+            ]
+        ),
+        "method": st.sampled_from(["get", "head"]),
+        "condition": st.sampled_from(["same", "same", "weak", "stale", "if-match", "modified-since", "list"]),
+        "host": st.sampled_from(["testserver", "testserver", "localhost", "evil.example"]),
+    }
+)
+
+
+def _conditions(kind: str, first: Any) -> dict[str, str]:
+    etag, modified = first.get("ETag", '"none"'), first.get("Last-Modified", "Thu, 01 Jan 2026 00:00:00 GMT")
+    return {
+        "same": {"HTTP_IF_NONE_MATCH": etag},
+        "weak": {"HTTP_IF_NONE_MATCH": f"W/{etag}"},
+        "stale": {"HTTP_IF_NONE_MATCH": '"stale"'},
+        "if-match": {"HTTP_IF_NONE_MATCH": etag, "HTTP_IF_MATCH": '"other"'},
+        "modified-since": {"HTTP_IF_MODIFIED_SINCE": modified},
+        "list": {"HTTP_IF_NONE_MATCH": f'"other", {etag}'},
+    }[kind]
+
+
+@hypothesis_settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=_SHAPES)
+def test_a_decided_answer_is_the_one_the_view_gives_whatever_the_request(api, published_article, settings, shape):
+    """Whatever the request's shape (path, query, media type, method, host, conditions), a request of a kind decided
+    before is answered exactly as the view answered it when it decided: the same status and the same fields."""
+    settings.PARTNER_API_RATE = "1000000/minute"
+    settings.ALLOWED_HOSTS = ["testserver", "localhost"]
+    headers = {"HTTP_HOST": shape["host"], **({"HTTP_ACCEPT": shape["accept"]} if shape["accept"] else {})}
+    url = shape["url"]
+    send = getattr(api.client, shape["method"])
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api.key}"}
+    first = api.client.get(url, **auth, **headers)
+    conditions = _conditions(shape["condition"], first)
+    forget_decided()
+    by_the_view = send(url, **auth, **headers, **conditions)
+    again = send(url, **auth, **headers, **conditions)
+    assert again.status_code == by_the_view.status_code
+    assert headers_of(again) == headers_of(by_the_view)
+    assert again.content == by_the_view.content
+    event(f"{again.status_code}{', decided before' if again.status_code == 304 and decided_before(again) else ''}")
