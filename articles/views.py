@@ -27,7 +27,7 @@ from contentsite import proxy
 from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
 from contentsite.numbers import whole_number
-from contentsite.releases import static_files_release
+from contentsite.releases import static_files_release, static_files_released_at
 
 from . import search as search_index
 from .feeds import ChangesFeed
@@ -61,6 +61,15 @@ def _page_version() -> tuple[object, ...]:
     """What every page's ETag names besides its content: its markup's version and the release of the static files
     it links to (``contentsite.releases``)."""
     return (PAGE_CACHE_VERSION, static_files_release())
+
+
+def _page_modified(modified: datetime.datetime | None, *since: datetime.datetime) -> datetime.datetime | None:
+    """A page's Last-Modified: its content's, or later (``since``, and the release of the static files it links to,
+    for a client that revalidates by date alone); None where its content has none."""
+    if modified is None:
+        return None
+    released = static_files_released_at()
+    return max(modified, *since, *((released,) if released is not None else ()))
 
 
 def _home_validators(request: HttpRequest) -> Validators:
@@ -257,7 +266,7 @@ SitePage = tuple[int, str, tuple[str, ...]]
 def _site_validators(name: str, salt: tuple[object, ...]) -> Validators:
     """The ETag and Last-Modified of a page listing many articles: from ``site_identity()``, one cache read."""
     site = site_identity()
-    return Validators(site.etag(name, *_page_version(), *salt), site.last_modified, site.expires_at)
+    return Validators(site.etag(name, *_page_version(), *salt), _page_modified(site.last_modified), site.expires_at)
 
 
 def _site_page(
@@ -429,7 +438,7 @@ def _live_validators(live: Live, name: str) -> Validators:
     # at midnight at the latest, for a client that asks with If-Modified-Since alone.
     today = timezone.localdate()
     midnight = timezone.make_aware(datetime.datetime.combine(today, datetime.time.min))
-    modified = max(live.last_modified, midnight) if live.last_modified else None
+    modified = _page_modified(live.last_modified, midnight)
     return Validators(live.etag(name, *_page_version(), today.isoformat()), modified, live.expires_at)
 
 

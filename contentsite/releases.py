@@ -3,12 +3,14 @@
 In production the static files have hashed names (``CompressedManifestStaticFilesStorage``), and a page
 links to the names of its release. A copy of a page kept before a release (in a process, the shared
 cache, the proxy, a browser) would go on linking to the stylesheet of the last release, which the new
-one may not serve: an unstyled page. So every page's ETag names the release of its static files
-(``articles.views``), and a release whose static files differ is a new version of every page.
+one may not serve: an unstyled page. So every page's ETag names the release of its static files, and
+its Last-Modified is the release's time at the earliest (``articles.views``): a release whose static
+files differ is a new version of every page, for a client revalidating by ETag or by date alone.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 from typing import Any
 
@@ -28,7 +30,22 @@ def static_files_release() -> str:
     return str(getattr(staticfiles_storage, "manifest_hash", "") or "")
 
 
+@functools.cache
+def static_files_released_at() -> datetime.datetime | None:
+    """When the static files this process's pages link to were released: when their manifest was written
+    (``collectstatic``); None where their names are not hashed, or the time cannot be read."""
+    storage: Any = staticfiles_storage
+    manifest_storage = getattr(storage, "manifest_storage", None)
+    if manifest_storage is None or not static_files_release():
+        return None
+    try:
+        return manifest_storage.get_modified_time(storage.manifest_name)  # type: ignore[no-any-return]
+    except (OSError, NotImplementedError):
+        return None
+
+
 @receiver(setting_changed)
 def _forget_the_release(*, setting: str, **kwargs: Any) -> None:
     if setting in _STATIC_SETTINGS:
         static_files_release.cache_clear()
+        static_files_released_at.cache_clear()
