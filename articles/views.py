@@ -69,7 +69,7 @@ def _page_modified(modified: datetime.datetime | None, *since: datetime.datetime
     if modified is None:
         return None
     released = static_files_released_at()
-    return max(modified, *since, *((released,) if released is not None else ()))
+    return max((modified, *since, *((released,) if released is not None else ())))
 
 
 def _home_validators(request: HttpRequest) -> Validators:
