@@ -82,6 +82,8 @@ class VocabularyView(SiteListView):
 
 
 class VocabularyDetail(VocabularyView, generics.RetrieveAPIView):
+    found_by_its_body = True  # an entry no live content uses is a 404, whatever the site's clock says
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.cached_body(lambda: self.get_serializer(self.get_object()).data))
 
@@ -223,6 +225,7 @@ class ArticleRevisionDetail(LiveArticleView, generics.RetrieveAPIView):
 
     serializer_class = serializers.ArticleDetailSerializer
     may_be_gone = True
+    found_by_its_body = True  # a number never published is a 404, whatever the article's identity says
 
     @classmethod
     def representation_for(cls, kwargs: dict[str, Any]) -> str:

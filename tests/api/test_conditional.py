@@ -102,6 +102,26 @@ def test_gone_and_never_public_stay_410_and_404_whatever_the_validators(api, wor
     assert api.get(f"/api/v1/articles/{SLUG}/revisions/9/").status_code == 404
 
 
+@pytest.mark.parametrize(
+    "url", [f"/api/v1/articles/{SLUG}/revisions/9/", "/api/v1/medications/nothing/", "/api/v1/symptoms/nothing/"]
+)
+def test_what_does_not_exist_is_a_404_whatever_the_conditions(api, published_article, url):
+    """A revision number never published, or an entry no live content uses, is a 404 however it is asked for: its
+    article or the site being live says nothing of it. Preconditions are not evaluated for what would be a 404
+    (RFC 9110, 13.2.1), so neither a 412 naming a made-up version nor a 304 for it."""
+    assert api.get(url).status_code == 404
+    later = "Fri, 01 Jan 2100 00:00:00 GMT"
+    for conditions in (
+        {"HTTP_IF_MATCH": '"other"'},
+        {"HTTP_IF_UNMODIFIED_SINCE": "Thu, 01 Jan 2015 00:00:00 GMT"},
+        {"HTTP_IF_NONE_MATCH": "*"},
+        {"HTTP_IF_MODIFIED_SINCE": later},
+    ):
+        response = api.get(url, **conditions)
+        assert response.status_code == 404, (conditions, response.status_code)
+        assert "ETag" not in response
+
+
 def test_a_malformed_request_is_400_never_304(api, published_article):
     later = "Fri, 01 Jan 2100 00:00:00 GMT"
     for url in (

@@ -280,11 +280,9 @@ def test_another_partners_key_gets_its_own_304_and_count(client, api, published_
         DETAIL,
         f"{DETAIL}jsonld/",
         f"{DETAIL}revisions/",
-        f"{DETAIL}revisions/1/",
         LIST,
         f"{LIST}?limit=5&medication=amlodipine",
         "/api/v1/medications/",
-        "/api/v1/medications/amlodipine/",
         "/api/v1/changes/?after=0",
         "/api/v1/lookup/?mainSearchCriteria.v.cs=2.16.840.1.113883.6.88&mainSearchCriteria.v.c=17767",
     ],
@@ -298,6 +296,18 @@ def test_a_kind_of_conditional_get_decided_once_is_answered_without_drf_from_the
         third = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert third.status_code == 304 and decided_before(third)
     assert len(queries) == 0 and third.content == b""
+    assert headers_of(third) == headers_of(second)
+
+
+@pytest.mark.parametrize("url", [f"{DETAIL}revisions/1/", "/api/v1/medications/amlodipine/"])
+def test_a_revision_number_or_an_entry_is_answered_by_its_view_once_found(api, published_article, url):
+    """A revision's number or a vocabulary entry may not exist where the article or the site is live: its 304 is
+    answered by the view once its body is found (kept under the ETag: no query), never early."""
+    first, second = revalidate(api, url)
+    with CaptureQueriesContext(connection) as queries:
+        third = api.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == third.status_code == 304
+    assert not early(third) and len(queries) == 0
     assert headers_of(third) == headers_of(second)
 
 
@@ -444,3 +454,17 @@ def test_a_decided_answer_is_the_one_the_view_gives_whatever_the_request(api, pu
     assert headers_of(again) == headers_of(by_the_view)
     assert again.content == by_the_view.content
     event(f"{again.status_code}{', decided before' if again.status_code == 304 and decided_before(again) else ''}")
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json;q=0", "garbage"])
+def test_a_media_type_the_api_cannot_give_is_counted_and_says_where_the_partner_stands(
+    api, published_article, settings, accept
+):
+    """Every response to a valid key carries the RateLimit fields and counts once, the 406 too."""
+    settings.PARTNER_API_RATE = "5/minute"
+    api.get(DETAIL)
+    refused = api.get(DETAIL, HTTP_ACCEPT=accept)
+    assert refused.status_code == 406
+    assert refused["RateLimit-Policy"] == '"default";q=5;w=60'
+    assert refused["RateLimit"].startswith('"default";r=3;')
+    assert api.get(DETAIL)["RateLimit"].startswith('"default";r=2;')
