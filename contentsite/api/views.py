@@ -121,13 +121,11 @@ class _Decided:
         if response is None or response.status_code != 304:
             return None
         # Stored as ``ResponseHeaders`` keeps them: the kind's fields as the view's response had them (checked when it
-        # set them), and the validators and rate fields, which are ASCII by construction (a hex digest, an HTTP date,
-        # numbers), as the view sets them too, without checking each again (``contentsite.early._Answer`` does so).
+        # set them), and the rate fields, ASCII by construction (numbers), without checking each again
+        # (``contentsite.early._Answer`` does so).
         store = response.headers._store
         store.update(self.headers)
-        store["etag"] = ("ETag", validators.etag)
-        if validators.last_modified is not None:
-            store["last-modified"] = ("Last-Modified", http_date(validators.last_modified.timestamp()))
+        _set_validators(response, validators)
         for name, value in rate_limit_headers(request).items():
             store[name.lower()] = (name, value)
         return response
@@ -163,9 +161,13 @@ def _asks_only_the_partner_rules(view: Any) -> bool:
 
 
 def _set_validators(response: HttpResponseBase, validators: Validators) -> None:
-    response["ETag"] = validators.etag
+    """Give ``response`` its ``ETag`` and ``Last-Modified``: for the view's responses and a decided 304 alike. Stored
+    as ``ResponseHeaders`` keeps them, without checking each value again: a quoted hex digest and an HTTP date are
+    ASCII by construction."""
+    store = response.headers._store
+    store["etag"] = ("ETag", validators.etag)
     if validators.last_modified is not None:
-        response["Last-Modified"] = http_date(validators.last_modified.timestamp())
+        store["last-modified"] = ("Last-Modified", http_date(validators.last_modified.timestamp()))
 
 
 @receiver(setting_changed)
@@ -382,7 +384,7 @@ class SiteListView(PartnerView):
         return cls.site_validators(kwargs)
 
     def prefetch_keys(self) -> Sequence[str]:
-        return (SITE_POINTER,)
+        return self.site_validators(self.kwargs).keys  # type: ignore[attr-defined]
 
     def validators(self) -> Validators | None:
         self.check_query()
@@ -420,10 +422,10 @@ class LiveArticleView(PartnerView):
 
     @property
     def live(self) -> Live:
-        return live_identity(self.kwargs["slug"], kind=self.kind).require()
+        return self.live_validators(self.kwargs).read()  # type: ignore[attr-defined,return-value]
 
     def prefetch_keys(self) -> Sequence[str]:
-        return identity_cache_keys(self.kwargs["slug"], kind=self.kind)
+        return self.live_validators(self.kwargs).keys  # type: ignore[attr-defined]
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """As a GET would be: 404 where nothing was ever published, 410 where it was withdrawn."""
