@@ -253,3 +253,21 @@ def test_the_sampler_forgets_the_oldest_runs_past_its_bound():
         record = logging.LogRecord("x", logging.WARNING, __file__, 1, "warning %s", (n,), None)
         assert sampler.filter(record)
     assert len(sampler._runs) <= 10
+
+
+def test_every_api_request_line_names_the_partner_whichever_path_answered_it(
+    client, api, partner, published_pathway, log_lines
+):
+    """A 304 decided before (``PartnerView.not_modified_early``) makes no DRF request, which is what named the
+    partner on the Django request: its line names the partner as every other line does (an evaluation's too)."""
+    detail = "/api/v1/articles/amlodipine-peripheral-neuropathy/"
+    etag = api.get(detail)["ETag"]
+    assert [api.get(detail, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(3)] == [304] * 3
+    evaluate = f"/api/v1/pathways/{published_pathway.article.slug}/evaluate/"
+    body = {"answers": {"stroke": "no"}}
+    for _ in range(3):
+        response = client.post(evaluate, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {api.key}")
+        assert response.status_code == 200
+    lines = log_lines.requests()
+    assert [line["status"] for line in lines] == [200, 304, 304, 304, 200, 200, 200]
+    assert [line["partner_id"] for line in lines] == [partner.pk] * 7
