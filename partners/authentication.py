@@ -24,7 +24,8 @@ def authenticated_key(
     ``AuthenticationFailed`` (401) if it is refused.
 
     The one rule for a partner's key, whether DRF asks (``PartnerKeyAuthentication``) or a request is answered
-    without a DRF request (a decided 304, ``contentsite.api.views.PartnerView.not_modified_early``).
+    without a DRF request (a decided 304, ``contentsite.api.views.PartnerView.not_modified_early``; a decided
+    evaluation, ``triage.api.views.PathwayEvaluate.answer_as_decided``).
     """
     admission = admission_of(request, header, prefetch, ahead)
     if admission.api_key is None:

@@ -258,8 +258,9 @@ def test_the_sampler_forgets_the_oldest_runs_past_its_bound():
 def test_every_api_request_line_names_the_partner_whichever_path_answered_it(
     client, api, partner, published_pathway, log_lines
 ):
-    """A 304 decided before (``PartnerView.not_modified_early``) makes no DRF request, which is what named the
-    partner on the Django request: its line names the partner as every other line does (an evaluation's too)."""
+    """A 304 decided before (``PartnerView.not_modified_early``) and an evaluation decided before
+    (``PathwayEvaluate.answer_as_decided``) make no DRF request, which is what names the partner on the Django
+    request: their lines name the partner as every other line does."""
     detail = "/api/v1/articles/amlodipine-peripheral-neuropathy/"
     etag = api.get(detail)["ETag"]
     assert [api.get(detail, HTTP_IF_NONE_MATCH=etag).status_code for _ in range(3)] == [304] * 3

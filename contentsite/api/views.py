@@ -10,13 +10,14 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.test.signals import setting_changed
 from django.utils.http import http_date
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotAcceptable, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -149,15 +150,46 @@ def _kind_of(cls: type, request: HttpRequest, kwargs: dict[str, Any]) -> Hashabl
     )
 
 
-def _asks_only_the_partner_rules(view: Any) -> bool:
+def _checks_only_the_partner_rules(view: Any) -> bool:
     """Whether the view's only checks are the partner key, its permission and its rate (which a decided kind asks
-    on every request), and it counts nothing ahead."""
+    on every request)."""
     return (
         [type(each) for each in view.get_authenticators()] == [PartnerKeyAuthentication]
         and [type(each) for each in view.get_permissions()] == [HasPartnerKey]
         and [type(each) for each in view.get_throttles()] == [PartnerKeyRateThrottle]
-        and not tuple(view.counts_ahead())
     )
+
+
+def _asks_only_the_partner_rules(view: Any) -> bool:
+    """Whether the view's only checks are the partner rules (``_checks_only_the_partner_rules``), and it counts
+    nothing ahead (a decided 304 counts nothing but the request)."""
+    return _checks_only_the_partner_rules(view) and not tuple(view.counts_ahead())
+
+
+@dataclass(frozen=True)
+class DecidedBody:
+    """What only the shape of a kind of request decides of the view's 200 to it (``PartnerView.kind_of_body``): the
+    renderer and media type its body is written in, and its fields (``Content-Type``, ``Vary``, ``Allow``,
+    ``Cache-Control``) as the view's response had them. The rate fields are each request's own."""
+
+    renderer: Any
+    media_type: str
+    headers: dict[str, tuple[str, str]]
+
+    @property
+    def size(self) -> int:
+        return len(self.media_type) + sum(len(name) + len(value) for name, value in self.headers.values())
+
+    def response(self, request: HttpRequest, data: Any) -> HttpResponse:
+        """The 200 with ``data`` as its body, written as DRF's ``Response`` writes it: by the JSON renderer (the only
+        one kept, ``keep_decided_body``), whose output follows from the data and the media type alone (the
+        context it is given, the view's, holds no indent)."""
+        response = HttpResponse(self.renderer.render(data, self.media_type, {}))
+        store = response.headers._store
+        store.update(self.headers)
+        for name, value in rate_limit_headers(request).items():
+            store[name.lower()] = (name, value)
+        return response
 
 
 def _set_validators(response: HttpResponseBase, validators: Validators) -> None:
@@ -247,7 +279,8 @@ class PartnerView:
     def counted_ahead(self) -> frozenset[str]:
         """Which of ``counts_ahead()`` this request's admission counted (none when there was none, or the cache
         was down)."""
-        admission = getattr(self.request._request, ADMISSION, None)  # type: ignore[attr-defined]
+        request = self.request  # type: ignore[attr-defined]  # DRF's, or Django's (``answer_as_decided``)
+        admission = getattr(getattr(request, "_request", request), ADMISSION, None)
         return admission.counted_ahead if isinstance(admission, Admission) else frozenset()
 
     @classmethod
@@ -293,6 +326,29 @@ class PartnerView:
         except Exception:  # refused, malformed, throttled or gone: the full stack says so
             return None
         return None
+
+    @classmethod
+    def kind_of_body(cls, request: HttpRequest, kwargs: dict[str, Any]) -> tuple[Hashable, DecidedBody | None]:
+        """This request's kind (``_kind_of``, and the media type and charset of its body) and what the view's 200 to
+        a request of that kind decided by its shape alone, if this process has seen one (``keep_decided_body``)."""
+        kind = (*_kind_of(cls, request, kwargs), request.META.get("CONTENT_TYPE"))  # type: ignore[misc]
+        found = _decided.get(kind)
+        return kind, found if isinstance(found, DecidedBody) else None
+
+    def keep_decided_body(self, kind: Hashable, response: HttpResponseBase) -> None:
+        """Keep what this view's ``response`` to a request of ``kind`` has that its shape alone decides
+        (``DecidedBody``): only a 200 written by DRF's JSON renderer, and only from a view whose checks are the
+        partner rules."""
+        request = self.request  # type: ignore[attr-defined]
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code != 200 or type(renderer) is not JSONRenderer or not isinstance(response, Response):
+            return
+        if not _checks_only_the_partner_rules(self):
+            return
+        response.render()  # as the handler would next (once: it is kept rendered)
+        kept = {key: field for key, field in response.headers._store.items() if key not in _PER_REQUEST}
+        found = DecidedBody(renderer, request.accepted_media_type, kept)
+        _decided.put(kind, found, found.size)
 
     @classmethod
     def identity_validators(cls, kwargs: dict[str, Any]) -> IdentityValidators | None:
