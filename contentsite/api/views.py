@@ -102,11 +102,12 @@ class _Decided:
     version, host) and its 304's other fields (``Vary``, ``Allow``, ``Cache-Control``), as the view set them."""
 
     representation: tuple[object, ...]
-    headers: dict[str, tuple[str, str]]
+    # The view's fields in its order; a request's own (validators, rate fields) are None here (``_write_fields``).
+    headers: dict[str, tuple[str, str] | None]
 
     @property
     def size(self) -> int:
-        return len(repr(self.representation)) + sum(len(name) + len(value) for name, value in self.headers.values())
+        return len(repr(self.representation)) + _size_of(self.headers)
 
     def not_modified(self, request: HttpRequest, identity: IdentityValidators) -> HttpResponseBase | None:
         """The 304 for this request of the kind, asking only what differs per request: the key and the rate count
@@ -121,14 +122,10 @@ class _Decided:
         response = validators.conditional_response(request)
         if response is None or response.status_code != 304:
             return None
-        # Stored as ``ResponseHeaders`` keeps them: the kind's fields as the view's response had them (checked when it
-        # set them), and the rate fields, ASCII by construction (numbers), without checking each again
-        # (``contentsite.early._Answer`` does so).
-        store = response.headers._store
-        store.update(self.headers)
+        # The validators and the rate fields are this request's own; ``_write_fields`` puts them in the view's order.
         _set_validators(response, validators)
-        for name, value in rate_limit_headers(request).items():
-            store[name.lower()] = (name, value)
+        own = dict(response.headers._store)
+        _write_fields(response, self.headers, own, request)
         return response
 
 
@@ -174,22 +171,49 @@ class DecidedBody:
 
     renderer: Any
     media_type: str
-    headers: dict[str, tuple[str, str]]
+    # The view's fields in its order; a request's own (the rate fields) are None here (``_write_fields``).
+    headers: dict[str, tuple[str, str] | None]
 
     @property
     def size(self) -> int:
-        return len(self.media_type) + sum(len(name) + len(value) for name, value in self.headers.values())
+        return len(self.media_type) + _size_of(self.headers)
 
     def response(self, request: HttpRequest, data: Any) -> HttpResponse:
         """The 200 with ``data`` as its body, written as DRF's ``Response`` writes it: by the JSON renderer (the only
         one kept, ``keep_decided_body``), whose output follows from the data and the media type alone (the
-        context it is given, the view's, holds no indent)."""
+        context it is given, the view's, holds no indent); its fields as the view's, in the view's order."""
         response = HttpResponse(self.renderer.render(data, self.media_type, {}))
-        store = response.headers._store
-        store.update(self.headers)
-        for name, value in rate_limit_headers(request).items():
-            store[name.lower()] = (name, value)
+        _write_fields(response, self.headers, {}, request)
         return response
+
+
+def _kept_fields(response: HttpResponseBase) -> dict[str, tuple[str, str] | None]:
+    """``response``'s fields in order, for a decided kind: each request's own (``_PER_REQUEST``) as None."""
+    return {key: None if key in _PER_REQUEST else field for key, field in response.headers._store.items()}
+
+
+def _size_of(fields: dict[str, tuple[str, str] | None]) -> int:
+    return sum(len(field[0]) + len(field[1]) for field in fields.values() if field is not None)
+
+
+def _write_fields(
+    response: HttpResponseBase,
+    kept: dict[str, tuple[str, str] | None],
+    own: dict[str, tuple[str, str]],
+    request: HttpRequest,
+) -> None:
+    """Give ``response`` the fields of a decided kind (``kept``, in the view's order) with this request's ``own`` and
+    its rate fields in their places, as the view would write them. Stored as ``ResponseHeaders`` keeps them, without
+    checking each again: the kept ones as the view's response had them (checked when it set them), the request's own
+    ASCII by construction (a quoted digest, an HTTP date, numbers)."""
+    own = {**own, **{name.lower(): (name, value) for name, value in rate_limit_headers(request).items()}}
+    store = response.headers._store
+    store.clear()
+    for key, field in kept.items():
+        found = own.pop(key, None) if field is None else field
+        if found is not None:
+            store[key] = found
+    store.update(own)
 
 
 def _set_validators(response: HttpResponseBase, validators: Validators) -> None:
@@ -319,8 +343,7 @@ class PartnerView:
             # Kept only when the validators were made from that identity (a view with its own never is).
             made_from = instance.validators_made_from
             if kind is not None and made_from == identity and _asks_only_the_partner_rules(instance):
-                kept = {key: field for key, field in response.headers._store.items() if key not in _PER_REQUEST}
-                found = _Decided(instance.representation(), kept)
+                found = _Decided(instance.representation(), _kept_fields(response))
                 _decided.put(kind, found, found.size)
             return response
         except Exception:  # refused, malformed, throttled or gone: the full stack says so
@@ -346,8 +369,7 @@ class PartnerView:
         if not _checks_only_the_partner_rules(self):
             return
         response.render()  # as the handler would next (once: it is kept rendered)
-        kept = {key: field for key, field in response.headers._store.items() if key not in _PER_REQUEST}
-        found = DecidedBody(renderer, request.accepted_media_type, kept)
+        found = DecidedBody(renderer, request.accepted_media_type, _kept_fields(response))
         _decided.put(kind, found, found.size)
 
     @classmethod

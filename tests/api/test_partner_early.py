@@ -70,10 +70,10 @@ def decided_before(response: Any) -> bool:
     return early(response) and not getattr(response.wsgi_request, "drf_request_made", False)
 
 
-def headers_of(response: Any) -> dict[str, str]:
-    """A response's headers but those that differ from one request to the next (where the rate limit stands, the
-    request's id)."""
-    return {name: value for name, value in response.items() if name not in {"RateLimit", "X-Request-ID"}}
+def headers_of(response: Any) -> list[tuple[str, str]]:
+    """A response's headers, in order, but the values that differ from one request to the next (where the rate limit
+    stands, the request's id)."""
+    return [(name, "" if name in {"RateLimit", "X-Request-ID"} else value) for name, value in response.items()]
 
 
 def revalidate(api: PartnerClient, url: str) -> tuple[Any, Any]:
