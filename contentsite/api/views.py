@@ -192,6 +192,12 @@ def _kept_fields(response: HttpResponseBase) -> dict[str, tuple[str, str] | None
     return {key: None if key in _PER_REQUEST else field for key, field in response.headers._store.items()}
 
 
+def _size_of_kind(kind: Hashable) -> int:
+    """The characters a kind holds of what its requests sent (``Accept``, ``Content-Type``, the query, the host),
+    which a partner chooses: the memo's bound counts them, besides what is kept for the kind."""
+    return sum(len(part) for part in kind if isinstance(part, str)) if isinstance(kind, tuple) else 0
+
+
 def _size_of(fields: dict[str, tuple[str, str] | None]) -> int:
     return sum(len(field[0]) + len(field[1]) for field in fields.values() if field is not None)
 
@@ -344,7 +350,7 @@ class PartnerView:
             made_from = instance.validators_made_from
             if kind is not None and made_from == identity and _asks_only_the_partner_rules(instance):
                 found = _Decided(instance.representation(), _kept_fields(response))
-                _decided.put(kind, found, found.size)
+                _decided.put(kind, found, found.size + _size_of_kind(kind))
             return response
         except Exception:  # refused, malformed, throttled or gone: the full stack says so
             return None
@@ -370,7 +376,7 @@ class PartnerView:
             return
         response.render()  # as the handler would next (once: it is kept rendered)
         found = DecidedBody(renderer, request.accepted_media_type, _kept_fields(response))
-        _decided.put(kind, found, found.size)
+        _decided.put(kind, found, found.size + _size_of_kind(kind))
 
     @classmethod
     def identity_validators(cls, kwargs: dict[str, Any]) -> IdentityValidators | None:

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from articles.interchange.export import revision_content
 from articles.models import Revision
 from articles.services import revision_update_content, revision_withdraw
-from contentsite.api.views import forget_decided
+from contentsite.api.views import _decided, forget_decided
 from contentsite.cache import take_prefetched
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
@@ -468,3 +468,13 @@ def test_a_media_type_the_api_cannot_give_is_counted_and_says_where_the_partner_
     assert refused["RateLimit-Policy"] == '"default";q=5;w=60'
     assert refused["RateLimit"].startswith('"default";r=3;')
     assert api.get(DETAIL)["RateLimit"].startswith('"default";r=2;')
+
+
+def test_what_a_process_keeps_of_a_kind_of_304_counts_the_kinds_own_characters(api, published_article):
+    """A kind is named by what its requests send (``Accept``, the query): the memo's bound counts a long one."""
+    forget_decided()
+    padding = "x-pad/x-pad, " * 700
+    first = api.get(DETAIL, HTTP_ACCEPT=f"application/json, {padding}")
+    response = api.get(DETAIL, HTTP_ACCEPT=f"application/json, {padding}", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert response.status_code == 304
+    assert _decided._chars >= len(padding)

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from rest_framework.views import APIView
 
 from articles.services import revision_withdraw
-from contentsite.api.views import forget_decided
+from contentsite.api.views import _decided, forget_decided
 from partners.services import partner_key_revoke
 from triage.models import OutcomeCount
 
@@ -206,3 +206,16 @@ def test_a_decided_evaluation_is_the_one_the_view_gives_whatever_the_request(
     assert again.content == cold.content
     assert counted_again == counted_cold
     event(f"{again.status_code}{', decided before' if again.status_code == 200 and not by_drf(again) else ''}")
+
+
+def test_what_a_process_keeps_of_a_kind_counts_the_kinds_own_characters(client, api_key, published_pathway):
+    """A kind is named by what its requests send (``Accept``, ``Content-Type``, the query): a partner sending long
+    ones makes long kinds, and the memo's bound counts them, not only what is kept for them."""
+    forget_decided()
+    accept = "application/json, " + "x-pad/x-pad, " * 700
+    content_type = "application/json; pad=" + "x" * 200
+    body = {"answers": {"stroke": "no"}}
+    assert post(client, api_key, body, HTTP_ACCEPT=accept).status_code == 200
+    assert _decided._chars >= len(accept)
+    assert post(client, api_key, body, content_type=content_type).status_code == 200
+    assert _decided._chars >= len(accept) + len(content_type)
