@@ -87,7 +87,7 @@ class PathwayEvaluate(PartnerView, APIView):
     # the request's evaluation keeps that count, or counts its own and the guess is taken back
     # (``services.outcome_settle``), whatever the answer. Once this process has answered a kind of evaluation 200
     # (``kind_of_body``), the next of that kind is answered without DRF's request cycle (``answer_as_decided``),
-    # by the same rules: about a third of an evaluation's CPU (``make bench``).
+    # by the same rules: about a quarter of an evaluation's CPU in the process (``make bench`` measures it).
     may_be_gone = True
     ahead: services.EvaluationAhead | None = None
     evaluation: services.Evaluation | None = None
