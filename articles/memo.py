@@ -51,6 +51,15 @@ class BoundedMemo:
                 _, (_, evicted) = self._entries.popitem(last=False)
                 self._chars -= evicted
 
+    def replace(self, key: Hashable, value: Any, size: int) -> None:
+        """Keep ``value`` for ``key`` in place of what was kept: for a memo of the latest of something (a guess),
+        whose value for a key does change. What was kept goes even when ``value`` alone would not fit."""
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._chars -= old[1]
+        self.put(key, value, size)
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -47,7 +47,8 @@ COMPILED_SECONDS = 24 * 60 * 60
 COMPILED_MEMO_CHARS = 10_000_000
 COMPILED_SIZE_ESTIMATE = 100_000
 _compiled = BoundedMemo(COMPILED_MEMO_CHARS)
-# The pathway this process compiled last for each address: a guess at what is live, for ``evaluate_ahead``.
+# The pathway this process compiled (or found compiled) last for each address: a guess at what is live, for
+# ``evaluate_ahead``; replaced when what is live changes (``BoundedMemo.replace``: a ``put`` would keep the first).
 _last_compiled = BoundedMemo(COMPILED_MEMO_CHARS)
 # Which linked articles are live, by pathway revision and the site's public clock (``articles_live_now``): a key's
 # value never changes either. An entry counts as its number of articles, plus one.
@@ -164,7 +165,8 @@ def compiled_pathway(slug: str) -> CompiledPathway:
         compiled = compile_pathway(_pathways().prefetch_related(*PREFETCH).get(pk=live.revision_id))
         cache_set(key, compiled, COMPILED_SECONDS)
     _compiled.put(key, compiled, COMPILED_SIZE_ESTIMATE)
-    _last_compiled.put(slug, compiled, COMPILED_SIZE_ESTIMATE)
+    if _last_compiled.get(slug) is not compiled:  # the guess for ``evaluate_ahead`` follows what is live
+        _last_compiled.replace(slug, compiled, COMPILED_SIZE_ESTIMATE)
     return compiled
 
 

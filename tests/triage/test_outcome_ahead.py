@@ -91,6 +91,32 @@ def test_a_new_revision_is_counted_and_the_guess_at_the_old_one_taken_back(
     assert flushed_counts() == {(published_pathway.pk, EMERGENCY): 1, (newer.pk, EMERGENCY): 1}
 
 
+@pytest.mark.parametrize("change", ["new revision", "review"])
+def test_once_the_pathway_live_now_was_evaluated_the_next_evaluation_is_worked_out_ahead_again(
+    client, api_key, published_pathway, workflow, author, roles, monkeypatch, change
+):
+    """The guess is the pathway this process compiled last for the address: after a change, the first evaluation
+    compiles the pathway live now, and from the next on the guess is that one again (its count kept, one round trip),
+    not the first pathway ever compiled here, whose every guess would be taken back (two more round trips)."""
+    from tests.conftest import make_user
+
+    answers = answers_with_stroke(published_pathway)
+    evaluate(client, api_key, {"answers": answers})
+    if change == "new revision":
+        draft = article_services.article_import(document=pathway_document(), actor=author, fmt=PATHWAY_FORMAT)
+        workflow.take_live(draft)
+    else:
+        reviewer = make_user("second-reviewer", "Clinical reviewers", profile=True)
+        article_services.revision_confirm_review(revision=published_pathway, actor=reviewer)
+    evaluate(client, api_key, {"answers": answers})  # compiles what is live now: the guess ahead was the old one
+    taken_back: list[str] = []
+    take_back = services.outcome_take_back
+    monkeypatch.setattr(services, "outcome_take_back", lambda key: (taken_back.append(key), take_back(key)))
+    for _ in range(3):
+        assert evaluate(client, api_key, {"answers": answers}).status_code == 200
+    assert taken_back == []
+
+
 def test_after_a_review_of_the_same_revision_each_evaluation_is_counted_once(client, api_key, published_pathway, roles):
     """A review moves the live identity but not the revision: the pathway is compiled again (another object), so the
     evaluation worked out ahead is not used; its count is taken back even though the outcome's counter is the same."""
