@@ -43,13 +43,8 @@ class BoundedMemo:
         if size > self.max_chars:
             return
         with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = (value, size)
-            self._chars += size
-            while self._chars > self.max_chars:
-                _, (_, evicted) = self._entries.popitem(last=False)
-                self._chars -= evicted
+            if key not in self._entries:
+                self._keep(key, value, size)
 
     def replace(self, key: Hashable, value: Any, size: int) -> None:
         """Keep ``value`` for ``key`` in place of what was kept: for a memo of the latest of something (a guess),
@@ -58,7 +53,16 @@ class BoundedMemo:
             old = self._entries.pop(key, None)
             if old is not None:
                 self._chars -= old[1]
-        self.put(key, value, size)
+            if size <= self.max_chars:
+                self._keep(key, value, size)
+
+    def _keep(self, key: Hashable, value: Any, size: int) -> None:
+        # Under ``_lock``: keep the entry, then forget the least recently used until the bound holds.
+        self._entries[key] = (value, size)
+        self._chars += size
+        while self._chars > self.max_chars:
+            _, (_, evicted) = self._entries.popitem(last=False)
+            self._chars -= evicted
 
     def clear(self) -> None:
         with self._lock:

@@ -288,6 +288,36 @@ def api_key(partner: Partner) -> str:
     return key
 
 
+def headers_of(response: Any) -> list[tuple[str, str]]:
+    """A response's headers, in order, but the values that differ from one request to the next (where the rate limit
+    stands, the request's id): for holding two answers to each other."""
+    return [(name, "" if name in {"RateLimit", "X-Request-ID"} else value) for name, value in response.items()]
+
+
+def note_requests(monkeypatch: pytest.MonkeyPatch, method: str, mark: str) -> None:
+    """Set ``mark`` on each Django request that DRF's ``APIView.<method>`` is called with."""
+    from rest_framework.views import APIView
+
+    original = getattr(APIView, method)
+
+    def noting(self: APIView, request: Any, *args: Any, **kwargs: Any) -> Any:
+        setattr(request, mark, True)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, method, noting)
+
+
+@pytest.fixture
+def drf_requests_noted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mark each request DRF made a request of (its request cycle ran): ``by_drf``."""
+    note_requests(monkeypatch, "initialize_request", "drf_request_made")
+
+
+def by_drf(response: Any) -> bool:
+    """Whether DRF made a request of ``response``'s (``drf_requests_noted``)."""
+    return getattr(response.wsgi_request, "drf_request_made", False)
+
+
 class PartnerClient:
     """Speaks to the API the way a partner does: with the key header on every request."""
 

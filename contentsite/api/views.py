@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -129,7 +129,11 @@ class _Decided:
         return response
 
 
-def _kind_of(cls: type, request: HttpRequest, kwargs: dict[str, Any]) -> Hashable:
+# A kind of request (``_kind_of``): the parts of a request that what the view decides can depend on.
+Kind = tuple[object, ...]
+
+
+def _kind_of(cls: type, request: HttpRequest, kwargs: dict[str, Any]) -> Kind:
     """Everything of ``request`` that what the view's ``initial()`` decides can depend on, besides the key and what
     is live: the view, method, route and version, a format suffix, the query, ``Accept``, and the scheme and host
     (which also checks the host against ``ALLOWED_HOSTS``). Not the article's address: one kind serves them all."""
@@ -192,10 +196,10 @@ def _kept_fields(response: HttpResponseBase) -> dict[str, tuple[str, str] | None
     return {key: None if key in _PER_REQUEST else field for key, field in response.headers._store.items()}
 
 
-def _size_of_kind(kind: Hashable) -> int:
+def _size_of_kind(kind: Kind) -> int:
     """The characters a kind holds of what its requests sent (``Accept``, ``Content-Type``, the query, the host),
     which a partner chooses: the memo's bound counts them, besides what is kept for the kind."""
-    return sum(len(part) for part in kind if isinstance(part, str)) if isinstance(kind, tuple) else 0
+    return sum(len(part) for part in kind if isinstance(part, str))
 
 
 def _size_of(fields: dict[str, tuple[str, str] | None]) -> int:
@@ -357,14 +361,14 @@ class PartnerView:
         return None
 
     @classmethod
-    def kind_of_body(cls, request: HttpRequest, kwargs: dict[str, Any]) -> tuple[Hashable, DecidedBody | None]:
+    def kind_of_body(cls, request: HttpRequest, kwargs: dict[str, Any]) -> tuple[Kind, DecidedBody | None]:
         """This request's kind (``_kind_of``, and the media type and charset of its body) and what the view's 200 to
         a request of that kind decided by its shape alone, if this process has seen one (``keep_decided_body``)."""
-        kind = (*_kind_of(cls, request, kwargs), request.META.get("CONTENT_TYPE"))  # type: ignore[misc]
+        kind = (*_kind_of(cls, request, kwargs), request.META.get("CONTENT_TYPE"))
         found = _decided.get(kind)
         return kind, found if isinstance(found, DecidedBody) else None
 
-    def keep_decided_body(self, kind: Hashable, response: HttpResponseBase) -> None:
+    def keep_decided_body(self, kind: Kind, response: HttpResponseBase) -> None:
         """Keep what this view's ``response`` to a request of ``kind`` has that its shape alone decides
         (``DecidedBody``): only a 200 written by DRF's JSON renderer, and only from a view whose checks are the
         partner rules."""

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from redis.connection import AbstractConnection
-from rest_framework.views import APIView
 
 from articles.interchange.export import revision_content
 from articles.models import Revision
@@ -27,7 +26,7 @@ from contentsite.api.views import _decided, forget_decided
 from contentsite.cache import take_prefetched
 from partners.models import Partner
 from partners.services import partner_key_create, partner_key_revoke
-from tests.conftest import PartnerClient
+from tests.conftest import PartnerClient, by_drf, headers_of, note_requests
 from tests.factories import article_document
 
 pytestmark = pytest.mark.django_db
@@ -38,23 +37,9 @@ SAME_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Vary")
 
 
 @pytest.fixture(autouse=True)
-def _note_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mark each request a view dispatched (its handler ran), for ``early``."""
-    original = APIView.dispatch
-
-    def dispatch(self: APIView, request: Any, *args: Any, **kwargs: Any) -> Any:
-        request.view_dispatched = True
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "dispatch", dispatch)
-
-    made = APIView.initialize_request
-
-    def initialize_request(self: APIView, request: Any, *args: Any, **kwargs: Any) -> Any:
-        request.drf_request_made = True
-        return made(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "initialize_request", initialize_request)
+def _note_dispatch(monkeypatch: pytest.MonkeyPatch, drf_requests_noted: None) -> None:
+    """Mark each request a view dispatched (its handler ran), for ``early``; and each DRF made a request of."""
+    note_requests(monkeypatch, "dispatch", "view_dispatched")
 
 
 def early(response: Any) -> bool:
@@ -67,13 +52,7 @@ def early(response: Any) -> bool:
 def decided_before(response: Any) -> bool:
     """Answered early without the view's ``initial()`` or any DRF request: a kind of request whose answer only its
     shape decides was decided before in this process (``PartnerView.not_modified_early``)."""
-    return early(response) and not getattr(response.wsgi_request, "drf_request_made", False)
-
-
-def headers_of(response: Any) -> list[tuple[str, str]]:
-    """A response's headers, in order, but the values that differ from one request to the next (where the rate limit
-    stands, the request's id)."""
-    return [(name, "" if name in {"RateLimit", "X-Request-ID"} else value) for name, value in response.items()]
+    return early(response) and not by_drf(response)
 
 
 def revalidate(api: PartnerClient, url: str) -> tuple[Any, Any]:

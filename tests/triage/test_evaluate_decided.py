@@ -21,40 +21,18 @@ from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, event, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.views import APIView
 
 from articles.services import revision_withdraw
 from contentsite.api.views import _decided, forget_decided
 from partners.services import partner_key_revoke
+from tests.conftest import by_drf, headers_of
 from triage.models import OutcomeCount
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("drf_requests_noted")]
 
 SLUG = "numbness-tingling-weakness-amlodipine"
 EVALUATE = f"/api/v1/pathways/{SLUG}/evaluate/"
 UNKNOWN = "/api/v1/pathways/no-such-pathway/evaluate/"
-
-
-@pytest.fixture(autouse=True)
-def _note_drf_requests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Mark each request DRF made a request of (its request cycle ran), for ``by_drf``."""
-    made = APIView.initialize_request
-
-    def initialize_request(self: APIView, request: Any, *args: Any, **kwargs: Any) -> Any:
-        request.drf_request_made = True
-        return made(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "initialize_request", initialize_request)
-
-
-def by_drf(response: Any) -> bool:
-    return getattr(response.wsgi_request, "drf_request_made", False)
-
-
-def headers_of(response: Any) -> list[tuple[str, str]]:
-    """A response's headers, in order, but the values that differ from one request to the next (the rate limit,
-    the request's id)."""
-    return [(name, "" if name in {"RateLimit", "X-Request-ID"} else value) for name, value in response.items()]
 
 
 def all_no(revision: Any) -> dict[str, str]:

@@ -116,10 +116,9 @@ class PathwayEvaluate(PartnerView, APIView):
         header = request.META.get("HTTP_AUTHORIZATION")
         if not header:
             return None
-        body = peek_json(request, max_bytes=EVALUATE_AHEAD_MAX_BYTES)
+        body = self.work_out_ahead(request)
         if body is None:  # not JSON, too large to read ahead, or malformed: as DRF reads it
             return None
-        self.ahead = services.evaluate_ahead(self.kwargs["slug"], body)
         try:
             key = authenticated_key(request, header, self.prefetch_keys(), self.counts_ahead())
             if rate_limit_wait(request, key) is not None:
@@ -132,9 +131,15 @@ class PathwayEvaluate(PartnerView, APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if "HTTP_AUTHORIZATION" in request.META:  # without a key it is refused: nothing to work out ahead
-            body = peek_json(request._request, max_bytes=EVALUATE_AHEAD_MAX_BYTES)
-            self.ahead = services.evaluate_ahead(self.kwargs["slug"], body)
+            self.work_out_ahead(request._request)
         super().initial(request, *args, **kwargs)
+
+    def work_out_ahead(self, request: HttpRequest) -> Any:
+        """The body (``peek_json``: None if it is not read ahead) evaluated before the request is admitted
+        (``services.evaluate_ahead``), so that the admission's round trip counts its outcome too."""
+        body = peek_json(request, max_bytes=EVALUATE_AHEAD_MAX_BYTES)
+        self.ahead = services.evaluate_ahead(self.kwargs["slug"], body)
+        return body
 
     def prefetch_keys(self) -> Sequence[str]:
         # The site's clock too: which of the articles a result links to are live now (``services.articles_live_now``).
