@@ -15,7 +15,8 @@ instead of each waiting out the timeout (a page makes several), except a drop (`
 from Redis by the other processes once it answers again. Before the process reads from it
 again (or after it refused a command), it drops what changes committed meanwhile could not
 (``before_asking_again``); while Redis does not take that, the process does not read from
-it. Only those refusals and connection failures and timeouts are softened; any other Redis
+it. Every new connection drops them too before anything is read on it (``_connected``).
+Only those refusals and connection failures and timeouts are softened; any other Redis
 error (a command that is wrong, a value of the wrong type) is a bug and still raises.
 
 ``count_hit`` counts hits on a key in a window, atomically across app servers on
@@ -112,6 +113,8 @@ class RedisCacheClient(DjangoRedisCacheClient):
         return client
 
 
+# Keys dropped per command.
+DROP_BATCH = 1000
 # Per process, per Redis (its servers): until when (``monotonic``) it is not asked, after it did not answer.
 _not_asked_until: dict[tuple[str, ...], float] = {}
 # Where a process learns which keys to drop before it asks a Redis that did not answer again (``before_asking_again``).
@@ -167,6 +170,8 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
         self._servers_key = tuple(self._servers)
+        # Every connection this cache makes drops what is owed before anything is read on it (``_connected``).
+        self._options = {**self._options, "redis_connect_func": self._connected}
 
     add = _soft(lambda *a, **k: False)(DjangoRedisCache.add)
     get = _soft(_default)(DjangoRedisCache.get)
@@ -202,6 +207,22 @@ class RedisCache(DjangoRedisCache):
         _not_asked_until.pop(self._servers_key, None)
         return True
 
+    def _connected(self, connection: Any) -> None:
+        """Make ``connection`` ready (redis-py's own ``on_connect``), then drop on it what is owed
+        (``before_asking_again``) before anything is read on it.
+
+        A new connection is this process's first, or one made again after Redis restarted or a failover closed
+        the old one. A process that saw nothing fail (it made no request while Redis was down, or it started
+        since) would otherwise read what the changes committed meanwhile could not drop: the old pointer that a
+        restarted Redis loaded from what it saved, or that a promoted replica copied. This costs one query per
+        connection, not per request. A Redis that refuses the drop fails the connection, and the command that
+        made it is a miss, as for any outage (``outage``)."""
+        connection.on_connect()
+        owed = [self.make_and_validate_key(key) for owed_keys in _owed for key in owed_keys()]
+        for start in range(0, len(owed), DROP_BATCH):
+            connection.send_command("DEL", *owed[start : start + DROP_BATCH])
+            connection.read_response()
+
     def outage(self, error: RedisError) -> bool:
         """Whether ``error`` means the cache cannot answer for now (unreachable, or a ``refusal``), not that a command
         is wrong; if so, say so (rate-limited). Unreachable, it is not asked again for ``REDIS_RETRY_AFTER_SECONDS``;
@@ -229,8 +250,8 @@ class RedisCache(DjangoRedisCache):
         """Drop ``keys``, always trying (as ``delete_many``), 1,000 a command; whether Redis took it. A Redis that
         cannot answer or refuses (``outage``) is False; any other error raises."""
         try:
-            for start in range(0, len(keys), 1000):
-                DjangoRedisCache.delete_many(self, keys[start : start + 1000])
+            for start in range(0, len(keys), DROP_BATCH):
+                DjangoRedisCache.delete_many(self, keys[start : start + DROP_BATCH])
         except RedisError as error:
             if not self.outage(error):
                 raise

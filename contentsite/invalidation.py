@@ -14,8 +14,16 @@ commit it is sent, with a few quick retries, and deleted once the cache and ever
 proxy took it. What is left is sent again by the next change's commit and by
 ``manage.py retry_invalidations`` (cron, every minute, on every app server: sending
 twice is harmless), and logged at ERROR until then. And a process that saw Redis fail
-or refuse drops those keys (``owed_cache_keys``) before it reads from Redis again, so
-that its first read after a restart or a failover is already the new state.
+or refuse drops those keys (``owed_cache_keys``) before it reads from Redis again, as does
+every new connection to Redis (``contentsite.cache.RedisCache._connected``: a process that
+saw nothing fail, because it made no request meanwhile or started since, connects anew
+after a restart or a failover closed its connection), so that the first read after a
+restart or a failover is already the new state in every process.
+
+What no process can learn is a change whose drop Redis never took while Redis went on
+answering the others on their old connections: hung for the writer only (cut off from
+it), or a process that died between its commit and its drop. Those old values are read
+until the next change's commit or the retry (every minute) takes the drop.
 """
 
 from __future__ import annotations

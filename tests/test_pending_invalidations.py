@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
+import redis
+from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -90,6 +91,13 @@ def the_cache_answers_again(server: RedisServer, fault: str) -> None:
     forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed, in every process
 
 
+def held_in_redis(server: RedisServer, key: str) -> bool:
+    """Whether ``server`` holds the cache's ``key``, asked on a connection of a client of its own (one of the cache's
+    own would drop what is owed first)."""
+    with redis.Redis.from_url(server.url) as own_client:
+        return bool(own_client.exists(cache.make_key(key)))
+
+
 def withdraw(revision: Any, publisher: Any, capture: Any) -> None:
     with capture(execute=True):
         services.revision_withdraw(revision=revision, actor=publisher, reason="Under review: a safety concern.")
@@ -105,7 +113,7 @@ def test_a_withdrawal_the_cache_could_not_take_reaches_readers_once_it_answers_a
     withdraw(live, publisher, django_capture_on_commit_callbacks)
     assert PendingInvalidation.objects.count() == 1, "kept until the cache takes it"
     the_cache_answers_again(own_redis, fault)
-    assert cache.get(identity_cache_key(live.article.slug, kind="article")) is not None, "the old pointer is back"
+    assert held_in_redis(own_redis, identity_cache_key(live.article.slug, kind="article")), "the old pointer is back"
 
     call_command("retry_invalidations")  # cron, every minute, on every app server
 
@@ -125,6 +133,30 @@ def test_a_process_that_saw_the_cache_fail_drops_what_is_owed_before_it_reads_it
     own_redis.start()  # with what it saved: the old pointer and page
     assert client.get(URL.format(live.article.slug)).status_code == 410, "not asked again yet: the database"
     retry_after_passes()
+
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+    assert PendingInvalidation.objects.count() == 1, "reads never write: the retry deletes it"
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("fault", ["restart", "READONLY"])
+@pytest.mark.parametrize("process", ["its connection closed meanwhile", "started since"])
+def test_a_process_that_never_saw_the_cache_fail_drops_what_is_owed_before_it_reads_on_a_new_connection(
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks, no_backoff, fault, process
+):
+    """The change was made by another process, which saw Redis fail. This one made no request meanwhile (a restart
+    closed its connection) or started since: it has seen no failure, so nothing told it to drop what is owed, and
+    Redis holds the old pointer (loaded from what it saved; a replica's copy). Its first read on its new
+    connection is already the new state, without waiting for the retry or another change. (A restart closes every
+    connection; so does a failover, whose Sentinel kills the demoted primary's clients.)"""
+    live = read_live(client, workflow, "owed-to-a-new-connection", "newconnamol")
+    cannot_take_drops(own_redis, fault)
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    if fault == "restart":
+        own_redis.start()  # with what it saved: the old pointer and page
+    forget_failures()  # this process saw nothing fail
+    if process == "started since":
+        del caches["default"]  # a new backend, client and connection, as a new process has
 
     assert client.get(URL.format(live.article.slug)).status_code == 410
     assert PendingInvalidation.objects.count() == 1, "reads never write: the retry deletes it"
