@@ -10,8 +10,8 @@ request (``contentsite.cache.keep_prefetched``).
 The counter is named by the key's partner and rate, which are known only once the row
 is read: this process remembers them per key prefix from the key's last request
 (``_counters``; a name, never a permission). When they changed since (a new rate, say),
-or on this process's first request with the key, the hit is not counted here and the
-throttle counts it itself: right, at one round trip more. Whether the key is valid is
+the hit counted on the old counter is taken back; then, as on this process's first request
+with the key, the throttle counts it itself: right, at one round trip more (two after a change). Whether the key is valid is
 always decided from the row just read (or the database), never from the memory.
 
 A view may also count something ahead in the same round trip (``ahead``: the triage evaluation counts its
@@ -127,10 +127,12 @@ def admit(header: str, prefetch: Sequence[str] = (), ahead: Sequence[tuple[str, 
         return Admission(header, None, problem, cache_answered=answered, counted_ahead=counted_ahead)
     actual = RateCounter.of(api_key.partner_id, api_key.partner.rate_limit)
     if actual != counter:
+        if counter is not None and counted is not None:
+            _uncount(counter)  # counted on the rate it had: taken back, or changed back it would hold this hit
         if len(_counters) >= _MAX_REMEMBERED:
             _counters.clear()
         _counters[prefix] = actual
-        counted = None  # counted on another partner's or rate's counter, or not at all: the throttle counts
+        counted = None  # not counted on this counter: the throttle counts
     return Admission(header, api_key, None, actual, counted, answered, counted_ahead)
 
 

@@ -168,6 +168,27 @@ def test_a_suspended_partner_and_a_new_rate_apply_on_the_very_next_request(clien
     assert client.get("/api/v1/articles/", **auth).status_code == 401
 
 
+def test_a_rate_changed_and_changed_back_counts_each_request_once(client, published_article, partner, api_key):
+    """A process counts a key's request ahead on the counter it counted on last (``partners.admission``); when the
+    partner's rate changed since, the request is counted on the new one, and the hit ahead taken back."""
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+
+    def left() -> int:
+        response = client.get("/api/v1/articles/", **auth)
+        assert response.status_code == 200
+        return int(response["RateLimit"].rpartition("r=")[2].partition(";")[0])
+
+    partner.rate_limit = "20/minute"
+    partner.save()
+    assert [left(), left()] == [19, 18]
+    partner.rate_limit = "30/minute"
+    partner.save()
+    assert [left(), left()] == [29, 28]
+    partner.rate_limit = "20/minute"  # changed back within the window: its counter holds the first two
+    partner.save()
+    assert [left(), left()] == [17, 16]
+
+
 def test_a_key_revoked_while_a_reader_was_caching_it_is_not_left_in_the_cache(
     client, published_article, partner, api_key, monkeypatch
 ):
