@@ -11,8 +11,8 @@ The counter is named by the key's partner and rate, which are known only once th
 is read: this process remembers them per key prefix from the key's last request
 (``_counters``; a name, never a permission). When they changed since (a new rate, say),
 the hit counted on the old counter is taken back; then, as on this process's first request
-with the key, the throttle counts it itself: right, at one round trip more (two after a change). Whether the key is valid is
-always decided from the row just read (or the database), never from the memory.
+with the key, the throttle counts it itself: right, at one round trip more (two after a change).
+Whether the key is valid is always decided from the row just read (or the database), never from the memory.
 
 A view may also count something ahead in the same round trip (``ahead``: the triage evaluation counts its
 outcome so, ``triage.api.views.PathwayEvaluate``). Those counts are made before anything is known of the
