@@ -74,9 +74,14 @@ class PermanentRedirectKeepingMethod(HttpResponsePermanentRedirect):
 
 
 class CommonMiddleware(DjangoCommonMiddleware):
-    """Django's, except that a request other than GET or HEAD to an address without its trailing slash is sent on
-    with a 308, which keeps its method and body. Django sends a 301, which clients follow with a GET (the form's
-    answers or the partner's body lost), and with DEBUG on refuses to, with a 500."""
+    """Django's, except:
+
+    - a request other than GET or HEAD to an address without its trailing slash is sent on with a 308, which keeps
+      its method and body. Django sends a 301, which clients follow with a GET (the form's answers or the partner's
+      body lost), and with DEBUG on refuses to, with a 500;
+    - a 304 is not given the length of its own content (``Content-Length: 0``): a 304's Content-Length, if it has
+      one, is the 200's (RFC 9110, 8.6), which is not known here.
+    """
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if (
@@ -87,7 +92,11 @@ class CommonMiddleware(DjangoCommonMiddleware):
             return PermanentRedirectKeepingMethod(
                 escape_leading_slashes(request.get_full_path(force_append_slash=True))
             )
-        return super().process_response(request, response)
+        had_length = response.has_header("Content-Length")
+        response = super().process_response(request, response)
+        if response.status_code == 304 and not had_length:
+            response.headers.pop("Content-Length", None)
+        return response
 
 
 class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):

@@ -193,6 +193,23 @@ def test_a_process_that_has_only_answered_304s_answers_the_next_304_early(client
     assert early(client.get(URL))
 
 
+@pytest.mark.parametrize("url", [URL, f"{URL}history/", "/", "/sitemap.xml", "/sitemap-articles.xml"])
+def test_a_304_never_says_its_content_is_empty_whichever_path_answers_it(client, workflow, url):
+    """RFC 9110, 8.6: a 304's Content-Length, if it has one, is the 200's; Django's CommonMiddleware gave the full
+    stack's 304 the length of its own (empty) content, 0, which the early 304 never had."""
+    from articles.memo import forget_all
+
+    workflow.live(slug="early")
+    first = client.get(url)
+    forget_all()  # another process: the full stack answers its first 304
+    full_stack = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    answered_early = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not early(full_stack) and early(answered_early)
+    for response in (full_stack, answered_early):
+        assert response.status_code == 304
+        assert response.get("Content-Length") in (None, first["Content-Length"])
+
+
 def test_a_request_with_credentials_is_never_answered_early(client, workflow):
     workflow.live(slug="early")
     client.get(URL)
