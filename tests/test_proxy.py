@@ -594,3 +594,24 @@ def test_a_scheduled_revision_is_shown_through_the_proxy_from_its_time_without_a
     assert title in after.body
     scheduled.refresh_from_db()
     assert scheduled.state == "scheduled"  # nothing recorded it and nothing purged
+
+
+@pytest.mark.parametrize(
+    ("condition", "slug"),
+    [
+        ({"If-Match": '"not-this-version"'}, "proxy-if-match"),
+        ({"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, "proxy-if-unmodified-since"),
+        ({"If-None-Match": "*", "If-Match": '"not-this-version"'}, "proxy-if-match-and-none-match"),
+    ],
+)
+def test_a_precondition_is_judged_by_the_app_never_answered_from_the_kept_copy(proxied, workflow, condition, slug):
+    """Varnish judges only If-None-Match and If-Modified-Since against a kept page: it answered a hit's 200 (or
+    304) to a precondition that the page refuses, where the app answers 412 (RFC 9110, 13.1.1 and 13.1.4)."""
+    live = workflow.live(article_document(slug=slug))  # an address of its own: the proxy outlives a test
+    url = f"/articles/{live.article.slug}/"
+    assert [proxied.get(url).cache, proxied.get(url).cache] == ["MISS", "HIT"]
+
+    refused = proxied.request("GET", url, condition)
+
+    assert refused.status == 412
+    assert proxied.get(url).cache == "HIT", "the kept page is still served to everyone else"

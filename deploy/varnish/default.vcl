@@ -84,6 +84,11 @@ sub vcl_recv {
     if (req.method == "GET" || req.method == "HEAD") {
         unset req.http.Cookie;
     }
+    # A precondition is the app's to judge: Varnish judges only If-None-Match and If-Modified-Since against a kept
+    # page, and would answer its 200 (or 304) to an If-Match or If-Unmodified-Since the page refuses (412).
+    if (req.http.If-Match || req.http.If-Unmodified-Since) {
+        return (pass);
+    }
 
     # stale-while-revalidate honoured (see vcl_hit): this time round, fetch.
     if (req.http.X-Proxy-Grace == "revalidate") {
