@@ -404,12 +404,15 @@ class PartnerView:
         return self.validators()
 
     def representation(self, *salt: object) -> tuple[object, ...]:
-        """Everything besides the content that shapes the body: format, query, version, the host in its URLs."""
+        """Everything besides the content that shapes the body: format and indent (the JSON renderers write another
+        body for ``; indent=4``), query, version, the host in its URLs."""
         request = self.request  # type: ignore[attr-defined]
         renderer = getattr(request, "accepted_renderer", None)
+        get_indent = getattr(renderer, "get_indent", None)
+        indent = get_indent(request.accepted_media_type, {}) if get_indent is not None else None
         query = sorted(request.query_params.lists())
         host = request.build_absolute_uri("/")
-        return (*salt, getattr(renderer, "format", ""), query, request.version, host, API_CACHE_VERSION)
+        return (*salt, getattr(renderer, "format", ""), indent, query, request.version, host, API_CACHE_VERSION)
 
     def cached_body(self, build: Callable[[], Any]) -> Any:
         """The response data, kept in the cache under this response's ETag: a repeat costs a cache read."""

@@ -83,6 +83,21 @@ def test_representations_and_queries_have_their_own_etags(api, published_article
     assert api.get(f"/api/v1/articles/{SLUG}/revisions/1/")["ETag"] != json_etag
 
 
+@pytest.mark.parametrize("accept", ["application/json; indent=4", "application/ld+json; indent=2"])
+def test_an_indented_body_has_an_etag_of_its_own(api, published_pathway, accept):
+    """A strong ETag names one sequence of bytes (RFC 9110, 8.8.3): the renderer writes another when the media type
+    asks for an indent, so the compact body's ETag must not be answered 304 for it, nor the other way round."""
+    everywhere = conditional_urls(published_pathway.article.slug)
+    for url in everywhere if accept.startswith("application/json") else [f"/api/v1/articles/{SLUG}/"]:
+        compact = api.get(url, HTTP_ACCEPT=accept.partition(";")[0])
+        indented = api.get(url, HTTP_ACCEPT=accept)
+        assert indented.status_code == 200, url
+        assert indented.content != compact.content, url
+        assert indented["ETag"] != compact["ETag"], url
+        assert api.get(url, HTTP_ACCEPT=accept, HTTP_IF_NONE_MATCH=compact["ETag"]).status_code == 200, url
+        assert api.get(url, HTTP_ACCEPT=accept, HTTP_IF_NONE_MATCH=indented["ETag"]).status_code == 304, url
+
+
 def test_a_repeat_of_an_article_costs_the_key_lookup_and_cache_reads(api, published_article):
     url = f"/api/v1/articles/{SLUG}/"
     for accept in ("application/json", "application/ld+json"):
