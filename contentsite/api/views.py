@@ -291,6 +291,12 @@ class PartnerView:
         if not self.found_by_its_body:
             self.answer_conditions(conditional)
 
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """As a GET would be where what it finds decides (``found_by_its_body``): 404 where it finds nothing."""
+        if self.found_by_its_body:
+            self.get_object()  # type: ignore[attr-defined]
+        return super().options(request, *args, **kwargs)  # type: ignore[misc]
+
     def answer_conditions(self, conditional: Validators | None) -> None:
         """Raise what the request's conditional headers ask of this version: a 412 or a 304, if either."""
         status_asked = conditional.conditional_status(self.request) if conditional is not None else None  # type: ignore[attr-defined]
@@ -520,7 +526,7 @@ class LiveArticleView(PartnerView):
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """As a GET would be: 404 where nothing was ever published, 410 where it was withdrawn."""
-        self.live  # noqa: B018 (raises)
+        self._live = self.live  # raises; what the view finds is looked for in it (``PartnerView.options``)
         return super().options(request, *args, **kwargs)  # type: ignore[misc]
 
     def validators(self) -> Validators | None:

@@ -515,3 +515,19 @@ def test_options_is_answered_as_a_get_is_where_there_is_nothing(api, published_a
     assert "Allow" not in nowhere.headers
     services.revision_withdraw(revision=published_article, actor=publisher, reason="Safety concern.")
     assert options(article) == 410
+
+
+def test_options_is_answered_as_a_get_is_where_what_it_finds_decides(api, published_article):
+    """Found from outside: OPTIONS on a medication or symptom no live content uses, or on a revision number never
+    published, was a 200 with the endpoint's description, where GET is a 404."""
+    slug = published_article.article.slug
+    medication = published_article.article.medication.slug
+    symptom = published_article.symptom_entries.first().symptom.slug
+    for found, missing in [
+        (f"/api/v1/medications/{medication}/", "/api/v1/medications/nothere/"),
+        (f"/api/v1/symptoms/{symptom}/", "/api/v1/symptoms/nothere/"),
+        (f"/api/v1/articles/{slug}/revisions/{published_article.number}/", f"/api/v1/articles/{slug}/revisions/99/"),
+    ]:
+        for url, status in ((found, 200), (missing, 404)):
+            assert api.get(url).status_code == status, url
+            assert api.client.options(url, HTTP_AUTHORIZATION=f"Api-Key {api.key}").status_code == status, url
