@@ -20,10 +20,12 @@ saw nothing fail, because it made no request meanwhile or started since, connect
 after a restart or a failover closed its connection), so that the first read after a
 restart or a failover is already the new state in every process.
 
-What no process can learn is a change whose drop Redis never took while Redis went on
-answering the others on their old connections: hung for the writer only (cut off from
-it), or a process that died between its commit and its drop. Those old values are read
-until the next change's commit or the retry (every minute) takes the drop.
+What no other process can learn of is a drop that Redis did not take while their
+connections to it stayed open: Redis hung (and then answered again) or cut off from the
+writer only, for a process that made no request meanwhile; Redis turned read-only by hand
+(a failover's Sentinel closes the connections); or a process that died between its
+commit and its drop. There the old values are read until the next change's commit or
+the retry (every minute) takes the drop.
 """
 
 from __future__ import annotations
