@@ -131,6 +131,8 @@ MAX_HSTS_SECONDS = 2 * 31_536_000
 MAX_SITE_NAME_LENGTH = 100
 MAX_CACHE_KEY_PREFIX_LENGTH = 100
 REDIS_SCHEMES = ("redis", "rediss", "unix")
+# Django's PostgreSQL backend, and ours (``contentsite.postgresql``: the settings choose it for PostgreSQL).
+POSTGRESQL_ENGINES = ("django.db.backends.postgresql", "contentsite.postgresql")
 
 
 # What a partner's request must still pass, whatever else PARTNER_API_MIDDLEWARE leaves out: a lost lock race
@@ -319,7 +321,7 @@ def check_deployment(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
                 id="contentsite.E101",
             )
         )
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if settings.DATABASES["default"]["ENGINE"] not in POSTGRESQL_ENGINES:
         errors.append(
             Error(
                 "DATABASE_URL must name a PostgreSQL database when serving the public.",

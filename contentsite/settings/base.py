@@ -160,6 +160,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     _options.setdefault("keepalives_idle", DATABASE_KEEPALIVES_IDLE_SECONDS)
     _options.setdefault("keepalives_interval", DATABASE_KEEPALIVES_INTERVAL_SECONDS)
     _options.setdefault("keepalives_count", 3)
+    # Django's backend, not waiting again at once for a server that did not answer in time (its docstring).
+    DATABASES["default"]["ENGINE"] = "contentsite.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
