@@ -125,16 +125,22 @@ DAY = datetime.timedelta(days=1)
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Let time pass: ``clock.advance(timedelta)`` moves ``timezone.now()`` forward for all the code."""
+    """Let time pass: ``clock.advance(timedelta)`` moves ``timezone.now()`` forward for all the code;
+    ``clock.freeze()`` stops it at the start of the next second, so that only ``advance`` moves it (steps that must
+    fall within one second do)."""
     from django.utils import timezone
 
     real_now = timezone.now
 
     class Clock:
         offset = datetime.timedelta()
+        frozen: datetime.datetime | None = None
 
         def advance(self, delta: datetime.timedelta) -> None:
             self.offset += delta
+
+        def freeze(self) -> None:
+            self.frozen = real_now().replace(microsecond=0) + datetime.timedelta(seconds=1)
 
         def keep_within_one_day(self, span: datetime.timedelta) -> None:
             """Move on to just after the next midnight if ``span`` from now would pass it: a page's identity names
@@ -146,7 +152,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
                 self.advance(midnight - now + datetime.timedelta(seconds=1))
 
     clock = Clock()
-    monkeypatch.setattr(timezone, "now", lambda: real_now() + clock.offset)
+    monkeypatch.setattr(timezone, "now", lambda: (clock.frozen or real_now()) + clock.offset)
     return clock
 
 

@@ -255,6 +255,31 @@ def test_a_page_that_names_the_day_is_modified_at_midnight_for_if_modified_since
     assert client.get(url, HTTP_IF_MODIFIED_SINCE=again["Last-Modified"]).status_code == 304
 
 
+@pytest.mark.parametrize("url", [URL, f"{URL}history/", "/", "/sitemap-articles.xml"])
+def test_if_modified_since_alone_is_never_answered_304_for_a_change_made_in_the_same_second(
+    client, workflow, clock, url
+):
+    """A Last-Modified names whole seconds: a reader's cache holding a page and asking with If-Modified-Since alone
+    was told 304 for a version published later in the same second (from the early copy and the full stack alike).
+    A page is dated only once no later version can share its second."""
+    clock.freeze()
+    clock.keep_within_one_day(datetime.timedelta(minutes=5))
+    live = workflow.live(slug="early")
+    clock.advance(datetime.timedelta(milliseconds=200))
+    first = client.get(url)
+    assert client.get(url).status_code == 200  # kept for the early path, too
+    clock.advance(datetime.timedelta(milliseconds=200))
+    retitled(workflow, live, "Changed within the same second")
+    clock.advance(datetime.timedelta(milliseconds=200))
+    if "Last-Modified" in first:
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 200
+    clock.advance(datetime.timedelta(seconds=61))
+    for _ in range(2):  # the full stack, then the early copy
+        settled = client.get(url)
+        assert settled["Last-Modified"]
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=settled["Last-Modified"]).status_code == 304
+
+
 _ETAG = '"0123456789abcdef0123456789abcdef"'
 _MODIFIED = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
 _TAGS = st.sampled_from([_ETAG, f"W/{_ETAG}", '"other"', "*", f'"other", {_ETAG}', f"{_ETAG} ", "", "garbage", '""'])

@@ -171,6 +171,32 @@ def test_a_review_moves_the_article_its_lists_and_updated_at(api, reviewer, publ
     )
 
 
+SETTLED = datetime.timedelta(seconds=61)
+SAME_SECOND_URLS = [f"/api/v1/articles/{SLUG}/", "/api/v1/articles/", "/api/v1/changes/", LOOKUP]
+
+
+@pytest.mark.parametrize("url", SAME_SECOND_URLS)
+def test_if_modified_since_alone_is_never_answered_304_for_a_change_made_in_the_same_second(
+    api, workflow, published_article, clock, url
+):
+    """Found from outside (stop 32, left then): a Last-Modified names whole seconds, so a partner that held a version
+    and asked with If-Modified-Since alone was told 304 for a version published later in the same second, and kept
+    the old one until the next change. A version's Last-Modified is sent only once no later version can share it."""
+    clock.freeze()
+    second = workflow.take_live(workflow.next_draft(published_article))
+    clock.advance(datetime.timedelta(milliseconds=200))
+    first = api.get(url)
+    clock.advance(datetime.timedelta(milliseconds=200))
+    workflow.take_live(workflow.next_draft(second))  # the same second as the copy the partner holds
+    clock.advance(datetime.timedelta(milliseconds=200))
+    if "Last-Modified" in first:
+        assert api.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 200
+    clock.advance(SETTLED)  # a version no later one can share a second with: dated, and its date answers 304
+    settled = api.get(url)
+    assert settled["Last-Modified"]
+    assert api.get(url, HTTP_IF_MODIFIED_SINCE=settled["Last-Modified"]).status_code == 304
+
+
 def test_lookup_pages_like_the_list(api, workflow, published_article, reviewer):
     from articles.models import Medication
     from tests.api.bulk import live_articles
