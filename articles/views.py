@@ -21,7 +21,6 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
-from django.utils.http import http_date
 
 from contentsite import proxy
 from contentsite.early import Validators, answered_early
@@ -303,8 +302,9 @@ def _validated(response: HttpResponse, validators: Validators) -> HttpResponse:
     response["ETag"] = validators.etag
     # The proxy keeps the page no longer than until a scheduled publication changes it (``proxy.tag``).
     setattr(response, proxy.PROXY_UNTIL_ATTRIBUTE, validators.expires_at)
-    if validators.last_modified:
-        response["Last-Modified"] = http_date(validators.last_modified.timestamp())
+    last_modified = validators.last_modified_header
+    if last_modified is not None:
+        response["Last-Modified"] = last_modified
     return _revalidate(response)
 
 

@@ -49,7 +49,9 @@ from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotModified
 from django.urls import Resolver404, ResolverMatch, get_resolver
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.module_loading import import_string
 
 from articles.memo import BoundedMemo
@@ -71,6 +73,20 @@ _VARY_ALLOWED = frozenset({"cookie", "accept-encoding"})
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
+# A Last-Modified names a whole second, so two versions changed within one second share it: a client that holds the
+# first and revalidates with If-Modified-Since alone would be told 304 for the second, and keep the old copy until the
+# next change (RFC 9110, 8.8.2.2: such a date is a weak validator). So a version's Last-Modified is sent only once no
+# later version can share its second (``Validators.settled``): a change is dated when its transaction takes its time,
+# and commits after at most two lock waits (``DATABASE_LOCK_TIMEOUT_MS`` each: the live revisions', the public clock's)
+# and its statements; this margin covers those statements and the app servers' clocks differing. Until then the ETag
+# alone validates the version (it names the version itself): browsers, Varnish and partners revalidate with it.
+LAST_MODIFIED_MARGIN = datetime.timedelta(seconds=30)
+
+
+def last_modified_settles_after() -> datetime.timedelta:
+    """How long after a version's time its ``Last-Modified`` is first sent (50 s with the default lock timeout)."""
+    return 2 * datetime.timedelta(milliseconds=settings.DATABASE_LOCK_TIMEOUT_MS) + LAST_MODIFIED_MARGIN
+
 
 @dataclass(frozen=True)
 class Validators:
@@ -84,6 +100,19 @@ class Validators:
     @property
     def timestamp(self) -> int | None:
         return int(self.last_modified.timestamp()) if self.last_modified else None
+
+    @property
+    def settled(self) -> bool:
+        """Whether the version's time is long enough ago that no later version can share its second (nor can
+        one be dated so by a transaction still running): its ``Last-Modified`` is sent from then on."""
+        modified = self.last_modified
+        return modified is not None and timezone.now() - modified >= last_modified_settles_after()
+
+    @property
+    def last_modified_header(self) -> str | None:
+        """The response's ``Last-Modified``: the version's time (whole seconds) once it has ``settled``, else none
+        (the ETag alone validates it until then)."""
+        return http_date(self.timestamp) if self.settled else None
 
     def conditional_response(self, request: HttpRequest) -> HttpResponse | None:
         """Django's answer to ``request``'s conditional headers for this version: a 304 (the reader's copy is this
@@ -203,7 +232,13 @@ class EarlyAnswerMiddleware:
         # kept earlier would tell the proxy to keep the page past the change.
         if validators is None or proxy.bounded(validators.expires_at):
             return self.get_response(request)
-        full, headers_only = (request.path, validators.etag, 200), (request.path, validators.etag, 304)
+        # A copy made before the version's date settled has no Last-Modified (``Validators.settled``): one made after is
+        # kept apart.
+        settled = validators.settled
+        full, headers_only = (
+            (request.path, validators.etag, settled, 200),
+            (request.path, validators.etag, settled, 304),
+        )
         asked = validators.conditional_status(request)
         if asked == 412:  # If-Match or If-Unmodified-Since refuses this version: the full stack says so
             return self.get_response(request)

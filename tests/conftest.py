@@ -142,6 +142,15 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
         def freeze(self) -> None:
             self.frozen = real_now().replace(microsecond=0) + datetime.timedelta(seconds=1)
 
+        def settle(self) -> None:
+            """Let what changed last settle: a response is dated (``Last-Modified``) only once no later version can
+            share its second (``contentsite.early.Validators.settled``). Stays within the day, which pages name."""
+            from contentsite.early import last_modified_settles_after
+
+            span = last_modified_settles_after() + datetime.timedelta(seconds=1)
+            self.keep_within_one_day(span)
+            self.advance(span)
+
         def keep_within_one_day(self, span: datetime.timedelta) -> None:
             """Move on to just after the next midnight if ``span`` from now would pass it: a page's identity names
             the day (``articles.views._live_validators``), so a test that lets time pass while a page stays the

@@ -98,7 +98,11 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "pattern": '^(W/)?"[^"]*"$'},
     },
     "Last-Modified": {
-        "description": "When the content last changed (HTTP date): send it back in `If-Modified-Since`.",
+        "description": (
+            "When the content last changed (HTTP date, whole seconds): send it back in `If-Modified-Since`. Sent only "
+            "once the change is old enough that no later one can share its second (50 seconds here by default); "
+            "until then `ETag` alone validates the response."
+        ),
         "schema": {"type": "string"},
     },
     "RateLimit-Policy": {

@@ -12,7 +12,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.test.signals import setting_changed
-from django.utils.http import http_date
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import status
@@ -232,8 +231,9 @@ def _set_validators(response: HttpResponseBase, validators: Validators) -> None:
     ASCII by construction."""
     store = response.headers._store
     store["etag"] = ("ETag", validators.etag)
-    if validators.last_modified is not None:
-        store["last-modified"] = ("Last-Modified", http_date(validators.last_modified.timestamp()))
+    last_modified = validators.last_modified_header
+    if last_modified is not None:
+        store["last-modified"] = ("Last-Modified", last_modified)
 
 
 @receiver(setting_changed)

@@ -306,8 +306,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Published, clinically reviewed medication-safety content, read-only. "
         "Every request needs a partner key: `Authorization: Api-Key <key>`. "
-        "Lists use cursor pagination (follow `next`); responses carry `ETag` and `Last-Modified`, "
-        "so repeat requests with `If-None-Match` or `If-Modified-Since` are answered 304 when nothing changed. "
+        "Lists use cursor pagination (follow `next`); responses carry `ETag`, and `Last-Modified` once the last "
+        "change is old enough that no later one can share its second, so repeat requests with `If-None-Match` or "
+        "`If-Modified-Since` are answered 304 when nothing changed (prefer `If-None-Match`). "
         "`/changes/` is a feed of every publication, replacement and withdrawal, in commit order. "
         "An article's schema.org JSON-LD is at `/articles/{slug}/jsonld/` (`application/ld+json`); "
         "`Accept: application/ld+json` at `/articles/{slug}/` still answers it, for existing integrations. "

@@ -237,7 +237,8 @@ def test_revision_history_and_pinning(api, workflow, published_article):
 
 
 @pytest.mark.parametrize("url", [f"/api/v1/articles/{SLUG}/", "/api/v1/articles/", "/api/v1/changes/"])
-def test_etag_and_last_modified_answer_304_until_a_publish(api, workflow, published_article, url):
+def test_etag_and_last_modified_answer_304_until_a_publish(api, workflow, published_article, clock, url):
+    clock.settle()
     first = api.get(url)
     etag, last_modified = first["ETag"], first["Last-Modified"]
     assert api.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304

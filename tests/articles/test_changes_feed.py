@@ -76,7 +76,8 @@ def queries(client, url: str, **headers) -> tuple[int, int]:
     return response.status_code, len(captured)
 
 
-def test_the_feed_is_atom_and_lists_the_demo_publication(client, published_article):
+def test_the_feed_is_atom_and_lists_the_demo_publication(client, published_article, clock):
+    clock.settle()
     response = client.get(URL)
     feed = parse(response)
     assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-gb"

@@ -450,10 +450,11 @@ def test_a_medicines_page_is_404_for_unknown_or_unlisted_medicines_and_bad_curso
         assert client.get(url).status_code == 404, url  # and again, from the cache
 
 
-def test_list_pages_answer_304_first_and_hits_without_a_query(client, workflow):
+def test_list_pages_answer_304_first_and_hits_without_a_query(client, workflow, clock):
     from contentsite import proxy
 
     workflow.live(slug="first", medication="onamol")
+    clock.settle()
     for url in ("/", "/medicines/onamol/"):
         response = client.get(url)
         assert response[proxy.SURROGATE_HEADER].split()[0] == proxy.INDEX_KEY

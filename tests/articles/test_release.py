@@ -48,17 +48,19 @@ def test_a_release_with_other_static_files_is_a_new_version_of_every_page(
 
 @pytest.mark.parametrize("url", [ARTICLE, "/", f"{ARTICLE}history/", "/medicines/amlodipine/"])
 def test_a_release_with_other_static_files_is_modified_for_if_modified_since_alone(
-    client, published_article, settings, tmp_path, url
+    client, published_article, settings, tmp_path, clock, url
 ):
     """A client or cache that revalidates by date alone is given the new release's page too: a page is modified
     when its static files were released (their manifest written), at the latest."""
     release(settings, tmp_path / "first", "aaaaaaaaaaaa")
+    clock.settle()
     first = client.get(url)
     assert first.status_code == 200
     assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
     release(settings, tmp_path / "second", "bbbbbbbbbbbb")
     later = time.time() + 5  # collectstatic ran after the page was kept
     os.utime(tmp_path / "second" / "staticfiles.json", (later, later))
+    clock.settle()
     again = client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
     assert again.status_code == 200, "a copy kept by date links to the last release's stylesheet"
     assert b"/static/css/site.bbbbbbbbbbbb.css" in again.content

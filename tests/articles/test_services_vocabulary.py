@@ -272,20 +272,19 @@ def test_vocabulary_is_listed_while_any_live_content_uses_it(api, publisher, pub
     assert api.json("/api/v1/medications/")["results"] == []
 
 
-def test_a_symptom_change_moves_the_pathway_apis_last_modified(api, reviewer, published_pathway):
+def test_a_symptom_change_moves_the_pathway_apis_last_modified(api, reviewer, published_pathway, clock):
     """A partner asking "changed since?" must not get a 304 with the old symptom name."""
     url = f"/api/v1/pathways/{published_pathway.article.slug}/"
+    clock.settle()
     before = api.get(url)["Last-Modified"]
-    later = timezone.now() + datetime.timedelta(days=1)
-    from unittest import mock
-
-    with mock.patch("django.utils.timezone.now", return_value=later):
-        services.symptom_update(
-            symptom=Symptom.objects.get(slug="muscle-weakness-or-cramping"),
-            actor=reviewer,
-            changes={"name": "Muscle weakness or cramps"},
-            reason="Plainer words.",
-        )
+    clock.advance(datetime.timedelta(days=1))
+    services.symptom_update(
+        symptom=Symptom.objects.get(slug="muscle-weakness-or-cramping"),
+        actor=reviewer,
+        changes={"name": "Muscle weakness or cramps"},
+        reason="Plainer words.",
+    )
+    clock.settle()
     response = api.get(url, HTTP_IF_MODIFIED_SINCE=before)
     assert response.status_code == 200
     assert response["Last-Modified"] != before

@@ -140,11 +140,12 @@ def test_an_article_withdrawn_is_linked_by_neither_the_next_evaluation_nor_the_p
     partners to it, while the public result page had dropped it; the pathway's ETag did not move."""
     answers = all_no(published_pathway) | {"numbness-or-tingling": "yes"}
     article = published_article.article.get_absolute_url()
+    clock.settle()
     before = evaluate(client, api.key, answers).json()["disposition"]["articles"]
     assert [link for link in before if link.endswith(article)], before
     detail = client.get(f"/api/v1/pathways/{SLUG}/", HTTP_AUTHORIZATION=f"Api-Key {api.key}")
     assert article in detail.content.decode()
-    clock.advance(datetime.timedelta(seconds=2))  # Last-Modified names whole seconds
+    clock.advance(datetime.timedelta(seconds=2))  # another second: Last-Modified names whole seconds
 
     article_services.revision_withdraw(revision=published_article, actor=publisher, reason="Safety concern.")
 
