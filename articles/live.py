@@ -56,12 +56,23 @@ from contentsite.cache import drop, take_prefetched
 from contentsite.invalidation import invalidate_on_commit
 from contentsite.outages import log_outage
 
-from .models import Article, ChangeFeedLock, LiveTally, Medication, Revision, RevisionState, Symptom, Withdrawn
+from .kinds import linked_from_articles
+from .models import (
+    Article,
+    ArticleKind,
+    ChangeFeedLock,
+    LiveTally,
+    Medication,
+    Revision,
+    RevisionState,
+    Symptom,
+    Withdrawn,
+)
 from .search import index_articles
 
 logger = logging.getLogger(__name__)
 
-POINTER_FORMAT = 1
+POINTER_FORMAT = 2
 SITE_POINTER = f"live:{POINTER_FORMAT}:site"
 # Above this many articles in one change, the proxy is purged by the caller's keys
 # (a medication's, a symptom's) instead of one key per article.
@@ -110,8 +121,14 @@ class Live:
     # The public clock at the article's last public change: any change moves it.
     version: int
     last_modified: datetime.datetime | None
-    # A scheduled publication's time: from then on this answer is out of date.
+    # A scheduled publication's time, of this or of content its page links to: from then on this is out of date.
     expires_at: datetime.datetime | None
+    # The latest scheduled publication gone live (recorded or not) of content of another kind that an article's page
+    # links to by a symptom it shows (``articles.kinds``): the page changed then, with no change to the article.
+    linked_due: datetime.datetime | None = None
+    # An article's medication and the symptoms its live revision shows: what its pages show besides the revision.
+    medication_id: int | None = None
+    symptom_ids: tuple[int, ...] = ()
 
     @property
     def is_live(self) -> bool:
@@ -127,11 +144,23 @@ class Live:
 
     def etag(self, *salt: object) -> str:
         """A strong validator for one representation (``salt``) of what is live here."""
-        return _etag(self.kind, self.article_id, self.version, self.revision_id, *salt)
+        linked = self.linked_due.isoformat() if self.linked_due else ""
+        return _etag(self.kind, self.article_id, self.version, self.revision_id, linked, *salt)
 
     @property
     def surrogate_keys(self) -> tuple[str, ...]:
         return (proxy.article_key(self.article_id),) if self.article_id else ()
+
+    @property
+    def page_keys(self) -> tuple[str, ...]:
+        """The proxy's surrogate keys of an article's pages (the page, its history, their 304s alike): the article,
+        its medication and the symptoms its live revision shows, whose changes those pages show, purged by these
+        keys when they touch too many articles to name each (``public_change``)."""
+        return (
+            *self.surrogate_keys,
+            *((proxy.medication_key(self.medication_id),) if self.medication_id else ()),
+            *(proxy.symptom_key(symptom_id) for symptom_id in self.symptom_ids),
+        )
 
 
 @dataclass(frozen=True)
@@ -189,6 +218,7 @@ def _work_out(slug: str, kind: str) -> Live:
             "pk",
             "public_version",
             "public_updated_at",
+            "medication_id",
             "public__pk",
             "public__state",
             "public__publish_at",
@@ -198,11 +228,11 @@ def _work_out(slug: str, kind: str) -> Live:
     )
     if not rows:
         return _nothing(kind, slug)
-    article_id, version, updated_at = rows[0][:3]
+    article_id, version, updated_at, medication_id = rows[0][:4]
     now = timezone.now()
     published = due = next_time = None
     withdrawn = False
-    for _, _, _, pk, state, publish_at, published_at in rows:
+    for _, _, _, _, pk, state, publish_at, published_at in rows:
         if pk is None:
             continue
         if state == RevisionState.SCHEDULED and publish_at <= now:
@@ -214,7 +244,12 @@ def _work_out(slug: str, kind: str) -> Live:
         else:
             withdrawn = True
     live = due or published
-    moments = [moment for moment in (updated_at, live[1] if live else None) if moment]
+    symptoms: tuple[int, ...] = ()
+    linked_due = linked_next = None
+    if live and kind == ArticleKind.ARTICLE:  # what an article's page shows besides its revision
+        symptoms, linked_due, linked_next = _shown_and_linked(live[0], now)
+    moments = [moment for moment in (updated_at, live[1] if live else None, linked_due) if moment]
+    expiries = [moment for moment in (next_time, linked_next) if moment]
     return Live(
         kind=kind,
         slug=slug,
@@ -223,8 +258,31 @@ def _work_out(slug: str, kind: str) -> Live:
         gone=live is None and withdrawn,
         version=version,
         last_modified=max(moments) if moments else None,
-        expires_at=next_time,
+        expires_at=min(expiries) if expiries else None,
+        linked_due=linked_due,
+        medication_id=medication_id,
+        symptom_ids=symptoms,
     )
+
+
+def _shown_and_linked(
+    revision_id: int, now: datetime.datetime
+) -> tuple[tuple[int, ...], datetime.datetime | None, datetime.datetime | None]:
+    """The symptoms revision ``revision_id`` shows, and the latest scheduled publication gone live and the next one to
+    come of the content of other kinds an article's page links to by them (``articles.kinds``): one query.
+
+    Such a publication changes the page at its time with no commit, as the article's own would (a
+    triage pathway's new title under "Check your symptoms"); recorded (``publish_scheduled``), it
+    moves the article's version like any change (``services``), and is no longer counted here.
+    """
+    kinds = [kind.name for kind in linked_from_articles()]
+    shown = Symptom.objects.shown_by_revision(revision_id).order_by("pk")
+    if not kinds:
+        return tuple(shown.values_list("pk", flat=True)), None, None
+    rows = list(shown.with_scheduled_publications(kinds, now).values_list("pk", "scheduled_due", "scheduled_next"))
+    due = max((moment for _, moment, _ in rows if moment), default=None)
+    upcoming = min((moment for _, _, moment in rows if moment), default=None)
+    return tuple(pk for pk, _, _ in rows), due, upcoming
 
 
 def site_identity() -> Site:

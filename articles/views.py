@@ -475,10 +475,9 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
         cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
     if page is not None:
         _pages.put(key, page, len(page[0]))
-    # A 304 carries the page's surrogate keys too: the proxy keeps the headers it revalidated.
-    keys = page[1] if page is not None else live.surrogate_keys
     response = HttpResponseNotModified() if not_modified else HttpResponse(page[0])
-    response.surrogate_keys = tuple(keys)
+    # A 304 carries the page's surrogate keys too, whatever is cached: the proxy keeps the headers it revalidated.
+    response.surrogate_keys = live.page_keys
     return _validated(response, validators)
 
 
@@ -497,12 +496,7 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
         "json_ld": page.json_ld,
         "linked": _linked_by_symptoms(page.symptom_ids),
     }
-    keys = (
-        *live.surrogate_keys,
-        proxy.medication_key(page.revision.article.medication_id),
-        *(proxy.symptom_key(symptom_id) for symptom_id in page.symptom_ids),
-    )
-    return render_to_string("articles/article_detail.html", context, request), tuple(dict.fromkeys(keys))
+    return render_to_string("articles/article_detail.html", context, request), live.page_keys
 
 
 def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[Revision]]]:
@@ -558,8 +552,7 @@ def _render_history(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
         "live": next(revision for revision in revisions if revision.pk == live.revision_id),
         "vocabulary_changes": [vocabulary_change(entry) for entry in changes.order_by("-created_at", "-pk")],
     }
-    keys = (*live.surrogate_keys, proxy.medication_key(revisions[0].article.medication_id))
-    return render_to_string("articles/article_history.html", context, request), keys
+    return render_to_string("articles/article_history.html", context, request), live.page_keys
 
 
 @allow_get

@@ -11,6 +11,7 @@ import datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -21,7 +22,8 @@ from hypothesis import strategies as st
 
 from articles import services
 from articles.interchange.export import revision_content
-from articles.models import Revision
+from articles.memo import forget_all
+from articles.models import Revision, Symptom
 from contentsite import proxy
 from contentsite.early import Validators
 from tests.factories import article_document, changed
@@ -61,6 +63,30 @@ def test_a_repeat_is_answered_early_with_the_same_headers_and_bytes(client, work
     for header in ("ETag", "Last-Modified", "Cache-Control", proxy.SURROGATE_HEADER, "Vary"):
         assert not_modified[header] == first[header], header
     assert "Content-Type" not in not_modified.headers and "Content-Length" not in not_modified.headers
+
+
+@pytest.mark.parametrize("url", [URL, f"{URL}history/"])
+def test_a_304_carries_the_pages_surrogate_keys_whatever_is_cached(client, workflow, url):
+    """Found from outside: with the rendered page in no cache (a new process, the shared cache flushed or past its
+    hour), a conditional request was answered 304 with the article's key alone; Varnish takes a revalidation's
+    headers, so the page it kept lost its medication and symptom keys, and a change to those that touched too many
+    articles to name each (purged by its own key) left it stale. The history page never had the symptom keys."""
+    live = workflow.live(slug="early", medication="earlymol")
+    first = client.get(url)
+    keys = set(first[proxy.SURROGATE_HEADER].split())
+    shown = Symptom.objects.filter(entries__revision=live).distinct()
+    assert shown
+    expected = {
+        proxy.article_key(live.article_id),
+        proxy.medication_key(live.article.medication_id),
+        *(proxy.symptom_key(symptom.pk) for symptom in shown),
+    }
+    assert keys == expected
+    cache.clear()
+    forget_all()
+    not_modified = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert not_modified.status_code == 304
+    assert set(not_modified[proxy.SURROGATE_HEADER].split()) == expected
 
 
 @pytest.mark.parametrize("url", [URL, f"{URL}history/", "/"])

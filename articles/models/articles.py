@@ -55,11 +55,7 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         The pages that link to that revision's content by symptom (``ContentKind.article_links_heading``):
         a change to what is live of it changes them too.
         """
-        condition = Q(pk__in=[])
-        for reference in symptom_references():
-            rows = reference.model._default_manager.filter(revision_id=revision_id)
-            condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
-        shown = Symptom.objects.filter(condition)
+        shown = Symptom.objects.shown_by_revision(revision_id)
         public = Revision.objects.filter(state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED])
         return self.filter(kind=kind, pk__in=public.showing_symptoms(shown.values("pk")).values("article_id"))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from articles import services
 from articles.memo import forget_all
@@ -174,6 +176,31 @@ def test_publishing_a_pathway_shows_its_link_on_the_very_next_request(
     assert response.status_code == 200
     assert check_links(html_of(response)) == []
     assert check_links(html_of(client.get(url))) == []
+
+
+@pytest.mark.parametrize("page", ["", "?early"])
+def test_a_pathways_scheduled_publication_shows_its_link_at_its_time_with_no_job_run(
+    client, published_article, author, reviewer, publisher, clock, page
+):
+    """Found from outside: a pathway scheduled to go live changed the pages of the articles linking to it at its time,
+    but their identity knew only their own schedule: the page kept the old links under the same ETag (from the kept
+    copy; a fresh render showed the new ones under it) until ``publish_scheduled`` ran, and the proxy was told to
+    keep it past that time."""
+    clock.freeze()
+    url = article_url(published_article)
+    when = timezone.now() + datetime.timedelta(minutes=10)
+    take_live(import_pathway(pathway_document(), author), author, reviewer, publisher, publish_at=when)
+    before = client.get(url)
+    assert check_links(html_of(before)) == []
+    assert int(before["Cache-Control"].split("s-maxage=")[1].split(",")[0]) <= 600
+    if page:
+        assert check_links(html_of(client.get(url))) == []  # kept for the early path
+    clock.advance(datetime.timedelta(minutes=10, seconds=1))
+    response = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert response.status_code == 200  # not a 304: the page changed
+    assert response["ETag"] != before["ETag"]
+    assert check_links(html_of(response)) == [PATHWAY_URL]
+    assert check_links(html_of(client.get(url))) == [PATHWAY_URL]
 
 
 def test_a_pathway_change_leaves_articles_about_other_symptoms_alone(
