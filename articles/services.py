@@ -1229,7 +1229,13 @@ def notification_settings_update(*, user: AbstractBaseUser, email_notifications:
     notify=notifications.WITHDRAWN,
 )
 def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> Revision:
-    """Take an article off the public site. Its address answers 410 Gone; the record stays."""
+    """Take an article off the public site. Its address answers 410 Gone; the record stays.
+
+    A scheduled publication of the article is cancelled, but not within ``SCHEDULE_CANCEL_MARGIN`` of its time, as
+    ``revision_unschedule`` refuses: a withdrawal committing after that time would take back a revision readers had
+    been shown, with no record that it was live. Once it is live, the withdrawal withdraws it (recorded as
+    published at its time first).
+    """
     _permitted("withdraw", actor)
     if not reason.strip():
         raise ValidationError("Give the reason for withdrawing the article.", code="reason_required")
@@ -1242,6 +1248,14 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
         for pending in Revision.objects.select_for_update().filter(
             article_id=revision.article_id, state=RevisionState.SCHEDULED
         ):
+            if pending.publish_at <= timezone.now() + SCHEDULE_CANCEL_MARGIN:
+                raise ValidationError(
+                    f"Not yet: revision {pending.number} goes live at "
+                    f"{timezone.localtime(pending.publish_at):%H:%M:%S}, less than {SCHEDULE_CANCEL_MARGIN.seconds} "
+                    "seconds from now, and withdrawing now would cancel it when readers may already be shown it. "
+                    "Withdraw the article once that time has passed: the revision is then withdrawn too.",
+                    code="scheduled_too_soon",
+                )
             _set_state(
                 pending,
                 to=RevisionState.APPROVED,

@@ -9,13 +9,18 @@ take an article off the site until cron ran.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from articles import services
 from articles.models import Revision, RevisionState
 from tests.articles.test_concurrency import due_scheduled
+from tests.conftest import approve, take_live
+from tests.factories import article_document
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +84,32 @@ def test_the_admin_says_which_revision_it_withdrew_and_shows_it(client, author, 
     assert response.redirect_chain[-1][0] == f"/admin/articles/revision/{scheduled.pk}/change/"
     assert f"done to revision {scheduled.number}, live since its scheduled time. It is now withdrawn." in html
     assert Revision.objects.get(pk=scheduled.pk).state == RevisionState.WITHDRAWN
+
+
+def test_a_withdrawal_never_cancels_a_schedule_in_its_last_minute(author, reviewer, publisher, clock):
+    """Found from outside: a withdrawal cancelled a scheduled publication however close its time was. Decided just
+    before the time and committed just after it, readers were shown the scheduled revision live in between (seen:
+    16 ms), while the record and the change feed said it never was: a partner replaying the feed kept nothing of
+    it, and nothing in the audit log says it went live. A cancellation is refused in that minute for the same reason
+    (``SCHEDULE_CANCEL_MARGIN``); so is a withdrawal that would cancel one. Once it is live, the withdrawal withdraws
+    it, recorded as published at its time first."""
+    imported = services.article_import(document=article_document(slug="last-minute"), actor=author)
+    live = take_live(imported, author, reviewer, publisher)
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+    draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="Scheduled."), reviewer)
+    when = timezone.now() + datetime.timedelta(hours=1)
+    scheduled = services.revision_publish(revision=draft, actor=publisher, publish_at=when)
+    clock.advance(datetime.timedelta(hours=1) - services.SCHEDULE_CANCEL_MARGIN + datetime.timedelta(seconds=1))
+
+    with pytest.raises(ValidationError) as refused:
+        services.revision_withdraw(revision=live, actor=publisher, reason="Safety concern.")
+    assert refused.value.code == "scheduled_too_soon"
+    assert f"goes live at {timezone.localtime(when):%H:%M:%S}" in refused.value.messages[0]
+    states = dict(live.article.revisions.values_list("number", "state"))
+    assert states == {live.number: RevisionState.PUBLISHED, scheduled.number: RevisionState.SCHEDULED}
+
+    clock.advance(services.SCHEDULE_CANCEL_MARGIN)  # live now
+    withdrawn = services.revision_withdraw(revision=live, actor=publisher, reason="Safety concern.")
+    assert withdrawn.pk == scheduled.pk
+    assert Revision.objects.get(pk=scheduled.pk).published_at == when
+    assert Client().get(live.article.get_absolute_url()).status_code == 410
