@@ -5,7 +5,9 @@ links to the names of its release. A copy of a page kept before a release (in a 
 cache, the proxy, a browser) would go on linking to the stylesheet of the last release, which the new
 one may not serve: an unstyled page. So every page's ETag names the release of its static files, and
 its Last-Modified is the release's time at the earliest (``articles.views``): a release whose static
-files differ is a new version of every page, for a client revalidating by ETag or by date alone.
+files differ is a new version of every page, for a client revalidating by ETag or by date alone. (A proxy
+serves its fresh copies until their ``s-maxage`` without asking: the README's deploy steps say how long the last
+release's files must stay served, or how to ban them.)
 """
 
 from __future__ import annotations

@@ -27,8 +27,9 @@ class ArticleFilter(django_filters.FilterSet):
         help_text=(
             "ISO 8601 date and time; articles published, reviewed or otherwise changed at or after it. A change is "
             "dated as it is made and seen once it is saved, which can be seconds later: to miss nothing, ask from "
-            "a minute before your last request, or follow /api/v1/changes/, which lists every change in the order "
-            "it was saved."
+            "a minute before your last request. A withdrawn article is not listed: /api/v1/changes/ lists every "
+            "publication, replacement and withdrawal in the order it was saved, and a review or a medication or "
+            "symptom change (which changes an article in place) only here. Follow both to stay in sync."
         ),
     )
 
