@@ -98,7 +98,7 @@ class ChangesFeed(Feed):
         if event.kind == ChangeKind.WITHDRAWN:
             return format_html("<p>{}</p>", "This article has been withdrawn. It is no longer on this site.")
         paragraphs: list[str] = []
-        if revision.is_live:
+        if revision.is_current:  # live now (``latest_for_readers``): not one a due scheduled revision replaced
             paragraphs.append(revision.summary)
         elif revision.state == RevisionState.WITHDRAWN:
             return format_html("<p>{}</p>", "This article has since been withdrawn. It is no longer on this site.")

@@ -430,6 +430,12 @@ def _reference(reference: Reference, numbers: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def _is_current(revision: Revision, context: dict[str, Any]) -> bool:
+    """Whether ``revision`` is the article's live one now: the view's live identity says (``articles.live``), as
+    it says for the public history page, so a due scheduled revision is current and the one it hides is not."""
+    return revision.pk == context["live_revision_id"]
+
+
 class ArticleDetailSerializer(ArticleSummarySerializer):
     """A live (or pinned) revision with its whole structured content."""
 
@@ -437,7 +443,7 @@ class ArticleDetailSerializer(ArticleSummarySerializer):
     content = ContentSerializer(source="*")
 
     def get_is_current(self, revision: Revision) -> bool:
-        return revision.is_live
+        return _is_current(revision, self.context)
 
 
 class RevisionHistorySerializer(serializers.Serializer):
@@ -455,7 +461,7 @@ class RevisionHistorySerializer(serializers.Serializer):
         return reverse("v1:article-revision-detail", kwargs=kwargs, request=self.context["request"])
 
     def get_is_current(self, revision: Revision) -> bool:
-        return revision.is_live
+        return _is_current(revision, self.context)
 
 
 class ChangeEventSerializer(serializers.ModelSerializer):

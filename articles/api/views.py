@@ -146,7 +146,14 @@ class ArticleList(SiteListView, generics.ListAPIView):
         self.filter_queryset(self.get_queryset())  # builds the query (400 for a bad filter), runs nothing
 
 
-class ArticleDetail(LiveArticleView, generics.GenericAPIView):
+class LiveRevisionView(LiveArticleView):
+    """Shows revisions of the article at ``slug``: its live identity says which one is current (``is_current``)."""
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "live_revision_id": self._live.revision_id}  # type: ignore[misc]
+
+
+class ArticleDetail(LiveRevisionView, generics.GenericAPIView):
     """The live revision of an article with its whole structured content.
 
     For schema.org JSON-LD use ``/articles/{slug}/jsonld/`` (``ArticleJsonLd``). Asking
@@ -196,7 +203,7 @@ class ArticleJsonLd(ArticleDetail):
 
 
 @extend_schema_view(get=extend_schema(summary="Published revisions of an article", tags=["articles"]))
-class ArticleRevisionList(LiveArticleView, generics.ListAPIView):
+class ArticleRevisionList(LiveRevisionView, generics.ListAPIView):
     """Every revision of a live article that has been published, newest first: the public page history."""
 
     serializer_class = serializers.RevisionHistorySerializer
@@ -220,7 +227,7 @@ class ArticleRevisionList(LiveArticleView, generics.ListAPIView):
 
 
 @extend_schema_view(get=extend_schema(summary="One published revision, by number (to pin it)", tags=["articles"]))
-class ArticleRevisionDetail(LiveArticleView, generics.RetrieveAPIView):
+class ArticleRevisionDetail(LiveRevisionView, generics.RetrieveAPIView):
     """A pinned revision: its validators are the live identity's and the number (a publish changes ``is_current``)."""
 
     serializer_class = serializers.ArticleDetailSerializer

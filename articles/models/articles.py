@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, ExpressionWrapper, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -152,6 +152,20 @@ def content_prefetches() -> list[Prefetch | str]:
 
 
 class RevisionQuerySet(models.QuerySet["Revision"]):
+    def _live_now(self) -> Q:
+        """The condition on a revision of being live now: the one rule of ``published()`` and ``with_is_current()``.
+
+        A scheduled revision is live from its publication time, whether or not
+        ``publish_scheduled`` has recorded the change yet; from then on it hides
+        the revision it replaces.
+        """
+        due = Q(state=RevisionState.SCHEDULED, publish_at__lte=timezone.now())
+        # A correlated NOT EXISTS, probed through the partial index of scheduled revisions:
+        # it lets PostgreSQL walk a page's articles by index and stop at the page's end
+        # (tests/api/test_plans.py); NOT IN made it hash-join the whole revision table.
+        replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
+        return due | (Q(state=RevisionState.PUBLISHED) & ~replaced)
+
     def published(self) -> RevisionQuerySet:
         """The live revision of each article: the only way public pages and the API reach content.
 
@@ -159,13 +173,16 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         ``publish_scheduled`` has recorded the change yet; from then on it hides
         the revision it replaces.
         """
-        now = timezone.now()
-        due = Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
-        # A correlated NOT EXISTS, probed through the partial index of scheduled revisions:
-        # it lets PostgreSQL walk a page's articles by index and stop at the page's end
-        # (tests/api/test_plans.py); NOT IN made it hash-join the whole revision table.
-        replaced = Exists(self.model.objects.filter(due, article=OuterRef("article_id")))
-        return self.filter(due | (Q(state=RevisionState.PUBLISHED) & ~replaced))
+        return self.filter(self._live_now())
+
+    def with_is_current(self) -> RevisionQuerySet:
+        """Annotate ``is_current``: whether the revision is the live one now, as ``published()`` decides.
+
+        For showing revisions that may no longer be live (a feed, a history) as current or replaced:
+        ``Revision.is_live`` reads the state alone, and a published revision stays so until a due
+        scheduled one that hides it is recorded.
+        """
+        return self.annotate(is_current=ExpressionWrapper(self._live_now(), output_field=models.BooleanField()))
 
     def count_by_medication(self) -> dict[int, int]:
         """How many of these are about each medication, by its id: one grouped query on integers."""
@@ -454,6 +471,13 @@ class Revision(models.Model):
 
     @property
     def is_live(self) -> bool:
+        """Whether its state makes it live: published, or scheduled for a time that has come.
+
+        From its state alone: a published revision whose replacement's scheduled time has come is still
+        "live" here until something records the replacement (every service does first, under the article's
+        lock). What readers and partners are shown as current comes from what is live now instead:
+        ``articles.live`` (``Live.revision_id``) or ``RevisionQuerySet.with_is_current()``.
+        """
         now = timezone.now()
         return self.state == RevisionState.PUBLISHED or (
             self.state == RevisionState.SCHEDULED and self.publish_at is not None and self.publish_at <= now

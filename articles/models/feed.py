@@ -45,7 +45,8 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
         A scheduled publication whose time has come but that nothing has recorded
         yet (``pending``) comes first, as readers see it live already; it keeps
         its place once recorded. Each event's revision comes with its clinical
-        reviews (``Revision.objects.with_review()``).
+        reviews (``Revision.objects.with_review()``) and whether it is live now
+        (``is_current``: one a due scheduled revision replaced is not, recorded or not).
         """
         due = sorted(
             (event for event in self.pending() if event.kind == ChangeKind.PUBLISHED),
@@ -61,7 +62,7 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
             for event in due:
                 event.was_public_before = event.article_id in seen
         events = due + list(self.for_readers()[: limit - len(due)]) if len(due) < limit else due
-        revisions = Revision.objects.with_review().in_bulk({event.revision_id for event in events})
+        revisions = Revision.objects.with_review().with_is_current().in_bulk({event.revision_id for event in events})
         for event in events:
             event.revision = revisions[event.revision_id]
         return events

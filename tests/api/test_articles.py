@@ -233,6 +233,23 @@ def test_revision_history_and_pinning(api, workflow, published_article):
     assert api.json(f"/api/v1/articles/{SLUG}/")["revision"]["number"] == second.number
 
 
+# Found from outside (gunicorn, production settings): once a scheduled replacement's time had passed, and before
+# ``publish_scheduled`` recorded it, the history said [(2, True), (1, True)] and the pinned revision 1 said
+# "is_current": true, while the public history page marked revision 2 alone. ``is_current`` followed the state
+# (``Revision.is_live``: any published revision), not what is live (a due scheduled revision hides the published one).
+def test_a_due_scheduled_revision_is_the_only_current_one_before_anything_records_it(
+    api, workflow, published_article, clock
+):
+    workflow.take_live(workflow.next_draft(published_article), publish_at=timezone.now() + datetime.timedelta(hours=1))
+    clock.advance(datetime.timedelta(hours=1, seconds=1))
+    assert Revision.objects.get(pk=published_article.pk).state == RevisionState.PUBLISHED  # nothing recorded it
+    history = api.json(f"/api/v1/articles/{SLUG}/revisions/")
+    assert [(r["number"], r["is_current"]) for r in history] == [(2, True), (1, False)]
+    assert api.json(history[0]["url"])["is_current"] is True
+    assert api.json(history[1]["url"])["is_current"] is False
+    assert api.json(f"/api/v1/articles/{SLUG}/")["is_current"] is True
+
+
 # --- Conditional requests ------------------------------------------------------------------
 
 

@@ -172,6 +172,26 @@ def test_a_due_schedule_is_in_the_feed_before_it_is_recorded_under_the_same_id(
     assert [(entry["id"], entry["title"]) for entry in recorded] == [(entry["id"], entry["title"]) for entry in due]
 
 
+# Found from outside: while a scheduled replacement was due but not yet recorded, the replaced revision's entry
+# still gave its words as if it were live (``Revision.is_live``: any published revision), though readers were
+# shown the replacement; once recorded it said "A later version has since replaced this one."
+def test_a_revision_a_due_schedule_replaced_is_told_as_replaced_before_anything_records_it(
+    client, workflow, author, reviewer, publisher, clock
+):
+    live = workflow.live(document("feed-replaced", "First words REVISION-ONE."))
+    draft = approve(
+        services.revision_submit(revision=workflow.next_draft(live), actor=author, change_summary="Next."), reviewer
+    )
+    services.revision_publish(revision=draft, actor=publisher, publish_at=timezone.now() + datetime.timedelta(hours=1))
+    clock.advance(datetime.timedelta(hours=1, seconds=1))
+    due = entries(parse(client.get(URL)))
+    assert [entry["title"] for entry in due] == ["Updated: Title of feed-replaced", "Published: Title of feed-replaced"]
+    assert "REVISION-ONE" not in due[1]["summary"]
+    assert "A later version has since replaced this one." in due[1]["summary"]
+    call_command("publish_scheduled", verbosity=0)
+    assert entries(parse(client.get(URL))) == due
+
+
 def test_titles_and_summaries_are_escaped(client, workflow):
     doc = document("feed-escaped", 'Words with <b>tags</b> & "quotes".')
     doc["revision"]["title"] = "A <script>title</script> & more"
