@@ -380,8 +380,15 @@ def _set_state(
     action: AuditAction,
     comment: str = "",
     data: dict[str, Any] | None = None,
+    occurred_at: datetime.datetime | None = None,
     **fields: Any,
 ) -> Revision:
+    """Move ``revision`` to ``to``, with what follows from it: the public change, the change feed, the audit entry.
+
+    ``occurred_at``: when the change reached readers, the feed event's time (default: a publication's
+    ``published_at``, else now). A change recorded after it happened (a scheduled replacement whose time
+    has passed) passes that time, so the event says when it happened, not when it was recorded.
+    """
     from_state = revision.state
     revision.state = to
     for name, value in fields.items():
@@ -391,7 +398,9 @@ def _set_state(
         public_change([revision.article_id, *_linking_articles(revision)], at=fields.get("published_at"))
         index_articles([revision.article_id])  # search shows the same change, in the same commit
     if to in _FEED_KINDS:
-        _emit_change(revision, _FEED_KINDS[to], revision.published_at if to == RevisionState.PUBLISHED else None)
+        if occurred_at is None and to == RevisionState.PUBLISHED:
+            occurred_at = revision.published_at
+        _emit_change(revision, _FEED_KINDS[to], occurred_at)
     _audit(
         revision=revision, actor=actor, action=action, from_state=from_state, to_state=to, comment=comment, data=data
     )
@@ -574,7 +583,11 @@ def _verified_hash(revision: Revision, expected: str, doing: str) -> str:
 
 
 def _record_due_publication(article_id: int) -> Revision | None:
-    """Record a scheduled revision whose time has come; the caller holds the article lock (see ``_lock``)."""
+    """Record a scheduled revision whose time has come; the caller holds the article lock (see ``_lock``).
+
+    Readers saw the change at the scheduled time, whenever this runs: the publication and the replacement
+    it made are both dated then (``published_at``, and each change feed event's ``occurred_at``).
+    """
     due = Revision.objects.select_for_update().due_for_publication().filter(article_id=article_id).first()
     if due is None:
         return None
@@ -585,6 +598,7 @@ def _record_due_publication(article_id: int) -> Revision | None:
             actor=None,
             action=AuditAction.SUPERSEDE,
             comment=f"Replaced by revision {due.number} at its scheduled time.",
+            occurred_at=due.publish_at,
         )
     _set_state(
         due,

@@ -152,3 +152,24 @@ def test_a_due_schedule_is_in_the_feed_before_anything_records_it(api, workflow,
         ("published", draft.number),
     ]
     assert all(event["id"] is not None for event in again["events"])
+
+
+# Found from outside (gunicorn, production settings): a replaced revision's ``superseded`` event said it happened at
+# the scheduled time while pending, then, once ``publish_scheduled`` recorded it, at the time that run did, while its
+# replacement's ``published`` event kept the scheduled time. It stopped being live at the scheduled time.
+def test_a_scheduled_replacement_is_dated_at_its_time_whenever_it_is_recorded(api, workflow, clock):
+    live = workflow.live()
+    at = timezone.now() + datetime.timedelta(hours=1)
+    scheduled = workflow.take_live(workflow.next_draft(live), publish_at=at)
+    cursor = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    clock.advance(datetime.timedelta(hours=3))
+
+    def moments(page: dict[str, Any]) -> list[tuple[str, int, datetime.datetime]]:
+        return [(e["type"], e["revision"], datetime.datetime.fromisoformat(e["occurred_at"])) for e in page["events"]]
+
+    expected = [("superseded", live.number, at), ("published", scheduled.number, at)]
+    assert moments(api.json(f"/api/v1/changes/?after={cursor}")) == expected  # pending: not recorded yet
+    assert services.revisions_publish_due()
+    recorded = api.json(f"/api/v1/changes/?after={cursor}")
+    assert all(event["id"] is not None for event in recorded["events"])
+    assert moments(recorded) == expected
