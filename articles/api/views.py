@@ -271,16 +271,20 @@ class ChangeFeed(SiteListView, APIView):
     revision numbers: ``published`` makes a revision live, ``superseded`` and
     ``withdrawn`` end it. The last page also carries, without an id, a scheduled
     publication whose time has come but that is not recorded yet (it is live
-    already); it comes again, with an id, once recorded. Reading never writes.
+    already); it comes again, with an id, once recorded. Those too come at most
+    ``limit`` to a page: ``next`` goes on through them (``pending_after``), then
+    back to the last event with an id. Reading never writes.
     """
 
-    allowed_query_parameters = frozenset({"after", "limit"})
+    allowed_query_parameters = frozenset({"after", "limit", "pending_after"})
     max_limit = 500
+    max_pending_after = 2**62  # as `after`: twice a revision id, which stays far below it
     list_name = "changes"
 
     def check_query(self) -> None:
         _whole_number(self.request, "after", 0, 0, 2**62)
         _whole_number(self.request, "limit", 100, 1, self.max_limit)
+        _whole_number(self.request, "pending_after", 0, 0, self.max_pending_after)
 
     @extend_schema(
         summary="Change feed",
@@ -296,27 +300,27 @@ class ChangeFeed(SiteListView, APIView):
                 {"type": "integer", "minimum": 1, "maximum": max_limit},
                 description="At most this many events, 1 to 500 (default 100).",
             ),
+            OpenApiParameter(
+                "pending_after",
+                {"type": "integer", "minimum": 0, "maximum": max_pending_after},
+                description=(
+                    "Set by `next` alone, part way through the events without an id: those after this one "
+                    "(default 0: from the first). Follow `next` as given."
+                ),
+            ),
         ],
         responses=serializers.ChangeFeedSerializer,
     )
     def get(self, request: Request) -> Response:
         after = _whole_number(request, "after", 0, 0, 2**62)
         limit = _whole_number(request, "limit", 100, 1, self.max_limit)
-        events = list(
-            ChangeEvent.objects.articles()
-            .filter(pk__gt=after)
-            .select_related("article", "revision")
-            .order_by("pk")[: limit + 1]
-        )
-        has_more = len(events) > limit
-        events = events[:limit]
-        last = events[-1].pk if events else after
-        if not has_more:
-            # Live for readers already, recorded later by publish_scheduled: shown without an id
-            # (the cursor does not move past them) and again, with an id, once recorded.
-            events += ChangeEvent.objects.pending()
-        next_url = reverse("v1:change-feed", request=request) + f"?after={last}&limit={limit}"
-        data = {"events": events, "next": next_url, "has_more": has_more}
+        pending_after = _whole_number(request, "pending_after", 0, 0, self.max_pending_after)
+        page = ChangeEvent.objects.articles().page(after=after, limit=limit, pending_after=pending_after)
+        query = f"?after={page.after}&limit={limit}"
+        if page.pending_after:
+            query += f"&pending_after={page.pending_after}"
+        next_url = reverse("v1:change-feed", request=request) + query
+        data = {"events": page.events, "next": next_url, "has_more": page.has_more}
         return Response(serializers.ChangeFeedSerializer(data, context=self.get_serializer_context()).data)
 
     def get_serializer_context(self) -> dict[str, Any]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from .articles import Article, ArticleKind, Revision, RevisionState
@@ -67,20 +69,27 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
             event.revision = revisions[event.revision_id]
         return events
 
-    def pending(self, kind: str = ArticleKind.ARTICLE) -> list[ChangeEvent]:
+    def pending(self, kind: str = ArticleKind.ARTICLE, *, after: int = 0) -> list[ChangeEvent]:
         """The events a due, not yet recorded, scheduled publication will write, as unsaved events (no id).
 
         Readers see a scheduled revision as live from its time (``Revision.objects.published()``);
         ``publish_scheduled`` records it later. Until then the feed shows these, computed
         read-only, so that replaying it always gives what readers see. Each one appears
         again, with an id, once recorded; applying it twice changes nothing.
+
+        In order of the scheduled time (then the revision's id), a replacement's ``superseded``
+        before its ``published``. Each carries ``pending_position``, its place in that order
+        (``2 * the scheduled revision's id``, plus 1 for the publication); ``after``: only those
+        after that place, which stays where it is when the events are recorded meanwhile.
         """
-        due = list(
-            Revision.objects.due_for_publication()
-            .filter(article__kind=kind)
-            .select_related("article")
-            .order_by("publish_at", "pk")
-        )
+        due = Revision.objects.due_for_publication().filter(article__kind=kind)
+        if after:
+            scheduled = after // 2
+            # Later in the order than the revision ``after`` names, scheduled or recorded since: a revision that
+            # comes due later has a later time, so none is passed over (one unknown: none, until polled again).
+            time = Subquery(Revision.objects.filter(pk=scheduled).values("publish_at")[:1])
+            due = due.filter(Q(publish_at__gt=time) | Q(publish_at=time, pk__gt=scheduled) | Q(pk=scheduled))
+        due = list(due.select_related("article").order_by("publish_at", "pk"))
         replaced = {
             revision.article_id: revision
             for revision in Revision.objects.filter(
@@ -93,10 +102,43 @@ class ChangeEventQuerySet(models.QuerySet["ChangeEvent"]):
             if revision.article_id in replaced:
                 old = replaced[revision.article_id]
                 events.append(self.model(article=old.article, revision=old, kind=ChangeKind.SUPERSEDED, occurred_at=at))
+                events[-1].pending_position = 2 * revision.pk
             events.append(
                 self.model(article=revision.article, revision=revision, kind=ChangeKind.PUBLISHED, occurred_at=at)
             )
-        return events
+            events[-1].pending_position = 2 * revision.pk + 1
+        return [
+            event for event in events if event.pending_position > after or event.pending_position // 2 != after // 2
+        ]
+
+    def page(self, *, after: int, limit: int, pending_after: int = 0) -> FeedPage:
+        """The change feed's page: at most ``limit`` of these events after id ``after``, in commit order, then, once
+        every recorded one is given, the pending ones (``pending``) after ``pending_after``, as many as fit.
+
+        Pending events have no id, so the id cursor never moves past them: they come in pages of ``limit`` like
+        the rest, ``pending_after`` saying how far through them the partner is, and the last page's ``next``
+        goes back to the last recorded event, from where they come again (with an id once recorded).
+        """
+        events = list(self.filter(pk__gt=after).select_related("article", "revision").order_by("pk")[: limit + 1])
+        if len(events) > limit:
+            return FeedPage(events[:limit], has_more=True, after=events[limit - 1].pk, pending_after=pending_after)
+        last = events[-1].pk if events else after
+        pending = self.pending(after=pending_after)
+        shown = pending[: limit - len(events)]
+        if len(pending) == len(shown):
+            return FeedPage(events + shown, has_more=False, after=last, pending_after=0)
+        position = shown[-1].pending_position if shown else pending_after
+        return FeedPage(events + shown, has_more=True, after=last, pending_after=position)
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of the change feed, and where its ``next`` goes on from."""
+
+    events: list[ChangeEvent]
+    has_more: bool
+    after: int  # the last recorded event given (or the one asked to start after)
+    pending_after: int  # part way through the pending events: the last of them given (``pending_position``); else 0
 
 
 class ChangeEvent(models.Model):

@@ -21,18 +21,27 @@ pytestmark = pytest.mark.django_db
 
 def follow(api: PartnerClient, after: int = 0, limit: int = 3) -> dict[str, int]:
     """Replay the feed page by page, as a partner would, and return {slug: live revision number}."""
-    live: dict[str, int] = {}
-    url = f"/api/v1/changes/?after={after}&limit={limit}"
+    return replay(api, f"/api/v1/changes/?after={after}&limit={limit}", {}, limit)
+
+
+def replay(api: PartnerClient, url: str, live: dict[str, int], limit: int) -> dict[str, int]:
+    """Go on replaying from ``url`` onto ``live``, following ``next`` until caught up; no page holds more than
+    ``limit`` events, as the schema says."""
     while True:
         page = api.json(url)
-        for event in page["events"]:
-            if event["type"] == "published":
-                live[event["article"]] = event["revision"]
-            elif live.get(event["article"]) == event["revision"]:
-                del live[event["article"]]  # superseded or withdrawn
+        assert len(page["events"]) <= limit, url
+        apply(page, live)
         url = page["next"]
         if not page["has_more"]:
             return live
+
+
+def apply(page: dict[str, Any], live: dict[str, int]) -> None:
+    for event in page["events"]:
+        if event["type"] == "published":
+            live[event["article"]] = event["revision"]
+        elif live.get(event["article"]) == event["revision"]:
+            del live[event["article"]]  # superseded or withdrawn
 
 
 def actual_live() -> dict[str, int]:
@@ -173,3 +182,57 @@ def test_a_scheduled_replacement_is_dated_at_its_time_whenever_it_is_recorded(ap
     recorded = api.json(f"/api/v1/changes/?after={cursor}")
     assert all(event["id"] is not None for event in recorded["events"])
     assert moments(recorded) == expected
+
+
+def due_replacements(workflow: Any, clock: Any, count: int) -> list[Any]:
+    """``count`` live articles, each with a scheduled replacement whose time has passed, recorded by nothing."""
+    lives = [workflow.live(slug=f"due-{n}", medication=f"due{n}mol") for n in range(count)]
+    at = timezone.now() + datetime.timedelta(hours=1)
+    for live in lives:
+        workflow.take_live(workflow.next_draft(live), publish_at=at)
+    clock.advance(datetime.timedelta(hours=1, seconds=1))
+    return lives
+
+
+# Found from outside (gunicorn, production settings): with a scheduled publication due but not recorded,
+# ``?after=<last id - 1>&limit=1`` answered 3 events, and ``?after=4611686018427387904`` 16: the events without an
+# id were added to the last page whatever its ``limit`` (the schema: "At most this many events").
+def test_a_page_never_holds_more_than_limit_events_pending_ones_included(api, workflow, clock, settings):
+    settings.PARTNER_API_RATE = "10000/minute"
+    due_replacements(workflow, clock, 3)
+    last = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    page = api.json(f"/api/v1/changes/?after={last - 1}&limit=1")
+    assert [(e["id"], e["type"]) for e in page["events"]] == [(last, "published")]
+    assert page["has_more"] is True
+    page = api.json(f"/api/v1/changes/?after={2**62}&limit=5")
+    assert len(page["events"]) == 5 and page["has_more"] is True
+    expected = {f"due-{n}": 2 for n in range(3)}
+    for limit in (1, 2, 3, 5, 6, 7, 100):
+        assert follow(api, after=last, limit=limit) == actual_live() == expected, limit
+        assert follow(api, limit=limit) == expected, limit
+    # Caught up: the last page's ``next`` goes on from the last recorded event, and shows the pending ones again.
+    pages = [api.json(f"/api/v1/changes/?after={last}&limit=4")]
+    while pages[-1]["has_more"]:
+        pages.append(api.json(pages[-1]["next"]))
+    shown = [(e["type"], e["article"], e["revision"]) for page in pages for e in page["events"]]
+    assert len(shown) == len(set(shown)) == 6 and [len(page["events"]) for page in pages] == [4, 2]
+    assert pages[-1]["next"].endswith(f"/api/v1/changes/?after={last}&limit=4")
+    assert api.json(pages[-1]["next"])["events"] == pages[0]["events"]
+
+
+def test_a_partner_part_way_through_the_pending_events_when_they_are_recorded_misses_none(
+    api, workflow, clock, settings
+):
+    settings.PARTNER_API_RATE = "10000/minute"
+    lives = due_replacements(workflow, clock, 3)
+    last = ChangeEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    live = follow(api, limit=100)
+    first = api.json(f"/api/v1/changes/?after={last}&limit=3")
+    assert first["has_more"] is True and all(event["id"] is None for event in first["events"])
+    apply(first, live)
+    workflow.next_draft(Revision.objects.get(pk=lives[2].pk))  # a step on the last article records its publication
+    assert replay(api, first["next"], live, 3) == actual_live()
+    second = api.json(f"/api/v1/changes/?after={last}&limit=3")
+    apply(second, live)
+    assert services.revisions_publish_due()  # and cron records the rest
+    assert replay(api, second["next"], live, 3) == actual_live() == {f"due-{n}": 2 for n in range(3)}
