@@ -465,6 +465,9 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     except Withdrawn:
         response = render(request, "articles/withdrawn.html", status=410)
         response.surrogate_keys = live.surrogate_keys
+        # Gone until a scheduled republication's time, when this address is live again with no purge: the proxy
+        # keeps the 410 no later, as it does any page (``_validated``).
+        setattr(response, proxy.PROXY_UNTIL_ATTRIBUTE, live.expires_at)
         return _revalidate(response)
     validators = _live_validators(live, name)
     key = f"page:{name}:{validators.etag}"

@@ -269,6 +269,40 @@ def test_a_page_kept_before_its_scheduled_change_is_not_replayed_with_a_proxy_li
     assert int(home["Cache-Control"].split("s-maxage=")[1].split(",")[0]) <= 100
 
 
+@pytest.mark.parametrize("url", ["/articles/back-soon/", "/articles/back-soon/history/"])
+def test_a_withdrawn_articles_410_is_kept_by_the_proxy_no_later_than_its_scheduled_republication(
+    client, workflow, publisher, clock, url
+):
+    """Found from outside: withdrawn, then republished at a time 150 s ahead, the 410 said s-maxage=300 and
+    stale-while-revalidate=30 while the home page said 148 and 0: a proxy would have told readers "withdrawn" for
+    three minutes after the article was back. A 410 shows what is live as any page does, so the same time bounds it,
+    whichever request answers it."""
+    clock.keep_within_one_day(datetime.timedelta(minutes=5))
+    document = article_document(slug="back-soon")
+    live = workflow.live(document)
+    services.revision_withdraw(revision=live, actor=publisher, reason="Under review.")
+    edited = changed(document, **{"revision.title": "Back again", "revision.change_summary": "Back."})
+    workflow.take_live(workflow.draft(edited), publish_at=timezone.now() + datetime.timedelta(seconds=150))
+    for _ in range(2):  # the first answer, then a repeat
+        gone = client.get(url)
+        assert gone.status_code == 410
+        assert gone[proxy.SURROGATE_HEADER] == proxy.article_key(live.article_id)
+        assert 0 < int(gone["Cache-Control"].split("s-maxage=")[1].split(",")[0]) <= 150, gone["Cache-Control"]
+        assert "stale-while-revalidate=0," in gone["Cache-Control"]
+    clock.advance(datetime.timedelta(seconds=151))
+    assert client.get(url).status_code == 200
+
+
+def test_an_address_whose_first_publication_is_scheduled_is_a_404_no_proxy_keeps(client, workflow):
+    """The 404 before a first publication's time is never offered to the proxy (no ``s-maxage``), so nothing kept
+    outlives that time either."""
+    workflow.take_live(workflow.draft(slug="not-yet"), publish_at=timezone.now() + datetime.timedelta(seconds=150))
+    for url in ("/articles/not-yet/", "/articles/not-yet/history/"):
+        missing = client.get(url)
+        assert missing.status_code == 404
+        assert "s-maxage" not in missing.get("Cache-Control", "") and proxy.SURROGATE_HEADER not in missing.headers
+
+
 @pytest.mark.parametrize("url", [URL, f"{URL}history/"])
 def test_a_page_that_names_the_day_is_modified_at_midnight_for_if_modified_since_too(client, workflow, clock, url):
     """Found from outside: an article's page says how long ago things happened, so its ETag names the day; its

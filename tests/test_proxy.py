@@ -596,6 +596,30 @@ def test_a_scheduled_revision_is_shown_through_the_proxy_from_its_time_without_a
     assert scheduled.state == "scheduled"  # nothing recorded it and nothing purged
 
 
+def test_a_withdrawn_article_republished_at_a_scheduled_time_is_shown_through_the_proxy_from_its_time(
+    proxied, workflow, publisher
+):
+    """Found from outside: the 410 of a withdrawn article said s-maxage=300 whatever was scheduled, so the proxy went
+    on answering "withdrawn" for up to five minutes after a republication's time."""
+    from django.utils import timezone
+
+    document = article_document(slug="proxy-republished")  # an address of its own: the proxy outlives a test
+    live = workflow.live(document)
+    url = f"/articles/{live.article.slug}/"
+    services.revision_withdraw(revision=live, actor=publisher, reason="Under review.")
+    title = "Testamol and nerve damage: back again"
+    at = timezone.now() + datetime.timedelta(seconds=4)
+    edited = changed(document, **{"revision.title": title, "revision.change_summary": "Back."})
+    workflow.take_live(workflow.draft(edited), publish_at=at)
+    gone, kept = proxied.get(url), proxied.get(url)
+    assert (gone.status, kept.status, kept.cache) == (410, 410, "HIT")
+    while timezone.now() < at + datetime.timedelta(milliseconds=300):
+        time.sleep(0.1)
+    back = proxied.get(url)
+    assert back.status == 200
+    assert title in back.body
+
+
 @pytest.mark.parametrize(
     ("condition", "slug"),
     [
