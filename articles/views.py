@@ -10,7 +10,7 @@ import datetime
 import functools
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 from xml.sax.saxutils import escape
 
 from django.conf import settings
@@ -139,13 +139,18 @@ def medicine(request: HttpRequest, slug: str) -> HttpResponse:
     if validators is None:
         raise Http404("No such page.")
     after, before = _medicine_cursors(request)
-    return _site_page(request, validators, lambda: _render_medicine(request, slug, after, before))
+    return _site_page(
+        request,
+        validators,
+        lambda: _render_medicine(request, slug, after, before),
+        exists=lambda: _listed(Medication, slug, paging=bool(after or before)) is not None,
+    )
 
 
 def _render_medicine(request: HttpRequest, slug: str, after: str, before: str) -> SitePage:
-    medication = Medication.objects.filter(slug=slug).first()
+    medication = _listed(Medication, slug, paging=bool(after or before))
     if medication is None:
-        return 404, "", ()
+        return NOT_FOUND
     rows = list(
         Revision.objects.published()
         .articles()
@@ -155,8 +160,6 @@ def _render_medicine(request: HttpRequest, slug: str, after: str, before: str) -
     more, rows = len(rows) > MEDICINE_PAGE_SIZE, rows[:MEDICINE_PAGE_SIZE]
     if before:
         rows.reverse()
-    if not rows and not (after or before):
-        return 404, "", ()  # no live article is about it: no page
     context = {
         "medication": medication,
         "revisions": rows,
@@ -208,15 +211,25 @@ def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
     validators, number = _sitemap_section_validators(request, section), _sitemap_number(request, section)
     if validators is None or number is None:
         raise Http404("No such sitemap.")
-    return _site_page(request, validators, lambda: _render_sitemap(section, number), content_type=_XML)
+    return _site_page(
+        request,
+        validators,
+        lambda: _render_sitemap(section, number),
+        content_type=_XML,
+        exists=lambda: _sitemap_page_exists(section, number),
+    )
+
+
+def _sitemap_page_exists(name: str, number: int) -> bool:
+    """Whether section ``name`` has a page ``number``: up to its last (one index lookup, ``num_pages``)."""
+    return number <= sitemaps()[name]().num_pages()
 
 
 def _render_sitemap(name: str, number: int) -> SitePage:
-    section = sitemaps()[name]()
-    if number > section.num_pages():
-        return 404, "", ()
+    if not _sitemap_page_exists(name, number):
+        return NOT_FOUND
     lines = []
-    for path, lastmod in section.page(number):
+    for path, lastmod in sitemaps()[name]().page(number):
         entry = f"<loc>{escape(settings.PUBLIC_BASE_URL + path)}</loc>"
         if lastmod:
             entry += f"<lastmod>{lastmod.astimezone(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ')}</lastmod>"
@@ -260,6 +273,19 @@ def _xml(root: str, lines: list[str]) -> str:
 
 # (status, body, surrogate keys): what a list page caches under the site's ETag.
 SitePage = tuple[int, str, tuple[str, ...]]
+NOT_FOUND: SitePage = (404, "", ())
+# A vocabulary entry with a page of the live articles showing it.
+Listed = TypeVar("Listed", Medication, Symptom)
+
+
+def _listed(model: type[Listed], slug: str, *, paging: bool) -> Listed | None:
+    """The medication or symptom whose page of articles is at ``slug``; None: there is no such page (a 404).
+
+    Its first page is there while live articles show it (``with_live_articles``), a later one (``paging``: a
+    cursor) while the entry exists. The page is rendered from this, and its 304 asks it first (``_site_page``).
+    """
+    entries = model.objects.filter(slug=slug)
+    return (entries if paging else entries.with_live_articles()).first()
 
 
 def _site_validators(name: str, salt: tuple[object, ...]) -> Validators:
@@ -273,6 +299,8 @@ def _site_page(
     validators: Validators,
     build: Callable[[], SitePage],
     content_type: str = "text/html; charset=utf-8",
+    *,
+    exists: Callable[[], bool] | None = None,
 ) -> HttpResponse:
     """A page that lists many articles, answered from the site's identity before anything is rendered.
 
@@ -280,10 +308,19 @@ def _site_page(
     answers a matching conditional request with a 304 and keys the rendered page
     in the cache: a repeat costs no query. A page found not to exist (``build``
     answers 404) is cached as such, too.
+
+    ``exists``: for a page that may not be there (a medicine's, a symptom's, a sitemap's page), whether it is, by
+    the rule ``build`` follows but without rendering (one small query). With nothing cached, it is asked before a
+    304: a page that is not there is a 404 whatever the request's conditions (RFC 9110, 13.2.1), so no 304 is ever
+    answered, or kept by ``contentsite.early``, for it, with the cache up or down.
     """
     key = f"page:{validators.etag}"
     page = cache_get(key)
-    if (page is None or page[0] == 200) and validators.not_modified(request):
+    unchanged = validators.not_modified(request)
+    if page is None and unchanged and exists is not None and not exists():
+        page = NOT_FOUND
+        cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
+    if (page is None or page[0] == 200) and unchanged:
         not_modified = HttpResponseNotModified()
         not_modified.surrogate_keys = tuple(page[2]) if page else (proxy.INDEX_KEY,)
         return _validated(not_modified, validators)
@@ -392,13 +429,18 @@ def symptom(request: HttpRequest, slug: str) -> HttpResponse:
     if validators is None:
         raise Http404("No such page.")
     after = _symptom_after(request)
-    return _site_page(request, validators, lambda: _render_symptom(request, slug, after))
+    return _site_page(
+        request,
+        validators,
+        lambda: _render_symptom(request, slug, after),
+        exists=lambda: _listed(Symptom, slug, paging=bool(after)) is not None,
+    )
 
 
 def _render_symptom(request: HttpRequest, slug: str, after: str) -> SitePage:
-    symptom = Symptom.objects.filter(slug=slug).first()
+    symptom = _listed(Symptom, slug, paging=bool(after))
     if symptom is None:
-        return 404, "", ()
+        return NOT_FOUND
     rows = list(
         Revision.objects.published()
         .articles()
@@ -406,8 +448,6 @@ def _render_symptom(request: HttpRequest, slug: str, after: str) -> SitePage:
         .select_related("article__medication")[: SYMPTOM_PAGE_SIZE + 1]
     )
     more, rows = len(rows) > SYMPTOM_PAGE_SIZE, rows[:SYMPTOM_PAGE_SIZE]
-    if not rows and not after:
-        return 404, "", ()  # no live article shows it: no page
     context = {
         "symptom": symptom,
         "revisions": rows,

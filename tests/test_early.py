@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.db import connection
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
@@ -27,6 +27,7 @@ from articles.models import Revision, Symptom
 from contentsite import proxy
 from contentsite.early import Validators
 from tests.factories import article_document, changed
+from tests.outages import REDIS_PORTS, free_port, redis_cache
 
 URL = "/articles/early/"
 
@@ -341,6 +342,32 @@ def test_if_modified_since_alone_is_never_answered_304_for_a_change_made_in_the_
         settled = client.get(url)
         assert settled["Last-Modified"]
         assert client.get(url, HTTP_IF_MODIFIED_SINCE=settled["Last-Modified"]).status_code == 304
+
+
+@pytest.mark.parametrize("url", ["/symptoms/no-such/", "/medicines/no-such/", "/sitemap-articles.xml?p=11"])
+@pytest.mark.parametrize("since", [False, True], ids=["if-none-match", "if-modified-since"])
+def test_a_list_page_that_is_not_there_is_a_404_whatever_the_conditional_headers(client, workflow, url, since):
+    """Found from outside: with nothing kept, a conditional GET of a list page that is not there (an unknown symptom
+    or medicine, a sitemap page past the last) was answered 304 before anything knew the page was not there; the
+    early path kept that 304 and went on answering it after a plain GET had found the 404, and with Redis down every
+    such request was a 304. A precondition is evaluated only when the answer would otherwise be a 2xx (RFC 9110,
+    13.2.1)."""
+    from articles.memo import forget_all
+
+    workflow.live(slug="early", medication="earlymol")
+    modified = client.get("/")["Last-Modified"]  # every list page's is the site's
+    condition = {"HTTP_IF_MODIFIED_SINCE": modified} if since else {"HTTP_IF_NONE_MATCH": "*"}
+    statuses = {"nothing kept": client.get(url, **condition).status_code}
+    statuses["again"] = client.get(url, **condition).status_code
+    statuses["plain"] = client.get(url).status_code
+    statuses["after the plain GET"] = client.get(url, **condition).status_code
+    forget_all()  # another process
+    statuses["another process"] = client.get(url, **condition).status_code
+    with override_settings(CACHES=redis_cache(f"redis://127.0.0.1:{free_port(REDIS_PORTS)}/0")):  # Redis down
+        forget_all()
+        statuses["Redis down"] = client.get(url, **condition).status_code
+        statuses["Redis down, again"] = client.get(url, **condition).status_code
+    assert statuses == dict.fromkeys(statuses, 404)
 
 
 _ETAG = '"0123456789abcdef0123456789abcdef"'

@@ -469,6 +469,31 @@ def test_list_pages_answer_304_first_and_hits_without_a_query(client, workflow, 
     assert response.status_code == 200 and 'href="/articles/second/"' in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "url", ["/medicines/onamol/", "/medicines/onamol/?after=a", "/symptoms/onamol-symptom-1/", "/sitemap-articles.xml"]
+)
+def test_a_list_page_that_might_not_be_there_answers_304_with_nothing_kept_after_one_query_and_no_rendering(
+    client, workflow, monkeypatch, url
+):
+    """Whether such a page is there is known before its 304 (a 404 is never a 304): one small query, no rendering."""
+    from django.core.cache import cache
+
+    from articles import views
+    from articles.memo import forget_all
+
+    workflow.live(slug="first", medication="onamol")
+    etag = client.get(url)["ETag"]
+    cache.clear()
+    forget_all()  # another process, with nothing kept anywhere
+    views.site_identity()  # but the site's clock, which every list page reads first
+    monkeypatch.setattr(views, "render_to_string", lambda *a, **k: pytest.fail("rendered for a 304"))
+    monkeypatch.setattr(views, "_xml", lambda *a, **k: pytest.fail("rendered for a 304"))
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 304
+    assert len(queries) <= 1, [query["sql"] for query in queries]
+
+
 def test_home_and_a_medicines_page_cost_the_same_queries_at_100_and_2500_articles(client, published_article):
     from tests.api.bulk import live_listings
 
