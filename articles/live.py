@@ -271,8 +271,8 @@ def _shown_and_linked(
     """The symptoms revision ``revision_id`` shows, and the latest scheduled publication gone live and the next one to
     come of the content of other kinds an article's page links to by them (``articles.kinds``): one query.
 
-    Such a publication changes the page at its time with no commit, as the article's own would (a
-    triage pathway's new title under "Check your symptoms"); recorded (``publish_scheduled``), it
+    Such a publication changes the page at its time with no commit, as the article's own would (a new
+    title under a heading such as "Check your symptoms"); recorded (``publish_scheduled``), it
     moves the article's version like any change (``services``), and is no longer counted here.
     """
     kinds = [kind.name for kind in linked_from_articles()]

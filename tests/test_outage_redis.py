@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from articles.live import SITE_POINTER
 from contentsite.cache import forget_failures
 from partners.models import Partner, PartnerAPIKey
 from partners.services import partner_key_create
@@ -66,7 +67,7 @@ def test_with_redis_unreachable_every_page_and_endpoint_answers(client, api_key,
 @pytest.mark.outage
 def test_redis_stopped_mid_test_then_back(client, api_key, urls, own_redis):
     assert_no_errors(walk(client, api_key, urls))  # warm: pointers and pages in Redis
-    assert cache.get("live:1:site") is not None
+    assert cache.get(SITE_POINTER) is not None
     own_redis.stop()
     statuses = walk(client, api_key, urls)
     assert_no_errors(statuses)
@@ -74,7 +75,7 @@ def test_redis_stopped_mid_test_then_back(client, api_key, urls, own_redis):
     own_redis.start()  # the same port: the pool reconnects, no restart of the app
     forget_failures()  # REDIS_RETRY_AFTER_SECONDS have passed: this process asks Redis again
     assert_no_errors(walk(client, api_key, urls))
-    assert cache.get("live:1:site") is not None, "the cache is used again once Redis is back"
+    assert cache.get(SITE_POINTER) is not None, "the cache is used again once Redis is back"
 
 
 def test_every_cache_operation_on_a_dead_redis_is_a_miss_logged_once(dead_redis, caplog):
