@@ -120,6 +120,10 @@ class SymptomDetail(VocabularyDetail):
 @extend_schema_view(
     get=extend_schema(
         summary="Live articles",
+        description=(
+            "Every live article, a summary each, in order of address (cursor-paginated: follow `next`), filtered by "
+            "medication, RxCUI or `updated_since`. The full reviewed content is at each article's `url`."
+        ),
         tags=["articles"],
         parameters=[
             OpenApiParameter(

@@ -33,7 +33,15 @@ from . import serializers
 EVALUATE_AHEAD_MAX_BYTES = 16_384
 
 
-@extend_schema_view(get=extend_schema(summary="Published triage pathways", tags=["triage"]))
+@extend_schema_view(
+    get=extend_schema(
+        summary="Published triage pathways",
+        description=(
+            "Every published triage pathway, a summary each, in order of address (cursor-paginated: follow `next`)."
+        ),
+        tags=["triage"],
+    )
+)
 class PathwayList(SiteListView, generics.ListAPIView):
     serializer_class = serializers.PathwaySummarySerializer
     pagination_class = PartnerCursorPagination
