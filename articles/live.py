@@ -124,7 +124,8 @@ class Live:
     # A scheduled publication's time, of this or of content its page links to: from then on this is out of date.
     expires_at: datetime.datetime | None
     # The latest scheduled publication gone live (recorded or not) of content of another kind that an article's page
-    # links to by a symptom it shows (``articles.kinds``): the page changed then, with no change to the article.
+    # links to by a symptom it shows, or did until then (``articles.kinds``): the page changed then, with no change to
+    # the article.
     linked_due: datetime.datetime | None = None
     # An article's medication and the symptoms its live revision shows: what its pages show besides the revision.
     medication_id: int | None = None
@@ -269,7 +270,8 @@ def _shown_and_linked(
     revision_id: int, now: datetime.datetime
 ) -> tuple[tuple[int, ...], datetime.datetime | None, datetime.datetime | None]:
     """The symptoms revision ``revision_id`` shows, and the latest scheduled publication gone live and the next one to
-    come of the content of other kinds an article's page links to by them (``articles.kinds``): one query.
+    come of the content of other kinds an article's page links to by them (``articles.kinds``), or that replaces such
+    content with a revision no longer showing them: one query.
 
     Such a publication changes the page at its time with no commit, as the article's own would (a new
     title under a heading such as "Check your symptoms"); recorded (``publish_scheduled``), it

@@ -102,13 +102,19 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
 
     def with_scheduled_publications(self, kinds: Collection[str], now: datetime.datetime) -> SymptomQuerySet:
         """Each symptom with the latest scheduled publication gone live (``scheduled_due``) and the next one to come
-        (``scheduled_next``) of content of ``kinds`` showing it, recorded or not (still in state scheduled)."""
+        (``scheduled_next``) of content of ``kinds`` that shows it or replaces a published revision that does:
+        either way, what content showing the symptom says changes at that time. Recorded or not (still in state
+        scheduled)."""
         from .articles import Revision, RevisionState, symptom_references
 
         shows = Q(pk__in=[])
         for reference in symptom_references():
-            rows = reference.model._default_manager.filter(**{reference.symptom_field: OuterRef(OuterRef("pk"))})
+            manager = reference.model._default_manager
+            rows = manager.filter(**{reference.symptom_field: OuterRef(OuterRef("pk"))})
             shows |= Q(pk__in=rows.values("revision_id"))
+            replaced_rows = manager.filter(**{reference.symptom_field: OuterRef(OuterRef(OuterRef("pk")))})
+            published = Revision.objects.filter(state=RevisionState.PUBLISHED)
+            shows |= Q(article_id__in=published.filter(pk__in=replaced_rows.values("revision_id")).values("article_id"))
         scheduled = (
             Revision.objects.filter(shows, state=RevisionState.SCHEDULED, article__kind__in=list(kinds))
             .order_by()

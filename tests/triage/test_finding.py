@@ -203,6 +203,28 @@ def test_a_pathways_scheduled_publication_shows_its_link_at_its_time_with_no_job
     assert check_links(html_of(client.get(url))) == [PATHWAY_URL]
 
 
+def test_a_pathway_scheduled_to_stop_showing_an_articles_symptoms_drops_its_link_at_its_time(
+    client, published_pathway, published_article, workflow, clock
+):
+    """The other side of the above: a scheduled revision of a linked pathway that no longer asks about the article's
+    symptoms takes the link off the article's page at its time, though that revision itself shows none of them."""
+    clock.freeze()
+    url = article_url(published_article)
+    draft = workflow.next_draft(published_pathway)
+    Question.objects.filter(revision=draft).update(symptom=None)  # the draft's own rows, before review
+    when = timezone.now() + datetime.timedelta(minutes=10)
+    workflow.take_live(Revision.objects.get(pk=draft.pk), publish_at=when)
+    before = client.get(url)
+    assert check_links(html_of(before)) == [PATHWAY_URL]
+    assert int(before["Cache-Control"].split("s-maxage=")[1].split(",")[0]) <= 600
+    assert check_links(html_of(client.get(url))) == [PATHWAY_URL]  # kept for the early path
+    clock.advance(datetime.timedelta(minutes=10, seconds=1))
+    response = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert response.status_code == 200
+    assert check_links(html_of(response)) == []
+    assert check_links(html_of(client.get(url))) == []
+
+
 def test_a_pathway_change_leaves_articles_about_other_symptoms_alone(
     published_article, workflow, author, reviewer, publisher
 ):
