@@ -144,6 +144,7 @@ def medicine(request: HttpRequest, slug: str) -> HttpResponse:
         validators,
         lambda: _render_medicine(request, slug, after, before),
         exists=lambda: _listed(Medication, slug, paging=bool(after or before)) is not None,
+        shared=not (after or before),
     )
 
 
@@ -301,6 +302,7 @@ def _site_page(
     content_type: str = "text/html; charset=utf-8",
     *,
     exists: Callable[[], bool] | None = None,
+    shared: bool = True,
 ) -> HttpResponse:
     """A page that lists many articles, answered from the site's identity before anything is rendered.
 
@@ -313,20 +315,26 @@ def _site_page(
     the rule ``build`` follows but without rendering (one small query). With nothing cached, it is asked before a
     304: a page that is not there is a 404 whatever the request's conditions (RFC 9110, 13.2.1), so no 304 is ever
     answered, or kept by ``contentsite.early``, for it, with the cache up or down.
+
+    ``shared=False``: a page a reader's query chooses without bound (after a cursor of their own) is neither read
+    from nor put in the shared cache, which made-up cursors would otherwise fill; each process keeps what it answered
+    (``contentsite.early``, a bounded memo) and the proxy keeps it by its address.
     """
     key = f"page:{validators.etag}"
-    page = cache_get(key)
+    page = cache_get(key) if shared else None
     unchanged = validators.not_modified(request)
     if page is None and unchanged and exists is not None and not exists():
         page = NOT_FOUND
-        cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
+        if shared:
+            cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
     if (page is None or page[0] == 200) and unchanged:
         not_modified = HttpResponseNotModified()
         not_modified.surrogate_keys = tuple(page[2]) if page else (proxy.INDEX_KEY,)
         return _validated(not_modified, validators)
     if page is None:
         page = build()
-        cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
+        if shared:
+            cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
     status, body, keys = page
     if status == 404:
         raise Http404("Nothing is published at this address.")
@@ -434,6 +442,7 @@ def symptom(request: HttpRequest, slug: str) -> HttpResponse:
         validators,
         lambda: _render_symptom(request, slug, after),
         exists=lambda: _listed(Symptom, slug, paging=bool(after)) is not None,
+        shared=not after,
     )
 
 

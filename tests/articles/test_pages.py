@@ -504,3 +504,29 @@ def test_home_and_a_medicines_page_cost_the_same_queries_at_100_and_2500_article
     live_listings(2_400, medications=meds, prefix="many")
     assert [count_queries(client, url) for url in urls] == few
     assert [count_queries(client, url) for url in urls] == [0] * len(urls)  # cached
+
+
+def test_a_readers_cursor_leaves_nothing_in_the_shared_cache(client, workflow, monkeypatch):
+    """Found from outside: every distinct ``?after=`` or ``?before=`` on a medicine's or a symptom's page left its page
+    (about 3 KB) in Redis for an hour, so a stranger's made-up cursors filled it without bound. A page after a
+    cursor is kept by each process (a bounded memo) and by the proxy, never in the shared cache."""
+    from articles import views
+    from articles.models import Symptom
+
+    live = workflow.live(slug="first", medication="onamol")
+    symptom = Symptom.objects.filter(entries__revision=live).first()
+    written: list[str] = []
+    real = views.cache_set
+    monkeypatch.setattr(
+        views, "cache_set", lambda key, *args, **kwargs: (written.append(key), real(key, *args, **kwargs))[1]
+    )
+    for n in range(5):
+        for url in (
+            f"/medicines/onamol/?after=zz-{n}",
+            f"/medicines/onamol/?before=zz-{n}",
+            f"/symptoms/{symptom.slug}/?after=zz-{n}",
+        ):
+            assert client.get(url).status_code == 200, url
+    assert [key for key in written if key.startswith("page:")] == []
+    assert client.get("/medicines/onamol/").status_code == 200
+    assert [key for key in written if key.startswith("page:")] != []  # a first page is shared, as before
