@@ -270,21 +270,27 @@ def _shown_and_linked(
     revision_id: int, now: datetime.datetime
 ) -> tuple[tuple[int, ...], datetime.datetime | None, datetime.datetime | None]:
     """The symptoms revision ``revision_id`` shows, and the latest scheduled publication gone live and the next one to
-    come of the content of other kinds an article's page links to by them (``articles.kinds``), or that replaces such
-    content with a revision no longer showing them: one query.
+    come of the content of other kinds an article's page links to by them (``articles.kinds``): one query.
 
-    Such a publication changes the page at its time with no commit, as the article's own would (a new
-    title under a heading such as "Check your symptoms"); recorded (``publish_scheduled``), it
-    moves the article's version like any change (``services``), and is no longer counted here.
+    The content is ``Article.objects.sharing_symptoms_with`` (a revision of it, published or scheduled, shows
+    one of the symptoms), so a scheduled revision counts whether it shows them or replaces one that does. Such a
+    publication changes the page at its time with no commit, as the article's own would (a new title under a
+    heading such as "Check your symptoms", or the link gone); recorded (``publish_scheduled``), it moves the
+    article's version like any change (``services``), and is no longer counted here.
     """
-    kinds = [kind.name for kind in linked_from_articles()]
     shown = Symptom.objects.shown_by_revision(revision_id).order_by("pk")
-    if not kinds:
-        return tuple(shown.values_list("pk", flat=True)), None, None
-    rows = list(shown.with_scheduled_publications(kinds, now).values_list("pk", "scheduled_due", "scheduled_next"))
-    due = max((moment for _, moment, _ in rows if moment), default=None)
-    upcoming = min((moment for _, _, moment in rows if moment), default=None)
-    return tuple(pk for pk, _, _ in rows), due, upcoming
+    linked = Q(pk__in=[])
+    for kind in linked_from_articles():
+        linked |= Q(article__in=Article.objects.sharing_symptoms_with(revision_id, kind=kind.name))
+    scheduled = Revision.objects.filter(linked, state=RevisionState.SCHEDULED).order_by().values("state")
+    due = scheduled.filter(publish_at__lte=now).annotate(moment=Max("publish_at")).values("moment")[:1]
+    upcoming = scheduled.filter(publish_at__gt=now).annotate(moment=Min("publish_at")).values("moment")[:1]
+    rows = list(
+        shown.annotate(due=Subquery(due), upcoming=Subquery(upcoming)).values_list("pk", "due", "upcoming")
+    )  # the same two moments on every row: one statement, which reads them once
+    if not rows:
+        return (), None, None
+    return tuple(pk for pk, _, _ in rows), rows[0][1], rows[0][2]
 
 
 def site_identity() -> Site:

@@ -1135,12 +1135,11 @@ def revision_unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revis
     with transaction.atomic():
         revision = _begin("unschedule", revision, actor)
         revision = _under_the_public_clock(revision)
-        if revision.state == RevisionState.SCHEDULED and revision.publish_at <= timezone.now() + SCHEDULE_CANCEL_MARGIN:
-            raise ValidationError(
-                f"Too late to cancel: revision {revision.number} goes live at "
-                f"{timezone.localtime(revision.publish_at):%H:%M:%S}, less than "
-                f"{SCHEDULE_CANCEL_MARGIN.seconds} seconds from now. Once it is live, withdraw the article or "
-                "publish another revision.",
+        if revision.state == RevisionState.SCHEDULED:
+            _refuse_a_late_cancellation(
+                revision,
+                "Too late to cancel",
+                "Once it is live, withdraw the article or publish another revision.",
                 code="too_late_to_cancel",
             )
         if revision.state != RevisionState.SCHEDULED:
@@ -1153,6 +1152,19 @@ def revision_unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revis
 # A scheduled publication this close to its time can no longer be cancelled (``revision_unschedule``): more than a
 # step can take once it holds the public clock, and more than app servers' clocks differ.
 SCHEDULE_CANCEL_MARGIN = datetime.timedelta(seconds=60)
+
+
+def _refuse_a_late_cancellation(scheduled: Revision, refusal: str, advice: str, *, code: str) -> None:
+    """Refuse a step that would cancel ``scheduled`` within ``SCHEDULE_CANCEL_MARGIN`` of its time (unscheduling it,
+    or withdrawing its article): committed after the time, it would take back a revision readers had been shown,
+    and the audit log and change feed would never say it was live."""
+    if scheduled.publish_at > timezone.now() + SCHEDULE_CANCEL_MARGIN:
+        return
+    raise ValidationError(
+        f"{refusal}: revision {scheduled.number} goes live at {timezone.localtime(scheduled.publish_at):%H:%M:%S}, "
+        f"less than {SCHEDULE_CANCEL_MARGIN.seconds} seconds from now. {advice}",
+        code=code,
+    )
 
 
 def _under_the_public_clock(revision: Revision) -> Revision:
@@ -1262,14 +1274,12 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
         for pending in Revision.objects.select_for_update().filter(
             article_id=revision.article_id, state=RevisionState.SCHEDULED
         ):
-            if pending.publish_at <= timezone.now() + SCHEDULE_CANCEL_MARGIN:
-                raise ValidationError(
-                    f"Not yet: revision {pending.number} goes live at "
-                    f"{timezone.localtime(pending.publish_at):%H:%M:%S}, less than {SCHEDULE_CANCEL_MARGIN.seconds} "
-                    "seconds from now, and withdrawing now would cancel it when readers may already be shown it. "
-                    "Withdraw the article once that time has passed: the revision is then withdrawn too.",
-                    code="scheduled_too_soon",
-                )
+            _refuse_a_late_cancellation(
+                pending,
+                "Not yet: withdrawing now would cancel a scheduled publication readers may already be shown",
+                "Withdraw the article once that time has passed: the revision is then withdrawn too.",
+                code="scheduled_too_soon",
+            )
             _set_state(
                 pending,
                 to=RevisionState.APPROVED,

@@ -9,14 +9,12 @@ freely (an import does it): partners see only entries that live content uses.
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 
 from ..limits import MAX_BRAND_NAMES, MAX_NOTE_CHARS, MAX_TITLE_CHARS
@@ -99,30 +97,6 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
             rows = reference.model._default_manager.filter(revision_id=revision_id)
             condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
         return self.filter(condition)
-
-    def with_scheduled_publications(self, kinds: Collection[str], now: datetime.datetime) -> SymptomQuerySet:
-        """Each symptom with the latest scheduled publication gone live (``scheduled_due``) and the next one to come
-        (``scheduled_next``) of content of ``kinds`` that shows it or replaces a published revision that does:
-        either way, what content showing the symptom says changes at that time. Recorded or not (still in state
-        scheduled)."""
-        from .articles import Revision, RevisionState, symptom_references
-
-        shows = Q(pk__in=[])
-        for reference in symptom_references():
-            manager = reference.model._default_manager
-            rows = manager.filter(**{reference.symptom_field: OuterRef(OuterRef("pk"))})
-            shows |= Q(pk__in=rows.values("revision_id"))
-            replaced_rows = manager.filter(**{reference.symptom_field: OuterRef(OuterRef(OuterRef("pk")))})
-            published = Revision.objects.filter(state=RevisionState.PUBLISHED)
-            shows |= Q(article_id__in=published.filter(pk__in=replaced_rows.values("revision_id")).values("article_id"))
-        scheduled = (
-            Revision.objects.filter(shows, state=RevisionState.SCHEDULED, article__kind__in=list(kinds))
-            .order_by()
-            .values("state")  # one group: an aggregate of them all
-        )
-        due = scheduled.filter(publish_at__lte=now).annotate(moment=Max("publish_at")).values("moment")
-        upcoming = scheduled.filter(publish_at__gt=now).annotate(moment=Min("publish_at")).values("moment")
-        return self.annotate(scheduled_due=Subquery(due[:1]), scheduled_next=Subquery(upcoming[:1]))
 
     def _shown_by(self, revisions: models.QuerySet[Any]) -> SymptomQuerySet:
         """Symptoms some row of one of ``revisions`` refers to.
