@@ -502,6 +502,28 @@ def test_the_feed_costs_the_same_queries_for_2_and_40_due_unrecorded_schedules(a
     assert many == few
 
 
+def test_each_page_through_due_unrecorded_schedules_costs_the_same_queries(api, reviewer, settings):
+    """Pending events come ``limit`` to a page (``pending_after``): a page part way through them costs what the first
+    does, and reads only."""
+    settings.PARTNER_API_RATE = "100000/minute"
+    medication = Medication.objects.create(slug="pageamol", generic_name="Pageamol", rxnorm_rxcui="999002")
+    due_schedules(live_articles(12, medication=medication, reviewer=reviewer, prefix="paged"))
+    recorded = [event["id"] for event in api.json("/api/v1/changes/?limit=500")["events"] if event["id"] is not None]
+    url, costs, pending = f"/api/v1/changes/?after={max(recorded)}&limit=5", [], 0
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            page = api.json(url)
+        assert not [q for q in queries.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+        costs.append(len(queries))
+        pending += sum(event["id"] is None for event in page["events"])
+        if not page["has_more"]:
+            break
+        url = page["next"]
+    assert pending == 24  # each of the 12: the live revision superseded, the scheduled one published
+    assert len(costs) == 5
+    assert len(set(costs)) == 1, costs
+
+
 @pytest.mark.parametrize("cursor", ["!!!!", " ", "\x00", "====", "eD0x", "bz0xJm89Mg==", "cD1hYmM=extra", "cD1hYmM"])
 def test_a_cursor_the_api_never_issued_is_a_400(api, published_article, cursor):
     """Found from outside: characters outside base64 were dropped and unknown or repeated keys ignored, so
