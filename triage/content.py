@@ -7,6 +7,8 @@ pathway interchange file, and becomes the engine's ``Pathway``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -161,7 +163,7 @@ def pathway_for(revision: Revision) -> engine.Pathway:
 # --- The compiled form: everything an evaluation shows, as plain picklable values ----------------
 
 # Part of the cache key: bump it when ``CompiledPathway`` or what it holds changes shape.
-COMPILED_FORMAT = 3
+COMPILED_FORMAT = 4
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,15 @@ class FormQuestion:
     help_html: str
     red_flag_level: int | None
     choices: tuple[tuple[str, str], ...]
+    # The words the reader is shown (``wording_fingerprint``): an answer carried from page to page counts only for
+    # the question in the words it was given to, whatever revision goes live meanwhile (``forms.read_step``).
+    fingerprint: str
+
+
+def wording_fingerprint(*, kind: str, text: str, help_text: str, choices: tuple[tuple[str, str], ...]) -> str:
+    """A short digest of a question as the reader sees it: its kind, words, hint and answers (keys and labels)."""
+    shown = json.dumps([kind, text, help_text, [list(choice) for choice in choices]], ensure_ascii=False)
+    return hashlib.sha256(shown.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -228,21 +239,24 @@ class CompiledPathway:
 
 def form_questions(revision: Revision) -> tuple[FormQuestion, ...]:
     """In the order the reader is asked (``engine.asking_rank``): red flags first, most urgent first."""
-    questions = [
-        FormQuestion(
-            key=q.key,
-            position=q.position,
-            kind=q.kind,
-            text=q.text,
-            help_text=q.help_text,
-            help_html=render_markdown(q.help_text) if q.help_text else "",
-            red_flag_level=q.red_flag_level,
-            choices=tuple((o.key, o.label) for o in q.options.all()),
-        )
-        for q in revision.triage_questions.all()
-    ]
+    questions = [_form_question(q) for q in revision.triage_questions.all()]
     questions.sort(key=lambda q: (q.position, q.key))
     return tuple(sorted(questions, key=lambda q: engine.asking_rank(q.red_flag_level)))
+
+
+def _form_question(q: Question) -> FormQuestion:
+    choices = tuple((o.key, o.label) for o in q.options.all())
+    return FormQuestion(
+        key=q.key,
+        position=q.position,
+        kind=q.kind,
+        text=q.text,
+        help_text=q.help_text,
+        help_html=render_markdown(q.help_text) if q.help_text else "",
+        red_flag_level=q.red_flag_level,
+        choices=choices,
+        fingerprint=wording_fingerprint(kind=q.kind, text=q.text, help_text=q.help_text, choices=choices),
+    )
 
 
 def compile_pathway(revision: Revision) -> CompiledPathway:

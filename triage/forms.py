@@ -49,6 +49,9 @@ class AnswersForm(forms.Form):
 # --- One question per page ---------------------------------------------------------------------------
 
 NEXT, BACK, CHANGE = "next", "back", "change"
+# Hidden fields "<question key>:<fingerprint>" (``FormQuestion.fingerprint``): the words each answer in the form,
+# and the question on the page, were shown in.
+SHOWN = "shown"
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,30 @@ class Step:
     asked: str | None  # the question the page showed
     action: str  # NEXT, BACK or CHANGE
     change: str | None  # with CHANGE: the question to show again
+    # The questions the reader was shown in words the pathway live now no longer has (a new revision went live
+    # while they answered, or one was removed): their answers were left out, to be asked again.
+    reworded: frozenset[str] = frozenset()
 
 
 def read_step(data: QueryDict, questions: Sequence[FormQuestion]) -> Step:
-    """Read a step's POST. Values are checked later (``engine.normalise_answers``), not here."""
-    keys = {question.key for question in questions}
+    """Read a step's POST. Values are checked later (``engine.normalise_answers``), not here.
+
+    An answer counts only for the question in the words the reader was shown: one whose
+    words changed since (``SHOWN``) is left out and named in ``reworded``. A form that says
+    nothing of the words (not one of these pages) is taken as it is.
+    """
+    fingerprints = {question.key: question.fingerprint for question in questions}
+    keys = set(fingerprints)
+    shown = (value.rpartition(":") for value in data.getlist(SHOWN))
+    reworded = frozenset(key for key, _, fingerprint in shown if key and fingerprints.get(key) != fingerprint)
     asked = data.get("asked") if data.get("asked") in keys else None
     # A result's "Change" buttons are named "change", their value the question to show again.
     change = data.get(CHANGE) if data.get(CHANGE) in keys else None
     action = CHANGE if change else (BACK if data.get("action") == BACK else NEXT)
     answers: dict[str, Any] = {}
     for question in questions:
+        if question.key in reworded:
+            continue
         values = data.getlist(question.key)
         if question.kind == Kind.MULTIPLE:
             if question.key in data:
@@ -84,17 +100,27 @@ def read_step(data: QueryDict, questions: Sequence[FormQuestion]) -> Step:
             answers[question.key] = values[0]
         elif values:
             answers[question.key] = values  # refused by normalise_answers: one answer only
-    return Step(answers=answers, asked=asked, action=action, change=change)
+    return Step(answers=answers, asked=asked, action=action, change=change, reworded=reworded)
 
 
 def carried_answers(
     questions: Sequence[FormQuestion], answers: dict[str, frozenset[str]], *, but: str | None = None
 ) -> list[tuple[str, str]]:
-    """(name, value) of the hidden fields that carry ``answers`` to the next page; an empty choice as ""."""
+    """(name, value) of the hidden fields that carry ``answers`` to the next page; an empty choice as "".
+
+    Each answer goes with the words it was given to (``SHOWN``), so a later page can tell a
+    question reworded meanwhile from the one the reader answered.
+    """
     fields = []
     for question in questions:
         if question.key == but or question.key not in answers:
             continue
         chosen = [key for key, _ in question.choices if key in answers[question.key]]
         fields.extend((question.key, key) for key in chosen or [""])
+        fields.append(shown_field(question))
     return fields
+
+
+def shown_field(question: FormQuestion) -> tuple[str, str]:
+    """The hidden field saying in which words ``question`` was shown."""
+    return SHOWN, f"{question.key}:{question.fingerprint}"

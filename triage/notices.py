@@ -20,6 +20,12 @@ DEMONSTRATION_EMERGENCY = (
     "warning sign like this, call the emergency number now."
 )
 
+# A new revision went live while the reader answered: the answers to questions now worded otherwise were left out.
+UPDATED = (
+    "This check was updated while you were answering. Any question whose words have changed is asked again: "
+    "your answers to the others are kept."
+)
+
 
 def demonstration_notice(*, emergency: bool) -> str:
     """The demonstration notice for a page; on an emergency result, the one that cannot be read as "wait"."""
@@ -53,6 +59,7 @@ def context() -> dict[str, Any]:
         "disclaimer": DISCLAIMER,
         "safety_advice": SAFETY_ADVICE,
         "demonstration_notice": DEMONSTRATION,
+        "updated_notice": UPDATED,
         "emergency": emergency(),
         "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
         "urgent_advice": urgent_advice(),

@@ -18,7 +18,7 @@ from contentsite.methods import allow_get, allow_methods
 
 from . import engine, notices, services
 from .content import CompiledPathway, FormQuestion, reason_for_reader
-from .forms import BACK, CHANGE, AnswersForm, carried_answers, read_step
+from .forms import BACK, CHANGE, AnswersForm, carried_answers, read_step, shown_field
 
 ANSWER_THIS = "Answer this question."
 CHOOSE_AN_ANSWER = "Choose one of the answers."
@@ -45,9 +45,15 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method != "POST":
         return _question_page(request, compiled, compiled.questions[0], {})
     step = read_step(request.POST, compiled.questions)
+    # A new revision went live while the reader answered, in other words for some questions: those answers were left
+    # out (``read_step``), and the check goes on from the first question not answered, in the asking order.
+    updated = bool(step.reworded)
     try:
         evaluation = services.pathway_evaluate(
-            pathway=compiled, answers=step.answers, after=step.asked, count=step.action not in (BACK, CHANGE)
+            pathway=compiled,
+            answers=step.answers,
+            after=None if updated else step.asked,
+            count=step.action not in (BACK, CHANGE),
         )
     except engine.AnswerError as error:  # only a tampered form gets here: show the first question at fault
         question = next(q for q in compiled.questions if q.key in error.problems)
@@ -57,15 +63,17 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     answers = evaluation.answers
     if step.action == BACK:
         index = _index(compiled, step.asked)
-        return _question_page(request, compiled, compiled.questions[max(index - 1, 0)], answers)
+        return _question_page(request, compiled, compiled.questions[max(index - 1, 0)], answers, updated=updated)
     if step.action == CHANGE:
-        return _question_page(request, compiled, compiled.questions[_index(compiled, step.change)], answers)
-    if step.asked is not None and step.asked not in answers:
+        question = compiled.questions[_index(compiled, step.change)]
+        return _question_page(request, compiled, question, answers, updated=updated)
+    if step.asked is not None and step.asked not in answers and step.asked not in step.reworded:
         question = compiled.questions[_index(compiled, step.asked)]
-        return _question_page(request, compiled, question, answers, error=ANSWER_THIS)
+        return _question_page(request, compiled, question, answers, error=ANSWER_THIS, updated=updated)
     if evaluation.result is None:
-        return _question_page(request, compiled, _form_question(compiled, evaluation.next_question), answers)
-    return _result_page(request, compiled, evaluation.result, answers)
+        question = _form_question(compiled, evaluation.next_question)
+        return _question_page(request, compiled, question, answers, updated=updated)
+    return _result_page(request, compiled, evaluation.result, answers, updated=updated)
 
 
 def _index(pathway: CompiledPathway, key: str | None) -> int:
@@ -83,8 +91,10 @@ def _question_page(
     answers: dict[str, frozenset[str]],
     *,
     error: str = "",
+    updated: bool = False,
 ) -> HttpResponse:
-    """One question, its answer so far ticked, the other answers carried in hidden fields."""
+    """One question, its answer so far ticked, the other answers carried in hidden fields (with the words the
+    question is shown in: ``forms.SHOWN``)."""
     given = answers.get(question.key)
     initial = {}
     if given is not None:
@@ -100,7 +110,8 @@ def _question_page(
         "number": number,
         "total": len(pathway.questions),
         "first": number == 1,
-        "carried": carried_answers(pathway.questions, answers, but=question.key),
+        "carried": [*carried_answers(pathway.questions, answers, but=question.key), shown_field(question)],
+        "updated": updated,
         **notices.context(),
     }
     response = render(request, "triage/question.html", context, status=400 if error else 200)
@@ -108,7 +119,12 @@ def _question_page(
 
 
 def _result_page(
-    request: HttpRequest, pathway: CompiledPathway, result: engine.Result, answers: dict[str, frozenset[str]]
+    request: HttpRequest,
+    pathway: CompiledPathway,
+    result: engine.Result,
+    answers: dict[str, frozenset[str]],
+    *,
+    updated: bool = False,
 ) -> HttpResponse:
     disposition = pathway.dispositions[result.disposition.key]
     your_answers = [
@@ -135,6 +151,7 @@ def _result_page(
         ),
         "your_answers": your_answers,
         "carried": carried_answers(pathway.questions, answers),
+        "updated": updated,
         **notices.context(),
         "demonstration_notice": notices.demonstration_notice(emergency=disposition.level == engine.Level.EMERGENCY),
     }

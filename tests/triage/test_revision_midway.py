@@ -1,0 +1,118 @@
+"""A new revision of a pathway goes live while a reader is part-way through it.
+
+The answers so far travel in the page's form (``triage.forms``); the result is worked out
+against the revision live when the form comes back. An answer counts only for the question
+the reader was shown: one whose words (question, hint, answers) changed in the new revision
+is asked again, never answered for them with what they said to the old wording.
+Found from outside: a reader who had answered "no" to the chest-pain question went on after
+a new revision reworded it and got a result (and a list of "your answers") that said they had
+answered "no" to the new wording, which they never saw.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from articles import services as article_services
+from tests.conftest import pathway_document
+from tests.pages import page_text
+from tests.triage.test_steps import URL, form_of, question_of, submit
+from triage.interchange import PATHWAY_FORMAT
+
+pytestmark = pytest.mark.django_db
+
+UPDATED = "This check was updated while you were answering"
+
+
+@pytest.fixture
+def reader(published_pathway) -> Any:
+    from django.test import Client
+
+    return Client(enforce_csrf_checks=True)
+
+
+def reworded(document: dict[str, Any], key: str) -> dict[str, Any]:
+    """``document`` with the question ``key`` in other words (how is not clinical content: any change counts)."""
+    for question in document["revision"]["questions"]:
+        if question["key"] == key:
+            question["text"] = question["text"].rstrip("?") + " (reworded)?"
+    return document
+
+
+def publish(workflow: Any, author: Any, document: dict[str, Any]) -> Any:
+    draft = article_services.article_import(document=document, actor=author, fmt=PATHWAY_FORMAT)
+    return workflow.take_live(draft)
+
+
+def answer_no_until(reader: Any, key: str) -> Any:
+    response = reader.get(URL)
+    while question_of(response) != key:
+        response = submit(reader, response, answer="no")
+    return response
+
+
+def answer_no_to_the_end(reader: Any, response: Any) -> tuple[Any, list[str]]:
+    asked = []
+    while form_of(response.content.decode()).choices and "Change your answers" not in page_text(
+        response.content.decode()
+    ):
+        asked.append(question_of(response))
+        response = submit(reader, response, answer="no")
+    return response, asked
+
+
+def test_a_question_reworded_after_the_reader_answered_it_is_asked_again(reader, workflow, author):
+    response = answer_no_until(reader, "allergic-reaction")  # "no" to chest pain, in the old words
+    publish(workflow, author, reworded(pathway_document(), "chest-pain"))
+    response = submit(reader, response, answer="no")
+    assert UPDATED in page_text(response.content.decode())
+    result, asked = answer_no_to_the_end(reader, response)
+    assert "chest-pain" in asked
+    text = page_text(result.content.decode())
+    assert "Talk to your doctor or pharmacist if you are worried" in text
+    assert "(reworded)" in text  # the answer listed is to the words the reader was shown
+
+
+def test_the_question_on_the_page_reworded_before_it_came_back_is_shown_again_unanswered(reader, workflow, author):
+    response = answer_no_until(reader, "chest-pain")
+    publish(workflow, author, reworded(pathway_document(), "chest-pain"))
+    again = submit(reader, response, answer="no")
+    html = again.content.decode()
+    assert question_of(again) == "chest-pain"
+    assert "(reworded)" in page_text(html)
+    assert UPDATED in page_text(html)
+    assert not re.search(r'name="chest-pain" value="no"[^>]*checked', html)
+    # The answers to the questions that did not change are kept.
+    assert dict(form_of(html).hidden)["stroke"] == "no"
+
+
+def test_unchanged_questions_carry_on_across_a_new_revision_without_a_word(reader, workflow, author):
+    response = answer_no_until(reader, "allergic-reaction")
+    publish(workflow, author, reworded(pathway_document(), "burning-or-aching-pain"))  # not yet asked
+    response = submit(reader, response, answer="no")
+    assert question_of(response) == "yellow-skin-or-eyes"
+    assert UPDATED not in page_text(response.content.decode())
+    result, asked = answer_no_to_the_end(reader, response)
+    assert "chest-pain" not in asked and "burning-or-aching-pain" in asked
+    assert UPDATED not in page_text(result.content.decode())
+
+
+def test_a_red_flag_answered_yes_in_unchanged_words_gives_the_emergency_result_at_once(reader, workflow, author):
+    response = answer_no_until(reader, "chest-pain")
+    publish(workflow, author, reworded(pathway_document(), "stroke"))  # answered "no" before, now reworded
+    result = submit(reader, response, answer="yes")
+    assert '<h1 id="result-title">Call the emergency number now</h1>' in result.content.decode()
+
+
+def test_change_your_answers_after_a_new_revision_asks_the_reworded_questions_again(reader, workflow, author):
+    response = answer_no_until(reader, "chest-pain")
+    result = submit(reader, response, answer="yes")
+    assert "Call the emergency number now" in page_text(result.content.decode())
+    publish(workflow, author, reworded(pathway_document(), "stroke"))
+    again = submit(reader, result, button="Change")  # the first "Change": the stroke question
+    assert question_of(again) == "stroke"
+    assert UPDATED in page_text(again.content.decode())
+    assert not re.search(r'name="stroke" value="no"[^>]*checked', again.content.decode())
