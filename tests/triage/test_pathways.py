@@ -523,3 +523,19 @@ def test_only_urgent_and_emergency_results_lead_with_the_emergency_number(client
     assert "Call 112 now." in emergency.split("What to do now")[0]
     assert "In an emergency, call 112" in urgent.split("What to do now")[0]
     assert "112" not in routine.split("What to do now")[0]
+
+
+def test_the_medicine_advice_says_what_the_guidance_says_and_no_more(client, published_pathway):
+    """Found by reading the results as a patient: every result headed the guidance's "Do not stop taking your
+    medicine without talking to your doctor" with "Keep taking your medicine", an instruction the guidance does
+    not give, even to a reader with the signs of a serious allergic reaction to amlodipine, whose doctor may
+    well stop it."""
+    from triage import notices
+
+    for answers in ({"allergic-reaction": "yes"}, {"numbness-or-tingling": "yes"}, {}):
+        html = post(client, published_pathway, **answers).content.decode()
+        text = page_text(html)
+        assert notices.SAFETY_ADVICE in text
+        assert "Keep taking" not in text
+        heading = re.search(r'<h2 class="callout__title" id="medicine-heading">(.*?)</h2>', html).group(1)
+        assert heading == "Your medicine"
