@@ -56,6 +56,8 @@ _live_links = BoundedMemo(100_000)
 # A cached count lives this long: ``flush_outcome_counts`` must run within it (it runs every minute).
 OUTCOME_COUNT_DAYS = 8
 OUTCOME_COUNT_SECONDS = OUTCOME_COUNT_DAYS * 24 * 60 * 60
+# The fields of a partner's evaluation (``triage.api.serializers.EvaluateRequestSerializer``).
+EVALUATE_FIELDS = frozenset({"answers", "content_hash"})
 
 
 def _pathways() -> RevisionQuerySet:
@@ -294,7 +296,9 @@ def evaluate_ahead(slug: str, body: Any) -> EvaluationAhead | None:
     takes the count back. The count is of the day the request was admitted.
     """
     pathway = _last_compiled.get(slug)
-    if pathway is None or not isinstance(body, dict) or set(body) != {"answers"}:
+    if pathway is None or not isinstance(body, dict) or "answers" not in body or set(body) - EVALUATE_FIELDS:
+        return None
+    if body.get("content_hash", pathway.content_hash) != pathway.content_hash:  # refused, or the guess is not live
         return None
     try:
         answers = engine.normalise_answers(pathway.pathway, body["answers"], partial=True)

@@ -116,3 +116,62 @@ def test_change_your_answers_after_a_new_revision_asks_the_reworded_questions_ag
     assert question_of(again) == "stroke"
     assert UPDATED in page_text(again.content.decode())
     assert not re.search(r'name="stroke" value="no"[^>]*checked', again.content.decode())
+
+
+# --- Partners: the same question through the evaluate API -----------------------------------------------------------
+
+EVALUATE = f"{URL.replace('/triage/', '/api/v1/pathways/')}evaluate/"
+
+
+def evaluate(client: Any, key: str, body: dict[str, Any]) -> Any:
+    return client.post(EVALUATE, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+
+def test_a_partner_can_have_answers_refused_that_were_asked_in_another_revisions_words(
+    client, api_key, published_pathway, workflow, author
+):
+    """A partner app asks the questions of the revision it fetched (``content_hash`` in the pathway and in each
+    evaluation); sent with its answers, a hash the live revision no longer has is refused, counting nothing, and
+    says which revision is live, instead of answers to the old words being evaluated against the new."""
+    import io
+
+    from django.core.management import call_command
+
+    from tests.api.problems import problem, problem_fields
+    from triage.models import OutcomeCount
+
+    asked_in = published_pathway.content_hash
+    answers = dict.fromkeys(("stroke", "spreading-weakness", "chest-pain"), "no")
+    fine = evaluate(client, api_key, {"answers": answers, "content_hash": asked_in})
+    assert fine.status_code == 200, fine.content
+    assert fine.json()["content_hash"] == asked_in
+    newer = publish(workflow, author, reworded(pathway_document(), "chest-pain"))
+    call_command("flush_outcome_counts", stdout=io.StringIO())
+    counted = list(OutcomeCount.objects.values_list("count", flat=True))
+    for _ in range(2):  # the second after a 200 of its kind: answered without DRF's request cycle, the same
+        body = {"answers": answers | {"allergic-reaction": "no"}, "content_hash": asked_in}
+        refused = evaluate(client, api_key, body)
+        assert refused.status_code == 400, refused.content
+        assert problem_fields(refused) == {"content_hash"}
+        assert problem(refused)["errors"][0]["code"] == "pathway_changed"
+        assert f"revision {newer.number}" in problem(refused)["errors"][0]["detail"]
+        assert evaluate(client, api_key, {"answers": answers, "content_hash": newer.content_hash}).status_code == 200
+    assert evaluate(client, api_key, {"answers": answers}).status_code == 200  # the hash is optional
+    call_command("flush_outcome_counts", stdout=io.StringIO())
+    assert list(OutcomeCount.objects.values_list("count", flat=True)) == counted  # none of these settled
+    for _ in range(3):  # settled, with the live hash: each counted once (worked out ahead from the second on)
+        assert evaluate(client, api_key, {"answers": {"stroke": "yes"}, "content_hash": newer.content_hash}).json()[
+            "complete"
+        ]
+    call_command("flush_outcome_counts", stdout=io.StringIO())
+    assert OutcomeCount.objects.get(revision=newer).count == 3
+
+
+@pytest.mark.parametrize("content_hash", [1, None, ["x"], "", "x" * 100_000])
+def test_a_content_hash_that_is_not_one_is_a_400(client, api_key, published_pathway, content_hash):
+    from tests.api.problems import problem_fields
+
+    response = evaluate(client, api_key, {"answers": {"stroke": "yes"}, "content_hash": content_hash})
+    assert response.status_code == 400
+    assert problem_fields(response) == {"content_hash"}
+    assert len(response.content) < 2_000

@@ -144,6 +144,15 @@ class EvaluateRequestSerializer(serializers.Serializer):
             "may be left out: the response says whether the outcome is complete and which question to ask next."
         ),
     )
+    content_hash = serializers.CharField(
+        required=False,
+        help_text=(
+            "Optional: the content_hash of the pathway revision whose questions were asked (from the pathway, or an "
+            "earlier evaluation). If another revision is live now, the answers are refused (400, error code "
+            "`pathway_changed`) rather than evaluated against questions that may be worded otherwise: fetch the "
+            "pathway again and ask its questions."
+        ),
+    )
 
 
 class FiredRuleSerializer(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -171,16 +171,18 @@ class PathwayEvaluate(PartnerView, APIView):
         (400) for a body or answers refused, before anything is counted; the outcome counted last."""
         if not isinstance(data, dict):
             raise ValidationError({"answers": ['Send a JSON object: {"answers": {question key: answer}}.']})
-        unknown = sorted(set(data) - {"answers"})
+        unknown = sorted(set(data) - services.EVALUATE_FIELDS)
         if unknown:
             raise ValidationError(
                 {
-                    engine.shown(name): ["Unknown field; the body has only 'answers'."]
+                    engine.shown(name): ["Unknown field; the body has only 'answers' and 'content_hash'."]
                     for name in unknown[: engine.MAX_REPORTED_KEYS]
                 }
             )
         if "answers" not in data:
             raise ValidationError({"answers": ["This field is required."]})
+        if "content_hash" in data:
+            _check_asked_in(pathway, data["content_hash"])
         try:
             evaluation = self.evaluation = services.pathway_evaluate(
                 pathway=pathway, answers=data["answers"], ahead=self.ahead, counted_ahead=self.counted_ahead()
@@ -221,6 +223,20 @@ class PathwayEvaluate(PartnerView, APIView):
             "disclaimer": notices.DISCLAIMER,
             "is_demonstration": pathway.is_demonstration,
         }
+
+
+def _check_asked_in(pathway: CompiledPathway, content_hash: Any) -> None:
+    """Refuse (400, ``pathway_changed``) answers asked in the words of a revision other than the live one: a
+    partner that sends the ``content_hash`` of the revision whose questions it asked never has them evaluated
+    against another revision's questions, which may be worded otherwise."""
+    if not isinstance(content_hash, str) or not content_hash:
+        raise ValidationError({"content_hash": ["Give the content_hash of the revision whose questions were asked."]})
+    if content_hash != pathway.content_hash:
+        message = (
+            f"The pathway has changed since its questions were asked: revision {pathway.number} is live now, with "
+            f"content_hash {pathway.content_hash}. Fetch it again and ask its questions."
+        )
+        raise ValidationError({"content_hash": [ErrorDetail(message, code="pathway_changed")]})
 
 
 def _red_flags(pathway: engine.Pathway, answers: dict[str, frozenset[str]]) -> tuple[str, ...]:
