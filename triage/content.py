@@ -163,7 +163,7 @@ def pathway_for(revision: Revision) -> engine.Pathway:
 # --- The compiled form: everything an evaluation shows, as plain picklable values ----------------
 
 # Part of the cache key: bump it when ``CompiledPathway`` or what it holds changes shape.
-COMPILED_FORMAT = 4
+COMPILED_FORMAT = 5
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,8 @@ class FormQuestion:
     # The words the reader is shown (``wording_fingerprint``): an answer carried from page to page counts only for
     # the question in the words it was given to, whatever revision goes live meanwhile (``forms.read_step``).
     fingerprint: str
+    # The answers that are warning signs (``engine.Question.red_flag_options``).
+    red_flag_options: frozenset[str]
 
 
 def wording_fingerprint(*, kind: str, text: str, help_text: str, choices: tuple[tuple[str, str], ...]) -> str:
@@ -256,6 +258,7 @@ def _form_question(q: Question) -> FormQuestion:
         red_flag_level=q.red_flag_level,
         choices=choices,
         fingerprint=wording_fingerprint(kind=q.kind, text=q.text, help_text=q.help_text, choices=choices),
+        red_flag_options=frozenset(o.key for o in q.options.all() if o.is_red_flag),
     )
 
 

@@ -75,8 +75,11 @@ def read_step(data: QueryDict, questions: Sequence[FormQuestion]) -> Step:
     """Read a step's POST. Values are checked later (``engine.normalise_answers``), not here.
 
     An answer counts only for the question in the words the reader was shown: one whose
-    words changed since (``SHOWN``) is left out and named in ``reworded``. A form that says
-    nothing of the words (not one of these pages) is taken as it is.
+    words changed since (``SHOWN``) is named in ``reworded`` and left out, to be asked again,
+    unless it is a warning sign (``FormQuestion.red_flag_options``): a reader who has just
+    said yes to the signs of a stroke is not kept from "call now" by a rewording, and kept,
+    that yes can only make the advice more urgent, never less. A form that says nothing of
+    the words (not one of these pages) is taken as it is.
     """
     fingerprints = {question.key: question.fingerprint for question in questions}
     keys = set(fingerprints)
@@ -88,9 +91,9 @@ def read_step(data: QueryDict, questions: Sequence[FormQuestion]) -> Step:
     action = CHANGE if change else (BACK if data.get("action") == BACK else NEXT)
     answers: dict[str, Any] = {}
     for question in questions:
-        if question.key in reworded:
-            continue
         values = data.getlist(question.key)
+        if question.key in reworded and not (values and set(values) <= question.red_flag_options):
+            continue
         if question.kind == Kind.MULTIPLE:
             if question.key in data:
                 answers[question.key] = [value for value in values if value != ""]

@@ -20,11 +20,10 @@ DEMONSTRATION_EMERGENCY = (
     "warning sign like this, call the emergency number now."
 )
 
-# A new revision went live while the reader answered: the answers to questions now worded otherwise were left out.
-UPDATED = (
-    "This check was updated while you were answering. Any question whose words have changed is asked again: "
-    "your answers to the others are kept."
-)
+# A new revision went live while the reader answered (``forms.read_step``): on a question, the answers to questions now
+# worded otherwise were left out, to be asked again; on a result, it is the new revision's.
+UPDATED = "This check was updated while you were answering. If the words of a question changed, we ask it again."
+UPDATED_RESULT = "This check was updated while you were answering. This result is from the updated check."
 
 
 def demonstration_notice(*, emergency: bool) -> str:
@@ -60,6 +59,7 @@ def context() -> dict[str, Any]:
         "safety_advice": SAFETY_ADVICE,
         "demonstration_notice": DEMONSTRATION,
         "updated_notice": UPDATED,
+        "updated_result_notice": UPDATED_RESULT,
         "emergency": emergency(),
         "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
         "urgent_advice": urgent_advice(),

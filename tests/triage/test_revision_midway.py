@@ -107,6 +107,20 @@ def test_a_red_flag_answered_yes_in_unchanged_words_gives_the_emergency_result_a
     assert '<h1 id="result-title">Call the emergency number now</h1>' in result.content.decode()
 
 
+def test_yes_to_a_warning_sign_reworded_before_it_came_back_still_gives_the_emergency_result_at_once(
+    reader, workflow, author
+):
+    """A "yes" to a warning sign is never dropped for a rewording: asked again, a reader who has just said they had
+    the signs of a stroke would be kept from "call 999" by one more page. At worst, the advice is more urgent than
+    the new words would give (never less: the safety benchmark allows over-triage, never under-triage)."""
+    first = reader.get(URL)
+    publish(workflow, author, reworded(pathway_document(), "stroke"))
+    result = submit(reader, first, answer="yes")
+    html = result.content.decode()
+    assert '<h1 id="result-title">Call the emergency number now</h1>' in html
+    assert UPDATED in page_text(html)
+
+
 def test_change_your_answers_after_a_new_revision_asks_the_reworded_questions_again(reader, workflow, author):
     response = answer_no_until(reader, "chest-pain")
     result = submit(reader, response, answer="yes")
