@@ -104,6 +104,10 @@ class VocabularyChangeForm(forms.ModelForm):
         return cleaned
 
 
+# Articles a medication's or symptom's page lists by name; the rest are counted.
+USED_BY_SHOWN = 20
+
+
 class VocabularyAdmin(admin.ModelAdmin):
     """Adding an entry is open to authors: nobody sees it until reviewed content that uses it goes live.
 
@@ -142,11 +146,23 @@ class VocabularyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Shown by")
     def used_by(self, entry: Any) -> str:
-        articles = list(Article.objects.using_vocabulary(entry).order_by("slug"))
+        """The first ``USED_BY_SHOWN`` articles by slug, and how many there are in all.
+
+        An entry may be shown by every article of the library (a common symptom, a medicine with thousands of
+        articles): the page lists a page's worth and counts the rest, rather than reading and drawing them all.
+        """
+        using = Article.objects.using_vocabulary(entry)
+        articles = list(using.order_by("slug")[: USED_BY_SHOWN + 1])
         if not articles:
             return "No article uses it yet."
-        live = set(Revision.objects.published().filter(article__in=articles).values_list("article_id", flat=True))
-        return format_html_join(
+        more = len(articles) > USED_BY_SHOWN
+        articles = articles[:USED_BY_SHOWN]
+        live = set(
+            Revision.objects.published()
+            .filter(article_id__in=[a.pk for a in articles])
+            .values_list("article_id", flat=True)
+        )
+        listed = format_html_join(
             mark_safe("<br>"),
             '<a href="{}">{}</a> ({})',
             (
@@ -154,6 +170,10 @@ class VocabularyAdmin(admin.ModelAdmin):
                 for a in articles
             ),
         )
+        if not more:
+            return listed
+        total = using.count()
+        return format_html("{}<br>and {} more ({} in all)", listed, total - len(articles), total)
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         if not change:
