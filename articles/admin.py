@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from contentsite.admin import ReadOnlyAdminMixin
+from contentsite.admin import BoundedListMixin, ReadOnlyAdminMixin
 from contentsite.numbers import whole_number
 
 from . import forms as workflow_forms
@@ -250,7 +250,7 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "article", "revision_number", "action", "actor", "from_state", "to_state", "comment"]
     list_filter = ["action", "created_at"]
     search_fields = ["article__slug", "comment", "actor__username"]
@@ -346,7 +346,7 @@ class RevisionListInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(BoundedListMixin, admin.ModelAdmin):
     """Creates an article with its first draft; afterwards everything readers see changes in revisions.
 
     The slug is the public address and the medication the identity: fixed once
@@ -826,7 +826,7 @@ LAST_ACTIONS = ["unschedule", "archive", "withdraw", "create_draft"]
 
 
 @admin.register(Revision)
-class RevisionAdmin(DraftSavingAdmin):
+class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
     form = RevisionForm
     change_form_template = "admin/articles/revision/change_form.html"
     list_display = ["__str__", "title", "state", "created_by", "updated_at", "published_at"]
@@ -1094,7 +1094,7 @@ class RevisionAdmin(DraftSavingAdmin):
 # --- Worklists -------------------------------------------------------------------
 
 
-class WorklistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class WorklistAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """A read-only list of revisions; each links to the revision's own page."""
 
     list_display = ["revision_link", "title", "state", "created_by", "updated_at"]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.timesince import timesince
 
 from contentsite.models import PendingInvalidation
@@ -29,6 +31,38 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class BoundedCountPaginator(Paginator):
+    """Counts a list's rows up to ``limit`` and no further: a count of the whole library reads every row of it.
+
+    A list with more rows says "more than {limit}" (``templates/admin/pagination.html``) and pages through the first
+    ``limit`` of them: a page further down would read every row before it too. The search and the filters narrow it.
+    """
+
+    limit = 2_000
+
+    @cached_property
+    def counted(self) -> int:
+        rows = self.object_list
+        if hasattr(rows, "values"):  # a queryset: the count needs no order and no columns
+            rows = rows.order_by().values("pk")
+        return rows[: self.limit + 1].count() if hasattr(rows, "count") else len(rows[: self.limit + 1])
+
+    @cached_property
+    def capped(self) -> bool:
+        return self.counted > self.limit
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.counted, self.limit)
+
+
+class BoundedListMixin:
+    """For the list of a table that grows with the library: neither its count nor its pages read the whole table."""
+
+    paginator = BoundedCountPaginator
+    show_full_result_count = False  # "N results (M total)" counted the whole table again
 
 
 @admin.register(PendingInvalidation)

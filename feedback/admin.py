@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from contentsite.admin import ReadOnlyAdminMixin
+from contentsite.admin import BoundedListMixin, ReadOnlyAdminMixin
 
 from . import services
 from .models import Feedback, FeedbackAuditEntry
@@ -64,7 +64,7 @@ class FeedbackAuditInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class FeedbackAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_on", "kind", "article", "revision_link", "answer", "reason", "text", "handled"]
     list_filter = [StatusFilter, "helpful", "reason", "revision__article__kind"]
     list_select_related = ["revision__article"]

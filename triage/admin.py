@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from contentsite.admin import ReadOnlyAdminMixin
+from contentsite.admin import BoundedListMixin, ReadOnlyAdminMixin
 
 from .models import Disposition, OutcomeCount, Question, Rule, Vignette
 
@@ -68,7 +68,7 @@ PATHWAY_INLINES = [QuestionInline, DispositionInline, RuleInline, VignetteInline
 
 
 @admin.register(OutcomeCount)
-class OutcomeCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OutcomeCountAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Anonymous counts of outcomes per pathway revision and day; nothing else about readers exists."""
 
     list_display = ["day", "revision", "disposition_key", "count"]
