@@ -174,6 +174,7 @@ def _bulk_batch(numbers: range, *, medications: list[Any], symptom: Any, reviewe
                 change_summary="First version.",
                 published_at=now - timedelta(minutes=n + 1),
                 content_hash="0" * 64,
+                review_due=(now + timedelta(days=365)).date(),  # its review's, below
             )
             for n, article in zip(numbers, articles, strict=True)
         ],

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -128,6 +128,8 @@ class RevisionState(models.TextChoices):
 
 # Only these states accept content changes; every other state is frozen.
 EDITABLE_STATES = frozenset({RevisionState.DRAFT, RevisionState.CHANGES_REQUESTED})
+# A live revision is in one of these (a scheduled one is live from its time, before ``publish_scheduled`` records it).
+LIVE_STATES = [RevisionState.PUBLISHED, RevisionState.SCHEDULED]
 
 
 def content_prefetches() -> list[Prefetch | str]:
@@ -329,19 +331,28 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         return self.exclude(Exists(RevisionContributor.objects.filter(revision=OuterRef("pk"), user=user)))
 
     def with_next_review_due(self) -> RevisionQuerySet:
-        """Annotate ``next_review_due`` from the latest clinical review."""
+        """Annotate ``next_review_due``: the latest clinical review's (``Revision.review_due`` keeps it)."""
+        return self.annotate(next_review_due=F("review_due"))
+
+    def keep_review_due(self) -> int:
+        """Copy each revision's latest clinical review's next review date into ``review_due`` (None if none)."""
         from .workflow import ClinicalReview
 
         latest = ClinicalReview.objects.filter(revision=OuterRef("pk")).order_by("-reviewed_at", "-pk")
-        return self.annotate(next_review_due=Subquery(latest.values("next_review_due")[:1]))
+        return self.update(review_due=Subquery(latest.values("next_review_due")[:1]))
 
     def overdue_for_review(self) -> RevisionQuerySet:
-        """Live revisions whose next review date has passed (or that were never reviewed)."""
+        """Live revisions whose next review date has passed (or that were never reviewed).
+
+        Read by the index on ``review_due`` of published and scheduled revisions (every live revision is one), not
+        by working out the latest review of every live revision: the dashboard counts these on every visit.
+        """
         today = timezone.localdate()
         return (
             self.published()
+            .filter(state__in=LIVE_STATES)
+            .filter(Q(review_due__lt=today) | Q(review_due__isnull=True))
             .with_next_review_due()
-            .filter(Q(next_review_due__lt=today) | Q(next_review_due__isnull=True))
         )
 
     def with_review(self) -> RevisionQuerySet:
@@ -395,6 +406,10 @@ class Revision(models.Model):
     publish_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="For a scheduled revision: when it goes live."
     )
+    # The next review date of its latest clinical review (None: never reviewed), for the overdue worklist and the
+    # dashboard's count of it, read by index. Kept by ``ClinicalReview.save`` and ``ClinicalReview.objects.update``;
+    # rows written in bulk set it themselves (``RevisionQuerySet.keep_review_due`` works it out again).
+    review_due = models.DateField(null=True, blank=True, editable=False)
 
     objects = RevisionQuerySet.as_manager()
 
@@ -408,6 +423,10 @@ class Revision(models.Model):
             models.Index(
                 fields=["publish_at"], condition=Q(state=RevisionState.SCHEDULED), name="revision_scheduled_publish_at"
             ),
+            # The overdue worklist: live revisions by their next review date, the never reviewed (NULL) too.
+            models.Index(fields=["review_due"], condition=Q(state__in=LIVE_STATES), name="revision_live_review_due"),
+            # The worklists by state (in review, approved, drafts): a few rows among every revision of the library.
+            models.Index(fields=["state"], name="revision_state"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["article", "number"], name="revision_unique_number_per_article"),

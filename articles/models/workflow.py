@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -44,6 +46,18 @@ class ReviewKind(models.TextChoices):
     CONFIRMATION = "confirmation", "Reviewed, no change"
 
 
+class ClinicalReviewQuerySet(models.QuerySet["ClinicalReview"]):
+    def update(self, **kwargs: Any) -> int:
+        """As ``QuerySet.update``, and the revisions keep their latest review's date (``Revision.review_due``)."""
+        if not {"next_review_due", "reviewed_at", "revision", "revision_id"} & kwargs.keys():
+            return super().update(**kwargs)
+        revisions = set(self.values_list("revision_id", flat=True))
+        count = super().update(**kwargs)
+        revisions |= set(self.values_list("revision_id", flat=True))
+        Revision.objects.filter(pk__in=revisions).keep_review_due()
+        return count
+
+
 class ClinicalReview(models.Model):
     """A reviewer's sign-off of one revision's exact content.
 
@@ -65,6 +79,8 @@ class ClinicalReview(models.Model):
     )
     comment = TextBlockField(max_length=MAX_COMMENT_CHARS, blank=True)
 
+    objects = ClinicalReviewQuerySet.as_manager()
+
     class Meta:
         ordering = ["-reviewed_at", "-pk"]
         constraints = [
@@ -73,6 +89,10 @@ class ClinicalReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.revision} by {self.reviewer_name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        Revision.objects.filter(pk=self.revision_id).keep_review_due()  # the overdue worklist reads it
 
     @property
     def is_overdue(self) -> bool:

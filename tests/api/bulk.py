@@ -60,6 +60,7 @@ def _live_articles(count: int, *, medication: Medication, reviewer: object, pref
                 change_summary="First.",
                 published_at=now,
                 content_hash="0" * 64,
+                review_due=now.date(),  # its review's, below (``ClinicalReview.save`` keeps it; bulk_create does not)
             )
             for article in articles
         ),
@@ -174,9 +175,9 @@ def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str
         )
         cursor.execute(
             """INSERT INTO articles_revision (article_id, number, state, title, topic, summary, change_summary,
-                created_at, updated_at, lock_version, content_hash, published_at)
+                created_at, updated_at, lock_version, content_hash, published_at, review_due)
             SELECT a.id, 1, 'published', 'Title ' || a.slug, 'Topic', 'Summary.', 'First.', now(), now(), 0,
-                repeat('0', 64), now() - interval '30 days'
+                repeat('0', 64), now() - interval '30 days', current_date
             FROM articles_article a WHERE a.slug LIKE %s""",
             [f"{prefix}-%"],
         )
