@@ -354,6 +354,9 @@ class ArticleAdmin(BoundedListMixin, admin.ModelAdmin):
     """
 
     list_display = ["slug", "medication", "latest_topic", "created_at"]
+    # Sorted only by what an index orders (slug; medication, then slug): sorting by the latest topic or the date
+    # created read and sorted every article of the library (0.45 s at 100,000). The search and the filter narrow.
+    sortable_by = ["slug", "medication"]
     list_filter = ["medication"]
     search_fields = ["slug", "revisions__topic", "revisions__title"]
     inlines = [RevisionListInline, ArticleAuditInline]
@@ -363,7 +366,7 @@ class ArticleAdmin(BoundedListMixin, admin.ModelAdmin):
         latest = Revision.objects.filter(article=OuterRef("pk")).order_by("-number")
         return super().get_queryset(request).annotate(latest_topic=Subquery(latest.values("topic")[:1]))
 
-    @admin.display(description="Topic (latest revision)", ordering="latest_topic")
+    @admin.display(description="Topic (latest revision)")
     def latest_topic(self, article: Article) -> str:
         return article.latest_topic or "-"
 
@@ -833,8 +836,11 @@ class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
     list_filter = [WorklistFilter, StateFilter, "state", "article__medication"]
     search_fields = ["title", "article__slug"]
     list_select_related = ["article", "created_by"]
-    # By article, newest first: asked here, since the model's default order joins nothing.
+    # By article, newest first: asked here, since the model's default order joins nothing. Nothing else: any other
+    # column came before the article's slug, and the list read and sorted every revision of the library to find its
+    # first page (0.2 s at 100,000). The filters, the worklists and the search narrow it.
     ordering = ["article__slug", "-number"]
+    sortable_by: list[str] = []
     readonly_fields = [
         "article",
         "number",
