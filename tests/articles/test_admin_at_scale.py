@@ -8,19 +8,23 @@ PostgreSQL, in the manner of ``tests/api/test_plans.py``) its plan.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from articles import services
 from articles.admin import ArticleAdmin
-from articles.models import Medication, Symptom, SymptomEntry
+from articles.models import ClinicalReview, Medication, Revision, Symptom, SymptomEntry
 from contentsite.admin import BoundedCountPaginator
 from tests.api.bulk import live_articles, sql_library
 from tests.api.test_plans import ARTICLES, nodes
 from tests.articles.test_admin_side_doors import change_url
+from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +85,31 @@ def test_a_list_too_long_to_count_says_so_and_pages_through_the_first_rows(
     assert client.get("/admin/articles/article/?p=3").status_code == 200
     assert "?e=1" in client.get("/admin/articles/article/?p=4")["Location"]  # only the counted rows are paged
     assert "1 article\n" in client.get("/admin/articles/article/?q=few-0001").content.decode()
+
+
+def test_a_revision_keeps_its_latest_reviews_date_for_the_overdue_worklist(workflow, reviewer):
+    """``Revision.review_due``, which the overdue worklist reads by index, is always the latest review's date."""
+    live = workflow.live()
+    [review] = ClinicalReview.objects.filter(revision=live)
+    assert Revision.objects.get(pk=live.pk).review_due == review.next_review_due
+    past = timezone.localdate() - datetime.timedelta(days=2)
+    ClinicalReview.objects.filter(pk=review.pk).update(next_review_due=past)  # as a data fix would
+    assert Revision.objects.get(pk=live.pk).review_due == past
+    assert list(Revision.objects.overdue_for_review()) == [live]
+    second = make_user("second-reviewer", "Clinical reviewers", profile=True)
+    confirmation = services.revision_confirm_review(revision=live, actor=second, comment="Checked.")
+    assert Revision.objects.get(pk=live.pk).review_due == confirmation.next_review_due > past
+    assert not Revision.objects.overdue_for_review().exists()
+    # A review recorded earlier than the latest (a correction of its time) does not move the date back.
+    ClinicalReview.objects.filter(pk=review.pk).update(
+        reviewed_at=confirmation.reviewed_at - datetime.timedelta(days=1)
+    )
+    assert Revision.objects.get(pk=live.pk).review_due == confirmation.next_review_due
+    # Never reviewed: overdue, as before.
+    ClinicalReview.objects.filter(revision=live).delete()
+    Revision.objects.filter(pk=live.pk).keep_review_due()
+    assert Revision.objects.get(pk=live.pk).review_due is None
+    assert [(r, r.next_review_due) for r in Revision.objects.overdue_for_review()] == [(live, None)]
 
 
 # --- The lists, on PostgreSQL at 20,000 articles ---------------------------------------------------------------------
