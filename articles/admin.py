@@ -18,7 +18,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.forms.formsets import TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -28,6 +28,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import smart_split, unescape_string_literal
 
 from contentsite.admin import BoundedListMixin, ReadOnlyAdminMixin
 from contentsite.numbers import whole_number
@@ -361,6 +362,17 @@ class ArticleAdmin(BoundedListMixin, admin.ModelAdmin):
     search_fields = ["slug", "revisions__topic", "revisions__title"]
     inlines = [RevisionListInline, ArticleAuditInline]
     actions = ["start_draft"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Article], search_term: str) -> Any:
+        """Each word in the slug or in any revision's topic or title, as Django's search, without joining every article
+        to every revision: the ids that match, found by index (``0103_search_trigram_indexes``), narrow the list."""
+        found = None
+        for word in _search_words(search_term):
+            articles = Article.objects.filter(slug__icontains=word).order_by().values("pk")
+            revisions = Revision.objects.filter(Q(topic__icontains=word) | Q(title__icontains=word))
+            matches = queryset.filter(pk__in=articles.union(revisions.order_by().values("article_id")))
+            found = matches if found is None else found & matches
+        return (queryset if found is None else found), False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         latest = Revision.objects.filter(article=OuterRef("pk")).order_by("-number")
@@ -824,6 +836,15 @@ class WorklistFilter(admin.SimpleListFilter):
         return worklist.revisions(queryset, request.user)
 
 
+def _search_words(search_term: str) -> list[str]:
+    """The words of a list's search, as Django's admin splits them ("quoted words" stay together)."""
+    quoted = ('"', "'")
+    return [
+        unescape_string_literal(word) if word.startswith(quoted) and word[0] == word[-1] else word
+        for word in smart_split(search_term)
+    ]
+
+
 # Offered after the step that moves a revision on, in this order (``RevisionAdmin._workflow_context``).
 LAST_ACTIONS = ["unschedule", "archive", "withdraw", "create_draft"]
 
@@ -879,6 +900,16 @@ class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
         CommentInline,
         AuditInline,
     ]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Revision], search_term: str) -> Any:
+        """Each word in the title or the article's slug, as Django's search, by index (as ``ArticleAdmin``'s)."""
+        found = None
+        for word in _search_words(search_term):
+            titled = Revision.objects.filter(title__icontains=word).order_by().values("pk")
+            of_articles = Revision.objects.filter(article__in=Article.objects.filter(slug__icontains=word))
+            matches = queryset.filter(pk__in=titled.union(of_articles.order_by().values("pk")))
+            found = matches if found is None else found & matches
+        return (queryset if found is None else found), False
 
     def get_view_on_site_url(self, obj: Revision | None = None) -> str | None:
         """The live page for the live revision; the staff preview for any other (a draft is not on the site)."""
