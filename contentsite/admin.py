@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils import timezone
@@ -58,11 +59,25 @@ class BoundedCountPaginator(Paginator):
         return min(self.counted, self.limit)
 
 
+class SortableOnlyChangeList(ChangeList):
+    """Sorts only by the columns the list offers (``sortable_by``): Django's own sorts by any column named in ``?o=``,
+    so an order left off for its cost still came back from a typed or bookmarked address."""
+
+    def get_ordering_field(self, field_name: Any) -> Any:
+        if self.sortable_by is not None and field_name not in self.sortable_by:
+            return None  # ignored, as Django ignores a column it cannot sort by
+        return super().get_ordering_field(field_name)
+
+
 class BoundedListMixin:
-    """For the list of a table that grows with the library: neither its count nor its pages read the whole table."""
+    """For the list of a table that grows with the library: neither its count nor its pages read the whole table,
+    and it sorts only by what it offers (``sortable_by``: what an index serves)."""
 
     paginator = BoundedCountPaginator
     show_full_result_count = False  # "N results (M total)" counted the whole table again
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return SortableOnlyChangeList
 
 
 @admin.register(PendingInvalidation)
