@@ -75,11 +75,14 @@ def test_a_list_too_long_to_count_says_so_and_pages_through_the_first_rows(
 ):
     monkeypatch.setattr(BoundedCountPaginator, "limit", 5)  # 2,000 in use, 20 pages of 100
     monkeypatch.setattr(ArticleAdmin, "list_per_page", 2)
+    Medication.objects.create(slug="otheramol", generic_name="Otheramol")  # a filter of one choice is not shown
     medication = Medication.objects.create(slug="scalamol", generic_name="Scalamol")
     live_articles(8, medication=medication, reviewer=reviewer, prefix="few")
     client.force_login(admin_user_account)
     html = client.get(f"/admin/articles/article/?medication__id__exact={medication.pk}").content.decode()
     assert "More than 5 articles: search or filter to narrow the list" in html
+    assert "More than 5 results (" in html  # beside the search, not the 5 it counted
+    assert " results (" not in client.get("/admin/articles/article/").content.decode()  # nothing narrows the list
     assert "Select all 5" not in html  # an action never runs on rows nobody counted
     assert "total)" not in html  # nor is the unfiltered table counted for "N results (M total)"
     assert client.get("/admin/articles/article/?p=3").status_code == 200
