@@ -969,7 +969,10 @@ class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
         sent = getattr(request, "workflow_form_sent", None)  # a refused step's form, as sent (``_shown_again``)
         for name in services.available_transitions(revision=revision, actor=request.user, open_draft=open_draft):
             step = services.TRANSITIONS[name]
-            form = sent[1] if sent and sent[0] == name else step.form.for_revision(revision, checks=report, prefix=name)
+            if sent and sent[0] == name:
+                form = sent[1].shown_again(revision)
+            else:
+                form = step.form.for_revision(revision, checks=report, prefix=name)
             url = reverse("admin:articles_revision_transition", args=[revision.pk, name])
             actions.append({"name": name, "label": step.label, "form": form, "url": url})
         live = Revision.objects.published().filter(article_id=revision.article_id).first()

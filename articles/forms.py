@@ -28,6 +28,10 @@ class TransitionForm(forms.Form):
     ) -> TransitionForm:
         return cls(data, **kwargs)
 
+    def shown_again(self, revision: Revision) -> TransitionForm:
+        """This form as sent, to show again under its refusal on ``revision``'s page as it is now."""
+        return self
+
 
 class SubmitForm(TransitionForm):
     change_summary = TextFormField(
@@ -53,6 +57,8 @@ class RequestChangesForm(TransitionForm):
 
 
 class ApproveForm(TransitionForm):
+    # The content hash of the revision as the page showed it: the approval is of what the reviewer read.
+    content_hash_seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     acknowledged_warnings = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="I have read and accept these warnings"
     )
@@ -76,7 +82,13 @@ class ApproveForm(TransitionForm):
     ) -> TransitionForm:
         if checks is None:
             checks = check_revision(Revision.objects.with_content().get(pk=revision.pk))
-        return cls(data, warnings=checks.warnings, **kwargs)
+        return cls(data, warnings=checks.warnings, initial={"content_hash_seen": revision.content_hash}, **kwargs)
+
+    def shown_again(self, revision: Revision) -> TransitionForm:
+        # The page shown again shows the revision as it is now: approving from it approves that.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("content_hash_seen")] = revision.content_hash
+        return self
 
 
 class ConfirmReviewForm(TransitionForm):

@@ -933,6 +933,7 @@ def revision_approve(
     *,
     revision: Revision,
     actor: AbstractBaseUser,
+    content_hash_seen: str,
     acknowledged_warnings: Iterable[str] = (),
     next_review_due: datetime.date | None = None,
     comment: str = "",
@@ -941,12 +942,20 @@ def revision_approve(
 
     Four eyes: nobody approves a revision they created or edited. The reviewer
     needs a complete profile and must acknowledge every content-check warning.
-    The review records the content hash, so later changes cannot ride on it.
+    ``content_hash_seen`` is the content hash of the revision as the reviewer read it: a revision sent back,
+    changed and submitted again after they opened it is refused, so their name is never put to words they did
+    not see. The review records the content hash, so later changes cannot ride on it.
     """
     _permitted("approve", actor)
     profile = _reviewer_profile(actor)
     with transaction.atomic():
         revision = _begin("approve", revision, actor)
+        if content_hash_seen != revision.content_hash:
+            raise ValidationError(
+                f"Revision {revision.number} has changed since you opened it: it was changed and submitted again "
+                "meanwhile. Nothing was approved. The page now shows it as it is: read it again before you approve.",
+                code="content_changed",
+            )
         verified = _verified_hash(revision, revision.content_hash, "submitted")
         report = check_revision(Revision.objects.with_content().get(pk=revision.pk))
         if report.failures:

@@ -94,7 +94,11 @@ def publish_document(document: dict[str, Any]) -> None:
         revision = services.revision_submit(revision=revision, actor=author)
         warnings = check_revision(Revision.objects.with_content().get(pk=revision.pk)).warning_codes
         revision = services.revision_approve(
-            revision=revision, actor=reviewer, acknowledged_warnings=warnings, comment="Bench approval."
+            revision=revision,
+            actor=reviewer,
+            content_hash_seen=revision.content_hash,
+            acknowledged_warnings=warnings,
+            comment="Bench approval.",
         )
         services.revision_publish(revision=revision, actor=publisher)
 

@@ -61,7 +61,11 @@ def _review(revision: Any, *, author: Any, reviewer: Any, change_summary: str | 
     revision = services.revision_submit(revision=revision, actor=author, change_summary=change_summary)
     warnings = check_revision(Revision.objects.with_content().get(pk=revision.pk)).warning_codes
     return services.revision_approve(
-        revision=revision, actor=reviewer, acknowledged_warnings=warnings, comment="Drill approval."
+        revision=revision,
+        actor=reviewer,
+        content_hash_seen=revision.content_hash,
+        acknowledged_warnings=warnings,
+        comment="Drill approval.",
     )
 
 

@@ -91,7 +91,14 @@ def test_from_an_empty_database_to_a_published_article(
     client.post(f"/admin/articles/revision/{draft.pk}/transition/approve/", {}, follow=True)
     assert Revision.objects.get(pk=draft.pk).state == RevisionState.IN_REVIEW
     warnings = check_revision(Revision.objects.with_content().get(pk=draft.pk)).warning_codes
-    approved = transition(client, checker, draft, "approve", {"approve-acknowledged_warnings": list(warnings)})
+    seen = Revision.objects.get(pk=draft.pk).content_hash  # as the reviewer's page sends it
+    approved = transition(
+        client,
+        checker,
+        draft,
+        "approve",
+        {"approve-content_hash_seen": seen, "approve-acknowledged_warnings": list(warnings)},
+    )
     assert approved.state == RevisionState.APPROVED
     published = transition(client, editor, draft, "publish", {})
     assert published.state == RevisionState.PUBLISHED

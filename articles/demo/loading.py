@@ -139,6 +139,7 @@ def load_demo_content() -> list[tuple[str, str]]:
                 revision = services.revision_approve(
                     revision=revision,
                     actor=reviewer,
+                    content_hash_seen=revision.content_hash,
                     acknowledged_warnings=warnings,
                     comment="Demonstration approval by a demonstration account; not a clinical review.",
                 )

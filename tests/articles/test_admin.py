@@ -106,10 +106,11 @@ def test_reviewer_approves_through_the_panel_acknowledging_warnings(client, work
     revision = services.revision_submit(revision=workflow.draft(document), actor=author, change_summary="First.")
     client.force_login(reviewer)
     url = f"/admin/articles/revision/{revision.pk}/transition/approve/"
-    response = client.post(url, {"approve-comment": "Fine."}, follow=True)
+    seen = {"approve-content_hash_seen": revision.content_hash}  # as the page sends it
+    response = client.post(url, {**seen, "approve-comment": "Fine."}, follow=True)
     assert "Acknowledge this warning before approving" in response.content.decode()
     assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
-    response = client.post(url, {"approve-acknowledged_warnings": ["unverified_reference:ref-1"]}, follow=True)
+    response = client.post(url, {**seen, "approve-acknowledged_warnings": ["unverified_reference:ref-1"]}, follow=True)
     assert "The revision is now approved." in response.content.decode()
 
 
@@ -305,7 +306,7 @@ def test_a_refused_step_shows_its_form_again_with_what_was_typed(client, workflo
     url = f"/admin/articles/revision/{revision.pk}/transition/approve/"
     typed = "Checked every source against the original papers myself."
 
-    response = client.post(url, {"approve-comment": typed})
+    response = client.post(url, {"approve-content_hash_seen": revision.content_hash, "approve-comment": typed})
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -328,6 +329,9 @@ def test_the_approval_form_asks_to_acknowledge_warnings_only_when_there_are_some
     client.force_login(reviewer)
     assert "I have read and accept these warnings" not in client.get(change_url(clean)).content.decode()
     assert "I have read and accept these warnings" in client.get(change_url(warned)).content.decode()
-    response = client.post(f"/admin/articles/revision/{clean.pk}/transition/approve/", {"approve-comment": "Fine."})
+    response = client.post(
+        f"/admin/articles/revision/{clean.pk}/transition/approve/",
+        {"approve-content_hash_seen": clean.content_hash, "approve-comment": "Fine."},
+    )
     assert response.status_code == 302
     assert Revision.objects.get(pk=clean.pk).state == RevisionState.APPROVED

@@ -282,12 +282,37 @@ def test_content_changed_after_submission_cannot_be_approved(workflow, author, r
         approve(revision, reviewer)
 
 
+def test_an_approval_of_content_the_reviewer_did_not_read_is_refused(workflow, author, reviewer, roles):
+    """Found in two browser sessions: a reviewer's page opened before the revision was sent back, changed and
+    resubmitted approved the new words, which they never saw, under their name."""
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    read = revision.content_hash  # what the reviewer's page showed
+    other = make_user("other-reviewer", "Clinical reviewers", profile=True)
+    services.revision_request_changes(revision=revision, actor=other, comment="Reword section 1.")
+    content = revision_content(Revision.objects.with_content().get(pk=revision.pk))
+    content["sections"][0]["body"] = "New words [@ref-1]."
+    revision = services.revision_update_content(
+        revision=revision, actor=author, expected_lock_version=revision.lock_version, content=content
+    )
+    revision = services.revision_submit(revision=revision, actor=author, change_summary="Reworded.")
+    assert revision.content_hash != read
+
+    for seen in (read, "", "0" * 64):
+        with pytest.raises(ValidationError, match="has changed since you opened it") as refused:
+            approve(revision, reviewer, content_hash_seen=seen)
+        assert refused.value.error_list[0].code == "content_changed"
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
+    assert not ClinicalReview.objects.filter(revision=revision).exists()
+    approve(revision, reviewer, content_hash_seen=revision.content_hash)
+    assert ClinicalReview.objects.get(revision=revision).content_hash == revision.content_hash
+
+
 def test_the_approval_records_hash_dates_and_acknowledged_warnings(workflow, author, reviewer):
     document = article_document()
     document["revision"]["references"][0].update(doi="", needs_verification=True, verification_note="No DOI found.")
     revision = services.revision_submit(revision=workflow.draft(document), actor=author, change_summary="First.")
     with pytest.raises(ValidationError, match="Acknowledge this warning"):
-        services.revision_approve(revision=revision, actor=reviewer)
+        services.revision_approve(revision=revision, actor=reviewer, content_hash_seen=revision.content_hash)
     approve(revision, reviewer)
     review = ClinicalReview.objects.get(revision=revision)
     assert review.content_hash == Revision.objects.get(pk=revision.pk).content_hash
