@@ -1094,6 +1094,7 @@ def revision_publish(
                 f"{timezone.localtime(scheduled.publish_at):%d %B %Y %H:%M}; cancel that schedule first.",
                 code="already_scheduled",
             )
+        _refuse_taking_back_the_live_revision(revision)
         now = timezone.now()
         if publish_at is not None and publish_at > now:
             return _set_state(
@@ -1123,6 +1124,29 @@ def revision_publish(
             published_at=now,
             data={"content_hash": approval.content_hash},
         )
+
+
+def _refuse_taking_back_the_live_revision(revision: Revision) -> None:
+    """Refuse to publish ``revision`` over a live revision that went live after it was started and that it was not
+    copied from: readers would lose the live one's changes (a correction, say) with nobody having decided so.
+    Going back on purpose is a new draft copied from ``revision``, reviewed again. The caller holds the article lock.
+    """
+    live = Revision.objects.filter(article_id=revision.article_id, state=RevisionState.PUBLISHED).first()
+    if live is None or live.published_at is None or live.published_at <= revision.created_at:
+        return
+    source, followed = revision.based_on_id, set()
+    while source is not None and source not in followed:
+        if source == live.pk:
+            return
+        followed.add(source)
+        source = Revision.objects.filter(pk=source).values_list("based_on_id", flat=True).first()
+    raise ValidationError(
+        f"Revision {live.number} went live after revision {revision.number} was started, and revision "
+        f"{revision.number} was not copied from it: publishing it would take back revision {live.number}'s changes. "
+        f"Start a new draft from revision {live.number} and make this one's changes there; or, to go back to this "
+        "version on purpose, start a new draft from this revision and have it reviewed.",
+        code="behind_the_live_revision",
+    )
 
 
 @transition(

@@ -616,6 +616,43 @@ def test_a_scheduled_publication_goes_live_at_its_time_without_the_command(workf
     assert (AuditEntry.objects.count(), list(Revision.objects.values_list("pk", "state", "published_at"))) == before
 
 
+def test_a_revision_started_before_another_went_live_cannot_take_back_its_changes(
+    workflow, author, reviewer, publisher
+):
+    """Found in the admin with two people at work: a correction started from the live revision and published while
+    an older update waited, approved, for its publisher was silently taken back when that update was published
+    (nothing said so; readers lost the correction)."""
+    first = workflow.live()
+    waiting = services.revision_submit(revision=workflow.next_draft(first), actor=author, change_summary="Routine.")
+    waiting = approve(waiting, reviewer)
+    correction = workflow.next_draft(first)
+    content = revision_content(Revision.objects.with_content().get(pk=correction.pk))
+    content["title"] = "The corrected version"
+    services.revision_update_content(revision=correction, actor=author, expected_lock_version=0, content=content)
+    correction = workflow.take_live(Revision.objects.get(pk=correction.pk))
+
+    for publish_at in (None, timezone.now() + datetime.timedelta(days=1)):
+        with pytest.raises(ValidationError, match="went live after revision 2 was started") as refused:
+            services.revision_publish(revision=waiting, actor=publisher, publish_at=publish_at)
+        assert refused.value.error_list[0].code == "behind_the_live_revision"
+    assert list(Revision.objects.published()) == [correction]
+    assert Revision.objects.get(pk=waiting.pk).state == RevisionState.APPROVED
+
+    # Going back to it on purpose is a new draft copied from it, reviewed again.
+    again = services.revision_create_draft(article=first.article, actor=author, based_on=waiting)
+    again = workflow.take_live(again)
+    assert list(Revision.objects.published()) == [again]
+
+
+def test_a_revision_copied_from_one_that_went_live_later_can_follow_it(workflow, author, reviewer, publisher, clock):
+    first = workflow.live()
+    scheduled = workflow.take_live(workflow.next_draft(first), publish_at=timezone.now() + datetime.timedelta(hours=1))
+    follower = services.revision_create_draft(article=first.article, actor=author, based_on=scheduled)
+    follower = approve(services.revision_submit(revision=follower, actor=author, change_summary="Next."), reviewer)
+    clock.advance(datetime.timedelta(hours=1, seconds=1))  # the scheduled one goes live after the copy was started
+    assert services.revision_publish(revision=follower, actor=publisher).state == RevisionState.PUBLISHED
+
+
 def test_only_one_scheduled_publication_per_article(workflow, publisher):
     first = workflow.live()
     later = timezone.now() + datetime.timedelta(days=2)
@@ -714,10 +751,12 @@ def test_two_concurrent_publishes_leave_exactly_one_live_revision(author, review
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert sorted(outcomes) == ["published", "published"]
+    # Both copied from the live revision: the second would take back the first's changes, so it is refused.
+    assert sorted(outcomes)[0] == "published"
+    assert "went live after revision" in sorted(outcomes)[1]
     live = Revision.objects.filter(article=first.article, state=RevisionState.PUBLISHED)
     assert live.count() == 1
-    assert Revision.objects.filter(article=first.article, state=RevisionState.SUPERSEDED).count() == 2
+    assert Revision.objects.filter(article=first.article, state=RevisionState.SUPERSEDED).count() == 1
 
     # And the same revision published twice at once: one wins, the other is refused.
     draft = services.revision_create_draft(article=first.article, actor=author, based_on=first)
