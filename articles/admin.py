@@ -577,6 +577,9 @@ class KnownChoicesAutocomplete(AutocompleteSelect):
     known: dict[str, str] = {}
 
     def optgroups(self, name: str, value: Any, attr: Any = None) -> Any:
+        # A refused value that is no id (a space, a 40-digit number) is shown as nothing chosen: Django's own would
+        # look it up in the database and fail (a 500 under the field's "Select a valid choice").
+        value = [item for item in value if whole_number(str(item)) is not None]
         selected = [str(item) for item in value if str(item) not in self.choices.field.empty_values]
         if not set(selected) <= self.known.keys():
             return super().optgroups(name, value, attr)

@@ -335,3 +335,17 @@ def test_the_approval_form_asks_to_acknowledge_warnings_only_when_there_are_some
     )
     assert response.status_code == 302
     assert Revision.objects.get(pk=clean.pk).state == RevisionState.APPROVED
+
+
+@pytest.mark.parametrize("sent", [" ", "9" * 40, "-1", "x"])
+def test_a_symptom_that_is_no_id_is_refused_on_its_field_not_a_500(client, workflow, author, sent):
+    """Found by posting odd values into every field of a draft's page: a symptom entry's symptom sent as a space or
+    a 40-digit number was refused, but the page showing the refusal asked the database for that "id" and failed."""
+    draft = workflow.draft()
+    client.force_login(author)
+    data = {**form_data(client, draft), "symptom_entries-0-symptom": sent}
+    client.raise_request_exception = False
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert Revision.objects.get(pk=draft.pk).lock_version == draft.lock_version
