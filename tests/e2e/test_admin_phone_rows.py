@@ -45,3 +45,30 @@ def test_a_drafts_rows_fit_their_boxes_on_a_phone(browser, demo_site):
         assert page.evaluate(CLIPPED) == []
     finally:
         context.close()
+
+
+def test_a_revisions_changes_fit_a_phone(browser, demo_site):
+    """Found from outside: at 390 px the page of a revision's changes was 433 px wide: a comparison table's nested
+    rows (its columns and rows, each a row of three cells inside the details cell) could not narrow, and the whole
+    page scrolled sideways. On a phone the nested rows stack, and keep their table semantics (explicit roles)."""
+    author = get_user_model().objects.get(username="demo-author")
+    draft = services.article_import(document=article_document(slug="phone-diff"), actor=author)
+    context = browser.new_context(base_url=demo_site.url, viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto("/admin/login/")
+        page.fill("#id_username", "demo-author")
+        page.fill("#id_password", DEMO_PASSWORD)
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        page.goto(f"/admin/articles/revision/{draft.pk}/diff/")
+        nested = page.locator("table.diff-children")
+        assert nested.count() >= 2  # the comparison table's columns and rows
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        first = nested.first
+        assert first.get_attribute("role") == "table"
+        assert first.locator("tr").first.get_attribute("role") == "row"
+        assert first.locator("td").first.get_attribute("role") == "cell"
+        assert first.locator("th").first.get_attribute("role") == "rowheader"
+    finally:
+        context.close()
