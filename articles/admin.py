@@ -283,7 +283,8 @@ class AuditInline(FoldingTable, ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "audit log"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
-        return super().get_queryset(request).select_related("actor")
+        # Each row is named by its entry (``AuditEntry.__str__``: its revision and article) and its actor.
+        return super().get_queryset(request).select_related("actor", "article", "revision__article")
 
 
 class ArticleAuditInline(AuditInline):

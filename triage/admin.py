@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
@@ -31,6 +32,9 @@ class QuestionInline(ReadOnlyInline):
     readonly_fields = fields
     verbose_name_plural = "triage questions (red flags are asked first)"
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        return super().get_queryset(request).select_related("symptom").prefetch_related("options")
+
     @admin.display(description="Answers (red flag marked !)")
     def answers(self, question: Question) -> str:
         return format_html_join(
@@ -50,6 +54,11 @@ class RuleInline(ReadOnlyInline):
     fields = ["position", "key", "description", "when", "disposition"]
     readonly_fields = fields
     verbose_name_plural = "triage rules (the most urgent matching rule wins)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Rule]:
+        return (
+            super().get_queryset(request).select_related("disposition").prefetch_related("conditions__option__question")
+        )
 
     @admin.display(description="When")
     def when(self, rule: Rule) -> str:
