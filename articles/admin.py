@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import datetime
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -367,13 +368,13 @@ class ArticleAdmin(BoundedListMixin, admin.ModelAdmin):
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Article], search_term: str) -> Any:
         """Each word in the slug or in any revision's topic or title, as Django's search, without joining every article
         to every revision: the ids that match, found by index (``0103_search_trigram_indexes``), narrow the list."""
-        found = None
-        for word in _search_words(search_term):
+
+        def matching(word: str) -> QuerySet[Any]:
             articles = Article.objects.filter(slug__icontains=word).order_by().values("pk")
             revisions = Revision.objects.filter(Q(topic__icontains=word) | Q(title__icontains=word))
-            matches = queryset.filter(pk__in=articles.union(revisions.order_by().values("article_id")))
-            found = matches if found is None else found & matches
-        return (queryset if found is None else found), False
+            return articles.union(revisions.order_by().values("article_id"))
+
+        return _each_word_matching(queryset, search_term, matching), False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Article]:
         latest = Revision.objects.filter(article=OuterRef("pk")).order_by("-number")
@@ -840,6 +841,14 @@ class WorklistFilter(admin.SimpleListFilter):
         return worklist.revisions(queryset, request.user)
 
 
+def _each_word_matching(queryset: QuerySet[Any], search_term: str, matching: Callable[[str], QuerySet[Any]]) -> Any:
+    """The rows of ``queryset`` whose ids ``matching`` finds for every word of the search (Django's rule: each word
+    somewhere), each word's ids read by index rather than by joining the list to every related row."""
+    for word in _search_words(search_term):
+        queryset = queryset.filter(pk__in=matching(word))
+    return queryset
+
+
 def _search_words(search_term: str) -> list[str]:
     """The words of a list's search, as Django's admin splits them ("quoted words" stay together)."""
     quoted = ('"', "'")
@@ -907,13 +916,13 @@ class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Revision], search_term: str) -> Any:
         """Each word in the title or the article's slug, as Django's search, by index (as ``ArticleAdmin``'s)."""
-        found = None
-        for word in _search_words(search_term):
+
+        def matching(word: str) -> QuerySet[Any]:
             titled = Revision.objects.filter(title__icontains=word).order_by().values("pk")
             of_articles = Revision.objects.filter(article__in=Article.objects.filter(slug__icontains=word))
-            matches = queryset.filter(pk__in=titled.union(of_articles.order_by().values("pk")))
-            found = matches if found is None else found & matches
-        return (queryset if found is None else found), False
+            return titled.union(of_articles.order_by().values("pk"))
+
+        return _each_word_matching(queryset, search_term, matching), False
 
     def get_view_on_site_url(self, obj: Revision | None = None) -> str | None:
         """The live page for the live revision; the staff preview for any other (a draft is not on the site)."""

@@ -1131,7 +1131,7 @@ def _refuse_taking_back_the_live_revision(revision: Revision) -> None:
     copied from: readers would lose the live one's changes (a correction, say) with nobody having decided so.
     Going back on purpose is a new draft copied from ``revision``, reviewed again. The caller holds the article lock.
     """
-    live = Revision.objects.filter(article_id=revision.article_id, state=RevisionState.PUBLISHED).first()
+    live = Revision.objects.published().filter(article_id=revision.article_id).first()
     if live is None or live.published_at is None or live.published_at <= revision.created_at:
         return
     # What each of the article's revisions was copied from (always the same article's: ``revision_create_draft``),
