@@ -27,6 +27,17 @@ CLIPPED = """() => {
 }"""
 
 
+def signed_in_author(context):
+    """A page of ``context`` signed in as the demo author."""
+    page = context.new_page()
+    page.goto("/admin/login/")
+    page.fill("#id_username", "demo-author")
+    page.fill("#id_password", DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    return page
+
+
 def test_a_drafts_rows_fit_their_boxes_on_a_phone(browser, demo_site):
     """Found from outside: at 390 px a symptom entry's Section and Frequency lists and every row's help text ran about
     11 px past the row's right edge, cut off (Django sizes a row's field box to the window, not to the row)."""
@@ -34,12 +45,7 @@ def test_a_drafts_rows_fit_their_boxes_on_a_phone(browser, demo_site):
     draft = services.article_import(document=article_document(slug="phone-rows"), actor=author)
     context = browser.new_context(base_url=demo_site.url, viewport={"width": 390, "height": 844})
     try:
-        page = context.new_page()
-        page.goto("/admin/login/")
-        page.fill("#id_username", "demo-author")
-        page.fill("#id_password", DEMO_PASSWORD)
-        with page.expect_navigation():
-            page.click("input[type=submit]")
+        page = signed_in_author(context)
         page.goto(f"/admin/articles/revision/{draft.pk}/change/")
         assert page.locator(".inline-related:not(.tabular) fieldset").count() > 3
         assert page.evaluate(CLIPPED) == []
@@ -55,12 +61,7 @@ def test_a_revisions_changes_fit_a_phone(browser, demo_site):
     draft = services.article_import(document=article_document(slug="phone-diff"), actor=author)
     context = browser.new_context(base_url=demo_site.url, viewport={"width": 390, "height": 844})
     try:
-        page = context.new_page()
-        page.goto("/admin/login/")
-        page.fill("#id_username", "demo-author")
-        page.fill("#id_password", DEMO_PASSWORD)
-        with page.expect_navigation():
-            page.click("input[type=submit]")
+        page = signed_in_author(context)
         page.goto(f"/admin/articles/revision/{draft.pk}/diff/")
         nested = page.locator("table.diff-children")
         assert nested.count() >= 2  # the comparison table's columns and rows
