@@ -1,4 +1,4 @@
-"""Request bodies: JSON of a bounded size and nesting, or a clear 413/400 before any parsing."""
+"""Request bodies: JSON of a bounded size and nesting, sent uncompressed, or a clear 413/415/400 before any parsing."""
 
 from __future__ import annotations
 
@@ -25,6 +25,27 @@ class RequestBodyTooLarge(APIException):
     default_code = "request_too_large"
 
 
+class UnsupportedContentEncoding(APIException):
+    status_code = status.HTTP_415_UNSUPPORTED_MEDIA_TYPE
+    default_code = "unsupported_content_encoding"
+
+
+# How much of a ``Content-Encoding`` the 415 repeats back.
+_SHOWN_CODING = 40
+
+
+def refuse_encoded(meta: dict[str, Any]) -> None:
+    """A body is read as sent: any ``Content-Encoding`` but ``identity`` (gzip, say) is a 415 that says so, not bytes
+    misread as malformed JSON."""
+    coding = meta.get("HTTP_CONTENT_ENCODING", "").strip()
+    if coding and coding.lower() != "identity":
+        shown = coding if len(coding) <= _SHOWN_CODING else coding[:_SHOWN_CODING] + "…"
+        raise UnsupportedContentEncoding(
+            f"Content-Encoding {shown!r} is not accepted: "
+            "send the body uncompressed (no Content-Encoding, or identity)."
+        )
+
+
 # The attribute of a Django request holding the body ``peek_json`` parsed: (its bytes, their encoding, the value).
 _PEEKED = "_contentsite_peeked_json"
 
@@ -41,6 +62,8 @@ class BoundedJSONParser(JSONParser):
     def parse(self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None) -> Any:
         parser_context = parser_context or {}
         request = parser_context.get("request")
+        if request is not None:
+            refuse_encoded(request.META)
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
         if declared and (whole_number(declared) or 0) > MAX_DOCUMENT_BYTES:
             raise RequestBodyTooLarge()

@@ -88,7 +88,10 @@ ERRORS = {
 # Operations with a request body (``contentsite.api.parsers``) also answer these.
 BODY_ERRORS = {
     "413": "The request body is larger than the limit the message states.",
-    "415": "The request body is not JSON (send `Content-Type: application/json`).",
+    "415": (
+        "The request body is not JSON (send `Content-Type: application/json`), or is compressed (`code`"
+        " `unsupported_content_encoding`: send it without `Content-Encoding`)."
+    ),
 }
 
 _INTEGER_SECONDS = {"type": "string", "pattern": "^[0-9]+$"}

@@ -152,3 +152,44 @@ def test_the_parser_refuses_a_member_named_twice_at_any_depth():
     with pytest.raises(ParseError, match="'b' appears twice"):
         BoundedJSONParser().parse(BytesIO(b'{"a": [{"b": 1, "c": {}, "b": 2}]}'))
     assert BoundedJSONParser().parse(BytesIO(b'{"a": [{"b": 1}, {"b": 2}]}')) == {"a": [{"b": 1}, {"b": 2}]}
+
+
+# Found from outside (stop 34's patient probe): a body sent with ``Content-Encoding: gzip`` was read as if it were
+# the JSON itself and refused as malformed JSON (a 400 saying "JSON parse error"), which sends a partner looking for
+# a fault in JSON that has none. The API accepts bodies as they are (``identity``); anything else is a 415 that
+# says so, and counts nothing.
+@pytest.mark.parametrize("coding", ["gzip", "GZIP", "deflate", "br", "gzip, identity", "x-made-up"])
+def test_a_compressed_body_is_a_415_saying_it_is_not_accepted_and_counts_nothing(
+    client, api_key, published_pathway, coding
+):
+    import gzip
+
+    from tests.triage.test_outcome_ahead import flushed_counts
+
+    assert post(client, api_key, b'{"answers": {"stroke": "yes"}}').status_code == 200  # the guess is made from here
+    before = flushed_counts()
+    response = client.post(
+        EVALUATE,
+        gzip.compress(b'{"answers": {"stroke": "yes"}}'),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+        HTTP_CONTENT_ENCODING=coding,
+    )
+    assert response.status_code == 415, response.content[:300]
+    assert problem(response)["code"] == "unsupported_content_encoding"
+    assert problem(response)["detail"] == (
+        f"Content-Encoding {coding!r} is not accepted: send the body uncompressed (no Content-Encoding, or identity)."
+    )
+    assert flushed_counts() == before
+
+
+@pytest.mark.parametrize("coding", ["identity", "Identity", " identity "])
+def test_a_body_sent_as_it_is_may_say_so(client, api_key, published_pathway, coding):
+    response = client.post(
+        EVALUATE,
+        b'{"answers": {"stroke": "yes"}}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {api_key}",
+        HTTP_CONTENT_ENCODING=coding,
+    )
+    assert response.status_code == 200, response.content[:300]
