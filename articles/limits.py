@@ -41,6 +41,11 @@ MAX_NOTE_CHARS = 2_000
 # Brand names of one medication: how many, each at most MAX_TITLE_CHARS.
 MAX_BRAND_NAMES = 50
 
+# --- Identifiers sent back to us ----------------------------------------------------------
+
+# A content hash (``Revision.content_hash``, a review's): SHA-256 in hex.
+CONTENT_HASH_CHARS = 64
+
 # --- Numbers a person enters -------------------------------------------------------------
 
 # A row's place in its list (sections, symptoms, table rows and columns, actions, callouts,

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..kinds import kind_choices, kind_for, validate_registered_kind
-from ..limits import MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from ..limits import CONTENT_HASH_CHARS, MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from ..text import TextBlockField, TextLineField
 from .medications import Medication, Symptom
 
@@ -401,7 +401,7 @@ class Revision(models.Model):
     # Optimistic locking: every content save increments it; a save based on an
     # older value is refused instead of overwriting someone else's work.
     lock_version = models.PositiveIntegerField(default=0, editable=False)
-    content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    content_hash = models.CharField(max_length=CONTENT_HASH_CHARS, blank=True, editable=False)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     publish_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="For a scheduled revision: when it goes live."

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ..limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS, MAX_TITLE_CHARS
+from ..limits import CONTENT_HASH_CHARS, MAX_COMMENT_CHARS, MAX_LINE_CHARS, MAX_TITLE_CHARS
 from ..text import TextBlockField, TextLineField
 from .articles import Article, Revision, RevisionState
 
@@ -73,7 +73,9 @@ class ClinicalReview(models.Model):
     reviewer_is_demonstration = models.BooleanField(default=False)
     reviewed_at = models.DateTimeField(default=timezone.now)
     next_review_due = models.DateField()
-    content_hash = models.CharField(max_length=64, help_text="SHA-256 of the content the reviewer approved.")
+    content_hash = models.CharField(
+        max_length=CONTENT_HASH_CHARS, help_text="SHA-256 of the content the reviewer approved."
+    )
     acknowledged_warnings = models.JSONField(
         default=list, blank=True, help_text="The content-check warnings the reviewer acknowledged."
     )

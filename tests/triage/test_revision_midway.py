@@ -189,3 +189,20 @@ def test_a_content_hash_that_is_not_one_is_a_400(client, api_key, published_path
     assert response.status_code == 400
     assert problem_fields(response) == {"content_hash"}
     assert len(response.content) < 2_000
+
+
+@pytest.mark.parametrize("sent", ["", 7, None, ["a"], "f" * 65, "f" * 100_000])
+def test_a_content_hash_that_is_none_is_refused_as_such_documented_at_64_characters(
+    client, api_key, published_pathway, sent
+):
+    """A ``content_hash`` is 64 hex characters (SHA-256), as the schema says (``maxLength``); anything else is not one
+    (not a revision that changed)."""
+    from tests.api.problems import problem, problem_fields
+    from tests.api.strict import served_schema
+
+    refused = evaluate(client, api_key, {"answers": {"stroke": "yes"}, "content_hash": sent})
+    assert refused.status_code == 400, refused.content
+    assert problem_fields(refused) == {"content_hash"}
+    assert problem(refused)["errors"][0]["code"] == "invalid"
+    field = served_schema()["components"]["schemas"]["EvaluateRequestRequest"]["properties"]["content_hash"]
+    assert field["maxLength"] == 64

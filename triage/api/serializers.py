@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from articles.api.serializers import ReviewedContentSerializer, SymptomRefSerializer
+from articles.limits import CONTENT_HASH_CHARS
 from articles.models import Revision
 from articles.rendering import render_markdown
 from triage.engine import Level
@@ -146,6 +147,7 @@ class EvaluateRequestSerializer(serializers.Serializer):
     )
     content_hash = serializers.CharField(
         required=False,
+        max_length=CONTENT_HASH_CHARS,
         help_text=(
             "Optional: the content_hash of the pathway revision whose questions were asked (from the pathway, or an "
             "earlier evaluation). If another revision is live now, the answers are refused (400, error code "

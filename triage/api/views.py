@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from articles.limits import CONTENT_HASH_CHARS
 from articles.live import SITE_POINTER, identity_cache_keys, site_identity
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.parsers import peek_json
@@ -229,7 +230,7 @@ def _check_asked_in(pathway: CompiledPathway, content_hash: Any) -> None:
     """Refuse (400, ``pathway_changed``) answers asked in the words of a revision other than the live one: a
     partner that sends the ``content_hash`` of the revision whose questions it asked never has them evaluated
     against another revision's questions, which may be worded otherwise."""
-    if not isinstance(content_hash, str) or not content_hash:
+    if not isinstance(content_hash, str) or not content_hash or len(content_hash) > CONTENT_HASH_CHARS:
         raise ValidationError({"content_hash": ["Give the content_hash of the revision whose questions were asked."]})
     if content_hash != pathway.content_hash:
         message = (
