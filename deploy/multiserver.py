@@ -53,7 +53,7 @@ from typing import Any
 from deploy.servers import ROOT, Gunicorn, PostgreSQL, Redis, Varnish, free_port, request
 
 # Below the kernel's ephemeral range, as ``deploy.servers.LISTEN_PORTS`` is (which says why), and apart from it.
-POSTGRES_PORTS = range(27432, 27440)
+POSTGRES_PORTS = range(27432, 27450)
 REDIS_PORTS = range(28379, 28390)
 APP_PORTS = range(29000, 29100)
 VARNISH_PORTS = range(29600, 29700)

@@ -35,15 +35,31 @@ PROC = Path("/proc")
 LISTEN_PORTS = range(20000, 25000)
 
 
+# Two runs at once on one machine (``.ci/run`` runs the suite on SQLite and on PostgreSQL side by side) each take
+# their own share of every range: "<share>/<shares>", e.g. "1/2" (the default, "0/1", is all of it). A server is
+# started on a port a probe found free a moment before; another run probing the same range then could take it.
+PORT_SHARE_VARIABLE = "CONTENTSITE_PORT_SHARE"
+
+
+def port_share(ports: range) -> range:
+    """This run's share of ``ports`` (``PORT_SHARE_VARIABLE``): every n-th port, from its own first."""
+    value = os.environ.get(PORT_SHARE_VARIABLE, "0/1")
+    share, _, shares = value.partition("/")
+    if not (share.isdigit() and shares.isdigit() and int(share) < int(shares)):
+        raise ValueError(f"{PORT_SHARE_VARIABLE}={value!r}: give '<share>/<shares>', the share from 0, e.g. '1/2'.")
+    return ports[int(share) :: int(shares)]
+
+
 def free_port(ports: range | None = None) -> int:
-    """A loopback port nobody listens on: the first free one of ``ports``; by default one of ``LISTEN_PORTS``, from a
-    random place in them, so that two servers probed before either binds do not pick the same port."""
-    if ports is None:
-        ports = LISTEN_PORTS
+    """A loopback port nobody listens on: the first free one of this run's share of ``ports`` (``port_share``); by
+    default one of ``LISTEN_PORTS``, from a random place in them, so that two servers probed before either binds do
+    not pick the same port."""
+    anywhere = ports is None
+    ports = port_share(LISTEN_PORTS if ports is None else ports)
+    candidates: Sequence[int] = ports
+    if anywhere:
         start = random.randrange(len(ports))  # noqa: S311 (a place to start looking, not a secret)
-        candidates: Sequence[int] = [*ports[start:], *ports[:start]]
-    else:
-        candidates = ports
+        candidates = [*ports[start:], *ports[:start]]
     for port in candidates:
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -22,8 +22,8 @@ import pytest
 
 from deploy.servers import free_port
 
-REDIS_PORTS = range(26379, 26390)
-POSTGRES_PORTS = range(25432, 25440)
+REDIS_PORTS = range(26379, 26400)
+POSTGRES_PORTS = range(25432, 25450)
 START_TIMEOUT_S = 60
 
 
