@@ -109,3 +109,18 @@ def test_a_reviewer_handles_feedback_in_the_queue(browser, demo_site, artifacts)
     finally:
         context.close()
     assert FeedbackAuditEntry.objects.get().actor.username == "demo-reviewer"
+
+
+def test_after_a_form_with_a_problem_the_keyboard_starts_at_the_error_summary(browser, demo_site):
+    """As on the symptom check: the error summary is there to be focused (tabindex="-1"), but nothing focused it."""
+    context = browser.new_context(base_url=demo_site.url, java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(ARTICLE)
+        follow(page.get_by_role("button", name="this page is not helpful"))
+        page.get_by_role("button", name="Send feedback").focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator(".error-summary")).to_be_focused()
+    finally:
+        context.close()

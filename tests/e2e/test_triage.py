@@ -283,3 +283,21 @@ def test_the_emergency_result_fits_a_phone_with_the_text_twice_as_large(page, de
     expect(page.get_by_role("region", name=EMERGENCY)).to_be_visible()
     page.screenshot(path=artifacts / "triage-emergency-phone-200-percent.png", full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_after_an_unanswered_question_the_keyboard_starts_at_the_error_summary(reader, artifacts):
+    """Found from outside, by keyboard: Continue with nothing chosen reloaded the page with focus at its top, so the
+    next Tab went to the skip link and the header; the summary (tabindex="-1", there to be focused) was never
+    focused, and a reader had to Tab past the header and the notices to reach what went wrong."""
+    reader.goto(URL)
+    reader.get_by_role("button", name="Continue").focus()
+    with reader.expect_navigation():
+        reader.keyboard.press("Enter")
+    expect(reader.locator(".error-summary")).to_be_focused()
+    reader.screenshot(path=artifacts / "triage-error-focused-phone.png")
+    reader.keyboard.press("Tab")
+    expect(reader.get_by_role("link", name="Answer this question.")).to_be_focused()
+    reader.keyboard.press("Enter")
+    reader.keyboard.press("Tab")
+    expect(reader.get_by_label("Yes", exact=True)).to_be_focused()
+
