@@ -301,3 +301,19 @@ def test_after_an_unanswered_question_the_keyboard_starts_at_the_error_summary(r
     reader.keyboard.press("Tab")
     expect(reader.get_by_label("Yes", exact=True)).to_be_focused()
 
+
+def test_the_emergency_result_keeps_its_box_in_forced_colours(reader, artifacts):
+    """Found from outside, in forced colours (Windows' contrast themes): the result's coloured background is the
+    only thing that set it apart, and forced colours remove it, so "Call the emergency number now" sat on the page
+    like any other heading, with no box around it."""
+    reader.emulate_media(forced_colors="active")
+    reader.goto(URL)
+    answer(reader, "Yes")
+    result = reader.get_by_role("region", name=EMERGENCY)
+    reader.screenshot(path=artifacts / "triage-emergency-forced-colours.png")
+    border = result.evaluate(
+        "e => { const s = getComputedStyle(e);"
+        " return [s.borderTopStyle, parseFloat(s.borderTopWidth), s.borderTopColor] }"
+    )
+    assert border[0] == "solid" and border[1] >= 3, border
+    assert border[2] not in ("transparent", "rgba(0, 0, 0, 0)"), border
