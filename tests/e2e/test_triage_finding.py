@@ -54,3 +54,18 @@ def test_a_swollen_ankle_is_found_under_its_own_symptom(reader):
     follow(reader.get_by_role("region", name="Choose a symptom").get_by_role("link", name="Swollen ankles or feet"))
     assert reader.url.endswith("/triage/swollen-ankles-feet-legs-amlodipine/")
     expect(reader.get_by_text("Question 1 of at most")).to_be_visible()
+
+
+def test_a_long_symptom_name_wraps_on_a_narrow_phone_with_the_text_twice_as_large(reader, artifacts):
+    """Found from outside, at 320 px with the text at 200% (WCAG 1.4.10 and 1.4.4 together): "(paresthesia)" ran
+    2 px past the screen's edge and the page scrolled sideways; the link is an inline block, as wide as its
+    longest word, so the word could not break."""
+    reader.set_viewport_size({"width": 320, "height": 640})
+    reader.goto("/triage/")
+    reader.evaluate("document.documentElement.style.fontSize = '200%'")
+    link = reader.get_by_role("link", name="Numbness or pins and needles (paresthesia)")
+    link.scroll_into_view_if_needed()
+    reader.screenshot(path=artifacts / "triage-finder-320-200-percent.png")
+    box = link.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 320, box
+    assert reader.evaluate("document.documentElement.scrollWidth") <= 320
