@@ -46,6 +46,23 @@ def test_article_reads_well_on_a_phone_and_in_print(page, demo_site, artifacts):
     page.pdf(path=str(artifacts / "article.pdf"))
 
 
+def test_a_printed_article_says_where_it_came_from_and_leaves_out_the_page_controls(page, demo_site, artifacts):
+    """Found from outside, printing the demo article as a reader would for their doctor: the page's address was
+    nowhere on paper (a PDF or a print without the browser's headers has no way back to it), and the "Is this page
+    helpful? Yes / No" buttons were printed, controls that do nothing on paper."""
+    page.goto(demo_site.url + ARTICLE)
+    page.emulate_media(media="print")
+    page.pdf(path=str(artifacts / "article-printed.pdf"))
+    page.screenshot(path=artifacts / "article-print.png", full_page=True)
+    address = page.locator("link[rel=canonical]").get_attribute("href")
+    assert address.endswith(ARTICLE)
+    assert address in page.locator("body").inner_text()
+    assert page.get_by_role("complementary", name="Clinical review").is_visible()  # the reviewer and the date
+    assert page.locator(".feedback-ask").is_hidden()
+    page.emulate_media(media="screen")
+    assert address not in page.locator("body").inner_text()  # on screen the address bar says it
+
+
 @pytest.mark.parametrize("width", [320, 390])
 def test_a_wide_table_says_what_it_is_in_full_on_a_phone(page, demo_site, width):
     """Found from outside: at 390 px the comparison table's caption sat inside its sideways-scrolling box, as wide as
