@@ -124,3 +124,31 @@ def test_after_a_form_with_a_problem_the_keyboard_starts_at_the_error_summary(br
         expect(page.locator(".error-summary")).to_be_focused()
     finally:
         context.close()
+
+
+def test_a_question_with_a_problem_fits_a_narrow_phone_with_the_text_twice_as_large(browser, demo_site, artifacts):
+    """Found from outside at 320 px with the root font at 200% (WCAG 1.4.10 with 1.4.4): after Send feedback with no
+    reason, the "What was wrong?" fieldset ran 13 px past the screen and the page scrolled sideways (a fieldset is
+    at least as wide as its content's longest line unless told otherwise, and the error's border and padding pushed
+    it out); and the radio buttons shrank to fit beside their labels, each a different size."""
+    context = browser.new_context(
+        base_url=demo_site.url, java_script_enabled=False, viewport={"width": 320, "height": 640}
+    )
+    page = context.new_page()
+    try:
+        page.goto(ARTICLE)
+        follow(page.get_by_role("button", name="this page is not helpful"))
+        follow(page.get_by_role("button", name="Send feedback"))
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        fieldset = page.get_by_role("group", name="What was wrong?")
+        fieldset.scroll_into_view_if_needed()
+        fieldset.screenshot(path=artifacts / "feedback-error-320-200-percent.png")
+        box = fieldset.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 320, box
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        widths = fieldset.locator("input[type=radio]").evaluate_all(
+            "inputs => inputs.map(i => Math.round(i.getBoundingClientRect().width))"
+        )
+        assert len(set(widths)) == 1, widths
+    finally:
+        context.close()
