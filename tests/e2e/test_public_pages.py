@@ -169,3 +169,21 @@ def test_pages_fit_a_phone_with_the_text_twice_as_large(page, demo_site, path):
     page.goto(demo_site.url + path)
     page.evaluate("document.documentElement.style.fontSize = '200%'")  # as the phone's text size would
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_a_printed_table_with_a_long_word_fits_the_page(page, transactional_db, live_server, workflow, artifacts):
+    """Found from outside, printing an article whose comparison table holds a web address (placeholder text, not
+    content): on screen the table scrolls in its own box, but on paper it was 2,489 px wide on a 718 px page, and
+    every column after the address was cut off; a table cell sizes to its longest word unless told it may break."""
+    document = article_document(columns=4)
+    table = document["revision"]["comparison_tables"][0]
+    table["rows"][1]["cells"]["col-2"] = "https://example.org/" + "segment/" * 12
+    table["rows"][0]["feature"] = "Placeholdertextnotcontent" * 4
+    workflow.live(document)
+    page.goto(f"{live_server.url}/articles/test-medicine-side-effect/")
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 718, "height": 1000})  # A4's printable width at the default margins
+    page.pdf(path=str(artifacts / "article-long-table-printed.pdf"), format="A4")
+    page.locator("table.comparison").screenshot(path=artifacts / "article-long-table-print.png")
+    assert page.locator("table.comparison").bounding_box()["width"] <= 718
+    assert page.evaluate("document.documentElement.scrollWidth") <= 718
