@@ -317,3 +317,16 @@ def test_the_emergency_result_keeps_its_box_in_forced_colours(reader, artifacts)
     )
     assert border[0] == "solid" and border[1] >= 3, border
     assert border[2] not in ("transparent", "rgba(0, 0, 0, 0)"), border
+
+
+def test_a_printed_emergency_result_shows_the_number_to_call(reader, artifacts):
+    """Found from outside, printing the emergency result (emulate_media print): it read "Call      now."; the
+    number's link stays white on the result's coloured background, and print drops the background, so 999 was
+    white on white paper."""
+    reader.goto(URL)
+    answer(reader, "Yes")
+    reader.emulate_media(media="print")
+    result = reader.get_by_role("region", name=EMERGENCY)
+    result.screenshot(path=artifacts / "triage-emergency-print.png")
+    number = result.get_by_role("link", name="999")
+    assert number.evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
