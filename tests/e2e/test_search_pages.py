@@ -45,3 +45,20 @@ def test_a_reader_follows_the_suggestion_and_a_symptom_link_without_javascript(b
     follow(page.get_by_role("link", name="Articles that mention Muscle weakness or cramping"))
     assert page.get_by_role("heading", level=1).inner_text() == "Muscle weakness or cramping"
     context.close()
+
+
+def test_the_search_box_has_room_for_a_word_on_a_narrow_phone_with_the_text_twice_as_large(page, demo_site, artifacts):
+    """Found from outside at 320 px with the root font at 200%: the header's search box shrank to 62 px beside its
+    button, room for two letters of what the reader typed; the button now goes under it when both do not fit."""
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto(demo_site.url + "/")
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    page.locator(".site-header").screenshot(path=artifacts / "header-320-200-percent.png")
+    box = page.get_by_role("searchbox", name="Search articles").bounding_box()
+    assert box is not None and box["width"] >= 200, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.evaluate("document.documentElement.style.fontSize = ''")
+    field = page.get_by_role("searchbox", name="Search articles").bounding_box()
+    button = page.get_by_role("button", name="Search").bounding_box()
+    assert field["y"] == button["y"], (field, button)  # at the usual text size, side by side as before
