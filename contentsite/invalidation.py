@@ -18,7 +18,12 @@ or refuse drops those keys (``owed_cache_keys``) before it reads from Redis agai
 every new connection to Redis (``contentsite.cache.RedisCache._connected``: a process that
 saw nothing fail, because it made no request meanwhile or started since, connects anew
 after a restart or a failover closed its connection), so that the first read after a
-restart or a failover is already the new state in every process.
+restart or a failover is already the new state in every process. A drop the cache took is
+remembered for as long as what it dropped can live in the cache (``TakenInvalidation``,
+``remembered_seconds``), and dropped again likewise: a Redis that took it can come back
+with older data (a failover to a replica that had not copied it yet, a restart from a save
+made before it), and would otherwise serve the superseded revision or accept a revoked key
+until it expired.
 
 What no other process can learn of is a drop that Redis did not take while their
 connections to it stayed open: Redis hung (and then answered again) or cut off from the
@@ -31,16 +36,18 @@ the retry (every minute) takes the drop.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import time
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from . import proxy
 from .cache import drop
-from .models import MAX_KEYS_PER_ROW, PendingInvalidation
+from .models import MAX_KEYS_PER_ROW, PendingInvalidation, TakenInvalidation
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +56,16 @@ ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
 # How many earlier changes' invalidations a change's commit sends again after its own (the rest: the command).
 RETRIED_ON_COMMIT = 20
+# Beyond the longest a value dropped here lives in the cache: the app servers' clocks and Redis's may differ.
+CLOCK_MARGIN_SECONDS = 60
+
+
+def remembered_seconds() -> int:
+    """How long the drops the cache took are remembered (``TakenInvalidation``): the longest a value dropped here
+    is kept in the cache, so that a Redis back with older data may hold it that long after the drop. That is a live
+    pointer (``LIVE_POINTER_SECONDS``; a partner key's row, ``partners.models.KEY_CACHE_SECONDS``, lives a minute),
+    and a margin for the clocks."""
+    return settings.LIVE_POINTER_SECONDS + CLOCK_MARGIN_SECONDS
 
 
 def invalidate_on_commit(cache_keys: Iterable[str], proxy_keys: Iterable[str] = ()) -> None:
@@ -80,16 +97,22 @@ def retry_pending() -> tuple[int, int]:
 
 
 def owed_cache_keys() -> list[str]:
-    """The cache keys that committed changes could not drop yet (``contentsite.cache.before_asking_again``).
+    """The cache keys that committed changes could not drop yet, and those the cache took in the last
+    ``remembered_seconds()`` (``contentsite.cache.before_asking_again``): a Redis back with older data (a replica
+    that had not copied the drop, promoted by a failover; a restart from a save made before it) holds those again.
 
-    A read: the rows stay for the retry, which purges the proxy too. Nothing, if the database cannot say.
+    A read, in one query: the rows stay for the retry, which purges the proxy too. Nothing, if the database cannot
+    say.
     """
     inside = transaction.get_connection().in_atomic_block
     owed: dict[str, None] = {}
+    since = timezone.now() - datetime.timedelta(seconds=remembered_seconds())
+    pending = PendingInvalidation.objects.values_list("cache_keys", flat=True)
+    taken = TakenInvalidation.objects.filter(taken_at__gte=since).values_list("cache_keys", flat=True)
     try:
         # Inside a transaction, a savepoint: a failure here leaves the transaction usable.
         with transaction.atomic() if inside else contextlib.nullcontext():
-            for keys in PendingInvalidation.objects.values_list("cache_keys", flat=True):
+            for keys in pending.union(taken, all=True):
                 owed.update(dict.fromkeys(keys))
     except Exception:
         logger.warning("Could not read the cache keys owed by committed changes.", exc_info=True)
@@ -101,7 +124,7 @@ def _settle(rows: list[PendingInvalidation]) -> None:
     """On commit: send each row, forget those taken, log those left; then, if all went, send earlier ones left."""
     try:
         left = [row for row in rows if not _send(row, attempts=ATTEMPTS)]
-        _forget([row.pk for row in rows if row not in left])
+        _forget([row for row in rows if row not in left])
         for row in left:
             logger.error(
                 "Cache drop or proxy purge of a committed change failed, left for a retry "
@@ -119,11 +142,11 @@ def _settle(rows: list[PendingInvalidation]) -> None:
 
 def _retry(limit: int | None) -> int:
     """Send the oldest ``limit`` rows (all: None) until one is not taken; how many were."""
-    taken: list[int] = []
+    taken: list[PendingInvalidation] = []
     for row in PendingInvalidation.objects.order_by("pk")[:limit]:
         if not _send(row, attempts=1):
             break
-        taken.append(row.pk)
+        taken.append(row)
         waited = (timezone.now() - row.created_at).total_seconds()
         logger.info(
             "Pending invalidation %s taken on a retry, %.0f s after its change.",
@@ -148,6 +171,15 @@ def _send(row: PendingInvalidation, *, attempts: int) -> bool:
     return dropped and purged
 
 
-def _forget(pks: list[int]) -> None:
-    if pks:
-        PendingInvalidation.objects.filter(pk__in=pks).delete()
+def _forget(rows: list[PendingInvalidation]) -> None:
+    """The cache and the proxy took ``rows``: they are no longer pending, and their cache keys are remembered
+    (``TakenInvalidation``) for ``remembered_seconds()``; what was remembered longer is forgotten."""
+    if not rows:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        TakenInvalidation.objects.bulk_create(
+            TakenInvalidation(cache_keys=row.cache_keys, taken_at=now) for row in rows if row.cache_keys
+        )
+        PendingInvalidation.objects.filter(pk__in=[row.pk for row in rows]).delete()
+        TakenInvalidation.objects.filter(taken_at__lt=now - datetime.timedelta(seconds=remembered_seconds())).delete()

@@ -125,8 +125,12 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
-    def start(self) -> RedisServer:
+    def start(self, *, from_snapshot: Path | None = None) -> RedisServer:
+        """Start it (``from_snapshot``: holding what ``snapshot`` saved, instead of what it saved when it stopped)."""
         (redis_server,) = require_tool("redis-server")
+        if from_snapshot is not None:
+            self.directory.mkdir(exist_ok=True)
+            shutil.copyfile(from_snapshot, self.directory / "dump.rdb")
         if not self.port:
             self.port = free_port(REDIS_PORTS)
         self.directory.mkdir(exist_ok=True)
@@ -163,6 +167,18 @@ class RedisServer:
         if not keep_data:
             shutil.rmtree(self.directory, ignore_errors=True)
         self.cannot_save = False
+
+    def snapshot(self) -> Path:
+        """Save what it holds now (``SAVE``) to a file of its own: what a replica that stopped copying at this moment
+        holds, or what a Redis restarted from a save made now loads (``stop(keep_data=True)``, then
+        ``start(from_snapshot=...)``)."""
+        import redis
+
+        with redis.Redis(port=self.port) as server:
+            server.save()
+        saved = Path(tempfile.mkstemp(prefix="outage-redis-", suffix=".rdb")[1])
+        shutil.copyfile(self.directory / "dump.rdb", saved)
+        return saved
 
     def refuse_writes(self, why: str) -> None:
         """Make this server refuse every write from now on, for real, with the error code ``why``: ``OOM`` (full,

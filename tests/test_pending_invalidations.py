@@ -211,6 +211,53 @@ def test_the_next_change_takes_what_an_earlier_one_could_not(
     assert not PendingInvalidation.objects.exists()
 
 
+@pytest.mark.outage
+@pytest.mark.parametrize("process", ["its connection closed meanwhile", "started since"])
+def test_a_redis_back_with_data_from_before_a_change_it_took_does_not_serve_what_the_change_dropped(
+    client, workflow, publisher, api_key, own_redis, django_capture_on_commit_callbacks, process
+):
+    """Redis took the withdrawal's drop at once (nothing is left pending), then came back holding what it held before
+    the change: a failover to a replica that had not copied the drop yet, or a restart from a save made before it.
+    Found from outside (gunicorn on a Redis restarted from an RDB saved before a publication): the page and the API
+    showed the superseded revision for the rest of its pointer's life (up to ``LIVE_POINTER_SECONDS``)."""
+    live = read_live(client, workflow, "behind-the-change", "lagamol")
+    api_auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    assert client.get(f"/api/v1/articles/{live.article.slug}/", **api_auth).status_code == 200
+    before = own_redis.snapshot()  # the replica's copy, or the last save
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    assert not PendingInvalidation.objects.exists(), "the cache took the drop"
+    own_redis.stop(keep_data=True)
+    own_redis.start(from_snapshot=before)
+    assert held_in_redis(own_redis, identity_cache_key(live.article.slug, kind="article")), "the old pointer is back"
+    if process == "started since":
+        del caches["default"]  # a new backend, client and connection, as a new process has
+    else:
+        client.get(URL.format(live.article.slug))  # finds its connection closed: not asked for a while
+        forget_failures()  # that while has passed
+
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+    assert client.get(f"/api/v1/articles/{live.article.slug}/", **api_auth).status_code == 410
+
+
+@pytest.mark.outage
+def test_a_key_revoked_before_redis_came_back_with_older_data_stays_refused(
+    client, published_article, partner, api_key, own_redis, django_capture_on_commit_callbacks
+):
+    as_committed()
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    assert client.get("/api/v1/articles/", **auth).status_code == 200  # the key's row is in Redis
+    before = own_redis.snapshot()
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_key_revoke(key=PartnerAPIKey.objects.get(partner=partner))
+    assert not PendingInvalidation.objects.exists(), "the cache took the drop"
+    own_redis.stop(keep_data=True)
+    own_redis.start(from_snapshot=before)
+    client.get("/api/v1/articles/", **auth)  # finds its connection closed: not asked for a while
+    forget_failures()  # that while has passed
+
+    assert client.get("/api/v1/articles/", **auth).status_code == 401
+
+
 def test_a_change_whose_process_died_before_its_drop_is_dropped_by_the_retry(
     client, workflow, publisher, django_capture_on_commit_callbacks
 ):
