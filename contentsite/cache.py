@@ -118,15 +118,46 @@ DROP_BATCH = 1000
 # Per process, per Redis (its servers): until when (``monotonic``) it is not asked, after it did not answer.
 _not_asked_until: dict[tuple[str, ...], float] = {}
 # Where a process learns which keys to drop before it asks a Redis that did not answer again (``before_asking_again``).
-_owed: list[Callable[[], Sequence[str]]] = []
+_owed: list[Callable[[], Sequence[str] | None]] = []
 
 
-def before_asking_again(owed_keys: Callable[[], Sequence[str]]) -> None:
+def before_asking_again(owed_keys: Callable[[], Sequence[str] | None]) -> None:
     """Have ``owed_keys()`` name the keys to drop before a Redis that did not answer is asked anything again: what
     changes committed meanwhile could not drop, which it may still hold (hung, cut off) or hold again (restarted
-    with what it saved). ``contentsite.invalidation`` registers it (``ContentsiteConfig.ready``)."""
+    with what it saved). ``contentsite.invalidation`` registers it (``ContentsiteConfig.ready``). ``None``: it cannot
+    say now (the database does not answer), and Redis is not read from until it can (``_owed_keys``)."""
     if owed_keys not in _owed:
         _owed.append(owed_keys)
+
+
+class OwedUnknown(RedisConnectionError):
+    """What is owed cannot be learnt now (``before_asking_again``): a connection to Redis is not used, as if Redis
+    did not answer, since it may hold anything that should have been dropped."""
+
+
+# Under this key a Redis holds the run id it had when what was owed was last dropped on it (``RedisCache._connected``).
+CLEARED_KEY = "cache:owed-cleared-on"
+
+
+def _run_id(info: Any) -> str | None:
+    """The ``run_id`` in the reply to ``INFO server``: a new one each time a Redis starts."""
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name == "run_id":
+            return value.strip() or None
+    return None
+
+
+def _owed_keys() -> list[str]:
+    """Every key owed (``before_asking_again``); ``OwedUnknown`` if one of them cannot say."""
+    owed: list[str] = []
+    for owed_keys in _owed:
+        keys = owed_keys()
+        if keys is None:
+            raise OwedUnknown("the keys owed by committed changes are unknown: not read from until they are known")
+        owed.extend(keys)
+    return owed
 
 
 def forget_failures() -> None:
@@ -200,7 +231,11 @@ class RedisCache(DjangoRedisCache):
         """Redis did not answer a while ago, or refused a command: drop what is owed (``before_asking_again``) before
         anything is read from it, so that nothing dropped meanwhile is read back. Whether it took that; if not, it is
         not asked for another ``REDIS_RETRY_AFTER_SECONDS``."""
-        owed = [key for owed_keys in _owed for key in owed_keys()]
+        try:
+            owed = _owed_keys()
+        except OwedUnknown as unknown:
+            self.outage(unknown)  # not asked for another REDIS_RETRY_AFTER_SECONDS
+            return False
         if owed and not self.drop(owed):
             _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
             return False
@@ -216,12 +251,49 @@ class RedisCache(DjangoRedisCache):
         since) would otherwise read what the changes committed meanwhile could not drop: the old pointer that a
         restarted Redis loaded from what it saved, or that a promoted replica copied. This costs one query per
         connection, not per request. A Redis that refuses the drop fails the connection, and the command that
-        made it is a miss, as for any outage (``outage``)."""
+        made it is a miss, as for any outage (``outage``); so does a database that cannot say what is owed
+        (``OwedUnknown``: PostgreSQL still down when Redis comes back from a restart), until it can."""
         connection.on_connect()
-        owed = [self.make_and_validate_key(key) for owed_keys in _owed for key in owed_keys()]
+        try:
+            owed = [self.make_and_validate_key(key) for key in _owed_keys()]
+        except OwedUnknown:
+            if not self._cleared_since_it_started(connection):
+                raise  # the connection fails: not read from until the database can say
+            return
         for start in range(0, len(owed), DROP_BATCH):
             connection.send_command("DEL", *owed[start : start + DROP_BATCH])
             connection.read_response()
+        self._mark_cleared(connection)
+
+    def _cleared_since_it_started(self, connection: Any) -> bool:
+        """Whether this Redis holds nothing, or what was owed has been dropped on it since it started
+        (``_mark_cleared``): its data is then no older than the drops it took, and a new connection may read it while
+        the database cannot say what is owed (PostgreSQL down; the process started since, or its connection closed).
+        A Redis restarted since (it loads what it saved) or another one (a replica promoted) has another run id, so
+        it is not read from."""
+        connection.send_command("DBSIZE")
+        if connection.read_response() == 0:
+            return True
+        connection.send_command("INFO", "server")
+        run_id = _run_id(connection.read_response())
+        connection.send_command("GET", self.make_and_validate_key(CLEARED_KEY))
+        cleared = connection.read_response()
+        return run_id is not None and cleared is not None and bytes(cleared).decode() == run_id
+
+    def _mark_cleared(self, connection: Any) -> None:
+        """Note in this Redis that what was owed has been dropped on it, by its run id (``_cleared_since_it_started``).
+        A Redis refusing writes does not take the note, and is then not read from by a new connection while the
+        database cannot say what is owed."""
+        connection.send_command("INFO", "server")
+        run_id = _run_id(connection.read_response())
+        if run_id is None:
+            return
+        connection.send_command("SET", self.make_and_validate_key(CLEARED_KEY), run_id)
+        try:
+            connection.read_response()
+        except ResponseError as error:
+            if refusal(error) is None:
+                raise
 
     def outage(self, error: RedisError) -> bool:
         """Whether ``error`` means the cache cannot answer for now (unreachable, or a ``refusal``), not that a command

@@ -96,13 +96,13 @@ def retry_pending() -> tuple[int, int]:
     return taken, PendingInvalidation.objects.count()
 
 
-def owed_cache_keys() -> list[str]:
+def owed_cache_keys() -> list[str] | None:
     """The cache keys that committed changes could not drop yet, and those the cache took in the last
     ``remembered_seconds()`` (``contentsite.cache.before_asking_again``): a Redis back with older data (a replica
     that had not copied the drop, promoted by a failover; a restart from a save made before it) holds those again.
 
-    A read, in one query: the rows stay for the retry, which purges the proxy too. Nothing, if the database cannot
-    say.
+    A read, in one query: the rows stay for the retry, which purges the proxy too. ``None`` if the database cannot
+    say: then Redis is not read from (``contentsite.cache``), since it may hold any of them.
     """
     inside = transaction.get_connection().in_atomic_block
     owed: dict[str, None] = {}
@@ -116,7 +116,7 @@ def owed_cache_keys() -> list[str]:
                 owed.update(dict.fromkeys(keys))
     except Exception:
         logger.warning("Could not read the cache keys owed by committed changes.", exc_info=True)
-        return []
+        return None
     return list(owed)
 
 

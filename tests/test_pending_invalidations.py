@@ -21,6 +21,7 @@ import redis
 from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import OperationalError, connection
 
 from articles import services
 from articles.live import identity_cache_key
@@ -256,6 +257,48 @@ def test_a_key_revoked_before_redis_came_back_with_older_data_stays_refused(
     forget_failures()  # that while has passed
 
     assert client.get("/api/v1/articles/", **auth).status_code == 401
+
+
+def database_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    """A ``connection.execute_wrapper``: every query fails as it does while PostgreSQL restarts."""
+    raise OperationalError("connection to server failed: Connection refused")
+
+
+@pytest.mark.outage
+def test_a_process_that_connects_to_redis_while_the_database_cannot_say_what_is_owed_does_not_read_it(
+    client, workflow, publisher, own_redis, django_capture_on_commit_callbacks
+):
+    """A host's restart: Redis comes back with what it saved before the withdrawal, and PostgreSQL is still down when
+    the process connects to Redis again. Found from outside (gunicorn, both servers restarted): the withdrawn
+    revision's page was served while PostgreSQL was down, and still after it came back, for the rest of the old
+    pointer's life: nothing was dropped, because the database could not say what to drop."""
+    live = read_live(client, workflow, "behind-while-down", "downamol")
+    before = own_redis.snapshot()
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    own_redis.stop(keep_data=True)
+    own_redis.start(from_snapshot=before)
+    del caches["default"]  # a process started since, or its connection closed by the restart
+
+    client.raise_request_exception = False  # the 503 is the answer; the client would re-raise what caused it
+    with connection.execute_wrapper(database_down):
+        assert client.get(URL.format(live.article.slug)).status_code == 503, "not the old page from Redis"
+    forget_failures()  # the database is back, and the time to ask Redis again has come
+
+    assert client.get(URL.format(live.article.slug)).status_code == 410
+
+
+@pytest.mark.outage
+def test_a_process_that_connects_while_the_database_is_down_reads_a_redis_cleared_since_it_started(
+    client, workflow, own_redis
+):
+    """The other side: Redis did not restart, and what was owed was dropped on it since it started. A process that
+    starts (or connects again) while PostgreSQL is down reads it: the cached page is served, as before."""
+    live = read_live(client, workflow, "cleared-before-the-outage", "clearamol")
+    del caches["default"]  # a process started since: a new connection
+
+    client.raise_request_exception = False
+    with connection.execute_wrapper(database_down):
+        assert client.get(URL.format(live.article.slug)).status_code == 200
 
 
 def test_a_change_whose_process_died_before_its_drop_is_dropped_by_the_retry(
