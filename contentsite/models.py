@@ -41,7 +41,7 @@ class TakenInvalidation(models.Model):
     the old value again (a withdrawn article's live pointer, a revoked key's row) until it expires. So when a
     ``PendingInvalidation`` is taken its cache keys are kept here, and every new connection to Redis drops them
     again before anything is read on it, for as long as such a value can live in the cache
-    (``contentsite.invalidation.REMEMBERED_SECONDS``); after that they are deleted.
+    (``contentsite.invalidation.remembered_seconds``); after that they are deleted.
     """
 
     # Cache keys (as the code names them, before the cache's prefix): at most MAX_KEYS_PER_ROW.
