@@ -424,3 +424,37 @@ def test_nobody_adds_changes_or_deletes_what_is_owed_there(client, admin_user_ac
     assert PendingInvalidation.objects.get().cache_keys == ["live:article:owed-0"]
     client.force_login(reviewer)  # clinicians have no business here
     assert client.get(ADMIN_LIST).status_code == 403
+
+
+def crash_restart_from_an_earlier_save(server: RedisServer) -> None:
+    """Redis dies without saving (killed, out of memory, its host lost) and starts again from its last save, which
+    was taken before the drops that it had since taken: it holds again what they dropped."""
+    assert server.process is not None
+    server.process.kill()
+    server.process.wait(timeout=30)
+    server.stop(keep_data=True)
+    server.start()
+
+
+@pytest.mark.outage
+def test_a_drop_the_cache_took_before_it_crashed_is_not_undone_by_its_last_save(
+    client, api, workflow, publisher, own_redis, django_capture_on_commit_callbacks, retry_after_passes
+):
+    """Found by a partner syncing while Redis was killed and started again (kill -9, then its default RDB file):
+    after the restart the API answered the withdrawn revision, or an old one, with its old ETag (304 to the partner's
+    copy) for up to LIVE_POINTER_SECONDS. The withdrawal's drop had been taken, so nothing was owed, but Redis had
+    lost it with everything else since its last save."""
+    live = read_live(client, workflow, "crashed-after-the-drop", "crashamol")
+    old = api.get(f"/api/v1/articles/{live.article.slug}/")
+    assert old.status_code == 200
+    with redis.Redis.from_url(own_redis.url) as own_client:
+        own_client.save()  # Redis's periodic save, taken while the old pointer was current
+    withdraw(live, publisher, django_capture_on_commit_callbacks)
+    assert not PendingInvalidation.objects.exists(), "the cache took the drop"
+    crash_restart_from_an_earlier_save(own_redis)
+    assert held_in_redis(own_redis, identity_cache_key(live.article.slug, kind="article")), "the old pointer is back"
+    assert api.get(f"/api/v1/articles/{live.article.slug}/").status_code == 410, "its connection failed: the database"
+    retry_after_passes()  # then it asks Redis again, on a new connection
+
+    assert api.get(f"/api/v1/articles/{live.article.slug}/", HTTP_IF_NONE_MATCH=old["ETag"]).status_code == 410
+    assert client.get(URL.format(live.article.slug)).status_code == 410
