@@ -387,3 +387,18 @@ def recording_proxy() -> Iterator[RecordingProxy]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """After every fixture's teardown, the test's transaction rolled back: vacuum what it loaded in bulk
+    (``tests.api.bulk.vacuum_loaded``), so that no later test pays for its dead rows."""
+    try:
+        return (yield)
+    finally:
+        from tests.api.bulk import LOADED, vacuum_loaded
+
+        if nextitem is None:  # the last test: its teardown dropped the test database, and no test comes after
+            LOADED.clear()
+        elif connection.vendor == "postgresql":
+            vacuum_loaded(connection.settings_dict)
