@@ -11,3 +11,15 @@ def follow(locator) -> None:
     """
     with locator.page.expect_navigation():
         locator.click()
+
+
+def text_twice_as_large(page) -> None:
+    """The reader's text size at 200 % (WCAG 1.4.4), as a browser's text-only zoom sets it: on the root element."""
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+
+
+def fits_across(page, locator, width: int) -> None:
+    """``locator`` ends within ``width`` px, and the page does not scroll sideways (WCAG 1.4.10 reflow)."""
+    box = locator.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width, box
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from articles.models import Revision
 from feedback.models import Feedback, FeedbackAuditEntry
-from tests.e2e.browsing import follow
+from tests.e2e.browsing import fits_across, follow, text_twice_as_large
 
 pytestmark = pytest.mark.browser
 
@@ -139,13 +139,11 @@ def test_a_question_with_a_problem_fits_a_narrow_phone_with_the_text_twice_as_la
         page.goto(ARTICLE)
         follow(page.get_by_role("button", name="this page is not helpful"))
         follow(page.get_by_role("button", name="Send feedback"))
-        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        text_twice_as_large(page)
         fieldset = page.get_by_role("group", name="What was wrong?")
         fieldset.scroll_into_view_if_needed()
         fieldset.screenshot(path=artifacts / "feedback-error-320-200-percent.png")
-        box = fieldset.bounding_box()
-        assert box is not None and box["x"] + box["width"] <= 320, box
-        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        fits_across(page, fieldset, 320)
         widths = fieldset.locator("input[type=radio]").evaluate_all(
             "inputs => inputs.map(i => Math.round(i.getBoundingClientRect().width))"
         )

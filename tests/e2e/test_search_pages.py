@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.browsing import follow
+from tests.e2e.browsing import follow, text_twice_as_large
 from tests.e2e.test_public_pages import assert_no_axe_violations
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def test_the_search_box_has_room_for_a_word_on_a_narrow_phone_with_the_text_twic
     button, room for two letters of what the reader typed; the button now goes under it when both do not fit."""
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto(demo_site.url + "/")
-    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    text_twice_as_large(page)
     page.locator(".site-header").screenshot(path=artifacts / "header-320-200-percent.png")
     box = page.get_by_role("searchbox", name="Search articles").bounding_box()
     assert box is not None and box["width"] >= 200, box

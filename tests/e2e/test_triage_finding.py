@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browsing import follow
+from tests.e2e.browsing import fits_across, follow, text_twice_as_large
 from tests.e2e.test_triage import PHONE, answer, answer_until
 
 pytestmark = pytest.mark.browser
@@ -62,10 +62,8 @@ def test_a_long_symptom_name_wraps_on_a_narrow_phone_with_the_text_twice_as_larg
     longest word, so the word could not break."""
     reader.set_viewport_size({"width": 320, "height": 640})
     reader.goto("/triage/")
-    reader.evaluate("document.documentElement.style.fontSize = '200%'")
+    text_twice_as_large(reader)
     link = reader.get_by_role("link", name="Numbness or pins and needles (paresthesia)")
     link.scroll_into_view_if_needed()
     reader.screenshot(path=artifacts / "triage-finder-320-200-percent.png")
-    box = link.bounding_box()
-    assert box is not None and box["x"] + box["width"] <= 320, box
-    assert reader.evaluate("document.documentElement.scrollWidth") <= 320
+    fits_across(reader, link, 320)
