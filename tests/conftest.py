@@ -401,4 +401,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
         if nextitem is None:  # the last test: its teardown dropped the test database, and no test comes after
             LOADED.clear()
         elif connection.vendor == "postgresql":
-            vacuum_loaded(connection.settings_dict)
+            from pytest_django.plugin import blocking_manager_key
+
+            with item.config.stash[blocking_manager_key].unblock():
+                vacuum_loaded()

@@ -226,8 +226,9 @@ BULK_TABLES = tuple(
 LOADED: set[str] = set()
 
 
-def vacuum_loaded(settings_dict: dict[str, Any]) -> None:
-    """``VACUUM ANALYZE`` the tables a test loaded in bulk, once its rows are rolled back (PostgreSQL).
+def vacuum_loaded() -> None:
+    """``VACUUM ANALYZE`` the tables a test loaded in bulk, once its rows are rolled back (PostgreSQL), on the test
+    database's own connection, back in autocommit by then (VACUUM runs in no transaction).
 
     Found in CI: a rollback leaves the 20,000 rows dead in the tables' pages, and ``ANALYZE``'s row counts (kept
     in place, not rolled back) said they were there; the next tests' queries read every dead page, and the
@@ -236,19 +237,11 @@ def vacuum_loaded(settings_dict: dict[str, Any]) -> None:
     """
     if not LOADED:
         return
-    import psycopg
-
     tables = sorted(LOADED)
     LOADED.clear()
-    with psycopg.connect(
-        dbname=settings_dict["NAME"],
-        user=settings_dict.get("USER") or None,
-        password=settings_dict.get("PASSWORD") or None,
-        host=settings_dict.get("HOST") or None,
-        port=settings_dict.get("PORT") or None,
-        autocommit=True,
-    ) as own:
-        own.execute("VACUUM ANALYZE " + ", ".join(tables))
+    assert not connection.in_atomic_block, "vacuumed inside the test's transaction: its rows are not dead yet"
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE " + ", ".join(tables))
 
 
 def live_listings(
