@@ -63,6 +63,18 @@ def test_a_printed_article_says_where_it_came_from_and_leaves_out_the_page_contr
     assert address not in page.locator("body").inner_text()  # on screen the address bar says it
 
 
+def test_a_printed_review_panel_is_plain_like_the_other_boxes(page, demo_site):
+    """Found looking at the printed demo article: the demonstration reviewer's panel kept its yellow background on
+    paper (with "background graphics" on), because its own rule came after the print rules that clear the boxes'
+    backgrounds and won."""
+    page.goto(demo_site.url + ARTICLE)
+    page.emulate_media(media="print")
+    panel = page.get_by_role("complementary", name="Clinical review")
+    assert "review-panel--demo" in (panel.get_attribute("class") or "")
+    assert panel.evaluate("element => getComputedStyle(element).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert panel.evaluate("element => getComputedStyle(element).borderLeftColor") == "rgb(0, 0, 0)"
+
+
 @pytest.mark.parametrize("width", [320, 390])
 def test_a_wide_table_says_what_it_is_in_full_on_a_phone(page, demo_site, width):
     """Found from outside: at 390 px the comparison table's caption sat inside its sideways-scrolling box, as wide as
