@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import http.server
+import json
 import logging
 import os
 import signal
@@ -550,6 +551,63 @@ def test_past_its_s_maxage_a_kept_page_is_still_served_while_the_app_answers_503
             time.sleep(0.2)
     finally:
         proxy_urls.failing.discard("article-108")
+
+
+@pytest.fixture(scope="module")
+def varnish_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Varnish]:
+    """Varnish with the deployed VCL in front of an app server that does not answer (stopped, every one of them)."""
+    require_varnishd()
+    instance = Varnish(tmp_path_factory.mktemp("varnish-no-app"), f"http://127.0.0.1:{free_port()}")
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:
+            assert instance.process.poll() is None, instance.log.read_text()[-3000:]
+            try:
+                instance.get("/robots.txt")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, instance.log.read_text()[-3000:]
+                time.sleep(0.2)
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/api/v1/articles/?limit=5", None),
+        ("GET", "/api/v1/articles/a-slug/", None),
+        ("POST", "/api/v1/pathways/a-pathway/evaluate/", '{"answers": {}}'),
+    ],
+)
+def test_with_no_app_server_answering_the_api_is_its_documented_503_problem(varnish_without_app, method, path, body):
+    """Found as a partner through the shipped VCL with every app server stopped: the partner API answered Varnish's
+    HTML "Guru Meditation" page, where the schema promises every error as an RFC 9457 problem detail (503: `code`
+    `unavailable`, `Retry-After`)."""
+    connection = http.client.HTTPConnection("127.0.0.1", varnish_without_app.port, timeout=30)
+    headers = {"Authorization": "Api-Key abcdefgh.not-a-real-key", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode()
+    finally:
+        connection.close()
+    assert response.status == 503, text
+    assert response.headers["Content-Type"] == "application/problem+json", text
+    assert response.headers["Retry-After"].isdigit()
+    assert "no-store" in response.headers["Cache-Control"]
+    problem = json.loads(text)
+    assert problem == {
+        "type": "about:blank",
+        "title": "Service Unavailable",
+        "status": 503,
+        "detail": "The service is temporarily unavailable. Please try again later (see Retry-After).",
+        "instance": path.partition("?")[0],
+        "code": "unavailable",
+    }
 
 
 def test_a_published_article_is_kept_then_replaced_on_publish_and_gone_on_withdrawal(proxied, workflow, publisher):

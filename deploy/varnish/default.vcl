@@ -167,11 +167,25 @@ sub vcl_backend_error {
     # No answer at all from the app server (stopped, restarting, refusing connections): a
     # GET or HEAD is tried once more, which a round-robin director sends to another server.
     # A POST is never repeated. After that, the builtin answers 503 (or vcl_deliver serves
-    # the old page, within stale-if-error).
+    # the old page, within stale-if-error); the partner API's 503 is a problem detail (below).
     if (bereq.retries == 0 && (bereq.method == "GET" || bereq.method == "HEAD")) {
         # Which server failed, for a director that wants to skip it (deploy.servers.vcl_for).
         set bereq.http.X-Proxy-Failed = beresp.backend.name;
         return (retry);
+    }
+    # The partner API's errors are problem details (docs/openapi-v1.json: a 503 is `code` `unavailable` with
+    # Retry-After), as the app's own 503 is (contentsite.middleware): never the builtin's HTML page. The instance is
+    # the path, kept to the characters a JSON string takes as they are.
+    if (bereq.url ~ "^/api/") {
+        set beresp.status = 503;
+        set beresp.reason = "Service Unavailable";
+        set beresp.http.Content-Type = "application/problem+json";
+        set beresp.http.Retry-After = "5";
+        set beresp.http.Cache-Control = "no-store";
+        set beresp.body = {"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"The service is temporarily unavailable. Please try again later (see Retry-After).","instance":""} +
+            regsuball(regsub(bereq.url, "[?#].*$", ""), "[^A-Za-z0-9/._~%!$&'()*+,;=:@-]", "") +
+            {"","code":"unavailable""} + "}";
+        return (deliver);
     }
 }
 
