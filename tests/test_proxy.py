@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -627,6 +629,103 @@ def test_the_api_answers_a_range_through_the_proxy_as_it_does_directly(proxied, 
     assert (answer.status, reply.status) == (200, 200), reply.body
     assert reply.body == body
     assert json.loads(reply.body)["results"] == []
+
+
+class _BodyRecordingHandler(http.server.BaseHTTPRequestHandler):
+    """An app server that notes each request when it starts reading it and when it has its whole body."""
+
+    def do_GET(self) -> None:  # the probe (/healthz) and /robots.txt
+        self._answer(b"")
+
+    def do_POST(self) -> None:
+        self.server.started.append(self.path)  # type: ignore[attr-defined]
+        self._answer(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+
+    def _answer(self, body: bytes) -> None:
+        self.server.bodies.append(body)  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def varnish_before_a_recording_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Varnish, Any]]:
+    require_varnishd()
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BodyRecordingHandler)
+    app.started, app.bodies = [], []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=app.serve_forever, daemon=True)
+    thread.start()
+    instance = Varnish(tmp_path_factory.mktemp("varnish-recording"), f"http://127.0.0.1:{app.server_address[1]}")
+    try:
+        instance.wait_until_ready()
+        yield instance, app
+    finally:
+        instance.stop()
+        app.shutdown()
+        app.server_close()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/pathways/a-pathway/evaluate/", "/triage/a-pathway/"])
+def test_an_app_server_is_not_asked_until_the_whole_body_has_come(varnish_before_a_recording_app, path):
+    """Found as a hostile client through the shipped VCL, against gunicorn's 2 sync workers: two POSTs (with any
+    `Authorization: Api-Key ...`, valid or not) that declared a body and sent it one byte a second held both workers
+    reading it, so every other request waited 30 s for a 503, the health probe too, and then the app server was
+    sick for everyone. Varnish now reads a request's whole body before it asks an app server."""
+    varnish, app = varnish_before_a_recording_app
+    body = b'{"answers": {}}'
+    connection = socket.create_connection(("127.0.0.1", varnish.port), timeout=30)
+    try:
+        connection.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Api-Key not.real\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body[:5]
+        )
+        for byte in body[5:-1]:  # a slow client: the rest of the body comes a byte at a time
+            time.sleep(0.2)
+            connection.sendall(bytes([byte]))
+        assert path not in app.started, "the app server was asked before the body had come"
+        connection.sendall(body[-1:])
+        reply = connection.recv(65536)
+    finally:
+        connection.close()
+    assert reply.startswith(b"HTTP/1.1 200 "), reply[:300]
+    assert app.started.count(path) == 1
+    assert body in app.bodies
+
+
+def test_a_body_too_large_to_read_is_the_apis_413_problem_before_an_app_server_is_asked(varnish_before_a_recording_app):
+    varnish, app = varnish_before_a_recording_app
+    path = "/api/v1/pathways/a-large-body/evaluate/"
+    connection = socket.create_connection(("127.0.0.1", varnish.port), timeout=30)
+    try:
+        connection.sendall(
+            f"POST {path}?x=1 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Api-Key not.real\r\n"
+            "Content-Type: application/json\r\nContent-Length: 4000000\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        reply = b""
+        while b"}" not in reply:
+            received = connection.recv(65536)
+            assert received, reply
+            reply += received
+    finally:
+        connection.close()
+    head, _, body = reply.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n").partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), reply[:300]
+    assert b"\r\nContent-Type: application/problem+json\r\n" in head
+    assert json.loads(body) == {
+        "type": "about:blank",
+        "title": "Request Entity Too Large",
+        "status": 413,
+        "detail": "The request body is larger than 2,000,000 bytes.",
+        "instance": path,
+        "code": "request_too_large",
+    }
+    assert path not in app.started
 
 
 def test_a_published_article_is_kept_then_replaced_on_publish_and_gone_on_withdrawal(proxied, workflow, publisher):

@@ -55,6 +55,18 @@ sub vcl_recv {
         set req.http.X-Request-ID = "varnish-" + req.xid;
     }
 
+    # A request's body is read whole before an app server is asked: gunicorn's sync workers read it as it comes,
+    # so a client sending it slowly would hold one each (two such POSTs held every worker of a server). The largest
+    # body the app takes is Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB; an import file ARTICLE_IMPORT_MAX_BYTES,
+    # 2 MiB, with its form): a larger one is refused here (413), as the app would refuse it. A GET's or HEAD's body
+    # is never read by the app, so it is passed on as before.
+    if (req.restarts == 0 && req.method != "GET" && req.method != "HEAD" &&
+        (req.http.Content-Length || req.http.Transfer-Encoding)) {
+        if (std.integer(req.http.Content-Length, 0) > 3145728 || !std.cache_req_body(3MB)) {
+            return (synth(413, "Request Entity Too Large"));
+        }
+    }
+
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(403, "Forbidden"));
@@ -220,6 +232,16 @@ sub vcl_synth {
     if (resp.status >= 500 && req.http.X-Proxy-Grace == "revalidate") {
         set req.http.X-Proxy-Grace = "stale-if-error";
         return (restart);
+    }
+    # A body too large to read (vcl_recv): for the partner API, its documented problem detail, as the app's own 413.
+    if (resp.status == 413 && req.url ~ "^/api/") {
+        set resp.http.Content-Type = "application/problem+json";
+        set resp.http.Cache-Control = "no-store";
+        set resp.http.Connection = "close";
+        set resp.body = {"{"type":"about:blank","title":"Request Entity Too Large","status":413,"detail":"The request body is larger than 2,000,000 bytes.","instance":""} +
+            regsuball(regsub(req.url, "[?#].*$", ""), "[^A-Za-z0-9/._~%!$&'()*+,;=:@-]", "") +
+            {"","code":"request_too_large""} + "}";
+        return (deliver);
     }
     if (req.method == "PURGE") {
         # A line of text for the app's log, not Varnish's error page.
