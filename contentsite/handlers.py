@@ -13,9 +13,11 @@ charset (``DEFAULT_CHARSET``).
 from __future__ import annotations
 
 import codecs
+import io
 from typing import Any
 
 import django
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
 from django.core.handlers.asgi import ASGIRequest as DjangoASGIRequest
 from django.core.handlers.wsgi import WSGIHandler as DjangoWSGIHandler
@@ -49,8 +51,31 @@ class TextCharsetOnly(HttpRequest):
         HttpRequest.encoding.fset(self, value if value is None or is_text_encoding(value) else None)  # type: ignore[attr-defined]
 
 
+# The methods whose body the app reads (a form, an evaluation); any other's is left unread.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def with_length_of_terminated_body(environ: dict[str, Any]) -> dict[str, Any]:
+    """``environ`` with a ``CONTENT_LENGTH``, when the server ended the body itself and gave none: a body sent
+    chunked, which gunicorn de-chunks and marks ended (``wsgi.input_terminated``). Django (and DRF) read a body by
+    its ``CONTENT_LENGTH`` alone, so such a body was read as nothing. It is read here up to one byte over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, so that a larger one is refused as one with that length would be (413), having
+    read no further. Only for a method whose body is read (``BODY_METHODS``): a GET's is never read, so a client that
+    sends none after saying it would, or sends it slowly, holds nothing."""
+    if environ.get("CONTENT_LENGTH") or not environ.get("wsgi.input_terminated"):
+        return environ
+    if environ.get("REQUEST_METHOD") not in BODY_METHODS:
+        return environ
+    if "chunked" not in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return environ
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = environ["wsgi.input"].read() if limit is None else environ["wsgi.input"].read(limit + 1)
+    return {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+
+
 class WSGIRequest(TextCharsetOnly, DjangoWSGIRequest):
-    pass
+    def __init__(self, environ: dict[str, Any]) -> None:
+        super().__init__(with_length_of_terminated_body(environ))
 
 
 class ASGIRequest(TextCharsetOnly, DjangoASGIRequest):

@@ -5,12 +5,17 @@ Issue 8, finding 6: an evaluate body nested 1,000 levels deep ended in a Recursi
 
 from __future__ import annotations
 
+import io
+import json
+from typing import Any
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from articles.limits import MAX_DOCUMENT_BYTES
 from contentsite.api.parsers import BoundedJSONParser
 from tests.api.problems import problem, problem_fields
+from tests.wsgi import answer_of, call, environ_for
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +198,63 @@ def test_a_body_sent_as_it_is_may_say_so(client, api_key, published_pathway, cod
         HTTP_CONTENT_ENCODING=coding,
     )
     assert response.status_code == 200, response.content[:300]
+
+
+def chunked_environ(body: bytes, api_key: str, **environ: Any) -> dict[str, Any]:
+    """A POST to ``EVALUATE`` as gunicorn hands the app one sent with ``Transfer-Encoding: chunked``: no
+    ``CONTENT_LENGTH``, the body de-chunked in ``wsgi.input``, which says so (``wsgi.input_terminated``)."""
+    sent = environ_for("POST", EVALUATE, content_type="application/json", body=body)
+    del sent["CONTENT_LENGTH"]
+    return {
+        **sent,
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "HTTP_AUTHORIZATION": f"Api-Key {api_key}",
+        "wsgi.input_terminated": True,
+        **environ,
+    }
+
+
+def test_a_chunked_body_is_evaluated_as_one_with_its_length(wsgi_app, api_key, published_pathway):
+    """Found as a partner posting through a balancer that forwards chunked bodies (and straight to gunicorn):
+    Django reads a body by its Content-Length, which a chunked request has none of, so the answers were read as
+    nothing: a 400 saying `answers` "This field is required" of a body that had them."""
+    body = b'{"answers": {"stroke": "no"}}'
+    auth = {"AUTHORIZATION": f"Api-Key {api_key}"}
+    plain = call(wsgi_app, "POST", EVALUATE, content_type="application/json", body=body, **auth)
+    status, _, content = answer_of(wsgi_app, chunked_environ(body, api_key))
+    assert status == plain[0] == 200, content[:300]
+    assert json.loads(content) == json.loads(plain[2])
+
+
+def test_a_chunked_body_over_djangos_own_limit_is_a_413_read_no_further(wsgi_app, api_key, published_pathway, settings):
+    stream = io.BytesIO(b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 100))
+    status, _, content = answer_of(wsgi_app, chunked_environ(b"", api_key, **{"wsgi.input": stream}))
+    assert (status, json.loads(content)["code"]) == (413, "request_too_large"), content[:300]
+    assert stream.tell() <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1
+
+
+def test_a_body_whose_end_the_server_does_not_mark_is_still_read_by_its_length_alone(
+    wsgi_app, api_key, published_pathway
+):
+    """Without ``wsgi.input_terminated`` (a server that does not de-chunk), nothing is read past the length given:
+    none, so no body, as before."""
+    status, _, content = answer_of(
+        wsgi_app, chunked_environ(b'{"answers": {"stroke": "no"}}', api_key, **{"wsgi.input_terminated": False})
+    )
+    assert status == 400, content[:300]
+    assert "answers" in json.loads(content)["errors"][0]["field"]
+
+
+class _NeverSent(io.RawIOBase):
+    """A body a client said it would send chunked and never did: reading it would wait for ever."""
+
+    def read(self, *args: Any) -> bytes:
+        raise AssertionError("a body that is never read was read")
+
+
+def test_a_get_saying_it_sends_a_chunked_body_is_answered_without_reading_it(wsgi_app, api_key, published_article):
+    environ = chunked_environ(
+        b"", api_key, REQUEST_METHOD="GET", PATH_INFO="/api/v1/articles/", **{"wsgi.input": _NeverSent()}
+    )
+    status, _, content = answer_of(wsgi_app, environ)
+    assert status == 200, content[:300]
