@@ -9,6 +9,8 @@ from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from contentsite.proxy import MAX_REQUEST_BODY_BYTES
+
 POSITIVE_SECONDS = ("ARTICLE_PAGE_CACHE_SECONDS", "LIVE_POINTER_SECONDS")
 
 
@@ -24,7 +26,8 @@ def check_cache_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.
     ]
 
 
-MAX_IMPORT_BYTES = 100 * 1024 * 1024
+# An import file comes in a form, with its other fields: room for them under what the shipped proxy reads of a body.
+MAX_IMPORT_BYTES = MAX_REQUEST_BODY_BYTES - 64 * 1024
 ATTRIBUTION_SETTINGS = ("PARTNER_CONTENT_ATTRIBUTION", "PARTNER_CONTENT_LICENCE")
 
 
@@ -35,7 +38,8 @@ def check_content_settings(app_configs: Any = None, **kwargs: Any) -> list[check
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_IMPORT_BYTES:
         errors.append(
             checks.Error(
-                f"ARTICLE_IMPORT_MAX_BYTES must be between 1 and {MAX_IMPORT_BYTES} (bytes); got {limit!r}.",
+                f"ARTICLE_IMPORT_MAX_BYTES must be between 1 and {MAX_IMPORT_BYTES} (bytes), so that an import's form"
+                f" fits under what the shipped proxy reads of a request (deploy/varnish/default.vcl); got {limit!r}.",
                 id="articles.E102",
             )
         )

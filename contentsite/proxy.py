@@ -41,6 +41,11 @@ PROXY_UNTIL_ATTRIBUTE = "proxy_until"
 # Home, sitemap, search and every list of articles: purged on every public change.
 INDEX_KEY = "index"
 
+# The largest request body the shipped VCL reads (whole, before an app server is asked): a larger one is its 413.
+# Kept in step with deploy/varnish/default.vcl by tests/test_proxy.py; the app's own limits must fit under it
+# (``articles.checks``: ARTICLE_IMPORT_MAX_BYTES; Django's DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB).
+MAX_REQUEST_BODY_BYTES = 3 * 1024 * 1024
+
 # Varnish refuses response headers over 8 KB (http_resp_hdr_len); stay well below it.
 MAX_HEADER_CHARS = 4000
 # Tokens only: the header is a space-separated list.

@@ -361,6 +361,18 @@ def test_the_vcl_compiles(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
 
 
+def test_the_vcl_reads_as_large_a_body_as_the_app_takes():
+    """The VCL reads a request's body whole, up to ``proxy.MAX_REQUEST_BODY_BYTES``, and refuses a larger one: its
+    two spellings of that limit are the constant's, and the app's own limits fit under it."""
+    text = VCL.read_text()
+    mebibytes = proxy.MAX_REQUEST_BODY_BYTES // (1024 * 1024)
+    assert mebibytes * 1024 * 1024 == proxy.MAX_REQUEST_BODY_BYTES
+    assert f"std.cache_req_body({mebibytes}MB)" in text
+    assert f"std.integer(req.http.Content-Length, 0) > {proxy.MAX_REQUEST_BODY_BYTES}" in text
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE < proxy.MAX_REQUEST_BODY_BYTES
+    assert settings.ARTICLE_IMPORT_MAX_BYTES < proxy.MAX_REQUEST_BODY_BYTES
+
+
 @dataclass
 class Reply:
     status: int

@@ -38,6 +38,9 @@ BAD_VALUES = [
     ("TRIAGE_MAX_ANSWER_COMBINATIONS", 2**40, "triage.E002"),
     ("ARTICLE_IMPORT_MAX_BYTES", 0, "articles.E102"),
     ("ARTICLE_IMPORT_MAX_BYTES", 10**12, "articles.E102"),
+    # Over what the shipped proxy reads of a request's body (``contentsite.proxy.MAX_REQUEST_BODY_BYTES``): every
+    # upload that large would be refused by Varnish before the app saw it.
+    ("ARTICLE_IMPORT_MAX_BYTES", 3 * 1024 * 1024, "articles.E102"),
     ("PARTNER_CONTENT_ATTRIBUTION", " ", "articles.E103"),
     ("PARTNER_CONTENT_LICENCE", "", "articles.E103"),
     ("PARTNER_CONTENT_LICENCE_URL", "licence.html", "articles.E104"),

@@ -58,8 +58,9 @@ sub vcl_recv {
     # A request's body is read whole before an app server is asked: gunicorn's sync workers read it as it comes,
     # so a client sending it slowly would hold one each (two such POSTs held every worker of a server). The largest
     # body the app takes is Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB; an import file ARTICLE_IMPORT_MAX_BYTES,
-    # 2 MiB, with its form): a larger one is refused here (413), as the app would refuse it. A GET's or HEAD's body
-    # is never read by the app, so it is passed on as before.
+    # 2 MiB, with its form): a larger one is refused here (413), as the app would refuse it. The limit is
+    # contentsite.proxy.MAX_REQUEST_BODY_BYTES (its tests keep both in step; the app's checks keep its limits under
+    # it). A GET's or HEAD's body is never read by the app, so it is passed on as before.
     if (req.restarts == 0 && req.method != "GET" && req.method != "HEAD" &&
         (req.http.Content-Length || req.http.Transfer-Encoding)) {
         if (std.integer(req.http.Content-Length, 0) > 3145728 || !std.cache_req_body(3MB)) {
