@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.http import http_date
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ PURGE_HEADER = "xkey-purge"
 SURROGATE_KEYS_ATTRIBUTE = "surrogate_keys"
 # The attribute on which a view says when what its page shows changes next (a scheduled publication's time).
 PROXY_UNTIL_ATTRIBUTE = "proxy_until"
+# When what a tagged page shows changes by itself (an HTTP date, rounded down): the VCL keeps no copy of it, stale
+# ones for errors included, past then (``tag``). For the proxy only, never passed on to readers.
+UNTIL_HEADER = "X-Proxy-Until"
 # Home, sitemap, search and every list of articles: purged on every public change.
 INDEX_KEY = "index"
 
@@ -107,7 +111,11 @@ def tag(
     When the keys cannot be sent as given (not tokens, or too many for one header) the page is
     tagged ``index`` alone, which every public change purges: purged too often, never too seldom.
     ``until``: when what the page shows changes by itself; the proxy keeps it, stale copies included, no
-    longer (``lifetime``). A stale copy kept for errors (stale-if-error) is served only while the app fails.
+    longer: ``lifetime`` bounds s-maxage and stale-while-revalidate, and ``UNTIL_HEADER`` bounds the copy kept for
+    errors (stale-if-error, served only while the app fails). That one is bounded in the VCL, from a header that
+    stays the same for the page's version, so that a copy of the response kept by the app (``contentsite.early``)
+    stays right: a copy kept for errors past the scheduled time was the revision a clinician had scheduled to be
+    replaced, served to readers while the database was down.
     """
     if response.cookies:
         return response
@@ -119,6 +127,8 @@ def tag(
     if not header:
         return response
     response[SURROGATE_HEADER] = header
+    if until is not None:
+        response[UNTIL_HEADER] = http_date(math.floor(until.timestamp()))
     kept, stale = lifetime(until)
     # No ``no-cache`` and no ``private``: Varnish would refuse to keep the page at all.
     response["Cache-Control"] = (

@@ -6,11 +6,13 @@ middleware and the proxy can be tested whatever the real views tag.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from contentsite import proxy
 from contentsite.urls import urlpatterns as site_urlpatterns
 
 renders = itertools.count(1)
@@ -40,17 +42,22 @@ def tagged_with_cookie(request: HttpRequest, key: str) -> HttpResponse:
 # Keys whose page now fails as the app does while its database is down (503 with Retry-After).
 failing: set[str] = set()
 failed: list[str] = []  # the keys of every 503 answered
+# Keys whose page changes by itself at a time (a scheduled publication it shows), as the article views say it.
+changes_at: dict[str, datetime.datetime] = {}
 
 
 def tagged_until_failing(request: HttpRequest, key: str) -> HttpResponse:
-    """``tagged``, until ``key`` is put in ``failing``: then a 503, as ``contentsite.middleware`` answers."""
+    """``tagged`` (changing by itself at ``changes_at[key]``, if set), until ``key`` is put in ``failing``: then a 503,
+    as ``contentsite.middleware`` answers."""
     if key in failing:
         failed.append(key)
         response = HttpResponse("unavailable\n", status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = "30"
         response["Cache-Control"] = "no-store"
         return response
-    return tagged(request, key)
+    response = tagged(request, key)
+    setattr(response, proxy.PROXY_UNTIL_ATTRIBUTE, changes_at.get(key))
+    return response
 
 
 urlpatterns = [

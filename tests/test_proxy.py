@@ -12,6 +12,7 @@ import http.client
 import http.server
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -30,6 +31,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
+from django.utils.http import http_date
 
 from articles import services
 from contentsite import proxy
@@ -88,6 +90,11 @@ def test_a_page_that_changes_at_a_scheduled_time_is_kept_by_the_proxy_no_later(
     assert response["Cache-Control"] == (
         f"public, max-age=0, s-maxage={s_maxage}, stale-while-revalidate={stale_while_revalidate}, stale-if-error=86400"
     )
+    # The copy kept for errors is bounded by the VCL, from the time itself (the same for every response until then).
+    if until is None:
+        assert proxy.UNTIL_HEADER not in response
+    else:
+        assert response[proxy.UNTIL_HEADER] == http_date(math.floor(until.timestamp()))
 
 
 @pytest.mark.parametrize(
@@ -565,6 +572,33 @@ def test_past_its_s_maxage_a_kept_page_is_still_served_while_the_app_answers_503
             time.sleep(0.2)
     finally:
         proxy_urls.failing.discard("article-108")
+
+
+def test_a_kept_page_is_not_served_past_the_scheduled_change_it_shows_even_while_the_app_fails(proxied, settings):
+    """Found from outside (helper): a page showing an article with a scheduled revision was kept past the revision's
+    time when the app failed then (stale-if-error, a day), so during a database outage readers got the revision a
+    clinician had scheduled to be replaced. README: such a page is kept "(stale copies included) no later than that
+    time"."""
+    from django.utils import timezone
+
+    from tests import proxy_urls
+
+    url = "/proxy-test-failing/article-109/"
+    at = timezone.now() + datetime.timedelta(seconds=3)
+    proxy_urls.changes_at["article-109"] = at
+    try:
+        kept = proxied.get(url)
+        assert (kept.status, kept.cache, proxied.get(url).cache) == (200, "MISS", "HIT")
+        assert proxy.UNTIL_HEADER not in kept.headers  # for the proxy only
+        proxy_urls.failing.add("article-109")
+        while timezone.now() < at + datetime.timedelta(milliseconds=300):
+            time.sleep(0.1)
+        reply = proxied.get(url)
+        assert reply.status == 503, (reply.status, reply.headers.get("Age"), reply.body[:200])
+        assert "article-109" in proxy_urls.failed  # asked, and it failed: the kept page was not served instead
+    finally:
+        proxy_urls.failing.discard("article-109")
+        proxy_urls.changes_at.pop("article-109", None)
 
 
 @pytest.fixture(scope="module")

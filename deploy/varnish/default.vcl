@@ -178,6 +178,18 @@ sub vcl_backend_response {
         }
         unset beresp.http.X-Proxy-Stale-If-Error;
     }
+    # A page whose content changes by itself at a time (a scheduled publication, with no job and no purge): no copy
+    # of it, the stale one kept for errors included, is served past then (contentsite.proxy.UNTIL_HEADER; the app
+    # bounds s-maxage and stale-while-revalidate itself). A date that does not parse counts as now.
+    if (beresp.http.X-Proxy-Until) {
+        if (beresp.ttl + beresp.grace > std.time(beresp.http.X-Proxy-Until, fallback=now) - now) {
+            set beresp.grace = std.time(beresp.http.X-Proxy-Until, fallback=now) - now - beresp.ttl;
+        }
+        if (beresp.grace < 0s) {
+            set beresp.grace = 0s;
+        }
+        unset beresp.http.X-Proxy-Until;
+    }
     # After that, keep it a while for cheap conditional fetches (the app answers 304 to its ETag).
     set beresp.keep = 1h;
     # Falls through to the builtin: no-cache, private, Vary: * are not kept.
@@ -224,8 +236,9 @@ sub vcl_deliver {
     }
     # This request's id, not that of the request that filled the cache.
     set resp.http.X-Request-ID = req.http.X-Request-ID;
-    # The keys are for the proxy; readers need not see them.
+    # The keys and the page's time of change are for the proxy; readers need not see them.
     unset resp.http.xkey;
+    unset resp.http.X-Proxy-Until;
 }
 
 sub vcl_synth {
