@@ -7,9 +7,10 @@ writes an audit entry. Nothing else writes a revision's state.
 
 Row locks are always taken in one order, so concurrent steps queue instead of
 deadlocking: a vocabulary row (a medication or symptom, ``FOR NO KEY UPDATE``,
-which inserts referring to it do not wait for), then articles (in id order when
-there are several), then each article's revisions, then the change feed's lock
-row. Reads never lock and never write.
+which inserts referring to it do not wait for), then articles (when there are
+several, in ``Article.objects.in_lock_order``: a step on a triage pathway locks it,
+then the articles linking to it, which its public changes stamp), then each
+article's revisions, then the change feed's lock row. Reads never lock and never write.
 
 An article has at most one open draft (a revision in ``EDITABLE_STATES``): two
 would each overwrite the other when published. Every step that opens one (a new
@@ -129,6 +130,9 @@ class Transition:
     four_eyes: bool = False  # nobody may do it to content they wrote or edited (lineage included)
     opens_draft: bool = False  # leaves a revision open for editing: refused while another one of the article is
     notify: notifications.Notice | None = None  # whose turn it is next, told by email after commit
+    # changes what is live or scheduled (``_PUBLIC_STATES``): a change that stamps the pages linking to it too, whose
+    # locks it takes first (``_lock_article``)
+    changes_public: bool = False
 
 
 TRANSITIONS: dict[str, Transition] = {}
@@ -146,6 +150,7 @@ def transition(
     four_eyes: bool = False,
     opens_draft: bool = False,
     notify: notifications.Notice | None = None,
+    changes_public: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(service: Callable[..., Any]) -> Callable[..., Any]:
         if name in TRANSITIONS:
@@ -167,6 +172,7 @@ def transition(
             four_eyes=four_eyes,
             opens_draft=opens_draft,
             notify=notify,
+            changes_public=changes_public,
         )
         return step
 
@@ -218,7 +224,7 @@ def _permitted(name: str, actor: AbstractBaseUser | None) -> AbstractBaseUser:
 def _begin(name: str, revision: Revision, actor: AbstractBaseUser) -> Revision:
     """Lock (article, then revision), then check the state and four eyes: every transition starts here."""
     step = TRANSITIONS[name]
-    revision = _lock(revision)
+    revision = _lock(revision, public=step.changes_public)
     if revision.state not in step.from_states:
         raise _illegal(revision, step.done, step.from_states)
     if step.four_eyes and _contributed(revision, actor):
@@ -300,13 +306,30 @@ def _opening_a_draft(
         raise
 
 
-def _lock(revision: Revision) -> Revision:
-    """Lock the article, then its revisions, always in that order (no deadlocks).
+def _lock_article(article_id: int, *, public: bool = True) -> None:
+    """Lock the article, then, if the step may change what is live (``public``, or a scheduled publication of the
+    article may come due), the articles whose pages link to it by a symptom (``Article.objects.linking_to``).
+
+    A public change of content such as a triage pathway stamps those articles too (``_linking_articles``): taken
+    only then, after the public clock, their locks would be waited for by a step holding the clock while a step on
+    one of them, holding that article, waits for the clock (a deadlock). Taken here, before the revisions and the
+    clock, and in ``in_lock_order`` (as a vocabulary change takes its articles), no two steps wait in a circle.
+    """
+    article = Article.objects.select_for_update().get(pk=article_id)
+    if article.kind not in {kind.name for kind in linked_from_articles()}:
+        return  # nothing links to it by a symptom: its changes stamp its own pages only
+    if public or Revision.objects.filter(article_id=article_id, state=RevisionState.SCHEDULED).exists():
+        list(Article.objects.linking_to(article).in_lock_order().select_for_update().values_list("pk", flat=True))
+
+
+def _lock(revision: Revision, *, public: bool = False) -> Revision:
+    """Lock the article (and, for a ``public`` step, the articles linking to it: ``_lock_article``), then its
+    revisions, always in that order (no deadlocks).
 
     Under the article lock, a scheduled revision whose time has come is recorded
     first, so the step that follows decides on the state readers already see.
     """
-    Article.objects.select_for_update().get(pk=revision.article_id)
+    _lock_article(revision.article_id, public=public)
     _record_due_publication(revision.article_id)
     return Revision.objects.select_for_update().get(pk=revision.pk)
 
@@ -1067,6 +1090,7 @@ def revision_comment(*, revision: Revision, actor: AbstractBaseUser, body: str, 
     form=forms.PublishForm,
     done="published",
     notify=notifications.PUBLISHED,
+    changes_public=True,
 )
 def revision_publish(
     *, revision: Revision, actor: AbstractBaseUser, publish_at: datetime.datetime | None = None
@@ -1159,6 +1183,7 @@ def _refuse_taking_back_the_live_revision(revision: Revision) -> None:
     permission="publish_revision",
     from_states=[RevisionState.SCHEDULED],
     done="unscheduled",
+    changes_public=True,
 )
 def revision_unschedule(*, revision: Revision, actor: AbstractBaseUser) -> Revision:
     """Cancel a scheduled publication that has not happened yet; the revision stays approved.
@@ -1242,7 +1267,7 @@ def revisions_publish_due() -> list[Revision]:
     recorded = []
     for revision in Revision.objects.due_for_publication().order_by("publish_at", "pk"):
         with transaction.atomic():
-            Article.objects.select_for_update().get(pk=revision.article_id)
+            _lock_article(revision.article_id)
             if _record_due_publication(revision.article_id):
                 recorded.append(Revision.objects.get(pk=revision.pk))
     return recorded
@@ -1289,6 +1314,7 @@ def notification_settings_update(*, user: AbstractBaseUser, email_notifications:
     form=forms.ReasonForm,
     done="withdrawn",
     notify=notifications.WITHDRAWN,
+    changes_public=True,
 )
 def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: str) -> Revision:
     """Take an article off the public site. Its address answers 410 Gone; the record stays.
@@ -1304,7 +1330,7 @@ def revision_withdraw(*, revision: Revision, actor: AbstractBaseUser, reason: st
     with transaction.atomic():
         # A revision replaced at a scheduled time, before the step (the page was shown earlier) or while it waited
         # for the public clock: readers saw the replacement live, so it is what is withdrawn.
-        revision = _replaced_at_its_time(_lock(revision)) or revision
+        revision = _replaced_at_its_time(_lock(revision, public=True)) or revision
         revision = _begin("withdraw", revision, actor)
         revision = _replaced_at_its_time(_under_the_public_clock(revision)) or revision
         for pending in Revision.objects.select_for_update().filter(
@@ -1448,7 +1474,7 @@ def _vocabulary_update(
         changed = [name for name in fields if getattr(current, name) != before[name]]
         if not changed:
             raise ValidationError(f"Nothing changed: the {what} already says this.", code="no_change")
-        articles = list(Article.objects.using_vocabulary(current).select_for_update().order_by("pk"))
+        articles = list(Article.objects.using_vocabulary(current).select_for_update().in_lock_order())
         current.save(update_fields=[*changed, "updated_at"])  # a public change: see articles.live.vocabulary_saved
         live = dict(Revision.objects.published().filter(article__in=articles).values_list("article_id", "pk"))
         data = {

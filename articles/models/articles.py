@@ -9,7 +9,20 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +71,33 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         shown = Symptom.objects.shown_by_revision(revision_id)
         public = Revision.objects.filter(state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED])
         return self.filter(kind=kind, pk__in=public.showing_symptoms(shown.values("pk")).values("article_id"))
+
+    def linking_to(self, article: Article) -> ArticleQuerySet:
+        """The articles whose pages link, or may come to link, to ``article`` by a symptom: articles with a revision
+        live or scheduled that shows a symptom some revision of it shows. Its public changes stamp them
+        (``services._linking_articles``, a subset of these), so its steps lock them first (``in_lock_order``).
+        None unless its kind is one that articles' pages link to (``articles.kinds.linked_from_articles``).
+        """
+        from ..kinds import linked_from_articles
+
+        if article.kind not in {kind.name for kind in linked_from_articles()}:
+            return self.none()
+        shown = Symptom.objects.shown_by_article(article.pk)
+        public = Revision.objects.filter(state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED])
+        return self.filter(
+            kind=ArticleKind.ARTICLE, pk__in=public.showing_symptoms(shown.values("pk")).values("article_id")
+        ).exclude(pk=article.pk)
+
+    def in_lock_order(self) -> ArticleQuerySet:
+        """The one order in which any transaction locks several articles: content whose public changes stamp other
+        pages (the kinds articles' pages link to, ``linking_to``) first, then the rest, each by id. A step on such
+        content holds its own lock, then takes those pages' (before the public clock's, as every public change does);
+        anything locking a set of articles (a vocabulary change) takes them in this order, so none waits in a circle.
+        """
+        from ..kinds import linked_from_articles
+
+        linked = [kind.name for kind in linked_from_articles()]
+        return self.order_by(Case(When(kind__in=linked, then=Value(0)), default=Value(1)), "pk")
 
     def last_id(self, *, kind: str) -> int:
         """The highest id of ``kind`` content (0 if none): one index lookup, for ranges of ids that page a list."""

@@ -98,6 +98,16 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
             condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
         return self.filter(condition)
 
+    def shown_by_article(self, article_id: int) -> SymptomQuerySet:
+        """Symptoms some revision of article ``article_id`` (in any state) refers to: one subquery per kind of row."""
+        from .articles import symptom_references
+
+        condition = Q(pk__in=[])
+        for reference in symptom_references():
+            rows = reference.model._default_manager.filter(revision__article_id=article_id)
+            condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
+        return self.filter(condition)
+
     def _shown_by(self, revisions: models.QuerySet[Any]) -> SymptomQuerySet:
         """Symptoms some row of one of ``revisions`` refers to.
 
