@@ -41,10 +41,12 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.text import capfirst
+
+from contentsite.middleware import is_lock_conflict
 
 from . import forms, notifications
 from .content_checks import check_revision
@@ -1257,19 +1259,34 @@ def _replaced_at_its_time(revision: Revision) -> Revision | None:
     return live if replaced == revision.pk else None
 
 
-def revisions_publish_due() -> list[Revision]:
+def revisions_publish_due(*, busy: list[Revision] | None = None) -> list[Revision]:
     """Record every scheduled publication whose time has come. Safe to run anywhere, any number of times.
 
     Readers already see a due revision as live; this writes the state change and
     the audit entry. Two machines running it at once serialise on the article lock,
-    and the second finds nothing left to do.
+    and the second finds nothing left to do. Each article is its own transaction: one whose lock is held past
+    ``DATABASE_LOCK_TIMEOUT_MS`` (a long step on it) is left for the next run, logged and added to ``busy`` if
+    given, and the others are still recorded.
     """
     recorded = []
     for revision in Revision.objects.due_for_publication().order_by("publish_at", "pk"):
-        with transaction.atomic():
-            _lock_article(revision.article_id)
-            if _record_due_publication(revision.article_id):
-                recorded.append(Revision.objects.get(pk=revision.pk))
+        try:
+            with transaction.atomic():
+                _lock_article(revision.article_id)
+                if _record_due_publication(revision.article_id):
+                    recorded.append(Revision.objects.get(pk=revision.pk))
+        except OperationalError as error:
+            if not is_lock_conflict(error):
+                raise
+            logger.warning(
+                "Scheduled publication of revision %s (article %s) not recorded: its article was busy; "
+                "the next run records it.",
+                revision.pk,
+                revision.article_id,
+                extra={"event": "publish_due_busy", "revision_id": revision.pk, "article_id": revision.article_id},
+            )
+            if busy is not None:
+                busy.append(revision)
     return recorded
 
 

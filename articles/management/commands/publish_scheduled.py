@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from articles.services import revisions_publish_due
 
@@ -6,12 +6,21 @@ from articles.services import revisions_publish_due
 class Command(BaseCommand):
     help = (
         "Record scheduled publications whose time has come. Readers already see them live; this writes the "
-        "state change and the audit entry. Safe to run from several machines at once and any number of times."
+        "state change and the audit entry. Safe to run from several machines at once and any number of times. "
+        "An article busy past the lock timeout is left for the next run (the others are recorded) and the "
+        "command then exits with an error naming it."
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        recorded = revisions_publish_due()
+        busy = []
+        recorded = revisions_publish_due(busy=busy)
         for revision in recorded:
             self.stdout.write(f"Published {revision.article.slug} revision {revision.number} (scheduled).")
-        if not recorded:
+        if not recorded and not busy:
             self.stdout.write("No scheduled publication is due.")
+        if busy:
+            named = ", ".join(f"{revision.article.slug} revision {revision.number}" for revision in busy)
+            raise CommandError(
+                f"Not recorded, its article busy past the lock timeout (readers see it live already; "
+                f"the next run records it): {named}."
+            )
