@@ -1298,12 +1298,17 @@ def revisions_notify_overdue() -> list[Revision]:
     transaction that queues the email, so running it again, or on two machines at
     once, tells nobody twice: the second insert finds the row and sends nothing.
     A new review date (a confirmation or a new publication) starts a new period.
+    A scheduled revision live since its time but not recorded yet is recorded first (as every step does, ``_lock``):
+    the email goes out about a published revision, the state it is sent for.
     """
     told = []
     for revision in Revision.objects.overdue_for_review().select_related("article").order_by("pk"):
         due = revision.next_review_due
         period = due.isoformat() if due is not None else OverdueNotice.NEVER_REVIEWED
         with transaction.atomic():
+            if revision.state == RevisionState.SCHEDULED:
+                _lock_article(revision.article_id)
+                _record_due_publication(revision.article_id)
             _, created = OverdueNotice.objects.get_or_create(revision=revision, period=period)
             if created:
                 _notify(notifications.OVERDUE, revision=revision, actor=None)

@@ -11,6 +11,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from articles import services
 from articles.models import NotificationSettings, OverdueNotice, Revision, RevisionState
@@ -198,3 +199,22 @@ def test_loading_the_demo_walks_the_workflow_and_tells_nobody(mailoutbox, settin
         call_command("load_demo", stdout=io.StringIO())
     assert Revision.objects.filter(state=RevisionState.PUBLISHED).exists()
     assert mailoutbox == []
+
+
+def test_a_scheduled_revision_live_and_overdue_before_it_is_recorded_is_told_of(
+    workflow, reviewer, second_reviewer, author, publisher, mailoutbox, django_capture_on_commit_callbacks, clock
+):
+    """Readers see a scheduled revision from its time, before ``publish_scheduled`` records it; if its review is
+    overdue by then, the reviewers are told, not merely noted as told."""
+    live = workflow.live()
+    draft = workflow.next_draft(live)
+    draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="Next."), reviewer)
+    at = timezone.now() + datetime.timedelta(hours=1)
+    scheduled = services.revision_publish(revision=draft, actor=publisher, publish_at=at)
+    clock.advance(datetime.timedelta(days=400))  # its time has come, and its review date has passed
+    mailoutbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        told = services.revisions_notify_overdue()
+    assert [revision.pk for revision in told] == [scheduled.pk]
+    assert any("overdue" in message.subject for message in mailoutbox), [m.subject for m in mailoutbox]
+    assert OverdueNotice.objects.filter(revision=scheduled).count() == 1
