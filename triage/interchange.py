@@ -155,9 +155,29 @@ def _pathway_problems(document: dict[str, Any]) -> Iterator[Problem]:
     known_articles = set(
         Article.objects.filter(slug__in=linked, kind=ArticleKind.ARTICLE).values_list("slug", flat=True)
     )
+    # What the database holds once per revision and once per disposition (``Disposition``'s constraints and its
+    # articles' table) is checked here, named by its path: written as it is, it would end the import in an error.
+    fallback_at: int | None = None
     for index, disposition in enumerate(revision["dispositions"]):
         where = [*at, "dispositions", index]
+        if disposition["is_fallback"]:
+            if fallback_at is None:
+                fallback_at = index
+            else:
+                yield Problem(
+                    path_text([*where, "is_fallback"]),
+                    f"{path_text([*at, 'dispositions', fallback_at])} is the fallback already; "
+                    "a pathway has exactly one",
+                )
+        listed_at: dict[str, int] = {}
         for article_index, slug in enumerate(disposition.get("articles", [])):
+            if slug in listed_at:
+                yield Problem(
+                    path_text([*where, "articles", article_index]),
+                    f"{slug!r} is listed twice (also at {path_text([*where, 'articles', listed_at[slug]])})",
+                )
+                continue
+            listed_at[slug] = article_index
             if slug not in known_articles:
                 yield Problem(path_text([*where, "articles", article_index]), f"no article has the slug {slug!r}")
         data = {k: disposition[k] for k in ("key", "position", "title", "advice", "safety_netting", "is_fallback")}

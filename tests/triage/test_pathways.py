@@ -219,6 +219,31 @@ def test_import_reports_broken_references_by_path(published_article, author):
     ]
 
 
+def test_import_refuses_two_fallbacks_and_an_article_listed_twice_by_path_writing_nothing(
+    tmp_path, published_article, author
+):
+    # Found by helper h3 importing hostile files: both passed validation, then broke a database constraint
+    # (one fallback per revision; an article once per disposition), so import_pathway ended in an IntegrityError's
+    # traceback instead of the problems named by their path.
+    document = pathway_document()
+    dispositions = document["revision"]["dispositions"]
+    dispositions[1]["articles"] = ["amlodipine-peripheral-neuropathy", "amlodipine-peripheral-neuropathy"]
+    dispositions[2]["is_fallback"] = True
+    path = tmp_path / "pathway.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    revisions = Revision.objects.count()
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="not imported, 2 problems; nothing was changed"):
+        call_command("import_pathway", str(path), stderr=errors)
+    assert errors.getvalue().splitlines() == [
+        "  revision.dispositions[1].articles[1]: 'amlodipine-peripheral-neuropathy' is listed twice "
+        "(also at revision.dispositions[1].articles[0])",
+        "  revision.dispositions[3].is_fallback: revision.dispositions[2] is the fallback already; "
+        "a pathway has exactly one",
+    ]
+    assert Revision.objects.count() == revisions
+
+
 # --- Pages ------------------------------------------------------------------------------------
 
 
