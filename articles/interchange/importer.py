@@ -194,9 +194,12 @@ def _describe(error: SchemaError, at: tuple[str, ...]) -> Iterator[Problem]:
 # --- Meaning: keys, links between rows, citations, the stored vocabulary --------
 
 
-def _duplicates(items: list[dict[str, Any]], where: list[str | int], field: str) -> Iterator[Problem]:
+def _duplicates(
+    items: list[dict[str, Any]], where: list[str | int], field: str, indexes: list[int] | None = None
+) -> Iterator[Problem]:
+    """Each item whose ``field`` an earlier one has; ``indexes`` are the items' places in the list, if not 0, 1, ..."""
     first_at: dict[Any, int] = {}
-    for index, item in enumerate(items):
+    for index, item in zip(indexes if indexes is not None else range(len(items)), items, strict=True):
         value = item[field]
         if value in first_at:
             yield Problem(
@@ -243,6 +246,17 @@ def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
     symptoms = document["symptoms"]
     yield from _duplicates(symptoms, ["symptoms"], "slug")
     stored_symptoms = Symptom.objects.in_bulk([s["slug"] for s in symptoms], field_name="slug")
+    # A new symptom's name is unique, as the database holds it: among the new ones, and against the stored ones.
+    new_symptoms = [(index, s) for index, s in enumerate(symptoms) if s["slug"] not in stored_symptoms]
+    named = dict(Symptom.objects.filter(name__in=[s["name"] for _, s in new_symptoms]).values_list("name", "slug"))
+    for index, symptom in new_symptoms:
+        if symptom["name"] in named:
+            yield Problem(
+                path_text(["symptoms", index, "name"]),
+                f"the symptom {named[symptom['name']]!r} already has this name; "
+                "list it by its slug, or give this symptom another name",
+            )
+    yield from _duplicates([s for _, s in new_symptoms], ["symptoms"], "name", [index for index, _ in new_symptoms])
     for index, symptom in enumerate(symptoms):
         stored = stored_symptoms.get(symptom["slug"])
         if stored is None:

@@ -290,6 +290,22 @@ def test_stored_vocabulary_is_not_silently_changed():
     ]
 
 
+def test_a_new_symptom_named_as_another_is_refused_by_path():
+    # Found by helper h3: a file adding a symptom under a name that a stored symptom, or another new symptom in the
+    # file, already has passed validation and then failed the unique name as it was written: import_article said only
+    # "Symptom with this Name already exists." (not where), and a second such symptom was not reported at all.
+    article_import(document=demo_document(), actor=None)
+    stored = Symptom.objects.get(slug=demo_document()["symptoms"][0]["slug"])
+    document = article_document(slug="another-article", medication="othermol", symptoms=3)
+    document["symptoms"][0]["name"] = stored.name
+    document["symptoms"][2]["name"] = document["symptoms"][1]["name"]
+    assert rejected(as_bytes(document)) == [
+        f"symptoms[0].name: the symptom {stored.slug!r} already has this name; "
+        f"list it by its slug, or give this symptom another name",
+        "symptoms[2].name: duplicate name 'othermol symptom 2' (also at symptoms[1])",
+    ]
+
+
 def test_importing_an_existing_article_adds_a_new_draft(author):
     first = article_import(document=demo_document(), actor=None)
     # One open draft per article: the import is refused while the first is open (test_services_workflow).
