@@ -29,6 +29,9 @@ Refused, with a message naming the field and the character:
 - the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0: letters by category
   that show as nothing (Unicode lists them as default-ignorable, with the
   formatting characters), so a title of one alone would reach readers blank;
+  for the same reason U+2800 braille pattern blank (a printable symbol that is
+  not whitespace, so it is not stripped) and the default-ignorable marks U+034F
+  combining grapheme joiner and U+17B4/U+17B5 Khmer inherent vowels;
 - lone surrogates and non-characters (U+FFFE, U+FFFF...), which are not text
   and which PostgreSQL cannot store.
 
@@ -61,8 +64,10 @@ _LINE_ENDINGS = re.compile(r"\r\n?")
 KEPT_FORMAT_CHARACTERS = frozenset("\u00ad\u061c\u200c\u200d\u200e\u200f")
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ALLOWED_CONTROLS = frozenset("\t\n")
-# Letters (category Lo) that render as nothing: ``isprintable()`` passes them, so they are looked for by name.
-INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+# Printable characters that render as nothing: the Hangul fillers (letters, Lo), the braille blank (a symbol, So) and
+# the default-ignorable marks (Mn) no text needs. ``isprintable()`` passes them, so they are looked for by name.
+# (The variation selectors, default-ignorable marks too, are kept: emoji and Mongolian need them.)
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f\u17b4\u17b5")
 
 
 def normalise_text(value: str) -> str:

@@ -63,6 +63,13 @@ def problems_of(document: dict, **kwargs) -> list[str]:
         ("\u115f", "U+115F HANGUL CHOSEONG FILLER"),
         ("\u1160", "U+1160 HANGUL JUNGSEONG FILLER"),
         ("\uffa0", "U+FFA0 HALFWIDTH HANGUL FILLER"),
+        # Found by helper h3 the same way: a title or heading of U+2800 alone (a symbol, printable, not whitespace)
+        # was accepted and reached readers blank; the combining grapheme joiner and the Khmer inherent vowels are
+        # default-ignorable marks that show as nothing, as the fillers are.
+        ("\u2800", "U+2800 BRAILLE PATTERN BLANK"),
+        ("\u034f", "U+034F COMBINING GRAPHEME JOINER"),
+        ("\u17b4", "U+17B4 KHMER VOWEL INHERENT AQ"),
+        ("\u17b5", "U+17B5 KHMER VOWEL INHERENT AA"),
     ],
 )
 def test_import_refuses_control_and_invisible_characters_naming_the_field(character, described):
@@ -309,15 +316,16 @@ def test_the_admin_refuses_forbidden_characters_on_the_field(client, workflow, a
     assert Section.objects.get(revision=draft, key="section-1").body == "Body 1  [@ref-1]."
 
 
-def test_the_admin_refuses_a_title_that_shows_as_nothing(client, workflow, author):
+@pytest.mark.parametrize(("character", "described"), [("\u3164", "HANGUL FILLER"), ("\u2800", "BRAILLE PATTERN BLANK")])
+def test_the_admin_refuses_a_title_that_shows_as_nothing(client, workflow, author, character, described):
     draft = workflow.draft()
     client.force_login(author)
     data = browser_form_data(client, draft)
     title = Revision.objects.get(pk=draft.pk).title
-    data["title"] = "\u3164"
+    data["title"] = character
     response = client.post(change_url(draft), data)
     assert response.status_code == 200
-    assert "U+3164 HANGUL FILLER" in str(response.context["adminform"].form.errors["title"])
+    assert f"U+{ord(character):04X} {described}" in str(response.context["adminform"].form.errors["title"])
     assert Revision.objects.get(pk=draft.pk).title == title
 
 
