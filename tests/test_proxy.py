@@ -861,3 +861,49 @@ def test_a_precondition_is_judged_by_the_app_never_answered_from_the_kept_copy(p
 
     assert refused.status == 412
     assert proxied.get(url).cache == "HIT", "the kept page is still served to everyone else"
+
+
+@pytest.fixture(scope="module")
+def varnish_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Varnish]:
+    """Varnish with the deployed VCL in front of an app server that does not answer (stopped, restarting)."""
+    require_varnishd()
+    instance = Varnish(tmp_path_factory.mktemp("varnish-no-app"), f"http://127.0.0.1:{free_port()}")
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while True:  # ready when it answers at all (with no app server, never a 200)
+            try:
+                instance.get("/robots.txt")
+                break
+            except OSError:
+                assert instance.process.poll() is None, instance.log.read_text()[-3000:]
+                assert time.monotonic() < deadline, instance.log.read_text()[-3000:]
+                time.sleep(0.2)
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_with_no_app_server_answering_a_reader_gets_the_sites_own_503_with_the_numbers_to_call(
+    varnish_without_app, method
+):
+    """A frightened reader on a phone, the app servers all down and the page not kept: not Varnish's "Guru
+    Meditation" page (no language, no viewport, no advice) but a page in plain words that says when to come back,
+    that an answer sent was not received, and whom to call in an emergency; never kept, with ``Retry-After``."""
+    reply = varnish_without_app.request(method, "/triage/", {"Content-Length": "0"} if method == "POST" else {})
+    assert reply.status == 503
+    assert reply.headers["Retry-After"] == str(settings.OUTAGE_RETRY_AFTER_SECONDS)
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Guru Meditation" not in reply.body and "Backend fetch failed" not in reply.body
+    assert '<html lang="en-GB">' in reply.body
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in reply.body
+    assert "<h1>This page is temporarily unavailable</h1>" in reply.body
+    assert "Nothing is wrong with your device or connection." in reply.body
+    emergency = settings.TRIAGE_EMERGENCY_NUMBER
+    assert f'In an emergency, call <a href="tel:{emergency}">{emergency}</a>.' in reply.body
+    assert 'a[href^="tel:"] { padding: 0.75rem 0.5rem;' in reply.body  # 44 px to tap, as static/css/site.css
+    urgent = settings.TRIAGE_URGENT_ADVICE_NUMBER
+    assert f'call {settings.TRIAGE_URGENT_ADVICE_NAME} on <a href="tel:{urgent}">{urgent}</a>' in reply.body
+    not_received = "What you sent has not been received"
+    assert (not_received in reply.body) == (method == "POST")

@@ -198,8 +198,8 @@ sub vcl_backend_response {
 sub vcl_backend_error {
     # No answer at all from the app server (stopped, restarting, refusing connections): a
     # GET or HEAD is tried once more, which a round-robin director sends to another server.
-    # A POST is never repeated. After that, the builtin answers 503 (or vcl_deliver serves
-    # the old page, within stale-if-error); the partner API's 503 is a problem detail (below).
+    # A POST is never repeated. After that, a 503 (or vcl_deliver serves the old page, within
+    # stale-if-error): the partner API's is a problem detail, a reader's the site's outage page (below).
     if (bereq.retries == 0 && (bereq.method == "GET" || bereq.method == "HEAD")) {
         # Which server failed, for a director that wants to skip it (deploy.servers.vcl_for).
         set bereq.http.X-Proxy-Failed = beresp.backend.name;
@@ -219,6 +219,53 @@ sub vcl_backend_error {
             {"","code":"unavailable""} + "}";
         return (deliver);
     }
+    # Not the builtin "Guru Meditation" page (no language, no viewport, no advice): what the app says while
+    # its database is down (templates/503.html), for a reader who may be frightened and on a phone, with the
+    # numbers to call. Keep the numbers as TRIAGE_EMERGENCY_NUMBER and TRIAGE_URGENT_ADVICE_NAME/NUMBER, and
+    # Retry-After as OUTAGE_RETRY_AFTER_SECONDS (tests/test_proxy.py checks them against the defaults).
+    set beresp.http.Content-Type = "text/html; charset=utf-8";
+    set beresp.http.Retry-After = "30";
+    set beresp.http.Cache-Control = "no-store";
+    set beresp.http.X-Proxy-Not-Sent = "";
+    if (bereq.method != "GET" && bereq.method != "HEAD") {
+        # A form's answers never reached the app: say so, and how to send them again.
+        # (A header value holds no line break: the break is the page's, below.)
+        set beresp.http.X-Proxy-Not-Sent = {"<p><strong>What you sent has not been received.</strong> Wait a minute, then go back and send it again.</p>"};
+    }
+    synthetic({"<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="robots" content="noindex">
+  <title>Temporarily unavailable</title>
+  <style>
+    body { margin: 0 auto; padding: 1rem; max-width: 46rem; color: #1b1b1b; background: #fff;
+      font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+      font-size: 1.125rem; line-height: 1.5; overflow-wrap: break-word; }
+    h1 { font-size: 1.75rem; line-height: 1.25; }
+    a { color: #0a4f8f; }
+    a[href^="tel:"] { padding: 0.75rem 0.5rem; margin: 0 -0.5rem; }
+    a:focus { outline: 3px solid #ffbf47; background: #ffbf47; color: #1b1b1b; }
+    .emergency { margin: 1.5rem 0; padding: 0.75rem 1rem; border-left: 6px solid #a4262c; background: #fdecea; }
+  </style>
+</head>
+<body>
+<main>
+  <h1>This page is temporarily unavailable</h1>
+  <div class="emergency">
+  <p><strong>In an emergency, call <a href="tel:999">999</a>.</strong></p>
+  <p>If you are worried about a symptom now, contact your doctor or pharmacist, or call NHS 111 on <a href="tel:111">111</a>.</p>
+  </div>
+  "} + beresp.http.X-Proxy-Not-Sent + {"
+  <p>Sorry, we cannot show this page at the moment. Nothing is wrong with your device or connection.</p>
+  <p>Please try again in a minute. Articles you have opened recently may still load.</p>
+</main>
+</body>
+</html>
+"});
+    unset beresp.http.X-Proxy-Not-Sent;
+    return (deliver);
 }
 
 sub vcl_deliver {
