@@ -8,12 +8,14 @@ without a restart.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -140,6 +142,32 @@ def test_with_postgresql_down_cached_articles_are_served_and_the_rest_is_503(sit
     assert all(site.get("/search/?q=amlodipine").status == 200 for _ in range(6))
     assert all(site.api(API).status == 200 for _ in range(6))
     assert site.server.process.poll() is None
+
+
+TRIAGE = "/triage/numbness-tingling-weakness-amlodipine/"
+
+
+def test_with_postgresql_down_a_symptom_check_answered_yes_to_a_warning_sign_still_says_call_now(site):
+    """A frightened reader, on the first question (in the cache), answers yes to the signs of a stroke while
+    PostgreSQL is down: the result, "Call the emergency number now", not the outage page's "contact your doctor
+    or pharmacist" (the articles to read after it are what needs the database, and are left out)."""
+    first = site.get(TRIAGE)
+    assert first.status == 200, first.body[:300]
+    cookie = first.headers["set-cookie"].split(";")[0]
+    fields = dict(re.findall(rb'<input type="hidden" name="([^"]+)" value="([^"]*)">', first.body))
+    form = {**{k.decode(): v.decode() for k, v in fields.items()}, "stroke": "yes", "action": "next"}
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    site.database.stop()
+    try:
+        result = request(site.server.port, TRIAGE, method="POST", headers=headers, body=urlencode(form).encode())
+    finally:
+        site.database.start()
+    assert result.status == 200, result.body[:600]
+    assert b"Call the emergency number now" in result.body
+    assert b"Read more" not in result.body
+    wait_until(lambda: site.get("/search/?q=amlodipine+after+triage").status == 200, "the site to recover", timeout=30)
+    again = request(site.server.port, TRIAGE, method="POST", headers=headers, body=urlencode(form).encode())
+    assert again.status == 200 and b"Read more" in again.body, again.body[:600]
 
 
 def assert_unavailable(site: Site, pages: list[str], api_path: str) -> None:

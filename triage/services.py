@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -127,17 +127,23 @@ def _is_demonstration(revision: Revision) -> bool:
 
 def articles_to_read(*, disposition_article_ids: tuple[int, ...], symptom_ids: tuple[int, ...]) -> list[Revision]:
     """Live articles to read after a result: the disposition's, in the clinician's order, then those that
-    discuss the pathway's symptoms (``symptom_ids``), A to Z. One query, or none."""
+    discuss the pathway's symptoms (``symptom_ids``), A to Z. One query, or none. None while the database is down."""
     if not disposition_article_ids and not symptom_ids:
         return []
     discussing = Revision.objects.showing_symptoms(symptom_ids).values("pk")
-    live = list(
-        Revision.objects.published()
-        .articles()
-        .filter(Q(article__in=disposition_article_ids) | Q(pk__in=discussing))
-        .select_related("article")
-        .order_by("title", "pk")
-    )
+    try:
+        live = list(
+            Revision.objects.published()
+            .articles()
+            .filter(Q(article__in=disposition_article_ids) | Q(pk__in=discussing))
+            .select_related("article")
+            .order_by("title", "pk")
+        )
+    except (OperationalError, InterfaceError) as error:  # a read: the database unreachable, restarting or too slow
+        # The result (worked out from the cached pathway) is what the reader needs, the more so if it says "call
+        # now": a database outage leaves out what to read after it, never the result (a 503 page says less).
+        log_outage(logger, "database", "Database unavailable (%s): a triage result shown without articles.", error)
+        return []
     chosen = {revision.article_id: revision for revision in live if revision.article_id in disposition_article_ids}
     return [chosen[pk] for pk in disposition_article_ids if pk in chosen] + [
         revision for revision in live if revision.article_id not in chosen
