@@ -239,6 +239,8 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
                 "SITE_NAME": settings.SITE_NAME,
                 "retry_after_minutes": max(1, math.ceil(seconds / 60)),
                 "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
+                # A form sent (a triage answer, feedback) was not received: the reader is told, not left guessing.
+                "not_received": request.method not in ("GET", "HEAD", "OPTIONS"),
             },
         )
         response = HttpResponse(page, status=503)

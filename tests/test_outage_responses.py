@@ -32,6 +32,22 @@ def test_the_reader_page_needs_no_database_and_says_when_to_come_back(settings, 
     assert f'<a href="tel:{settings.TRIAGE_EMERGENCY_NUMBER}">' in page  # a frightened reader can call from it
 
 
+NOT_RECEIVED = "What you sent has not been received."
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_an_answer_or_feedback_sent_during_an_outage_is_said_not_received_not_lost_silently(method, db):
+    """A triage answer or feedback sent while the database is down: the page says it was not received and how to
+    send it again (Back keeps what was typed), first in the page; a page asked for (GET, HEAD) does not."""
+    request = RequestFactory().generic(method, "/feedback/1/")
+    page = database_unavailable(request, OperationalError("connection refused")).content.decode()
+    assert NOT_RECEIVED in page
+    assert "Wait a minute, then go back and send it again." in page
+    assert page.index(NOT_RECEIVED) < page.index("Nothing is wrong with your device")
+    for asked in (RequestFactory().get("/search/"), RequestFactory().head("/search/")):
+        assert NOT_RECEIVED not in database_unavailable(asked, OperationalError("refused")).content.decode()
+
+
 def test_partners_get_a_json_error():
     response = database_unavailable(RequestFactory().get("/api/v1/articles/"), OperationalError("gone"))
     assert response.status_code == 503
