@@ -3,7 +3,9 @@ and every deploy) instead of quietly turning the proxy's purges or caching off."
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,6 +14,8 @@ from django.core.checks import CheckMessage, Error, register
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+# The shipped Varnish configuration, whose outage page (every app server down) says what the settings say.
+SHIPPED_VCL = Path(__file__).resolve().parent.parent / "deploy" / "varnish" / "default.vcl"
 MAX_PURGE_TIMEOUT_SECONDS = 30
 
 
@@ -342,6 +346,42 @@ def check_deployment(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             Error(
                 "DEMO_ACCOUNTS_ENABLED must be off when serving the public: their passwords are published.",
                 id="contentsite.E104",
+            )
+        )
+    errors += _outage_page_differences()
+    return errors
+
+
+def _outage_page_differences() -> list[CheckMessage]:
+    """The shipped VCL's own outage page (served while every app server is down, so it cannot ask them) names the
+    numbers to call and when to come back, written into it: each must be what the settings say."""
+    try:
+        vcl = SHIPPED_VCL.read_text(encoding="utf-8")
+    except OSError:
+        return []  # not shipped with this copy of the app: nothing to compare
+    emergency, urgent = settings.TRIAGE_EMERGENCY_NUMBER, settings.TRIAGE_URGENT_ADVICE_NUMBER
+    wanted = {
+        "TRIAGE_EMERGENCY_NUMBER": f'In an emergency, call <a href="tel:{emergency}">{emergency}</a>.',
+        "TRIAGE_URGENT_ADVICE_NAME and TRIAGE_URGENT_ADVICE_NUMBER": (
+            f'call {settings.TRIAGE_URGENT_ADVICE_NAME} on <a href="tel:{urgent}">{urgent}</a>'
+        ),
+    }
+    errors: list[CheckMessage] = [
+        Error(
+            f"{names} differ from what the proxy's outage page says ({SHIPPED_VCL.name}, vcl_backend_error).",
+            hint=f"Change the page in deploy/varnish/default.vcl to say: {text}",
+            id="contentsite.E105",
+        )
+        for names, text in wanted.items()
+        if text not in vcl
+    ]
+    retry_after = str(settings.OUTAGE_RETRY_AFTER_SECONDS)
+    if set(re.findall(r'Retry-After = "([^"]*)"', vcl)) - {retry_after}:
+        errors.append(
+            Error(
+                f"OUTAGE_RETRY_AFTER_SECONDS differs from the proxy's own 503s' Retry-After ({SHIPPED_VCL.name}).",
+                hint=f'Change each `set beresp.http.Retry-After` in deploy/varnish/default.vcl to "{retry_after}".',
+                id="contentsite.E105",
             )
         )
     return errors

@@ -863,26 +863,6 @@ def test_a_precondition_is_judged_by_the_app_never_answered_from_the_kept_copy(p
     assert proxied.get(url).cache == "HIT", "the kept page is still served to everyone else"
 
 
-@pytest.fixture(scope="module")
-def varnish_without_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Varnish]:
-    """Varnish with the deployed VCL in front of an app server that does not answer (stopped, restarting)."""
-    require_varnishd()
-    instance = Varnish(tmp_path_factory.mktemp("varnish-no-app"), f"http://127.0.0.1:{free_port()}")
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:  # ready when it answers at all (with no app server, never a 200)
-            try:
-                instance.get("/robots.txt")
-                break
-            except OSError:
-                assert instance.process.poll() is None, instance.log.read_text()[-3000:]
-                assert time.monotonic() < deadline, instance.log.read_text()[-3000:]
-                time.sleep(0.2)
-        yield instance
-    finally:
-        instance.stop()
-
-
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_with_no_app_server_answering_a_reader_gets_the_sites_own_503_with_the_numbers_to_call(
     varnish_without_app, method

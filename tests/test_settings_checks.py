@@ -131,6 +131,25 @@ def test_serving_the_public_needs_redis_https_and_no_demo_accounts(settings: Any
     assert not wanted & check_ids()
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TRIAGE_EMERGENCY_NUMBER", "112"),
+        ("TRIAGE_URGENT_ADVICE_NUMBER", "116117"),
+        ("TRIAGE_URGENT_ADVICE_NAME", "the out-of-hours line"),
+        ("OUTAGE_RETRY_AFTER_SECONDS", 60),
+    ],
+)
+def test_the_proxys_outage_page_must_say_what_the_settings_say(settings: Any, name: str, value: Any) -> None:
+    """The shipped Varnish configuration answers for the site while every app server is down, with the numbers to
+    call written into it (deploy/varnish/default.vcl): a number changed in the settings alone would have frightened
+    readers told the wrong one, by the page meant for the worst moment."""
+    assert "contentsite.E105" not in check_ids(deploy=True)
+    setattr(settings, name, value)
+    assert "contentsite.E105" in check_ids(deploy=True)
+    assert "contentsite.E105" not in check_ids()
+
+
 # --- As an operator meets them: manage.py check --deploy, and the app server's start ---------------
 
 

@@ -212,7 +212,7 @@ sub vcl_backend_error {
         set beresp.status = 503;
         set beresp.reason = "Service Unavailable";
         set beresp.http.Content-Type = "application/problem+json";
-        set beresp.http.Retry-After = "5";
+        set beresp.http.Retry-After = "30";
         set beresp.http.Cache-Control = "no-store";
         set beresp.body = {"{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"The service is temporarily unavailable. Please try again later (see Retry-After).","instance":""} +
             regsuball(regsub(bereq.url, "[?#].*$", ""), "[^A-Za-z0-9/._~%!$&'()*+,;=:@-]", "") +
@@ -222,7 +222,7 @@ sub vcl_backend_error {
     # Not the builtin "Guru Meditation" page (no language, no viewport, no advice): what the app says while
     # its database is down (templates/503.html), for a reader who may be frightened and on a phone, with the
     # numbers to call. Keep the numbers as TRIAGE_EMERGENCY_NUMBER and TRIAGE_URGENT_ADVICE_NAME/NUMBER, and
-    # Retry-After as OUTAGE_RETRY_AFTER_SECONDS (tests/test_proxy.py checks them against the defaults).
+    # Retry-After as OUTAGE_RETRY_AFTER_SECONDS: manage.py check --deploy fails until they are (contentsite.E105).
     set beresp.http.Content-Type = "text/html; charset=utf-8";
     set beresp.http.Retry-After = "30";
     set beresp.http.Cache-Control = "no-store";
