@@ -42,12 +42,13 @@ import time
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from . import proxy
 from .cache import drop
 from .models import MAX_KEYS_PER_ROW, PendingInvalidation, TakenInvalidation
+from .outages import log_outage
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,11 @@ def owed_cache_keys() -> list[str] | None:
         with transaction.atomic() if inside else contextlib.nullcontext():
             for keys in pending.union(taken, all=True):
                 owed.update(dict.fromkeys(keys))
+    except (OperationalError, InterfaceError) as error:  # the database unreachable, restarting or too slow
+        # Asked by every request that connects to Redis while it lasts: logged as the other outages are, once a
+        # minute in one line, not a traceback per request.
+        log_outage(logger, "database", "Could not read the cache keys owed by committed changes (%s).", error)
+        return None
     except Exception:
         logger.warning("Could not read the cache keys owed by committed changes.", exc_info=True)
         return None

@@ -287,6 +287,21 @@ def test_a_process_that_connects_to_redis_while_the_database_cannot_say_what_is_
     assert client.get(URL.format(live.article.slug)).status_code == 410
 
 
+def test_while_the_database_is_down_what_is_owed_is_said_unknown_in_one_line_a_minute(db, caplog):
+    """Found from outside (helper, PostgreSQL stopped behind gunicorn): every request logged a WARNING with a full
+    traceback, "Could not read the cache keys owed by committed changes.", flooding the log through the outage and
+    hiding anything else in it. An outage is logged as the others are: once a minute, in one line."""
+    with (
+        caplog.at_level(logging.WARNING, logger="contentsite.invalidation"),
+        connection.execute_wrapper(database_down),
+    ):
+        assert [invalidation.owed_cache_keys() for _ in range(3)] == [None, None, None]
+    lines = [record for record in caplog.records if record.name == "contentsite.invalidation"]
+    assert len(lines) == 1, [record.getMessage() for record in lines]
+    assert not lines[0].exc_info  # one line: no traceback
+    assert "Connection refused" in lines[0].getMessage()
+
+
 @pytest.mark.outage
 def test_a_process_that_connects_while_the_database_is_down_reads_a_redis_cleared_since_it_started(
     client, workflow, own_redis
