@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import PublicationType, Revision
@@ -101,7 +102,7 @@ def medical_web_page(revision: Revision, citations: list[dict[str, Any]] | None 
         data["dateModified"] = revision.live_from.isoformat()
     review = revision.current_review
     if review is not None:
-        data["lastReviewed"] = review.reviewed_at.date().isoformat()
+        data["lastReviewed"] = timezone.localdate(review.reviewed_at).isoformat()  # the day the page shows
         data["reviewedBy"] = {"@type": "Person", "name": review.reviewer_name, "jobTitle": review.reviewer_credentials}
     return data
 

@@ -255,6 +255,32 @@ def test_json_ld_carries_the_review(client, published_article):
     assert data["reviewedBy"] == {"@type": "Person", "name": "Dr Reviewer", "jobTitle": "MBBS, MRCP, test physician"}
 
 
+def test_every_review_date_is_the_same_day_in_the_sites_time_zone(client, published_article, api_key, settings):
+    """A review at 23:30 UTC on 1 June is on 2 June in London (BST): the page, its JSON-LD, the history and the API
+    all say 2 June (the JSON-LD said 1 June, the day in UTC)."""
+    import datetime
+
+    from articles.models import ClinicalReview
+
+    settings.TIME_ZONE = "Europe/London"
+    reviewed_at = datetime.datetime(2026, 6, 1, 23, 30, tzinfo=datetime.UTC)
+    ClinicalReview.objects.filter(revision=published_article).update(reviewed_at=reviewed_at)
+    html = client.get(ARTICLE_URL).content.decode()
+    [data] = json_ld(html)
+    history = client.get(f"{ARTICLE_URL}history/").content.decode()
+    api = client.get(
+        "/api/v1/articles/amlodipine-peripheral-neuropathy/", HTTP_AUTHORIZATION=f"Api-Key {api_key}"
+    ).json()
+    jsonld = client.get(
+        "/api/v1/articles/amlodipine-peripheral-neuropathy/jsonld/", HTTP_AUTHORIZATION=f"Api-Key {api_key}"
+    ).json()
+    assert '<time datetime="2026-06-02">2 June 2026</time>' in html
+    assert '<time datetime="2026-06-02">2 June 2026</time>' in history
+    assert api["review"]["last_reviewed"] == "2026-06-02"
+    assert data["lastReviewed"] == "2026-06-02"
+    assert jsonld["lastReviewed"] == "2026-06-02"
+
+
 def test_the_demo_review_says_it_is_not_a_real_clinician(client, db):
     from django.core.management import call_command
 
