@@ -407,6 +407,7 @@ class VocabularyChangeView:
     changes: list[str]
     reason: str
     changed_by: str
+    by_demonstration: bool  # changed by a demonstration account, not a real clinician
 
 
 def _vocabulary_value(value: Any) -> str:
@@ -428,4 +429,5 @@ def vocabulary_change(entry: AuditEntry) -> VocabularyChangeView:
         ],
         reason=entry.comment,
         changed_by=", ".join(part for part in (by.get("name"), by.get("credentials")) if part),
+        by_demonstration=bool(by.get("is_demonstration")),
     )

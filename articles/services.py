@@ -1512,7 +1512,11 @@ def _vocabulary_update(
                 }
                 for name in changed
             ],
-            "changed_by": {"name": profile.display_name, "credentials": profile.credentials},
+            "changed_by": {
+                "name": profile.display_name,
+                "credentials": profile.credentials,
+                "is_demonstration": profile.is_demonstration,
+            },
         }
         AuditEntry.objects.bulk_create(
             AuditEntry(

@@ -101,7 +101,7 @@ def medical_web_page(revision: Revision, citations: list[dict[str, Any]] | None 
     if revision.live_from:
         data["dateModified"] = revision.live_from.isoformat()
     review = revision.current_review
-    if review is not None:
+    if review is not None and not review.reviewer_is_demonstration:  # a demonstration is no clinical review
         data["lastReviewed"] = timezone.localdate(review.reviewed_at).isoformat()  # the day the page shows
         data["reviewedBy"] = {"@type": "Person", "name": review.reviewer_name, "jobTitle": review.reviewer_credentials}
     return data

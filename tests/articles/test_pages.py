@@ -290,6 +290,36 @@ def test_the_demo_review_says_it_is_not_a_real_clinician(client, db):
     assert "Demonstration only: this review was recorded by a demonstration account, not by a real clinician." in text
 
 
+def test_a_demonstration_reviewer_is_never_presented_as_a_clinician(client, workflow, reviewer):
+    """A profile marked as a demonstration account (``is_demonstration``) whose name and credentials read like a
+    clinician's: every place that names the reviewer says it is a demonstration, not only the article's panel.
+    The history's review lines and vocabulary changes said "Reviewed by Dr Reviewer, MBBS, MRCP, ..." and the
+    JSON-LD gave a reviewedBy Person and a lastReviewed date, as for a real clinical review."""
+    from articles import services
+    from articles.models import Medication
+
+    reviewer.reviewer_profile.is_demonstration = True
+    reviewer.reviewer_profile.save()
+    live = workflow.live(slug="demo-reviewed")
+    services.medication_update(
+        medication=Medication.objects.get(pk=live.article.medication_id),
+        actor=reviewer,
+        changes={"drug_class": "Calcium channel blocker (dihydropyridine)"},
+        reason="Class named in full.",
+    )
+    url = live.article.get_absolute_url()
+    page = page_text(client.get(url).content.decode())
+    assert "Demonstration only" in page
+    [data] = json_ld(client.get(url).content.decode())
+    assert "reviewedBy" not in data and "lastReviewed" not in data
+    history = client.get(f"{url}history/").content.decode()
+    start = history.index('<ol class="history"')
+    revisions = history[start : history.index("</ol>", start)]
+    assert "Dr Reviewer" in revisions and "not by a real clinician" in page_text(revisions)
+    vocabulary = history[history.index('id="vocabulary-changes"') :]
+    assert "Dr Reviewer" in vocabulary and "not by a real clinician" in page_text(vocabulary)
+
+
 def test_load_demo_twice_changes_nothing(db):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command

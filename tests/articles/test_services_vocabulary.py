@@ -105,7 +105,11 @@ def test_a_medication_change_is_audited_on_every_article_about_it(workflow, revi
             "to": "Dihydropyridine calcium channel blocker",
         },
     ]
-    assert entry.data["changed_by"] == {"name": "Dr Reviewer", "credentials": "MBBS, MRCP, test physician"}
+    assert entry.data["changed_by"] == {
+        "name": "Dr Reviewer",
+        "credentials": "MBBS, MRCP, test physician",
+        "is_demonstration": False,
+    }
 
 
 def test_a_symptom_change_is_audited_on_every_article_and_pathway_that_uses_it(reviewer, published_pathway):
