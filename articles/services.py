@@ -616,13 +616,17 @@ def _record_due_publication(article_id: int) -> Revision | None:
     due = Revision.objects.select_for_update().due_for_publication().filter(article_id=article_id).first()
     if due is None:
         return None
+    # The audit entries are written now, when it is recorded: each says when readers were shown the change.
+    at = f"{timezone.localtime(due.publish_at):%d %B %Y %H:%M:%S %Z}"
+    occurred = {"occurred_at": due.publish_at.isoformat()}
     for live in Revision.objects.select_for_update().filter(article_id=article_id, state=RevisionState.PUBLISHED):
         _set_state(
             live,
             to=RevisionState.SUPERSEDED,
             actor=None,
             action=AuditAction.SUPERSEDE,
-            comment=f"Replaced by revision {due.number} at its scheduled time.",
+            comment=f"Replaced by revision {due.number} at its scheduled time, {at}.",
+            data=occurred,
             occurred_at=due.publish_at,
         )
     _set_state(
@@ -630,7 +634,8 @@ def _record_due_publication(article_id: int) -> Revision | None:
         to=RevisionState.PUBLISHED,
         actor=None,
         action=AuditAction.PUBLISH,
-        comment="Published at its scheduled time.",
+        comment=f"Published at its scheduled time, {at}.",
+        data={**occurred, "content_hash": due.content_hash},  # checked against its approval when scheduled
         published_at=due.publish_at,
     )
     _notify(notifications.PUBLISHED, revision=due, actor=None)

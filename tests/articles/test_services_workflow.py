@@ -616,6 +616,33 @@ def test_a_scheduled_publication_goes_live_at_its_time_without_the_command(workf
     assert (AuditEntry.objects.count(), list(Revision.objects.values_list("pk", "state", "published_at"))) == before
 
 
+def test_a_scheduled_publication_recorded_later_says_in_the_audit_log_when_it_went_live_and_with_what(
+    workflow, publisher, clock, settings
+):
+    """Found as an auditor reading the admin's audit log after ``publish_scheduled`` ran hours late: the entries
+    said "Published at its scheduled time." and "Replaced by revision 2 at its scheduled time." at the time of
+    recording, with neither that time nor the content hash that went live (a publication by hand records the hash),
+    while the change feed and the history dated it hours earlier. Each entry now says when readers were first shown
+    the change (comment, in the site's zone, and ``data``) and the publication which content went live."""
+    settings.TIME_ZONE = "Europe/Paris"
+    first = workflow.live(slug="scheduled-audit")
+    at = (timezone.now() + datetime.timedelta(hours=1)).replace(microsecond=0)
+    scheduled = workflow.take_live(workflow.next_draft(first), publish_at=at)
+    approval = ClinicalReview.objects.get(revision=scheduled)
+    clock.advance(datetime.timedelta(hours=5))
+    call_command("publish_scheduled", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    said = f"{timezone.localtime(at):%d %B %Y %H:%M:%S %Z}"
+    superseded = AuditEntry.objects.get(revision=first, action=AuditAction.SUPERSEDE)
+    published = AuditEntry.objects.get(revision=scheduled, action=AuditAction.PUBLISH)
+    assert said in superseded.comment and said in published.comment
+    assert superseded.data["occurred_at"] == published.data["occurred_at"] == at.isoformat()
+    assert published.data["content_hash"] == approval.content_hash == scheduled.content_hash
+    # As a publication by hand records it.
+    by_hand = AuditEntry.objects.get(revision=first, action=AuditAction.PUBLISH)
+    assert by_hand.data["content_hash"] == first.content_hash
+
+
 def test_a_revision_started_before_another_went_live_cannot_take_back_its_changes(
     workflow, author, reviewer, publisher
 ):
