@@ -124,7 +124,7 @@ class FeedbackAuditEntry(models.Model):
         verbose_name_plural = "feedback audit entries"
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} by {self.actor}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.get_action_display()} by {self.actor}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not self._state.adding:

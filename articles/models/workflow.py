@@ -210,7 +210,8 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()} ({self.revision or self.article})"
+        at = timezone.localtime(self.created_at)  # as the admin shows the time next to it
+        return f"{at:%Y-%m-%d %H:%M} {self.get_action_display()} ({self.revision or self.article})"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not self._state.adding:

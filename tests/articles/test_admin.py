@@ -349,3 +349,21 @@ def test_a_symptom_that_is_no_id_is_refused_on_its_field_not_a_500(client, workf
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert Revision.objects.get(pk=draft.pk).lock_version == draft.lock_version
+
+
+def test_the_audit_log_names_each_entry_by_its_time_in_the_sites_time_zone(
+    client, admin_user_account, published_article, settings
+):
+    """Found as an auditor on a revision's page with TIME_ZONE=Europe/Paris: each row of its audit log was named
+    "2026-12-03 07:44 Draft created (...)" (UTC) next to its time, "3 Dec 2026, 8:44 a.m." (Paris), an hour apart."""
+    from django.utils import timezone
+
+    from articles.models import AuditEntry
+
+    settings.TIME_ZONE = "Europe/Paris"
+    client.force_login(admin_user_account)
+    html = client.get(f"/admin/articles/revision/{published_article.pk}/change/").content.decode()
+    for entry in AuditEntry.objects.filter(revision=published_article):
+        local = timezone.localtime(entry.created_at)
+        assert str(entry).startswith(f"{local:%Y-%m-%d %H:%M} "), (str(entry), local)
+        assert str(entry) in html.replace("&#x27;", "'")

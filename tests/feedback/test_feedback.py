@@ -402,3 +402,12 @@ def test_a_rule_only_the_model_knows_is_a_400_not_a_500(client, published_articl
     assert response.status_code == 400
     assert "Feedback is taken only on content that readers have seen." in page_text(response.content.decode())
     assert Feedback.objects.count() == 0
+
+
+def test_the_audit_log_names_each_entry_by_its_time_in_the_sites_time_zone(published_article, reviewer, settings):
+    """As the articles' audit log: an entry's name gives its time as the admin shows it, in the site's zone."""
+    settings.TIME_ZONE = "Europe/Paris"
+    feedback = services.feedback_submit(revision=published_article, helpful=True)
+    services.feedback_mark_handled(feedback_ids=[feedback.pk], actor=reviewer)
+    entry = FeedbackAuditEntry.objects.get()
+    assert str(entry).startswith(f"{timezone.localtime(entry.created_at):%Y-%m-%d %H:%M} ")
