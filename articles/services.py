@@ -8,7 +8,7 @@ writes an audit entry. Nothing else writes a revision's state.
 Row locks are always taken in one order, so concurrent steps queue instead of
 deadlocking: a vocabulary row (a medication or symptom, ``FOR NO KEY UPDATE``,
 which inserts referring to it do not wait for), then articles (when there are
-several, in ``Article.objects.in_lock_order``: a step on a triage pathway locks it,
+several, in ``Article.objects.in_lock_order``: a step on content that articles link to locks it,
 then the articles linking to it, which its public changes stamp), then each
 article's revisions, then the change feed's lock row. Reads never lock and never write.
 
@@ -312,10 +312,11 @@ def _lock_article(article_id: int, *, public: bool = True) -> None:
     """Lock the article, then, if the step may change what is live (``public``, or a scheduled publication of the
     article may come due), the articles whose pages link to it by a symptom (``Article.objects.linking_to``).
 
-    A public change of content such as a triage pathway stamps those articles too (``_linking_articles``): taken
-    only then, after the public clock, their locks would be waited for by a step holding the clock while a step on
-    one of them, holding that article, waits for the clock (a deadlock). Taken here, before the revisions and the
-    clock, and in ``in_lock_order`` (as a vocabulary change takes its articles), no two steps wait in a circle.
+    A public change of content that articles link to (``articles.kinds.linked_from_articles``) stamps those articles
+    too (``_linking_articles``): taken only then, after the public clock, their locks would be waited for by a step
+    holding the clock while a step on one of them, holding that article, waits for the clock (a deadlock). Taken
+    here, before the revisions and the clock, and in ``in_lock_order`` (as a vocabulary change takes its articles), no
+    two steps wait in a circle.
     """
     article = Article.objects.select_for_update().get(pk=article_id)
     if article.kind not in {kind.name for kind in linked_from_articles()}:
