@@ -2,12 +2,15 @@
 
 Words typed into a draft live only in the page until it is saved. A workflow step sent from the same page (submit,
 archive, a comment) does not carry them: it would act on the saved content while the page showed other words, and
-the typed words would be gone.
+the typed words would be gone. And a save the server cannot take (the session ended, or a log-in in another tab
+changed the security token) answers with a log-in or a refusal page, not the form: what was typed must still be
+there to put back.
 """
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.sessions.models import Session
 
 from articles.models import AuditEntry, Revision, RevisionState
 from tests.e2e.browsing import follow
@@ -47,4 +50,59 @@ def test_a_step_is_not_taken_while_the_draft_shown_has_unsaved_changes(browser, 
     page.fill("#id_submit-change_summary", "First version.")
     follow(page.get_by_role("button", name="Submit for clinical review"))
     assert Revision.objects.get(pk=draft.pk).state == RevisionState.IN_REVIEW
+    assert first_body(draft) == TYPED
+
+
+def put_back_and_save(page) -> None:
+    notice = page.locator(".unsaved-copy")
+    notice.wait_for()
+    assert "not saved" in notice.inner_text()
+    notice.get_by_role("button", name="Put them back in the form").click()
+    assert page.locator("#id_sections-0-body").input_value() == TYPED
+    follow(page.locator("input[name=_continue]"))
+    assert "was changed successfully" in page.locator(".messagelist").inner_text()
+    assert page.locator(".unsaved-copy").count() == 0
+
+
+def test_an_edit_sent_after_the_session_ended_can_be_put_back_after_signing_in(browser, live_server, draft):
+    page = sign_in(browser, live_server.url, "author")
+    page.goto(f"/admin/articles/revision/{draft.pk}/change/")
+    page.fill("#id_sections-0-body", TYPED)
+    Session.objects.all().delete()  # the session ended while they typed
+
+    follow(page.locator("input[name=_continue]"))
+    assert "/admin/login/" in page.url
+    assert first_body(draft) != TYPED
+    page.fill("#id_username", "author")
+    page.fill("#id_password", "pw")
+    follow(page.locator("input[type=submit]"))
+
+    assert page.url.endswith(f"/admin/articles/revision/{draft.pk}/change/")
+    put_back_and_save(page)
+    assert first_body(draft) == TYPED
+
+
+def test_an_edit_refused_for_its_security_token_can_be_put_back_after_a_reload(browser, live_server, draft):
+    page = sign_in(browser, live_server.url, "author")
+    page.goto(f"/admin/articles/revision/{draft.pk}/change/")
+    page.fill("#id_sections-0-body", TYPED)
+    # Signed in again in another tab of the same browser: the security token changes.
+    other = page.context.new_page()
+    other.goto("/admin/")
+    follow(other.locator("#logout-form button"))
+    other.goto("/admin/login/")
+    other.fill("#id_username", "author")
+    other.fill("#id_password", "pw")
+    follow(other.locator("input[type=submit]"))
+    other.close()
+
+    follow(page.locator("input[name=_continue]"))
+    refusal = page.locator("main, body").first.inner_text()
+    assert "could not be sent" in refusal
+    assert "reload" not in refusal.lower()  # a reload empties the form
+    assert first_body(draft) != TYPED
+
+    # Even reloaded, the page offers what was typed.
+    page.goto(f"/admin/articles/revision/{draft.pk}/change/")
+    put_back_and_save(page)
     assert first_body(draft) == TYPED
