@@ -7,8 +7,8 @@
  *    gone with the page. While the draft has unsaved changes, such a form is not sent; it says why.
  * 2. A save the server could not take (the session had ended, or a log-in in another tab had changed the security
  *    token) is answered with the log-in or a refusal page, not the form. So each save keeps a copy of what it changed
- *    in this tab (sessionStorage: gone with the tab), until a page says it was saved or shows the form again as
- *    sent. Back on the draft with changes not on the page, the page offers to put them back; a field someone else
+ *    in this tab (sessionStorage: gone with the tab), until a page says it was saved, or it is put back or
+ *    discarded. Back on the draft with changes not on the page, the page offers to put them back; a field someone else
  *    changed since is not overwritten, and its words are shown to copy instead.
  *
  * Without this script the forms work as before.
@@ -203,7 +203,8 @@
     if (document.querySelector(".messagelist .success")) { store(null); return; }  // saved
     var form = draftForm();
     if (!form || copy.path !== window.location.pathname || !Array.isArray(copy.fields)) { return; }
-    if (document.querySelector(".errornote")) { store(null); return; }  // the form shown again as it was sent
+    // Shown again with a refusal, the form holds what was sent, so nothing is offered; the copy is kept: a stale
+    // save's refusal says to reload the draft and apply the changes again, and a reload empties the form.
     offer(form, copy);
   });
 })();

@@ -106,3 +106,27 @@ def test_an_edit_refused_for_its_security_token_can_be_put_back_after_a_reload(b
     page.goto(f"/admin/articles/revision/{draft.pk}/change/")
     put_back_and_save(page)
     assert first_body(draft) == TYPED
+
+
+def test_an_edit_refused_as_stale_can_be_put_back_on_the_newer_draft_without_undoing_the_other(
+    browser, live_server, draft
+):
+    """Two tabs on one draft: the second save is refused (the draft moved on), and its page says to reload and apply
+    the changes again. Reloaded, the draft offers them back; put back where the other save changed nothing."""
+    first = sign_in(browser, live_server.url, "author")
+    url = f"/admin/articles/revision/{draft.pk}/change/"
+    first.goto(url)
+    second = first.context.new_page()
+    second.goto(url)
+    first.fill("#id_sections-1-body", "Saved first, from the other tab [@ref-1].")
+    follow(first.locator("input[name=_continue]"))
+    second.fill("#id_sections-0-body", TYPED)
+    follow(second.locator("input[name=_continue]"))
+    assert "Someone else saved this draft" in second.content()
+
+    second.goto(url)
+    put_back_and_save(second)
+    assert first_body(draft) == TYPED
+    assert Revision.objects.get(pk=draft.pk).sections.order_by("position")[1].body == (
+        "Saved first, from the other tab [@ref-1]."
+    )
