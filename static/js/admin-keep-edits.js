@@ -146,7 +146,7 @@
     notice.textContent = "";
     var done = document.createElement("p");
     done.textContent = restored + " change" + (restored === 1 ? " is" : "s are") + " back in the form. " +
-      "Check them, then save.";
+      (restored === 1 ? "Check it" : "Check them") + ", then save.";
     notice.appendChild(done);
     if (notRestored.length) {
       var intro = document.createElement("p");
@@ -176,7 +176,8 @@
     notice.className = "unsaved-copy errornote";
     notice.setAttribute("role", "alert");
     var when = new Date(copy.at);
-    var time = isNaN(when.getTime()) ? "" : " at " + when.toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"});
+    var clock = {hour: "2-digit", minute: "2-digit", hourCycle: "h23"};
+    var time = isNaN(when.getTime()) ? "" : " at " + when.toLocaleTimeString([], clock);
     var text = document.createElement("p");
     text.textContent = "Changes you sent" + time + " were not saved (you had been signed out, or the page was out " +
       "of date): " + pending.length + " field" + (pending.length === 1 ? "" : "s") + ". This browser tab kept them.";
@@ -197,7 +198,8 @@
     form.insertBefore(notice, form.firstChild);
   }
 
-  window.addEventListener("load", function () {
+  // When the page is parsed, not loaded: on a slow line its images and styles can take a minute more.
+  document.addEventListener("DOMContentLoaded", function () {
     var copy = load();
     if (!copy) { return; }
     if (document.querySelector(".messagelist .success")) { store(null); return; }  // saved
