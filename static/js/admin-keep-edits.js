@@ -9,7 +9,8 @@
  *    token) is answered with the log-in or a refusal page, not the form. So each save keeps a copy of what it changed
  *    in this tab (sessionStorage: gone with the tab), until a page says it was saved, or it is put back or
  *    discarded. Back on the draft with changes not on the page, the page offers to put them back; a field someone else
- *    changed since is not overwritten, and its words are shown to copy instead.
+ *    changed since is not overwritten, and its words are shown to copy instead. Only to whoever typed them (the
+ *    staff-user meta tag): on a shared computer the next person signed in is never offered them to save as theirs.
  *
  * Without this script the forms work as before.
  */
@@ -18,6 +19,11 @@
 
   var KEY = "contentsite.unsaved-draft";
   var TYPES = ["text", "url", "number", "date", "time", "datetime-local", "email", "search", "checkbox"];
+
+  function signedIn() {  // who is signed in on this page (templates/admin/base_site.html), or null
+    var meta = document.querySelector('meta[name="staff-user"]');
+    return meta ? meta.getAttribute("content") : null;
+  }
 
   function draftForm() {
     var marker = document.querySelector('input[name="lock_version_seen"]');
@@ -116,7 +122,9 @@
     var changes = unsaved(form).map(function (field) {
       return {name: field.name, value: valueOf(field), shown: shownValueOf(field), label: labelOf(field)};
     });
-    store(changes.length ? {path: window.location.pathname, at: new Date().toISOString(), fields: changes} : null);
+    store(changes.length ? {
+      path: window.location.pathname, user: signedIn(), at: new Date().toISOString(), fields: changes
+    } : null);
   });
 
   function addRowsFor(form, name) {
@@ -205,6 +213,7 @@
     if (document.querySelector(".messagelist .success")) { store(null); return; }  // saved
     var form = draftForm();
     if (!form || copy.path !== window.location.pathname || !Array.isArray(copy.fields)) { return; }
+    if (!copy.user || copy.user !== signedIn()) { return; }  // someone else's words: never offered to another
     // Shown again with a refusal, the form holds what was sent, so nothing is offered; the copy is kept: a stale
     // save's refusal says to reload the draft and apply the changes again, and a reload empties the form.
     offer(form, copy);

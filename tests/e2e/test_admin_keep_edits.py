@@ -13,6 +13,7 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from articles.models import AuditEntry, Revision, RevisionState
+from tests.conftest import make_user
 from tests.e2e.browsing import follow
 from tests.e2e.test_admin_authoring import sign_in
 
@@ -80,6 +81,28 @@ def test_an_edit_sent_after_the_session_ended_can_be_put_back_after_signing_in(b
     assert page.url.endswith(f"/admin/articles/revision/{draft.pk}/change/")
     put_back_and_save(page)
     assert first_body(draft) == TYPED
+
+
+def test_an_edit_kept_in_the_tab_is_offered_only_to_the_person_who_typed_it(browser, live_server, draft):
+    """The copy is kept in the browser tab. On a shared computer, the next clinician to sign in there must not be
+    offered someone else's unsaved words to save as their own: the audit log would name them for words they never
+    wrote."""
+    make_user("other-author", "Authors")
+    page = sign_in(browser, live_server.url, "author")
+    page.goto(f"/admin/articles/revision/{draft.pk}/change/")
+    page.fill("#id_sections-0-body", TYPED)
+    Session.objects.all().delete()  # the session ended while they typed; they left the computer
+
+    follow(page.locator("input[name=_continue]"))
+    assert "/admin/login/" in page.url
+    page.fill("#id_username", "other-author")
+    page.fill("#id_password", "pw")
+    follow(page.locator("input[type=submit]"))
+
+    assert page.url.endswith(f"/admin/articles/revision/{draft.pk}/change/")
+    page.locator("#id_sections-0-body").wait_for()
+    assert page.locator(".unsaved-copy").count() == 0
+    assert page.locator("#id_sections-0-body").input_value() != TYPED
 
 
 def test_an_edit_refused_for_its_security_token_can_be_put_back_after_a_reload(browser, live_server, draft):
