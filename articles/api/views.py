@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics
@@ -147,7 +148,13 @@ class ArticleList(SiteListView, generics.ListAPIView):
 
     def check_query(self) -> None:
         super().check_query()
-        self.filter_queryset(self.get_queryset())  # builds the query (400 for a bad filter), runs nothing
+        # The filters' values judged (400 for a bad one), as the filter backend judges them, without building the
+        # query: building it may read (``RevisionQuerySet.updated_since`` asks how many changed), and a 304 reads
+        # nothing.
+        for backend in self.filter_backends:
+            filterset = backend().get_filterset(self.request, self.get_queryset(), self)
+            if filterset is not None and not filterset.is_valid():
+                raise translate_validation(filterset.errors)
 
 
 class LiveRevisionView(LiveArticleView):

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Article, ChangeEvent
+from articles.models import articles as articles_module
 from tests.api.bulk import sql_library
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
@@ -89,3 +90,51 @@ def test_every_list_reads_its_page_by_index(api, reviewer, settings):
         found[url] = [problem for sql in selects for problem in problems(sql)]
     assert len(api.json(urls[2])["results"]) == 3
     assert found == {url: [] for url in urls}
+
+
+# A page of 200 needs a few hundred rows read; a read of every article changed since is what grows with the library.
+MAX_ROWS_PER_NODE = 5000
+
+
+def rows_read(sql: str) -> list[str]:
+    """The plan nodes of ``sql``, run (``EXPLAIN ANALYZE``), that handled more than ``MAX_ROWS_PER_NODE`` rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+        [[document]] = cursor.fetchall()
+    plan = (json.loads(document) if isinstance(document, str) else document)[0]["Plan"]
+    found = []
+    for node in nodes(plan):
+        handled = node["Actual Rows"] * node["Actual Loops"] + node.get("Rows Removed by Join Filter", 0)
+        if handled > MAX_ROWS_PER_NODE:
+            found.append(f"{node['Node Type']} {node.get('Relation Name', '')} handled {handled} rows".strip())
+    return found
+
+
+def test_a_page_changed_since_costs_a_page_when_most_of_the_library_changed(api, reviewer, settings, monkeypatch):
+    """Found at 100,000 articles (helper h7): after renames of medications of 67,000 articles, each page of
+    ``updated_since`` joined every article changed since, then kept 200: 1.3 to 5 s a page (a nested loop
+    comparing 41 million pairs once the statistics were fresh), 300 pages to walk. A page reads a page now."""
+    settings.PARTNER_API_RATE = "100000/minute"
+    sql_library(ARTICLES, reviewer=reviewer, prefix="sql")
+    since = timezone.now() - datetime.timedelta(minutes=5)
+    # A medication change stamps every article about it: here, two articles in three.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE articles_article SET public_updated_at = now() WHERE slug LIKE %s AND id %% 3 > 0", ["sql-%"]
+        )
+        cursor.execute("ANALYZE articles_article")
+    found = {}
+    for page in ({}, {"cursor": cursor_after("sql-010000")}):
+        url = "/api/v1/articles/?" + urlencode({"updated_since": since.isoformat(), **page, "limit": 200})
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url)
+        assert response.status_code == 200, (url, response.content[:300])
+        selects = [q["sql"] for q in captured if q["sql"].lstrip().upper().startswith("SELECT")]
+        found[url] = [problem for sql in selects for problem in problems(sql) + rows_read(sql)]
+        # The same articles as gathered from the indexes of changes, as while few have changed.
+        with monkeypatch.context() as patched:
+            patched.setattr(articles_module, "UPDATED_SINCE_FEW", 10**9, raising=False)
+            assert response.json()["results"] == api.json(url)["results"]
+        slugs = [article["slug"] for article in response.json()["results"]]
+        assert len(slugs) == 200 == Article.objects.filter(slug__in=slugs, public_updated_at__gte=since).count()
+    assert found == {url: [] for url in found}
