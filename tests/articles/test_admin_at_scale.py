@@ -279,3 +279,32 @@ def test_an_articles_page_costs_the_same_queries_however_long_its_history(
         for n in range(30)
     )
     assert queries() == few
+
+
+def test_an_articles_page_shows_the_latest_of_a_long_audit_log_and_says_where_the_rest_is(
+    client, admin_user_account, published_article, publisher
+):
+    """Found at 100,000 articles (helper h7): the admin page of an article with 3,020 audit entries (503 revisions
+    through the workflow; each rename of its medication adds one more) rendered every entry: 5.7 MB and 10 s, and
+    past about 9,000 entries gunicorn's 30 s timeout would have cut it off. It shows the latest entries now, says
+    how many there are, and links to the whole log."""
+    from articles.admin import ARTICLE_AUDIT_SHOWN
+    from articles.models import AuditEntry
+
+    article = published_article.article
+    AuditEntry.objects.bulk_create(
+        AuditEntry(article=article, actor=publisher, action="update_medication", comment=f"Entry {n}.")
+        for n in range(ARTICLE_AUDIT_SHOWN + 20)
+    )
+    total = AuditEntry.objects.filter(article=article).count()
+    latest = AuditEntry.objects.filter(article=article).latest("pk")
+    client.force_login(admin_user_account)
+    response = client.get(change_url(article))
+    assert response.status_code == 200
+    [audit] = [f for f in response.context["inline_admin_formsets"] if f.opts.model is AuditEntry]
+    shown = [form.instance.pk for form in audit.formset.forms]
+    assert len(shown) == ARTICLE_AUDIT_SHOWN and latest.pk in shown
+    assert shown == sorted(shown)  # oldest first, as the whole log reads
+    page = response.content.decode()
+    assert f"latest {ARTICLE_AUDIT_SHOWN} of {total}" in page
+    assert f"/admin/articles/auditentry/?q={article.slug}" in page
