@@ -305,7 +305,7 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         of each live row, read in the page's order, and a page reads about a page.
         """
         stamped = Article.objects.filter(public_updated_at__gte=moment).order_by().values("pk")
-        if len(stamped.order_by("public_updated_at")[:UPDATED_SINCE_FEW]) == UPDATED_SINCE_FEW:  # its index, in order
+        if stamped.order_by("public_updated_at")[UPDATED_SINCE_FEW - 1 :].exists():  # its index, in order
             # On live rows (``published()``): the revision going live is its publication, or its scheduled time
             # once come; an article whose live revision went live before ``moment`` had no later one go live.
             return self.filter(
