@@ -309,6 +309,11 @@ class LatestAuditFormSet(BaseInlineFormSet):
             self._latest = rows.filter(pk__in=Subquery(rows.order_by("-pk").values("pk")[: self.shown]))
         return self._latest
 
+    @property
+    def rows_left_out(self) -> bool:
+        """Whether the log has more entries than the page shows (its heading then says so and links to them all)."""
+        return self.total_rows > self.initial_form_count()
+
 
 class ArticleAuditInline(AuditInline):
     fields = ["created_at", "revision", "action", "actor", "from_state", "to_state", "comment"]
