@@ -12,7 +12,7 @@ import contextlib
 import datetime
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -201,20 +201,20 @@ def test_every_path_locks_the_article_before_its_revisions(author, reviewer, pub
     assert_article_first(locked_tables(services.revisions_publish_due))
 
 
-def test_a_lock_wait_that_times_out_is_a_clear_try_again_not_a_500(author, reviewer, publisher):
-    """Someone holds the article's lock too long: the admin says so and changes nothing; the API would say 409."""
+@contextlib.contextmanager
+def article_locked_elsewhere(article_id: int) -> Iterator[None]:
+    """Another transaction holds the article's row lock meanwhile, and this connection waits for a lock 200 ms at
+    most (PostgreSQL): as when a long step on the article holds it past ``DATABASE_LOCK_TIMEOUT_MS``."""
+    from django.db import transaction
+
     from articles.models import Article
 
-    draft = services.article_import(document=article_document(), actor=author)
-    approved = approve(services.revision_submit(revision=draft, actor=author, change_summary="Ready."), reviewer)
     holding, release = threading.Event(), threading.Event()
 
     def hold_the_article() -> None:
-        from django.db import transaction
-
         try:
             with transaction.atomic():
-                Article.objects.select_for_update().get(pk=approved.article_id)
+                Article.objects.select_for_update().get(pk=article_id)
                 holding.set()
                 release.wait(timeout=30)
         finally:
@@ -224,17 +224,26 @@ def test_a_lock_wait_that_times_out_is_a_clear_try_again_not_a_500(author, revie
     holder.start()
     try:
         assert holding.wait(timeout=10)
-        client = Client()
-        client.force_login(publisher)
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = 200")
-        url = f"/admin/articles/revision/{approved.pk}/transition/publish/"
-        response = client.post(url, {"publish-publish_at": ""}, follow=True)
+        yield
     finally:
         release.set()
         holder.join(timeout=30)
         with connection.cursor() as cursor:
             cursor.execute("RESET lock_timeout")
+
+
+def test_a_lock_wait_that_times_out_is_a_clear_try_again_not_a_500(author, reviewer, publisher):
+    """Someone holds the article's lock too long: the admin says so and changes nothing; the API would say 409."""
+
+    draft = services.article_import(document=article_document(), actor=author)
+    approved = approve(services.revision_submit(revision=draft, actor=author, change_summary="Ready."), reviewer)
+    with article_locked_elsewhere(approved.article_id):
+        client = Client()
+        client.force_login(publisher)
+        url = f"/admin/articles/revision/{approved.pk}/transition/publish/"
+        response = client.post(url, {"publish-publish_at": ""}, follow=True)
     assert response.status_code == 200
     assert "someone else changed this at the same moment" in response.content.decode()
     assert Revision.objects.get(pk=approved.pk).state == RevisionState.APPROVED
