@@ -90,21 +90,19 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
 
     def shown_by_revision(self, revision_id: int) -> SymptomQuerySet:
         """Symptoms that revision ``revision_id``'s content rows, of any kind, refer to: one indexed subquery each."""
-        from .articles import symptom_references
-
-        condition = Q(pk__in=[])
-        for reference in symptom_references():
-            rows = reference.model._default_manager.filter(revision_id=revision_id)
-            condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
-        return self.filter(condition)
+        return self._referred_to_by_rows(revision_id=revision_id)
 
     def shown_by_article(self, article_id: int) -> SymptomQuerySet:
         """Symptoms some revision of article ``article_id`` (in any state) refers to: one subquery per kind of row."""
+        return self._referred_to_by_rows(revision__article_id=article_id)
+
+    def _referred_to_by_rows(self, **rows_filter: Any) -> SymptomQuerySet:
+        """Symptoms that the content rows matching ``rows_filter``, of any kind, refer to."""
         from .articles import symptom_references
 
         condition = Q(pk__in=[])
         for reference in symptom_references():
-            rows = reference.model._default_manager.filter(revision__article_id=article_id)
+            rows = reference.model._default_manager.filter(**rows_filter)
             condition |= Q(pk__in=rows.values(f"{reference.symptom_field}_id"))
         return self.filter(condition)
 
