@@ -125,7 +125,9 @@ def before_asking_again(owed_keys: Callable[[], Sequence[str] | None]) -> None:
     """Have ``owed_keys()`` name the keys to drop before a Redis that did not answer is asked anything again: what
     changes committed meanwhile could not drop, which it may still hold (hung, cut off) or hold again (restarted
     with what it saved). ``contentsite.invalidation`` registers it (``ContentsiteConfig.ready``). ``None``: it cannot
-    say now (the database does not answer), and Redis is not read from until it can (``_owed_keys``)."""
+    say now (the database does not answer), and Redis is not read from until it can (``_owed_keys``), unless what
+    was owed was dropped on it since it started (``_cleared_since_it_started``: one rule for a new connection and for
+    a process asking again)."""
     if owed_keys not in _owed:
         _owed.append(owed_keys)
 
@@ -234,8 +236,11 @@ class RedisCache(DjangoRedisCache):
         try:
             owed = _owed_keys()
         except OwedUnknown as unknown:
-            self.outage(unknown)  # not asked for another REDIS_RETRY_AFTER_SECONDS
-            return False
+            # The database cannot say what is owed: a new connection's rule decides (``_connected``), not another.
+            if not self._may_be_read_unknowing():
+                self.outage(unknown)  # not asked for another REDIS_RETRY_AFTER_SECONDS
+                return False
+            owed = []
         if owed and not self.drop(owed):
             _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
             return False
@@ -264,6 +269,22 @@ class RedisCache(DjangoRedisCache):
             connection.send_command("DEL", *owed[start : start + DROP_BATCH])
             connection.read_response()
         self._mark_cleared(connection)
+
+    def _may_be_read_unknowing(self) -> bool:
+        """Whether this Redis may be read while the database cannot say what is owed: by the rule a new connection
+        follows (``_connected``, ``_cleared_since_it_started``), on a connection made for the question and closed.
+        A process that saw Redis not answer a moment (a timeout under load) and one that connected since then read
+        the same Redis alike; before, the first did not read it for as long as the database was down, so a cached
+        page was a 503 in one worker and served in the other."""
+        pool = self._cache._get_connection_pool(True)
+        connection = pool.connection_class(**pool.connection_kwargs)  # its own: none of the pool's counted
+        try:
+            connection.connect()  # runs ``_connected``: OwedUnknown unless this Redis was cleared since it started
+        except RedisError:
+            return False
+        finally:
+            connection.disconnect()
+        return True
 
     def _cleared_since_it_started(self, connection: Any) -> bool:
         """Whether this Redis holds nothing, or what was owed has been dropped on it since it started
