@@ -98,8 +98,12 @@ def medical_web_page(revision: Revision, citations: list[dict[str, Any]] | None 
     first_published = getattr(revision, "first_published_at", None) or revision.live_from
     if first_published:
         data["datePublished"] = first_published.isoformat()
+    # When what the page shows last changed: the revision going live, or a later review or change to the medication
+    # or symptoms it shows. The one rule (``Revision.payload_updated_at``) the API's ``updated_at`` and the page's
+    # ``Last-Modified`` follow too; a rename moved those while this stayed at the publication.
+    # (A draft's preview has none: it has not been shown.)
     if revision.live_from:
-        data["dateModified"] = revision.live_from.isoformat()
+        data["dateModified"] = revision.payload_updated_at.isoformat()
     review = revision.current_review
     if review is not None and not review.reviewer_is_demonstration:  # a demonstration is no clinical review
         data["lastReviewed"] = timezone.localdate(review.reviewed_at).isoformat()  # the day the page shows
