@@ -578,7 +578,8 @@ def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[Re
 @allow_get
 @answered_early(functools.partial(_article_validators, name="history"))
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
-    """The published revisions of a live article, newest first, with their change summaries.
+    """The published revisions of a live article, newest first, with their change summaries and when any was
+    withdrawn (the article was off the site until the next one was published).
 
     Below them, changes to the medication and symptom details the article shows
     since it was first published: those are outside the revisions, so readers
@@ -594,6 +595,7 @@ def _render_history(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
         .filter(article_id=live.article_id)
         .select_related("article__medication")
         .with_review()
+        .with_withdrawal()
         .order_by("-number")
     )
     first_live = min(revision.live_from for revision in revisions)

@@ -453,6 +453,13 @@ class RevisionHistorySerializer(serializers.Serializer):
     change_summary = serializers.CharField()
     content_hash = serializers.CharField()
     is_current = serializers.SerializerMethodField()
+    withdrawn_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "When this revision was withdrawn from the public site; null if it never was. From then until the "
+            "next revision's `published_at` the article's address answered 410 Gone."
+        ),
+    )
     review = ReviewSerializer(source="current_review", allow_null=True)
 
     @extend_schema_field(OpenApiTypes.URI)

@@ -230,6 +230,7 @@ class ArticleRevisionList(LiveRevisionView, generics.ListAPIView):
             .filter(article_id=self._live.article_id)
             .select_related("article")
             .with_review()
+            .with_withdrawal()
             .order_by("-number")
         )
 

@@ -368,6 +368,17 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
             Q(published_at__isnull=False) | Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
         ).exclude(state=RevisionState.SCHEDULED, publish_at__gt=now)
 
+    def with_withdrawal(self) -> RevisionQuerySet:
+        """Annotate ``withdrawn_at``: when the revision was withdrawn (its change feed event), else None.
+
+        The public history says so: between that moment and the next publication the article's address
+        answered 410 Gone. A subquery, so the history costs no more queries for it.
+        """
+        from .feed import ChangeEvent, ChangeKind
+
+        withdrawal = ChangeEvent.objects.filter(revision=OuterRef("pk"), kind=ChangeKind.WITHDRAWN)
+        return self.annotate(withdrawn_at=Subquery(withdrawal.order_by("pk").values("occurred_at")[:1]))
+
     def due_for_publication(self) -> RevisionQuerySet:
         """Scheduled revisions whose time has come but whose state still says scheduled."""
         return self.filter(state=RevisionState.SCHEDULED, publish_at__lte=timezone.now())
