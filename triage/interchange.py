@@ -116,6 +116,8 @@ SCHEMA["title"] = "One triage pathway and one revision's content"
 SCHEMA["properties"]["format"] = {"const": FORMAT_NAME}
 SCHEMA["properties"]["format_version"] = {"const": FORMAT_VERSION}
 SCHEMA["properties"]["revision"] = PATHWAY_REVISION
+# Pathway exports give the vocabulary as it is now: a superseded pathway revision's as reviewed is not recovered.
+del SCHEMA["properties"]["vocabulary_as_of"]
 
 
 def _pathway_problems(document: dict[str, Any]) -> Iterator[Problem]:

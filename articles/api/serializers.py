@@ -440,10 +440,23 @@ class ArticleDetailSerializer(ArticleSummarySerializer):
     """A live (or pinned) revision with its whole structured content."""
 
     is_current = serializers.SerializerMethodField(help_text="Whether this is the article's live revision.")
+    vocabulary_as_of = serializers.SerializerMethodField(
+        help_text=(
+            "Null: the medication and symptom details (names, codes) are as they are now, as the article's page "
+            "shows them (the live revision). A moment: they are as they stood then, at the last clinical review of "
+            "this revision, which is no longer live: the names its reviewer approved, whatever a reviewer changed "
+            "since (listed in the page history)."
+        )
+    )
     content = ContentSerializer(source="*")
 
     def get_is_current(self, revision: Revision) -> bool:
         return _is_current(revision, self.context)
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_vocabulary_as_of(self, revision: Revision) -> Any:
+        moment = getattr(revision, "vocabulary_as_of", None)
+        return serializers.DateTimeField().to_representation(moment) if moment else None
 
 
 class RevisionHistorySerializer(serializers.Serializer):

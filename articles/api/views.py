@@ -37,6 +37,7 @@ from articles.models import (
     snomed_validator,
 )
 from articles.structured_data import MEDICAL_WEB_PAGE_SCHEMA, medical_web_page
+from articles.vocabulary_history import show_vocabulary_as_reviewed
 from contentsite.api.pagination import PartnerCursorPagination
 from contentsite.api.schema import ecma_pattern
 from contentsite.api.views import LiveArticleView, PartnerView, SiteListView
@@ -251,11 +252,14 @@ class ArticleRevisionDetail(LiveRevisionView, generics.RetrieveAPIView):
         return f"revision:{kwargs['number']}"
 
     def get_object(self) -> Revision:
-        return get_object_or_404(
+        revision = get_object_or_404(
             _with_payload(Revision.objects.ever_published().with_content()).filter(
                 article_id=self._live.article_id, number=self.kwargs["number"]
             )
         )
+        if revision.pk != self._live.revision_id:  # no longer live: the details as its reviewer approved them
+            revision.vocabulary_as_of = show_vocabulary_as_reviewed(revision)
+        return revision
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.cached_body(lambda: self.get_serializer(self.get_object()).data))

@@ -7,6 +7,7 @@ revisions. Keys and list order are fixed, so the output is byte-stable.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Any
@@ -119,12 +120,17 @@ def revision_content(revision: Revision) -> dict[str, Any]:
     return content
 
 
-def revision_document(revision: Revision) -> dict[str, Any]:
-    """The whole interchange document for one revision, with its vocabulary."""
+def revision_document(revision: Revision, *, vocabulary_as_of: datetime.datetime | None = None) -> dict[str, Any]:
+    """The whole interchange document for one revision, with its vocabulary.
+
+    The vocabulary is as the revision holds it: today's, unless ``vocabulary_history.show_vocabulary_as_reviewed``
+    gave it the details as at its last review, whose moment is then ``vocabulary_as_of`` (written into the file).
+    """
     article = revision.article
     medication = article.medication
     content = revision_content(revision)
     symptoms = {entry.symptom.slug: entry.symptom for entry in revision.symptom_entries.all()}
+    as_of = {"vocabulary_as_of": vocabulary_as_of.isoformat()} if vocabulary_as_of else {}
     return {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -145,6 +151,7 @@ def revision_document(revision: Revision) -> dict[str, Any]:
             }
             for slug, symptom in sorted(symptoms.items())
         ],
+        **as_of,
         "article": {"slug": article.slug},
         "revision": content,
     }

@@ -228,10 +228,13 @@ def _differs(where: list[str | int], field: str, stored: Any, given: Any, what: 
 
 
 def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
+    # A file giving the vocabulary as it stood at a past review (``vocabulary_as_of``) says nothing of what it is
+    # now: stored entries are used as they are, and only a file claiming today's details must agree with them.
+    historical = "vocabulary_as_of" in document
     medication = document["medication"]
     stored_medication = Medication.objects.filter(slug=medication["slug"]).first()
     if stored_medication is not None:
-        for field in _STORED_MEDICATION_FIELDS:
+        for field in () if historical else _STORED_MEDICATION_FIELDS:
             if field in medication and medication[field] != getattr(stored_medication, field):
                 yield _differs(
                     ["medication"], field, getattr(stored_medication, field), medication[field], "medication"
@@ -259,7 +262,7 @@ def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
     yield from _duplicates([s for _, s in new_symptoms], ["symptoms"], "name", [index for index, _ in new_symptoms])
     for index, symptom in enumerate(symptoms):
         stored = stored_symptoms.get(symptom["slug"])
-        if stored is None:
+        if stored is None or historical:
             continue
         for field in _STORED_SYMPTOM_FIELDS:
             if field in symptom and symptom[field] != getattr(stored, field):

@@ -70,6 +70,18 @@ LEGACY_ARTICLE_TOPIC = {
 }
 
 
+# The medication and symptoms are the shared vocabulary, which a reviewer may change after a revision is reviewed.
+VOCABULARY_AS_OF = {
+    "type": "string",
+    "format": "date-time",
+    "description": (
+        "Given when the medication and symptoms are as they stood at this moment, the revision's last clinical "
+        "review (an export of a revision no longer live), not as they are now. Missing: as they are now. On import, "
+        "entries already stored are then used as they are, whatever the file says of them."
+    ),
+}
+
+
 # A heading alone introduces what is placed in the section (symptoms, tables, actions).
 SECTION_BODY = {
     **text_of(Section, "body"),
@@ -222,5 +234,6 @@ SCHEMA: dict[str, Any] = {
                 },
             ),
         },
+        {"vocabulary_as_of": VOCABULARY_AS_OF},
     ),
 }

@@ -9,15 +9,17 @@ superseded revision, pinned in the API or exported, showed today's medication an
 from __future__ import annotations
 
 import datetime
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import parse_http_date
 
 from articles import services
-from articles.models import Article, ChangeEvent, ChangeKind, Medication, Revision
+from articles.models import Article, ChangeEvent, ChangeKind, Medication, Revision, Symptom
 from tests.pages import json_ld, page_text
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +104,85 @@ def test_json_ld_date_modified_moves_with_a_vocabulary_change(client, workflow, 
     assert parse_datetime(api["updated_at"]) == changed_at
     assert _api(client, api_key, "articles/renamed-later/jsonld/")["dateModified"] == data["dateModified"]
     assert parse_http_date(page["Last-Modified"]) >= int(changed_at.timestamp())
+
+
+# --- 3. Superseded revisions keep the vocabulary as approved --------------------------------
+
+
+def _renamed_after_two_revisions(workflow, reviewer, clock, slug):
+    first = workflow.live(slug=slug, medication="oldamol")
+    reviewed_first = first.current_review.reviewed_at
+    clock.advance(DAY)
+    medication = Medication.objects.get(slug="oldamol")
+    symptom = Symptom.objects.get(slug="oldamol-symptom-1")
+    services.medication_update(medication=medication, actor=reviewer, changes={"generic_name": "Midamol"}, reason="A.")
+    clock.advance(DAY)
+    second = workflow.take_live(workflow.next_draft(first))  # reviewed with "Midamol"
+    clock.advance(DAY)
+    medication.refresh_from_db()
+    services.medication_update(medication=medication, actor=reviewer, changes={"generic_name": "Newamol"}, reason="B.")
+    services.symptom_update(
+        symptom=symptom, actor=reviewer, changes={"name": "Tingling in the feet"}, reason="Plainer words."
+    )
+    return Revision.objects.get(pk=first.pk), reviewed_first, Revision.objects.get(pk=second.pk)
+
+
+def test_a_pinned_superseded_revision_shows_the_names_its_reviewer_approved(client, workflow, reviewer, api_key, clock):
+    _, reviewed_first, _ = _renamed_after_two_revisions(workflow, reviewer, clock, "old-words")
+    old = _api(client, api_key, "articles/old-words/revisions/1/")
+    assert old["medication"]["generic_name"] == "Oldamol"
+    assert old["content"]["symptoms"][0]["symptom"]["name"] == "oldamol symptom 1"
+    assert parse_datetime(old["vocabulary_as_of"]) == reviewed_first
+    superseded_later = _api(client, api_key, "articles/old-words/revisions/2/")
+    assert superseded_later["is_current"] is True  # the live one shows the details as they are now, as its page does
+    assert superseded_later["medication"]["generic_name"] == "Newamol"
+    assert superseded_later["content"]["symptoms"][0]["symptom"]["name"] == "Tingling in the feet"
+    assert superseded_later["vocabulary_as_of"] is None
+    assert _api(client, api_key, "articles/old-words/")["medication"]["generic_name"] == "Newamol"
+
+
+def test_an_export_of_a_superseded_revision_has_the_names_its_reviewer_approved(workflow, reviewer, clock):
+    first, reviewed_first, _ = _renamed_after_two_revisions(workflow, reviewer, clock, "old-export")
+
+    def export(number):
+        out = io.StringIO()
+        call_command("export_article", "old-export", revision=number, stdout=out)
+        return json.loads(out.getvalue())
+
+    old = export(1)
+    assert old["medication"]["generic_name"] == "Oldamol"
+    assert [s["name"] for s in old["symptoms"] if s["slug"] == "oldamol-symptom-1"] == ["oldamol symptom 1"]
+    assert parse_datetime(old["vocabulary_as_of"]) == reviewed_first
+    live = export(2)
+    assert live["medication"]["generic_name"] == "Newamol"
+    assert "vocabulary_as_of" not in live  # today's details, as every export before: the live page shows them
+    # The older file can still be imported as a new draft: the stored entries are used as they are, unchanged.
+    copy = services.article_import(document={**old, "article": {"slug": "old-export-copy"}}, actor=first.created_by)
+    assert copy.article.medication.generic_name == "Newamol"
+    assert Medication.objects.get(slug="oldamol").generic_name == "Newamol"
+
+
+def test_a_pinned_superseded_revision_costs_the_same_queries_however_often_its_vocabulary_changed(
+    client, workflow, reviewer, api_key, clock
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _renamed_after_two_revisions(workflow, reviewer, clock, "old-budget")
+
+    def count() -> int:
+        cache.clear()  # the body is worked out again
+        with CaptureQueriesContext(connection) as queries:
+            _api(client, api_key, "articles/old-budget/revisions/1/")
+        return len(queries)
+
+    few = count()
+    medication = Medication.objects.get(slug="oldamol")
+    for n in range(10):
+        medication.refresh_from_db()
+        services.medication_update(
+            medication=medication, actor=reviewer, changes={"drug_class": f"Class {n}"}, reason="R."
+        )
+    assert count() == few
+    assert _api(client, api_key, "articles/old-budget/revisions/1/")["medication"]["generic_name"] == "Oldamol"

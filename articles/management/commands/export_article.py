@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from articles.interchange.export import dumps_document, revision_document
 from articles.models import Article, ArticleKind, Revision, RevisionState
+from articles.vocabulary_history import NO_LONGER_LIVE, show_vocabulary_as_reviewed
 
 
 class Command(BaseCommand):
@@ -17,10 +18,12 @@ class Command(BaseCommand):
     kind, noun = ArticleKind.ARTICLE, "article"  # export_pathway changes these three hooks
 
     def revisions(self) -> QuerySet[Revision]:
-        return Revision.objects.with_content()
+        return Revision.objects.with_content().with_review()
 
     def document(self, revision: Revision) -> dict[str, Any]:
-        return revision_document(revision)
+        # A revision readers no longer see: its medication and symptoms as its reviewer last approved them.
+        as_of = show_vocabulary_as_reviewed(revision) if revision.state in NO_LONGER_LIVE else None
+        return revision_document(revision, vocabulary_as_of=as_of)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The article's slug.")
