@@ -18,7 +18,7 @@ from functools import cached_property
 from html import escape
 from typing import Any
 
-from django.db.models import Min, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.template.defaultfilters import date as date_filter
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
@@ -382,10 +382,7 @@ def load_article_page(revision_id: int) -> ArticlePage:
     change or an evicted cache entry re-render a page whose content is the same.
     """
     revision = (
-        Revision.objects.select_related("article__medication")
-        .with_review()
-        .annotate(first_published_at=Min("article__revisions__published_at"))
-        .get(pk=revision_id)
+        Revision.objects.select_related("article__medication").with_review().with_first_published().get(pk=revision_id)
     )
     key = _memo_key(revision)
     parts = _memo.get(key) if key else None

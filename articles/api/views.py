@@ -191,10 +191,11 @@ class ArticleDetail(LiveRevisionView, generics.GenericAPIView):
         return Response(self.cached_body(self.build))
 
     def build(self) -> Any:
-        revision = _with_payload(Revision.objects.with_content()).get(pk=self._live.revision_id)
+        revisions = _with_payload(Revision.objects.with_content())
         if self.request.accepted_renderer.format == "jsonld":
-            return medical_web_page(revision)
-        return self.get_serializer(revision).data
+            # Dated as the page's JSON-LD: from the article's first publication, not the live revision's.
+            return medical_web_page(revisions.with_first_published().get(pk=self._live.revision_id))
+        return self.get_serializer(revisions.get(pk=self._live.revision_id)).data
 
 
 class ArticleJsonLd(ArticleDetail):

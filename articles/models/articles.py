@@ -16,6 +16,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Max,
+    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -367,6 +368,11 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         return self.filter(
             Q(published_at__isnull=False) | Q(state=RevisionState.SCHEDULED, publish_at__lte=now)
         ).exclude(state=RevisionState.SCHEDULED, publish_at__gt=now)
+
+    def with_first_published(self) -> RevisionQuerySet:
+        """Annotate ``first_published_at``: when the article was first published, the JSON-LD's ``datePublished``
+        on the page and in the API alike (``structured_data.medical_web_page``)."""
+        return self.annotate(first_published_at=Min("article__revisions__published_at"))
 
     def with_withdrawal(self) -> RevisionQuerySet:
         """Annotate ``withdrawn_at``: when the revision was withdrawn (its change feed event), else None.

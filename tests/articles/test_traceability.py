@@ -106,6 +106,21 @@ def test_json_ld_date_modified_moves_with_a_vocabulary_change(client, workflow, 
     assert parse_http_date(page["Last-Modified"]) >= int(changed_at.timestamp())
 
 
+def test_the_api_json_ld_dates_the_article_from_its_first_publication_as_the_page_does(
+    client, workflow, api_key, clock
+):
+    """Found checking the rule above: the page's datePublished was the article's first publication, the API's the live
+    revision's, so one article had two publication dates in its JSON-LD."""
+    first = workflow.live(slug="published-twice")
+    clock.advance(DAY)
+    workflow.take_live(workflow.next_draft(first))
+    [page] = json_ld(client.get("/articles/published-twice/").content.decode())
+    api = _api(client, api_key, "articles/published-twice/jsonld/")
+    assert parse_datetime(page["datePublished"]) == Revision.objects.get(pk=first.pk).published_at
+    assert api["datePublished"] == page["datePublished"]
+    assert api["dateModified"] == page["dateModified"]
+
+
 # --- 3. Superseded revisions keep the vocabulary as approved --------------------------------
 
 
