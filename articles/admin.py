@@ -254,16 +254,26 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["created_at", "article", "revision_number", "action", "actor", "from_state", "to_state", "comment"]
+    list_display = ["created_at", "article", "revision_number", "action", "by", "from_state", "to_state", "comment"]
     list_filter = ["action", "created_at"]
-    search_fields = ["article__slug", "comment", "actor__username"]
-    list_select_related = ["article", "revision", "actor"]
+    # The names each entry recorded, and the account's user name today (found by either after a rename).
+    search_fields = ["article__slug", "comment", "actor_name", "actor_username", "actor__username"]
+    list_select_related = ["article", "revision"]
     date_hierarchy = "created_at"
     actions = None
 
     @admin.display(description="Revision", ordering="revision__number")
     def revision_number(self, entry: AuditEntry) -> Any:
         return entry.revision.number if entry.revision else "-"
+
+    @admin.display(description="Actor")
+    def by(self, entry: AuditEntry) -> str:
+        return actor_label(entry)
+
+
+def actor_label(entry: AuditEntry) -> str:
+    """Who took a step, as they were named then (``AuditEntry.actor_label``); '-' for the system."""
+    return entry.actor_label or "-"
 
 
 class FoldingTable:
@@ -277,7 +287,7 @@ class FoldingTable:
 
 class AuditInline(FoldingTable, ReadOnlyAdminMixin, admin.TabularInline):
     model = AuditEntry
-    fields = ["created_at", "action", "actor", "from_state", "to_state", "comment"]
+    fields = ["created_at", "action", "by", "from_state", "to_state", "comment"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -285,8 +295,13 @@ class AuditInline(FoldingTable, ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "audit log"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AuditEntry]:
-        # Each row is named by its entry (``AuditEntry.__str__``: its revision and article) and its actor.
-        return super().get_queryset(request).select_related("actor", "article", "revision__article")
+        # Each row is named by its entry (``AuditEntry.__str__``: its revision and article); its actor by the names
+        # the entry recorded.
+        return super().get_queryset(request).select_related("article", "revision__article")
+
+    @admin.display(description="Actor")
+    def by(self, entry: AuditEntry) -> str:
+        return actor_label(entry)
 
 
 # An article's page shows this many of its latest audit entries: the log grows with every step of every revision
@@ -316,7 +331,7 @@ class LatestAuditFormSet(BaseInlineFormSet):
 
 
 class ArticleAuditInline(AuditInline):
-    fields = ["created_at", "revision", "action", "actor", "from_state", "to_state", "comment"]
+    fields = ["created_at", "revision", "action", "by", "from_state", "to_state", "comment"]
     readonly_fields = fields
     formset = LatestAuditFormSet
 
@@ -1026,7 +1041,7 @@ class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
         actions.sort(key=lambda action: LAST_ACTIONS.index(action["name"]) if action["name"] in LAST_ACTIONS else -1)
         requested = None
         if revision.state == RevisionState.CHANGES_REQUESTED:
-            requested = AuditEntry.objects.change_requests().filter(revision=revision).select_related("actor").last()
+            requested = AuditEntry.objects.change_requests().filter(revision=revision).last()
         against = self._compare_default(revision)
         compare_label = ""
         if against is not None:

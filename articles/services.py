@@ -369,7 +369,7 @@ def _audit(
     return AuditEntry.objects.create(
         article_id=revision.article_id,
         revision=revision,
-        actor=actor,
+        **AuditEntry.naming(actor),
         action=action,
         from_state=from_state,
         to_state=to_state,
@@ -595,6 +595,15 @@ def _record_review(
         acknowledged_warnings=acknowledged_warnings or [],
         comment=comment.strip(),
     )
+
+
+def _signed_as(review: ClinicalReview) -> dict[str, Any]:
+    """The name and credentials a review was signed with, for its audit entry (as ``changed_by`` in vocabulary ones)."""
+    return {
+        "name": review.reviewer_name,
+        "credentials": review.reviewer_credentials,
+        "is_demonstration": review.reviewer_is_demonstration,
+    }
 
 
 def _verified_hash(revision: Revision, expected: str, doing: str) -> str:
@@ -1021,6 +1030,7 @@ def revision_approve(
                 "content_hash": verified,
                 "next_review_due": review.next_review_due.isoformat(),
                 "acknowledged_warnings": [w.code for w in report.warnings],
+                "reviewer": _signed_as(review),
             },
         )
 
@@ -1060,7 +1070,7 @@ def revision_confirm_review(
             from_state=revision.state,
             to_state=revision.state,
             comment=comment.strip(),
-            data={"next_review_due": review.next_review_due.isoformat()},
+            data={"next_review_due": review.next_review_due.isoformat(), "reviewer": _signed_as(review)},
         )
     return review
 
@@ -1528,7 +1538,7 @@ def _vocabulary_update(
             AuditEntry(
                 article=article,
                 revision_id=live.get(article.pk),
-                actor=actor,
+                **AuditEntry.naming(actor),
                 action=action,
                 comment=reason.strip(),
                 data=data,

@@ -196,6 +196,15 @@ class AuditEntry(models.Model):
         related_name="+",
         help_text="Empty for the system (scheduled publication, imports from the command line).",
     )
+    # The actor as named when they acted: renaming the account later changes later entries, never this one.
+    actor_name = models.CharField(
+        max_length=301,  # Django's first and last names (150 each) and a space
+        blank=True,
+        help_text="The actor's full name (else their user name) when they acted; empty for the system.",
+    )
+    actor_username = models.CharField(
+        max_length=150, blank=True, help_text="The actor's user name when they acted; empty for the system."
+    )
     action = models.CharField(max_length=30, choices=AuditAction.choices)
     from_state = models.CharField(max_length=20, choices=RevisionState.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=RevisionState.choices, blank=True)
@@ -220,6 +229,24 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only.")
+
+    @staticmethod
+    def naming(actor: Any) -> dict[str, Any]:
+        """The fields that name ``actor`` (a user, or None for the system) in a new entry, as they are named now."""
+        if actor is None:
+            return {"actor": None, "actor_name": "", "actor_username": ""}
+        return {
+            "actor": actor,
+            "actor_name": actor.get_full_name() or actor.get_username(),
+            "actor_username": actor.get_username(),
+        }
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, as they were named then: 'Jane Doe (jdoe)', or the user name alone if they gave no name."""
+        if self.actor_name == self.actor_username:
+            return self.actor_name
+        return f"{self.actor_name} ({self.actor_username})"
 
 
 class ReviewQueueItem(Revision):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE_TOPIC_COPY = ("articles", "0010_revision_topic")
@@ -143,5 +143,47 @@ def test_an_article_with_several_open_drafts_keeps_the_one_saved_last_and_the_re
             (4, None, "archive", "draft", "archived"),
         ]
         assert all(e.data == {"kept_open": 3} and "revision 3 stays open" in e.comment for e in archived)
+    finally:
+        migrate()
+
+
+def audit_log_refuses_updates() -> bool:
+    """Whether the database's append-only trigger (0003) refuses an UPDATE of the audit log."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("UPDATE articles_auditentry SET comment = 'rewritten'")
+    except DatabaseError:
+        return True
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_entries_recorded_before_names_were_kept_are_named_from_the_accounts_and_stay_append_only():
+    """0104/0105: each earlier entry gets its account's names of migration time; the trigger is there throughout."""
+    apps = migrate(("articles", "0103_search_trigram_indexes"))
+    User = apps.get_model("auth", "User")
+    Medication = apps.get_model("articles", "Medication")
+    Article = apps.get_model("articles", "Article")
+    AuditEntry = apps.get_model("articles", "AuditEntry")
+    named = User.objects.create(username="jdoe", first_name="Jane", last_name="Doe")
+    unnamed = User.objects.create(username="asha")
+    article = Article.objects.create(slug="testamol-rash", medication=Medication.objects.create(slug="testamol"))
+    for actor in (named, unnamed, None):
+        AuditEntry.objects.create(article=article, actor=actor, action="comment")
+    try:
+        apps = migrate(("articles", "0104_auditentry_actor_names"))
+        assert audit_log_refuses_updates()  # SQLite rebuilt the table to add the columns
+
+        apps = migrate()
+        AuditEntry = apps.get_model("articles", "AuditEntry")
+        assert list(AuditEntry.objects.order_by("pk").values_list("actor_name", "actor_username")) == [
+            ("Jane Doe", "jdoe"),
+            ("asha", "asha"),
+            ("", ""),
+        ]
+        assert audit_log_refuses_updates()
+
+        migrate(("articles", "0103_search_trigram_indexes"))  # and back: SQLite rebuilds it again
+        assert audit_log_refuses_updates()
     finally:
         migrate()

@@ -391,11 +391,13 @@ class WorkflowMachine(RuleBasedStateMachine):
         note(f"step {self.step}: {who}: {doing} -> done")
         assert refused_as is None, f"{doing} should have been refused ({refused_as})"
         self.version += 1
-        entries = list(AuditEntry.objects.filter(pk__gt=last_entry).values_list("actor_id", "action"))
+        entries = list(AuditEntry.objects.filter(pk__gt=last_entry).values_list("actor_id", "action", "actor_username"))
         if actor is not None:
             assert entries, f"{doing} succeeded without an audit entry"
-        for actor_id, action in entries:
+        for actor_id, action, username in entries:
             assert actor_id in {None, getattr(actor, "pk", None)}, f"{doing} wrote an entry ({action}) for someone else"
+            named = "" if actor_id is None else actor.get_username()
+            assert username == named, f"{doing} wrote an entry ({action}) that does not name its actor as they are"
         if expect is not None:
             expect()
         self._refresh()
