@@ -53,11 +53,15 @@ class StatusFilter(admin.SimpleListFilter):
 
 class FeedbackAuditInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = FeedbackAuditEntry
-    fields = ["created_at", "action", "actor"]
+    fields = ["created_at", "action", "by"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = "audit log"
+
+    @admin.display(description="Actor")
+    def by(self, entry: FeedbackAuditEntry) -> str:
+        return entry.actor_label
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("feedback.view_feedback")

@@ -9,6 +9,8 @@ keyed hash (``feedback.throttling``), never here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -114,6 +116,11 @@ class FeedbackAuditEntry(models.Model):
 
     feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="audit_entries")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The actor as named when they acted, as ``articles.AuditEntry``: a later rename changes later entries only.
+    actor_name = models.CharField(
+        max_length=301, help_text="The actor's full name (else their user name) when they acted."
+    )
+    actor_username = models.CharField(max_length=150, help_text="The actor's user name when they acted.")
     action = models.CharField(max_length=20, choices=AuditAction.choices)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -124,7 +131,7 @@ class FeedbackAuditEntry(models.Model):
         verbose_name_plural = "feedback audit entries"
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.get_action_display()} by {self.actor}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.get_action_display()} by {self.actor_label}"
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not self._state.adding:
@@ -133,3 +140,19 @@ class FeedbackAuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The feedback audit log is append-only.")
+
+    @staticmethod
+    def naming(actor: Any) -> dict[str, Any]:
+        """The fields that name ``actor`` in a new entry, as they are named now."""
+        return {
+            "actor": actor,
+            "actor_name": actor.get_full_name() or actor.get_username(),
+            "actor_username": actor.get_username(),
+        }
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, as they were named then: 'Jane Doe (jdoe)', or the user name alone if they gave no name."""
+        if self.actor_name == self.actor_username:
+            return self.actor_name
+        return f"{self.actor_name} ({self.actor_username})"

@@ -48,6 +48,9 @@ def feedback_mark_handled(*, feedback_ids: Iterable[int], actor: Any) -> int:
         )
         Feedback.objects.filter(pk__in=ids).update(handled=True)
         FeedbackAuditEntry.objects.bulk_create(
-            [FeedbackAuditEntry(feedback_id=pk, actor=actor, action=AuditAction.HANDLED) for pk in ids]
+            [
+                FeedbackAuditEntry(feedback_id=pk, **FeedbackAuditEntry.naming(actor), action=AuditAction.HANDLED)
+                for pk in ids
+            ]
         )
     return len(ids)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
@@ -311,6 +312,24 @@ def test_the_audit_log_is_append_only(published_article, reviewer):
         FeedbackAuditEntry.objects.update(action="handled")
     with pytest.raises(TypeError):
         FeedbackAuditEntry.objects.all().delete()
+
+
+def test_the_audit_log_names_who_marked_it_handled_as_they_were_named_then(client, published_article, reviewer):
+    """Renaming the account afterwards (in the admin's users) changes later entries, never this one."""
+    reviewer.first_name, reviewer.last_name = "Jane", "Doe"
+    reviewer.save()
+    feedback = services.feedback_submit(revision=published_article, helpful=False, reason=Reason.UNCLEAR)
+    services.feedback_mark_handled(feedback_ids=[feedback.pk], actor=reviewer)
+    reviewer.username, reviewer.last_name = "jane.smith", "Smith"
+    reviewer.save()
+
+    entry = FeedbackAuditEntry.objects.get()
+    assert (entry.actor_name, entry.actor_username) == ("Jane Doe", "reviewer")
+    assert str(entry).endswith("Marked handled by Jane Doe (reviewer)")
+    client.force_login(get_user_model().objects.create_superuser("admin-test", "admin@example.org", "pw"))
+    text = page_text(client.get(reverse("admin:feedback_feedback_change", args=[feedback.pk])).content.decode())
+    assert "Jane Doe (reviewer)" in text
+    assert "jane.smith" not in text
 
 
 def test_authors_read_the_queue_but_cannot_mark_handled(client, published_article, author):
