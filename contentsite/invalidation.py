@@ -30,7 +30,11 @@ connections to it stayed open: Redis hung (and then answered again) or cut off f
 writer only, for a process that made no request meanwhile; Redis turned read-only by hand
 (a failover's Sentinel closes the connections); or a process that died between its
 commit and its drop. There the old values are read until the next change's commit or
-the retry (every minute) takes the drop.
+the retry (every minute) takes the drop, or they expire. A change that must not be reported
+done while that lasts (a key revoked) asks its commit to keep trying (``keep_trying_seconds``):
+until the cache takes the drop, or for as long as what it drops is kept in the cache, after
+which nothing cached before the commit is left (Redis expires a value by its own clock, which
+runs on while it hangs, and a save or a replica keeps the time it expires at).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ import datetime
 import logging
 import time
 from collections.abc import Iterable
+from time import monotonic
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -55,6 +60,8 @@ logger = logging.getLogger(__name__)
 # The cache is asked this many times on commit before the drop is left for a retry; the proxy has its own.
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.2
+# The longest pause between two tries of a drop a commit keeps trying (``keep_trying_seconds``).
+LONGEST_BACKOFF_SECONDS = 1.0
 # How many earlier changes' invalidations a change's commit sends again after its own (the rest: the command).
 RETRIED_ON_COMMIT = 20
 # Beyond the longest a value dropped here lives in the cache: the app servers' clocks and Redis's may differ.
@@ -64,14 +71,21 @@ CLOCK_MARGIN_SECONDS = 60
 def remembered_seconds() -> int:
     """How long the drops the cache took are remembered (``TakenInvalidation``): the longest a value dropped here
     is kept in the cache, so that a Redis back with older data may hold it that long after the drop. That is a live
-    pointer (``LIVE_POINTER_SECONDS``; a partner key's row, ``partners.models.KEY_CACHE_SECONDS``, lives a minute),
+    pointer (``LIVE_POINTER_SECONDS``; a partner key's row, ``partners.models.KEY_CACHE_SECONDS``, lives less),
     and a margin for the clocks."""
     return settings.LIVE_POINTER_SECONDS + CLOCK_MARGIN_SECONDS
 
 
-def invalidate_on_commit(cache_keys: Iterable[str], proxy_keys: Iterable[str] = ()) -> None:
+def invalidate_on_commit(
+    cache_keys: Iterable[str], proxy_keys: Iterable[str] = (), *, keep_trying_seconds: float = 0
+) -> None:
     """Drop ``cache_keys`` from the cache now, and drop them and purge ``proxy_keys`` once this transaction commits,
-    until the cache and proxy take them. Call it inside the transaction that makes the change."""
+    until the cache and proxy take them. Call it inside the transaction that makes the change.
+
+    On commit the cache is asked ``ATTEMPTS`` times, or, with ``keep_trying_seconds``, until it takes the drop or that
+    long has passed since the commit, before the commit returns: a change that must not be reported done while
+    another process may still read what it drops (a revoked key) passes how long the cache keeps those values, so
+    that once it returns none cached before the commit is left (the module's docstring)."""
     cache_keys = list(dict.fromkeys(cache_keys))
     proxy_keys = list(dict.fromkeys(proxy_keys))
     if not cache_keys and not proxy_keys:
@@ -84,7 +98,10 @@ def invalidate_on_commit(cache_keys: Iterable[str], proxy_keys: Iterable[str] = 
         )
         for start in range(0, max(len(cache_keys), len(proxy_keys)), MAX_KEYS_PER_ROW)
     )
-    transaction.on_commit(lambda: _settle(rows))  # never raises
+    if keep_trying_seconds:
+        transaction.on_commit(lambda: _settle(rows, until=monotonic() + keep_trying_seconds))  # never raises
+    else:
+        transaction.on_commit(lambda: _settle(rows))  # never raises
 
 
 def retry_pending() -> tuple[int, int]:
@@ -126,10 +143,11 @@ def owed_cache_keys() -> list[str] | None:
     return list(owed)
 
 
-def _settle(rows: list[PendingInvalidation]) -> None:
-    """On commit: send each row, forget those taken, log those left; then, if all went, send earlier ones left."""
+def _settle(rows: list[PendingInvalidation], *, until: float | None = None) -> None:
+    """On commit: send each row (trying the cache again until ``until``, a ``monotonic`` time, if given), forget those
+    taken, log those left; then, if all went, send earlier ones left."""
     try:
-        left = [row for row in rows if not _send(row, attempts=ATTEMPTS)]
+        left = [row for row in rows if not _send(row, attempts=ATTEMPTS, until=until)]
         _forget([row for row in rows if row not in left])
         for row in left:
             logger.error(
@@ -164,15 +182,17 @@ def _retry(limit: int | None) -> int:
     return len(taken)
 
 
-def _send(row: PendingInvalidation, *, attempts: int) -> bool:
-    """Drop the row's cache keys, then purge its proxy keys (after: a proxy fetching again must not get the old
-    page from the cache); whether both were taken."""
+def _send(row: PendingInvalidation, *, attempts: int, until: float | None = None) -> bool:
+    """Drop the row's cache keys (``attempts`` times at most, or until ``until``, a ``monotonic`` time, if later),
+    then purge its proxy keys (after: a proxy fetching again must not get the old page from the cache); whether both
+    were taken."""
     dropped = drop(row.cache_keys)
-    for attempt in range(1, attempts):
-        if dropped:
-            break
-        time.sleep(BACKOFF_SECONDS * attempt)
+    attempt = 1
+    while not dropped and (attempt < attempts or (until is not None and monotonic() < until)):
+        pause = min(BACKOFF_SECONDS * attempt, LONGEST_BACKOFF_SECONDS)
+        time.sleep(pause if until is None else max(0.0, min(pause, until - monotonic())))
         dropped = drop(row.cache_keys)
+        attempt += 1
     purged = proxy.purge(row.proxy_keys) if row.proxy_keys else True
     return dropped and purged
 

@@ -46,8 +46,24 @@ class Partner(models.Model):
 
 
 # How long a key's row (with its partner) is kept in the shared cache. Revoking a key or
-# changing its partner drops it at once; this bounds any change made behind the services' back.
-KEY_CACHE_SECONDS = 60
+# changing its partner drops it at once, and does not return before the cache took that drop
+# or this long has passed (``key_change_wait_seconds``): while Redis hangs for the app server
+# making the change, the others may read the row until it expires. So it is short (a key in
+# use costs two small queries per period, whatever its requests), and a change made in the
+# admin waits at most that long, well within gunicorn's 30 s timeout.
+KEY_CACHE_SECONDS = 10
+# Beyond KEY_CACHE_SECONDS: Redis's clock and the app server's may differ in rate, and the last try of a drop takes
+# its own time.
+KEY_CACHE_MARGIN_SECONDS = 1
+
+
+def key_change_wait_seconds() -> float:
+    """How long a change to keys or their partner keeps asking the cache to drop the keys' rows on commit before it
+    returns (``contentsite.invalidation.invalidate_on_commit``): once the cache took it, or once that long has passed
+    since the commit, when what the cache held of them before the commit has expired (``KEY_CACHE_SECONDS``: on
+    Redis's own clock, which runs on while Redis hangs, and is kept by its saves and its replicas), no app server
+    accepts what the change refused."""
+    return KEY_CACHE_SECONDS + KEY_CACHE_MARGIN_SECONDS
 
 
 def key_cache_key(prefix: str) -> str:

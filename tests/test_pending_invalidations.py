@@ -13,6 +13,8 @@ it: retried on commit, by the next change, and by ``manage.py retry_invalidation
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 
+import partners.models
 from articles import services
 from articles.live import identity_cache_key
 from contentsite import invalidation
@@ -257,6 +260,50 @@ def test_a_key_revoked_before_redis_came_back_with_older_data_stays_refused(
     forget_failures()  # that while has passed
 
     assert client.get("/api/v1/articles/", **auth).status_code == 401
+
+
+# While Redis hangs for the revoking process: Redis answers again while the revocation waits, after the cache's
+# quick retries on commit (about 3 s); or Redis hangs for longer than a key's row is kept in the cache.
+KEY_HANGS = {"answers again while the revocation waits": (8, 4.5), "hangs longer than a cached row lives": (5, None)}
+
+
+@pytest.mark.outage
+@pytest.mark.parametrize("hang", KEY_HANGS)
+def test_once_a_revocation_made_while_redis_hung_returns_no_process_accepts_the_key(
+    client, published_article, partner, api_key, own_redis, django_capture_on_commit_callbacks, monkeypatch, hang
+):
+    """Found from outside (gunicorn, 2 workers, production settings, a Redis of its own): the key warm in both
+    workers, Redis stopped (SIGSTOP), the key revoked with ``partner_key_revoke`` from ``manage.py shell`` (it returned
+    after 2.9 s, the drop 'left for a retry'), Redis resumed 8 s after it was stopped: 389 requests with the revoked
+    key were answered 200, the last 53.6 s after the revocation returned. The workers made no request while Redis
+    hung, so their connections stayed open and nothing told them to drop what was owed: they read the key's row from
+    the cache until it expired (``KEY_CACHE_SECONDS``) or the retry (cron, every minute) took the drop."""
+    cached_seconds, resumed_after = KEY_HANGS[hang]
+    monkeypatch.setattr(partners.models, "KEY_CACHE_SECONDS", cached_seconds)
+    as_committed()
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {api_key}"}
+    assert client.get("/api/v1/articles/", **auth).status_code == 200  # the key's row is in Redis
+    other_process = caches["default"]  # its connection stays open, and sees nothing fail
+    del caches["default"]  # the revoking process: a connection of its own
+    own_redis.hang()
+    resumed = threading.Timer(resumed_after or 0, own_redis.resume)
+    started = time.monotonic()
+    try:
+        if resumed_after is not None:
+            resumed.start()
+        with django_capture_on_commit_callbacks(execute=True):
+            partner_key_revoke(key=PartnerAPIKey.objects.get(partner=partner))
+        returned_after = time.monotonic() - started
+    finally:
+        if resumed_after is not None:
+            resumed.join()
+        own_redis.resume()
+    caches["default"] = other_process
+    forget_failures()  # the other process saw nothing fail
+
+    assert client.get("/api/v1/articles/", **auth).status_code == 401
+    if resumed_after is not None:
+        assert returned_after < cached_seconds, "returned once Redis took the drop"
 
 
 def database_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
