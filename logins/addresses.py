@@ -8,6 +8,8 @@ import logging
 from django.conf import settings
 from django.http import HttpRequest
 
+from contentsite.outages import log_outage
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,10 +29,13 @@ def client_ip_address(request: HttpRequest) -> str | None:
     if proxies <= 0:
         if forwarded_for:
             # Loud, because behind a proxy every client would share its address: one
-            # person's failures would lock everyone out.
-            logger.warning(
-                "X-Forwarded-For ignored for log-in throttling: TRUSTED_PROXY_COUNT is 0, so the client "
-                "is taken to be %s. Behind reverse proxies, set TRUSTED_PROXY_COUNT to their number.",
+            # person's failures would lock everyone out. Once a minute per process: every
+            # partner request asks (``partners.admission``), not a log-in now and then.
+            log_outage(
+                logger,
+                "untrusted-forwarded-for",
+                "X-Forwarded-For ignored for log-in and partner-key throttling: TRUSTED_PROXY_COUNT is 0, so the "
+                "client is taken to be %s. Behind reverse proxies, set TRUSTED_PROXY_COUNT to their number.",
                 remote,
             )
         return remote

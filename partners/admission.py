@@ -21,21 +21,40 @@ key, so the view keeps or takes back each one itself once it has answered (``Adm
 The admission is kept on the Django request (``ADMISSION``), so that the early 304 path
 (``contentsite.early``) and DRF's authentication and throttle, which may all run for one
 request, admit and count it once.
+
+Failed authentications are counted per client address (``logins.addresses.client_ip_address``, behind
+``TRUSTED_PROXY_COUNT`` proxies), on a shared counter named by a keyed hash of the address (``FailureCounter``),
+read in the same round trip and counted only when a key is refused. Past ``PARTNER_API_FAILED_AUTH_RATE`` the
+address's refusals are a 429 (``Admission.throttled``), and a key it sends that the cache does not hold is looked
+up in the database only if the cache knows its prefix (``known_key_cache_key``, noted whenever a key is found): a
+made-up key costs no query. A valid key is decided as always: never refused, nor asked one more round trip, for
+anyone's failures. While the cache is down, each process counts for itself (``failures_fallback``) and asks the
+database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import logging
+import math
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django.utils.crypto import salted_hmac
 
-from contentsite.cache import keep_prefetched, read_and_count
+from contentsite.cache import count_hit, keep_prefetched, read_and_count
+from contentsite.outages import log_outage
+from logins.addresses import client_ip_address
 
-from .models import PartnerAPIKey, key_cache_key
+from .models import PartnerAPIKey, key_cache_key, known_key_cache_key
+
+logger = logging.getLogger(__name__)
 
 KEYWORD = "Api-Key"
 # The attribute of the Django request that holds its ``Admission``.
@@ -44,10 +63,69 @@ ADMISSION = "partner_admission"
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+@functools.lru_cache(maxsize=64)
 def parse_rate(rate: str) -> tuple[int, int]:
     """``"600/minute"`` -> (600, 60): requests per period in seconds (DRF's notation: s, m, h, d)."""
     number, _, period = rate.partition("/")
     return int(number), PERIODS[period[:1]]
+
+
+class FallbackCounter:
+    """Hits per key in fixed windows, in this process's memory: a shared counter's stand-in while Redis is down."""
+
+    # Expired windows are dropped once this many keys are held.
+    PRUNE_ABOVE = 10_000
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def count_hit(self, key: str, seconds: int) -> tuple[int, float]:
+        """One more hit on ``key``: (hits in its window, seconds left), as ``contentsite.cache.count_hit``."""
+        now = time.monotonic()
+        with self._lock:
+            ends, hits = self._windows.get(key, (0.0, 0))
+            if ends <= now:
+                ends, hits = now + seconds, 0
+            self._windows[key] = (ends, hits + 1)
+            if len(self._windows) > self.PRUNE_ABOVE:
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+        return hits + 1, ends - now
+
+    def hits(self, key: str) -> int:
+        """The hits on ``key`` in its current window, without counting one."""
+        with self._lock:
+            ends, hits = self._windows.get(key, (0.0, 0))
+        return hits if ends > time.monotonic() else 0
+
+    def clear(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
+# Failed authentications per address while the cache is down.
+failures_fallback = FallbackCounter()
+
+
+@dataclass(frozen=True)
+class FailureCounter:
+    """The failed authentications of one client address: the shared counter, and the limit it is held to."""
+
+    name: str
+    limit: int
+    seconds: int
+
+    @classmethod
+    def of(cls, request: HttpRequest) -> FailureCounter:
+        limit, seconds = parse_rate(settings.PARTNER_API_FAILED_AUTH_RATE)
+        return cls(_failure_counter_name(client_ip_address(request) or "unknown", settings.SECRET_KEY), limit, seconds)
+
+
+@functools.lru_cache(maxsize=4096)
+def _failure_counter_name(address: str, secret: str) -> str:
+    """A keyed hash of the address (never the address: as ``feedback.throttling``), once per address and process."""
+    digest = salted_hmac("partners.admission.failures", address, secret=secret, algorithm="sha256").hexdigest()
+    return f"throttle:failed-authentication:{digest[:40]}"
 
 
 @dataclass(frozen=True)
@@ -79,6 +157,8 @@ class Admission:
     cache_answered: bool = True
     # The view's counters counted in the same round trip (``counted_ahead``), whatever the key turned out to be.
     counted_ahead: frozenset[str] = frozenset()
+    # Refused past the address's limit of failed authentications: (the counter, seconds to wait); None: not throttled.
+    throttled: tuple[FailureCounter, int] | None = None
 
     def count_for(self, counter: RateCounter) -> tuple[int, float] | None:
         """The hit already counted on ``counter`` for this request, if it was."""
@@ -97,15 +177,22 @@ def admission_of(
     found = getattr(request, ADMISSION, None)
     if isinstance(found, Admission) and found.header == header:
         return found
-    admission = admit(header, prefetch, ahead)
+    admission = admit(header, prefetch, ahead, failures=FailureCounter.of(request))
     setattr(request, ADMISSION, admission)
     return admission
 
 
-def admit(header: str, prefetch: Sequence[str] = (), ahead: Sequence[tuple[str, int]] = ()) -> Admission:
+def admit(
+    header: str,
+    prefetch: Sequence[str] = (),
+    ahead: Sequence[tuple[str, int]] = (),
+    *,
+    failures: FailureCounter | None = None,
+) -> Admission:
     """Check ``Authorization: Api-Key <key>``, count the hit, read ``prefetch`` and count ``ahead`` (the view's
     counters, name and window in seconds): one round trip. What ``ahead`` counted is the view's to keep or take
-    back, whatever the key turns out to be (``Admission.counted_ahead``)."""
+    back, whatever the key turns out to be (``Admission.counted_ahead``). A refused key counts on ``failures``, the
+    client address's failed authentications, read in the same round trip (the module's docstring)."""
     keyword, _, key = header.partition(" ")
     key = key.strip()
     if keyword.lower() != KEYWORD.lower() or not key:
@@ -114,17 +201,27 @@ def admit(header: str, prefetch: Sequence[str] = (), ahead: Sequence[tuple[str, 
     row_key = key_cache_key(prefix)
     counter = _counters.get(prefix)
     values, counts, answered = read_and_count(
-        [row_key, *prefetch], [*([(counter.name, counter.seconds)] if counter else []), *ahead]
+        [row_key, *([failures.name] if failures else []), *prefetch],
+        [*([(counter.name, counter.seconds)] if counter else []), *ahead],
     )
     counted, ahead_counts = (counts[0], counts[1:]) if counter else (None, counts)
     counted_ahead = frozenset(name for (name, _), count in zip(ahead, ahead_counts, strict=True) if count is not None)
+    failures_read = values.pop(failures.name, None) if failures else None
     keep_prefetched({name: value for name, value in values.items() if name != row_key})
-    api_key = PartnerAPIKey.objects.unrevoked(prefix, cached=values.get(row_key, False))
+    cached = values.get(row_key, False)
+    over = failures is not None and _over_the_limit(failures, failures_read, answered)
+    if over and answered and not isinstance(cached, PartnerAPIKey) and not _known(prefix):
+        api_key = None  # made up, as far as the cache knows: not asked of the database
+    else:
+        api_key = PartnerAPIKey.objects.unrevoked(prefix, cached=cached)
     problem = _problem(api_key, key)
     if problem is not None or api_key is None:
         if counter is not None and counted is not None:
             _uncount(counter)  # a wrong key never uses up a partner's requests
-        return Admission(header, None, problem, cache_answered=answered, counted_ahead=counted_ahead)
+        throttled = _count_failure(failures, answered) if failures is not None else None
+        return Admission(
+            header, None, problem, cache_answered=answered, counted_ahead=counted_ahead, throttled=throttled
+        )
     actual = RateCounter.of(api_key.partner_id, api_key.partner.rate_limit)
     if actual != counter:
         if counter is not None and counted is not None:
@@ -146,11 +243,42 @@ def _problem(api_key: PartnerAPIKey | None, key: str) -> str | None:
     return None
 
 
+def _over_the_limit(failures: FailureCounter, read: object, answered: bool) -> bool:
+    """Whether the address has used up its failed authentications (as read with the key; in this process's memory
+    while the cache is down)."""
+    hits = read if answered else failures_fallback.hits(failures.name)
+    return isinstance(hits, int) and hits >= failures.limit
+
+
+def _known(prefix: str) -> bool:
+    """Whether the cache knows a key with ``prefix`` (``known_key_cache_key``): then the database is asked."""
+    try:
+        return cache.get(known_key_cache_key(prefix)) is not None
+    except Exception:  # a cache outage: asked of the database, as for anyone
+        return True
+
+
+def _count_failure(failures: FailureCounter, answered: bool) -> tuple[FailureCounter, int] | None:
+    """Count one more failed authentication of the address: (the counter, seconds to wait) past its limit, else None.
+    In this process's memory while the cache is down (or did not answer the admission: not waited on again)."""
+    counted = count_hit(failures.name, failures.seconds) if answered else None
+    if counted is None:
+        log_outage(
+            logger,
+            "failed-authentication-fallback",
+            "Failed partner authentications are counted per process while the cache is unavailable.",
+        )
+        counted = failures_fallback.count_hit(failures.name, failures.seconds)
+    hits, left = counted
+    return (failures, max(1, math.ceil(left))) if hits > failures.limit else None
+
+
 def _uncount(counter: RateCounter) -> None:
     with contextlib.suppress(ValueError):  # gone (expired) or the cache is down: nothing to take back
         cache.decr(counter.name)
 
 
 def forget_counters() -> None:
-    """Forget the counters this process named ahead (tests)."""
+    """Forget the counters this process named ahead, and the failures it counted while the cache was down (tests)."""
     _counters.clear()
+    failures_fallback.clear()

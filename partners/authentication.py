@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from .admission import KEYWORD, admission_of
 from .models import PartnerAPIKey
+from .throttling import note_failed_authentication_limit
 
 __all__ = ["KEYWORD", "PartnerKeyAuthentication", "authenticated_key"]
 
@@ -21,7 +22,8 @@ def authenticated_key(
 ) -> PartnerAPIKey:
     """The partner key ``header`` carries, checked (``partners.admission``: the key, its rate count, ``prefetch`` read
     and ``ahead`` counted, in one round trip), its use noted and the key named on ``request``;
-    ``AuthenticationFailed`` (401) if it is refused.
+    ``AuthenticationFailed`` (401) if it is refused, ``Throttled`` (429, with ``Retry-After``) if it is refused past its
+    client address's limit of failed authentications (``partners.admission``).
 
     The one rule for a partner's key, whether DRF asks (``PartnerKeyAuthentication``) or a request is answered
     without a DRF request (a decided 304, ``contentsite.api.views.PartnerView.not_modified_early``; a decided
@@ -29,6 +31,12 @@ def authenticated_key(
     """
     admission = admission_of(request, header, prefetch, ahead)
     if admission.api_key is None:
+        if admission.throttled is not None:
+            failures, wait = admission.throttled
+            note_failed_authentication_limit(request, limit=failures.limit, seconds=failures.seconds, wait=wait)
+            raise exceptions.Throttled(
+                wait, f"Too many failed authentications from this address: {admission.problem} Try again later."
+            )
         raise exceptions.AuthenticationFailed(admission.problem)
     admission.api_key.record_use()
     # As DRF's ``Request.auth`` does for its requests: what names the partner in the request's log line, whichever

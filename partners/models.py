@@ -71,6 +71,13 @@ def key_cache_key(prefix: str) -> str:
     return f"partner-key:v1:{prefix}"
 
 
+def known_key_cache_key(prefix: str) -> str:
+    """Where the shared cache notes that a key with ``prefix`` exists (kept without expiry; set when the key is made
+    and whenever it is read from the database): an address past its failed authentications has a key looked up in
+    the database only if its prefix is known (``partners.admission``), so that a made-up one costs no query."""
+    return f"partner-key-known:v1:{prefix}"
+
+
 class PartnerAPIKeyManager(APIKeyManager):
     def unrevoked(self, prefix: str, *, cached: object = None) -> PartnerAPIKey | None:
         """The unrevoked key with ``prefix`` and its partner: one cache read, or a query on a miss.
@@ -97,6 +104,7 @@ class PartnerAPIKeyManager(APIKeyManager):
                 again = self.filter(pk=found.pk).values_list("revoked", "partner__is_active", "partner__rate_limit")
                 if list(again) != [(False, found.partner.is_active, found.partner.rate_limit)]:
                     cache.delete(key)
+            cache.set(known_key_cache_key(prefix), True, timeout=None)
         except Exception:
             logger.warning("Could not keep API key %s in the cache.", prefix, exc_info=True)
         return found

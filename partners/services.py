@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from contentsite.invalidation import invalidate_on_commit
 
-from .models import Partner, PartnerAPIKey, key_cache_key, key_change_wait_seconds
+from .models import Partner, PartnerAPIKey, key_cache_key, key_change_wait_seconds, known_key_cache_key
 
 
 def partner_key_create(
@@ -21,7 +22,10 @@ def partner_key_create(
     if len(name) > 50:
         raise ValidationError({"name": "A key's name has at most 50 characters."}, code="name_too_long")
     with transaction.atomic():
-        return PartnerAPIKey.objects.create_key(partner=partner, name=name, expiry_date=expires_at)
+        created, key = PartnerAPIKey.objects.create_key(partner=partner, name=name, expiry_date=expires_at)
+    # Known before its first use (``partners.admission``): a cache outage is a miss, and its first use notes it then.
+    cache.add(known_key_cache_key(created.prefix), True, timeout=None)
+    return created, key
 
 
 def partner_key_revoke(*, key: PartnerAPIKey) -> PartnerAPIKey:

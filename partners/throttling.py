@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +32,7 @@ from rest_framework.throttling import BaseThrottle
 from contentsite.cache import count_hit
 from contentsite.outages import log_outage
 
-from .admission import ADMISSION, Admission, RateCounter, parse_rate
+from .admission import ADMISSION, Admission, FallbackCounter, RateCounter, parse_rate
 from .models import PartnerAPIKey
 
 logger = logging.getLogger(__name__)
@@ -44,33 +42,8 @@ __all__ = ["RATE_LIMIT_HEADERS", "PartnerKeyRateThrottle", "count_request", "fal
 POLICY = "default"
 # The fields that say where a partner stands: they differ from one response to the next.
 RATE_LIMIT_HEADERS = ("RateLimit-Policy", "RateLimit")
-
-
-class FallbackCounter:
-    """Hits per key in fixed windows, in this process's memory: the rate limit while Redis is down."""
-
-    # Expired windows are dropped once this many keys are held.
-    PRUNE_ABOVE = 10_000
-
-    def __init__(self) -> None:
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
-
-    def count_hit(self, key: str, seconds: int) -> tuple[int, float]:
-        """One more hit on ``key``: (hits in its window, seconds left), as ``contentsite.cache.count_hit``."""
-        now = time.monotonic()
-        with self._lock:
-            ends, hits = self._windows.get(key, (0.0, 0))
-            if ends <= now:
-                ends, hits = now + seconds, 0
-            self._windows[key] = (ends, hits + 1)
-            if len(self._windows) > self.PRUNE_ABOVE:
-                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
-        return hits + 1, ends - now
-
-    def clear(self) -> None:
-        with self._lock:
-            self._windows.clear()
+# The policy a client address's 429 for its failed authentications names (``partners.admission``).
+FAILED_AUTHENTICATION = "failed-authentication"
 
 
 fallback = FallbackCounter()
@@ -84,17 +57,21 @@ class RateLimitState:
     window: int
     remaining: int
     reset: int
+    # The policy's name: the partner's ``default``, or ``failed-authentication`` (``FAILED_AUTHENTICATION``).
+    policy: str = POLICY
 
     @classmethod
-    def counted(cls, *, limit: int, seconds: int, hits: int, left: float) -> RateLimitState:
-        return cls(quota=limit, window=seconds, remaining=max(0, limit - hits), reset=max(0, math.ceil(left)))
+    def counted(cls, *, limit: int, seconds: int, hits: int, left: float, policy: str = POLICY) -> RateLimitState:
+        return cls(
+            quota=limit, window=seconds, remaining=max(0, limit - hits), reset=max(0, math.ceil(left)), policy=policy
+        )
 
     def headers(self) -> dict[str, str]:
         """The ``RateLimit-Policy`` and ``RateLimit`` fields (draft-ietf-httpapi-ratelimit-headers-10)."""
         policy, limit = RATE_LIMIT_HEADERS
         return {
-            policy: f'"{POLICY}";q={self.quota};w={self.window}',
-            limit: f'"{POLICY}";r={self.remaining};t={self.reset}',
+            policy: f'"{self.policy}";q={self.quota};w={self.window}',
+            limit: f'"{self.policy}";r={self.remaining};t={self.reset}',
         }
 
 
@@ -102,8 +79,17 @@ def _http_request(request: Request | HttpRequest) -> HttpRequest:
     return getattr(request, "_request", request)
 
 
+def note_failed_authentication_limit(request: HttpRequest, *, limit: int, seconds: int, wait: int) -> None:
+    """Note that ``request``'s address has used up its failed authentications for ``wait`` seconds: its 429 says so
+    in the RateLimit fields (``rate_limit_headers``), under the ``failed-authentication`` policy."""
+    request.partner_rate_limit = RateLimitState(  # type: ignore[attr-defined]
+        quota=limit, window=seconds, remaining=0, reset=wait, policy=FAILED_AUTHENTICATION
+    )
+
+
 def rate_limit_headers(request: Request | HttpRequest) -> dict[str, str]:
-    """The RateLimit fields for this request's response: empty unless the throttle counted it (a partner key)."""
+    """The RateLimit fields for this request's response: empty unless the throttle counted it (a partner key) or its
+    address used up its failed authentications (``note_failed_authentication_limit``)."""
     state: RateLimitState | None = getattr(_http_request(request), "partner_rate_limit", None)
     return state.headers() if state is not None else {}
 

@@ -81,7 +81,11 @@ ERRORS = {
     "406": "The Accept header asks for a format this endpoint does not serve.",
     "409": "A lock wait timed out (`code` `conflict`; nothing was changed): try again after `Retry-After`.",
     "412": "`If-Match` or `If-Unmodified-Since` was sent and does not match the current version.",
-    "429": "Too many requests for this key: try again after the seconds in `Retry-After`.",
+    "429": (
+        "Too many requests for this key, or too many failed authentications (unknown, revoked or expired keys) from "
+        'this client address (the RateLimit fields then name the `"failed-authentication"` policy): try again after '
+        "the seconds in `Retry-After`."
+    ),
     "503": "Temporarily unavailable (`code` `unavailable`): try again after the seconds in `Retry-After`.",
 }
 
@@ -129,6 +133,24 @@ HEADERS: dict[str, dict[str, Any]] = {
     },
 }
 RATE_LIMITED = ("RateLimit-Policy", "RateLimit")
+# A 429's RateLimit fields name the policy that refused: the key's (``default``), or its client address's failed
+# authentications (``failed-authentication``, ``partners.admission``).
+THROTTLED_HEADERS: dict[str, dict[str, Any]] = {
+    "RateLimit-Policy": {
+        "description": (
+            'The quota that refused the request: your key\'s, `"default";q=600;w=60`, or the failed '
+            'authentications a client address may make, `"failed-authentication";q=20;w=60` (20 per 60 seconds).'
+        ),
+        "schema": {"type": "string", "pattern": '^"(default|failed-authentication)";q=[0-9]+;w=[0-9]+$'},
+    },
+    "RateLimit": {
+        "description": (
+            'What is left of that quota: `"default";r=0;t=18` or `"failed-authentication";r=0;t=18`, the window '
+            "resetting in 18 seconds."
+        ),
+        "schema": {"type": "string", "pattern": '^"(default|failed-authentication)";r=[0-9]+;t=[0-9]+$'},
+    },
+}
 
 CONDITIONAL_PARAMETERS = [
     {
@@ -208,7 +230,10 @@ class PartnerAutoSchema(AutoSchema):
             elif code == "304":
                 response["headers"] = _headers("ETag", "Last-Modified", *RATE_LIMITED, required=("ETag", *RATE_LIMITED))
             elif code == "429":
-                response["headers"] = _headers("Retry-After", *RATE_LIMITED, required=("Retry-After", *RATE_LIMITED))
+                response["headers"] = {
+                    **_headers("Retry-After", required=("Retry-After",)),
+                    **{name: {**THROTTLED_HEADERS[name], "required": True} for name in RATE_LIMITED},
+                }
             elif code in ("409", "503"):
                 response["headers"] = _headers("Retry-After", required=("Retry-After",))
             elif code == "401":

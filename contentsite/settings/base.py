@@ -339,6 +339,8 @@ SPECTACULAR_SETTINGS = {
 
 # Requests per key unless the partner has its own limit.
 PARTNER_API_RATE = env_str("PARTNER_API_RATE", "600/minute")
+# Failed authentications (unknown, revoked or expired keys) one client address may make before the next are a 429.
+PARTNER_API_FAILED_AUTH_RATE = env_str("PARTNER_API_FAILED_AUTH_RATE", "20/minute")
 # Shown with every article the API serves.
 PARTNER_CONTENT_ATTRIBUTION = env_str(
     "PARTNER_CONTENT_ATTRIBUTION", "Content from the Medication Safety Library. Show the canonical link with it."
