@@ -22,6 +22,8 @@ BAD_VALUES = [
     ("PARTNER_API_RATE", "600/mango", "partners.E001"),
     ("PARTNER_API_RATE", "lots", "partners.E001"),
     ("PARTNER_API_RATE", "0/minute", "partners.E001"),
+    ("PARTNER_API_FAILED_AUTH_RATE", "20/fortnight", "partners.E002"),
+    ("PARTNER_API_FAILED_AUTH_RATE", "0/minute", "partners.E002"),
     ("FEEDBACK_RATE", "10/fortnight", "feedback.E001"),
     ("FEEDBACK_RATE", "0/hour", "feedback.E001"),
     ("TRIAGE_EMERGENCY_NUMBER", "", "triage.E001"),
