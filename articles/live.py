@@ -68,7 +68,7 @@ from .models import (
     Symptom,
     Withdrawn,
 )
-from .search import index_articles
+from .search import index_vocabulary_change
 
 logger = logging.getLogger(__name__)
 
@@ -415,10 +415,10 @@ def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | 
         return  # a fixture being loaded, or a new entry nothing shows yet
     key = proxy.medication_key(instance.pk) if isinstance(instance, Medication) else proxy.symptom_key(instance.pk)
     with transaction.atomic():
-        articles = list(Article.objects.using_vocabulary(instance).values_list("pk", flat=True))
-        # A name or code changes; no article's live revision, topic or medication does.
-        public_change(articles, keys=[key], live_set_changed=False)
-        index_articles(articles)  # the names and descriptions search finds
+        # A name or code changes; no article's live revision, topic or medication does. Set-wise, in a fixed number
+        # of statements however many articles show it (tens of thousands may).
+        public_change(Article.objects.using_vocabulary(instance), keys=[key], live_set_changed=False)
+        index_vocabulary_change(instance)  # the names and descriptions search finds
 
 
 # --- The cache, failing soft -------------------------------------------------------------

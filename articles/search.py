@@ -5,8 +5,11 @@ from their published and scheduled revisions. The services call it inside the
 transaction that changes what is public, next to ``articles.live.public_change``
 (a state change of a public revision, a vocabulary change); the bulk loader of
 the read-cost tests, the backfill migration and ``rebuild_search_index`` call
-the same function. Reads never write: a scheduled revision is indexed when it
-is scheduled and ``SearchEntry.objects.live()`` picks it from its time.
+the same function. A vocabulary change, which may touch tens of thousands of
+articles, rewrites instead only the text it changed, in a fixed number of
+statements (``index_vocabulary_change``). Reads never write: a scheduled
+revision is indexed when it is scheduled and ``SearchEntry.objects.live()``
+picks it from its time.
 
 Reading. ``search(text, kind=...)`` answers at most ``MAX_RESULTS`` revision ids,
 best first, from the database's own full-text index (no ``LIKE``, no count of
@@ -43,17 +46,19 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.apps.registry import Apps
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, TrigramSimilarity
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import Case, Expression, F, OuterRef, Q, Subquery, TextField, Value, When
+from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from .models import SearchEntry, SearchTerm
+from .models import Article, Medication, Revision, SearchEntry, SearchTerm, Symptom, symptom_references
 from .models.search import MAX_TERM_CHARS
 
 FTS_TABLE = "articles_searchentry_fts"
@@ -185,10 +190,121 @@ def _add_terms(names: Iterable[str | None], apps: Apps, vendor: str) -> None:
             cursor.executemany(f"INSERT INTO {TERM_TABLE} (rowid, word) VALUES (%s, %s)", list(added))  # noqa: S608
 
 
-def weighted_document() -> SearchVector:
-    """The ``tsvector`` of a search entry: its four texts, weighted A to D."""
+def index_vocabulary_change(entry: Medication | Symptom) -> None:
+    """Rewrite, set-wise, the one text of the search entries that ``entry`` (a medication or symptom) changed.
+
+    What ``index_articles`` would write for every article showing ``entry``, in a
+    fixed number of statements however many articles that is (a medication's
+    names are in ``names``; a symptom's name and description in ``symptoms``, of
+    every revision showing it), then their ``tsvector`` (PostgreSQL) or FTS5 row
+    (SQLite), and the suggestions' words. Call it inside the vocabulary change's
+    transaction, holding those articles' locks (``services``), as ``index_articles``.
+    A rebuild of the index writes the same (``tests/articles/test_vocabulary_at_scale.py``).
+    """
+    vendor = transaction.get_connection().vendor
+    if isinstance(entry, Medication):
+        column = "names"
+        entries = SearchEntry.objects.filter(article_id__in=Article.objects.filter(medication=entry).values("pk"))
+        generic_and_brands = _join([entry.generic_name, *(entry.brand_names or [])])
+        # ``_join([title, generic_name, *brand_names])``: the title and its line break only if there is a title.
+        title = Revision.objects.filter(pk=OuterRef("revision_id")).annotate(
+            line=Case(When(title="", then=Value("")), default=Concat("title", Value("\n")), output_field=TextField())
+        )
+        names = Concat(Subquery(title.values("line")[:1]), Value(generic_and_brands), output_field=TextField())
+        # The text and its tsvector in one statement: each entry is written once.
+        tsvector = {"document": weighted_document(names=names)} if vendor == "postgresql" else {}
+        changed = entries.update(names=names, **tsvector)
+        words = [entry.generic_name, *(entry.brand_names or [])]
+    else:
+        column = "symptoms"
+        entries = SearchEntry.objects.filter(_showing(entry))
+        changed = _rewrite_symptom_texts(entry, vendor)
+        words = [entry.name]
+    if not changed:
+        return
+    if vendor == "sqlite":
+        ids, params = entries.values("pk").query.sql_with_params()
+        with transaction.get_connection().cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {FTS_TABLE} SET {column} = (SELECT entry.{column} FROM articles_searchentry entry "  # noqa: S608
+                f"WHERE entry.id = {FTS_TABLE}.rowid) WHERE rowid IN ({ids})",
+                params,
+            )
+    _add_terms(words, django_apps, vendor)
+
+
+def _showing(symptom: Symptom) -> Q:
+    """Search entries of the revisions whose content rows show ``symptom`` (any kind of row: ``symptom_references``)."""
+    condition = Q(pk__in=[])
+    for reference in symptom_references():
+        rows = reference.model._default_manager.filter(**{reference.symptom_field: symptom})
+        condition |= Q(revision_id__in=rows.values("revision_id"))
+    return condition
+
+
+def _rewrite_symptom_texts(symptom: Symptom, vendor: str) -> int:
+    """Write the ``symptoms`` text of every search entry of a revision showing ``symptom`` again, in one statement:
+    ``_revision_texts``' symptom text (each row's symptom name and description, if it has a symptom, and its own
+    ``text``; the kinds of row in ``symptom_references`` order, each by position), joined in SQL. How many entries
+    it wrote."""
+    parts = []
+    params: list[Any] = []
+    for source, reference in enumerate(symptom_references()):
+        model = reference.model
+        table = model._meta.db_table
+        symptom_column = model._meta.get_field(reference.symptom_field).column
+        revision, position = (model._meta.get_field(name).column for name in ("revision", "position"))
+        texts = ["symptom.name", "symptom.description"]
+        if any(model_field.name == "text" for model_field in model._meta.concrete_fields):
+            texts.append("row.text")
+        for part, text in enumerate(texts):
+            parts.append(
+                f"SELECT row.{revision} AS revision_id, {source} AS source, row.{position} AS position, "  # noqa: S608
+                f"row.{model._meta.pk.column} AS row_id, {part} AS part, {text} AS text FROM {table} row "
+                f"LEFT JOIN {Symptom._meta.db_table} symptom ON symptom.id = row.{symptom_column} "
+                f"WHERE row.{revision} IN (SELECT shown.{revision} FROM {table} shown "
+                f"WHERE shown.{symptom_column} = %s)"
+            )
+            params.append(symptom.pk)
+    rows = " UNION ALL ".join(parts)
+    order = "source, position, row_id, part"
+    if vendor == "postgresql":
+        shown = (
+            f"SELECT revision_id, string_agg(text, E'\\n' ORDER BY {order}) AS text "  # noqa: S608
+            f"FROM ({rows}) parts WHERE text <> '' GROUP BY revision_id"
+        )
+    else:
+        # SQLite before 3.44 has no ORDER BY in an aggregate; as a window function, group_concat follows the
+        # window's order.
+        shown = (
+            f"SELECT DISTINCT revision_id, group_concat(text, char(10)) OVER (PARTITION BY revision_id "  # noqa: S608
+            f"ORDER BY {order} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS text "
+            f"FROM ({rows}) parts WHERE text <> ''"
+        )
+    # PostgreSQL: the text and its tsvector (``weighted_document``, with the new text) in one statement.
+    tsvector = ", document = " + " || ".join(
+        f"setweight(to_tsvector('english'::regconfig, {text}), '{weight}')"
+        for text, weight in (
+            ("COALESCE(names, '')", "A"),
+            ("COALESCE(about, '')", "B"),
+            ("shown.text", "C"),
+            ("COALESCE(body, '')", "D"),
+        )
+    )
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(
+            f"UPDATE articles_searchentry SET symptoms = shown.text{tsvector if vendor == 'postgresql' else ''} "  # noqa: S608
+            f"FROM ({shown}) shown WHERE articles_searchentry.revision_id = shown.revision_id",
+            params,
+        )
+        return cursor.rowcount
+
+
+def weighted_document(*, names: Expression | str = "names") -> SearchVector:
+    """The ``tsvector`` of a search entry: its four texts, weighted A to D (``names``: the new text, to write both
+    in one statement)."""
     return (
-        SearchVector("names", weight="A", config="english")
+        SearchVector(names, weight="A", config="english")
         + SearchVector("about", weight="B", config="english")
         + SearchVector("symptoms", weight="C", config="english")
         + SearchVector("body", weight="D", config="english")
@@ -218,7 +334,7 @@ def _revision_texts(revision_ids: list[int], apps: Apps) -> dict[int, _Texts]:
         for revision_id, *parts in rows.order_by("revision_id", "position", "key").values_list("revision_id", *fields):
             texts[revision_id].body += parts
     for model, symptom_field in _symptom_references(apps):
-        rows = model._default_manager.filter(revision_id__in=revision_ids).order_by("revision_id", "position")
+        rows = model._default_manager.filter(revision_id__in=revision_ids).order_by("revision_id", "position", "pk")
         has_text = any(model_field.name == "text" for model_field in model._meta.concrete_fields)
         columns = ["revision_id", f"{symptom_field}__name", f"{symptom_field}__description"]
         for revision_id, name, description, *text in rows.values_list(*columns, *(["text"] if has_text else [])):

@@ -42,7 +42,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F, Max
+from django.db.models import DateTimeField, F, JSONField, Max, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -376,6 +376,36 @@ def _audit(
         comment=comment,
         data=data or {},
     )
+
+
+def _audit_each(
+    articles: QuerySet[Article], *, actor: AbstractBaseUser, action: AuditAction, comment: str, data: dict[str, Any]
+) -> None:
+    """One audit entry on each of ``articles`` (with its live revision, if any), in one ``INSERT ... SELECT``:
+    a vocabulary change is audited on every article showing it, tens of thousands of them at once."""
+    live = Revision.objects.published().filter(article_id=OuterRef("pk")).values("pk")[:1]
+    named = AuditEntry.naming(actor)  # as they are named now: the entry keeps it (``AuditEntry.actor_name``)
+    rows = articles.values_list(
+        "pk",
+        Subquery(live),
+        Value(actor.pk),
+        Value(named["actor_name"]),
+        Value(named["actor_username"]),
+        Value(str(action)),
+        Value(""),
+        Value(""),
+        Value(comment),
+        Value(data, output_field=JSONField()),
+        Value(timezone.now(), output_field=DateTimeField()),
+    )
+    columns = (
+        *("article", "revision", "actor", "actor_name", "actor_username"),
+        *("action", "from_state", "to_state", "comment", "data", "created_at"),
+    )
+    select, params = rows.query.sql_with_params()
+    names = ", ".join(AuditEntry._meta.get_field(name).column for name in columns)
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(f"INSERT INTO {AuditEntry._meta.db_table} ({names}) {select}", params)
 
 
 _FEED_KINDS = {
@@ -1512,9 +1542,9 @@ def _vocabulary_update(
         changed = [name for name in fields if getattr(current, name) != before[name]]
         if not changed:
             raise ValidationError(f"Nothing changed: the {what} already says this.", code="no_change")
-        articles = list(Article.objects.using_vocabulary(current).select_for_update().in_lock_order())
+        articles = Article.objects.using_vocabulary(current).in_lock_order()
+        list(articles.select_for_update().values_list("pk", flat=True))  # their locks, before the public clock's
         current.save(update_fields=[*changed, "updated_at"])  # a public change: see articles.live.vocabulary_saved
-        live = dict(Revision.objects.published().filter(article__in=articles).values_list("article_id", "pk"))
         data = {
             "vocabulary": model._meta.model_name,
             "slug": current.slug,
@@ -1534,17 +1564,7 @@ def _vocabulary_update(
                 "is_demonstration": profile.is_demonstration,
             },
         }
-        AuditEntry.objects.bulk_create(
-            AuditEntry(
-                article=article,
-                revision_id=live.get(article.pk),
-                **AuditEntry.naming(actor),
-                action=action,
-                comment=reason.strip(),
-                data=data,
-            )
-            for article in articles
-        )
+        _audit_each(articles, actor=actor, action=action, comment=reason.strip(), data=data)
     return current
 
 
