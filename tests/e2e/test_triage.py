@@ -302,6 +302,23 @@ def test_after_an_unanswered_question_the_keyboard_starts_at_the_error_summary(r
     expect(reader.get_by_label("Yes", exact=True)).to_be_focused()
 
 
+@pytest.mark.parametrize(
+    ("url", "answers", "number"), [(URL, ["Yes"], "999"), (SWOLLEN, ["No", "No", "No", "Yes"], "111")]
+)
+def test_the_keyboard_and_a_screen_reader_start_at_the_result(reader, artifacts, url, answers, number):
+    """Found from outside, by keyboard: a result page opened with focus at its top, like any page, so a screen reader
+    began with the site's name and links and the next Tab went to the skip link and the header, not to what to do.
+    Focus starts on the result (as on the error summary), which is read first; the next Tab is its number to call."""
+    reader.goto(url)
+    for choice in answers:
+        answer(reader, choice)
+    result = reader.locator(".result")
+    expect(result).to_be_focused()
+    reader.screenshot(path=artifacts / f"triage-result-focused-{number}.png")
+    reader.keyboard.press("Tab")
+    expect(result.get_by_role("link", name=number)).to_be_focused()
+
+
 def test_the_emergency_result_keeps_its_box_in_forced_colours(reader, artifacts):
     """Found from outside, in forced colours (Windows' contrast themes): the result's coloured background is the
     only thing that set it apart, and forced colours remove it, so "Call the emergency number now" sat on the page
