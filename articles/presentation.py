@@ -35,7 +35,7 @@ class TableView:
     caption: str
     feature_heading: str
     columns: list[str]
-    rows: list[tuple[str, list[str]]]
+    rows: list[tuple[str, list[tuple[str, str]]]]  # (feature, [(column heading, text), ...])
 
 
 @dataclass
@@ -221,20 +221,24 @@ def _section_html(section: SectionView) -> str:
 
 def _table_html(table: TableView) -> str:
     caption = escape(table.caption)
-    headings = "".join(f'<th scope="col">{escape(heading)}</th>' for heading in table.columns)
+    # On a phone each row is shown down the screen (site.css), each text under its column's name (data-label); the
+    # roles are written out because a table laid out as blocks may lose them in some browsers' accessibility trees.
+    headings = "".join(f'<th scope="col" role="columnheader">{escape(heading)}</th>' for heading in table.columns)
     rows = "".join(
-        f'\n                  <tr>\n                    <th scope="row">{escape(feature)}</th>\n                    '
-        + "".join(f"<td>{escape(text)}</td>" for text in cells)
+        '\n                  <tr role="row">'
+        f'\n                    <th scope="row" role="rowheader">{escape(feature)}</th>\n                    '
+        + "".join(f'<td role="cell" data-label="{escape(heading)}">{escape(text)}</td>' for heading, text in cells)
         + "\n                  </tr>\n                "
         for feature, cells in table.rows
     )
     return (
         f'\n          <div class="table-scroll" role="region" aria-label="Table: {caption}" tabindex="0">'
-        '\n            <table class="comparison">'
+        '\n            <table class="comparison" role="table">'
         f'\n              <caption id="table-{escape(table.key)}-caption">{caption}</caption>'
-        "\n              <thead>\n                <tr>"
-        f'\n                  <th scope="col">{escape(table.feature_heading)}</th>\n                  {headings}'
-        "\n                </tr>\n              </thead>\n              <tbody>\n                "
+        '\n              <thead role="rowgroup">\n                <tr role="row">'
+        f'\n                  <th scope="col" role="columnheader">{escape(table.feature_heading)}</th>'
+        f"\n                  {headings}"
+        '\n                </tr>\n              </thead>\n              <tbody role="rowgroup">\n                '
         f"{rows}\n              </tbody>\n            </table>\n          </div>\n        "
     )
 
@@ -311,7 +315,7 @@ def page_views(revision: Revision) -> PageViews:
         rows = []
         for row in table.rows.all():
             texts = {cell.column_id: cell.text for cell in row.cells.all()}
-            rows.append((row.feature, [texts.get(column.pk, "") for column in columns]))
+            rows.append((row.feature, [(column.heading, texts.get(column.pk, "")) for column in columns]))
         by_id.get(table.section_id, own_tables).tables.append(
             TableView(
                 key=table.key,

@@ -41,19 +41,19 @@ TEMPLATE_LOOPS = {
         {% endif %}
         {% for table in section.tables %}
           <div class="table-scroll" role="region" aria-label="Table: {{ table.caption }}" tabindex="0">
-            <table class="comparison">
+            <table class="comparison" role="table">
               <caption id="table-{{ table.key }}-caption">{{ table.caption }}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{{ table.feature_heading }}</th>
-                  {% for heading in table.columns %}<th scope="col">{{ heading }}</th>{% endfor %}
+              <thead role="rowgroup">
+                <tr role="row">
+                  <th scope="col" role="columnheader">{{ table.feature_heading }}</th>
+                  {% for heading in table.columns %}<th scope="col" role="columnheader">{{ heading }}</th>{% endfor %}
                 </tr>
               </thead>
-              <tbody>
+              <tbody role="rowgroup">
                 {% for feature, cells in table.rows %}
-                  <tr>
-                    <th scope="row">{{ feature }}</th>
-                    {% for text in cells %}<td>{{ text }}</td>{% endfor %}
+                  <tr role="row">
+                    <th scope="row" role="rowheader">{{ feature }}</th>
+                    {% for heading, text in cells %}<td role="cell" data-label="{{ heading }}">{{ text }}</td>{% endfor %}
                   </tr>
                 {% endfor %}
               </tbody>
@@ -109,7 +109,7 @@ def test_the_page_shows_the_escaped_and_sanitised_parts(client, workflow):
     html = client.get("/articles/every-branch/").content.decode()
     assert '<h2 id="section-section-1-heading">Quotes &quot;x&quot; &amp; &lt;y&gt; &#x27;z&#x27;</h2>' in html
     assert 'aria-label="Table: Cap &quot;q&quot; &amp; &lt;x&gt;"' in html
-    assert "<td>cell &lt;i&gt;&amp;&quot;&#x27;</td>" in html
+    assert '<td role="cell" data-label="Column 2">cell &lt;i&gt;&amp;&quot;&#x27;</td>' in html
     assert "<script>alert" not in html and 'href="javascript' not in html
     assert '(accessed <time datetime="2024-03-05">5 March 2024</time>).' in html
     assert "<strong>T &amp; &lt;t&gt;:</strong>" in html

@@ -6,6 +6,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.e2e.browsing import browser_text_size, words_split_across_lines
 from tests.factories import article_document, changed
 
 pytestmark = pytest.mark.browser
@@ -88,6 +89,39 @@ def test_a_wide_table_says_what_it_is_in_full_on_a_phone(page, demo_site, width)
     # Still the table's name, for those who hear it.
     assert page.get_by_role("table", name="Amlodipine vs. Other Causes of Neuropathy").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+@pytest.mark.parametrize("text", [100, 200], ids=["text-100", "text-200"])
+@pytest.mark.parametrize("width", [320, 390])
+def test_a_comparison_table_shows_what_it_compares_on_a_phone(browser, demo_site, artifacts, width, text):
+    """Found from outside at 320 px: the comparison table kept its 36rem (576 px) in a box that scrolls sideways, so
+    the screen showed the row names and the first compared column cut off mid-word ('during treatmen'); with the text
+    at 200% (the browser's own setting), only the row names ('Feature', 'Prevalence'), and no compared column at all,
+    with nothing to say there was more to the right. On a phone each row is read down the screen instead: the row's
+    name, then each compared column's name and its text; for a screen reader it is still a table."""
+    context = browser.new_context(base_url=demo_site.url, viewport={"width": width, "height": 640})
+    page = context.new_page()
+    try:
+        browser_text_size(page, text)
+        page.goto(ARTICLE)
+        table = page.get_by_role("table", name="Amlodipine vs. Other Causes of Neuropathy")
+        table.scroll_into_view_if_needed()
+        page.screenshot(path=artifacts / f"article-table-{width}-text-{text}.png")
+        assert table.get_by_role("columnheader").count() == 3
+        assert table.get_by_role("rowheader").count() == 5
+        cells = table.get_by_role("cell").all()
+        assert len(cells) == 10
+        for cell in cells:
+            box = cell.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, (cell.inner_text(), box)
+        # Each compared text says which column it is in, on screen (the column headings are not above it).
+        labels = [cell.evaluate("e => getComputedStyle(e, '::before').content") for cell in cells[:2]]
+        assert "Amlodipine-Related Neuropathy" in labels[0] and "Other Common Causes of Neuropathy" in labels[1], labels
+        # The row names have room for their words (a long word of a cell may still break at 320 px and 200%).
+        assert words_split_across_lines(page, "table.comparison tbody th") == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()
 
 
 def test_citation_links_reach_the_reference(page, demo_site):
