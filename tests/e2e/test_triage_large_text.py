@@ -68,3 +68,25 @@ def test_no_word_of_a_result_is_split_across_lines(large_text_reader, artifacts)
         answer(page, "No")
     expect(page.get_by_role("heading", level=1)).to_have_text(FALLBACK)
     assert words_split_across_lines(page, ".result") == []
+
+
+@pytest.mark.parametrize("large_text_reader", SCREENS, indirect=True)
+def test_an_urgent_result_reads_its_heading_first_and_its_number_on_the_first_screen(large_text_reader, artifacts):
+    """Found from outside at 320 x 640 with the text at 200%: on the urgent result ('Get medical help today') the
+    sentence under the heading was 45 px to the heading's 34 px (at 390: 45 to 39), seven lines of it, so it
+    outshouted the heading and pushed 111 off the first screen."""
+    page = large_text_reader
+    page.goto(SWOLLEN)
+    for choice in ("No", "No", "No", "Yes"):  # swelling with breathlessness: same day
+        answer(page, choice)
+    result = page.get_by_role("region", name="Get medical help today")
+    shot(page, artifacts, "triage-urgent-first-screen")
+    heading, sentence = (
+        result.locator(selector).evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        for selector in ("h1", ".result__call")
+    )
+    assert sentence <= heading
+    screen = page.viewport_size["height"]
+    assert bottom_in_page(result.get_by_role("heading", level=1)) <= screen
+    if screen >= PHONE["height"]:  # at 320 x 640 the sentence still ends about 140 px below the first screen
+        assert bottom_in_page(result.get_by_role("link", name="111")) <= screen
