@@ -181,6 +181,29 @@ def test_every_number_to_call_is_big_enough_to_tap_on_a_phone(reader):
             assert box["width"] >= TAP_TARGET and box["height"] >= TAP_TARGET, (name, link.inner_text(), box)
 
 
+# Links and buttons a reader taps on their own: not words in a sentence (WCAG 2.5.8 exempts those), but a link that
+# is all of its line (a breadcrumb's step, 'Start again', a symptom in the list, the site's name) and every button.
+TAPPED_ON_THEIR_OWN = """() => [...document.querySelectorAll("a[href], button")]
+    .filter((e) => e.getClientRects().length && !e.closest(".skip-link"))
+    .filter((e) => e.tagName === "BUTTON" || e.parentElement.textContent.trim() === e.textContent.trim())
+    .map((e) => { const r = e.getBoundingClientRect(); return [e.textContent.trim(), r.width, r.height]; })"""
+
+
+def test_every_link_or_button_tapped_on_its_own_is_big_enough_on_a_phone(reader):
+    """Found from outside at 390 px, measuring what a reader taps between the list of checks, a question and the
+    result: 'Start again' and the breadcrumb's steps were 19-20 px tall, the symptoms in the list of checks 39 px,
+    the site's name 25 px; a shaky thumb on a small phone misses them or hits the next one."""
+    reader.goto("/triage/")
+    pages = [("list", reader.evaluate(TAPPED_ON_THEIR_OWN))]
+    reader.goto(SWOLLEN)
+    pages.append(("question", reader.evaluate(TAPPED_ON_THEIR_OWN)))
+    answer(reader, "Yes")
+    pages.append(("result", reader.evaluate(TAPPED_ON_THEIR_OWN)))
+    small = [(name, *target) for name, targets in pages for target in targets if min(target[1:]) < TAP_TARGET]
+    assert small == []
+    assert all(targets for _, targets in pages)
+
+
 def test_an_unanswered_question_is_explained(reader, artifacts):
     reader.goto(URL)
     follow(reader.get_by_role("button", name="Continue"))
