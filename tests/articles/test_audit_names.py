@@ -130,3 +130,22 @@ def test_later_entries_name_the_account_as_it_is_named_now(renamed_after_publica
     entry = AuditEntry.objects.get(revision=draft, action=AuditAction.APPROVE)
     assert (entry.actor_name, entry.actor_username) == ("Jane Smith", "jane.smith")
     assert entry.data["reviewer"]["name"] == "Dr Jane Smith"
+
+
+def test_a_vocabulary_change_is_audited_on_each_article_with_the_actors_names(workflow, reviewer):
+    """Merging helper h1's set-wise vocabulary audit (one INSERT ... SELECT) with helper h3's names: each entry of a
+    rename, one per article showing the medication, names the reviewer as they were then."""
+    name(reviewer, "Jane", "Doe")
+    first = workflow.live(slug="named-first", medication="namedamol")
+    second = workflow.live(slug="named-second", medication="namedamol")
+    services.medication_update(
+        medication=first.article.medication,
+        actor=reviewer,
+        changes={"generic_name": "Namedamol sodium"},
+        reason="Salt.",
+    )
+    rename_reviewer(reviewer)
+    entries = AuditEntry.objects.vocabulary_changes().filter(article__in=[first.article, second.article])
+    assert sorted((entry.article_id, entry.actor_name, entry.actor_username) for entry in entries) == sorted(
+        [(first.article_id, "Jane Doe", "reviewer"), (second.article_id, "Jane Doe", "reviewer")]
+    )
