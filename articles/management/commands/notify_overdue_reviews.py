@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
 from articles.services import revisions_notify_overdue
+from contentsite.management.cron import CronCommand
 
 
-class Command(BaseCommand):
+class Command(CronCommand):
     help = (
         "Email the clinical reviewers about live revisions whose review is overdue, once per revision and due "
         "date. Safe to run from several machines at once and any number of times (run it daily, next to "

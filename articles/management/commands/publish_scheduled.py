@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from articles.services import revisions_publish_due
+from contentsite.management.cron import CronCommand
 
 
-class Command(BaseCommand):
+class Command(CronCommand):
     help = (
         "Record scheduled publications whose time has come. Readers already see them live; this writes the "
         "state change and the audit entry. Safe to run from several machines at once and any number of times. "

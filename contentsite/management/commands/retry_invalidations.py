@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from contentsite.invalidation import retry_pending
+from contentsite.management.cron import CronCommand
 
 
-class Command(BaseCommand):
+class Command(CronCommand):
     help = (
         "Drop from the cache and purge from the proxy what committed changes could not at the time "
         "(contentsite.invalidation). Run it from cron every minute on every app server: running it twice at "

@@ -1,9 +1,8 @@
-from django.core.management.base import BaseCommand
-
+from contentsite.management.cron import CronCommand
 from triage.services import outcome_counts_flush
 
 
-class Command(BaseCommand):
+class Command(CronCommand):
     help = (
         "Fold the anonymous outcome counts kept in the cache into the database. Run every minute or so "
         "(cron, a systemd timer); safe to run on several machines at once."
