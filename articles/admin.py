@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -261,6 +262,27 @@ class AuditEntryAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["article", "revision"]
     date_hierarchy = "created_at"
     actions = None
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AuditEntry], search_term: str
+    ) -> tuple[QuerySet[AuditEntry], bool]:
+        """Each word in the article's slug, the comment or the actor's username, as Django's search, without joining
+        every entry to its article and actor: the entries that match, found by index (the slug's and the comment's
+        trigram indexes, ``0103``/``0104``; the article and the actor of an entry are indexed), narrow the list."""
+
+        def matching(word: str) -> QuerySet[Any]:
+            articles = Article.objects.filter(slug__icontains=word).order_by().values("pk")
+            # The staff accounts, a short list, read first: given their ids the planner knows how many entries each
+            # has (asked as a subquery, it guesses the average actor's share of the log and reads all of it).
+            actors = list(get_user_model().objects.filter(username__icontains=word).values_list("pk", flat=True))
+            entries = AuditEntry.objects.order_by().values("pk")
+            return (
+                entries.filter(article__in=articles)
+                .union(entries.filter(comment__icontains=word))
+                .union(entries.filter(actor__in=actors))
+            )
+
+        return _each_word_matching(queryset, search_term, matching), False
 
     @admin.display(description="Revision", ordering="revision__number")
     def revision_number(self, entry: AuditEntry) -> Any:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.admin import ArticleAdmin
-from articles.models import ClinicalReview, Medication, Revision, Symptom, SymptomEntry
+from articles.models import Article, ClinicalReview, Medication, Revision, Symptom, SymptomEntry
 from contentsite.admin import BoundedCountPaginator
 from tests.api.bulk import live_articles, sql_library
 from tests.api.test_plans import ARTICLES, nodes
@@ -308,3 +308,49 @@ def test_an_articles_page_shows_the_latest_of_a_long_audit_log_and_says_where_th
     page = response.content.decode()
     assert f"latest {ARTICLE_AUDIT_SHOWN} of {total}" in page
     assert f"/admin/articles/auditentry/?q={article.slug}" in page
+
+
+@pytest.mark.postgresql
+def test_the_audit_log_is_searched_by_index(client, admin_user_account, reviewer):
+    """Found at 100,000 articles (helper h7; 300,000 audit entries): each search of the audit list, whatever it
+    found, joined every entry to its article and its actor and read them all for the words (about 0.6 s a query,
+    three such queries a page: 2 s). The entries whose article's slug, comment or actor's username has each word
+    are found by index (``0104_auditentry_comment_trigram_index``)."""
+    from articles.models import AuditEntry
+
+    sql_library(ARTICLES, reviewer=reviewer, prefix="sql")
+    rarely = make_user("rarely-acting")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO articles_auditentry (action, from_state, to_state, comment, data, created_at, actor_id,"
+            " article_id, revision_id)"
+            " SELECT step.action, step.from_state, step.to_state, step.comment || ' ' || article.slug, '{}', now(),"
+            " %s, article.id, NULL FROM articles_article article CROSS JOIN (VALUES"
+            " ('submit', 'draft', 'in_review', 'Ready for review'),"
+            " ('approve', 'in_review', 'approved', 'Checked the doses against the SPC')) AS step"
+            " (action, from_state, to_state, comment)",
+            [reviewer.pk],
+        )
+        cursor.execute("ANALYZE articles_auditentry")
+    article = Article.objects.get(slug="sql-012345")
+    AuditEntry.objects.bulk_create(
+        AuditEntry(article=article, actor=rarely, action="update_medication", comment="Renamed.") for _ in range(3)
+    )
+    client.force_login(admin_user_account)
+    urls = [
+        f"/admin/articles/auditentry/?q={words}"
+        # none; 10 slugs (in their entries' comments too); 10 comments, quoted; a username of few entries. (A word in
+        # 20,000 comments, such as SPC, reads those 20,000 entries' ids whatever the other words: each word's matches
+        # are found by index, then intersected.)
+        for words in ("zyzzyva", "sql-01234", '"SPC+sql-01234"', "rarely-acting")
+    ]
+    found = {}
+    for url in urls:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, url
+        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
+    assert "Renamed." in client.get("/admin/articles/auditentry/?q=rarely").content.decode()
+    assert "against the SPC sql-012345" in client.get('/admin/articles/auditentry/?q="SPC+sql-012345"').content.decode()
+    assert found == {url: [] for url in urls}
