@@ -310,6 +310,42 @@ def test_an_articles_page_shows_the_latest_of_a_long_audit_log_and_says_where_th
     assert f"/admin/articles/auditentry/?q={article.slug}" in page
 
 
+def test_an_articles_page_shows_the_latest_of_a_long_revision_list_and_says_where_the_rest_is(
+    client, admin_user_account, published_article, author
+):
+    """Found at 100,000 articles (helper h7): the admin page of an article with 503 revisions listed every one of
+    them (1 MB, 2 s), so the page grew with every publication, as its audit log did before it was bounded. It lists
+    the latest revisions now, newest first, says how many there are, and links to them all in the revision list."""
+    from articles.admin import ARTICLE_REVISIONS_SHOWN
+
+    article = published_article.article
+    Revision.objects.bulk_create(
+        Revision(
+            article=article,
+            number=100 + n,
+            state="archived",
+            title=published_article.title,
+            topic=published_article.topic,
+            summary=published_article.summary,
+            created_by=author,
+            content_hash="0" * 64,
+        )
+        for n in range(ARTICLE_REVISIONS_SHOWN + 20)
+    )
+    total = Revision.objects.filter(article=article).count()
+    client.force_login(admin_user_account)
+    response = client.get(change_url(article))
+    assert response.status_code == 200
+    [revisions] = [f for f in response.context["inline_admin_formsets"] if f.opts.model is Revision]
+    shown = [form.instance.number for form in revisions.formset.forms]
+    assert len(shown) == ARTICLE_REVISIONS_SHOWN
+    assert shown == sorted(shown, reverse=True)  # newest first, as before
+    assert shown[0] == 100 + ARTICLE_REVISIONS_SHOWN + 19
+    page = response.content.decode()
+    assert f"latest {ARTICLE_REVISIONS_SHOWN} of {total}" in page
+    assert f"/admin/articles/revision/?q={article.slug}" in page
+
+
 @pytest.mark.postgresql
 def test_the_audit_log_is_searched_by_index(client, admin_user_account, reviewer):
     """Found at 100,000 articles (helper h7; 300,000 audit entries): each search of the audit list, whatever it
