@@ -266,9 +266,10 @@ class AuditEntryAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AuditEntry], search_term: str
     ) -> tuple[QuerySet[AuditEntry], bool]:
-        """Each word in the article's slug, the comment or the actor's username, as Django's search, without joining
-        every entry to its article and actor: the entries that match, found by index (the slug's and the comment's
-        trigram indexes, ``0103``/``0104``; the article and the actor of an entry are indexed), narrow the list."""
+        """Each word in the article's slug, the comment, or the actor's user name today or names as the entry
+        recorded them, as Django's search, without joining every entry to its article and actor: the entries that
+        match, found by index (the trigram indexes of the slug, ``0103``, and of the comment and the recorded names,
+        ``0106``; the article and the actor of an entry are indexed), narrow the list."""
 
         def matching(word: str) -> QuerySet[Any]:
             articles = Article.objects.filter(slug__icontains=word).order_by().values("pk")
@@ -280,6 +281,9 @@ class AuditEntryAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
                 entries.filter(article__in=articles)
                 .union(entries.filter(comment__icontains=word))
                 .union(entries.filter(actor__in=actors))
+                # The names the entry recorded, as the actor was named then (``AuditEntry.actor_name``).
+                .union(entries.filter(actor_name__icontains=word))
+                .union(entries.filter(actor_username__icontains=word))
             )
 
         return _each_word_matching(queryset, search_term, matching), False

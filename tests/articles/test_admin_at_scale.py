@@ -351,7 +351,7 @@ def test_the_audit_log_is_searched_by_index(client, admin_user_account, reviewer
     """Found at 100,000 articles (helper h7; 300,000 audit entries): each search of the audit list, whatever it
     found, joined every entry to its article and its actor and read them all for the words (about 0.6 s a query,
     three such queries a page: 2 s). The entries whose article's slug, comment or actor's username has each word
-    are found by index (``0104_auditentry_comment_trigram_index``)."""
+    are found by index (``0106_auditentry_search_trigram_indexes``)."""
     from articles.models import AuditEntry
 
     sql_library(ARTICLES, reviewer=reviewer, prefix="sql")
@@ -359,18 +359,19 @@ def test_the_audit_log_is_searched_by_index(client, admin_user_account, reviewer
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO articles_auditentry (action, from_state, to_state, comment, data, created_at, actor_id,"
-            " article_id, revision_id)"
+            " actor_name, actor_username, article_id, revision_id)"
             " SELECT step.action, step.from_state, step.to_state, step.comment || ' ' || article.slug, '{}', now(),"
-            " %s, article.id, NULL FROM articles_article article CROSS JOIN (VALUES"
+            " %s, %s, %s, article.id, NULL FROM articles_article article CROSS JOIN (VALUES"
             " ('submit', 'draft', 'in_review', 'Ready for review'),"
             " ('approve', 'in_review', 'approved', 'Checked the doses against the SPC')) AS step"
             " (action, from_state, to_state, comment)",
-            [reviewer.pk],
+            [reviewer.pk, *(AuditEntry.naming(reviewer)[name] for name in ("actor_name", "actor_username"))],
         )
         cursor.execute("ANALYZE articles_auditentry")
     article = Article.objects.get(slug="sql-012345")
     AuditEntry.objects.bulk_create(
-        AuditEntry(article=article, actor=rarely, action="update_medication", comment="Renamed.") for _ in range(3)
+        AuditEntry(article=article, **AuditEntry.naming(rarely), action="update_medication", comment="Renamed.")
+        for _ in range(3)
     )
     client.force_login(admin_user_account)
     urls = [
