@@ -74,6 +74,7 @@ LEGACY_ARTICLE_TOPIC = {
 VOCABULARY_AS_OF = {
     "type": "string",
     "format": "date-time",
+    "maxLength": 64,  # an ISO 8601 time with microseconds and an offset is 32 characters
     "description": (
         "Given when the medication and symptoms are as they stood at this moment, the revision's last clinical "
         "review (an export of a revision no longer live), not as they are now. Missing: as they are now. On import, "
