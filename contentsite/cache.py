@@ -118,10 +118,10 @@ DROP_BATCH = 1000
 # Per process, per Redis (its servers): until when (``monotonic``) it is not asked, after it did not answer.
 _not_asked_until: dict[tuple[str, ...], float] = {}
 # Where a process learns which keys to drop before it asks a Redis that did not answer again (``before_asking_again``).
-_owed: list[Callable[[], Sequence[str] | None]] = []
+_owed: list[Callable[..., Sequence[str] | None]] = []
 
 
-def before_asking_again(owed_keys: Callable[[], Sequence[str] | None]) -> None:
+def before_asking_again(owed_keys: Callable[..., Sequence[str] | None]) -> None:
     """Have ``owed_keys()`` name the keys to drop before a Redis that did not answer is asked anything again: what
     changes committed meanwhile could not drop, which it may still hold (hung, cut off) or hold again (restarted
     with what it saved). ``contentsite.invalidation`` registers it (``ContentsiteConfig.ready``). ``None``: it cannot
@@ -151,11 +151,12 @@ def _run_id(info: Any) -> str | None:
     return None
 
 
-def _owed_keys() -> list[str]:
-    """Every key owed (``before_asking_again``); ``OwedUnknown`` if one of them cannot say."""
+def _owed_keys(*, taken_too: bool = True) -> list[str]:
+    """Every key owed (``before_asking_again``), with or without the drops a Redis took lately (``taken_too``);
+    ``OwedUnknown`` if one of them cannot say."""
     owed: list[str] = []
     for owed_keys in _owed:
-        keys = owed_keys()
+        keys = owed_keys(taken_too=taken_too)
         if keys is None:
             raise OwedUnknown("the keys owed by committed changes are unknown: not read from until they are known")
         owed.extend(keys)
@@ -259,10 +260,15 @@ class RedisCache(DjangoRedisCache):
         made it is a miss, as for any outage (``outage``); so does a database that cannot say what is owed
         (``OwedUnknown``: PostgreSQL still down when Redis comes back from a restart), until it can."""
         connection.on_connect()
+        # A Redis cleared since it started took every drop since on itself and holds none of them again: only the
+        # drops it did not take are owed. Dropping again what it took, for a connection of any new process (a
+        # deploy, a recycled worker, a second worker's first request), emptied the cache of every page changed in
+        # the last minutes, which were then 503s if the database went down (tests/test_pending_invalidations.py).
+        cleared = self._cleared_since_it_started(connection)
         try:
-            owed = [self.make_and_validate_key(key) for key in _owed_keys()]
+            owed = [self.make_and_validate_key(key) for key in _owed_keys(taken_too=not cleared)]
         except OwedUnknown:
-            if not self._cleared_since_it_started(connection):
+            if not cleared:
                 raise  # the connection fails: not read from until the database can say
             return
         for start in range(0, len(owed), DROP_BATCH):

@@ -114,10 +114,11 @@ def retry_pending() -> tuple[int, int]:
     return taken, PendingInvalidation.objects.count()
 
 
-def owed_cache_keys() -> list[str] | None:
-    """The cache keys that committed changes could not drop yet, and those the cache took in the last
+def owed_cache_keys(*, taken_too: bool = True) -> list[str] | None:
+    """The cache keys that committed changes could not drop yet, and (``taken_too``) those the cache took in the last
     ``remembered_seconds()`` (``contentsite.cache.before_asking_again``): a Redis back with older data (a replica
     that had not copied the drop, promoted by a failover; a restart from a save made before it) holds those again.
+    A Redis that took them and has not restarted since does not (``contentsite.cache.RedisCache._connected``).
 
     A read, in one query: the rows stay for the retry, which purges the proxy too. ``None`` if the database cannot
     say: then Redis is not read from (``contentsite.cache``), since it may hold any of them.
@@ -130,7 +131,7 @@ def owed_cache_keys() -> list[str] | None:
     try:
         # Inside a transaction, a savepoint: a failure here leaves the transaction usable.
         with transaction.atomic() if inside else contextlib.nullcontext():
-            for keys in pending.union(taken, all=True):
+            for keys in pending.union(taken, all=True) if taken_too else pending:
                 owed.update(dict.fromkeys(keys))
     except (OperationalError, InterfaceError) as error:  # the database unreachable, restarting or too slow
         # Asked by every request that connects to Redis while it lasts: logged as the other outages are, once a
