@@ -9,8 +9,6 @@ keyed hash (``feedback.throttling``), never here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Count, OuterRef, Q, Subquery
@@ -18,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.models import Revision
+from articles.models.workflow import NamedActor
 from articles.text import TextBlockField
 
 # The free text: a sentence or two, in characters after normalisation (``articles.text``).
@@ -111,7 +110,7 @@ class FeedbackAuditQuerySet(models.QuerySet["FeedbackAuditEntry"]):
         raise TypeError("The feedback audit log is append-only.")
 
 
-class FeedbackAuditEntry(models.Model):
+class FeedbackAuditEntry(NamedActor, models.Model):
     """Who did what to a piece of feedback, and when. Append-only, as ``articles.AuditEntry``."""
 
     feedback = models.ForeignKey(Feedback, on_delete=models.PROTECT, related_name="audit_entries")
@@ -140,19 +139,3 @@ class FeedbackAuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The feedback audit log is append-only.")
-
-    @staticmethod
-    def naming(actor: Any) -> dict[str, Any]:
-        """The fields that name ``actor`` in a new entry, as they are named now."""
-        return {
-            "actor": actor,
-            "actor_name": actor.get_full_name() or actor.get_username(),
-            "actor_username": actor.get_username(),
-        }
-
-    @property
-    def actor_label(self) -> str:
-        """Who acted, as they were named then: 'Jane Doe (jdoe)', or the user name alone if they gave no name."""
-        if self.actor_name == self.actor_username:
-            return self.actor_name
-        return f"{self.actor_name} ({self.actor_username})"

@@ -161,6 +161,32 @@ class AuditAction(models.TextChoices):
 VOCABULARY_ACTIONS = (AuditAction.UPDATE_MEDICATION, AuditAction.UPDATE_SYMPTOM)
 
 
+class NamedActor:
+    """An audit entry that names its actor as they were named when they acted (``actor_name``, ``actor_username``):
+    renaming the account later changes later entries, never this one. The articles' and the feedback's logs alike."""
+
+    actor_name: str
+    actor_username: str
+
+    @staticmethod
+    def naming(actor: Any) -> dict[str, Any]:
+        """The fields that name ``actor`` (a user, or None for the system) in a new entry, as they are named now."""
+        if actor is None:
+            return {"actor": None, "actor_name": "", "actor_username": ""}
+        return {
+            "actor": actor,
+            "actor_name": actor.get_full_name() or actor.get_username(),
+            "actor_username": actor.get_username(),
+        }
+
+    @property
+    def actor_label(self) -> str:
+        """Who acted, as they were named then: 'Jane Doe (jdoe)', or the user name alone if they gave no name."""
+        if self.actor_name == self.actor_username:
+            return self.actor_name
+        return f"{self.actor_name} ({self.actor_username})"
+
+
 class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
     def update(self, **kwargs: object) -> int:
         raise TypeError("The audit log is append-only.")
@@ -177,7 +203,7 @@ class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
         return self.filter(action__in=VOCABULARY_ACTIONS)
 
 
-class AuditEntry(models.Model):
+class AuditEntry(NamedActor, models.Model):
     """One step in the history of an article: who did what, when, from which state to which.
 
     Append-only: the admin offers no change or delete, the QuerySet refuses
@@ -229,24 +255,6 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The audit log is append-only.")
-
-    @staticmethod
-    def naming(actor: Any) -> dict[str, Any]:
-        """The fields that name ``actor`` (a user, or None for the system) in a new entry, as they are named now."""
-        if actor is None:
-            return {"actor": None, "actor_name": "", "actor_username": ""}
-        return {
-            "actor": actor,
-            "actor_name": actor.get_full_name() or actor.get_username(),
-            "actor_username": actor.get_username(),
-        }
-
-    @property
-    def actor_label(self) -> str:
-        """Who acted, as they were named then: 'Jane Doe (jdoe)', or the user name alone if they gave no name."""
-        if self.actor_name == self.actor_username:
-            return self.actor_name
-        return f"{self.actor_name} ({self.actor_username})"
 
 
 class ReviewQueueItem(Revision):
