@@ -103,6 +103,11 @@ def identity_cache_keys(slug: str, *, kind: str) -> tuple[str, ...]:
     return (_pointer_key(kind, slug),) if _may_exist(slug) else ()
 
 
+def site_identity_cache_keys() -> tuple[str, ...]:
+    """What ``site_identity()`` reads from the cache, for a request to read ahead (``contentsite.early.read_ahead``)."""
+    return (SITE_POINTER,)
+
+
 def _etag(*parts: object) -> str:
     return '"' + hashlib.sha256(":".join(str(part) for part in parts).encode()).hexdigest()[:32] + '"'
 

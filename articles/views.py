@@ -31,7 +31,15 @@ from contentsite.releases import static_files_release, static_files_released_at
 from . import search as search_index
 from .feeds import ChangesFeed
 from .kinds import linked_from_articles, reader_lists
-from .live import Live, cache_get, cache_set, live_identity, site_identity
+from .live import (
+    Live,
+    cache_get,
+    cache_set,
+    identity_cache_keys,
+    live_identity,
+    site_identity,
+    site_identity_cache_keys,
+)
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
 from .presentation import load_article_page, vocabulary_change
@@ -71,12 +79,22 @@ def _page_modified(modified: datetime.datetime | None, *since: datetime.datetime
     return max((modified, *since, *((released,) if released is not None else ())))
 
 
+def _site_reads(**url_kwargs: str) -> tuple[str, ...]:
+    """What a page listing many articles reads first from the cache (its validators' ``site_identity()``)."""
+    return site_identity_cache_keys()
+
+
+def _article_reads(slug: str) -> tuple[str, ...]:
+    """What an article's page reads first from the cache (its validators' ``live_identity``)."""
+    return identity_cache_keys(slug, kind=ArticleKind.ARTICLE)
+
+
 def _home_validators(request: HttpRequest) -> Validators:
     return _site_validators("home", ())
 
 
 @allow_get
-@answered_early(_home_validators)
+@answered_early(_home_validators, reads=_site_reads)
 def home(request: HttpRequest) -> HttpResponse:
     """An A to Z of medicines and the topics written about, with counts, and the latest changes.
 
@@ -128,7 +146,7 @@ def _medicine_validators(request: HttpRequest, slug: str) -> Validators | None:
 
 
 @allow_get
-@answered_early(_medicine_validators)
+@answered_early(_medicine_validators, reads=_site_reads)
 def medicine(request: HttpRequest, slug: str) -> HttpResponse:
     """The live articles about one medicine, A to Z by address, a page at a time.
 
@@ -177,7 +195,7 @@ def _sitemap_index_validators(request: HttpRequest) -> Validators:
 
 
 @allow_get
-@answered_early(_sitemap_index_validators)
+@answered_early(_sitemap_index_validators, reads=_site_reads)
 def sitemap_index(request: HttpRequest) -> HttpResponse:
     """``/sitemap.xml``: every page of every section (see ``articles.sitemaps``): a query per section on a miss."""
     return _site_page(request, _sitemap_index_validators(request), _render_sitemap_index, content_type=_XML)
@@ -206,7 +224,7 @@ def _sitemap_section_validators(request: HttpRequest, section: str) -> Validator
 
 
 @allow_get
-@answered_early(_sitemap_section_validators)
+@answered_early(_sitemap_section_validators, reads=_site_reads)
 def sitemap_section(request: HttpRequest, section: str) -> HttpResponse:
     """One page (``?p=``, from 1) of one sitemap section: one indexed range of ids on a miss."""
     validators, number = _sitemap_section_validators(request, section), _sitemap_number(request, section)
@@ -243,7 +261,7 @@ def _changes_feed_validators(request: HttpRequest) -> Validators:
 
 
 @allow_get
-@answered_early(_changes_feed_validators)
+@answered_early(_changes_feed_validators, reads=_site_reads)
 def changes_feed(request: HttpRequest) -> HttpResponse:
     """``/feeds/changes.atom``: the latest publications, updates and withdrawals (``articles.feeds``).
 
@@ -425,7 +443,7 @@ def _symptom_validators(request: HttpRequest, slug: str) -> Validators | None:
 
 
 @allow_get
-@answered_early(_symptom_validators)
+@answered_early(_symptom_validators, reads=_site_reads)
 def symptom(request: HttpRequest, slug: str) -> HttpResponse:
     """The live articles that mention one symptom, A to Z by address, a page at a time (``?after=`` a slug).
 
@@ -534,7 +552,7 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
 
 
 @allow_get
-@answered_early(functools.partial(_article_validators, name="article"))
+@answered_early(functools.partial(_article_validators, name="article"), reads=_article_reads)
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The live revision of one article, with everything a reader needs on one page."""
     return _live_page(request, slug, "article", lambda live: _render_article(request, live))
@@ -576,7 +594,7 @@ def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[Re
 
 
 @allow_get
-@answered_early(functools.partial(_article_validators, name="history"))
+@answered_early(functools.partial(_article_validators, name="history"), reads=_article_reads)
 def article_history(request: HttpRequest, slug: str) -> HttpResponse:
     """The published revisions of a live article, newest first, with their change summaries and when any was
     withdrawn (the article was off the site until the next one was published).

@@ -95,11 +95,67 @@ class CacheUnavailable(ValueError):
     """``incr``/``decr`` on a cache that cannot be reached: like a missing key, nothing to count on."""
 
 
+class RepliesInOrder:
+    """A redis-py connection on which a command's reply may be read later (``send_ahead``), mixed into the connection
+    class of whichever kind the cache's address names (TCP, TLS, a Unix socket).
+
+    Redis answers a connection's commands in the order they were sent. So before any other command is sent on it,
+    every reply still owed to a command sent ahead is read first and handed to whoever sent it, in order: no command
+    ever reads another's reply, whoever uses the connection in between. A connection that closes (a failure, a
+    timeout, a reconnection) hands each reply still owed the error instead; nothing is read from it again.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owed_replies: list[Callable[[Any], None]] = []
+
+    def send_ahead(self, args: Sequence[Any], take: Callable[[Any], None]) -> None:
+        """Send the command ``args`` now; its reply (or the error instead of it) goes to ``take`` when it is read:
+        by ``take_replies``, or before the next command sent on this connection."""
+        self.send_command(*args)
+        self._owed_replies.append(take)
+
+    def take_replies(self) -> None:
+        """Read every reply owed to a command sent ahead, in order, and hand each to its taker."""
+        while self._owed_replies:
+            take = self._owed_replies.pop(0)
+            try:
+                reply = self.read_response()
+            except Exception as error:  # redis-py closed the connection: the rest are handed the error too
+                self.disconnect()
+                take(error)
+                return
+            take(reply)
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        if self._owed_replies:
+            self.take_replies()
+        super().send_packed_command(command, check_health)  # type: ignore[misc]
+
+    def disconnect(self, *args: Any, **kwargs: Any) -> None:
+        owed, self._owed_replies = self._owed_replies, []
+        super().disconnect(*args, **kwargs)  # type: ignore[misc]
+        for take in owed:
+            take(RedisConnectionError("The connection closed before its reply was read."))
+
+
+@functools.cache
+def _replies_in_order(connection_class: type) -> type:
+    if issubclass(connection_class, RepliesInOrder):
+        return connection_class
+    return type(f"RepliesInOrder{connection_class.__name__}", (RepliesInOrder, connection_class), {})
+
+
 class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # This process's client (by process id), holding its own connection.
         self._clients: dict[int, Any] = {}
+
+    def _get_connection_pool(self, write: bool) -> Any:
+        pool = super()._get_connection_pool(write)
+        pool.connection_class = _replies_in_order(pool.connection_class)  # a read ahead (``RedisCache.read_ahead``)
+        return pool
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         if len(self._servers) > 1:  # replicas: Django picks a pool per call
@@ -357,6 +413,27 @@ class RedisCache(DjangoRedisCache):
             return False
         return True
 
+    def read_ahead(self, keys: Sequence[str]) -> ReadAhead | None:
+        """Ask Redis for the values of ``keys`` now, without waiting for its reply; the ``ReadAhead`` reads it when
+        asked. None when it was not asked: it is not asked now (``resting``), it could not be (an outage), or the cache
+        has replicas (a connection per command: nothing is left to read later)."""
+        if self.resting():
+            return None
+        client = self._cache.get_client(None, write=True)
+        connection = client.connection
+        if not isinstance(connection, RepliesInOrder):
+            return None
+        ahead = ReadAhead(self, list(keys), connection)
+        redis_keys = [self.make_and_validate_key(key) for key in keys]
+        try:
+            with client.single_connection_lock:
+                connection.send_ahead(("MGET", *redis_keys), ahead.take)
+        except RedisError as error:
+            if not self.outage(error):
+                raise
+            return None
+        return ahead
+
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis takes any key. Django's default is memcached's rules (250 characters, no spaces or
         control characters), which only warn, in a loop over every character of every key on every operation;
@@ -417,6 +494,41 @@ class RedisCache(DjangoRedisCache):
             if connection.should_reconnect():  # as the client does: a server's maintenance notice
                 connection.disconnect()
             return reply
+
+
+class ReadAhead:
+    """The values of some keys, asked of Redis ahead of their first read (``RedisCache.read_ahead``)."""
+
+    def __init__(self, cache: RedisCache, keys: list[str], connection: RepliesInOrder) -> None:
+        self._cache = cache
+        self._keys = keys
+        self._connection: RepliesInOrder | None = connection
+        self._reply: Any = None
+        self._values: dict[str, Any] | None = None
+
+    def take(self, reply: Any) -> None:
+        """Redis's reply, or the error instead of it (``RepliesInOrder``)."""
+        self._connection = None
+        self._reply = reply
+
+    def values(self) -> dict[str, Any]:
+        """The values of the keys that are set, the reply read first if it has not been. A Redis that failed meanwhile
+        is a miss, as for any read (``RedisCache.outage``); any other error raises, once."""
+        if self._values is not None:
+            return self._values
+        connection = self._connection
+        if connection is not None:
+            client = self._cache._cache.get_client(None, write=True)
+            with client.single_connection_lock:
+                connection.take_replies()
+        reply, self._values = self._reply, {}
+        if isinstance(reply, BaseException):
+            if not isinstance(reply, RedisError) or not self._cache.outage(reply):
+                raise reply
+            return self._values
+        loads = self._cache._cache._serializer.loads
+        self._values = {key: loads(raw) for key, raw in zip(self._keys, reply or (), strict=False) if raw is not None}
+        return self._values
 
 
 @dataclass(frozen=True)
@@ -542,12 +654,24 @@ _prefetched: ContextVar[dict[str, Any] | None] = ContextVar("contentsite_cache_p
 
 @contextmanager
 def request_scope() -> Iterator[None]:
-    """Values read ahead (``keep_prefetched``) live until the end of the request this wraps, and no longer."""
-    token = _prefetched.set({})
+    """Values read ahead (``keep_prefetched``, ``read_ahead``) live until the end of the request this wraps, and no
+    longer; a reply asked ahead and not read by then is read then. Inside another (the app server's handler opens one
+    before Django's middleware does), the outer one is the request's."""
+    if _prefetched.get() is not None:
+        yield
+        return
+    scope: dict[str, Any] = {}
+    token = _prefetched.set(scope)
     try:
         yield
     finally:
         _prefetched.reset(token)
+        for value in scope.values():
+            if isinstance(value, ReadAhead):
+                try:
+                    value.values()  # its reply is never left owed on the connection for the next request
+                except Exception:
+                    log_outage(logger, "cache", "Cache failed to read: treated as a miss.", exc_info=True)
 
 
 def keep_prefetched(values: dict[str, Any]) -> None:
@@ -558,7 +682,29 @@ def keep_prefetched(values: dict[str, Any]) -> None:
         scope.update(values)
 
 
+def read_ahead(keys: Sequence[str], *, using: str = "default") -> None:
+    """Ask the cache for ``keys`` now, without waiting: this request's first read of each (``take_prefetched``)
+    takes the reply, by then usually arrived, so the process does not sleep waiting for it while it has other work to
+    do (``contentsite.early.read_ahead``). On Redis only (elsewhere nothing is asked ahead); outside a request, or
+    for a key read ahead already, nothing is asked."""
+    scope = _prefetched.get()
+    if scope is None:
+        return
+    keys = [key for key in keys if key not in scope]
+    backend: BaseCache = caches[using]
+    if not keys or not isinstance(backend, RedisCache):
+        return
+    ahead = backend.read_ahead(keys)
+    if ahead is not None:
+        scope.update(dict.fromkeys(keys, ahead))
+
+
 def take_prefetched(key: str) -> Any:
     """The value of ``key`` read ahead in this request, once; ``None`` if none was (read the cache)."""
     scope = _prefetched.get()
-    return scope.pop(key, None) if scope else None
+    if not scope:
+        return None
+    value = scope.pop(key, None)
+    if isinstance(value, ReadAhead):
+        return value.values().get(key)
+    return value

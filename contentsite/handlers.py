@@ -24,6 +24,9 @@ from django.core.handlers.wsgi import WSGIHandler as DjangoWSGIHandler
 from django.core.handlers.wsgi import WSGIRequest as DjangoWSGIRequest
 from django.http import HttpRequest
 
+from contentsite.cache import request_scope
+from contentsite.early import read_ahead
+
 # Python's own codecs that decode bytes to text but name no character set a request is sent in: a domain name's
 # encodings, escape syntaxes, and a codec that refuses everything. Some fail with an error Django does not expect
 # (``UnicodeError``, not ``UnicodeDecodeError``: IDNA on an empty label, ``undefined`` on anything).
@@ -83,7 +86,15 @@ class ASGIRequest(TextCharsetOnly, DjangoASGIRequest):
 
 
 class WSGIHandler(DjangoWSGIHandler):
+    """Django's handler, with the request's first cache reads asked as it arrives (``contentsite.early.read_ahead``),
+    kept for that request only (``request_scope``)."""
+
     request_class = WSGIRequest
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        with request_scope():
+            read_ahead(environ)
+            return super().__call__(environ, start_response)
 
 
 class ASGIHandler(DjangoASGIHandler):

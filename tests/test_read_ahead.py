@@ -1,0 +1,181 @@
+"""Cache reads asked as a request arrives (``contentsite.early.read_ahead``, ``contentsite.cache.read_ahead``).
+
+The app server's handler asks Redis for a public page's live pointer before Django
+builds the request, and the page's validators take the reply when they read it.
+Redis answers a connection's commands in order, so whatever else is sent on the
+connection in between first reads the reply owed (``RepliesInOrder``): no command
+ever reads another's reply, and none is left owed after the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.core.signals import request_started
+
+from articles.live import identity_cache_key
+from contentsite.cache import forget_failures, read_ahead, request_scope, take_prefetched
+from tests.wsgi import call
+
+URL = "/articles/ahead/"
+
+
+def owed_replies() -> list[Any]:
+    """The replies owed on the cache's connection to commands sent ahead."""
+    return list(getattr(cache._cache.get_client().connection, "_owed_replies", ()))
+
+
+@pytest.fixture
+def owed_when_django_starts() -> Any:
+    """How many replies were owed on the cache's connection as Django began handling each request."""
+    seen: list[int] = []
+
+    def started(**kwargs: Any) -> None:
+        seen.append(len(owed_replies()))
+
+    request_started.connect(started)
+    yield seen
+    request_started.disconnect(started)
+
+
+@pytest.mark.parametrize("path", [URL, f"{URL}history/"])
+def test_an_article_page_asks_for_its_live_pointer_before_django_handles_the_request(
+    wsgi_app, own_redis, workflow, owed_when_django_starts, path
+):
+    """Found by profiling: the early 304 slept through its one Redis round trip and woke to cold caches, so it cost
+    more CPU than the minimal view although it runs a third fewer instructions (issue 9). The pointer is now asked
+    as the request arrives, and the reply is read once Django has done its own work."""
+    workflow.live(slug="ahead")
+    status, headers, _ = call(wsgi_app, "GET", path)
+    assert status == 200
+    status, _, content = call(wsgi_app, "GET", path, IF_NONE_MATCH=headers["ETag"])
+    assert (status, content) == (304, b"")
+    assert owed_when_django_starts == [1, 1]  # the pointer's reply, owed as each request reached Django
+    assert owed_replies() == []  # and read by the end of it
+
+
+def test_a_list_page_asks_for_the_public_clock_before_django_handles_the_request(
+    wsgi_app, own_redis, workflow, owed_when_django_starts
+):
+    workflow.live(slug="ahead")
+    status, headers, _ = call(wsgi_app, "GET", "/")
+    status, _, _ = call(wsgi_app, "GET", "/", IF_NONE_MATCH=headers["ETag"])
+    assert status == 304
+    assert owed_when_django_starts == [1, 1]
+    assert owed_replies() == []
+
+
+@pytest.mark.parametrize("method", ["POST", "OPTIONS", "DELETE"])
+def test_only_a_get_or_head_asks_ahead(wsgi_app, own_redis, workflow, owed_when_django_starts, method):
+    workflow.live(slug="ahead")
+    call(wsgi_app, method, URL)
+    assert owed_when_django_starts == [0]
+
+
+def test_a_page_that_reads_nothing_it_asked_for_leaves_no_reply_owed(
+    wsgi_app, own_redis, workflow, owed_when_django_starts
+):
+    """A sitemap page whose number is no number is a 404 before its validators read the public clock: the reply asked
+    ahead is read by the end of the request, not left for the next command to take."""
+    workflow.live(slug="ahead")
+    cache.set("after", "its own value")
+    status, _, _ = call(wsgi_app, "GET", "/sitemap-articles.xml?p=x")
+    assert status == 404
+    assert owed_when_django_starts == [1]
+    assert owed_replies() == []
+    assert cache.get("after") == "its own value"
+
+
+def test_a_command_sent_before_the_reply_is_taken_reads_its_own_reply(db, own_redis):
+    cache.set("a", "A")
+    cache.set("b", "B")
+    with request_scope():
+        read_ahead(["a", "missing"])
+        assert len(owed_replies()) == 1
+        assert cache.get("b") == "B"  # reads the reply owed first, then its own
+        assert cache.get_many(["a", "b"]) == {"a": "A", "b": "B"}
+        assert owed_replies() == []
+        assert take_prefetched("a") == "A"
+        assert take_prefetched("missing") is None
+        assert take_prefetched("a") is None  # once: a second read asks the cache
+    assert cache.get("a") == "A"
+
+
+def test_what_is_asked_ahead_is_as_current_as_the_moment_it_was_asked(db, own_redis):
+    cache.set("a", "old")
+    with request_scope():
+        read_ahead(["a"])
+        cache.set("a", "new")
+        assert take_prefetched("a") == "old"  # asked before the change, as a read then would have been
+        assert cache.get("a") == "new"
+
+
+def test_a_value_read_ahead_lasts_for_its_request_only(db, own_redis):
+    cache.set("a", "A")
+    with request_scope():
+        read_ahead(["a"])
+        with request_scope():  # Django's middleware opens one inside the app server's: the same request
+            assert take_prefetched("a") == "A"
+        read_ahead(["a"])
+    assert owed_replies() == []
+    with request_scope():
+        assert take_prefetched("a") is None
+
+
+def test_nothing_is_asked_ahead_outside_a_request(db, own_redis):
+    cache.set("a", "A")
+    read_ahead(["a"])
+    assert owed_replies() == []
+    assert take_prefetched("a") is None
+
+
+def test_a_redis_that_hangs_before_answering_is_a_miss_and_is_then_left_alone(db, own_redis):
+    cache.set("a", "A")
+    with request_scope():
+        own_redis.hang()
+        try:
+            read_ahead(["a"])  # the kernel takes the command; Redis never answers it
+            assert take_prefetched("a") is None  # the timeout: a miss, as for any read
+            assert owed_replies() == []
+            assert cache.get("a", "miss") == "miss"  # not asked again for a while
+            read_ahead(["a"])
+            assert owed_replies() == []  # nor ahead
+        finally:
+            own_redis.resume()
+    forget_failures()
+    assert cache.get("a") == "A"
+
+
+def test_a_stopped_redis_is_a_miss_read_ahead_and_the_page_is_worked_out(wsgi_app, own_redis, workflow):
+    workflow.live(slug="ahead")
+    key = identity_cache_key("ahead", kind="article")
+    own_redis.stop()
+    with request_scope():
+        read_ahead([key])  # on the connection made before: the command may still be sent
+        assert take_prefetched(key) is None  # the connection refused: a miss
+        read_ahead([key])
+        assert owed_replies() == []  # then not asked at all, for a while
+    forget_failures()
+    status, _, content = call(wsgi_app, "GET", URL)
+    assert status == 200 and b"<h1" in content
+
+
+def test_a_connection_closed_with_a_reply_owed_hands_its_taker_the_error(db, own_redis):
+    cache.set("a", "A")
+    with request_scope():
+        read_ahead(["a"])
+        cache._cache.get_client().connection.disconnect()  # a failure elsewhere closed it
+        assert take_prefetched("a") is None  # a miss
+    forget_failures()
+    assert cache.get("a") == "A"  # a new connection, nothing owed on it
+
+
+def test_a_read_ahead_is_kept_once_per_key(db, own_redis):
+    cache.set("a", "A")
+    with request_scope():
+        read_ahead(["a"])
+        read_ahead(["a"])  # asked already: not asked again
+        assert len(owed_replies()) == 1
+        assert take_prefetched("a") == "A"
