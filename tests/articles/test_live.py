@@ -6,6 +6,7 @@ Run on both cache backends by CI (local memory on SQLite; Redis on PostgreSQL).
 from __future__ import annotations
 
 import datetime
+import pickle
 import warnings
 from typing import Any
 
@@ -248,3 +249,13 @@ def test_the_api_at_an_address_no_article_can_have_is_a_404_that_leaves_nothing_
     assert api.get(path.format(slug)).status_code == 404
     for kind in (ArticleKind.ARTICLE, "triage_pathway"):
         assert not kept(slug, kind)
+
+
+def test_the_pointer_keeps_the_kind_as_a_plain_string(workflow):
+    """A member of ``ArticleKind`` in the pointer was unpickled by looking up and calling its class on every read:
+    half of the CPU of reading the pointer back (profiled, issue 9)."""
+    workflow.live(slug="plain")
+    found = live.live_identity("plain", kind=ArticleKind.ARTICLE)
+    assert type(found.kind) is str and found.kind == "article"
+    assert b"ArticleKind" not in pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
+    assert found.etag("article") == live.live_identity("plain", kind="article").etag("article")
