@@ -260,8 +260,15 @@ class AuditEntryAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     # The names each entry recorded, and the account's user name today (found by either after a rename).
     search_fields = ["article__slug", "comment", "actor_name", "actor_username", "actor__username"]
     list_select_related = ["article", "revision"]
-    date_hierarchy = "created_at"
     actions = None
+    # Newest first, by id (the order entries are written in; by index, searched or not): the list pages only its first
+    # rows (``BoundedCountPaginator``), and oldest first put the step taken a minute ago on no page of a long log.
+    # Sorted only by the time, which an index orders: any other column read and sorted every entry of the log (0.3-0.9 s
+    # at 300,000). No date hierarchy: its years, months or days were a DISTINCT over every entry listed, on every page
+    # (0.13 s unfiltered, 1.5 s searching for a reviewer's name); the search, the action and the date filter
+    # ("created_at": today, past 7 days, this month, this year) narrow it.
+    ordering = ["-pk"]
+    sortable_by = ["created_at"]
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[AuditEntry], search_term: str
