@@ -72,6 +72,9 @@ class FeedbackAdmin(BoundedListMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["received_on", "kind", "article", "revision_link", "answer", "reason", "text", "handled"]
     list_filter = [StatusFilter, "helpful", "reason", "revision__article__kind"]
     list_select_related = ["revision__article"]
+    # Sorted only by the day received, which an index orders (``feedback_queue``, ``received_on``): any other column
+    # joined every answer readers ever sent to its revision and article and sorted them all (0.2-0.6 s at 200,000).
+    sortable_by = ["received_on"]
     fields = ["received_on", "revision_link", "helpful", "reason", "text", "handled"]
     readonly_fields = fields
     inlines = [FeedbackAuditInline]
