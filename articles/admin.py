@@ -33,7 +33,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
-from contentsite.admin import BoundedListMixin, ReadOnlyAdminMixin
+from contentsite.admin import BoundedCountPaginator, BoundedListMixin, ReadOnlyAdminMixin
 from contentsite.numbers import whole_number
 
 from . import forms as workflow_forms
@@ -108,8 +108,9 @@ class VocabularyChangeForm(forms.ModelForm):
         return cleaned
 
 
-# Articles a medication's or symptom's page lists by name; the rest are counted.
+# Articles a medication's or symptom's page lists by name; the rest are counted, up to as many as a list counts.
 USED_BY_SHOWN = 20
+USED_BY_COUNTED = BoundedCountPaginator.limit
 
 
 class VocabularyAdmin(admin.ModelAdmin):
@@ -150,13 +151,15 @@ class VocabularyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Shown by")
     def used_by(self, entry: Any) -> str:
-        """The first ``USED_BY_SHOWN`` articles by slug, and how many there are in all.
+        """The first ``USED_BY_SHOWN`` articles by slug, and how many there are in all (past ``USED_BY_COUNTED``,
+        "more than").
 
         An entry may be shown by every article of the library (a common symptom, a medicine with thousands of
-        articles): the page lists a page's worth and counts the rest, rather than reading and drawing them all.
+        articles): the page reads the ids of at most ``USED_BY_COUNTED`` of them by index, lists a page's worth and
+        counts the rest, rather than reading and drawing them all, or walking the library for a rare one.
         """
-        using = Article.objects.using_vocabulary(entry)
-        articles = list(using.order_by("slug")[: USED_BY_SHOWN + 1])
+        ids = Article.objects.ids_using_vocabulary(entry, limit=USED_BY_COUNTED + 1)
+        articles = list(Article.objects.filter(pk__in=ids).order_by("slug")[: USED_BY_SHOWN + 1])
         if not articles:
             return "No article uses it yet."
         more = len(articles) > USED_BY_SHOWN
@@ -176,8 +179,9 @@ class VocabularyAdmin(admin.ModelAdmin):
         )
         if not more:
             return listed
-        total = using.count()
-        return format_html("{}<br>and {} more ({} in all)", listed, total - len(articles), total)
+        if len(ids) > USED_BY_COUNTED:
+            return format_html("{}<br>and more (more than {} in all)", listed, USED_BY_COUNTED)
+        return format_html("{}<br>and {} more ({} in all)", listed, len(ids) - len(articles), len(ids))
 
     def save_model(self, request: HttpRequest, obj: Any, form: forms.ModelForm, change: bool) -> None:
         if not change:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import (
     Case,
     Count,
@@ -62,6 +62,25 @@ class ArticleQuerySet(models.QuerySet["Article"]):
             rows = reference.model._default_manager.filter(**{reference.symptom_field: entry})
             condition |= Q(pk__in=rows.values("revision__article_id"))
         return self.filter(condition)
+
+    def ids_using_vocabulary(self, entry: Medication | Symptom, *, limit: int) -> list[int]:
+        """Up to ``limit`` ids, in no particular order, of the articles ``using_vocabulary`` finds, read by index from
+        the rows that show ``entry``: as few rows as it takes, however many articles show it (an OR of subqueries,
+        ordered by slug, walked the whole article table for an entry few articles show)."""
+        if isinstance(entry, Medication):
+            return list(self.filter(medication=entry).order_by().values_list("pk", flat=True)[:limit])
+        found: dict[int, None] = {}
+        # In a transaction, the server-side cursor is read as it goes: outside one it is held past the commit, and
+        # PostgreSQL reads all of it first (every row showing a common symptom: 0.2 s at 100,000).
+        with transaction.atomic():
+            for reference in symptom_references():
+                rows = reference.model._default_manager.filter(**{reference.symptom_field: entry}).order_by()
+                # An article's revisions, and a revision's rows, may each show it: read on until ``limit`` articles.
+                for article_id in rows.values_list("revision__article_id", flat=True).iterator(chunk_size=limit):
+                    found[article_id] = None
+                    if len(found) >= limit:
+                        return list(found)
+        return list(found)
 
     def sharing_symptoms_with(self, revision_id: int, *, kind: str) -> ArticleQuerySet:
         """``kind`` content with a revision live or scheduled that shows a symptom revision ``revision_id`` shows.
