@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import threading
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -60,9 +61,25 @@ def tagged_until_failing(request: HttpRequest, key: str) -> HttpResponse:
     return response
 
 
+# Keys whose page, once rendered, waits for the test before it is answered: the render (what the app read) is done,
+# the response is still on its way to the proxy. ``held[key]`` is set when the render is done; the test sets
+# ``released[key]`` to let it go.
+held: dict[str, threading.Event] = {}
+released: dict[str, threading.Event] = {}
+
+
+def tagged_held(request: HttpRequest, key: str) -> HttpResponse:
+    """``tagged``, answered only once the test releases it (a page that takes long to send, as under load)."""
+    response = tagged(request, key)
+    held.setdefault(key, threading.Event()).set()
+    released.setdefault(key, threading.Event()).wait(timeout=30)
+    return response
+
+
 urlpatterns = [
     path("proxy-test/<slug:key>/", tagged),
     path("proxy-test-failing/<slug:key>/", tagged_until_failing),
+    path("proxy-test-held/<slug:key>/", tagged_held),
     path("proxy-test-unchanging/<slug:key>/", tagged_unchanging),
     path("proxy-test-cookie/<slug:key>/", tagged_with_cookie),
     *site_urlpatterns,

@@ -490,6 +490,34 @@ def test_a_tagged_page_is_kept_until_its_key_is_purged(proxied):
     assert third.body != first.body
 
 
+def test_a_page_on_its_way_to_the_proxy_when_its_key_is_purged_is_not_kept(proxied):
+    """Found from outside (gunicorn, Varnish, a medication changed while readers asked for its articles): a page the
+    app rendered before the change committed reached Varnish after the change's purge, so the purge found nothing to
+    drop and Varnish kept the old page, served as a HIT 1.9 s and 7 s after the change had returned to its writer
+    (for up to s-maxage, 300 s, had nothing purged it again). The page may go to the readers who asked for it while
+    it was live; it must not be kept."""
+    from tests import proxy_urls
+
+    key = "article-160"
+    path = f"/proxy-test-held/{key}/"
+    proxy_urls.held[key], proxy_urls.released[key] = threading.Event(), threading.Event()
+    answers: list[Reply] = []
+    reader = threading.Thread(target=lambda: answers.append(proxied.get(path)))
+    reader.start()
+    try:
+        assert proxy_urls.held[key].wait(timeout=START_TIMEOUT_SECONDS), "the app never rendered the page"
+        proxy.purge([proxy.article_key(160)])  # the change commits while the old page is on its way
+    finally:
+        proxy_urls.released[key].set()
+        reader.join(timeout=START_TIMEOUT_SECONDS)
+    (first,) = answers
+    assert (first.status, first.cache) == (200, "MISS")
+
+    after = proxied.get(path)
+    assert after.status == 200
+    assert (after.cache, after.body) != ("HIT", first.body), "the proxy kept the page the purge should have dropped"
+
+
 def test_purging_index_drops_every_page_that_lists_articles(proxied):
     for key in ("article-102", "article-103"):
         proxied.get(f"/proxy-test/{key}/")

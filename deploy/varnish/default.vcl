@@ -7,6 +7,7 @@ vcl 4.1;
 # The app purges by surrogate key (xkey) on commit. See deploy/README.md.
 
 import std;
+import var;
 import xkey;
 
 # The app server (gunicorn). The one line an operator edits; the tests render
@@ -75,6 +76,11 @@ sub vcl_recv {
         if (!req.http.xkey-purge) {
             return (synth(400, "PURGE needs an xkey-purge header"));
         }
+        # A page being fetched now may have been worked out before the change that sends this purge: it reaches the
+        # cache after the purge, which finds nothing to drop, and would be kept for its s-maxage. So every purge
+        # leaves a mark (unique: this request's id), set before it drops anything, and a fetch that sees the mark
+        # change while it runs delivers its page to whoever waits for it, never keeps it (vcl_backend_response).
+        var.global_set("purged", req.xid);
         # Hard purge: the next request fetches, never the old page in grace.
         set req.http.X-Proxy-Purged = xkey.purge(req.http.xkey-purge);
         return (synth(200, "Purged " + req.http.X-Proxy-Purged));
@@ -145,6 +151,8 @@ sub vcl_backend_fetch {
     # X-Proxy-Grace stays on the fetch (the app ignores it): vcl_backend_response reads it.
     unset bereq.http.X-Proxy-Pass;
     unset bereq.http.X-Proxy-Failed;
+    # The last purge's mark as this fetch starts (see the PURGE branch of vcl_recv); a retry starts again.
+    set bereq.http.X-Proxy-Purged-Before = "mark:" + var.global_get("purged");
 }
 
 sub vcl_backend_response {
@@ -155,6 +163,14 @@ sub vcl_backend_response {
     # reader waiting for it is sent back to it (vcl_synth).
     if (beresp.status >= 500 && (bereq.is_bgfetch || bereq.http.X-Proxy-Grace == "revalidate")) {
         return (abandon);
+    }
+    # A purge ran while this page was being fetched: it may show what the purge was sent to drop. It goes to the
+    # readers who asked for it (it was live while they waited), and is not kept: the next request fetches again.
+    if (bereq.http.X-Proxy-Purged-Before != "mark:" + var.global_get("purged")) {
+        set beresp.ttl = 0s;
+        set beresp.grace = 0s;
+        set beresp.uncacheable = true;
+        return (deliver);
     }
     # Never keep the admin, the API, or anything that sets a cookie.
     if (bereq.url ~ "^/(admin|api)/" || beresp.http.Set-Cookie) {
