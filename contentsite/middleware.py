@@ -15,7 +15,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.template.loader import render_to_string
-from django.utils.http import escape_leading_slashes
+from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.http import escape_leading_slashes, parse_http_date_safe
 from django.views import defaults
 
 from .api.parsers import RequestBodyTooLarge
@@ -101,7 +102,32 @@ class CommonMiddleware(DjangoCommonMiddleware):
 
 class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
     """Django's, except that an error is given no ETag: an ETag names a version of what was asked for (RFC 9110,
-    8.8.3), and a hash of an error's body named none (a partner's If-Match with the 412's ETag was refused again)."""
+    8.8.3), and a hash of an error's body named none (a partner's If-Match with the 412's ETag was refused again);
+    and that a HEAD is answered as the GET would be (RFC 9110, 9.3.2), its ETag, 304 and 412 included.
+
+    Django's looks at GETs only, as its test client empties a HEAD's content before it is seen; the app servers'
+    handler does not (the server leaves the content out), so the ETag is the GET's. Without this a HEAD whose
+    If-Match failed was a 200 where the GET was a 412, and a page whose ETag this middleware makes had none on a HEAD.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if request.method != "HEAD":
+            return super().process_response(request, response)
+        # An empty HEAD response (content left out by whoever made it) is no measure of the GET's: no ETag from it.
+        if (
+            self.needs_etag(response)
+            and not response.has_header("ETag")
+            and not response.streaming
+            and response.content
+        ):
+            set_response_etag(response)
+        etag = response.get("ETag")
+        last_modified = (
+            parse_http_date_safe(response["Last-Modified"]) if response.has_header("Last-Modified") else None
+        )
+        if etag or last_modified:
+            return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+        return response
 
     def needs_etag(self, response: HttpResponse) -> bool:
         return 200 <= response.status_code < 300 and super().needs_etag(response)

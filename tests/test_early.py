@@ -411,3 +411,42 @@ def test_a_conditional_answer_is_djangos_whatever_the_headers(
     assert (ours and ours.status_code) == (django and django.status_code)
     if ours is not None:
         assert dict(ours.items()) == dict(django.items())
+
+
+@pytest.mark.parametrize(
+    "url", [URL, "/", "/sitemap.xml", "/search/?q=amlodipine", "/triage/", "/robots.txt", "/api/v1/schema/"]
+)
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"HTTP_IF_MATCH": '"not-this-one"'},
+        {"HTTP_IF_UNMODIFIED_SINCE": "Mon, 01 Jan 2001 00:00:00 GMT"},
+        {"HTTP_IF_MATCH": '"not-this-one"', "HTTP_IF_NONE_MATCH": "{etag}"},
+        {"HTTP_IF_NONE_MATCH": "{etag}"},
+        {"HTTP_IF_NONE_MATCH": '"other", W/{etag}'},
+        {"HTTP_IF_NONE_MATCH": "*"},
+        {},
+    ],
+    ids=[
+        "if-match",
+        "if-unmodified-since",
+        "if-match-before-if-none-match",
+        "if-none-match",
+        "weak-in-a-list",
+        "star",
+        "none",
+    ],
+)
+def test_a_head_is_answered_as_the_get_would_be_preconditions_included(client, workflow, clock, url, condition):
+    """Found from outside (gunicorn, production settings): a HEAD whose If-Match or If-Unmodified-Since failed was
+    answered 200 where the GET was refused 412 (every public page, 2 of 2 tries each), and the search, the pathway list,
+    robots.txt and the API's schema answered a HEAD with no ETag, and so never 304 (RFC 9110, 9.3.2: a HEAD's answer
+    is the GET's without the content). Django's ConditionalGetMiddleware looked at GETs only."""
+    workflow.live(slug="early")
+    clock.settle()
+    etag = client.get(url)["ETag"]
+    headers = {name: value.replace("{etag}", etag) for name, value in condition.items()}
+    for attempt in ("first", "kept"):
+        got, head = client.get(url, **headers), client.head(url, **headers)
+        assert (attempt, head.status_code, head.get("ETag")) == (attempt, got.status_code, got.get("ETag"))
+        assert head.content == b""
