@@ -915,3 +915,21 @@ def test_with_no_app_server_answering_a_reader_gets_the_sites_own_503_with_the_n
     assert f'call {settings.TRIAGE_URGENT_ADVICE_NAME} on <a href="tel:{urgent}">{urgent}</a>' in reply.body
     not_received = "What you sent has not been received"
     assert (not_received in reply.body) == (method == "POST")
+
+
+@pytest.mark.parametrize(
+    "if_none_match",
+    ["*", '"another", {etag}', 'W/{etag}, "another"', '"a", "b", {etag}'],
+    ids=["star", "list", "weak-first", "last"],
+)
+def test_a_kept_page_is_a_304_to_every_if_none_match_the_app_answers_304(proxied, workflow, if_none_match):
+    """Found from outside: Varnish compares If-None-Match with a kept page's ETag as one string, so a list of ETags that
+    named the page's, or "*", was answered with the whole page (200) where the app answers 304 (RFC 9110, 13.1.2)."""
+    live = workflow.live(article_document(slug=f"proxy-none-match-{len(if_none_match)}"))
+    url = f"/articles/{live.article.slug}/"
+    first, kept = proxied.get(url), proxied.get(url)
+    assert kept.cache == "HIT"
+    answer = proxied.get(url, If_None_Match=if_none_match.replace("{etag}", first.headers["ETag"]))
+    assert (answer.status, answer.body, answer.headers["ETag"]) == (304, "", first.headers["ETag"])
+    for not_this_one in ['"another", W/"another"', f"garbage{first.headers['ETag']}", f"{first.headers['ETag']}x, *"]:
+        assert proxied.get(url, If_None_Match=not_this_one).status == 200, not_this_one

@@ -49,6 +49,7 @@ sub vcl_recv {
         # Our own markers; never believe a client's.
         unset req.http.X-Proxy-Grace;
         unset req.http.X-Proxy-Pass;
+        unset req.http.X-Proxy-None-Match;
     }
 
     # One id per request (the load balancer's, or ours): the app logs it, the reader gets it back.
@@ -296,6 +297,22 @@ sub vcl_deliver {
         set resp.http.X-Cache = "HIT";
     } else {
         set resp.http.X-Cache = "MISS";
+    }
+    # Varnish compares If-None-Match with a kept page's ETag as one string (weakly): a list that names the page's
+    # ETag, or "*", would get the whole page where the app answers 304 (RFC 9110, 13.1.2). Such a request is judged
+    # here as the app judges it (each comma-separated member, spaces around it ignored, compared weakly) and the ETag
+    # it names handed on, for Varnish's own comparison to make the 304. Only a kept page's 200: a passed response is
+    # the app's own answer (it judged the request itself), and with a Range Varnish compares strongly.
+    if (resp.status == 200 && !req.http.X-Proxy-Pass && !req.http.Range && req.http.If-None-Match &&
+        resp.http.ETag) {
+        set req.http.X-Proxy-None-Match = "," + regsuball(regsuball(req.http.If-None-Match,
+            "[ \t]*,[ \t]*", ","), "^[ \t]+|[ \t]+$", "") + ",";
+        if (req.http.X-Proxy-None-Match == ",*," ||
+            std.strstr(req.http.X-Proxy-None-Match, "," + regsub(resp.http.ETag, "^W/", "") + ",") ||
+            std.strstr(req.http.X-Proxy-None-Match, ",W/" + regsub(resp.http.ETag, "^W/", "") + ",")) {
+            set req.http.If-None-Match = resp.http.ETag;
+        }
+        unset req.http.X-Proxy-None-Match;
     }
     # This request's id, not that of the request that filled the cache.
     set resp.http.X-Request-ID = req.http.X-Request-ID;
