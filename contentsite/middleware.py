@@ -15,12 +15,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.middleware.http import ConditionalGetMiddleware as DjangoConditionalGetMiddleware
 from django.template.loader import render_to_string
-from django.utils.cache import get_conditional_response, set_response_etag
+from django.utils.cache import set_response_etag
 from django.utils.http import escape_leading_slashes, parse_http_date_safe
 from django.views import defaults
 
 from .api.parsers import RequestBodyTooLarge
 from .api.problems import problem_response
+from .conditional import conditional_response
 from .outages import log_outage
 
 logger = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ class CommonMiddleware(DjangoCommonMiddleware):
 class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
     """Django's, except that an error is given no ETag: an ETag names a version of what was asked for (RFC 9110,
     8.8.3), and a hash of an error's body named none (a partner's If-Match with the 412's ETag was refused again);
-    and that a HEAD is answered as the GET would be (RFC 9110, 9.3.2), its ETag, 304 and 412 included.
+    that a HEAD is answered as the GET would be (RFC 9110, 9.3.2), its ETag, 304 and 412 included; and that the
+    conditions are the site's rule (``contentsite.conditional``: Django's, as RFC 9110 reads malformed fields).
 
     Django's looks at GETs only, as its test client empties a HEAD's content before it is seen; the app servers'
     handler does not (the server leaves the content out), so the ETag is the GET's. Without this a HEAD whose
@@ -111,22 +113,15 @@ class ConditionalGetMiddleware(DjangoConditionalGetMiddleware):
     """
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
-        if request.method != "HEAD":
-            return super().process_response(request, response)
-        # An empty HEAD response (content left out by whoever made it) is no measure of the GET's: no ETag from it.
-        if (
-            self.needs_etag(response)
-            and not response.has_header("ETag")
-            and not response.streaming
-            and response.content
-        ):
+        if request.method not in ("GET", "HEAD"):
+            return response
+        # Django's set_response_etag makes none from empty content (a HEAD's, if whoever made it left it out).
+        if self.needs_etag(response) and not response.has_header("ETag"):
             set_response_etag(response)
         etag = response.get("ETag")
-        last_modified = (
-            parse_http_date_safe(response["Last-Modified"]) if response.has_header("Last-Modified") else None
-        )
+        last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
         if etag or last_modified:
-            return get_conditional_response(request, etag=etag, last_modified=last_modified, response=response)
+            return conditional_response(request, etag=etag, last_modified=last_modified, response=response)
         return response
 
     def needs_etag(self, response: HttpResponse) -> bool:

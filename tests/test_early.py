@@ -25,6 +25,7 @@ from articles.interchange.export import revision_content
 from articles.memo import forget_all
 from articles.models import Revision, Symptom
 from contentsite import proxy
+from contentsite.conditional import conditional_response
 from contentsite.early import Validators
 from tests.factories import article_document, changed
 from tests.outages import REDIS_PORTS, free_port, redis_cache
@@ -395,7 +396,9 @@ def test_a_conditional_answer_is_djangos_whatever_the_headers(
     method, if_none_match, if_match, if_modified_since, if_unmodified_since, last_modified
 ):
     """``Validators.conditional_response`` answers the common revalidation without parsing; whatever the headers, its
-    answer is the one Django's ``get_conditional_response`` gives."""
+    answer is the site's one rule (``contentsite.conditional``), which is Django's ``get_conditional_response`` but
+    for the two malformed fields RFC 9110 reads otherwise (an If-Match that names no entity tag; If-Modified-Since
+    beside any If-None-Match)."""
     headers = {
         "HTTP_IF_NONE_MATCH": if_none_match,
         "HTTP_IF_MATCH": if_match,
@@ -408,9 +411,15 @@ def test_a_conditional_answer_is_djangos_whatever_the_headers(
     validators = Validators(_ETAG, last_modified)
     ours = validators.conditional_response(request)
     django = get_conditional_response(request, etag=_ETAG, last_modified=validators.timestamp)
-    assert (ours and ours.status_code) == (django and django.status_code)
+    rule = conditional_response(request, etag=_ETAG, last_modified=validators.timestamp)
+    assert (ours and ours.status_code) == (rule and rule.status_code)
     if ours is not None:
-        assert dict(ours.items()) == dict(django.items())
+        assert dict(ours.items()) == dict(rule.items())
+    rfc_reads_otherwise = (if_match is not None and if_match.strip() in ("", "garbage")) or (
+        if_none_match is not None and if_modified_since is not None
+    )
+    if not rfc_reads_otherwise:
+        assert (rule and rule.status_code) == (django and django.status_code)
 
 
 @pytest.mark.parametrize(
@@ -450,3 +459,25 @@ def test_a_head_is_answered_as_the_get_would_be_preconditions_included(client, w
         got, head = client.get(url, **headers), client.head(url, **headers)
         assert (attempt, head.status_code, head.get("ETag")) == (attempt, got.status_code, got.get("ETag"))
         assert head.content == b""
+
+
+@pytest.mark.parametrize("url", [URL, "/", "/search/?q=amlodipine", "/robots.txt"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_malformed_conditional_fields_are_read_as_rfc_9110_reads_them(client, workflow, clock, url, method):
+    """Found from outside (gunicorn, production settings): ``If-Match: garbage`` (neither "*" nor a list of entity
+    tags) was answered 200 on every page and API address (112 of 112 GETs and HEADs), where RFC 9110 (13.1.1) says
+    the condition is then false: 412. And an If-None-Match naming no entity tag beside an If-Modified-Since of the
+    page's Last-Modified was a 304 where the RFC ignores If-Modified-Since whenever If-None-Match is sent (13.1.3):
+    the page, as Varnish answers it."""
+    workflow.live(slug="early")
+    clock.settle()
+    page = client.get(url)
+    since = {"HTTP_IF_MODIFIED_SINCE": page["Last-Modified"]} if page.has_header("Last-Modified") else {}
+    for attempt in ("first", "kept"):
+        for if_match in ("garbage", page["ETag"].strip('"'), ""):
+            refused = client.generic(method, url, HTTP_IF_MATCH=if_match)
+            assert (attempt, if_match, refused.status_code) == (attempt, if_match, 412)
+        for if_none_match in ("garbage", page["ETag"].strip('"')):
+            answered = client.generic(method, url, HTTP_IF_NONE_MATCH=if_none_match, **since)
+            assert (attempt, if_none_match, answered.status_code) == (attempt, if_none_match, 200)
+        assert client.generic(method, url, HTTP_IF_MATCH=f"garbage, {page['ETag']}").status_code == 200

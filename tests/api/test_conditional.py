@@ -252,3 +252,16 @@ def test_a_failed_if_match_names_the_current_etag_and_an_error_names_none(api, p
     ):
         assert response.status_code >= 400
         assert "ETag" not in response.headers, response.status_code
+
+
+def test_malformed_conditional_fields_are_read_as_rfc_9110_reads_them(api, published_pathway):
+    """Found from outside: ``If-Match: garbage`` was answered 200 (RFC 9110, 13.1.1: neither "*" nor a list of entity
+    tags is a false condition, 412), and an If-None-Match naming no entity tag beside a matching If-Modified-Since was
+    a 304 (13.1.3: If-Modified-Since is ignored whenever If-None-Match is sent)."""
+    for url in conditional_urls(published_pathway.article.slug):
+        current = api.get(url)
+        assert api.get(url, HTTP_IF_MATCH="garbage").status_code == 412, url
+        if current.has_header("Last-Modified"):
+            since = current["Last-Modified"]
+            assert api.get(url, HTTP_IF_MODIFIED_SINCE=since).status_code == 304, url
+            assert api.get(url, HTTP_IF_NONE_MATCH="garbage", HTTP_IF_MODIFIED_SINCE=since).status_code == 200, url
