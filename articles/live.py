@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import logging
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -77,6 +78,12 @@ SITE_POINTER = f"live:{POINTER_FORMAT}:site"
 # Above this many articles in one change, the proxy is purged by the caller's keys
 # (a medication's, a symptom's) instead of one key per article.
 MAX_ARTICLE_KEYS_PER_PURGE = 100
+# What a pointer holds from a public change until its commit's drop (``public_change``): not an identity, so every
+# reader works the address out from the database meanwhile, and the key being taken, none can put back what it read
+# before the commit. Kept at most ``CHANGING_SECONDS`` (a change rolled back leaves it that long: its addresses are
+# worked out on each request until then); a change committing later than that is back to the drop alone.
+CHANGING = "changing"  # and the transaction's token (``_held_by_this_transaction``)
+CHANGING_SECONDS = 120
 
 
 # The longest address an article can have: a longer one is nothing, known without asking anyone.
@@ -203,7 +210,10 @@ def live_identity(slug: str, *, kind: str) -> Live:
         if cached.expires_at is None or cached.expires_at > timezone.now():
             return cached
         drop([key])  # a scheduled publication's time has come
+    held = _held_elsewhere(key, cached)
     live = _work_out(slug, kind)
+    if held:  # a change to it is committing: worked out each time until its commit drops the marker
+        return live
     if cache_add(key, live, _seconds_until(live.expires_at)):
         current = Article.objects.filter(slug=slug, kind=kind).values_list("pk", "public_version").first()
         if current != ((live.article_id, live.version) if live.article_id else None):
@@ -308,6 +318,7 @@ def site_identity() -> Site:
         if cached.expires_at is None or cached.expires_at > timezone.now():
             return cached
         drop([SITE_POINTER])
+    held = _held_elsewhere(SITE_POINTER, cached)
     clock = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", "public_updated_at").first()
     version, updated_at = clock or (0, None)
     now = timezone.now()
@@ -316,6 +327,8 @@ def site_identity() -> Site:
     )
     moments = [moment for moment in (updated_at, scheduled["due"]) if moment]
     site = Site(version, max(moments) if moments else None, scheduled["due"], scheduled["next"])
+    if held:
+        return site
     if cache_add(SITE_POINTER, site, _seconds_until(site.expires_at)):
         current = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", flat=True).first()
         if (current or 0) != version:
@@ -383,6 +396,43 @@ def public_change(
     # state, and again on commit, after any reader that raced the commit; kept in this
     # transaction until the cache and the proxy take it, whatever fails.
     invalidate_on_commit(pointers, purge)
+    # Until the commit's drop, the pointers say "being changed" (``CHANGING``). Dropped alone, a reader working one
+    # out before the commit (the old state: the version it checks has not moved yet) put it back, and every app
+    # server answered from it between the commit and the drop: a partner reading the feed's new event then was told
+    # 304 for the revision it replaced, and polled the feed on past it (tests/api/test_sync_races.py).
+    hold_until_commit(pointers)
+
+
+def hold_until_commit(keys: list[str]) -> None:
+    """Mark the pointers ``keys`` as being changed (``CHANGING``) until the transaction's commit drops them."""
+    try:
+        cache.set_many(dict.fromkeys(keys, _held_by_this_transaction()), CHANGING_SECONDS)
+    except Exception:  # the drops, on commit and retried, still come: as before, a reader may race the commit
+        _cache_failed("write")
+
+
+def _held_by_this_transaction() -> str:
+    """The marker this transaction leaves on the pointers it changes: ``CHANGING`` and a token of the transaction,
+    forgotten once it commits (kept if it rolls back: its markers are stale then, whoever reads them)."""
+    connection = transaction.get_connection()
+    token = getattr(connection, "live_hold_token", None)
+    if token is None:
+        token = secrets.token_hex(8)
+        connection.live_hold_token = token
+        transaction.on_commit(lambda: setattr(connection, "live_hold_token", None))
+    return f"{CHANGING}:{token}"
+
+
+def _held_elsewhere(key: str, cached: Any) -> bool:
+    """Whether ``cached`` (read at ``key``) marks a change another transaction has not committed yet. One this
+    transaction made is dropped: what it reads is its own change, as after the commit."""
+    if not (isinstance(cached, str) and cached.startswith(CHANGING)):
+        return False
+    token = getattr(transaction.get_connection(), "live_hold_token", None)
+    if token is not None and cached == f"{CHANGING}:{token}":
+        drop([key])
+        return False
+    return True
 
 
 def _retally(articles: QuerySet[Article]) -> None:

@@ -1,0 +1,131 @@
+"""A partner syncing while clinicians edit: what it reads between a change's commit and the cache's drop.
+
+Found from outside (gunicorn, 3 workers, production settings, PostgreSQL and Redis): a partner that polls the
+change feed and asks each changed article with its ``ETag`` must get the new revision once the feed names it.
+A reader that works out an article while a change to it is being committed caches what it read (the change is
+not committed yet, so the version it checks still matches); the change then commits, and until its commit's drop
+reaches the cache every app server answers from that entry. A partner who reads the feed in that moment is told
+``304 Not Modified`` for the revision the feed just announced, and polls the feed on past it.
+
+Each step runs on its own connection (a thread), released by events, not by time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection, transaction
+
+from articles import services
+from tests.factories import article_document
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
+
+SLUG = "sync-race"
+WAIT = 30  # seconds: only ever reached if a step hangs
+
+
+def in_the_window(
+    change: Callable[[], Any], while_uncommitted: Callable[[], None], after_commit: Callable[[], Any]
+) -> Any:
+    """Run ``change`` on a connection of its own, in one transaction; call ``while_uncommitted`` once it has made the
+    change and before it commits, and ``after_commit`` once it has committed and before anything its commit does (the
+    cache drops) runs. Returns what ``after_commit`` returned."""
+    made, may_commit, committed, may_go_on = (threading.Event() for _ in range(4))
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            with transaction.atomic():
+                # Registered first, so it runs first once the transaction commits: before the change's own drops.
+                transaction.on_commit(lambda: (committed.set(), may_go_on.wait(WAIT)))
+                change()
+                made.set()
+                may_commit.wait(WAIT)
+        except BaseException as error:  # reported by the test
+            errors.append(error)
+        finally:
+            made.set()
+            committed.set()
+            connection.close()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert made.wait(WAIT)
+        while_uncommitted()
+        may_commit.set()
+        assert committed.wait(WAIT)
+        assert not errors, errors
+        return after_commit()
+    finally:
+        may_commit.set()
+        may_go_on.set()
+        thread.join(WAIT)
+        assert not errors, errors
+
+
+def test_a_revision_the_feed_names_is_never_answered_304_from_the_revision_it_replaced(api, workflow, author):
+    live = workflow.live(article_document(slug=SLUG))
+    first = api.get(f"/api/v1/articles/{SLUG}/")
+    assert first.status_code == 200
+    after = api.json("/api/v1/changes/")["next"]
+    draft = services.revision_create_draft(article=live.article, actor=author, based_on=live)
+
+    def publish() -> None:
+        workflow.take_live(draft)
+
+    def partner_reads_the_article() -> None:  # another partner, or this one, while the publication commits
+        assert api.get(f"/api/v1/articles/{SLUG}/").json()["revision"]["number"] == 1
+
+    def partner_syncs() -> tuple[list[Any], Any]:
+        events = api.json(after)["events"]
+        return events, api.get(f"/api/v1/articles/{SLUG}/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    events, answer = in_the_window(publish, partner_reads_the_article, partner_syncs)
+    assert [(event["type"], event["revision"]) for event in events] == [("superseded", 1), ("published", 2)]
+    assert answer.status_code == 200, "304: the partner keeps revision 1, which the feed says was replaced"
+    assert answer.json()["revision"]["number"] == 2
+
+
+def test_a_withdrawal_the_feed_names_is_answered_410_at_once(api, workflow, publisher):
+    live = workflow.live(article_document(slug=SLUG))
+    first = api.get(f"/api/v1/articles/{SLUG}/")
+    after = api.json("/api/v1/changes/")["next"]
+
+    def withdraw() -> None:
+        services.revision_withdraw(revision=live, actor=publisher, reason="Wrong dose.")
+
+    def partner_reads_the_article() -> None:
+        assert api.get(f"/api/v1/articles/{SLUG}/").status_code == 200
+
+    def partner_syncs() -> tuple[list[Any], Any]:
+        events = api.json(after)["events"]
+        return events, api.get(f"/api/v1/articles/{SLUG}/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    events, answer = in_the_window(withdraw, partner_reads_the_article, partner_syncs)
+    assert [event["type"] for event in events] == ["withdrawn"]
+    assert answer.status_code == 410, f"{answer.status_code}: the partner keeps an article the feed says was withdrawn"
+
+
+def test_a_list_read_after_a_change_commits_shows_it(api, workflow, publisher):
+    """The article list's 304 follows the site's clock (one cache entry): the same window."""
+    live = workflow.live(article_document(slug=SLUG))
+    first = api.get("/api/v1/articles/")
+    assert [row["slug"] for row in first.json()["results"]] == [SLUG]
+
+    def withdraw() -> None:
+        services.revision_withdraw(revision=live, actor=publisher, reason="Wrong dose.")
+
+    def partner_reads_the_list() -> None:
+        assert api.get("/api/v1/articles/").status_code == 200
+
+    def partner_syncs() -> Any:
+        return api.get("/api/v1/articles/", HTTP_IF_NONE_MATCH=first["ETag"])
+
+    answer = in_the_window(withdraw, partner_reads_the_list, partner_syncs)
+    assert answer.status_code == 200, "304: the list still names the withdrawn article"
+    assert answer.json()["results"] == []
