@@ -53,7 +53,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from contentsite import proxy
-from contentsite.cache import drop, take_prefetched
+from contentsite.cache import decoded_once, drop, take_prefetched
 from contentsite.invalidation import invalidate_on_commit
 from contentsite.outages import log_outage
 
@@ -119,6 +119,7 @@ def _etag(*parts: object) -> str:
     return '"' + hashlib.sha256(":".join(str(part) for part in parts).encode()).hexdigest()[:32] + '"'
 
 
+@decoded_once
 @dataclass(frozen=True)
 class Live:
     """What is at one public address now."""
@@ -176,6 +177,7 @@ class Live:
         )
 
 
+@decoded_once
 @dataclass(frozen=True)
 class Site:
     """The public clock: whatever lists many articles changes when ``version`` or ``due`` does."""

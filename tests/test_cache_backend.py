@@ -76,6 +76,34 @@ def test_a_read_and_count_goes_straight_to_the_clients_own_connection(own_redis:
     assert through_the_client == []
 
 
+def test_a_value_read_ahead_of_a_type_nothing_changes_is_unpickled_once_per_process(own_redis: Any):
+    """A partner's request reads the same live identity on every call: the same bytes are unpickled once and that
+    value (frozen: ``decoded_once``) is read again; a new value, and any value of another type, is unpickled anew."""
+    import datetime
+    import pickle
+
+    from articles.live import Live, Site
+
+    cache = RedisCache(own_redis.url, {})
+    moment = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC)
+    live = Live("article", "a", 1, 2, False, 3, moment, None, symptom_ids=(4, 5))
+    cache.set_many({"live": live, "site": Site(7, moment, None, None), "plain": {"a": [1]}})
+    first, _ = cache.read_and_count(["live", "site", "plain"], [])
+    unpickled: list[Any] = []
+    original = pickle.loads
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pickle, "loads", lambda raw: unpickled.append(raw) or original(raw))
+        second, _ = cache.read_and_count(["live", "site", "plain"], [])
+        assert second == first == {"live": live, "site": Site(7, moment, None, None), "plain": {"a": [1]}}
+        assert second["live"] is first["live"] and second["site"] is first["site"]
+        assert second["plain"] is not first["plain"]  # a dict may be changed by whoever reads it: its own copy
+        assert len(unpickled) == 1
+        moved = Live("article", "a", 1, 9, False, 4, moment, None)
+        cache.set("live", moved)
+        third, _ = cache.read_and_count(["live"], [])
+        assert third["live"] == moved
+
+
 def test_a_read_and_count_after_redis_restarted_reconnects_and_loads_its_script_again(own_redis: Any):
     cache = RedisCache(own_redis.url, {"OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}})
     assert cache.read_and_count([], [("counter", 60)])[1][0][0] == 1
