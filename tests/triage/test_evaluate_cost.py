@@ -105,6 +105,32 @@ def test_the_warm_cost_is_flat_whatever_the_pathway_size(
     assert response.json()["fired_rules"] == [{"key": "extra-1", "description": "Extra sign 1"}]
 
 
+def test_the_same_answers_are_worked_out_once_per_compiled_pathway(client, api_key, published_pathway, monkeypatch):
+    """The engine's answer is a function of the compiled pathway and the answers alone: a process works out each
+    pair once (``services._settled_ahead``); other answers, answers in another order, and another revision are
+    worked out afresh, and every evaluation is still counted and answered as before."""
+    from triage import engine
+
+    worked_out: list[Any] = []
+    original = engine.normalise_answers
+    monkeypatch.setattr(engine, "normalise_answers", lambda *a, **k: worked_out.append(a[1]) or original(*a, **k))
+    answers = all_no(published_pathway) | {"stroke": "yes"}
+    first = evaluate(client, api_key, answers)  # compiles the pathway: nothing was guessed ahead
+    assert first.status_code == 200
+    assert evaluate(client, api_key, answers).content == first.content  # worked out ahead, and kept
+    worked_out.clear()
+    again = [evaluate(client, api_key, answers) for _ in range(3)]
+    assert [response.content for response in again] == [first.content] * 3
+    assert worked_out == []
+    reordered = dict(reversed(list(answers.items())))
+    other = evaluate(client, api_key, all_no(published_pathway))
+    assert evaluate(client, api_key, reordered).content == first.content
+    assert other.json()["disposition"]["key"] != first.json()["disposition"]["key"]
+    assert worked_out == [all_no(published_pathway), reordered]
+    flush()
+    assert sum(counts().values()) == 7
+
+
 def test_the_public_result_page_is_bounded_and_flat(client, published_pathway, author, reviewer, publisher):
     def cost(url: str, answers: dict[str, str]) -> int:
         client.post(url, answers)
