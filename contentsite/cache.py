@@ -534,8 +534,8 @@ class ReadAhead:
 
 
 # Values of these types, once unpickled from some bytes, are the value of those bytes for the rest of the process
-# (``decoded_once``): by the bytes read ahead (``read_and_count``, ``read_ahead``), at most this many (then all are forgotten at
-# once, and kept again as they are read: a live identity is a few hundred bytes).
+# (``decoded_once``): by the bytes read ahead (``read_and_count``, ``read_ahead``), at most this many (then all are
+# forgotten at once, and kept again as they are read: a live identity is a few hundred bytes).
 DECODED_MEMO_ENTRIES = 4096
 _decoded_once_types: set[type] = set()
 _decoded_memo: dict[bytes, Any] = {}
@@ -543,9 +543,10 @@ _decoded_memo: dict[bytes, Any] = {}
 
 def decoded_once(cls: type) -> type:
     """Mark ``cls`` as a value nothing ever changes (a frozen dataclass of immutable fields): read ahead from the
-    cache (``read_and_count``, ``read_ahead``), the same bytes are unpickled once per process and that value is shared. A partner's
-    request reads the same live identity on every call, and unpickling it each time was a twentieth of a decided
-    evaluation's instructions in the process (callgrind: 2.13 M -> 2.00 M per evaluation)."""
+    cache (``read_and_count``, ``read_ahead``), the same bytes are unpickled once per process and that value is
+    shared. A partner's request reads the same live identity on every call, and unpickling it each time was a
+    twentieth of a decided evaluation's instructions in the process (callgrind: 2.13 M -> 2.00 M per evaluation);
+    a reader's 304 reads it too."""
     _decoded_once_types.add(cls)
     return cls
 

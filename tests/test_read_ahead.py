@@ -15,7 +15,7 @@ import pytest
 from django.core.cache import cache
 from django.core.signals import request_started
 
-from articles.live import identity_cache_key
+from articles.live import Live, identity_cache_key
 from contentsite.cache import forget_failures, read_ahead, request_scope, take_prefetched
 from tests.wsgi import call
 
@@ -179,3 +179,22 @@ def test_a_read_ahead_is_kept_once_per_key(db, own_redis):
         read_ahead(["a"])  # asked already: not asked again
         assert len(owed_replies()) == 1
         assert take_prefetched("a") == "A"
+
+
+def test_a_pointer_read_ahead_is_unpickled_once_per_process(db, own_redis):
+    """The live identity is the same bytes on every request until it changes (``decoded_once``), read ahead as by a
+    partner's admission: the value unpickled first is read again; a changed pointer is unpickled anew."""
+    kept = Live("article", "a", 1, 2, False, 3, None, None)
+    cache.set("live", kept)
+    with request_scope():
+        read_ahead(["live"])
+        first = take_prefetched("live")
+    with request_scope():
+        read_ahead(["live"])
+        second = take_prefetched("live")
+    assert first == kept and second is first
+    moved = Live("article", "a", 1, 9, False, 4, None, None)
+    cache.set("live", moved)
+    with request_scope():
+        read_ahead(["live"])
+        assert take_prefetched("live") == moved
