@@ -396,10 +396,11 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        from tests.api.bulk import LOADED, vacuum_loaded
+        from tests.api.bulk import AUTOVACUUM_HELD, LOADED, vacuum_loaded
 
         if nextitem is None:  # the last test: its teardown dropped the test database, and no test comes after
             LOADED.clear()
+            AUTOVACUUM_HELD.clear()
         elif connection.vendor == "postgresql":
             from pytest_django.plugin import blocking_manager_key
 

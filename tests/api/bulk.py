@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -246,6 +247,23 @@ def analyzed(tables: Sequence[str]) -> None:
     LOADED.update(tables)
 
 
+# Tables whose autovacuum the test running now turned off (``hold_autovacuum``): turned back on once its transaction is
+# rolled back (``vacuum_loaded``).
+AUTOVACUUM_HELD: set[str] = set()
+
+
+def hold_autovacuum(tables: Sequence[str]) -> None:
+    """Keep autovacuum off ``tables`` until the test is over (PostgreSQL): its workers analyse a table from outside the
+    test's transaction, and would write statistics of the table without the test's rows over those the test's own
+    ``ANALYZE`` gave (``analyzed``). Set on a connection of its own, committed at once, so that the workers see it."""
+    if connection.vendor != "postgresql":
+        return
+    with psycopg.connect(**connection.get_connection_params(), autocommit=True) as own:
+        for table in tables:
+            own.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+    AUTOVACUUM_HELD.update(tables)
+
+
 def vacuum_loaded() -> None:
     """``VACUUM ANALYZE`` the tables a test loaded in bulk, once its rows are rolled back (PostgreSQL), on the test
     database's own connection, back in autocommit by then (VACUUM runs in no transaction).
@@ -255,6 +273,12 @@ def vacuum_loaded() -> None:
     workflow state machine, later in the same run, took 677 s instead of 78. Vacuumed, the tables are as small as
     before the load, and the planner knows it.
     """
+    held = sorted(AUTOVACUUM_HELD)
+    AUTOVACUUM_HELD.clear()
+    if held:
+        with connection.cursor() as cursor:
+            for table in held:
+                cursor.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
     if not LOADED:
         return
     tables = sorted(LOADED)
