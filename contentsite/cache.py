@@ -152,6 +152,10 @@ class RedisCacheClient(DjangoRedisCacheClient):
         # This process's client (by process id), holding its own connection.
         self._clients: dict[int, Any] = {}
 
+    def existing_client(self) -> Any:
+        """This process's client if it has made one (``get_client``), else None; None with replicas."""
+        return self._clients.get(os.getpid()) if len(self._servers) == 1 else None
+
     def _get_connection_pool(self, write: bool) -> Any:
         pool = super()._get_connection_pool(write)
         pool.connection_class = _replies_in_order(pool.connection_class)  # a read ahead (``RedisCache.read_ahead``)
@@ -415,13 +419,17 @@ class RedisCache(DjangoRedisCache):
 
     def read_ahead(self, keys: Sequence[str]) -> ReadAhead | None:
         """Ask Redis for the values of ``keys`` now, without waiting for its reply; the ``ReadAhead`` reads it when
-        asked. None when it was not asked: it is not asked now (``resting``), it could not be (an outage), or the cache
-        has replicas (a connection per command: nothing is left to read later)."""
+        asked. None when it was not asked: it is not asked now (``resting``), it could not be (an outage), this process
+        has no connection to it yet, or the cache has replicas (a connection per command: nothing is left to read
+        later)."""
         if self.resting():
             return None
-        client = self._cache.get_client(None, write=True)
-        connection = client.connection
-        if not isinstance(connection, RepliesInOrder):
+        # Only on a connection made already: a new one first drops what is owed, which asks the database
+        # (``_connected``), and a request reads ahead before Django has closed the database connections that are
+        # broken or too old (``request_started``). Made by the request's own first read instead, as before.
+        client = self._cache.existing_client()
+        connection = client.connection if client is not None else None
+        if not isinstance(connection, RepliesInOrder) or not connection.is_connected:
             return None
         ahead = ReadAhead(self, list(keys), connection)
         redis_keys = [self.make_and_validate_key(key) for key in keys]

@@ -198,3 +198,25 @@ def test_a_pointer_read_ahead_is_unpickled_once_per_process(db, own_redis):
     with request_scope():
         read_ahead(["live"])
         assert take_prefetched("live") == moved
+
+
+def test_no_connection_is_made_to_read_ahead(db, own_redis):
+    """A new connection first drops what is owed, which asks the database (``RedisCache._connected``); a request reads
+    ahead before Django has closed the database connections that are broken or too old, so it reads ahead only on a
+    connection made already, never making one."""
+    with request_scope():
+        read_ahead(["a"])  # this process has no connection to this Redis yet
+        assert cache._cache.existing_client() is None
+    cache.set("a", "A")  # a command of the request's own makes it
+    client = cache._cache.existing_client()
+    assert client is not None and client.connection.is_connected
+    client.connection.disconnect()  # Redis restarted, say: the next command connects again
+    with request_scope():
+        read_ahead(["a"])
+        assert owed_replies() == [] and not client.connection.is_connected
+        assert take_prefetched("a") is None
+    assert cache.get("a") == "A"
+    with request_scope():
+        read_ahead(["a"])
+        assert len(owed_replies()) == 1
+        assert take_prefetched("a") == "A"
