@@ -22,6 +22,7 @@ from django.utils import timezone
 from articles.models import Article, ChangeEvent
 from articles.models import articles as articles_module
 from tests.api.bulk import BULK_TABLES, LIVE_ARTICLES_TABLES, hold_autovacuum, sql_library
+from tests.queries import selects_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
@@ -98,10 +99,7 @@ def test_every_list_reads_its_page_by_index(api, reviewer, settings):
     ]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = api.get(url)
-        assert response.status_code == 200, (url, response.content[:300])
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(api, url)
         found[url] = [problem for sql in selects for problem in problems(sql)]
     assert len(api.json(urls[2])["results"]) == 3
     assert found == {url: [] for url in urls}

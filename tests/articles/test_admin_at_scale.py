@@ -25,6 +25,7 @@ from tests.api.bulk import live_articles, sql_library
 from tests.api.test_plans import ARTICLES, nodes
 from tests.articles.test_admin_side_doors import change_url
 from tests.conftest import make_user
+from tests.queries import selects_of
 
 pytestmark = pytest.mark.django_db
 
@@ -176,10 +177,7 @@ def test_the_article_and_revision_lists_read_a_bounded_number_of_rows(client, ad
     ]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert found == {url: [] for url in urls}
 
@@ -194,10 +192,7 @@ def test_a_reviewers_home_page_and_the_overdue_worklist_read_a_bounded_number_of
     urls = ["/admin/", "/admin/articles/overduereview/", "/admin/articles/revision/?dashboard=overdue"]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert found == {url: [] for url in urls}
 
@@ -218,10 +213,7 @@ def test_every_column_the_lists_sort_by_is_read_by_index(client, admin_user_acco
     urls += ["/admin/articles/article/?o=-4.3", "/admin/articles/revision/?o=1.2.3.4.5"]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert {"/admin/articles/article/?o=1", "/admin/articles/article/?o=-2"} <= set(urls)
     assert found == {url: [] for url in urls}
@@ -240,10 +232,7 @@ def test_the_lists_search_by_index(client, admin_user_account, reviewer):
     ]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert "sql-012345" in client.get("/admin/articles/article/?q=sql-01234").content.decode()
     assert "sql-012345" in client.get('/admin/articles/revision/?q="le+sql-01234"').content.decode()
@@ -383,10 +372,7 @@ def test_the_audit_log_is_searched_by_index(client, admin_user_account, reviewer
     ]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert "Renamed." in client.get("/admin/articles/auditentry/?q=rarely").content.decode()
     assert "against the SPC sql-012345" in client.get('/admin/articles/auditentry/?q="SPC+sql-012345"').content.decode()
@@ -438,10 +424,7 @@ def test_the_audit_log_opens_at_its_latest_entries_and_sorts_only_by_index(clien
     urls += ["/admin/articles/auditentry/", "/admin/articles/auditentry/?o=8.3.2"]  # typed or bookmarked
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert found == {url: [] for url in urls}
 

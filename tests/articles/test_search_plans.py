@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.api.bulk import sql_library
 from tests.api.test_plans import ARTICLES, problems
+from tests.queries import selects_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
 
@@ -27,10 +27,7 @@ def test_nothing_found_and_a_symptom_page_read_by_index(client, reviewer):
     ]
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [problem for sql in selects for problem in problems(sql)]
     assert 'href="/symptoms/sql-symptom/"' in client.get(urls[0]).content.decode()
     assert found == {url: [] for url in urls}

@@ -6,11 +6,11 @@ import re
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from tests.api.bulk import sql_library
 from tests.api.test_plans import ARTICLES
 from tests.articles.test_admin_at_scale import MAX_ROWS_READ, rows_read
+from tests.queries import selects_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +41,6 @@ def test_every_column_the_feedback_list_sorts_by_is_read_by_index(client, review
     urls += [f"{CHANGELIST}?status=all&o=3.4.2"]  # typed or bookmarked
     found = {}
     for url in urls:
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get(url)
-        assert response.status_code == 200, url
-        selects = [query["sql"] for query in captured if query["sql"].lstrip().upper().startswith("SELECT")]
+        selects = selects_of(client, url)
         found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
     assert found == {url: [] for url in urls}
