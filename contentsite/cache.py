@@ -121,6 +121,9 @@ class RepliesInOrder:
             take = self._owed_replies.pop(0)
             try:
                 reply = self.read_response()
+            except ResponseError as error:  # an error reply (a script Redis no longer keeps): the connection is in step
+                take(error)
+                continue
             except Exception as error:  # redis-py closed the connection: the rest are handed the error too
                 self.disconnect()
                 take(error)
@@ -422,6 +425,20 @@ class RedisCache(DjangoRedisCache):
         asked. None when it was not asked: it is not asked now (``resting``), it could not be (an outage), this process
         has no connection to it yet, or the cache has replicas (a connection per command: nothing is left to read
         later)."""
+        redis_keys = [self.make_and_validate_key(key) for key in keys]
+        return self._send_ahead(("MGET", *redis_keys), lambda connection: ReadAhead(self, list(keys), connection))
+
+    def read_and_count_ahead(self, keys: Sequence[str], counters: Sequence[tuple[str, int]]) -> CountAhead | None:
+        """Ask Redis now what ``read_and_count(keys, counters)`` asks, without waiting for its reply: the
+        ``CountAhead`` is that call's answer when the same call is made (``take_count_ahead``). None when it was not
+        asked, as for ``read_ahead``."""
+        redis_keys, arguments = self._script_arguments(keys, counters)
+        command = ("EVALSHA", _READ_AND_COUNT.sha, len(redis_keys), *redis_keys, *arguments)
+        return self._send_ahead(command, lambda connection: CountAhead(self, list(keys), list(counters), connection))
+
+    def _send_ahead(self, command: tuple[Any, ...], ahead: Callable[[RepliesInOrder], ReadAhead]) -> Any:
+        """Send ``command`` on this process's connection, its reply left for the ``ahead`` made for it to read; None
+        when it was not sent (``read_ahead``)."""
         if self.resting():
             return None
         # Only on a connection made already: a new one first drops what is owed, which asks the database
@@ -431,16 +448,15 @@ class RedisCache(DjangoRedisCache):
         connection = client.connection if client is not None else None
         if not isinstance(connection, RepliesInOrder) or not connection.is_connected:
             return None
-        ahead = ReadAhead(self, list(keys), connection)
-        redis_keys = [self.make_and_validate_key(key) for key in keys]
+        made = ahead(connection)
         try:
             with client.single_connection_lock:
-                connection.send_ahead(("MGET", *redis_keys), ahead.take)
+                connection.send_ahead(command, made.take)
         except RedisError as error:
             if not self.outage(error):
                 raise
             return None
-        return ahead
+        return made
 
     def validate_key(self, key: str) -> None:
         """Nothing to check: Redis takes any key. Django's default is memcached's rules (250 characters, no spaces or
@@ -463,22 +479,58 @@ class RedisCache(DjangoRedisCache):
     ) -> tuple[dict[str, Any], list[tuple[int, float]]] | None:
         """The values of ``keys`` that are set, and one more hit on each of ``counters`` (name, window in seconds)
         as ``count_hit`` counts it: one command (``_READ_AND_COUNT``, atomic like MULTI/EXEC, with one reply to
-        parse instead of one per step). ``None`` if Redis is down (or not asked now: ``resting``)."""
+        parse instead of one per step). ``None`` if Redis is down (or not asked now: ``resting``).
+
+        Asked already in this request (``read_and_count_ahead``, the same keys and counters), that reply is the
+        answer: no command is sent, unless Redis refused the one sent ahead as a script it no longer keeps
+        (NOSCRIPT, which ran nothing)."""
+        ahead = take_count_ahead(self, keys, counters)
+        if ahead is not None:
+            try:
+                return self._counted(keys, ahead.reply())
+            except NoScriptError:
+                pass
+            except RedisError as error:
+                if not self.outage(error):
+                    raise
+                return None
         if self.resting():
             return None
-        redis_keys = [self.make_and_validate_key(key) for key in keys]
-        redis_keys += [self.make_and_validate_key(name) for name, _ in counters]
+        redis_keys, arguments = self._script_arguments(keys, counters)
         try:
-            results = self._run_script(_READ_AND_COUNT, redis_keys, (len(keys), *(seconds for _, seconds in counters)))
+            results = self._run_script(_READ_AND_COUNT, redis_keys, arguments)
         except RedisError as error:
             if not self.outage(error):
                 raise
             return None
+        return self._counted(keys, results)
+
+    def _script_arguments(
+        self, keys: Sequence[str], counters: Sequence[tuple[str, int]]
+    ) -> tuple[list[str], tuple[int, ...]]:
+        """``_READ_AND_COUNT``'s keys and arguments for reading ``keys`` and counting ``counters``."""
+        redis_keys = [self.make_and_validate_key(key) for key in keys]
+        redis_keys += [self.make_and_validate_key(name) for name, _ in counters]
+        return redis_keys, (len(keys), *(seconds for _, seconds in counters))
+
+    def _counted(self, keys: Sequence[str], results: Sequence[Any]) -> tuple[dict[str, Any], list[tuple[int, float]]]:
+        """``_READ_AND_COUNT``'s reply as ``read_and_count`` answers it."""
         counts = results[len(keys) :]
         counted = [(int(counts[i]), int(counts[i + 1]) / 1000) for i in range(0, len(counts), 2)]
         loads = self._cache._serializer.loads
         values = {key: _decoded(raw, loads) for key, raw in zip(keys, results, strict=False) if raw is not None}
         return values, counted
+
+    def take_back(self, counters: Sequence[str]) -> None:
+        """One hit less on each of ``counters`` (names) that is still counting (``_TAKE_BACK``): one round trip. A
+        Redis that cannot answer has nothing to take back from."""
+        if not counters or self.resting():
+            return
+        try:
+            self._run_script(_TAKE_BACK, [self.make_and_validate_key(name) for name in counters], ())
+        except RedisError as error:
+            if not self.outage(error):
+                raise
 
     def _run_script(self, script: Script, keys: Sequence[str], args: Sequence[int]) -> Any:
         """``script``'s reply to ``keys`` and ``args``: EVALSHA written on this process's own connection and the
@@ -519,17 +571,25 @@ class ReadAhead:
         self._connection = None
         self._reply = reply
 
-    def values(self) -> dict[str, Any]:
-        """The values of the keys that are set, the reply read first if it has not been. A Redis that failed meanwhile
-        is a miss, as for any read (``RedisCache.outage``); any other error raises, once."""
-        if self._values is not None:
-            return self._values
+    def reply(self) -> Any:
+        """Redis's reply (or the error instead of it), read first if it has not been."""
         connection = self._connection
         if connection is not None:
             client = self._cache._cache.get_client(None, write=True)
             with client.single_connection_lock:
                 connection.take_replies()
-        reply, self._values = self._reply, {}
+        return self._reply
+
+    def settle(self) -> None:
+        """Done with at the end of its request: its reply is read, so that it is never left owed on the connection."""
+        self.values()
+
+    def values(self) -> dict[str, Any]:
+        """The values of the keys that are set, the reply read first if it has not been. A Redis that failed meanwhile
+        is a miss, as for any read (``RedisCache.outage``); any other error raises, once."""
+        if self._values is not None:
+            return self._values
+        reply, self._values = self.reply(), {}
         if isinstance(reply, BaseException):
             if not isinstance(reply, RedisError) or not self._cache.outage(reply):
                 raise reply
@@ -541,6 +601,42 @@ class ReadAhead:
         return self._values
 
 
+class CountAhead(ReadAhead):
+    """A ``read_and_count`` asked of Redis ahead of the call that makes it (``RedisCache.read_and_count_ahead``): that
+    call's answer, if the same call is made in the request (``take_count_ahead``). What it counted for a call never
+    made is taken back at the end of the request (``settle``), so that a request refused before it (a host the site
+    does not serve, say) uses none of anyone's counts."""
+
+    def __init__(
+        self, cache: RedisCache, keys: list[str], counters: list[tuple[str, int]], connection: RepliesInOrder
+    ) -> None:
+        super().__init__(cache, keys, connection)
+        self.counters = counters
+        self._used = False
+
+    def asks(self, cache: RedisCache, keys: Sequence[str], counters: Sequence[tuple[str, int]]) -> bool:
+        """Whether this is what ``cache.read_and_count(keys, counters)`` asks."""
+        return cache is self._cache and list(keys) == self._keys and list(counters) == self.counters
+
+    def reply(self) -> Any:
+        """The script's reply, for the call it answers; the error instead of it is raised."""
+        self._used = True
+        reply = super().reply()
+        if isinstance(reply, BaseException):
+            raise reply
+        return reply
+
+    def settle(self) -> None:
+        if self._used:
+            return
+        self._used = True
+        reply = ReadAhead.reply(self)
+        if isinstance(reply, list):  # the script ran, and counted for nobody
+            self._cache.take_back([name for name, _ in self.counters])
+        elif isinstance(reply, RedisError):  # it ran nothing; a Redis that failed meanwhile is noted as for any read
+            self._cache.outage(reply)
+
+
 # Values of these types, once unpickled from some bytes, are the value of those bytes for the rest of the process
 # (``decoded_once``): by the bytes read ahead (``read_and_count``, ``read_ahead``), at most this many (then all are
 # forgotten at once, and kept again as they are read: a live identity is a few hundred bytes).
@@ -550,9 +646,9 @@ _decoded_memo: dict[bytes, Any] = {}
 
 
 def decoded_once(cls: type) -> type:
-    """Mark ``cls`` as a value nothing ever changes (a frozen dataclass of immutable fields): read ahead from the
-    cache (``read_and_count``, ``read_ahead``), the same bytes are unpickled once per process and that value is
-    shared. A partner's request reads the same live identity on every call, and unpickling it each time was a
+    """Mark ``cls`` as a value nothing ever changes (a frozen dataclass of immutable fields; or a model instance that
+    nothing changes once read from the cache, ``partners.admission``): read ahead from the cache (``read_and_count``,
+    ``read_ahead``), the same bytes are unpickled once per process and that value is shared. A partner's request reads the same live identity on every call, and unpickling it each time was a
     twentieth of a decided evaluation's instructions in the process (callgrind: 2.13 M -> 2.00 M per evaluation);
     a reader's 304 reads it too."""
     _decoded_once_types.add(cls)
@@ -613,6 +709,17 @@ for i = reads + 1, #KEYS do
   reply[2 * i - reads] = left
 end
 return reply
+""")
+
+
+# KEYS: counters counted for a request that never used the count (``CountAhead``): each still counting counts one less.
+_TAKE_BACK = Script("""
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('DECR', KEYS[i])
+  end
+end
+return #KEYS
 """)
 
 
@@ -689,7 +796,7 @@ def read_and_count(
 
 # --- Values read ahead for the rest of one request ------------------------------------------------
 
-_prefetched: ContextVar[dict[str, Any] | None] = ContextVar("contentsite_cache_prefetched", default=None)
+_prefetched: ContextVar[dict[Any, Any] | None] = ContextVar("contentsite_cache_prefetched", default=None)
 
 
 @contextmanager
@@ -700,7 +807,7 @@ def request_scope() -> Iterator[None]:
     if _prefetched.get() is not None:
         yield
         return
-    scope: dict[str, Any] = {}
+    scope: dict[Any, Any] = {}
     token = _prefetched.set(scope)
     try:
         yield
@@ -709,7 +816,7 @@ def request_scope() -> Iterator[None]:
         for value in scope.values():
             if isinstance(value, ReadAhead):
                 try:
-                    value.values()  # its reply is never left owed on the connection for the next request
+                    value.settle()  # its reply is never left owed on the connection for the next request
                 except Exception:
                     log_outage(logger, "cache", "Cache failed to read: treated as a miss.", exc_info=True)
 
@@ -737,6 +844,34 @@ def read_ahead(keys: Sequence[str], *, using: str = "default") -> None:
     ahead = backend.read_ahead(keys)
     if ahead is not None:
         scope.update(dict.fromkeys(keys, ahead))
+
+
+# Where a request's scope keeps its ``read_and_count`` asked ahead (never a cache key: those are strings).
+_COUNT_AHEAD = ("read-and-count-ahead",)
+
+
+def read_and_count_ahead(keys: Sequence[str], counters: Sequence[tuple[str, int]], *, using: str = "default") -> None:
+    """Ask the cache now what this request's ``read_and_count(keys, counters)`` will ask, without waiting: that call
+    takes the reply (``RedisCache.read_and_count``), as ``read_ahead`` does for reads (a partner's admission,
+    ``partners.admission.admit_ahead``). Once per request, on Redis only; outside a request nothing is asked. What it
+    counts for a call never made is taken back by the end of the request (``CountAhead``)."""
+    scope = _prefetched.get()
+    backend: BaseCache = caches[using]
+    if scope is None or _COUNT_AHEAD in scope or not isinstance(backend, RedisCache):
+        return
+    ahead = backend.read_and_count_ahead(keys, counters)
+    if ahead is not None:
+        scope[_COUNT_AHEAD] = ahead
+
+
+def take_count_ahead(cache: RedisCache, keys: Sequence[str], counters: Sequence[tuple[str, int]]) -> CountAhead | None:
+    """This request's ``read_and_count`` asked ahead, if it asks exactly this of ``cache`` (then it is taken: once)."""
+    scope = _prefetched.get()
+    ahead = scope.get(_COUNT_AHEAD) if scope else None
+    if isinstance(ahead, CountAhead) and ahead.asks(cache, keys, counters):
+        del scope[_COUNT_AHEAD]  # type: ignore[index]
+        return ahead
+    return None
 
 
 def take_prefetched(key: str) -> Any:

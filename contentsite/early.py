@@ -177,14 +177,24 @@ def read_ahead(environ: dict[str, Any]) -> None:
     a fifth of an early 304's CPU). Only what the request would read anyway is asked, by the same keys, read once;
     a value asked ahead is as current as one read a moment later, since the request had already arrived. This is
     only a head start: anything going wrong here leaves the request to read as it would have.
+
+    A partner's request with credentials sends its admission's one round trip so too (its view class's
+    ``admit_ahead``, ``partners.admission.admit_ahead``): the key's row, its rate count and what the view reads
+    first, which the admission then takes (the same question, asked once). A request refused before it is admitted
+    has the hit taken back by its end (``contentsite.cache.CountAhead``).
     """
     if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         return
     try:
         match = _resolve(settings.ROOT_URLCONF, get_path_info(environ))
-        reads = getattr(match.func, "early_reads", None) if match is not None else None
+        if match is None:
+            return
+        reads = getattr(match.func, "early_reads", None)
         if reads is not None:
             cache_read_ahead(reads(*match.args, **match.kwargs))
+        admit = getattr(getattr(match.func, "view_class", None), "admit_ahead", None)
+        if admit is not None and "HTTP_AUTHORIZATION" in environ:
+            admit(environ, match.kwargs)
     except Exception:
         log_outage(logger, "read-ahead", "Reading ahead failed: the request reads as it arrives.", exc_info=True)
 

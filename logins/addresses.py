@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -14,7 +16,13 @@ logger = logging.getLogger(__name__)
 
 
 def client_ip_address(request: HttpRequest) -> str | None:
-    """The address the client connected from, behind ``TRUSTED_PROXY_COUNT`` proxies.
+    """The address the client of ``request`` connected from (``client_address``)."""
+    return client_address(request.META)
+
+
+def client_address(meta: Mapping[str, Any]) -> str | None:
+    """The address the client connected from, behind ``TRUSTED_PROXY_COUNT`` proxies, by a request's ``META`` (or
+    the WSGI environ it is made from).
 
     Each proxy appends the address it was connected from to ``X-Forwarded-For``, so
     behind N proxies the N-th entry from the right is the one our outermost proxy wrote;
@@ -23,8 +31,8 @@ def client_ip_address(request: HttpRequest) -> str | None:
     proxies as configured: then only the connecting address is believed, which can
     lock out more than one client, never fewer.
     """
-    remote = request.META.get("REMOTE_ADDR") or None
-    forwarded_for = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    remote = meta.get("REMOTE_ADDR") or None
+    forwarded_for = meta.get("HTTP_X_FORWARDED_FOR", "")
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         if forwarded_for:

@@ -22,7 +22,7 @@ The admission is kept on the Django request (``ADMISSION``), so that the early 3
 (``contentsite.early``) and DRF's authentication and throttle, which may all run for one
 request, admit and count it once.
 
-Failed authentications are counted per client address (``logins.addresses.client_ip_address``, behind
+Failed authentications are counted per client address (``logins.addresses.client_address``, behind
 ``TRUSTED_PROXY_COUNT`` proxies), on a shared counter named by a keyed hash of the address (``FailureCounter``),
 read in the same round trip and counted only when a key is refused. Past ``PARTNER_API_FAILED_AUTH_RATE`` the
 address's refusals are a 429 (``Admission.throttled``), and a key it sends that the cache does not hold is looked
@@ -40,17 +40,18 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
-from contentsite.cache import count_hit, keep_prefetched, read_and_count
+from contentsite.cache import count_hit, decoded_once, keep_prefetched, read_and_count, read_and_count_ahead
 from contentsite.outages import log_outage
-from logins.addresses import client_ip_address
+from logins.addresses import client_address
 
 from .models import PartnerAPIKey, key_cache_key, known_key_cache_key
 
@@ -116,9 +117,10 @@ class FailureCounter:
     seconds: int
 
     @classmethod
-    def of(cls, request: HttpRequest) -> FailureCounter:
+    def of(cls, meta: Mapping[str, Any]) -> FailureCounter:
+        """The counter of the client address of the request with ``meta`` (its ``META``, or its WSGI environ)."""
         limit, seconds = parse_rate(settings.PARTNER_API_FAILED_AUTH_RATE)
-        return cls(_failure_counter_name(client_ip_address(request) or "unknown", settings.SECRET_KEY), limit, seconds)
+        return cls(_failure_counter_name(client_address(meta) or "unknown", settings.SECRET_KEY), limit, seconds)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -165,6 +167,13 @@ class Admission:
         return self.counted if self.counter == counter else None
 
 
+# A key's row, read with its partner in the admission's round trip, is the same bytes on every request until the key
+# or its partner changes: unpickled once per process (``decoded_once``), since the two model instances cost a tenth of
+# a partner's 304 each time (profiled). Nothing changes a key read so (the admission checks it, the throttle and the
+# request's log line read it); a change is made to one read from the database, and drops the cached row
+# (``partners.signals``, ``partners.services``), whose next bytes differ.
+decoded_once(PartnerAPIKey)
+
 # Per process: the counter each key prefix counted on last time (partner and rate), to name it ahead.
 _counters: dict[str, RateCounter] = {}
 _MAX_REMEMBERED = 10_000
@@ -177,7 +186,7 @@ def admission_of(
     found = getattr(request, ADMISSION, None)
     if isinstance(found, Admission) and found.header == header:
         return found
-    admission = admit(header, prefetch, ahead, failures=FailureCounter.of(request))
+    admission = admit(header, prefetch, ahead, failures=FailureCounter.of(request.META))
     setattr(request, ADMISSION, admission)
     return admission
 
@@ -193,17 +202,13 @@ def admit(
     counters, name and window in seconds): one round trip. What ``ahead`` counted is the view's to keep or take
     back, whatever the key turns out to be (``Admission.counted_ahead``). A refused key counts on ``failures``, the
     client address's failed authentications, read in the same round trip (the module's docstring)."""
-    keyword, _, key = header.partition(" ")
-    key = key.strip()
-    if keyword.lower() != KEYWORD.lower() or not key:
+    key = _key_in(header)
+    if key is None:
         return Admission(header, None, f"Send your key as 'Authorization: {KEYWORD} <key>'.")
     prefix, _, _ = key.partition(".")
     row_key = key_cache_key(prefix)
     counter = _counters.get(prefix)
-    values, counts, answered = read_and_count(
-        [row_key, *([failures.name] if failures else []), *prefetch],
-        [*([(counter.name, counter.seconds)] if counter else []), *ahead],
-    )
+    values, counts, answered = read_and_count(*_asked(prefix, prefetch, ahead, failures))
     counted, ahead_counts = (counts[0], counts[1:]) if counter else (None, counts)
     counted_ahead = frozenset(name for (name, _), count in zip(ahead, ahead_counts, strict=True) if count is not None)
     failures_read = values.pop(failures.name, None) if failures else None
@@ -231,6 +236,36 @@ def admit(
         _counters[prefix] = actual
         counted = None  # not counted on this counter: the throttle counts
     return Admission(header, api_key, None, actual, counted, answered, counted_ahead)
+
+
+def admit_ahead(meta: Mapping[str, Any], prefetch: Sequence[str] = ()) -> None:
+    """Send what ``admit`` will ask of the cache for the request with ``meta`` (its WSGI environ, as it arrives) and
+    ``prefetch``, without waiting for the reply: ``admit`` takes it (``contentsite.cache.read_and_count_ahead``), so
+    that the process does not sleep through the round trip (``contentsite.early.read_ahead``). The hit is counted
+    now; if the request is never admitted (refused before its key is checked), it is taken back by its end."""
+    key = _key_in(meta.get("HTTP_AUTHORIZATION", ""))
+    if key is not None:
+        prefix, _, _ = key.partition(".")
+        read_and_count_ahead(*_asked(prefix, prefetch, (), FailureCounter.of(meta)))
+
+
+def _key_in(header: str) -> str | None:
+    """The key ``Authorization: Api-Key <key>`` sends, if it is written so."""
+    keyword, _, key = header.partition(" ")
+    key = key.strip()
+    return key if keyword.lower() == KEYWORD.lower() and key else None
+
+
+def _asked(
+    prefix: str, prefetch: Sequence[str], ahead: Sequence[tuple[str, int]], failures: FailureCounter | None
+) -> tuple[list[str], list[tuple[str, int]]]:
+    """What the admission of a key with ``prefix`` reads and counts (``read_and_count``): the key's row, the address's
+    failures, ``prefetch``; the counter the key counted on last time in this process, and ``ahead``."""
+    counter = _counters.get(prefix)
+    return (
+        [key_cache_key(prefix), *([failures.name] if failures else []), *prefetch],
+        [*([(counter.name, counter.seconds)] if counter else []), *ahead],
+    )
 
 
 def _problem(api_key: PartnerAPIKey | None, key: str) -> str | None:

@@ -51,7 +51,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
     There is no user: partners never act on content, they only read what is published.
     The key is checked by ``partners.admission``, in the same cache round trip that counts
     the request against its partner's rate limit and reads what the view reads first
-    (the view's ``prefetch_keys()``, if it has one) and counts what the view counts ahead
+    (the view's ``prefetch_keys(kwargs)``, if it has one) and counts what the view counts ahead
     (its ``counts_ahead()``, if it has one).
     """
 
@@ -60,7 +60,7 @@ class PartnerKeyAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         view = (request.parser_context or {}).get("view")
-        prefetch = view.prefetch_keys() if hasattr(view, "prefetch_keys") else ()
+        prefetch = view.prefetch_keys(view.kwargs) if hasattr(view, "prefetch_keys") else ()
         ahead = view.counts_ahead() if hasattr(view, "counts_ahead") else ()
         return (AnonymousUser(), authenticated_key(request._request, header, prefetch, ahead))
 

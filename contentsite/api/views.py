@@ -36,7 +36,7 @@ from articles.live import (
 from articles.memo import BoundedMemo
 from articles.models import ArticleKind, Withdrawn
 from contentsite.early import Validators
-from partners.admission import ADMISSION, Admission
+from partners.admission import ADMISSION, Admission, admit_ahead
 from partners.authentication import PartnerKeyAuthentication, authenticated_key
 from partners.permissions import HasPartnerKey
 from partners.throttling import RATE_LIMIT_HEADERS, PartnerKeyRateThrottle, rate_limit_headers, rate_limit_wait
@@ -306,10 +306,13 @@ class PartnerView:
         if status_asked == 304:
             raise NotModified
 
-    def prefetch_keys(self) -> Sequence[str]:
-        """The cache keys this request reads first (its live identity): read ahead with the partner's key and
-        rate count, in one round trip (``partners.admission``)."""
-        return ()
+    @classmethod
+    def prefetch_keys(cls, kwargs: dict[str, Any]) -> Sequence[str]:
+        """The cache keys a request for the address with ``kwargs`` reads first (its live identity, where its
+        validators follow from one): read ahead with the partner's key and rate count, in one round trip
+        (``partners.admission``)."""
+        identity = cls.identity_validators(kwargs)
+        return identity.keys if identity is not None else ()
 
     def counts_ahead(self) -> Sequence[tuple[str, int]]:
         """Counters (name, window in seconds) this request counts in its admission's round trip, before its key is
@@ -322,6 +325,13 @@ class PartnerView:
         request = self.request  # type: ignore[attr-defined]  # DRF's, or Django's (``answer_as_decided``)
         admission = getattr(getattr(request, "_request", request), ADMISSION, None)
         return admission.counted_ahead if isinstance(admission, Admission) else frozenset()
+
+    @classmethod
+    def admit_ahead(cls, environ: dict[str, Any], kwargs: dict[str, Any]) -> None:
+        """Send this request's admission's round trip as it arrives (``partners.admission.admit_ahead``): what its
+        authentication will ask: the key's row, its count and what the view reads first (``prefetch_keys``).
+        Called by ``contentsite.early.read_ahead`` for a GET or HEAD with credentials."""
+        admit_ahead(environ, cls.prefetch_keys(kwargs))
 
     @classmethod
     def not_modified_early(
@@ -480,9 +490,6 @@ class SiteListView(PartnerView):
     def identity_validators(cls, kwargs: dict[str, Any]) -> IdentityValidators | None:
         return cls.site_validators(kwargs)
 
-    def prefetch_keys(self) -> Sequence[str]:
-        return self.site_validators(self.kwargs).keys  # type: ignore[attr-defined]
-
     def validators(self) -> Validators | None:
         self.check_query()
         made_from = self.site_validators(self.kwargs)  # type: ignore[attr-defined]
@@ -520,9 +527,6 @@ class LiveArticleView(PartnerView):
     @property
     def live(self) -> Live:
         return self.live_validators(self.kwargs).read()  # type: ignore[attr-defined,return-value]
-
-    def prefetch_keys(self) -> Sequence[str]:
-        return self.live_validators(self.kwargs).keys  # type: ignore[attr-defined]
 
     def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """As a GET would be: 404 where nothing was ever published, 410 where it was withdrawn."""

@@ -209,3 +209,20 @@ def test_a_key_revoked_while_a_reader_was_caching_it_is_not_left_in_the_cache(
     assert models.PartnerAPIKey.objects.unrevoked(api_key.partition(".")[0]) is not None  # what it read
     monkeypatch.setattr(models, "cache", cache)
     assert client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {api_key}").status_code == 401
+
+
+@pytest.mark.outage
+def test_a_keys_row_read_from_the_cache_is_unpickled_once_per_process(published_article, partner, api_key, own_redis):
+    """Found by profiling a partner's 304 (issue 9): unpickling the key's row and its partner, two model instances,
+    was a tenth of its CPU on every request. The row is the same bytes until the key or its partner changes, and
+    nothing changes a key read from the cache, so those bytes are unpickled once per process (``decoded_once``)."""
+    from partners.admission import admit
+
+    header = f"Api-Key {api_key}"
+    assert admit(header).api_key is not None  # read from the database, and kept in the cache
+    first, second = admit(header).api_key, admit(header).api_key
+    assert first is not None and second is first
+    partner.rate_limit = "7/minute"  # the row is dropped from the cache: read again, and another value
+    partner.save()
+    third = admit(header).api_key
+    assert third is not None and third is not first and third.partner.rate_limit == "7/minute"

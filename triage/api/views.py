@@ -67,8 +67,9 @@ class PathwayDetail(LiveArticleView, generics.GenericAPIView):
     def identity_validators(cls, kwargs: dict[str, Any]) -> IdentityValidators | None:
         return None  # two identities: the pathway's and the site's (``validators``)
 
-    def prefetch_keys(self) -> Sequence[str]:
-        return (*super().prefetch_keys(), SITE_POINTER)
+    @classmethod
+    def prefetch_keys(cls, kwargs: dict[str, Any]) -> Sequence[str]:
+        return (*cls.live_validators(kwargs).keys, SITE_POINTER)
 
     def validators(self) -> Validators | None:
         self._live = self.live
@@ -129,7 +130,7 @@ class PathwayEvaluate(PartnerView, APIView):
         if body is None:  # not JSON, too large to read ahead, or malformed: as DRF reads it
             return None
         try:
-            key = authenticated_key(request, header, self.prefetch_keys(), self.counts_ahead())
+            key = authenticated_key(request, header, self.prefetch_keys(self.kwargs), self.counts_ahead())
             if rate_limit_wait(request, key) is not None:
                 return None
             pathway = services.compiled_pathway(self.kwargs["slug"])
@@ -150,9 +151,10 @@ class PathwayEvaluate(PartnerView, APIView):
         self.ahead = services.evaluate_ahead(self.kwargs["slug"], body)
         return body
 
-    def prefetch_keys(self) -> Sequence[str]:
+    @classmethod
+    def prefetch_keys(cls, kwargs: dict[str, Any]) -> Sequence[str]:
         # The site's clock too: which of the articles a result links to are live now (``services.articles_live_now``).
-        return (*identity_cache_keys(self.kwargs["slug"], kind=PATHWAY), SITE_POINTER)
+        return (*identity_cache_keys(kwargs["slug"], kind=PATHWAY), SITE_POINTER)
 
     def counts_ahead(self) -> Sequence[tuple[str, int]]:
         return ((self.ahead.counter, services.OUTCOME_COUNT_SECONDS),) if self.ahead else ()
