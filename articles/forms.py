@@ -41,11 +41,21 @@ class SubmitForm(TransitionForm):
         help_text="What changed in this revision; readers see it in the page history.",
     )
 
+    # The draft's version as the page showed it: what is submitted is what the submitter's page showed.
+    expected_lock_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
     @classmethod
     def for_revision(
         cls, revision: Revision, data: Any = None, *, checks: CheckReport | None = None, **kwargs: Any
     ) -> TransitionForm:
-        return cls(data, initial={"change_summary": revision.change_summary}, **kwargs)
+        initial = {"change_summary": revision.change_summary, "expected_lock_version": revision.lock_version}
+        return cls(data, initial=initial, **kwargs)
+
+    def shown_again(self, revision: Revision) -> TransitionForm:
+        # The page shown again shows the draft as it is now: submitting from it submits that.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("expected_lock_version")] = revision.lock_version
+        return self
 
 
 class RequestChangesForm(TransitionForm):

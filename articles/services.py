@@ -102,6 +102,10 @@ STALE_DRAFT_MESSAGE = (
     "Someone else saved this draft after you opened it (you started from version {expected}; it is now at "
     "version {current}). Your changes were not saved. Keep a copy of them, reload the draft and apply them again."
 )
+STALE_SUBMIT_MESSAGE = (
+    "Someone else saved this draft after you opened it (you started from version {expected}; it is now at "
+    "version {current}). It was not submitted: the page now shows it as it is. Read it, then submit it again."
+)
 
 
 # --- The transition table ----------------------------------------------------------
@@ -922,11 +926,28 @@ def revision_archive(*, revision: Revision, actor: AbstractBaseUser, reason: str
     done="submitted",
     notify=notifications.SUBMITTED,
 )
-def revision_submit(*, revision: Revision, actor: AbstractBaseUser, change_summary: str | None = None) -> Revision:
-    """Send a draft for clinical review: run the content checks, freeze the content, hash it."""
+def revision_submit(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    change_summary: str | None = None,
+    expected_lock_version: int | None = None,
+) -> Revision:
+    """Send a draft for clinical review: run the content checks, freeze the content, hash it.
+
+    ``expected_lock_version`` is the draft's version as the submitter's page showed it (the admin's submit form
+    sends it): a draft saved since, in another tab or by someone else, is refused, so nobody submits words their
+    page never showed, and the change summary they send never silently replaces a newer one. None: no page (a
+    command, the demo loader), nothing to compare.
+    """
     _permitted("submit", actor)
     with transaction.atomic():
         revision = _begin("submit", revision, actor)
+        if expected_lock_version is not None and revision.lock_version != expected_lock_version:
+            raise ValidationError(
+                STALE_SUBMIT_MESSAGE.format(expected=expected_lock_version, current=revision.lock_version),
+                code="stale",
+            )
         if change_summary is not None:
             revision.change_summary = change_summary.strip()
         if not revision.change_summary.strip():

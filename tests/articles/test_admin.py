@@ -367,3 +367,43 @@ def test_the_audit_log_names_each_entry_by_its_time_in_the_sites_time_zone(
         local = timezone.localtime(entry.created_at)
         assert str(entry).startswith(f"{local:%Y-%m-%d %H:%M} "), (str(entry), local)
         assert str(entry) in html.replace("&#x27;", "'")
+
+
+def test_a_submit_from_a_page_opened_before_another_save_is_refused(client, workflow, author, second_author):
+    """Found from outside: two authors had the same draft open; the second submitted it from a page shown before the
+    first saved a new change summary and summary. The submit went through: the first author's change summary was
+    overwritten with no trace, and the draft went for review with words its submitter's page never showed."""
+    draft = workflow.draft()
+    client.force_login(second_author)
+    submit_form = client.get(change_url(draft)).context["workflow_actions"][0]["form"]
+    assert submit_form.prefix == "submit"
+    seen = {submit_form.add_prefix(name): submit_form[name].value() for name in submit_form.fields}
+
+    client.force_login(author)
+    first = form_data(client, draft)
+    first["change_summary"] = "Corrected the wording of section 1."
+    first["sections-0-body"] = "The first author's newer words [@ref-1]."
+    assert client.post(change_url(draft), first).status_code == 302
+
+    client.force_login(second_author)
+    response = client.post(
+        f"/admin/articles/revision/{draft.pk}/transition/submit/",
+        {**seen, "submit-change_summary": "First version."},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Submit for clinical review: not done." in html
+    assert "Someone else saved this draft after you opened it" in html
+    current = Revision.objects.get(pk=draft.pk)
+    assert current.state == RevisionState.DRAFT
+    assert current.change_summary == "Corrected the wording of section 1."
+    assert not AuditEntry.objects.filter(revision=draft, action=AuditAction.SUBMIT).exists()
+    # The page shown with the refusal shows the draft as it is now: a submit from it goes through.
+    shown = response.context["workflow_actions"][0]["form"]
+    again = {shown.add_prefix(name): shown[name].value() for name in shown.fields}
+    response = client.post(
+        f"/admin/articles/revision/{draft.pk}/transition/submit/",
+        {**again, "submit-change_summary": "Corrected the wording of section 1."},
+        follow=True,
+    )
+    assert "The revision is now in review." in response.content.decode()
