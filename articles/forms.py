@@ -12,6 +12,7 @@ from .json_input import JSONTooDeep, check_depth
 from .limits import MAX_COMMENT_CHARS, MAX_LINE_CHARS
 from .models import Revision
 from .text import TextFormField, normalise_text, validate_text_characters
+from .vocabulary_history import vocabulary_version
 
 
 class TransitionForm(forms.Form):
@@ -69,6 +70,8 @@ class RequestChangesForm(TransitionForm):
 class ApproveForm(TransitionForm):
     # The content hash of the revision as the page showed it: the approval is of what the reviewer read.
     content_hash_seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # The medication and symptom details as the page showed them (outside the content hash, read with it).
+    vocabulary_seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     acknowledged_warnings = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="I have read and accept these warnings"
     )
@@ -92,12 +95,17 @@ class ApproveForm(TransitionForm):
     ) -> TransitionForm:
         if checks is None:
             checks = check_revision(Revision.objects.with_content().get(pk=revision.pk))
-        return cls(data, warnings=checks.warnings, initial={"content_hash_seen": revision.content_hash}, **kwargs)
+        initial = {"content_hash_seen": revision.content_hash, "vocabulary_seen": vocabulary_version(revision)}
+        return cls(data, warnings=checks.warnings, initial=initial, **kwargs)
+
+    def clean_vocabulary_seen(self) -> str | None:
+        return self.cleaned_data.get("vocabulary_seen") or None  # not sent: nothing to compare
 
     def shown_again(self, revision: Revision) -> TransitionForm:
         # The page shown again shows the revision as it is now: approving from it approves that.
         self.data = self.data.copy()
         self.data[self.add_prefix("content_hash_seen")] = revision.content_hash
+        self.data[self.add_prefix("vocabulary_seen")] = vocabulary_version(revision)
         return self
 
 

@@ -88,6 +88,7 @@ from .models import (
     SymptomEntry,
 )
 from .search import index_articles
+from .vocabulary_history import vocabulary_version
 
 logger = logging.getLogger("articles.workflow")
 
@@ -1028,6 +1029,7 @@ def revision_approve(
     acknowledged_warnings: Iterable[str] = (),
     next_review_due: datetime.date | None = None,
     comment: str = "",
+    vocabulary_seen: str | None = None,
 ) -> Revision:
     """Clinical sign-off of exactly this content.
 
@@ -1036,6 +1038,10 @@ def revision_approve(
     ``content_hash_seen`` is the content hash of the revision as the reviewer read it: a revision sent back,
     changed and submitted again after they opened it is refused, so their name is never put to words they did
     not see. The review records the content hash, so later changes cannot ride on it.
+    ``vocabulary_seen`` is, likewise, the version of the medication and symptom details the reviewer's page showed
+    (``vocabulary_history.vocabulary_version``; the admin's form sends it): outside the content hash, but read with
+    it, and shown as "as reviewed" once the revision is no longer live. One changed since is refused. None: no page
+    (a command, the demo loader), nothing to compare.
     """
     _permitted("approve", actor)
     profile = _reviewer_profile(actor)
@@ -1048,6 +1054,14 @@ def revision_approve(
                 code="content_changed",
             )
         verified = _verified_hash(revision, revision.content_hash, "submitted")
+        # Read under the article's lock: a change to the medication or a symptom waits for it (``_vocabulary_update``).
+        if vocabulary_seen is not None and vocabulary_seen != vocabulary_version(revision):
+            raise ValidationError(
+                f"A medication or symptom that revision {revision.number} shows was changed since you opened it "
+                "(see the article's audit log). Nothing was approved. The page now shows it as it is: read it again "
+                "before you approve.",
+                code="vocabulary_changed",
+            )
         report = check_revision(Revision.objects.with_content().get(pk=revision.pk))
         if report.failures:
             raise ValidationError(

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import copy
 import datetime
+import hashlib
 from typing import Any
 
-from .models import AuditEntry, Revision, RevisionState
+from .models import AuditEntry, Medication, Revision, RevisionState, Symptom
 
 # Revisions readers no longer see: their details are given as at their last review.
 NO_LONGER_LIVE = (RevisionState.SUPERSEDED, RevisionState.WITHDRAWN)
@@ -71,3 +72,18 @@ def show_vocabulary_as_reviewed(revision: Revision) -> datetime.datetime | None:
         for entry in revision.symptom_entries.all():
             entry.symptom = _as_then(entry.symptom, earlier)
     return review.reviewed_at
+
+
+def vocabulary_version(revision: Revision) -> str:
+    """A fingerprint of the medication and symptom details ``revision`` shows, as they are now: it changes whenever
+    one of them is changed (``services.medication_update`` / ``symptom_update`` move its ``updated_at``).
+
+    The approval form carries it as its page showed it (``forms.ApproveForm``), as it carries the content hash: those
+    details are outside the content hash, yet the reviewer read them on the page, and the approval, and the page
+    history's "as reviewed", put their name to them. Two queries.
+    """
+    medication = Medication.objects.filter(articles=revision.article_id).values_list("slug", "updated_at")
+    symptoms = Symptom.objects.shown_by_revision(revision.pk).order_by("slug").values_list("slug", "updated_at")
+    entries = [("medication", *row) for row in medication] + [("symptom", *row) for row in symptoms]
+    canonical = "\n".join(f"{kind}:{slug}@{updated_at.isoformat()}" for kind, slug, updated_at in entries)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

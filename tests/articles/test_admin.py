@@ -407,3 +407,43 @@ def test_a_submit_from_a_page_opened_before_another_save_is_refused(client, work
         follow=True,
     )
     assert "The revision is now in review." in response.content.decode()
+
+
+def test_an_approval_from_a_page_opened_before_a_symptom_it_shows_was_changed_is_refused(
+    client, workflow, author, reviewer
+):
+    """Found from outside: a reviewer read a revision (its symptom entries, the preview); a second reviewer renamed a
+    symptom it shows; the first approved from the page they had read, and it went through. The approval, and the
+    page history's "as reviewed", then put their name to a symptom name their page never showed."""
+    from articles import services
+    from articles.models import ClinicalReview, Symptom
+
+    second_reviewer = make_user("second-reviewer", "Clinical reviewers", profile=True)
+    revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
+    client.force_login(reviewer)
+    page = client.get(change_url(revision))
+    form = next(action["form"] for action in page.context["workflow_actions"] if action["name"] == "approve")
+    sent = {form.add_prefix(name): form[name].value() for name in form.fields if form[name].value() is not None}
+    warnings = form.fields.get("acknowledged_warnings")
+    sent[form.add_prefix("acknowledged_warnings")] = [code for code, _ in warnings.choices] if warnings else []
+
+    symptom = Symptom.objects.shown_by_revision(revision.pk).order_by("slug").first()
+    assert symptom.name in page.content.decode()
+    services.symptom_update(
+        symptom=symptom, actor=second_reviewer, changes={"name": "A name the first reviewer never saw"}, reason="Test."
+    )
+
+    url = f"/admin/articles/revision/{revision.pk}/transition/approve/"
+    response = client.post(url, sent, follow=True)
+    html = response.content.decode()
+    assert "Approve: not done." in html
+    assert "changed since you opened" in html
+    assert Revision.objects.get(pk=revision.pk).state == RevisionState.IN_REVIEW
+    assert not ClinicalReview.objects.filter(revision=revision).exists()
+    # The page shown with the refusal shows the symptom as it is now: an approval from it goes through.
+    assert "A name the first reviewer never saw" in html
+    shown = next(action["form"] for action in response.context["workflow_actions"] if action["name"] == "approve")
+    again = {shown.add_prefix(name): shown[name].value() for name in shown.fields if shown[name].value() is not None}
+    again[form.add_prefix("acknowledged_warnings")] = sent[form.add_prefix("acknowledged_warnings")]
+    response = client.post(url, again, follow=True)
+    assert "The revision is now approved." in response.content.decode()
