@@ -67,11 +67,31 @@ class RequestChangesForm(TransitionForm):
     )
 
 
-class ApproveForm(TransitionForm):
+class VocabularySeenForm(TransitionForm):
+    """A review's form: it carries the medication and symptom details as its page showed them (outside the content
+    hash, read with it: ``vocabulary_history.vocabulary_version``), and the service refuses them changed since."""
+
+    vocabulary_seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    @classmethod
+    def for_revision(
+        cls, revision: Revision, data: Any = None, *, checks: CheckReport | None = None, **kwargs: Any
+    ) -> TransitionForm:
+        return cls(data, initial={"vocabulary_seen": vocabulary_version(revision)}, **kwargs)
+
+    def clean_vocabulary_seen(self) -> str | None:
+        return self.cleaned_data.get("vocabulary_seen") or None  # not sent: nothing to compare
+
+    def shown_again(self, revision: Revision) -> TransitionForm:
+        # The page shown again shows the details as they are now: a review from it is of those.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("vocabulary_seen")] = vocabulary_version(revision)
+        return self
+
+
+class ApproveForm(VocabularySeenForm):
     # The content hash of the revision as the page showed it: the approval is of what the reviewer read.
     content_hash_seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    # The medication and symptom details as the page showed them (outside the content hash, read with it).
-    vocabulary_seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     acknowledged_warnings = forms.MultipleChoiceField(
         required=False, widget=forms.CheckboxSelectMultiple, label="I have read and accept these warnings"
     )
@@ -98,18 +118,14 @@ class ApproveForm(TransitionForm):
         initial = {"content_hash_seen": revision.content_hash, "vocabulary_seen": vocabulary_version(revision)}
         return cls(data, warnings=checks.warnings, initial=initial, **kwargs)
 
-    def clean_vocabulary_seen(self) -> str | None:
-        return self.cleaned_data.get("vocabulary_seen") or None  # not sent: nothing to compare
-
     def shown_again(self, revision: Revision) -> TransitionForm:
         # The page shown again shows the revision as it is now: approving from it approves that.
-        self.data = self.data.copy()
+        super().shown_again(revision)
         self.data[self.add_prefix("content_hash_seen")] = revision.content_hash
-        self.data[self.add_prefix("vocabulary_seen")] = vocabulary_version(revision)
         return self
 
 
-class ConfirmReviewForm(TransitionForm):
+class ConfirmReviewForm(VocabularySeenForm):
     next_review_due = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),

@@ -641,6 +641,18 @@ def _signed_as(review: ClinicalReview) -> dict[str, Any]:
     }
 
 
+def _refuse_changed_vocabulary(revision: Revision, vocabulary_seen: str | None, *, not_done: str, doing: str) -> None:
+    """Refuse a review from a page that showed the medication or a symptom of ``revision`` before it was changed
+    (``vocabulary_history.vocabulary_version``; None: no page, nothing to compare). The caller holds the article
+    lock, which a change to the medication or a symptom the article shows waits for (``_vocabulary_update``)."""
+    if vocabulary_seen is not None and vocabulary_seen != vocabulary_version(revision):
+        raise ValidationError(
+            f"A medication or symptom that revision {revision.number} shows was changed since you opened it (see "
+            f"the article's audit log). {not_done}. The page now shows it as it is: read it again before you {doing}.",
+            code="vocabulary_changed",
+        )
+
+
 def _verified_hash(revision: Revision, expected: str, doing: str) -> str:
     current = content_hash(Revision.objects.with_content().get(pk=revision.pk))
     if current != expected:
@@ -1054,14 +1066,7 @@ def revision_approve(
                 code="content_changed",
             )
         verified = _verified_hash(revision, revision.content_hash, "submitted")
-        # Read under the article's lock: a change to the medication or a symptom waits for it (``_vocabulary_update``).
-        if vocabulary_seen is not None and vocabulary_seen != vocabulary_version(revision):
-            raise ValidationError(
-                f"A medication or symptom that revision {revision.number} shows was changed since you opened it "
-                "(see the article's audit log). Nothing was approved. The page now shows it as it is: read it again "
-                "before you approve.",
-                code="vocabulary_changed",
-            )
+        _refuse_changed_vocabulary(revision, vocabulary_seen, not_done="Nothing was approved", doing="approve")
         report = check_revision(Revision.objects.with_content().get(pk=revision.pk))
         if report.failures:
             raise ValidationError(
@@ -1111,14 +1116,24 @@ def revision_approve(
     four_eyes=True,
 )
 def revision_confirm_review(
-    *, revision: Revision, actor: AbstractBaseUser, next_review_due: datetime.date | None = None, comment: str = ""
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    next_review_due: datetime.date | None = None,
+    comment: str = "",
+    vocabulary_seen: str | None = None,
 ) -> ClinicalReview:
-    """ "Reviewed, no change": a reviewer confirms the live revision is still accurate; the clock restarts."""
+    """ "Reviewed, no change": a reviewer confirms the live revision is still accurate; the clock restarts.
+
+    ``vocabulary_seen``: as for ``revision_approve``, the medication and symptom details as the reviewer's page
+    showed them; one changed since is refused.
+    """
     _permitted("confirm_review", actor)
     profile = _reviewer_profile(actor)
     with transaction.atomic():
         revision = _begin("confirm_review", revision, actor)
         verified = _verified_hash(revision, revision.content_hash, "published")
+        _refuse_changed_vocabulary(revision, vocabulary_seen, not_done="Nothing was confirmed", doing="confirm it")
         review = _record_review(
             revision=revision,
             kind=ReviewKind.CONFIRMATION,

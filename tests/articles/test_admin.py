@@ -447,3 +447,38 @@ def test_an_approval_from_a_page_opened_before_a_symptom_it_shows_was_changed_is
     again[form.add_prefix("acknowledged_warnings")] = sent[form.add_prefix("acknowledged_warnings")]
     response = client.post(url, again, follow=True)
     assert "The revision is now approved." in response.content.decode()
+
+
+def test_a_confirmation_from_a_page_opened_before_its_medication_was_changed_is_refused(
+    client, published_article, reviewer
+):
+    """Found from outside: a reviewer opened the live revision to confirm it as still accurate; a second reviewer
+    changed the medication's drug class; the confirmation from the page opened before went through, under a review
+    dated after the change their page never showed."""
+    from articles import services
+    from articles.models import ClinicalReview, ReviewKind
+
+    second_reviewer = make_user("second-reviewer", "Clinical reviewers", profile=True)
+    client.force_login(reviewer)
+    page = client.get(change_url(published_article))
+    form = next(action["form"] for action in page.context["workflow_actions"] if action["name"] == "confirm_review")
+    sent = {form.add_prefix(name): form[name].value() for name in form.fields if form[name].value() is not None}
+
+    medication = published_article.article.medication
+    services.medication_update(
+        medication=medication, actor=second_reviewer, changes={"drug_class": "A class never shown"}, reason="Test."
+    )
+
+    url = f"/admin/articles/revision/{published_article.pk}/transition/confirm_review/"
+    response = client.post(url, sent, follow=True)
+    html = response.content.decode()
+    assert "not done." in html
+    assert "changed since you opened" in html
+    confirmations = ClinicalReview.objects.filter(revision=published_article, kind=ReviewKind.CONFIRMATION)
+    assert not confirmations.exists()
+    # The page shown with the refusal is as things are now: a confirmation from it goes through.
+    shown = next(a["form"] for a in response.context["workflow_actions"] if a["name"] == "confirm_review")
+    again = {shown.add_prefix(name): shown[name].value() for name in shown.fields if shown[name].value() is not None}
+    response = client.post(url, again, follow=True)
+    assert "Confirm as still accurate (reviewed, no change): done." in response.content.decode()
+    assert confirmations.count() == 1
