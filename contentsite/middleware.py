@@ -1,10 +1,13 @@
 """Response headers that Django and django-csp do not set themselves; lost lock races and database outages
 answered clearly."""
 
+import contextlib
 import logging
 import math
+import re
 import sys
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -237,18 +240,62 @@ def is_database_outage(error: BaseException | None) -> bool:
     return isinstance(error, OperationalError | InterfaceError) and not is_lock_conflict(error)
 
 
+# A statement that changes rows (a CTE's "WITH ... INSERT" too); not "SELECT ... FOR UPDATE", which changes none.
+_WRITE_STATEMENT = re.compile(r"^\s*(?:WITH\b.*\b)?(?:INSERT|UPDATE|DELETE)\b", re.I | re.S)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class WritesSeen:
+    """What a request's writes came to, as far as its process can tell: ``committed``, a write the database confirmed
+    (its transaction committed, or it ran outside one); ``unconfirmed``, one whose transaction has not been seen to
+    commit (its COMMIT may have been lost with the connection, and then nobody knows). A
+    ``connection.execute_wrapper`` while the request runs (``DatabaseUnavailableMiddleware``)."""
+
+    def __init__(self) -> None:
+        self.committed = False
+        self.unconfirmed = False
+
+    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        result = execute(sql, params, many, context)
+        if isinstance(sql, str) and _WRITE_STATEMENT.match(sql):
+            connection = context["connection"]
+            if connection.in_atomic_block:
+                self.unconfirmed = True
+                connection.on_commit(self._confirmed)
+            else:
+                self.committed = True
+        return result
+
+    def _confirmed(self) -> None:
+        self.committed = True
+        self.unconfirmed = False
+
+    def may_have_saved(self, error: BaseException) -> bool:
+        """Whether what the request sent may be saved although ``error`` ended it: a write of it committed, or the
+        error was its transaction's COMMIT going unanswered (``contentsite.postgresql``)."""
+        return self.committed or (self.unconfirmed and getattr(error, "during_commit", False))
+
+
 def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResponse:
     """503 with ``Retry-After``: JSON for the API, a plain page for everyone else; rendered without a query.
 
     After a write refused as read-only, the connections are closed, so that the next request connects again:
     after a failover the database's name leads to the new primary, while a connection kept (``CONN_MAX_AGE``)
     stays with the old one.
+
+    A form sent (a triage answer, feedback, an admin step) is said not received, and to be sent again, only when
+    none of its writes may have been saved (``WritesSeen``): a change that committed before the database went (the
+    page after it needed the database) is said maybe saved, to be checked first; sent again, a comment would be
+    added twice.
     """
     log_outage(logger, "database", "Database unavailable (%s): answering 503 until it is back.", error)
     if is_read_only_refusal(error):
         for database in connections.all(initialized_only=True):
             database.close()
     seconds = settings.OUTAGE_RETRY_AFTER_SECONDS
+    sent = request.method not in _SAFE_METHODS
+    writes = getattr(request, "writes_seen", None)
+    maybe_saved = writes is not None and writes.may_have_saved(error)
     response: HttpResponse
     if is_api_request(request):
         response = problem_response(request, status=503, detail=UNAVAILABLE_MESSAGE, code="unavailable")
@@ -260,8 +307,10 @@ def database_unavailable(request: HttpRequest, error: BaseException) -> HttpResp
                 "SITE_NAME": settings.SITE_NAME,
                 "retry_after_minutes": max(1, math.ceil(seconds / 60)),
                 "emergency_number": settings.TRIAGE_EMERGENCY_NUMBER,
-                # A form sent (a triage answer, feedback) was not received: the reader is told, not left guessing.
-                "not_received": request.method not in ("GET", "HEAD", "OPTIONS"),
+                # A form sent (a triage answer, feedback) was not received, or may have been saved: the reader is
+                # told which, not left guessing.
+                "not_received": sent and not maybe_saved,
+                "maybe_saved": sent and maybe_saved,
             },
         )
         response = HttpResponse(page, status=503)
@@ -306,7 +355,14 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        if request.method in _SAFE_METHODS:
+            return self.get_response(request)
+        # What the request writes, so that a 503 can say whether it may have been saved (``database_unavailable``).
+        request.writes_seen = writes = WritesSeen()  # type: ignore[attr-defined]
+        with contextlib.ExitStack() as watching:
+            for database in connections.all():
+                watching.enter_context(database.execute_wrapper(writes))
+            return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not is_database_outage(exception):

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import OperationalError, connection, transaction
 from django.test import Client, RequestFactory
 
 from articles.models import Revision
@@ -148,6 +148,8 @@ def test_with_postgresql_taking_no_writes_reads_answer_and_writes_are_503s_that_
         }
         assert {name: response.status_code for name, response in writes.items()} == dict.fromkeys(writes, 503)
         assert all(response["Retry-After"] == "17" for response in writes.values())
+        # Nothing of them was saved, and the pages say so.
+        assert all(NOT_RECEIVED in response.content.decode() for response in writes.values())
         # Closed after the refusal (the test client keeps connections between requests, as CONN_MAX_AGE does),
         # so that the next request connects again, to wherever the database's name leads after a failover.
         assert connection.connection is None
@@ -157,3 +159,55 @@ def test_with_postgresql_taking_no_writes_reads_answer_and_writes_are_503s_that_
     assert send(reader, published_article, helpful="yes").status_code == 303
     assert editor.post(create_draft).status_code in (200, 302)
     assert Revision.objects.count() == revisions + 1
+
+
+MAYBE_SAVED = "What you sent may have been saved before the failure."
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_form_whose_commit_went_unanswered_is_said_maybe_saved_not_lost():
+    """The connection is lost as the COMMIT is sent (the server killed or restarting): the server may have
+    committed, and nobody can know. The page must not say "not received, send it again"."""
+    import psycopg
+
+    from contentsite.middleware import WritesSeen
+    from contentsite.models import PendingInvalidation
+
+    request = RequestFactory().post("/feedback/1/")
+    request.writes_seen = writes = WritesSeen()
+    dsn = {key: connection.settings_dict[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")}
+    other = psycopg.connect(
+        dbname=dsn["NAME"], user=dsn["USER"], password=dsn["PASSWORD"], host=dsn["HOST"], port=dsn["PORT"]
+    )
+
+    def write_then_lose_the_connection() -> None:
+        with connection.execute_wrapper(writes), transaction.atomic():
+            PendingInvalidation.objects.create(cache_keys=["a-key"], proxy_keys=[])
+            other.execute("SELECT pg_terminate_backend(%s)", [connection.connection.info.backend_pid])
+
+    with other, pytest.raises(OperationalError) as lost:
+        write_then_lose_the_connection()
+    assert lost.value.during_commit
+    page = database_unavailable(request, lost.value).content.decode()
+    assert MAYBE_SAVED in page
+    assert NOT_RECEIVED not in page
+    connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_form_whose_writes_all_committed_is_said_maybe_saved_and_one_with_none_not_received():
+    from contentsite.middleware import WritesSeen
+    from contentsite.models import PendingInvalidation
+
+    saved, unsaved = RequestFactory().post("/feedback/1/"), RequestFactory().post("/feedback/1/")
+    saved.writes_seen, unsaved.writes_seen = WritesSeen(), WritesSeen()
+    with connection.execute_wrapper(saved.writes_seen), transaction.atomic():
+        PendingInvalidation.objects.create(cache_keys=["a-key"], proxy_keys=[])
+    with connection.execute_wrapper(unsaved.writes_seen), transaction.atomic():
+        assert not PendingInvalidation.objects.filter(cache_keys=["another"]).exists()  # a read commits nothing
+    gone = OperationalError("server closed the connection unexpectedly")
+    assert MAYBE_SAVED in database_unavailable(saved, gone).content.decode()
+    page = database_unavailable(unsaved, gone).content.decode()
+    assert NOT_RECEIVED in page
+    assert MAYBE_SAVED not in page

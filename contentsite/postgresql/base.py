@@ -6,7 +6,8 @@ could wait several times over (a partner's request answered without DRF that the
 the keys owed to Redis read once more), and every request of the worker waits again. So after an attempt
 times out, this process's next attempts within the same time fail at once, as that one did
 (``ConnectionTimeout``, a 503): a worker waits at most once per timeout, and a request at most once. A
-server that refuses connections (restarting) fails at once anyway, and is tried again every time.
+server that refuses connections (restarting) fails at once anyway, and is tried again every time. And a COMMIT that
+fails says so (``during_commit``): what it was committing may have been saved.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.db.backends.postgresql import base
 from psycopg.errors import ConnectionTimeout
 
@@ -35,6 +37,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
         _not_tried_until.pop(self.alias, None)
         return connection
+
+    def commit(self) -> None:
+        """Commit; an error doing so is marked ``during_commit``: the server may have committed before the connection
+        was lost (it restarted, or was killed, as the COMMIT reached it), and nobody can know. A form whose COMMIT
+        went unanswered is then not said "not received" (``contentsite.middleware.WritesSeen``)."""
+        try:
+            super().commit()
+        except DatabaseError as error:
+            error.during_commit = True  # type: ignore[attr-defined]
+            raise
 
 
 def forget_timeouts() -> None:
