@@ -1355,22 +1355,30 @@ def _replaced_at_its_time(revision: Revision) -> Revision | None:
     return live if replaced == revision.pk else None
 
 
-def revisions_publish_due(*, busy: list[Revision] | None = None) -> list[Revision]:
+def revisions_publish_due(
+    *, busy: list[Revision] | None = None, on_recorded: Callable[[Revision], None] | None = None
+) -> list[Revision]:
     """Record every scheduled publication whose time has come. Safe to run anywhere, any number of times.
 
     Readers already see a due revision as live; this writes the state change and
     the audit entry. Two machines running it at once serialise on the article lock,
     and the second finds nothing left to do. Each article is its own transaction: one whose lock is held past
     ``DATABASE_LOCK_TIMEOUT_MS`` (a long step on it) is left for the next run, logged and added to ``busy`` if
-    given, and the others are still recorded.
+    given, and the others are still recorded. ``on_recorded`` is told of each as soon as it commits: the database
+    going later in the run (an error from here) undoes none of those.
     """
     recorded = []
     for revision in Revision.objects.due_for_publication().order_by("publish_at", "pk"):
         try:
             with transaction.atomic():
                 _lock_article(revision.article_id)
-                if _record_due_publication(revision.article_id):
-                    recorded.append(Revision.objects.get(pk=revision.pk))
+                due = _record_due_publication(revision.article_id)
+                if due is not None:
+                    due = Revision.objects.select_related("article").get(pk=revision.pk)
+            if due is not None:  # committed
+                recorded.append(due)
+                if on_recorded is not None:
+                    on_recorded(due)
         except OperationalError as error:
             if not is_lock_conflict(error):
                 raise
@@ -1386,7 +1394,7 @@ def revisions_publish_due(*, busy: list[Revision] | None = None) -> list[Revisio
     return recorded
 
 
-def revisions_notify_overdue() -> list[Revision]:
+def revisions_notify_overdue(*, on_told: Callable[[Revision], None] | None = None) -> list[Revision]:
     """Tell the clinical reviewers of each live revision overdue for review, once per due date.
 
     Run by the scheduler (``manage.py notify_overdue_reviews``). What was told is
@@ -1395,7 +1403,8 @@ def revisions_notify_overdue() -> list[Revision]:
     once, tells nobody twice: the second insert finds the row and sends nothing.
     A new review date (a confirmation or a new publication) starts a new period.
     A scheduled revision live since its time but not recorded yet is recorded first (as every step does, ``_lock``):
-    the email goes out about a published revision, the state it is sent for.
+    the email goes out about a published revision, the state it is sent for. ``on_told`` is told of each revision
+    as soon as its notice commits: the database going later in the run undoes none of those.
     """
     told = []
     for revision in Revision.objects.overdue_for_review().select_related("article").order_by("pk"):
@@ -1408,7 +1417,10 @@ def revisions_notify_overdue() -> list[Revision]:
             _, created = OverdueNotice.objects.get_or_create(revision=revision, period=period)
             if created:
                 _notify(notifications.OVERDUE, revision=revision, actor=None)
-                told.append(revision)
+        if created:  # committed
+            told.append(revision)
+            if on_told is not None:
+                on_told(revision)
     return told
 
 

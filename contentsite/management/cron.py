@@ -6,7 +6,9 @@ meets the same failure; a traceback a minute each buries the one fact the operat
 (``contentsite.middleware.database_unavailable``), and exits with
 ``DATABASE_UNAVAILABLE_EXIT_CODE``, so a wrapper or a monitor can tell "down, tried again next
 run" from a fault. Nothing is half-done: each command's steps run in transactions of their own,
-rolled back whole when the connection fails, and the next run takes them up.
+rolled back whole when the connection fails, and the next run takes them up. A step that committed
+before the failure stays done: each command reports its steps as they commit (stdout), so that the
+one line can say that what was reported is done and nothing else.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class CronCommand(BaseCommand):
                 raise
             reason = " ".join(str(error).split())  # libpq's message runs over several lines
             raise CommandError(
-                f"The database is unavailable ({reason}): nothing was done; the next run tries again.",
+                f"The database is unavailable ({reason}): the run stopped there; what it reported above is done, "
+                "nothing else; the next run tries again.",
                 returncode=DATABASE_UNAVAILABLE_EXIT_CODE,
             ) from error

@@ -1,3 +1,4 @@
+from articles.models import Revision
 from articles.services import revisions_notify_overdue
 from contentsite.management.cron import CronCommand
 
@@ -10,8 +11,11 @@ class Command(CronCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        told = revisions_notify_overdue()
-        for revision in told:
-            self.stdout.write(f"Told the reviewers: {revision.article.slug} revision {revision.number} is overdue.")
+        # Each as it commits: should the database go later in the run, who was told is still reported.
+        told = revisions_notify_overdue(on_told=self._told)
         if not told:
             self.stdout.write("No new overdue review to tell of.")
+
+    def _told(self, revision: Revision) -> None:
+        self.stdout.write(f"Told the reviewers: {revision.article.slug} revision {revision.number} is overdue.")
+        self.stdout.flush()

@@ -1,5 +1,6 @@
 from django.core.management.base import CommandError
 
+from articles.models import Revision
 from articles.services import revisions_publish_due
 from contentsite.management.cron import CronCommand
 
@@ -14,9 +15,8 @@ class Command(CronCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         busy = []
-        recorded = revisions_publish_due(busy=busy)
-        for revision in recorded:
-            self.stdout.write(f"Published {revision.article.slug} revision {revision.number} (scheduled).")
+        # Each as it commits: should the database go later in the run, what was recorded is still reported.
+        recorded = revisions_publish_due(busy=busy, on_recorded=self._recorded)
         if not recorded and not busy:
             self.stdout.write("No scheduled publication is due.")
         if busy:
@@ -25,3 +25,7 @@ class Command(CronCommand):
                 f"Not recorded, its article busy past the lock timeout (readers see it live already; "
                 f"the next run records it): {named}."
             )
+
+    def _recorded(self, revision: Revision) -> None:
+        self.stdout.write(f"Published {revision.article.slug} revision {revision.number} (scheduled).")
+        self.stdout.flush()
