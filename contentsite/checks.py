@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, register
+from django.core.checks import CheckMessage, Error, Info, Warning, register
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -349,7 +350,95 @@ def check_deployment(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
             )
         )
     errors += _outage_page_differences()
+    errors += _redis_memory_policy()
     return errors
+
+
+# What a full Redis may do (``maxmemory-policy``), by what it does to this app. A Redis with no ``maxmemory`` never
+# evicts nor refuses (and grows with what is cached). Measured from outside (tests/test_redis_memory_policy.py):
+# a partner on 40/minute got 40 answers a minute under the LRU and LFU policies, and 57, 59 and 65 under these.
+REDIS_POLICIES_REFUSED = {
+    "noeviction": "refuses every write once full: every page is worked out from the database and each process "
+    "counts the partner rate limits for itself",
+    "volatile-ttl": "evicts the keys nearest their expiry first: the rate counters (a minute at most) and the "
+    "markers of changes being committed go before any page",
+    "allkeys-random": "evicts rate counters mid-window at random: a partner is let past its limit",
+    "volatile-random": "evicts rate counters mid-window at random: a partner is let past its limit",
+}
+# These evict what was used least, but also the few keys kept without an expiry (which API keys exist, where a
+# Redis was last cleared of what changes owed it), which the volatile- ones never evict.
+REDIS_POLICIES_WARNED = ("allkeys-lru", "allkeys-lfu")
+REDIS_POLICY_HINT = (
+    "Set maxmemory-policy volatile-lru (or volatile-lfu) in redis.conf, with a maxmemory the machine can hold "
+    '(deploy/README.md, "Redis").'
+)
+
+
+def _redis_memory_policy() -> list[CheckMessage]:
+    """What each of the cache's Redis servers does when full (``INFO memory``, else ``CONFIG GET``, whichever the
+    cache's user may ask), against ``REDIS_POLICIES_REFUSED`` and ``REDIS_POLICIES_WARNED``. A Redis that cannot be
+    asked (down, or neither command allowed) is noted, not failed: a deploy does not wait on the cache."""
+    config = settings.CACHES.get("default", {})
+    if not settings.REDIS_URL or not str(config.get("BACKEND", "")).endswith("RedisCache"):
+        return []
+    location = config.get("LOCATION", "")
+    servers = location.split(",") if isinstance(location, str) else list(location)
+    options = config.get("OPTIONS", {})
+    messages: list[CheckMessage] = []
+    for url in servers:
+        name = _redis_name(url)
+        try:
+            maxmemory, policy = _redis_memory_settings(url, options)
+        except (redis.RedisError, KeyError, ValueError) as error:  # unreachable, refused, or not known
+            messages.append(
+                Info(
+                    f"Could not read the maxmemory-policy of the Redis at {name} ({type(error).__name__}).",
+                    hint=REDIS_POLICY_HINT,
+                    id="contentsite.I108",
+                )
+            )
+            continue
+        if not maxmemory:
+            continue
+        if policy in REDIS_POLICIES_REFUSED:
+            messages.append(
+                Error(
+                    f"The Redis at {name} has maxmemory-policy {policy}, which {REDIS_POLICIES_REFUSED[policy]}.",
+                    hint=REDIS_POLICY_HINT,
+                    id="contentsite.E106",
+                )
+            )
+        elif policy in REDIS_POLICIES_WARNED:
+            messages.append(
+                Warning(
+                    f"The Redis at {name} has maxmemory-policy {policy}, which may evict the keys the app keeps "
+                    "without an expiry (which API keys exist, where the cache was last cleared of what was owed).",
+                    hint=REDIS_POLICY_HINT,
+                    id="contentsite.W107",
+                )
+            )
+    return messages
+
+
+def _redis_name(url: str) -> str:
+    """A Redis server's address without its credentials."""
+    parts = urlsplit(url.strip())
+    return parts.path if parts.scheme == "unix" else f"{parts.hostname}:{parts.port or 6379}"
+
+
+def _redis_memory_settings(url: str, options: dict[str, Any]) -> tuple[int, str]:
+    """(maxmemory in bytes, maxmemory-policy) of the Redis at ``url``: from ``INFO memory``, else ``CONFIG GET``."""
+    timeouts = {name: options[name] for name in ("socket_connect_timeout", "socket_timeout") if name in options}
+    client = redis.Redis.from_url(url.strip(), **timeouts)
+    try:
+        try:
+            info = client.info("memory")
+            return int(info["maxmemory"]), str(info["maxmemory_policy"])
+        except redis.ResponseError:  # INFO not allowed to this user: CONFIG may be
+            answered = client.config_get("maxmemory", "maxmemory-policy")
+            return int(answered["maxmemory"]), str(answered["maxmemory-policy"])
+    finally:
+        client.close()
 
 
 def _outage_page_differences() -> list[CheckMessage]:
