@@ -26,8 +26,9 @@ Failed authentications are counted per client address (``logins.addresses.client
 ``TRUSTED_PROXY_COUNT`` proxies), on a shared counter named by a keyed hash of the address (``FailureCounter``),
 read in the same round trip and counted only when a key is refused. Past ``PARTNER_API_FAILED_AUTH_RATE`` the
 address's refusals are a 429 (``Admission.throttled``), and a key it sends that the cache does not hold is looked
-up in the database only if the cache knows its prefix (``known_key_cache_key``, noted whenever a key is found): a
-made-up key costs no query. A valid key is decided as always: never refused, nor asked one more round trip, for
+up in the database only if its prefix is known (``known_key_cache_key``, noted in the cache whenever a key is found;
+else ``known_prefixes``, this process's copy of the keys' prefixes, for what the cache lost): a made-up key costs no
+query. A valid key is decided as always: never refused, nor asked one more round trip, for
 anyone's failures. While the cache is down, each process counts for itself (``failures_fallback``) and asks the
 database.
 """
@@ -285,12 +286,45 @@ def _over_the_limit(failures: FailureCounter, read: object, answered: bool) -> b
     return isinstance(hits, int) and hits >= failures.limit
 
 
+class KnownPrefixes:
+    """The prefixes of the unrevoked keys as this process last read them from the database, read again when asked
+    of a prefix it does not hold, at most once every ``REFRESH_SECONDS``: what the cache's notes of the keys that
+    exist (``known_key_cache_key``) stand for when it lost them (a full Redis evicting, a restart or a flush)."""
+
+    REFRESH_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._prefixes: frozenset[str] = frozenset()
+        self._read_at: float | None = None
+
+    def __contains__(self, prefix: object) -> bool:
+        if prefix in self._prefixes:
+            return True
+        if self._read_at is not None and time.monotonic() - self._read_at < self.REFRESH_SECONDS:
+            return False
+        self._prefixes = PartnerAPIKey.objects.unrevoked_prefixes()
+        self._read_at = time.monotonic()
+        return prefix in self._prefixes
+
+    def clear(self) -> None:
+        self._prefixes, self._read_at = frozenset(), None
+
+
+known_prefixes = KnownPrefixes()
+
+
 def _known(prefix: str) -> bool:
-    """Whether the cache knows a key with ``prefix`` (``known_key_cache_key``): then the database is asked."""
+    """Whether a key with ``prefix`` exists, as the cache notes it (``known_key_cache_key``) or, when the cache has
+    no note (evicted when full, lost by a restart, or never made), as this process last read the keys
+    (``known_prefixes``): then the database is asked. Before, a valid key whose note the cache had lost was refused
+    at an address past its failed authentications for as long as the address went on failing. A key made up costs
+    no query, but one read of the prefixes every ``KnownPrefixes.REFRESH_SECONDS`` at most."""
     try:
-        return cache.get(known_key_cache_key(prefix)) is not None
+        if cache.get(known_key_cache_key(prefix)) is not None:
+            return True
     except Exception:  # a cache outage: asked of the database, as for anyone
         return True
+    return prefix in known_prefixes
 
 
 def _count_failure(failures: FailureCounter, answered: bool) -> tuple[FailureCounter, int] | None:
@@ -314,6 +348,8 @@ def _uncount(counter: RateCounter) -> None:
 
 
 def forget_counters() -> None:
-    """Forget the counters this process named ahead, and the failures it counted while the cache was down (tests)."""
+    """Forget the counters this process named ahead, the failures it counted while the cache was down and the keys'
+    prefixes it read (tests)."""
     _counters.clear()
     failures_fallback.clear()
+    known_prefixes.clear()

@@ -79,6 +79,11 @@ def known_key_cache_key(prefix: str) -> str:
 
 
 class PartnerAPIKeyManager(APIKeyManager):
+    def unrevoked_prefixes(self) -> frozenset[str]:
+        """The prefixes of every unrevoked key: what ``partners.admission`` knows exists when the cache has forgot
+        (one query, a few bytes a key)."""
+        return frozenset(self.filter(revoked=False).values_list("prefix", flat=True))
+
     def unrevoked(self, prefix: str, *, cached: object = None) -> PartnerAPIKey | None:
         """The unrevoked key with ``prefix`` and its partner: one cache read, or a query on a miss.
 
