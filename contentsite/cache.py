@@ -13,9 +13,10 @@ this process for ``REDIS_RETRY_AFTER_SECONDS``: until then every call is a miss 
 instead of each waiting out the timeout (a page makes several), except a drop (``delete``,
 ``delete_many``, ``clear``), which is always tried, because what it fails to drop is served
 from Redis by the other processes once it answers again. Before the process reads from it
-again (or after it refused a command), it drops what changes committed meanwhile could not
-(``before_asking_again``); while Redis does not take that, the process does not read from
-it. Every new connection drops them too before anything is read on it (``_connected``).
+again (or after it refused a command, unless only for being full: a full Redis refuses no
+drop), it drops what changes committed meanwhile could not (``before_asking_again``); while
+Redis does not take that, the process does not read from it. Every new connection drops them
+too before anything is read on it (``_connected``).
 Only those refusals and connection failures and timeouts are softened; any other Redis
 error (a command that is wrong, a value of the wrong type) is a bug and still raises.
 
@@ -388,7 +389,8 @@ class RedisCache(DjangoRedisCache):
     def outage(self, error: RedisError) -> bool:
         """Whether ``error`` means the cache cannot answer for now (unreachable, or a ``refusal``), not that a command
         is wrong; if so, say so (rate-limited). Unreachable, it is not asked again for ``REDIS_RETRY_AFTER_SECONDS``;
-        refusing, it is asked again at once, after what is owed is dropped (``_asked_again``).
+        refusing, it is asked again at once, after what is owed is dropped (``_asked_again``), unless it is only
+        full (``OOM``): that refuses no drop.
         After a READONLY the connection is dropped, so that the next command connects again: after a failover, a
         server's name leads to the new primary, while a connection made before stays with the old one."""
         code = refusal(error)
@@ -396,8 +398,10 @@ class RedisCache(DjangoRedisCache):
             _not_asked_until[self._servers_key] = monotonic() + settings.REDIS_RETRY_AFTER_SECONDS
         elif code is None:
             return False
-        else:  # it may have refused a drop: what is owed is dropped before it is read from again
+        elif code != "OOM":  # it may have refused a drop: what is owed is dropped before it is read from again
             _not_asked_until.setdefault(self._servers_key, monotonic())
+        # Full (OOM), it refuses only what would take memory, never a drop (DEL frees it): nothing is owed for it, and
+        # asking the database what is owed before every next call cost each request 5 queries while Redis was full.
         detail = f"{code} {error}" if code and code not in str(error) else str(error)
         log_outage(
             logger, "cache", "Redis cache unavailable (%s): what it cannot do is a miss until it answers again.", detail
