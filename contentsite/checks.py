@@ -365,8 +365,8 @@ REDIS_POLICIES_REFUSED = {
     "allkeys-random": "evicts rate counters mid-window at random: a partner is let past its limit",
     "volatile-random": "evicts rate counters mid-window at random: a partner is let past its limit",
 }
-# These evict what was used least, but also the few keys kept without an expiry (which API keys exist, where a
-# Redis was last cleared of what changes owed it), which the volatile- ones never evict.
+# These evict what was used least, but also the few keys kept without an expiry (which API keys exist and when each
+# was last used, where a Redis was last cleared of what changes owed it), which the volatile- ones never evict.
 REDIS_POLICIES_WARNED = ("allkeys-lru", "allkeys-lfu")
 REDIS_POLICY_HINT = (
     "Set maxmemory-policy volatile-lru (or volatile-lfu) in redis.conf, with a maxmemory the machine can hold "
@@ -412,7 +412,8 @@ def _redis_memory_policy() -> list[CheckMessage]:
             messages.append(
                 Warning(
                     f"The Redis at {name} has maxmemory-policy {policy}, which may evict the keys the app keeps "
-                    "without an expiry (which API keys exist, where the cache was last cleared of what was owed).",
+                    "without an expiry (which API keys exist and when each was last used, where the cache was last "
+                    "cleared of what was owed).",
                     hint=REDIS_POLICY_HINT,
                     id="contentsite.W107",
                 )
