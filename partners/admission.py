@@ -47,6 +47,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError, transaction
 from django.http import HttpRequest
 from django.utils.crypto import salted_hmac
 
@@ -302,8 +303,13 @@ class KnownPrefixes:
             return True
         if self._read_at is not None and time.monotonic() - self._read_at < self.REFRESH_SECONDS:
             return False
-        self._prefixes = PartnerAPIKey.objects.unrevoked_prefixes()
         self._read_at = time.monotonic()
+        try:
+            # Inside a transaction, a savepoint: a failure here leaves the transaction usable.
+            with transaction.atomic() if transaction.get_connection().in_atomic_block else contextlib.nullcontext():
+                self._prefixes = PartnerAPIKey.objects.unrevoked_prefixes()
+        except (OperationalError, InterfaceError) as error:  # the database down: known as before, refused as before
+            log_outage(logger, "database", "Could not read the partner keys' prefixes (%s).", error)
         return prefix in self._prefixes
 
     def clear(self) -> None:
