@@ -652,9 +652,10 @@ _decoded_memo: dict[bytes, Any] = {}
 def decoded_once(cls: type) -> type:
     """Mark ``cls`` as a value nothing ever changes (a frozen dataclass of immutable fields; or a model instance that
     nothing changes once read from the cache, ``partners.admission``): read ahead from the cache (``read_and_count``,
-    ``read_ahead``), the same bytes are unpickled once per process and that value is shared. A partner's request reads the same live identity on every call, and unpickling it each time was a
-    twentieth of a decided evaluation's instructions in the process (callgrind: 2.13 M -> 2.00 M per evaluation);
-    a reader's 304 reads it too."""
+    ``read_ahead``), the same bytes are unpickled once per process and that value is shared. A partner's request
+    reads the same live identity on every call, and unpickling it each time was a twentieth of a decided
+    evaluation's instructions in the process (callgrind: 2.13 M -> 2.00 M per evaluation); a reader's 304 reads it
+    too."""
     _decoded_once_types.add(cls)
     return cls
 
