@@ -46,12 +46,21 @@ def is_text_encoding(charset: str) -> bool:
     return name not in NOT_CHARSETS
 
 
+def request_charset(charset: str | None) -> str | None:
+    """The charset a request is read in: None (the default) for one that is not a text encoding
+    (``is_text_encoding``); ``utf-8`` for UTF-8 under another of its names (``utf8``, ``UTF_8``, ``U8``), which
+    Django refuses for a form's body as if it were another charset; else ``charset``."""
+    if charset is None or not is_text_encoding(charset):
+        return None
+    return "utf-8" if codecs.lookup(charset).name == "utf-8" else charset
+
+
 class TextCharsetOnly(HttpRequest):
     """A request whose ``encoding`` is a text encoding or None (the default charset), however it is set."""
 
     @HttpRequest.encoding.setter  # type: ignore[attr-defined]
     def encoding(self, value: str | None) -> None:
-        HttpRequest.encoding.fset(self, value if value is None or is_text_encoding(value) else None)  # type: ignore[attr-defined]
+        HttpRequest.encoding.fset(self, request_charset(value))  # type: ignore[attr-defined]
 
 
 # The methods whose body the app reads (a form, an evaluation); any other's is left unread.
