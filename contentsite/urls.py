@@ -7,8 +7,9 @@ from triage.hazard_log import hazard_log
 
 # A database outage met in a middleware is a 503 as well; anything else, Django's 500.
 handler500 = "contentsite.middleware.server_error"
-# What Django refuses before a view (a disallowed Host, an oversized body): under /api/, a problem detail.
-handler400 = "contentsite.middleware.bad_request"
+# What Django refuses before a view (a disallowed Host, an oversized body, a form not in UTF-8): under /api/, a
+# problem detail; elsewhere the site's page, with the numbers to call for a reader.
+handler400 = "contentsite.error_pages.bad_request"
 # A refusal (PermissionDenied), on public and admin pages alike: the site's own page, in plain words.
 handler403 = "contentsite.error_pages.permission_denied"
 

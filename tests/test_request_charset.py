@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from contentsite.handlers import ASGIHandler, is_text_encoding
+from tests.pages import page_text
 from tests.wsgi import call
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,24 @@ def test_a_form_declared_in_utf8_under_another_name_is_read(wsgi_app, published_
     )
     assert status == 200, content[:300]
     assert "Call the emergency number now" in content.decode()
+
+
+def test_a_readers_form_that_could_not_be_read_is_answered_with_the_numbers_to_call(wsgi_app, published_pathway):
+    """The 400 is the site's page, not Django's bare "Bad Request (400)": it says what happened, and, as a form
+    that could not be sent (``403_csrf.html``), gives the numbers to call, since the answer lost may have been a
+    warning sign."""
+    cookie, token = reader_form(wsgi_app)
+    status, headers, content = call(
+        wsgi_app,
+        "POST",
+        TRIAGE,
+        content_type="application/x-www-form-urlencoded; charset=latin-1",
+        body=f"csrfmiddlewaretoken={token}&asked=stroke&stroke=yes".encode(),
+        COOKIE=cookie,
+    )
+    assert status == 400
+    text = page_text(content.decode())
+    assert "Your form could not be read" in text
+    assert "In an emergency, call 999" in text
+    assert 'href="tel:999"' in content.decode()
+    assert "no-store" in headers["Cache-Control"]
