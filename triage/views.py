@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
@@ -42,6 +42,10 @@ def pathway(request: HttpRequest, slug: str) -> HttpResponse:
     except Withdrawn:
         # Whoever was part-way through it may have just answered yes to a warning sign: the numbers to call stay.
         return render(request, "triage/withdrawn.html", notices.context(), status=410)
+    except Http404:
+        # A mistyped or old link, a check never published: whoever followed it was looking for how urgently to get
+        # help, so the numbers to call and the way to the checks, not the site's "page not found".
+        return render(request, "triage/not_found.html", notices.context(), status=404)
     if request.method != "POST":
         return _question_page(request, compiled, compiled.questions[0], {})
     step = read_step(request.POST, compiled.questions)

@@ -323,6 +323,19 @@ def test_a_withdrawn_pathway_answers_410(client, published_pathway, publisher):
     assert SLUG not in client.get("/triage/").content.decode()
 
 
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("slug", ["no-such-check", "amlodipine-peripheral-neuropathy"])
+def test_a_check_not_found_gives_the_numbers_to_call_and_the_checks(client, published_pathway, slug, method):
+    """A reader sent to a symptom check that is not there (a mistyped or old link, a check never published, an
+    article's address) is given the numbers to call and the way to the checks, as on a withdrawn one; found from
+    outside: the site's 404 said only "call your local emergency number", and led to the articles."""
+    response = getattr(client, method)(f"/triage/{slug}/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'href="tel:999"' in html and 'href="tel:111"' in html
+    assert 'href="/triage/"' in html
+
+
 def test_pathways_are_not_articles(client, api, published_pathway):
     assert client.get(f"/articles/{SLUG}/").status_code == 404
     for url in ("/", "/sitemap.xml", "/search/?q=tingling"):
