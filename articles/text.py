@@ -48,6 +48,7 @@ breaks: a browser's text input drops them, so they could not survive an admin sa
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from typing import Any
@@ -76,6 +77,20 @@ def normalise_text(value: str) -> str:
     if not unicodedata.is_normalized("NFC", value):
         value = unicodedata.normalize("NFC", value)
     return value.strip()
+
+
+def lookalike_key(value: str) -> str:
+    """What two names share when a reader cannot tell them apart: a SHA-256 of the name with its case folded, its
+    compatibility forms (full-width letters, ligatures) folded (NFKC), the invisible characters text may keep
+    (``KEPT_FORMAT_CHARACTERS``: zero width joiners, direction marks, the soft hyphen) removed and each run of
+    whitespace (tab, no-break space...) one space. "Amlodipine", "AMLODIPINE" and "Amlodipine" + U+200D have one key.
+
+    A digest, so a unique index on it holds a bounded entry however far a name expands. Linear in the length.
+    """
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(character for character in text if character not in KEPT_FORMAT_CHARACTERS)
+    text = " ".join(unicodedata.normalize("NFKC", text.casefold()).split())
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 _SPACES = re.compile(r"\s+")

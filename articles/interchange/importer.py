@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
+from django.db.models import Q
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
 
@@ -38,7 +39,7 @@ from articles.models import (
     Symptom,
     SymptomEntry,
 )
-from articles.text import forbidden_character_problem, normalise_text
+from articles.text import forbidden_character_problem, lookalike_key, normalise_text
 
 from . import FORMAT_NAME, FORMAT_VERSION
 from .schema import SCHEMA, SINGLE_LINE_PATTERN
@@ -195,19 +196,26 @@ def _describe(error: SchemaError, at: tuple[str, ...]) -> Iterator[Problem]:
 
 
 def _duplicates(
-    items: list[dict[str, Any]], where: list[str | int], field: str, indexes: list[int] | None = None
+    items: list[dict[str, Any]],
+    where: list[str | int],
+    field: str,
+    indexes: list[int] | None = None,
+    *,
+    same_by: str | None = None,
 ) -> Iterator[Problem]:
-    """Each item whose ``field`` an earlier one has; ``indexes`` are the items' places in the list, if not 0, 1, ..."""
+    """Each item whose ``field`` an earlier one has (or whose ``same_by``, when given); ``indexes`` are the items'
+    places in the list, if not 0, 1, ..."""
     first_at: dict[Any, int] = {}
     for index, item in zip(indexes if indexes is not None else range(len(items)), items, strict=True):
         value = item[field]
-        if value in first_at:
+        same = item[same_by or field]
+        if same in first_at:
             yield Problem(
                 path_text([*where, index, field]),
-                f"duplicate {field} {value!r} (also at {path_text([*where, first_at[value]])})",
+                f"duplicate {field} {value!r} (also at {path_text([*where, first_at[same]])})",
             )
         else:
-            first_at[value] = index
+            first_at[same] = index
 
 
 def unique_row_problems(items: list[dict[str, Any]], where: list[str | int]) -> Iterator[Problem]:
@@ -240,8 +248,14 @@ def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
                     ["medication"], field, getattr(stored_medication, field), medication[field], "medication"
                 )
     else:
-        if Medication.objects.filter(generic_name=medication["generic_name"]).exists():
-            yield Problem("medication.generic_name", "another medication already has this name")
+        other = Medication(generic_name=medication["generic_name"]).lookalike()
+        if other is not None:
+            has = (
+                "this name"
+                if other.generic_name == medication["generic_name"]
+                else f"a name that looks the same ({other.generic_name!r})"
+            )
+            yield Problem("medication.generic_name", f"the medication {other.slug!r} already has {has}")
         rxcui = medication.get("rxnorm_rxcui", "")
         if rxcui and Medication.objects.filter(rxnorm_rxcui=rxcui).exists():
             yield Problem("medication.rxnorm_rxcui", "another medication already has this RxCUI")
@@ -251,15 +265,26 @@ def _meaning_problems(document: dict[str, Any], kind: str) -> Iterator[Problem]:
     stored_symptoms = Symptom.objects.in_bulk([s["slug"] for s in symptoms], field_name="slug")
     # A new symptom's name is unique, as the database holds it: among the new ones, and against the stored ones.
     new_symptoms = [(index, s) for index, s in enumerate(symptoms) if s["slug"] not in stored_symptoms]
-    named = dict(Symptom.objects.filter(name__in=[s["name"] for _, s in new_symptoms]).values_list("name", "slug"))
-    for index, symptom in new_symptoms:
-        if symptom["name"] in named:
+    # As read, not only as stored: a name that looks the same (lookalike_key) is the same name.
+    keys = [lookalike_key(s["name"]) for _, s in new_symptoms]
+    names = [s["name"] for _, s in new_symptoms]
+    stored_names = Symptom.objects.filter(Q(name_key__in=keys) | Q(name__in=names)).values_list("slug", "name")
+    named = {lookalike_key(name): (slug, name) for slug, name in stored_names}
+    for key, (index, symptom) in zip(keys, new_symptoms, strict=True):
+        if key in named:
+            slug, name = named[key]
+            has = "this name" if name == symptom["name"] else f"a name that looks the same ({name!r})"
             yield Problem(
                 path_text(["symptoms", index, "name"]),
-                f"the symptom {named[symptom['name']]!r} already has this name; "
-                "list it by its slug, or give this symptom another name",
+                f"the symptom {slug!r} already has {has}; list it by its slug, or give this symptom another name",
             )
-    yield from _duplicates([s for _, s in new_symptoms], ["symptoms"], "name", [index for index, _ in new_symptoms])
+    yield from _duplicates(
+        [{"name": s["name"], "key": key} for key, (_, s) in zip(keys, new_symptoms, strict=True)],
+        ["symptoms"],
+        "name",
+        [index for index, _ in new_symptoms],
+        same_by="key",
+    )
     for index, symptom in enumerate(symptoms):
         stored = stored_symptoms.get(symptom["slug"])
         if stored is None or historical:

@@ -9,7 +9,7 @@ freely (an import does it): partners see only entries that live content uses.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -18,7 +18,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.urls import reverse
 
 from ..limits import MAX_BRAND_NAMES, MAX_NOTE_CHARS, MAX_TITLE_CHARS
-from ..text import TextBlockField, TextLineField, forbidden_character_problem, normalise_text
+from ..text import TextBlockField, TextLineField, forbidden_character_problem, lookalike_key, normalise_text
 
 
 def validate_brand_names(value: object) -> None:
@@ -36,7 +36,7 @@ def validate_brand_names(value: object) -> None:
                 f"Each brand name is one line of at most {MAX_TITLE_CHARS} characters, without surrounding spaces.",
                 code="invalid_brand_name",
             )
-    if len({item.casefold() for item in value}) != len(value):
+    if len({lookalike_key(item) for item in value}) != len(value):
         raise ValidationError("Each brand name may appear only once.", code="duplicate_brand_names")
 
 
@@ -123,8 +123,70 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
         return self.filter(condition)
 
 
-class Medication(models.Model):
+class NamedEntry(models.Model):
+    """A vocabulary entry whose name no other entry's may look like (``articles.text.lookalike_key``).
+
+    Its name is unique as stored, and also as read: "AMLODIPINE", or "Amlodipine" with a zero width joiner,
+    would be a second entry readers and authors could not tell from "Amlodipine". ``name_key`` holds the key,
+    set on every save, unique in the database; ``validate_unique`` (the admin's form, an update's ``full_clean``)
+    names the entry it looks like.
+    """
+
+    name_field: ClassVar[str]
+
+    # NULL, not "", for an entry saved without it (a bulk insert, a lookalike kept by the migration): many may be.
+    name_key = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False, help_text="lookalike_key of the name (set on save)."
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = lookalike_key(getattr(self, self.name_field))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and self.name_field in update_fields:
+            kwargs["update_fields"] = [*update_fields, "name_key"]
+        super().save(*args, **kwargs)
+
+    def lookalike(self) -> NamedEntry | None:
+        """Another entry whose name reads as this one's, if any."""
+        name = getattr(self, self.name_field)
+        if not isinstance(name, str) or not name:
+            return None
+        # By its name too: an entry saved without its key (a bulk insert) is still found when named exactly.
+        others = type(self)._default_manager.filter(Q(name_key=lookalike_key(name)) | Q(**{self.name_field: name}))
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        return others.first()
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        super().validate_unique(exclude=exclude)
+        if exclude and self.name_field in exclude:
+            return
+        other = self.lookalike()
+        if other is not None:
+            field = self._meta.get_field(self.name_field)
+            raise ValidationError(
+                {
+                    self.name_field: ValidationError(
+                        "The %(what)s %(other)s already has this %(field)s, or one that looks the same "
+                        "(names are compared ignoring case, spacing and invisible characters).",
+                        code="lookalike",
+                        params={
+                            "what": self._meta.verbose_name,
+                            "other": repr(getattr(other, self.name_field)),
+                            "field": field.verbose_name,
+                        },
+                    )
+                }
+            )
+
+
+class Medication(NamedEntry):
     """A medicine by its generic name, with its codes for lookup by partners."""
+
+    name_field = "generic_name"
 
     slug = models.SlugField(max_length=100, unique=True, help_text="Used in URLs and import files, e.g. 'amlodipine'.")
     generic_name = TextLineField(max_length=MAX_TITLE_CHARS, unique=True)
@@ -161,8 +223,10 @@ class Medication(models.Model):
         return self.generic_name
 
 
-class Symptom(models.Model):
+class Symptom(NamedEntry):
     """One entry of the symptom vocabulary, shared by every kind of content."""
+
+    name_field = "name"
 
     slug = models.SlugField(max_length=100, unique=True)
     name = TextLineField(max_length=MAX_TITLE_CHARS, unique=True)
