@@ -246,3 +246,27 @@ class TextBlockField(_NormalisedText, models.TextField):
     def deconstruct(self) -> Any:
         name, _, args, kwargs = super().deconstruct()
         return name, "django.db.models.TextField", args, kwargs
+
+
+class TextURLFormField(forms.URLField):
+    """A web address a person enters, read as every text is (``normalise_text``) before it is checked as an address:
+    an address typed with a decomposed accent is the address an import of it stores."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = normalise_text(value)
+        return super().to_python(value)
+
+
+class TextURLField(_NormalisedText, models.URLField):
+    """A web address in content (a reference's URL), normalised as every text is, so it hashes and diffs the same
+    whichever way it came in."""
+
+    single_line = True
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return models.URLField.formfield(self, **{"form_class": TextURLFormField, **kwargs})
+
+    def deconstruct(self) -> Any:
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.URLField", args, kwargs

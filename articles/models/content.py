@@ -25,7 +25,7 @@ from ..limits import (
     MAX_YEAR,
     MIN_YEAR,
 )
-from ..text import TextBlockField, TextLineField, validate_text_characters
+from ..text import TextBlockField, TextLineField, TextURLField, validate_text_characters
 from .articles import Revision
 from .medications import Symptom
 
@@ -309,7 +309,7 @@ class Reference(RevisionRow):
     pages = TextLineField(max_length=MAX_CITATION_PART_CHARS, blank=True)
     doi = TextLineField("DOI", max_length=200, blank=True, validators=[doi_validator])
     pmid = models.CharField("PMID", max_length=9, blank=True, validators=[pmid_validator])
-    url = models.URLField("URL", max_length=MAX_CITATION_CHARS, blank=True, validators=[validate_text_characters])
+    url = TextURLField("URL", max_length=MAX_CITATION_CHARS, blank=True, validators=[validate_text_characters])
     accessed_on = models.DateField(null=True, blank=True, help_text="When a web page was last read.")
     evidence_level = models.CharField(max_length=30, choices=EvidenceLevel.choices, default=EvidenceLevel.NOT_ASSESSED)
     needs_verification = models.BooleanField(

@@ -9,6 +9,7 @@ and the import schema.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from importlib import import_module
 
@@ -21,7 +22,7 @@ from articles import limits
 from articles.diff import diff_contents
 from articles.interchange.export import content_hash, revision_content
 from articles.interchange.importer import ImportRejected
-from articles.models import AuditAction, AuditEntry, Revision, Section, SymptomEntry
+from articles.models import AuditAction, AuditEntry, Reference, Revision, Section, SymptomEntry
 from articles.services import article_import, revision_archive
 from articles.text import forbidden_character_problem, normalise_text
 from tests.articles.test_admin import change_url, form_data
@@ -300,6 +301,32 @@ def test_an_admin_edit_is_stored_with_lf_line_endings_and_nfc(client, workflow, 
     data["sections-0-body"] = f"One.\r\n\r\nTwo {nfd} [@ref-1]."
     assert client.post(change_url(draft), data).status_code == 302
     assert Section.objects.get(revision=draft, key="section-1").body == "One.\n\nTwo Ménière [@ref-1]."
+
+
+def test_an_admin_edit_of_a_reference_address_is_stored_nfc_as_an_import_stores_it(client, workflow, author):
+    # Found by helper h3 from outside (gunicorn on PostgreSQL, demo-author adding a reference in the admin): a URL
+    # typed with a decomposed accent was stored as typed (63 61 66 65 cc 81, "cafe" + U+0301) beside a title stored
+    # NFC (c3 a9): Reference.url was Django's URLField, outside the one text rule, while an import normalised the
+    # same address, so the same reference hashed and diffed differently by the way it came in.
+    address = "https://example.org/caf\u00e9-m\u00e9ni\u00e8re"
+    draft = workflow.draft()
+    client.force_login(author)
+    data = browser_form_data(client, draft)
+    field = next(name for name in data if re.fullmatch(r"references-\d+-url", name))
+    key = data[field.removesuffix("url") + "key"]
+    data[field] = unicodedata.normalize("NFD", address)
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    assert Reference.objects.get(revision=draft, key=key).url == address
+    hash_after = content_hash(Revision.objects.with_content().get(pk=draft.pk))
+    version = Revision.objects.get(pk=draft.pk).lock_version
+
+    # The composed address is the same text: saving it again is no change.
+    data = browser_form_data(client, draft)
+    data[field] = address
+    assert client.post(change_url(draft), data).status_code == 302
+    assert content_hash(Revision.objects.with_content().get(pk=draft.pk)) == hash_after
+    assert Revision.objects.get(pk=draft.pk).lock_version == version
 
 
 @pytest.mark.parametrize("character", ["\x00", "\u202e", "\x1b", "\u3164"])
