@@ -31,7 +31,7 @@ from django.utils import timezone
 from ..kinds import kind_choices, kind_for, validate_registered_kind
 from ..limits import CONTENT_HASH_CHARS, MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from ..text import TextBlockField, TextLineField
-from .medications import Medication, Symptom
+from .medications import Medication, Symptom, validate_new_slug
 
 
 class ArticleKind(models.TextChoices):
@@ -172,6 +172,10 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse(kind_for(self.kind).url_name, kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        validate_new_slug(self)
 
 
 class RevisionState(models.TextChoices):

@@ -9,6 +9,7 @@ freely (an import does it): partners see only entries that live content uses.
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
@@ -123,6 +124,30 @@ class SymptomQuerySet(models.QuerySet["Symptom"]):
         return self.filter(condition)
 
 
+# A new address (slug) in the one form of each: lower case, digits and single hyphens, as row keys are. Django's slug
+# rule also allows capitals and "_": "Amlodipine-Peripheral-Neuropathy" was a second article beside
+# "amlodipine-peripheral-neuropathy", at an address a reader could not tell from the first's.
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def validate_new_slug(entry: models.Model) -> None:
+    """Refuse a new entry's slug in any other form. Slugs stored before this rule stay (an address never changes),
+    and an import naming one still finds it; the API's schema still describes them."""
+    slug = getattr(entry, "slug", "")
+    if not isinstance(slug, str) or not slug or _SLUG.fullmatch(slug):
+        return
+    if entry._state.adding and not type(entry)._default_manager.filter(slug=slug).exists():
+        raise ValidationError(
+            {
+                "slug": ValidationError(
+                    "Use lower-case letters, digits and single hyphens, e.g. 'amlodipine-peripheral-neuropathy': "
+                    "an address differing from another only in capitals or underscores reads as the same address.",
+                    code="invalid_slug",
+                )
+            }
+        )
+
+
 class NamedEntry(models.Model):
     """A vocabulary entry whose name no other entry's may look like (``articles.text.lookalike_key``).
 
@@ -159,6 +184,10 @@ class NamedEntry(models.Model):
         if self.pk is not None:
             others = others.exclude(pk=self.pk)
         return others.first()
+
+    def clean(self) -> None:
+        super().clean()
+        validate_new_slug(self)
 
     def validate_unique(self, exclude: Any = None) -> None:
         super().validate_unique(exclude=exclude)
