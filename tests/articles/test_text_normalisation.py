@@ -157,6 +157,32 @@ def test_the_same_text_in_another_form_hashes_the_same(author):
     )
 
 
+# Found by helper h3 from outside: Python's NFC orders a run of combining marks in quadratic time (20,000 alternating
+# marks 1.5 s, 200,000 108 s), and every text is normalised before its length is checked. A run of more than 30 (the
+# Stream-Safe Text Format's limit, UAX #15) is a combining-character flood: never normalised, refused by the rule.
+FLOOD_MARKS = "\u0301\u0316"  # acute (class 230) and grave below (220): NFC reorders each pair
+
+
+def test_a_text_with_thirty_combining_marks_in_a_row_is_kept_and_thirty_one_are_refused():
+    at_most = "e" + FLOOD_MARKS * 15
+    assert forbidden_character_problem(normalise_text(at_most)) is None
+    assert normalise_text(at_most) == unicodedata.normalize("NFC", at_most)
+    one_over = at_most + "\u0301"
+    assert normalise_text(one_over) == one_over  # left as it is: refused, not ordered
+    assert forbidden_character_problem(normalise_text(one_over)) == (
+        "contains 31 combining marks in a row at character 2 (at most 30 may follow one character)"
+    )
+
+
+def test_import_refuses_a_combining_flood_naming_the_field():
+    body = "Before e" + FLOOD_MARKS * 50_000 + " after [@ref-1]."
+    problems = problems_of(changed(article_document(), **{"revision.sections.0.body": body}))
+    assert problems[0] == (
+        "revision.sections[0].body: contains 100,000 combining marks in a row at character 9 (at most 30 may follow "
+        "one character); remove it"
+    ), problems
+
+
 # --- Import: maximum lengths ---------------------------------------------------------------
 
 

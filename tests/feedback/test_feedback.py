@@ -219,6 +219,35 @@ def test_text_exactly_at_the_limit_is_kept(client, published_article):
     )
 
 
+def test_a_combining_character_flood_is_refused_without_being_put_in_canonical_order(
+    client, published_article, monkeypatch
+):
+    """Found by helper h3 from outside (anonymous POSTs to /feedback/<id>/ on gunicorn): text is normalised (NFC)
+    before its length is checked, and Python's NFC orders a run of combining marks in time growing with the square
+    of its length: 'e' followed by 10,000, 20,000 and 40,000 alternating U+0301 U+0316 took 0.4, 1.0 and 4.9 s to
+    answer 400, and a body may hold 2.5 MB (about an hour for one request). No run of more than 30 combining marks
+    (Unicode's stream-safe limit) is ever given to NFC; such a flood is refused, here for its length."""
+    import unicodedata
+
+    longest: list[int] = []
+    normalize = unicodedata.normalize
+
+    def recording(form: str, value: str) -> str:
+        run = best = 0
+        for character in value:
+            run = run + 1 if unicodedata.combining(character) else 0
+            best = max(best, run)
+        longest.append(best)
+        return normalize(form, value)
+
+    monkeypatch.setattr(unicodedata, "normalize", recording)
+    flood = "e" + "\u0301\u0316" * 10_000
+    response = send(client, published_article, helpful="no", reason="other", text=flood)
+    assert response.status_code == 400
+    assert max(longest, default=0) <= 30
+    assert not Feedback.objects.exists()
+
+
 def test_text_over_the_limit_is_refused_for_its_length_alone_without_reading_it_further():
     """Django runs every validator, the length one failing or not: the link and email rules read 30,000 characters
     without a space in 18 s (their regular expressions backtracked), and a body may hold 2.5 MB. Over its
