@@ -37,6 +37,8 @@ Refused, with a message naming the field and the character:
 - more than 30 combining marks in a row (``MAX_COMBINING_RUN``, Unicode's
   Stream-Safe Text Format): no text needs them, and NFC would order such a run
   in quadratic time, so it is never normalised.
+- a character reference to any of these ("&#x202E;"): Markdown renders it as
+  the character itself, which the reviewer's diff, showing the reference, hides.
 
 Kept, because ordinary text needs them and they cannot reorder text:
 U+200C zero width non-joiner and U+200D zero width joiner (spelling in Persian
@@ -52,6 +54,7 @@ breaks: a browser's text input drops them, so they could not survive an admin sa
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 import unicodedata
 from typing import Any
@@ -162,14 +165,42 @@ def describe_character(character: str) -> str:
     return f"U+{ord(character):04X} {name}".strip()
 
 
+# A character reference, as CommonMark (and HTML) read one: decimal, hexadecimal or named. Markdown turns
+# "&#x202E;" into U+202E itself on the reader's page, while the reviewer's diff shows the eight characters typed.
+_CHARACTER_REFERENCE = re.compile(r"&(?:#[xX][0-9a-fA-F]{1,6}|#[0-9]{1,7}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+
+def _reference_problem(value: str) -> str | None:
+    """The first character reference that stands for a character text may not hold, or None. Linear."""
+    if "&" not in value:
+        return None
+    for match in _CHARACTER_REFERENCE.finditer(value):
+        for character in html.unescape(match.group()):
+            # CommonMark reads &#0; (and any reference to no character) as U+FFFD, which shows: not refused.
+            why = None if character == "\x00" else _why_refused(character)
+            if why is not None:
+                return (
+                    f"contains the reference {match.group()} to {describe_character(character)} ({why}; a page "
+                    f"shows it as that character) at character {match.start() + 1}"
+                )
+    return None
+
+
 def forbidden_character_problem(value: str) -> str | None:
-    """What is wrong with ``value`` (the first refused character, where, and how many more), or None."""
+    """What is wrong with ``value`` (the first refused character, where, and how many more), or None.
+
+    A character reference to a refused character ("&#x202E;") is refused too: rendered as Markdown it is that
+    character, which the reviewer's diff does not show.
+    """
     flood = _COMBINING_FLOOD.search(value)
     if flood is not None:
         return (
             f"contains {len(flood.group()):,} combining marks in a row at character {flood.start() + 1} (at most "
             f"{MAX_COMBINING_RUN} may follow one character)"
         )
+    reference = _reference_problem(value)
+    if reference is not None:
+        return reference
     # Every refused character but the invisible letters is non-printable, so most texts need no closer look.
     if value.replace("\n", "").replace("\t", "").isprintable() and INVISIBLE_LETTERS.isdisjoint(value):
         return None

@@ -114,6 +114,46 @@ def test_tabs_newlines_and_the_marks_ordinary_text_needs_are_kept():
     assert revision.sections.get(key="section-1").body == kept
 
 
+# Found by helper h3 from outside: a section body holding the Markdown character reference "&#x202E;" passed the
+# rule (it is eight ordinary characters), and the reader's page held U+202E RIGHT-TO-LEFT OVERRIDE itself (Markdown
+# decodes references), reversing the text after it, while the reviewer's diff showed "&#x202E;". The same for
+# &#8203; (zero width space), &ZeroWidthSpace; and &#x3164; (a filler). A reference to a refused character is refused.
+@pytest.mark.parametrize(
+    ("reference", "described"),
+    [
+        ("&#x202E;", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("&#X202e;", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("&#8238;", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("&#8203;", "U+200B ZERO WIDTH SPACE"),
+        ("&ZeroWidthSpace;", "U+200B ZERO WIDTH SPACE"),
+        ("&#x3164;", "U+3164 HANGUL FILLER"),
+    ],
+)
+def test_import_refuses_a_character_reference_to_a_refused_character(reference, described):
+    body = f"Take it {reference}daily [@ref-1]."
+    problems = problems_of(changed(article_document(), **{"revision.sections.0.body": body}))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"revision.sections[0].body: contains the reference {reference} to {described}")
+
+
+def test_references_to_characters_text_may_hold_are_kept():
+    body = "AT&T &amp; Co &lt;5 mg&gt; caf&eacute; a&zwj;b &rlm;x &#0; [@ref-1]."
+    revision = article_import(document=changed(article_document(), **{"revision.sections.0.body": body}), actor=None)
+    assert revision.sections.get(key="section-1").body == body
+
+
+def test_the_admin_refuses_a_character_reference_to_a_bidirectional_control(client, workflow, author):
+    draft = workflow.draft()
+    client.force_login(author)
+    data = browser_form_data(client, draft)
+    data["sections-0-body"] = "Take it &#x202E;daily [@ref-1]."
+    response = client.post(change_url(draft), data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][1].formset.forms[0].errors
+    assert "the reference &#x202E; to U+202E RIGHT-TO-LEFT OVERRIDE" in errors["body"][0]
+    assert Section.objects.get(revision=draft, key="section-1").body == "Body 1  [@ref-1]."
+
+
 def test_a_single_line_field_refuses_a_line_break():
     problems = problems_of(changed(article_document(), **{"revision.title": "First line\nsecond line"}))
     assert problems == ["revision.title: must be a single line (no line breaks)"]
