@@ -209,8 +209,8 @@ def admit(
         return Admission(header, None, f"Send your key as 'Authorization: {KEYWORD} <key>'.")
     prefix, _, _ = key.partition(".")
     row_key = key_cache_key(prefix)
-    counter = _counters.get(prefix)
-    values, counts, answered = read_and_count(*_asked(prefix, prefetch, ahead, failures))
+    counter = _counters.get(prefix)  # read once: another thread may name it meanwhile
+    values, counts, answered = read_and_count(*_asked(prefix, counter, prefetch, ahead, failures))
     counted, ahead_counts = (counts[0], counts[1:]) if counter else (None, counts)
     counted_ahead = frozenset(name for (name, _), count in zip(ahead, ahead_counts, strict=True) if count is not None)
     failures_read = values.pop(failures.name, None) if failures else None
@@ -248,7 +248,7 @@ def admit_ahead(meta: Mapping[str, Any], prefetch: Sequence[str] = ()) -> None:
     key = _key_in(meta.get("HTTP_AUTHORIZATION", ""))
     if key is not None:
         prefix, _, _ = key.partition(".")
-        read_and_count_ahead(*_asked(prefix, prefetch, (), FailureCounter.of(meta)))
+        read_and_count_ahead(*_asked(prefix, _counters.get(prefix), prefetch, (), FailureCounter.of(meta)))
 
 
 def _key_in(header: str) -> str | None:
@@ -259,11 +259,14 @@ def _key_in(header: str) -> str | None:
 
 
 def _asked(
-    prefix: str, prefetch: Sequence[str], ahead: Sequence[tuple[str, int]], failures: FailureCounter | None
+    prefix: str,
+    counter: RateCounter | None,
+    prefetch: Sequence[str],
+    ahead: Sequence[tuple[str, int]],
+    failures: FailureCounter | None,
 ) -> tuple[list[str], list[tuple[str, int]]]:
     """What the admission of a key with ``prefix`` reads and counts (``read_and_count``): the key's row, the address's
-    failures, ``prefetch``; the counter the key counted on last time in this process, and ``ahead``."""
-    counter = _counters.get(prefix)
+    failures, ``prefetch``; ``counter``, the one the key counted on last time in this process, and ``ahead``."""
     return (
         [key_cache_key(prefix), *([failures.name] if failures else []), *prefetch],
         [*([(counter.name, counter.seconds)] if counter else []), *ahead],

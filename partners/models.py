@@ -128,6 +128,12 @@ class PartnerAPIKey(AbstractAPIKey):
         verbose_name = "partner API key"
         verbose_name_plural = "partner API keys"
 
+    def is_valid(self, key: str) -> bool:
+        """Whether ``key`` is this key, by its hash. Only checked: djangorestframework-api-key's own re-hashes a key
+        hashed by one of Django's password hashers and saves it as it checks it, a write on a partner's read (every
+        key made here is hashed by its preferred hasher already)."""
+        return type(self).objects.key_generator.verify(key, self.hashed_key)
+
     def record_use(self) -> None:
         """Note that the key was just used: in the cache, never in the database (reads never write).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -226,3 +227,39 @@ def test_a_keys_row_read_from_the_cache_is_unpickled_once_per_process(published_
     partner.save()
     third = admit(header).api_key
     assert third is not None and third is not first and third.partner.rate_limit == "7/minute"
+
+
+def test_the_counter_an_admission_counts_on_is_read_once(published_article, partner, api_key, monkeypatch):
+    """Found in review of the stop: the admission read the key's counter twice, once to take its count and once to
+    ask for it, so a thread that named the counter in between (a threaded server's first request with the key) made
+    the two disagree, and the admission fail (a 500)."""
+    from partners import admission
+
+    header = f"Api-Key {api_key}"
+    assert admission.admit(header).api_key is not None  # this process now names the key's counter
+
+    class NamedMeanwhile(dict):
+        """The counters as another thread changes them: unknown at the first read, known from the second."""
+
+        reads = 0
+
+        def get(self, key: Any, default: Any = None) -> Any:
+            self.reads += 1
+            return default if self.reads == 1 else super().get(key, default)
+
+    monkeypatch.setattr(admission, "_counters", NamedMeanwhile(admission._counters))
+    found = admission.admit(header)
+    assert found.api_key is not None and found.problem is None
+
+
+def test_a_key_hashed_by_an_older_hasher_is_checked_without_a_write(client, published_article, partner, api_key):
+    """Found in review of the stop: djangorestframework-api-key re-hashes and saves a key hashed by one of Django's
+    password hashers as it checks it, a write on a partner's GET (and a change to the key's row the process shares)."""
+    from django.contrib.auth.hashers import make_password
+
+    prefix, _, _ = api_key.partition(".")
+    PartnerAPIKey.objects.filter(prefix=prefix).update(hashed_key=make_password(api_key))
+    older = PartnerAPIKey.objects.get(prefix=prefix).hashed_key
+    response = client.get("/api/v1/articles/", HTTP_AUTHORIZATION=f"Api-Key {api_key}")
+    assert response.status_code == 200
+    assert PartnerAPIKey.objects.get(prefix=prefix).hashed_key == older
