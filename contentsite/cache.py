@@ -717,11 +717,14 @@ return reply
 """)
 
 
-# KEYS: counters counted for a request that never used the count (``CountAhead``): each still counting counts one less.
+# KEYS: counters counted for a request that never used the count (``CountAhead``): each still counting counts one less,
+# and one left at none is dropped, so that a window the hit opened is not left running (the next hit opens its own). A
+# window that ended while the request ran and was opened again by another is one hit short: the same as the hit being
+# counted in the window before.
 _TAKE_BACK = Script("""
 for i = 1, #KEYS do
-  if redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('DECR', KEYS[i])
+  if redis.call('EXISTS', KEYS[i]) == 1 and redis.call('DECR', KEYS[i]) <= 0 then
+    redis.call('DEL', KEYS[i])
   end
 end
 return #KEYS
