@@ -47,6 +47,8 @@ def client_address(meta: Mapping[str, Any]) -> str | None:
                 remote,
             )
         return remote
+    if not forwarded_for:  # missing: not through the proxies (said at once, not by failing to read "" as an address)
+        return remote
     entries = [entry.strip() for entry in forwarded_for.split(",")]
     if len(entries) < proxies:
         return remote
