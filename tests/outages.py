@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -284,3 +285,17 @@ class PostgresServer:
         if (self.directory / "data" / "postmaster.pid").exists():
             self.stop()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def manage(environment: dict[str, str], *arguments: str, settings: str) -> str:
+    """``manage.py <arguments>`` in a process of its own with ``environment`` and ``settings``: its output."""
+    finished = subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        env={**environment, "DJANGO_SETTINGS_MODULE": settings},
+        cwd=Path(__file__).resolve().parent.parent,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return finished.stdout

@@ -88,7 +88,7 @@ def waiting_for_a_lock(url: str) -> bool:
         return probe.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'").fetchone()[0] > 0
 
 
-def test_publications_recorded_before_postgresql_went_are_reported_not_said_undone(tmp_path_factory):
+def test_publications_recorded_before_postgresql_went_are_reported_not_said_undone(servers):
     """Two scheduled publications due; the run records the first (its own transaction, committed), then waits on
     the second's article (held by another step) while PostgreSQL stops. Found from outside (two runs at once
     across a restart): the run that had recorded two publications printed none of them and said "nothing was
@@ -99,63 +99,51 @@ def test_publications_recorded_before_postgresql_went_are_reported_not_said_undo
 
     import psycopg
 
-    database = PostgresServer().start()
-    redis = RedisServer().start()
+    database, environment = servers
+    # The module's PostgreSQL and Redis (``servers``), migrated: the content loaded here is this test's own.
+    loading = subprocess.run(
+        [sys.executable, "-m", "deploy.drill_content", "load", "--articles=2", "--scheduled=2", "--publish-in=40"],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "contentsite.settings.base"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    content = json.loads(loading.stdout.strip().splitlines()[-1])
+    first_slug, second_slug = content["scheduled_slugs"]
+    due = datetime.datetime.fromisoformat(content["publish_at"])
+    time.sleep(max(0.0, (due - datetime.datetime.now(datetime.UTC)).total_seconds()) + 1)
+    # The run waits on the held article until PostgreSQL goes.
+    environment = {**environment, "DATABASE_LOCK_TIMEOUT_MS": "300000"}
+    holder = psycopg.connect(database.url)  # another step on the second article, in its transaction
     try:
-        environment = server_environment(
-            database_url=database.url,
-            redis_url=redis.url,
-            cache_prefix="outage-cron-due",
-            bytes_dir=tmp_path_factory.mktemp("outage-cron-due"),
-        )
-        environment.pop("DEBUG", None)
-        loading = subprocess.run(
-            [sys.executable, "-m", "deploy.drill_content", "load", "--articles=2", "--scheduled=2", "--publish-in=40"],
-            env={**environment, "DJANGO_SETTINGS_MODULE": "contentsite.settings.base"},
+        holder.execute("SELECT id FROM articles_article WHERE slug = %s FOR UPDATE", [second_slug])
+        running = subprocess.Popen(
+            [sys.executable, "manage.py", "publish_scheduled"],
+            env=environment,
             cwd=ROOT,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=300,
-            check=True,
         )
-        content = json.loads(loading.stdout.strip().splitlines()[-1])
-        first_slug, second_slug = content["scheduled_slugs"]
-        due = datetime.datetime.fromisoformat(content["publish_at"])
-        time.sleep(max(0.0, (due - datetime.datetime.now(datetime.UTC)).total_seconds()) + 1)
-        environment["DJANGO_SETTINGS_MODULE"] = "contentsite.settings.production"
-        environment["DATABASE_CONNECT_TIMEOUT_SECONDS"] = "2"
-        environment["DATABASE_LOCK_TIMEOUT_MS"] = "300000"  # the run waits on the held article until PostgreSQL goes
-        holder = psycopg.connect(database.url)  # another step on the second article, in its transaction
-        try:
-            holder.execute("SELECT id FROM articles_article WHERE slug = %s FOR UPDATE", [second_slug])
-            running = subprocess.Popen(
-                [sys.executable, "manage.py", "publish_scheduled"],
-                env=environment,
-                cwd=ROOT,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            deadline = time.monotonic() + 240
-            while not waiting_for_a_lock(database.url):
-                assert running.poll() is None, running.communicate()
-                assert time.monotonic() < deadline, "the run never reached the held article"
-                time.sleep(0.1)
-            database.stop()
-        finally:
-            holder.close()  # never committed: PostgreSQL is gone
-        out, err = running.communicate(timeout=120)
-        database.start()
-        assert running.returncode == DATABASE_UNAVAILABLE_EXIT_CODE, err
-        with psycopg.connect(database.url) as connection:
-            published = connection.execute(
-                "SELECT a.slug, r.number FROM articles_revision r JOIN articles_article a ON a.id = r.article_id"
-                " WHERE r.state = 'published' AND r.publish_at IS NOT NULL"
-            ).fetchall()
-        assert [slug for slug, _ in published] == [first_slug]  # recorded, committed, before PostgreSQL went
-        assert f"Published {first_slug} revision {published[0][1]} (scheduled)." in out, (out, err)
-        assert "nothing was done" not in err
-        assert "next run" in err
+        deadline = time.monotonic() + 240
+        while not waiting_for_a_lock(database.url):
+            assert running.poll() is None, running.communicate()
+            assert time.monotonic() < deadline, "the run never reached the held article"
+            time.sleep(0.1)
+        database.stop()
     finally:
-        redis.stop()
-        database.remove()
+        holder.close()  # never committed: PostgreSQL is gone
+    out, err = running.communicate(timeout=120)
+    database.start()
+    assert running.returncode == DATABASE_UNAVAILABLE_EXIT_CODE, err
+    with psycopg.connect(database.url) as connection:
+        published = connection.execute(
+            "SELECT a.slug, r.number FROM articles_revision r JOIN articles_article a ON a.id = r.article_id"
+            " WHERE r.state = 'published' AND r.publish_at IS NOT NULL"
+        ).fetchall()
+    assert [slug for slug, _ in published] == [first_slug]  # recorded, committed, before PostgreSQL went
+    assert f"Published {first_slug} revision {published[0][1]} (scheduled)." in out, (out, err)
+    assert "nothing was done" not in err
+    assert "next run" in err

@@ -9,22 +9,18 @@ without a restart.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from bench.servers import Gunicorn, Response, request, server_environment
-from tests.outages import NetworkCut, PostgresServer, RedisServer, wait_until
+from tests.outages import NetworkCut, PostgresServer, RedisServer, manage, wait_until
 
 pytestmark = pytest.mark.outage
 
-ROOT = Path(__file__).resolve().parent.parent
 API = "/api/v1/articles/"
 # How long the server waits to connect to PostgreSQL (DATABASE_CONNECT_TIMEOUT_SECONDS), and the test's client for an
 # answer while PostgreSQL hangs.
@@ -44,19 +40,6 @@ class Site:
 
     def api(self, path: str) -> Response:
         return self.get(path, Authorization=f"Api-Key {self.key}")
-
-
-def manage(environment: dict[str, str], *arguments: str, settings: str) -> str:
-    finished = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        env={**environment, "DJANGO_SETTINGS_MODULE": settings},
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return finished.stdout
 
 
 @pytest.fixture(scope="module")

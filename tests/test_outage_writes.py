@@ -9,23 +9,19 @@ PostgreSQL is stopped (immediately, as a crash looks).
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import psycopg
 import pytest
 import requests
 
 from bench.servers import Gunicorn, server_environment
-from tests.outages import PostgresServer, RedisServer
+from tests.outages import PostgresServer, RedisServer, manage
 
 pytestmark = pytest.mark.outage
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "demo-password-local-only"  # articles.demo.loading.DEMO_PASSWORD: the demo accounts, loaded below
 NOT_RECEIVED = "What you sent has not been received."
 MAYBE_SAVED = "What you sent may have been saved before the failure."
@@ -94,19 +90,6 @@ class Site:
     def query(self, sql: str, parameters: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.database.url) as connection:
             return connection.execute(sql, parameters).fetchall()
-
-
-def manage(environment: dict[str, str], *arguments: str, settings: str) -> str:
-    finished = subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        env={**environment, "DJANGO_SETTINGS_MODULE": settings},
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return finished.stdout
 
 
 @pytest.fixture(scope="module")
