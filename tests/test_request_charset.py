@@ -115,6 +115,15 @@ def reader_form(wsgi_app: Any) -> tuple[str, str]:
     return cookie, token.group(1)
 
 
+def answer_stroke_yes(wsgi_app: Any, url: str, charset: str) -> tuple[int, bytes]:
+    """A reader's "yes" to the signs of a stroke posted to ``url`` as a form declared in ``charset``: (status, body)."""
+    cookie, token = reader_form(wsgi_app)
+    body = f"csrfmiddlewaretoken={token}&asked=stroke&stroke=yes".encode()
+    content_type = f"application/x-www-form-urlencoded; charset={charset}"
+    status, _, content = call(wsgi_app, "POST", url, content_type=content_type, body=body, COOKIE=cookie)
+    return status, content
+
+
 @pytest.mark.parametrize("charset", ["latin-1", "utf-16", "us-ascii"])
 # A symptom check's question, an address with no page (its 404 page read the body first), the staff log-in.
 @pytest.mark.parametrize("url", [TRIAGE, "/feedback/", "/admin/login/"])
@@ -123,32 +132,14 @@ def test_a_form_declared_in_another_charset_is_a_400_not_a_500(wsgi_app, publish
     ``BadRequest``, raised as the CSRF check reads the token; its own 400 and 500 pages check the token again, so
     read the body again, and the request ended in a bare 500 from the server (found from outside: a reader's answer
     sent with ``charset=latin-1`` to a symptom check). The body is refused once, as a 400."""
-    cookie, token = reader_form(wsgi_app)
-    body = f"csrfmiddlewaretoken={token}&asked=stroke&stroke=yes".encode()
-    status, _, content = call(
-        wsgi_app,
-        "POST",
-        url,
-        content_type=f"application/x-www-form-urlencoded; charset={charset}",
-        body=body,
-        COOKIE=cookie,
-    )
+    status, content = answer_stroke_yes(wsgi_app, url, charset)
     assert status == 400, content[:300]
 
 
 @pytest.mark.parametrize("charset", ["utf8", "UTF8", "utf_8", "U8"])
 def test_a_form_declared_in_utf8_under_another_name_is_read(wsgi_app, published_pathway, charset):
     """``utf8`` is UTF-8: the reader who has just said yes to the signs of a stroke is told to call now."""
-    cookie, token = reader_form(wsgi_app)
-    body = f"csrfmiddlewaretoken={token}&asked=stroke&stroke=yes".encode()
-    status, _, content = call(
-        wsgi_app,
-        "POST",
-        TRIAGE,
-        content_type=f"application/x-www-form-urlencoded; charset={charset}",
-        body=body,
-        COOKIE=cookie,
-    )
+    status, content = answer_stroke_yes(wsgi_app, TRIAGE, charset)
     assert status == 200, content[:300]
     assert "Call the emergency number now" in content.decode()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from articles.models import AuditAction, AuditEntry, Revision, RevisionState
@@ -29,6 +31,14 @@ def form_data(client, revision: Revision) -> dict[str, object]:
                 continue
             data[form.add_prefix(name)] = "on" if value is True else value
     return data
+
+
+def action_as_sent(response: Any, name: str) -> tuple[Any, dict[str, object]]:
+    """The workflow form ``name`` on an admin page, and what posting it as the page shows it sends."""
+    form = next(action["form"] for action in response.context["workflow_actions"] if action["name"] == name)
+    return form, {
+        form.add_prefix(field): form[field].value() for field in form.fields if form[field].value() is not None
+    }
 
 
 def test_a_published_revision_is_read_only(client, admin_user_account, published_article):
@@ -422,8 +432,7 @@ def test_an_approval_from_a_page_opened_before_a_symptom_it_shows_was_changed_is
     revision = services.revision_submit(revision=workflow.draft(), actor=author, change_summary="First.")
     client.force_login(reviewer)
     page = client.get(change_url(revision))
-    form = next(action["form"] for action in page.context["workflow_actions"] if action["name"] == "approve")
-    sent = {form.add_prefix(name): form[name].value() for name in form.fields if form[name].value() is not None}
+    form, sent = action_as_sent(page, "approve")
     warnings = form.fields.get("acknowledged_warnings")
     sent[form.add_prefix("acknowledged_warnings")] = [code for code, _ in warnings.choices] if warnings else []
 
@@ -442,8 +451,7 @@ def test_an_approval_from_a_page_opened_before_a_symptom_it_shows_was_changed_is
     assert not ClinicalReview.objects.filter(revision=revision).exists()
     # The page shown with the refusal shows the symptom as it is now: an approval from it goes through.
     assert "A name the first reviewer never saw" in html
-    shown = next(action["form"] for action in response.context["workflow_actions"] if action["name"] == "approve")
-    again = {shown.add_prefix(name): shown[name].value() for name in shown.fields if shown[name].value() is not None}
+    _, again = action_as_sent(response, "approve")
     again[form.add_prefix("acknowledged_warnings")] = sent[form.add_prefix("acknowledged_warnings")]
     response = client.post(url, again, follow=True)
     assert "The revision is now approved." in response.content.decode()
@@ -461,8 +469,7 @@ def test_a_confirmation_from_a_page_opened_before_its_medication_was_changed_is_
     second_reviewer = make_user("second-reviewer", "Clinical reviewers", profile=True)
     client.force_login(reviewer)
     page = client.get(change_url(published_article))
-    form = next(action["form"] for action in page.context["workflow_actions"] if action["name"] == "confirm_review")
-    sent = {form.add_prefix(name): form[name].value() for name in form.fields if form[name].value() is not None}
+    _, sent = action_as_sent(page, "confirm_review")
 
     medication = published_article.article.medication
     services.medication_update(
@@ -477,8 +484,7 @@ def test_a_confirmation_from_a_page_opened_before_its_medication_was_changed_is_
     confirmations = ClinicalReview.objects.filter(revision=published_article, kind=ReviewKind.CONFIRMATION)
     assert not confirmations.exists()
     # The page shown with the refusal is as things are now: a confirmation from it goes through.
-    shown = next(a["form"] for a in response.context["workflow_actions"] if a["name"] == "confirm_review")
-    again = {shown.add_prefix(name): shown[name].value() for name in shown.fields if shown[name].value() is not None}
+    _, again = action_as_sent(response, "confirm_review")
     response = client.post(url, again, follow=True)
     assert "Confirm as still accurate (reviewed, no change): done." in response.content.decode()
     assert confirmations.count() == 1
