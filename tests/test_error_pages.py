@@ -89,3 +89,11 @@ def test_a_symptom_check_answer_sent_without_its_token_still_shows_the_numbers_t
     assert '<a href="tel:116117">116 117</a>' in page
     assert reverse("admin:login") not in page  # a reader is not sent to the staff's door
     assert response["Cache-Control"] == "private, no-store"
+
+
+def test_query_budget_of_a_form_that_could_not_be_read(client, django_assert_num_queries):
+    """``handler400``'s page (a reader's form in a charset other than UTF-8): no query, as for any refusal to a
+    reader who is not signed in."""
+    with django_assert_num_queries(0):
+        response = client.post("/feedback/", b"a=1", content_type="application/x-www-form-urlencoded; charset=latin-1")
+    assert response.status_code == 400

@@ -30,6 +30,8 @@ pytestmark = pytest.mark.django_db
 
 SLUG = "numbness-tingling-weakness-amlodipine"
 URL = f"/triage/{SLUG}/"
+# What the page for a check not found reads: two reads of the article table by the address, by index.
+QUERIES_OF_A_CHECK_NOT_FOUND = 2
 RED_FLAGS = Path(__file__).resolve().parents[2] / "triage" / "demo" / "source" / "triage-red-flags.md"
 # Each row of triage-red-flags.md, in order, and the question(s) that ask about it.
 RED_FLAG_QUESTIONS = [
@@ -577,3 +579,12 @@ def test_the_medicine_advice_says_what_the_guidance_says_and_no_more(client, pub
         assert "Keep taking" not in text
         heading = re.search(r'<h2 class="callout__title" id="medicine-heading">(.*?)</h2>', html).group(1)
         assert heading == "Your medicine"
+
+
+@pytest.mark.parametrize("published", [1, 30])
+def test_query_budget_of_a_check_not_found(client, workflow, published, django_assert_num_queries):
+    """The page for a symptom check that is not there costs the same however many checks are published."""
+    for n in range(published):
+        workflow.live(slug=f"budget-check-{n}")
+    with django_assert_num_queries(QUERIES_OF_A_CHECK_NOT_FOUND):
+        assert client.get("/triage/no-such-check/").status_code == 404
