@@ -372,23 +372,14 @@ def public_change(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("public_change belongs inside the transaction that makes the change.")
-    now = timezone.now()
-    at = at or now
     ids = articles if isinstance(articles, QuerySet) else list(articles)
     clock = lock_public_clock()
-    clock.public_version += 1
-    clock.public_updated_at = max(moment for moment in (clock.public_updated_at, at) if moment)
-    clock.save(update_fields=["public_version", "public_updated_at"])
     stamped = Article.objects.filter(pk__in=ids)
     if live_set_changed:
         # After the clock's row lock: every public change (and ``rebuild_live_tallies``) takes that
         # lock first, so they move tallies one at a time, and no two can wait on each other's
         # tally rows (no deadlock, no lost update).
         _retally(stamped)
-    stamped.update(
-        public_version=clock.public_version,
-        public_updated_at=Greatest(Coalesce(F("public_updated_at"), at), at),
-    )
     addresses = list(stamped.values_list("pk", "kind", "slug"))
     purge = [*keys, proxy.INDEX_KEY]
     if len(addresses) <= MAX_ARTICLE_KEYS_PER_PURGE or not keys:
@@ -403,6 +394,19 @@ def public_change(
     # server answered from it between the commit and the drop: a partner reading the feed's new event then was told
     # 304 for the revision it replaced, and polled the feed on past it (tests/api/test_sync_races.py).
     hold_until_commit(pointers)
+    # Dated last, once the clock is held (the last lock: from here the transaction waits on nobody) and everything
+    # else is done: a partner's ``updated_since`` finds a change by this stamp, and only once it commits, so nothing
+    # but the stamping may come between the two (a lock wait, or work that grows with the articles, before the stamp
+    # made it older than the commit by more than the minute partners ask back). Callers do any work of their own that
+    # grows with the articles before calling this (``services._vocabulary_update``).
+    at = at or timezone.now()
+    clock.public_version += 1
+    clock.public_updated_at = max(moment for moment in (clock.public_updated_at, at) if moment)
+    clock.save(update_fields=["public_version", "public_updated_at"])
+    stamped.update(
+        public_version=clock.public_version,
+        public_updated_at=Greatest(Coalesce(F("public_updated_at"), at), at),
+    )
 
 
 def hold_until_commit(keys: list[str]) -> None:
@@ -476,9 +480,10 @@ def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | 
     key = proxy.medication_key(instance.pk) if isinstance(instance, Medication) else proxy.symptom_key(instance.pk)
     with transaction.atomic():
         # A name or code changes; no article's live revision, topic or medication does. Set-wise, in a fixed number
-        # of statements however many articles show it (tens of thousands may).
-        public_change(Article.objects.using_vocabulary(instance), keys=[key], live_set_changed=False)
+        # of statements however many articles show it (tens of thousands may): the search index first, so that the
+        # public change, dated as it is made, is the last step before the commit.
         index_vocabulary_change(instance)  # the names and descriptions search finds
+        public_change(Article.objects.using_vocabulary(instance), keys=[key], live_set_changed=False)
 
 
 # --- The cache, failing soft -------------------------------------------------------------

@@ -1606,7 +1606,6 @@ def _vocabulary_update(
             raise ValidationError(f"Nothing changed: the {what} already says this.", code="no_change")
         articles = Article.objects.using_vocabulary(current).in_lock_order()
         list(articles.select_for_update().values_list("pk", flat=True))  # their locks, before the public clock's
-        current.save(update_fields=[*changed, "updated_at"])  # a public change: see articles.live.vocabulary_saved
         data = {
             "vocabulary": model._meta.model_name,
             "slug": current.slug,
@@ -1627,6 +1626,9 @@ def _vocabulary_update(
             },
         }
         _audit_each(articles, actor=actor, action=action, comment=reason.strip(), data=data)
+        # Last: the public change it makes is dated as it is made (``articles.live.public_change``), so nothing that
+        # grows with the articles (the audit above, a set-wise write on each of them) comes between it and the commit.
+        current.save(update_fields=[*changed, "updated_at"])  # a public change: see articles.live.vocabulary_saved
     return current
 
 

@@ -12,14 +12,17 @@ Each step runs on its own connection (a thread), released by events, not by time
 
 from __future__ import annotations
 
+import datetime
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from articles import services
+from articles.models import Article, AuditEntry, ChangeFeedLock, SearchEntry
 from tests.factories import article_document
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -129,3 +132,57 @@ def test_a_list_read_after_a_change_commits_shows_it(api, workflow, publisher):
     answer = in_the_window(withdraw, partner_reads_the_list, partner_syncs)
     assert answer.status_code == 200, "304: the list still names the withdrawn article"
     assert answer.json()["results"] == []
+
+
+def test_updated_since_dates_a_vocabulary_change_once_it_holds_the_public_clock_and_has_done_its_work(
+    api, workflow, reviewer
+):
+    """Found from outside (gunicorn, production settings, PostgreSQL, a library of 20,015 live articles that all show
+    one symptom): renaming that symptom stamped its articles 0.17 s after the rename began and committed 13.7 s
+    later (the audit entry on every article, the search index and the stamping itself, all set-wise and growing with
+    the articles). A partner following ``updated_since`` ("ask from a minute before your last request") misses any
+    change whose stamp is older than that minute when it commits: at 100,000 articles the same rename ran past it.
+    The stamp also came before the wait for the public clock, which another change may hold for a lock wait.
+
+    A change is dated once it holds the public clock, the last lock it takes, and has done everything else: between
+    its stamp and its commit there is only the stamping. Each statement is noted as it returns (a lock it waited for
+    is held by then); no durations are compared."""
+    live = workflow.live(article_document(slug=SLUG))
+    returned: list[tuple[str, datetime.datetime]] = []
+
+    def note(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        result = execute(sql, params, many, context)
+        returned.append((sql, timezone.now()))
+        return result
+
+    with connection.execute_wrapper(note), transaction.atomic():
+        # Registered first, so it runs first once the transaction commits: it marks the commit.
+        transaction.on_commit(lambda: returned.append(("COMMIT", timezone.now())))
+        services.medication_update(
+            medication=live.article.medication,
+            actor=reviewer,
+            changes={"generic_name": "Amlodipine besilate"},
+            reason="The salt's name, as the BNF gives it.",
+        )
+    # The stamping: the clock's and the articles' stamps, in that order.
+    stamp_writes = (
+        f'UPDATE "{ChangeFeedLock._meta.db_table}" SET "public_version"',  # noqa: S608 (a prefix to look for)
+        f'UPDATE "{Article._meta.db_table}" SET "public_version"',  # noqa: S608
+    )
+    stamping = next(at for at, (sql, _) in enumerate(returned) if sql.startswith(stamp_writes[0]))
+    committed = returned.index(next(each for each in returned if each[0] == "COMMIT"))
+    stamp = Article.objects.get(slug=SLUG).public_updated_at
+    before = returned[:stamping]
+    for table in (ChangeFeedLock, AuditEntry, SearchEntry):  # the clock's lock, the audit, the search index
+        assert any(table._meta.db_table in sql for sql, _ in before), f"{table.__name__} not written before"
+    late = [sql[:80] for sql, moment in before if moment > stamp]
+    assert not late, f"dated before these returned (a lock wait, work that grows with the articles): {late}"
+    after = [
+        sql[:80]
+        for sql, _ in returned[stamping + 1 : committed]
+        if "SAVEPOINT" not in sql and not sql.startswith(stamp_writes)
+    ]
+    assert not after, f"work between the stamp and the commit: {after}"
+    # As the partner asks: its last request came just before the stamping, yet the change is listed.
+    since = before[-1][1].isoformat()
+    assert [row["slug"] for row in api.json("/api/v1/articles/", {"updated_since": since})["results"]] == [SLUG]
