@@ -459,3 +459,36 @@ def test_a_vocabulary_entrys_page_reads_a_bounded_number_of_rows_however_many_ar
     assert len(ARTICLE_LINK.findall(html["rare symptom"])) == 3
     assert "more than 2000 in all" in html["common symptom"]
     assert f"and {ARTICLES // 50 - 20} more ({ARTICLES // 50} in all)" in html["common medication"]
+
+
+@pytest.mark.postgresql
+def test_the_history_pages_and_recent_actions_read_a_bounded_number_of_rows(client, reviewer, published_article):
+    """Found at 100,000 articles (helper h3; 300,000 entries in Django's admin log, the three workflow steps of each
+    revision that ``services._admin_log`` writes): a reviewer's home page read every entry they ever made to show
+    their 10 "Recent actions" (0.2 s at 100,000 approvals, on every visit), and a revision's "History" read every
+    entry of every revision of the library for its own few (0.08 s, twice: its count and its page). Django indexes
+    the log by content type and by user only; ``0108_admin_log_indexes`` indexes what these pages ask."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    revision_type = ContentType.objects.get_for_model(Revision)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO django_admin_log (action_time, object_id, object_repr, action_flag, change_message,"
+            " content_type_id, user_id) SELECT now() - interval '30 days' + n * interval '1 second',"
+            " (1000000 + n)::text, 'Revision', 2, '[]', %s, %s FROM generate_series(1, 20000) AS n",
+            [revision_type.pk, reviewer.pk],
+        )
+        cursor.execute("ANALYZE django_admin_log")
+    assert LogEntry.objects.filter(object_id=str(published_article.pk), content_type=revision_type).exists()
+    client.force_login(reviewer)
+    urls = [
+        "/admin/",
+        f"/admin/articles/revision/{published_article.pk}/history/",
+        f"/admin/articles/article/{published_article.article_id}/history/",
+    ]
+    found = {}
+    for url in urls:
+        selects = selects_of(client, url)
+        found[url] = [read for read in map(rows_read, selects) if read > MAX_ROWS_READ]
+    assert found == {url: [] for url in urls}
