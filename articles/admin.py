@@ -33,7 +33,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import smart_split, unescape_string_literal
 
-from contentsite.admin import BoundedCountPaginator, BoundedListMixin, ReadOnlyAdminMixin
+from contentsite.admin import BoundedCountPaginator, BoundedDeletionMixin, BoundedListMixin, ReadOnlyAdminMixin
 from contentsite.numbers import whole_number
 
 from . import forms as workflow_forms
@@ -113,7 +113,7 @@ USED_BY_SHOWN = 20
 USED_BY_COUNTED = BoundedCountPaginator.limit
 
 
-class VocabularyAdmin(admin.ModelAdmin):
+class VocabularyAdmin(BoundedDeletionMixin, admin.ModelAdmin):
     """Adding an entry is open to authors: nobody sees it until reviewed content that uses it goes live.
 
     Changing one shows on every article using it at once, outside any review, so

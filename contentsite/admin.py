@@ -11,10 +11,15 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.paginator import Paginator
+from django.db.models import PROTECT, RESTRICT
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.timesince import timesince
 
 from contentsite.models import PendingInvalidation
@@ -78,6 +83,59 @@ class BoundedListMixin:
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return SortableOnlyChangeList
+
+
+class BoundedDeletionMixin:
+    """For a row much of the library may refer to (a medicine, a symptom, a member of staff): its "Delete" page (and
+    "Delete selected") asks first, by index, for a few of the rows that protect it, and if there are any names them
+    and says there are more: Django's own collects and names every related row before it says the row cannot go
+    (100,000 symptom entries of a common symptom, 4.6 s; a reviewer's account, 13 minutes). Only a row that nothing
+    protects is collected Django's way, to list what its deletion would take with it."""
+
+    protected_shown = 20  # of each kind of row that protects it
+
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        protected = self._protecting(list(objs))
+        if protected:
+            return [], {}, set(), protected  # Django's page then says what stops it, and deletes nothing
+        return super().get_deleted_objects(objs, request)  # type: ignore[misc]
+
+    def _protecting(self, objs: list[Any]) -> list[str]:
+        found: list[str] = []
+        # Every foreign key to the model, those named "+" included (the relations Django's deletion looks at).
+        for relation in self.model._meta.get_fields(include_hidden=True):  # type: ignore[attr-defined]
+            if not (relation.auto_created and not relation.concrete and (relation.one_to_one or relation.one_to_many)):
+                continue
+            if relation.on_delete not in (PROTECT, RESTRICT):
+                continue
+            model = relation.related_model
+            # Unordered: the rows the foreign key's index finds first (an order would walk another index).
+            rows = list(
+                model._base_manager.filter(**{f"{relation.field.name}__in": objs}).order_by()[
+                    : self.protected_shown + 1
+                ]
+            )
+            found += [
+                format_html("{}: {}", capfirst(model._meta.verbose_name), row) for row in rows[: self.protected_shown]
+            ]
+            if len(rows) > self.protected_shown:
+                found.append(
+                    format_html("and more {} (more than {})", model._meta.verbose_name_plural, self.protected_shown)
+                )
+        return found
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(BoundedDeletionMixin, UserAdmin):
+    """Django's accounts admin; an account that took a workflow step is protected by its audit entries and reviews
+    (deactivate it instead), and its delete page says so at once."""
 
 
 @admin.register(PendingInvalidation)
