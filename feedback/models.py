@@ -91,7 +91,13 @@ class Feedback(models.Model):
                 name="feedback_reason_only_when_unhelpful",
             ),
         ]
-        indexes = [models.Index(fields=["handled", "-received_on"], name="feedback_queue")]
+        indexes = [
+            models.Index(fields=["handled", "-received_on"], name="feedback_queue"),
+            # The admin list's "Helpful" and "Reason" filters, in the queue or among the handled, newest first: the few
+            # answers that say a page did not help are found by index, not by walking every answer readers sent.
+            models.Index(fields=["helpful", "handled", "-received_on", "-id"], name="feedback_by_answer"),
+            models.Index(fields=["reason", "handled", "-received_on", "-id"], name="feedback_by_reason"),
+        ]
 
     def __str__(self) -> str:
         answer = "helpful" if self.helpful else f"not helpful ({self.get_reason_display().lower()})"
