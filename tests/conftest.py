@@ -48,6 +48,19 @@ def _postgresql_only(request: pytest.FixtureRequest) -> None:
         pytest.skip(message)
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``own_servers`` runs in only one of CI's two passes (.ci/run), which is right only while it
+    never touches the suite's own database: refuse one that asks for it (``db``, ``live_server``, ``django_db``)."""
+    for item in items:
+        if item.get_closest_marker("own_servers") and (
+            item.get_closest_marker("django_db") or "django_db_setup" in getattr(item, "fixturenames", ())
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked own_servers but uses the suite's database: CI would run it on one "
+                "database only"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     # With REDIS_URL set the cache outlives a test's transaction; start each test clean.

@@ -153,6 +153,7 @@ def bench_server(tmp_path: Path):
     server.stop()
 
 
+@pytest.mark.own_servers
 def test_bench_server_answers_the_minimal_view_and_is_measured(bench_server):
     answer = request(bench_server.port, "/__bench__/bytes/page/")
     assert (answer.status, answer.body) == (200, b"<p>captured</p>")

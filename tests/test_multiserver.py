@@ -90,6 +90,7 @@ def one_of_two_servers_down(tmp_path: Path) -> Iterator[Varnish]:
         live.shutdown()
 
 
+@pytest.mark.own_servers
 def test_a_get_the_stopped_server_did_not_answer_is_answered_by_the_other(one_of_two_servers_down):
     # Passed, never kept (the API), so each request reaches a backend; the probes have not yet
     # marked the stopped one sick (healthy from the start), so the director still sends it half.
@@ -108,6 +109,7 @@ def test_the_drill_refuses_too_few_articles_for_its_phases_before_starting_anyth
 
 
 @pytest.mark.multiserver
+@pytest.mark.own_servers
 def test_two_app_servers_behind_the_proxy_ride_out_every_fault(tmp_path):
     """Goals: no error for a cached article page in any phase, no 500 anywhere, each due revision published once."""
     require(missing_tools())

@@ -19,7 +19,7 @@ from bench.servers import server_environment
 from contentsite.management.cron import DATABASE_UNAVAILABLE_EXIT_CODE
 from tests.outages import PostgresServer, RedisServer
 
-pytestmark = pytest.mark.outage
+pytestmark = [pytest.mark.outage, pytest.mark.own_servers]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every command the README and deploy/README.md tell operators to run from cron.

@@ -19,7 +19,7 @@ import pytest
 from bench.servers import Gunicorn, Response, request, server_environment
 from tests.outages import NetworkCut, PostgresServer, RedisServer, manage, wait_until
 
-pytestmark = pytest.mark.outage
+pytestmark = [pytest.mark.outage, pytest.mark.own_servers]
 
 API = "/api/v1/articles/"
 # How long the server waits to connect to PostgreSQL (DATABASE_CONNECT_TIMEOUT_SECONDS), and the test's client for an

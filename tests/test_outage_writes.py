@@ -20,7 +20,7 @@ import requests
 from bench.servers import Gunicorn, server_environment
 from tests.outages import PostgresServer, RedisServer, manage
 
-pytestmark = pytest.mark.outage
+pytestmark = [pytest.mark.outage, pytest.mark.own_servers]
 
 PASSWORD = "demo-password-local-only"  # articles.demo.loading.DEMO_PASSWORD: the demo accounts, loaded below
 NOT_RECEIVED = "What you sent has not been received."
