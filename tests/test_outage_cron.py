@@ -100,9 +100,11 @@ def test_publications_recorded_before_postgresql_went_are_reported_not_said_undo
     import psycopg
 
     database, environment = servers
-    # The module's PostgreSQL and Redis (``servers``), migrated: the content loaded here is this test's own.
+    # The module's PostgreSQL and Redis (``servers``), migrated: the content loaded here is this test's own. The
+    # publication time is set once the live articles are made, so 15 s need only cover the two scheduled steps (about
+    # a second each on a busy machine); the test then sleeps until it has passed.
     loading = subprocess.run(
-        [sys.executable, "-m", "deploy.drill_content", "load", "--articles=2", "--scheduled=2", "--publish-in=40"],
+        [sys.executable, "-m", "deploy.drill_content", "load", "--articles=2", "--scheduled=2", "--publish-in=15"],
         env={**environment, "DJANGO_SETTINGS_MODULE": "contentsite.settings.base"},
         cwd=ROOT,
         capture_output=True,
