@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime
 import http.server
+import json
 import os
 import threading
 from collections.abc import Iterator
@@ -295,13 +298,44 @@ def pathway_document() -> dict[str, Any]:
     return load_document(PATHWAY_FILE.read_bytes())
 
 
+# Pathways' safety reports by their content, for the fixtures that take the same demo pathways through the workflow
+# in test after test (``safety_reports_remembered``).
+_SAFETY_REPORTS: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def safety_reports_remembered(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Within it, a pathway's safety report (``triage.kind.safety_report``: the exhaustive check over every answer
+    combination, run at each workflow step) is a copy of the one first worked out for the same content in this run.
+    It is a pure function of the content and the combination limit (``triage.engine.check_safety``,
+    ``triage.wording``), so the answer is the same; only a fixture's own setup uses this, never a test's steps."""
+    from django.conf import settings
+
+    from triage import kind
+
+    real = kind.safety_report
+
+    def safety_report(revision: Revision) -> Any:
+        key = json.dumps([kind._content(revision), settings.TRIAGE_MAX_ANSWER_COMBINATIONS], sort_keys=True)
+        if key not in _SAFETY_REPORTS:
+            _SAFETY_REPORTS[key] = real(revision)
+        return copy.deepcopy(_SAFETY_REPORTS[key])
+
+    with monkeypatch.context() as patched:
+        patched.setattr(kind, "safety_report", safety_report)
+        yield
+
+
 @pytest.fixture
-def published_pathway(published_article: Revision, author: Any, reviewer: Any, publisher: Any) -> Revision:
+def published_pathway(
+    published_article: Revision, author: Any, reviewer: Any, publisher: Any, monkeypatch: pytest.MonkeyPatch
+) -> Revision:
     """The demo triage pathway, taken through the whole workflow (it links to the demo article)."""
     from triage.interchange import PATHWAY_FORMAT
 
-    draft = services.article_import(document=pathway_document(), actor=author, fmt=PATHWAY_FORMAT)
-    return take_live(draft, author, reviewer, publisher)
+    with safety_reports_remembered(monkeypatch):
+        draft = services.article_import(document=pathway_document(), actor=author, fmt=PATHWAY_FORMAT)
+        return take_live(draft, author, reviewer, publisher)
 
 
 # --- Partners ---------------------------------------------------------------------------------
