@@ -480,8 +480,11 @@ def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | 
     key = proxy.medication_key(instance.pk) if isinstance(instance, Medication) else proxy.symptom_key(instance.pk)
     with transaction.atomic():
         # A name or code changes; no article's live revision, topic or medication does. Set-wise, in a fixed number
-        # of statements however many articles show it (tens of thousands may): the search index first, so that the
-        # public change, dated as it is made, is the last step before the commit.
+        # of statements however many articles show it (tens of thousands may). The public clock first, in the order
+        # every public change takes its locks (a workflow step indexes once it holds the clock: the index's words are
+        # unique rows, which two changes adding the same word would otherwise wait on in opposite orders); then the
+        # search index, so that the public change, dated as it is made, is the last step before the commit.
+        lock_public_clock()
         index_vocabulary_change(instance)  # the names and descriptions search finds
         public_change(Article.objects.using_vocabulary(instance), keys=[key], live_set_changed=False)
 

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from articles import services
-from articles.models import Article, AuditEntry, ChangeFeedLock, SearchEntry
+from articles.models import Article, AuditEntry, ChangeFeedLock, SearchEntry, SearchTerm
 from tests.factories import article_document
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -186,3 +186,34 @@ def test_updated_since_dates_a_vocabulary_change_once_it_holds_the_public_clock_
     # As the partner asks: its last request came just before the stamping, yet the change is listed.
     since = before[-1][1].isoformat()
     assert [row["slug"] for row in api.json("/api/v1/articles/", {"updated_since": since})["results"]] == [SLUG]
+
+
+def test_a_vocabulary_change_takes_the_public_clock_before_it_writes_the_search_index(workflow, reviewer):
+    """Found in review: dated last (above), a rename wrote the search index before it took the public clock, where
+    every workflow step takes the clock first and then indexes (``_set_state``: ``public_change``, then
+    ``index_articles``). The index's new words go into a unique column, so a rename adding "besilate" while a publish
+    held the clock and added it too waited on each other: a deadlock, one of them refused. The clock is taken first,
+    in the one order every public change takes its locks; only its stamp comes last."""
+    live = workflow.live(article_document(slug=SLUG))
+    statements: list[str] = []
+
+    def note(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        services.medication_update(
+            medication=live.article.medication,
+            actor=reviewer,
+            changes={"generic_name": "Amlodipine besilate"},
+            reason="The salt's name, as the BNF gives it.",
+        )
+    clock = next(at for at, sql in enumerate(statements) if ChangeFeedLock._meta.db_table in sql)
+    index_tables = (SearchEntry._meta.db_table, SearchTerm._meta.db_table)
+    index_writes = [
+        at
+        for at, sql in enumerate(statements)
+        if sql.lstrip().startswith(("INSERT", "UPDATE", "DELETE")) and any(table in sql for table in index_tables)
+    ]
+    assert index_writes, "the rename wrote no search index"
+    assert clock < min(index_writes), "the search index was written before the public clock was taken"
