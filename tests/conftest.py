@@ -51,12 +51,18 @@ def _postgresql_only(request: pytest.FixtureRequest) -> None:
         pytest.skip(message)
 
 
+# The fixtures through which a test reaches the suite's database: ``live_server`` asks for it only as it runs (not
+# through ``django_db_setup``). (``django_db_blocker`` is every test's, through pytest-django's own autouse fixtures.)
+_SUITE_DATABASE_FIXTURES = frozenset({"django_db_setup", "db", "transactional_db", "live_server"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """A test marked ``own_servers`` runs in only one of CI's two passes (.ci/run), which is right only while it
     never touches the suite's own database: refuse one that asks for it (``db``, ``live_server``, ``django_db``)."""
     for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("own_servers") and (
-            item.get_closest_marker("django_db") or "django_db_setup" in getattr(item, "fixturenames", ())
+            item.get_closest_marker("django_db") or fixtures & _SUITE_DATABASE_FIXTURES
         ):
             raise pytest.UsageError(
                 f"{item.nodeid} is marked own_servers but uses the suite's database: CI would run it on one "
