@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
@@ -88,9 +89,11 @@ class BoundedListMixin:
         """An action "across all pages" runs only on a list counted whole: the page offers it on no other
         (``templates/admin/actions.html``), and a request asking for it all the same (a page left open while the
         library grew, a form sent again) ran on every row of the table (9,883 new drafts before it was stopped)."""
-        across = request.POST.get("select_across", "") not in ("", "0", "False", "false")
-        if across and self.paginator(queryset, 1).capped:
-            limit = self.paginator.limit
+        # Read as Django's action form reads it (``ActionForm.select_across``, a BooleanField): one rule for "all".
+        across = forms.BooleanField(required=False).to_python(request.POST.get("select_across"))
+        paginator = self.get_paginator(request, queryset, 1)  # type: ignore[attr-defined]
+        if across and getattr(paginator, "capped", False):
+            limit = paginator.limit
             plural = self.model._meta.verbose_name_plural  # type: ignore[attr-defined]
             self.message_user(  # type: ignore[attr-defined]
                 request,

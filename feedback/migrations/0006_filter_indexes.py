@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0109_auditentry_action_index"),
         ("feedback", "0005_backfill_feedback_audit_actor_names"),
     ]
 
