@@ -583,3 +583,13 @@ def test_an_action_never_runs_across_a_list_too_long_to_count(client, admin_user
         {"action": "start_draft", "select_across": "1", "_selected_action": [ticked], "index": "0"},
     )
     assert [draft.article.slug for draft in drafts] == ["few-0001"]
+
+
+@pytest.mark.django_db
+def test_the_admin_log_has_the_indexes_its_history_and_recent_actions_read():
+    """``articles/0108``'s indexes on Django's own table, on either database (the rows-read test above runs on
+    PostgreSQL only): a rebuild of the table by a later migration would drop them silently."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, "django_admin_log")
+    assert found["admin_log_object_history"]["columns"] == ["content_type_id", "object_id", "action_time"]
+    assert found["admin_log_user_latest"]["columns"] == ["user_id", "action_time"]
