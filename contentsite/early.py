@@ -344,9 +344,7 @@ class PartnerAPIHandler(BaseHandler):
 
     def answer(self, request: HttpRequest, match: ResolverMatch) -> HttpResponseBase:
         """The response to ``request``, which resolved to ``match``, a partner API view."""
-        # Refuses a host outside ALLOWED_HOSTS (400), as the full stack would, and keeps scheme://host for the
-        # request (its ETag names the host in the body's URLs).
-        request.build_absolute_uri("/")
+        request.get_host()  # refuses a host outside ALLOWED_HOSTS (400), as the full stack would
         request.resolver_match = match  # as the handler would set it: the API's version is its URL namespace
         # A 304 first: it carries the validators and the rate limit, and a cache keeps the 200's other headers
         # (RFC 9111, 4.3.4), so it needs none of this list's.
