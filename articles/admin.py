@@ -21,7 +21,7 @@ from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.db.models import F, Lookup, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.forms.formsets import TOTAL_FORM_COUNT
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -46,6 +46,7 @@ from .kinds import kind_for
 from .limits import MAX_BRAND_NAMES, MAX_CELL_CHARS, MAX_COMMENT_CHARS, MAX_POSITION, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
 from .models import (
     ActionStep,
+    AmongIds,
     Article,
     AuditEntry,
     ComparisonCell,
@@ -953,27 +954,8 @@ def _each_word_matching(queryset: QuerySet[Any], search_term: str, matching: Cal
     """The rows of ``queryset`` whose ids ``matching`` finds for every word of the search (Django's rule: each word
     somewhere), each word's ids read by index rather than by joining the list to every related row."""
     for word in _search_words(search_term):
-        queryset = queryset.filter(_AmongIds(F("pk"), matching(word)))
+        queryset = queryset.filter(AmongIds(F("pk"), matching(word)))
     return queryset
-
-
-class _AmongIds(Lookup):
-    """``id IN (ids)``, which on PostgreSQL is ``id = ANY(ARRAY(ids))``: the ids a search matched, read once, then
-    each of their rows by primary key, whatever the planner expects them to number.
-
-    As ``IN (subquery)`` the planner weighed a semi-join by its estimate of the matches, and with a few hundred
-    expected (an ANALYZE sample holding one matching comment, or statistics a busy week old) it hashed them and read
-    the whole list to join it: 40,000 audit entries, twice, to show 20 (``test_admin_at_scale``). ``ARRAY()`` is
-    worked out before the list's scan, so the list is read only by the index of its ids."""
-
-    lookup_name = "among_ids"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        template = "%s = ANY(ARRAY%s)" if connection.vendor == "postgresql" else "%s IN %s"
-        return template % (lhs, rhs), [*lhs_params, *rhs_params]
 
 
 def _search_words(search_term: str) -> list[str]:

@@ -28,6 +28,7 @@ from .content import (
     SymptomEntry,
 )
 from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
+from .lookups import AmongIds
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .notifications import NotificationSettings, OverdueNotice
 from .search import SearchEntry, SearchEntryQuerySet, SearchTerm
@@ -50,6 +51,7 @@ __all__ = [
     "EDITABLE_STATES",
     "VOCABULARY_ACTIONS",
     "ActionStep",
+    "AmongIds",
     "Article",
     "ArticleKind",
     "AuditAction",

@@ -151,3 +151,28 @@ def test_a_page_changed_since_costs_a_page_when_most_of_the_library_changed(api,
         slugs = [article["slug"] for article in response.json()["results"]]
         assert len(slugs) == 200 == Article.objects.filter(slug__in=slugs, public_updated_at__gte=since).count()
     assert found == {url: [] for url in found}
+
+
+def test_a_page_changed_since_reads_only_what_changed_when_hundreds_did(api, reviewer, settings):
+    """The list ``updated_since`` above is EXPLAINed with 3 articles changed: the planner expects a few, and reads
+    them by index. With a few hundred changed since a partner's last sync (a morning's review confirmations; fewer
+    than ``UPDATED_SINCE_FEW``, so still gathered from the indexes of changes), and statistics that say so, it
+    expected a few hundred matches, hashed them and read the whole article table to join it (20,600 rows at
+    20,000 articles, for a page of 200). The articles changed are read by their ids, however many it expects."""
+    settings.PARTNER_API_RATE = "100000/minute"
+    sql_library(ARTICLES, reviewer=reviewer, prefix="sql")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE articles_article SET public_updated_at = now() WHERE slug LIKE %s AND id %% 40 = 0", ["sql-%"]
+        )
+        cursor.execute("ANALYZE articles_article")
+    since = timezone.now() - datetime.timedelta(minutes=5)
+    changed = Article.objects.filter(public_updated_at__gte=since).count()
+    assert 100 < changed < articles_module.UPDATED_SINCE_FEW
+    found = {}
+    for page in ({}, {"cursor": cursor_after("sql-010000")}):
+        url = "/api/v1/articles/?" + urlencode({"updated_since": since.isoformat(), **page, "limit": 200})
+        found[url] = [problem for sql in selects_of(api, url) for problem in problems(sql) + rows_read(sql)]
+        slugs = [article["slug"] for article in api.json(url)["results"]]
+        assert len(slugs) == 200 == Article.objects.filter(slug__in=slugs, public_updated_at__gte=since).count()
+    assert found == {url: [] for url in found}
