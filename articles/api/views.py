@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.lookups import IsNull
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -351,7 +352,7 @@ CODE = "mainSearchCriteria.v.c"
 
 
 class CodeSystem:
-    def __init__(self, oid: str, name: str, about: Callable[[str], Q | Exists], validator: Any) -> None:
+    def __init__(self, oid: str, name: str, about: Callable[[str], Any], validator: Any) -> None:
         # ``about(code)``: the condition on a revision, one row per revision (no join that multiplies rows).
         self.oid, self.name, self.about, self.validator = oid, name, about, validator
 
@@ -360,8 +361,28 @@ def _one_medication(**code: str) -> Subquery:
     return Subquery(Medication.objects.filter(**code).order_by().values("pk")[:1])
 
 
-def _shows_symptom(code: str) -> Exists:
-    return Exists(SymptomEntry.objects.filter(revision=OuterRef("pk"), symptom__snomed_ct_code=code))
+# A SNOMED CT lookup whose symptom fewer content rows show than this reads their revisions by id and sorts them; one
+# shown more widely walks the list in its order, asking each revision, and a page reads about a page times the
+# library over those rows (20 at most, at 20,000 articles).
+SYMPTOM_LOOKUP_FEW = 1000
+
+
+def _shows_symptom(code: str) -> Q | IsNull:
+    """The revisions with a content row showing the symptom coded ``code``, in a shape chosen by how many rows show
+    it (read by index, up to ``SYMPTOM_LOOKUP_FEW``), not by what the planner expects.
+
+    It expected the vocabulary's average (the symptom is known only once the code is read): with hundreds of
+    symptoms, a few dozen rows for one every article shows, which it gathered, joined and sorted, all 20,000; with
+    few, or statistics from before a symptom was split, thousands for one 20 articles show, and it walked all 20,000
+    articles for them (``tests/api/test_plans.py``). The few are read here, by ``symptomentry_symptom_revision`` in
+    its order (which no other plan gives without reading them all), and their revisions then by id; the many are
+    asked of the list's rows in order, up to the page's end, as a scalar subquery per row (never made a join)."""
+    symptoms = list(Symptom.objects.filter(snomed_ct_code=code).values_list("pk", flat=True))
+    entries = SymptomEntry.objects.filter(symptom__in=symptoms)
+    few = list(entries.order_by("revision_id").values_list("revision_id", flat=True)[:SYMPTOM_LOOKUP_FEW])
+    if len(few) < SYMPTOM_LOOKUP_FEW:
+        return Q(pk__in=few)
+    return IsNull(Subquery(entries.filter(revision=OuterRef("pk")).order_by().values("pk")[:1]), False)
 
 
 CODE_SYSTEMS = {

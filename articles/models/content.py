@@ -104,7 +104,9 @@ class SymptomEntry(RevisionRow):
     """A symptom as this article describes it, linked to the shared vocabulary."""
 
     revision = models.ForeignKey(Revision, on_delete=models.CASCADE, related_name="symptom_entries")
-    symptom = models.ForeignKey(Symptom, on_delete=models.PROTECT, related_name="entries")
+    # Indexed with the revision (``symptomentry_symptom_revision``), not alone: one index for a symptom's rows, so that
+    # reading them in revision order is never weighed against an index that gives them in none.
+    symptom = models.ForeignKey(Symptom, on_delete=models.PROTECT, related_name="entries", db_index=False)
     text = TextBlockField(
         max_length=MAX_BODY_CHARS, help_text="The article's wording for this symptom (Markdown, one paragraph)."
     )
@@ -123,6 +125,9 @@ class SymptomEntry(RevisionRow):
 
     class Meta(RevisionRow.Meta):
         verbose_name_plural = "symptom entries"
+        # A symptom's rows in revision order: the SNOMED CT lookup reads up to a bound of them by this index whatever
+        # the planner expects a symptom to have (``articles.api.views._shows_symptom``); and any read by symptom.
+        indexes = [models.Index(fields=["symptom", "revision"], name="symptomentry_symptom_revision")]
         constraints = [
             _unique_key("symptomentry"),
             models.CheckConstraint(
