@@ -37,6 +37,7 @@ from articles.models import (
     rxcui_validator,
     snomed_validator,
 )
+from articles.models.articles import SYMPTOM_ROWS_FEW
 from articles.structured_data import MEDICAL_WEB_PAGE_SCHEMA, medical_web_page
 from articles.vocabulary_history import show_vocabulary_as_reviewed
 from contentsite.api.pagination import PartnerCursorPagination
@@ -361,15 +362,10 @@ def _one_medication(**code: str) -> Subquery:
     return Subquery(Medication.objects.filter(**code).order_by().values("pk")[:1])
 
 
-# A SNOMED CT lookup whose symptom fewer content rows show than this reads their revisions by id and sorts them; one
-# shown more widely walks the list in its order, asking each revision, and a page reads about a page times the
-# library over those rows (20 at most, at 20,000 articles).
-SYMPTOM_LOOKUP_FEW = 1000
-
-
 def _shows_symptom(code: str) -> Q | IsNull:
     """The revisions with a content row showing the symptom coded ``code``, in a shape chosen by how many rows show
-    it (read by index, up to ``SYMPTOM_LOOKUP_FEW``), not by what the planner expects.
+    it (read by index, up to ``SYMPTOM_ROWS_FEW``, as the symptom's page reads them: ``mentioning_after``), not by
+    what the planner expects.
 
     It expected the vocabulary's average (the symptom is known only once the code is read): with hundreds of
     symptoms, a few dozen rows for one every article shows, which it gathered, joined and sorted, all 20,000; with
@@ -379,8 +375,8 @@ def _shows_symptom(code: str) -> Q | IsNull:
     asked of the list's rows in order, up to the page's end, as a scalar subquery per row (never made a join)."""
     symptoms = list(Symptom.objects.filter(snomed_ct_code=code).values_list("pk", flat=True))
     entries = SymptomEntry.objects.filter(symptom__in=symptoms)
-    few = list(entries.order_by("revision_id").values_list("revision_id", flat=True)[:SYMPTOM_LOOKUP_FEW])
-    if len(few) < SYMPTOM_LOOKUP_FEW:
+    few = list(entries.order_by("revision_id").values_list("revision_id", flat=True)[:SYMPTOM_ROWS_FEW])
+    if len(few) < SYMPTOM_ROWS_FEW:
         return Q(pk__in=few)
     return IsNull(Subquery(entries.filter(revision=OuterRef("pk")).order_by().values("pk")[:1]), False)
 

@@ -24,6 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.lookups import IsNull
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -198,6 +199,9 @@ LIVE_STATES = [RevisionState.PUBLISHED, RevisionState.SCHEDULED]
 # ``updated_since``: up to this many articles changed since, gathered from the indexes of changes; more, asked per
 # live row in the page's order (a page then reads about a page times the library over those changed: 100 at most).
 UPDATED_SINCE_FEW = 1000
+# ``mentioning_after``: a symptom shown by fewer rows of a kind than this is read from them; by more, asked per row in
+# the page's order (a page then reads about a page times the library over those rows).
+SYMPTOM_ROWS_FEW = 1000
 
 
 def content_prefetches() -> list[Prefetch | str]:
@@ -296,11 +300,31 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         return revisions.order_by("article__slug")
 
     def mentioning_after(self, symptom_id: int, *, after: str = "") -> RevisionQuerySet:
-        """Revisions whose content shows symptom ``symptom_id``, by article slug after ``after``: a keyset page."""
+        """Revisions whose content shows symptom ``symptom_id``, by article slug after ``after``: a keyset page.
+
+        Of each kind of row, those that show it, if fewer than ``SYMPTOM_ROWS_FEW``, are read by index in revision
+        order (``symptomentry_symptom_revision``) and their revisions by id; a kind that shows it more widely is
+        asked of each revision, read in the page's order, up to the page's end. The shape is chosen by the rows
+        counted (one query), not by what the planner expects of a symptom. Asked of each revision alone (an OR of one
+        EXISTS per kind, which no plan reads by index), a symptom a few articles show walked the whole library for
+        them (``tests/articles/test_search_plans.py``).
+        """
+        kinds = [
+            reference.model._default_manager.filter(**{f"{reference.symptom_field}_id": symptom_id})
+            for reference in symptom_references()
+        ]
+        # For each kind, its ``SYMPTOM_ROWS_FEW``th row in revision order: None if fewer show the symptom.
+        bounds = {
+            f"kind_{n}": Subquery(rows.order_by("revision_id").values("revision_id")[SYMPTOM_ROWS_FEW - 1 :][:1])
+            for n, rows in enumerate(kinds)
+        }
+        counted = Symptom.objects.filter(pk=symptom_id).annotate(**bounds).values_list(*bounds).first()
         condition = Q(pk__in=[])
-        for reference in symptom_references():
-            rows = reference.model._default_manager.filter(revision=OuterRef("pk"))
-            condition |= Exists(rows.filter(**{f"{reference.symptom_field}_id": symptom_id}))
+        for rows, last in zip(kinds, counted or [None] * len(kinds), strict=True):
+            if last is None:
+                condition |= AmongIds(F("pk"), rows.order_by("revision_id").values("revision_id")[:SYMPTOM_ROWS_FEW])
+            else:  # a scalar subquery, never made a join: asked of each row in the page's order, whatever is expected
+                condition |= IsNull(Subquery(rows.filter(revision=OuterRef("pk")).order_by().values("pk")[:1]), False)
         revisions = self.filter(condition)
         if after:
             revisions = revisions.filter(article__slug__gt=after)

@@ -125,8 +125,9 @@ class SymptomEntry(RevisionRow):
 
     class Meta(RevisionRow.Meta):
         verbose_name_plural = "symptom entries"
-        # A symptom's rows in revision order: the SNOMED CT lookup reads up to a bound of them by this index whatever
-        # the planner expects a symptom to have (``articles.api.views._shows_symptom``); and any read by symptom.
+        # A symptom's rows in revision order: its page and the SNOMED CT lookup read up to a bound of them by this
+        # index whatever the planner expects a symptom to have (``RevisionQuerySet.mentioning_after``,
+        # ``articles.api.views._shows_symptom``); and any read by symptom.
         indexes = [models.Index(fields=["symptom", "revision"], name="symptomentry_symptom_revision")]
         constraints = [
             _unique_key("symptomentry"),
