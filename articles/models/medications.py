@@ -57,15 +57,32 @@ snomed_validator = RegexValidator(
 class MedicationQuerySet(models.QuerySet["Medication"]):
     def in_live_content(self) -> MedicationQuerySet:
         """Medications that live content of any kind is about: the ones partners may see."""
-        from .articles import Revision
-
-        return self.filter(Exists(Revision.objects.published().filter(article__medication=OuterRef("pk"))))
+        return self._live(kind=None)
 
     def with_live_articles(self) -> MedicationQuerySet:
         """Medications that live articles proper are about: the ones with a public page of articles."""
-        from .articles import Revision
+        from .articles import ArticleKind
 
-        return self.filter(Exists(Revision.objects.published().articles().filter(article__medication=OuterRef("pk"))))
+        return self._live(kind=ArticleKind.ARTICLE)
+
+    def _live(self, *, kind: str | None) -> MedicationQuerySet:
+        """Medications some live content (of ``kind``, or of any kind) is about, read from the live tallies.
+
+        A medication with a tally has a recorded live revision (``LiveTally``, moved by every change of what is
+        live); one without may still have a scheduled revision gone live at its time and not yet recorded (a few
+        rows, from the partial index of scheduled revisions), as ``Revision.objects.published()`` counts it. Asked
+        of the revisions themselves, each medication read the index entries of all its articles (a bitmap of
+        them, before the first live one): 20,150 rows for a page of 50 at 20,000 articles, growing with them.
+        """
+        from .articles import Revision
+        from .tallies import LiveTally
+
+        tallies = LiveTally.objects.filter(medication=OuterRef("pk"), count__gt=0)
+        due = Revision.objects.due_for_publication().order_by()
+        if kind is not None:
+            tallies = tallies.filter(kind=kind)
+            due = due.filter(article__kind=kind)
+        return self.filter(Q(Exists(tallies)) | Q(pk__in=due.values("article__medication_id")))
 
     def in_id_range(self, first: int, last: int) -> MedicationQuerySet:
         """Ids ``first`` to ``last`` (inclusive), in id order: a keyset page."""

@@ -154,7 +154,7 @@ def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str
 
     Just what the list, its filters, the lookup and the feed read (no sections or
     references): seconds for tens of thousands, for query-plan tests.
-    Every 200th article has a scheduled next revision. Stamped like a publication.
+    Every 200th article has a scheduled next revision. Stamped and counted (``LiveTally``) like a publication.
     """
     per = max(1, count // medications)
     symptom, _ = Symptom.objects.get_or_create(
@@ -181,6 +181,14 @@ def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str
             SELECT a.id, 1, 'published', 'Title ' || a.slug, 'Topic', 'Summary.', 'First.', now(), now(), 0,
                 repeat('0', 64), now() - interval '30 days', current_date
             FROM articles_article a WHERE a.slug LIKE %s""",
+            [f"{prefix}-%"],
+        )
+        # Counted as ``public_change`` counts a publication (``LiveTally``): the vocabulary lists read the tallies.
+        cursor.execute("UPDATE articles_article SET tallied_topic = 'Topic' WHERE slug LIKE %s", [f"{prefix}-%"])
+        cursor.execute(
+            """INSERT INTO articles_livetally (kind, medication_id, topic, count)
+            SELECT 'article', medication_id, 'Topic', count(*) FROM articles_article WHERE slug LIKE %s
+            GROUP BY medication_id""",
             [f"{prefix}-%"],
         )
         cursor.execute(
@@ -220,7 +228,16 @@ def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str
 # The tables ``sql_library`` loads.
 BULK_TABLES = tuple(
     f"articles_{table}"
-    for table in ("medication", "symptom", "article", "revision", "symptomentry", "changeevent", "clinicalreview")
+    for table in (
+        "medication",
+        "symptom",
+        "article",
+        "revision",
+        "livetally",
+        "symptomentry",
+        "changeevent",
+        "clinicalreview",
+    )
 )
 # The tables ``live_articles`` loads.
 LIVE_ARTICLES_TABLES = tuple(

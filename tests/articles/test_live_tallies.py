@@ -40,6 +40,16 @@ def brute_force(kind: str = ArticleKind.ARTICLE) -> tuple[dict[int, int], dict[s
 def assert_counts(expected_topics: dict[str, int]) -> None:
     assert counted() == brute_force()
     assert counted()[1] == expected_topics
+    assert_medications_shown()
+
+
+def assert_medications_shown() -> None:
+    """The medications partners and the sitemap are shown (read from the tallies) are those live content is about."""
+    live = Revision.objects.published()
+    about = set(live.values_list("article__medication", flat=True))
+    assert set(Medication.objects.in_live_content().values_list("pk", flat=True)) == about
+    articles_about = set(live.articles().values_list("article__medication", flat=True))
+    assert set(Medication.objects.with_live_articles().values_list("pk", flat=True)) == articles_about
 
 
 def next_with_topic(workflow: Any, live: Revision, topic: str) -> Revision:
@@ -100,6 +110,7 @@ def test_a_vocabulary_change_changes_no_count_and_reads_no_tally(workflow, revie
         )
     assert counted() == before == brute_force()
     assert not any("livetally" in query["sql"].lower() for query in queries)
+    assert_medications_shown()
 
 
 def test_rebuilding_recounts_from_scratch_and_moves_the_clock(workflow):
@@ -123,3 +134,22 @@ def test_the_home_page_miss_counts_no_articles(client, workflow):
         assert client.get("/").status_code == 200
     grouped = [query["sql"] for query in queries if "GROUP BY" in query["sql"].upper()]
     assert grouped and not any('"articles_revision"' in sql or '"articles_article"' in sql for sql in grouped), grouped
+
+
+def test_the_partner_medication_list_follows_what_is_live(api, workflow, publisher, clock):
+    """``/api/v1/medications/`` reads the tallies: a medication is listed from its first publication (a scheduled
+    one from its time, before it is recorded) until its last live article is withdrawn."""
+
+    def listed() -> set[str]:
+        return {medication["slug"] for medication in api.json("/api/v1/medications/")["results"]}
+
+    live = workflow.live(slug="one", medication="onamol", topic="Rash")
+    workflow.take_live(workflow.draft(slug="new", medication="twamol", topic="Cough"), publish_at=timezone.now() + HOUR)
+    assert listed() == {"onamol"}
+    clock.advance(2 * HOUR)  # live now, with no write
+    assert listed() == {"onamol", "twamol"}
+    assert services.revisions_publish_due()
+    assert listed() == {"onamol", "twamol"}
+    services.revision_withdraw(revision=live, actor=publisher, reason="Wrong.")
+    assert listed() == {"twamol"}
+    assert_medications_shown()
