@@ -12,8 +12,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.lookups import IsNull
+from django.db.models import F, Q, QuerySet, Subquery
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -32,12 +31,11 @@ from articles.models import (
     Revision,
     RevisionQuerySet,
     Symptom,
-    SymptomEntry,
     atc_validator,
     rxcui_validator,
     snomed_validator,
 )
-from articles.models.articles import SYMPTOM_ROWS_FEW
+from articles.models.articles import showing_symptom_coded
 from articles.structured_data import MEDICAL_WEB_PAGE_SCHEMA, medical_web_page
 from articles.vocabulary_history import show_vocabulary_as_reviewed
 from contentsite.api.pagination import PartnerCursorPagination
@@ -362,25 +360,6 @@ def _one_medication(**code: str) -> Subquery:
     return Subquery(Medication.objects.filter(**code).order_by().values("pk")[:1])
 
 
-def _shows_symptom(code: str) -> Q | IsNull:
-    """The revisions with a content row showing the symptom coded ``code``, in a shape chosen by how many rows show
-    it (read by index, up to ``SYMPTOM_ROWS_FEW``, as the symptom's page reads them: ``mentioning_after``), not by
-    what the planner expects.
-
-    It expected the vocabulary's average (the symptom is known only once the code is read): with hundreds of
-    symptoms, a few dozen rows for one every article shows, which it gathered, joined and sorted, all 20,000; with
-    few, or statistics from before a symptom was split, thousands for one 20 articles show, and it walked all 20,000
-    articles for them (``tests/api/test_plans.py``). The few are read here, by ``symptomentry_symptom_revision`` in
-    its order (which no other plan gives without reading them all), and their revisions then by id; the many are
-    asked of the list's rows in order, up to the page's end, as a scalar subquery per row (never made a join)."""
-    symptoms = list(Symptom.objects.filter(snomed_ct_code=code).values_list("pk", flat=True))
-    entries = SymptomEntry.objects.filter(symptom__in=symptoms)
-    few = list(entries.order_by("revision_id").values_list("revision_id", flat=True)[:SYMPTOM_ROWS_FEW])
-    if len(few) < SYMPTOM_ROWS_FEW:
-        return Q(pk__in=few)
-    return IsNull(Subquery(entries.filter(revision=OuterRef("pk")).order_by().values("pk")[:1]), False)
-
-
 CODE_SYSTEMS = {
     system.oid: system
     for system in (
@@ -397,7 +376,7 @@ CODE_SYSTEMS = {
             lambda code: Q(article__medication_id__in=Medication.objects.filter(atc_code=code)),
             atc_validator,
         ),
-        CodeSystem("2.16.840.1.113883.6.96", "SNOMED CT", _shows_symptom, snomed_validator),
+        CodeSystem("2.16.840.1.113883.6.96", "SNOMED CT", showing_symptom_coded, snomed_validator),
     )
 }
 _OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")

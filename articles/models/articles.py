@@ -204,6 +204,37 @@ UPDATED_SINCE_FEW = 1000
 SYMPTOM_ROWS_FEW = 1000
 
 
+def having_rows(rows: models.QuerySet[Any], *, widely: bool) -> Any:
+    """The condition on a revision that one of ``rows`` (content rows of one kind) is its own, in a shape chosen by
+    how many there are (``widely``: at least ``SYMPTOM_ROWS_FEW``), not by what the planner expects of them.
+
+    Few: read by index in revision order (``symptomentry_symptom_revision``) and their revisions then by id
+    (``AmongIds``). Many: asked of each revision, read in the list's order, up to its page's end, as a scalar
+    subquery that is never made a join."""
+    if widely:
+        return IsNull(Subquery(rows.filter(revision=OuterRef("pk")).order_by().values("pk")[:1]), False)
+    return AmongIds(F("pk"), rows.order_by("revision_id").values("revision_id")[:SYMPTOM_ROWS_FEW])
+
+
+def showing_symptom_coded(code: str) -> Any:
+    """The condition on a revision that a symptom entry of it shows the symptom with SNOMED CT code ``code``
+    (``having_rows``; the lookup by code, ``articles.api.views``).
+
+    The planner knew only the vocabulary's average (the symptom is known only once the code is read): with hundreds
+    of symptoms it expected a few dozen rows for one every article shows, and gathered, joined and sorted all
+    20,000; with statistics from before a symptom was split, thousands for one 20 articles show, and walked all
+    20,000 articles for them (``tests/api/test_plans.py``). The symptoms' ids are read first, so that the count of
+    their rows is read by index."""
+    from .content import SymptomEntry
+
+    symptoms = list(Symptom.objects.filter(snomed_ct_code=code).values_list("pk", flat=True))
+    rows = SymptomEntry.objects.filter(symptom__in=symptoms)
+    # Its ``SYMPTOM_ROWS_FEW``th row in revision order, asked in that order (``exists()`` drops it, and the table was
+    # read whole for it): by index, ``SYMPTOM_ROWS_FEW`` entries at most.
+    last = rows.order_by("revision_id").values_list("revision_id", flat=True)[SYMPTOM_ROWS_FEW - 1 : SYMPTOM_ROWS_FEW]
+    return having_rows(rows, widely=bool(list(last)))
+
+
 def content_prefetches() -> list[Prefetch | str]:
     """The content aggregate's rows, in order, as lookups for ``prefetch_related`` or ``prefetch_related_objects``.
 
@@ -321,10 +352,7 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         counted = Symptom.objects.filter(pk=symptom_id).annotate(**bounds).values_list(*bounds).first()
         condition = Q(pk__in=[])
         for rows, last in zip(kinds, counted or [None] * len(kinds), strict=True):
-            if last is None:
-                condition |= AmongIds(F("pk"), rows.order_by("revision_id").values("revision_id")[:SYMPTOM_ROWS_FEW])
-            else:  # a scalar subquery, never made a join: asked of each row in the page's order, whatever is expected
-                condition |= IsNull(Subquery(rows.filter(revision=OuterRef("pk")).order_by().values("pk")[:1]), False)
+            condition |= having_rows(rows, widely=last is not None)
         revisions = self.filter(condition)
         if after:
             revisions = revisions.filter(article__slug__gt=after)

@@ -354,3 +354,20 @@ def _made_public(articles: Iterable[int] | QuerySet[Article]) -> None:
     with transaction.atomic():
         public_change(articles, keys=("bulk",), live_set_changed=False)
         fill_live_tallies()
+
+
+def sql_symptom_vocabulary(cursor: Any) -> None:
+    """300 more symptoms (``other-1`` ... ``other-300``, SNOMED CT 700001 ...), each shown by a few of the live
+    revisions ``sql_library`` made, then ANALYZE: a vocabulary of a few hundred, for plan tests (PostgreSQL only)."""
+    cursor.execute(
+        "INSERT INTO articles_symptom (name_key, slug, name, description, snomed_ct_code, updated_at)"
+        " SELECT 'other ' || n, 'other-' || n, 'Other ' || n, 'D.', (700000 + n)::text, now()"
+        " FROM generate_series(1, 300) AS n"
+    )
+    cursor.execute(
+        "INSERT INTO articles_symptomentry (revision_id, symptom_id, key, position, text, frequency_band,"
+        " frequency_source) SELECT r.id, s.id, 'other', 2, 'T.', '', '' FROM articles_revision r"
+        " JOIN articles_symptom s ON s.slug LIKE 'other-%' WHERE r.state = 'published'"
+        " AND (r.id + s.id) % 2100 = 0"
+    )
+    cursor.execute("ANALYZE")

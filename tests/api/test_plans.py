@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from articles.models import Article, ChangeEvent, LiveTally, Medication, Revision, RevisionState, SymptomEntry
 from articles.models import articles as articles_module
-from tests.api.bulk import BULK_TABLES, LIVE_ARTICLES_TABLES, hold_autovacuum, sql_library
+from tests.api.bulk import BULK_TABLES, LIVE_ARTICLES_TABLES, hold_autovacuum, sql_library, sql_symptom_vocabulary
 from tests.queries import selects_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgresql]
@@ -220,18 +220,7 @@ def test_a_symptom_lookup_reads_a_page_whatever_the_planner_expects_it_to_find(a
     sql_library(ARTICLES, reviewer=reviewer, prefix="sql")
     with connection.cursor() as cursor:
         if vocabulary == "hundreds of symptoms":
-            cursor.execute(
-                "INSERT INTO articles_symptom (name_key, slug, name, description, snomed_ct_code, updated_at)"
-                " SELECT 'other ' || n, 'other-' || n, 'Other ' || n, 'D.', (700000 + n)::text, now()"
-                " FROM generate_series(1, 300) AS n"
-            )
-            cursor.execute(
-                "INSERT INTO articles_symptomentry (revision_id, symptom_id, key, position, text, frequency_band,"
-                " frequency_source) SELECT r.id, s.id, 'other', 2, 'T.', '', '' FROM articles_revision r"
-                " JOIN articles_symptom s ON s.slug LIKE 'other-%' WHERE r.state = 'published'"
-                " AND (r.id + s.id) % 2100 = 0"
-            )
-            cursor.execute("ANALYZE")
+            sql_symptom_vocabulary(cursor)
             urls = [SNOMED_LOOKUP + "123456", SNOMED_LOOKUP + "700005"]  # every article's symptom; a few articles'
         else:
             cursor.execute(

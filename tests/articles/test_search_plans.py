@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from articles.models import SymptomEntry
-from tests.api.bulk import sql_library
+from tests.api.bulk import sql_library, sql_symptom_vocabulary
 from tests.api.test_plans import ARTICLES, problems
 from tests.articles.test_admin_at_scale import MAX_ROWS_READ, rows_read
 from tests.queries import selects_of
@@ -42,18 +42,7 @@ def test_a_page_of_a_symptom_few_articles_show_reads_those_articles(client, revi
     that show a symptom could be asked only of each row in turn. It reads the rows that show it now."""
     sql_library(ARTICLES, reviewer=reviewer, prefix="sql")
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO articles_symptom (name_key, slug, name, description, snomed_ct_code, updated_at)"
-            " SELECT 'other ' || n, 'other-' || n, 'Other ' || n, 'D.', (700000 + n)::text, now()"
-            " FROM generate_series(1, 300) AS n"
-        )
-        cursor.execute(
-            "INSERT INTO articles_symptomentry (revision_id, symptom_id, key, position, text, frequency_band,"
-            " frequency_source) SELECT r.id, s.id, 'other', 2, 'T.', '', '' FROM articles_revision r"
-            " JOIN articles_symptom s ON s.slug LIKE 'other-%' WHERE r.state = 'published'"
-            " AND (r.id + s.id) % 2100 = 0"
-        )
-        cursor.execute("ANALYZE")
+        sql_symptom_vocabulary(cursor)
     shown = SymptomEntry.objects.filter(symptom__slug="other-5", revision__state="published").count()
     assert 0 < shown < 50
     urls = ["/symptoms/other-5/", "/symptoms/sql-symptom/"]
