@@ -53,7 +53,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from contentsite import proxy
-from contentsite.cache import decoded_once, drop, take_prefetched
+from contentsite.cache import decoded_once, drop, forget_prefetched, keep_prefetched, take_prefetched
 from contentsite.invalidation import invalidate_on_commit
 from contentsite.outages import log_outage
 
@@ -210,6 +210,7 @@ def live_identity(slug: str, *, kind: str) -> Live:
     cached = cache_get(key)
     if isinstance(cached, Live):
         if cached.expires_at is None or cached.expires_at > timezone.now():
+            keep_prefetched({key: cached})  # the request's next read of it (the view's, after the early answer's)
             return cached
         drop([key])  # a scheduled publication's time has come
     held = _held_elsewhere(key, cached)
@@ -220,6 +221,11 @@ def live_identity(slug: str, *, kind: str) -> Live:
         current = Article.objects.filter(slug=slug, kind=kind).values_list("pk", "public_version").first()
         if current != ((live.article_id, live.version) if live.article_id else None):
             drop([key])  # a change committed meanwhile: let the next reader work it out
+            return live
+    # Kept for the rest of this request, whatever the cache took: its next read of this address (the view's, after
+    # the early answer's validators) is this one, not a second work-out when the cache keeps nothing (Redis down).
+    # A change in the request drops it (``drop``, ``hold_until_commit``).
+    keep_prefetched({key: live})
     return live
 
 
@@ -318,6 +324,7 @@ def site_identity() -> Site:
     cached = cache_get(SITE_POINTER)
     if isinstance(cached, Site):
         if cached.expires_at is None or cached.expires_at > timezone.now():
+            keep_prefetched({SITE_POINTER: cached})  # as ``live_identity``: one read per request
             return cached
         drop([SITE_POINTER])
     held = _held_elsewhere(SITE_POINTER, cached)
@@ -335,6 +342,8 @@ def site_identity() -> Site:
         current = ChangeFeedLock.objects.filter(pk=1).values_list("public_version", flat=True).first()
         if (current or 0) != version:
             drop([SITE_POINTER])
+            return site
+    keep_prefetched({SITE_POINTER: site})
     return site
 
 
@@ -411,6 +420,7 @@ def public_change(
 
 def hold_until_commit(keys: list[str]) -> None:
     """Mark the pointers ``keys`` as being changed (``CHANGING``) until the transaction's commit drops them."""
+    forget_prefetched(keys)
     try:
         cache.set_many(dict.fromkeys(keys, _held_by_this_transaction()), CHANGING_SECONDS)
     except Exception:  # the drops, on commit and retried, still come: as before, a reader may race the commit

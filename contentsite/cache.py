@@ -768,6 +768,7 @@ def drop(keys: Sequence[str], *, using: str = "default") -> bool:
     """
     if not keys:
         return True
+    forget_prefetched(keys)
     backend: BaseCache = caches[using]
     try:
         if isinstance(backend, RedisCache):
@@ -880,6 +881,21 @@ def take_count_ahead(cache: RedisCache, keys: Sequence[str], counters: Sequence[
         del scope[_COUNT_AHEAD]  # type: ignore[index]
         return ahead
     return None
+
+
+def forget_prefetched(keys: Sequence[str]) -> None:
+    """Forget what this request read or kept of ``keys``: they are being changed (``drop``), so its next read of
+    each asks the cache (a reply asked ahead and not read yet is read now, never left owed on the connection)."""
+    scope = _prefetched.get()
+    if not scope:
+        return
+    for key in keys:
+        value = scope.pop(key, None)
+        if isinstance(value, ReadAhead):
+            try:
+                value.settle()
+            except Exception:
+                log_outage(logger, "cache", "Cache failed to read: treated as a miss.", exc_info=True)
 
 
 def take_prefetched(key: str) -> Any:

@@ -259,3 +259,45 @@ def test_the_pointer_keeps_the_kind_as_a_plain_string(workflow):
     assert type(found.kind) is str and found.kind == "article"
     assert b"ArticleKind" not in pickle.dumps(found, pickle.HIGHEST_PROTOCOL)
     assert found.etag("article") == live.live_identity("plain", kind="article").etag("article")
+
+
+def _worked_out(sql: list[str]) -> list[str]:
+    """The statements of ``live._work_out``: the article's row with its public revisions (one per work-out)."""
+    return [statement for statement in sql if '"public__state"' in statement]
+
+
+@pytest.mark.parametrize("path", [URL, "/articles/pointer/history/"])
+def test_a_page_with_no_shared_cache_works_out_what_is_live_once(client, workflow, settings, path):
+    """Redis down (or evicted): the early answer's validators and the view ask what is live at one address in one
+    request; it is worked out once, not once for each (twice the identity's queries on every such miss)."""
+    workflow.live(slug="pointer")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response, sql = queries(lambda: client.get(path))
+    assert response.status_code == 200
+    assert len(_worked_out(sql)) == 1
+    again, sql = queries(lambda: client.get(path))
+    assert again.status_code == 200 and len(_worked_out(sql)) == 1  # each request its own: never kept past one
+
+
+def test_a_change_within_a_request_is_not_hidden_by_the_identity_read_earlier(workflow, publisher):
+    """The request's copy of an identity is its own: a public change later in the same request (an admin step that
+    reads the page it changed) works it out afresh."""
+    from contentsite.cache import request_scope
+
+    revision = workflow.live(slug="pointer")
+    with request_scope():
+        before = live.live_identity("pointer", kind=ArticleKind.ARTICLE)
+        services.revision_withdraw(revision=revision, actor=publisher, reason="Wrong.")
+        after = live.live_identity("pointer", kind=ArticleKind.ARTICLE)
+    assert before.is_live and not after.is_live and after.gone
+
+
+@pytest.mark.parametrize("path", ["/", "/sitemap.xml"])
+def test_a_list_with_no_shared_cache_reads_the_public_clock_once(client, workflow, settings, path):
+    """As for an article's page: the early answer's validators and the view read the site's identity once."""
+    workflow.live(slug="pointer")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    response, sql = queries(lambda: client.get(path))
+    assert response.status_code == 200
+    clock = [statement for statement in sql if "changefeedlock" in statement and "public_updated_at" in statement]
+    assert len(clock) == 1
