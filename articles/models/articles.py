@@ -90,9 +90,15 @@ class ArticleQuerySet(models.QuerySet["Article"]):
         The pages that link to that revision's content by symptom (``ContentKind.article_links_heading``):
         a change to what is live of it changes them too.
         """
-        shown = Symptom.objects.shown_by_revision(revision_id)
+        return self.showing_any_of(Symptom.objects.shown_by_revision(revision_id).values("pk"), kinds=[kind])
+
+    def showing_any_of(
+        self, symptoms: Collection[int] | models.QuerySet[Any], *, kinds: Collection[str]
+    ) -> ArticleQuerySet:
+        """Content of ``kinds`` with a revision live or scheduled that shows one of ``symptoms`` (ids, or a query of
+        them): ``sharing_symptoms_with`` once the symptoms are known."""
         public = Revision.objects.filter(state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED])
-        return self.filter(kind=kind, pk__in=public.showing_symptoms(shown.values("pk")).values("article_id"))
+        return self.filter(kind__in=kinds, pk__in=public.showing_symptoms(symptoms).values("article_id"))
 
     def linking_to(self, article: Article) -> ArticleQuerySet:
         """The articles whose pages link, or may come to link, to ``article`` by a symptom: articles with a revision
