@@ -1,9 +1,18 @@
-"""``bench.settings`` with a cache that never hits: every article page is a cache miss.
+"""``bench.settings`` with the page caches missing on every request: the shared cache and the per-process page memos.
 
 Clearing the cache between requests is impossible under wrk's load, and the app's code is not
-the bench's to change, so the miss cases run on a second gunicorn with these settings.
+the bench's to change, so the miss cases run on a second gunicorn with these settings: a cache
+that never hits (``DummyCache``), and, first in the middleware, the forgetting of every response
+the process kept whole (``bench.memos.ForgetPageMemosMiddleware``: the rendered pages by ETag and
+the early answers), so each request renders its page from what is live. A submitted revision's
+rendered content parts and Markdown's HTML stay memoised: not rendering unchanged content again is
+what issue 9 asks for. ``bench.settings_cold`` forgets those too.
 """
 
 from .settings import *  # noqa: F403
+from .settings import MIDDLEWARE
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+# First: before the early answer (and the partner API's own list, which a request reaches through it) reads a memo.
+MIDDLEWARE = ["bench.memos.ForgetPageMemosMiddleware", *MIDDLEWARE]
