@@ -1,8 +1,11 @@
 """cProfile of the article page miss and the API detail miss, in-process with Django's test client.
 
 Run by the bench as ``python -m bench.profiling <article path> <API detail path> <Authorization>``
-with the no-cache server's environment (``bench.settings_nocache``): every request is a miss.
-Prints the top ``TOP`` functions by cumulative time for each.
+with the miss server's environment (``bench.settings_nocache``): every request misses the page
+caches, the shared one (``DummyCache``) and the process's page memos, which the settings' first
+middleware forgets before each request (``bench.memos``), so the profile shows the page rendered;
+the content parts of unchanged revisions stay memoised, as on the miss server. Prints the top
+``TOP`` functions by cumulative time for each.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TOP = 15
 PLUMBING = 0.9
+# The miss server's first middleware: without it, every request after the first is answered from the page memo.
+FORGETS = "bench.memos.ForgetPageMemosMiddleware"
 
 
 def profile(label: str, call: Callable[[], Any], repeat: int) -> None:
@@ -74,7 +79,11 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.test import Client
+
+    if settings.MIDDLEWARE[:1] != [FORGETS]:
+        sys.exit(f"bench.profiling: run with bench.settings_nocache ({FORGETS} first), not {settings.SETTINGS_MODULE}")
 
     client = Client()
     repeat = 3 if arguments.quick else 30

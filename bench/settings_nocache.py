@@ -7,6 +7,10 @@ the process kept whole (``bench.memos.ForgetPageMemosMiddleware``: the rendered 
 the early answers), so each request renders its page from what is live. A submitted revision's
 rendered content parts and Markdown's HTML stay memoised: not rendering unchanged content again is
 what issue 9 asks for. ``bench.settings_cold`` forgets those too.
+
+The shared cache misses for everything, so the live identity (``articles.live``) is worked out
+from the database too, twice a request (the early answer's validators, then the view's): more
+than a page miss costs in production, where the identity is usually in the cache.
 """
 
 from .settings import *  # noqa: F403
