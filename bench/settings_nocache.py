@@ -9,8 +9,8 @@ rendered content parts and Markdown's HTML stay memoised: not rendering unchange
 what issue 9 asks for. ``bench.settings_cold`` forgets those too.
 
 The shared cache misses for everything, so the live identity (``articles.live``) is worked out
-from the database too, twice a request (the early answer's validators, then the view's): more
-than a page miss costs in production, where the identity is usually in the cache.
+from the database too, once a request (the early answer's validators and the view share it): as
+the first request after a publication costs, when both the identity and the page are new.
 """
 
 from .settings import *  # noqa: F403
