@@ -47,7 +47,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, FilteredRelation, Max, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, FilteredRelation, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.utils import timezone
@@ -238,14 +238,24 @@ def _work_out(slug: str, kind: str) -> Live:
         "revisions",
         condition=Q(revisions__state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED, RevisionState.WITHDRAWN]),
     )
+    # An article's page links to content of these kinds by the symptoms it shows (``articles.kinds``).
+    linked_kinds = [linked.name for linked in linked_from_articles()] if kind == ArticleKind.ARTICLE else []
+    scheduled = Revision.objects.filter(state=RevisionState.SCHEDULED).of_kinds(*linked_kinds)
     rows = list(
         Article.objects.filter(slug=slug, kind=kind)
-        .annotate(public=public)
+        .annotate(
+            public=public,
+            # Whether any such content has a publication scheduled at all (one probe, the same for every address):
+            # as a rule none has, and then what the page links to needs no statement of its own
+            # (``_shown_and_linked``).
+            linked_scheduled=Exists(scheduled) if linked_kinds else Value(False),
+        )
         .values_list(
             "pk",
             "public_version",
             "public_updated_at",
             "medication_id",
+            "linked_scheduled",
             "public__pk",
             "public__state",
             "public__publish_at",
@@ -255,11 +265,11 @@ def _work_out(slug: str, kind: str) -> Live:
     )
     if not rows:
         return _nothing(kind, slug)
-    article_id, version, updated_at, medication_id = rows[0][:4]
+    article_id, version, updated_at, medication_id, linked_scheduled = rows[0][:5]
     now = timezone.now()
     published = due = next_time = None
     withdrawn = False
-    for _, _, _, _, pk, state, publish_at, published_at in rows:
+    for _, _, _, _, _, pk, state, publish_at, published_at in rows:
         if pk is None:
             continue
         if state == RevisionState.SCHEDULED and publish_at <= now:
@@ -274,7 +284,7 @@ def _work_out(slug: str, kind: str) -> Live:
     symptoms: tuple[int, ...] = ()
     linked_due = linked_next = None
     if live and kind == ArticleKind.ARTICLE:  # what an article's page shows besides its revision
-        symptoms, linked_due, linked_next = _shown_and_linked(live[0], now)
+        symptoms, linked_due, linked_next = _shown_and_linked(live[0], now, linked_kinds if linked_scheduled else [])
     moments = [moment for moment in (updated_at, live[1] if live else None, linked_due) if moment]
     expiries = [moment for moment in (next_time, linked_next) if moment]
     return Live(
@@ -293,10 +303,11 @@ def _work_out(slug: str, kind: str) -> Live:
 
 
 def _shown_and_linked(
-    revision_id: int, now: datetime.datetime
+    revision_id: int, now: datetime.datetime, scheduled_kinds: list[str]
 ) -> tuple[tuple[int, ...], datetime.datetime | None, datetime.datetime | None]:
     """The symptoms revision ``revision_id`` shows, and the latest scheduled publication gone live and the next one to
-    come of the content of other kinds an article's page links to by them (``articles.kinds``): two queries.
+    come of the content of ``scheduled_kinds`` an article's page links to by them (``articles.kinds``): one query, and
+    a second when content of those kinds has a publication scheduled.
 
     The content is ``Article.objects.sharing_symptoms_with`` (a revision of it, published or scheduled, shows
     one of the symptoms), so a scheduled revision counts whether it shows them or replaces one that does. Such a
@@ -305,13 +316,13 @@ def _shown_and_linked(
     article's version like any change (``services``), and is no longer counted here.
     """
     shown = tuple(Symptom.objects.shown_by_revision(revision_id).order_by("pk").values_list("pk", flat=True))
-    kinds = [kind.name for kind in linked_from_articles()]
-    if not shown or not kinds:
+    if not shown or not scheduled_kinds:
         return shown, None, None
     # Two small statements, not one: the symptoms, known, are a list of ids in the second, which is built once for
     # every kind (the one statement nested the symptoms' subquery in each kind's, twice over, for each moment: 20 ms
-    # of the work-out's 25 in Python, profiled, building it; PostgreSQL planned it on every request).
-    linked = Article.objects.showing_any_of(shown, kinds=kinds)
+    # of the work-out's 25 in Python, profiled, building it; PostgreSQL planned it on every request). The second is
+    # asked only when content of those kinds has a publication scheduled (``scheduled_kinds``, from ``_work_out``).
+    linked = Article.objects.showing_any_of(shown, kinds=scheduled_kinds)
     moments = (
         Revision.objects.filter(state=RevisionState.SCHEDULED, article__in=linked)
         .order_by()
