@@ -27,8 +27,9 @@ on the next change's commit or by ``manage.py retry_invalidations``. The
 pointers' own lifetime (``LIVE_POINTER_SECONDS``) bounds what is left if even
 that never runs.
 
-Lists count live articles from tallies (``LiveTally``) that ``public_change``
-moves in the same transaction, so the home page reads counts, not articles.
+Lists count live articles from tallies (``LiveTally``, ``LiveSymptomTally``) that
+``public_change`` moves in the same transaction, so the home page reads counts,
+and the symptom list and pages read which symptoms are shown, not articles.
 
 A cache that fails is a miss: the answer comes from the database.
 """
@@ -62,12 +63,14 @@ from .models import (
     Article,
     ArticleKind,
     ChangeFeedLock,
+    LiveSymptomTally,
     LiveTally,
     Medication,
     Revision,
     RevisionState,
     Symptom,
     Withdrawn,
+    symptoms_by_revision,
 )
 from .search import index_vocabulary_change
 
@@ -386,9 +389,10 @@ def public_change(
     after the state change. It moves the public clock and stamps the articles
     (``at``, default now: the moment readers see the change), and moves the live
     tallies (``LiveTally``) of articles whose recorded live revision's topic
-    changed; on commit it drops their pointers and the site's and purges the proxy
-    of the articles (or of ``keys``, for a change too wide to name every article)
-    and of every list.
+    changed and the live symptom tallies (``LiveSymptomTally``) of those whose
+    recorded live revision changed; on commit it drops their pointers and the
+    site's and purges the proxy of the articles (or of ``keys``, for a change too
+    wide to name every article) and of every list.
 
     ``live_set_changed=False``: the change cannot have changed which revision is
     recorded live nor its topic or medication (a vocabulary entry's words), so the
@@ -467,20 +471,27 @@ def _held_elsewhere(key: str, cached: Any) -> bool:
 
 
 def _retally(articles: QuerySet[Article]) -> None:
-    """Move the live tallies of ``articles`` whose recorded live topic is not the one they are counted under.
+    """Move the live tallies of ``articles`` whose recorded live topic is not the one they are counted under, and the
+    live symptom tallies of those whose recorded live revision is not the one they are counted by.
 
-    Set-wise: one read of the articles that moved, one write per tally touched
-    and per new topic, however many articles there are.
+    Set-wise: one read of the articles that moved, one read of the symptom rows of the revisions they were and are
+    counted by, one write per tally touched and per new topic, and one per thousand articles whose live revision
+    changed, however many articles there are. A repeated change finds nothing moved, and moves nothing.
     """
-    live_topic = Revision.objects.filter(article_id=OuterRef("pk"), state=RevisionState.PUBLISHED).values("topic")[:1]
+    live = Revision.objects.filter(article_id=OuterRef("pk"), state=RevisionState.PUBLISHED)
     rows = (
-        articles.annotate(live_topic=Subquery(live_topic))
-        .filter(Q(tallied_topic__isnull=False) | Q(live_topic__isnull=False))
-        .values_list("pk", "kind", "medication_id", "tallied_topic", "live_topic")
+        articles.annotate(live_topic=Subquery(live.values("topic")[:1]), live_revision=Subquery(live.values("pk")[:1]))
+        .filter(Q(tallied_topic__isnull=False) | Q(tallied_revision__isnull=False) | Q(live_revision__isnull=False))
+        .values_list(
+            "pk", "kind", "medication_id", "tallied_topic", "live_topic", "tallied_revision_id", "live_revision"
+        )
     )
     changes: Counter[tuple[str, int, str]] = Counter()
     moved: dict[str | None, list[int]] = defaultdict(list)
-    for pk, kind, medication_id, tallied, topic in rows:
+    recounted: dict[int, tuple[str, int | None, int | None]] = {}
+    for pk, kind, medication_id, tallied, topic, tallied_revision, live_revision in rows:
+        if tallied_revision != live_revision:
+            recounted[pk] = (kind, tallied_revision, live_revision)
         if tallied == topic:
             continue
         if tallied is not None:
@@ -492,6 +503,28 @@ def _retally(articles: QuerySet[Article]) -> None:
     for topic, pks in moved.items():
         for start in range(0, len(pks), 1000):
             Article.objects.filter(pk__in=pks[start : start + 1000]).update(tallied_topic=topic)
+    _retally_symptoms(recounted)
+
+
+def _retally_symptoms(recounted: dict[int, tuple[str, int | None, int | None]]) -> None:
+    """Take each article of ``recounted`` (id: kind, the revision it is counted by, its recorded live one) off the
+    symptoms the first shows and count it under those the second shows; remember the second."""
+    if not recounted:
+        return
+    shown = symptoms_by_revision(
+        sorted({revision for _, *revisions in recounted.values() for revision in revisions if revision is not None})
+    )
+    changes: Counter[tuple[str, int]] = Counter()
+    for kind, tallied_revision, live_revision in recounted.values():
+        for symptom_id in shown.get(tallied_revision, ()):
+            changes[(kind, symptom_id)] -= 1
+        for symptom_id in shown.get(live_revision, ()):
+            changes[(kind, symptom_id)] += 1
+    LiveSymptomTally.objects.move(changes)
+    live = Revision.objects.filter(article_id=OuterRef("pk"), state=RevisionState.PUBLISHED).values("pk")[:1]
+    pks = sorted(recounted)
+    for start in range(0, len(pks), 1000):
+        Article.objects.filter(pk__in=pks[start : start + 1000]).update(tallied_revision=Subquery(live))
 
 
 def vocabulary_saved(sender: type[Medication | Symptom], instance: Medication | Symptom, **kwargs: Any) -> None:

@@ -32,7 +32,7 @@ from .lookups import AmongIds
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .notifications import NotificationSettings, OverdueNotice
 from .search import SearchEntry, SearchEntryQuerySet, SearchTerm
-from .tallies import LiveTally, fill_live_tallies
+from .tallies import LiveSymptomTally, LiveTally, fill_live_symptom_tallies, fill_live_tallies, symptoms_by_revision
 from .workflow import (
     VOCABULARY_ACTIONS,
     AuditAction,
@@ -67,6 +67,7 @@ __all__ = [
     "ComparisonTable",
     "EvidenceLevel",
     "FrequencyBand",
+    "LiveSymptomTally",
     "LiveTally",
     "Medication",
     "NotificationSettings",
@@ -94,8 +95,10 @@ __all__ = [
     "Withdrawn",
     "atc_validator",
     "content_prefetches",
+    "fill_live_symptom_tallies",
     "fill_live_tallies",
     "rxcui_validator",
     "snomed_validator",
     "symptom_references",
+    "symptoms_by_revision",
 ]

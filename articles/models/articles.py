@@ -160,6 +160,21 @@ class Article(models.Model):
     # None while it is not counted (NULL, not "": no topic may stand for "not counted").
     # Written only by ``articles.live.public_change`` (and ``fill_live_tallies``).
     tallied_topic = models.CharField(max_length=MAX_TITLE_CHARS, null=True, blank=True, editable=False)  # noqa: DJ001
+    # The revision whose symptoms this article is counted under in ``LiveSymptomTally`` (its recorded live
+    # one), or None while it is not counted. A memo like ``tallied_topic``, not a link to keep: no database
+    # constraint and no index (read only from the article), and a revision's symptoms never change once it is
+    # submitted, so the id says which symptoms to take the article off when another revision goes live.
+    # Written only by ``articles.live.public_change`` (and ``fill_live_symptom_tallies``).
+    tallied_revision = models.ForeignKey(
+        "Revision",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     objects = ArticleQuerySet.as_manager()
 

@@ -23,6 +23,7 @@ from articles.models import (
     Section,
     Symptom,
     SymptomEntry,
+    fill_live_symptom_tallies,
     fill_live_tallies,
 )
 from articles.search import index_articles
@@ -154,7 +155,8 @@ def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str
 
     Just what the list, its filters, the lookup and the feed read (no sections or
     references): seconds for tens of thousands, for query-plan tests.
-    Every 200th article has a scheduled next revision. Stamped and counted (``LiveTally``) like a publication.
+    Every 200th article has a scheduled next revision. Stamped and counted (``LiveTally``, ``LiveSymptomTally``)
+    like a publication.
     """
     per = max(1, count // medications)
     symptom, _ = Symptom.objects.get_or_create(
@@ -207,6 +209,17 @@ def sql_library(count: int, *, reviewer: Any, medications: int = 50, prefix: str
             WHERE a.slug LIKE %s AND r.state = 'published'""",
             [symptom.pk, f"{prefix}-%"],
         )
+        # Counted by their live revisions' symptoms as ``public_change`` counts them (``LiveSymptomTally``).
+        cursor.execute(
+            """UPDATE articles_article a SET tallied_revision_id = r.id FROM articles_revision r
+            WHERE r.article_id = a.id AND r.state = 'published' AND a.slug LIKE %s""",
+            [f"{prefix}-%"],
+        )
+        cursor.execute(
+            """INSERT INTO articles_livesymptomtally (kind, symptom_id, count)
+            SELECT 'article', %s, count(*) FROM articles_article WHERE slug LIKE %s""",
+            [symptom.pk, f"{prefix}-%"],
+        )
         cursor.execute(
             """INSERT INTO articles_changeevent (article_id, revision_id, kind, occurred_at)
             SELECT r.article_id, r.id, 'published', r.published_at FROM articles_revision r
@@ -234,6 +247,7 @@ BULK_TABLES = tuple(
         "article",
         "revision",
         "livetally",
+        "livesymptomtally",
         "symptomentry",
         "changeevent",
         "clinicalreview",
@@ -354,6 +368,7 @@ def _made_public(articles: Iterable[int] | QuerySet[Article]) -> None:
     with transaction.atomic():
         public_change(articles, keys=("bulk",), live_set_changed=False)
         fill_live_tallies()
+        fill_live_symptom_tallies()
 
 
 def sql_symptom_vocabulary(cursor: Any) -> None:
@@ -369,5 +384,10 @@ def sql_symptom_vocabulary(cursor: Any) -> None:
         " frequency_source) SELECT r.id, s.id, 'other', 2, 'T.', '', '' FROM articles_revision r"
         " JOIN articles_symptom s ON s.slug LIKE 'other-%' WHERE r.state = 'published'"
         " AND (r.id + s.id) % 2100 = 0"
+    )
+    cursor.execute(  # counted as ``public_change`` counts them (``LiveSymptomTally``)
+        "INSERT INTO articles_livesymptomtally (kind, symptom_id, count) SELECT a.kind, e.symptom_id, count(*)"
+        " FROM articles_symptomentry e JOIN articles_article a ON a.tallied_revision_id = e.revision_id"
+        " JOIN articles_symptom s ON s.id = e.symptom_id WHERE s.slug LIKE 'other-%' GROUP BY a.kind, e.symptom_id"
     )
     cursor.execute("ANALYZE")

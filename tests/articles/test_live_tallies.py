@@ -13,12 +13,24 @@ from typing import Any
 
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import services
 from articles.interchange.export import revision_content
-from articles.models import Article, ArticleKind, ChangeFeedLock, LiveTally, Medication, Revision, RevisionState
+from articles.models import (
+    Article,
+    ArticleKind,
+    ChangeFeedLock,
+    LiveSymptomTally,
+    LiveTally,
+    Medication,
+    Revision,
+    RevisionState,
+    Symptom,
+    symptom_references,
+)
 
 HOUR = datetime.timedelta(hours=1)
 
@@ -41,6 +53,39 @@ def assert_counts(expected_topics: dict[str, int]) -> None:
     assert counted() == brute_force()
     assert counted()[1] == expected_topics
     assert_medications_shown()
+    assert_symptoms_shown()
+
+
+def shown_by(revisions: QuerySet[Revision]) -> set[int]:
+    """The symptoms some content row of one of ``revisions`` refers to, asked of the rows themselves: the definition
+    ``Symptom.objects.in_live_content()`` had before the tallies (the oracle; it read rows in proportion to them)."""
+    condition = Q(pk__in=[])
+    for reference in symptom_references():
+        rows = reference.model._default_manager.filter(**{reference.symptom_field: OuterRef("pk")})
+        condition |= Exists(rows.filter(Exists(revisions.filter(pk=OuterRef("revision_id")))))
+    return set(Symptom.objects.filter(condition).values_list("pk", flat=True))
+
+
+def symptoms_brute_force() -> dict[tuple[str, int], int]:
+    """How many articles of each kind have a recorded live revision that shows each symptom."""
+    counts: dict[tuple[str, int], int] = {}
+    for revision in Revision.objects.filter(state=RevisionState.PUBLISHED).select_related("article"):
+        for symptom_id in Symptom.objects.shown_by_revision(revision.pk).values_list("pk", flat=True):
+            key = (revision.article.kind, symptom_id)
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def assert_symptoms_shown() -> None:
+    """The symptoms partners and the symptom pages are shown (read from the tallies) are those live content shows."""
+    live = Revision.objects.published()
+    assert set(Symptom.objects.in_live_content().values_list("pk", flat=True)) == shown_by(live)
+    assert set(Symptom.objects.with_live_articles().values_list("pk", flat=True)) == shown_by(live.articles())
+    tallied = {
+        (kind, symptom_id): count
+        for kind, symptom_id, count in LiveSymptomTally.objects.values_list("kind", "symptom", "count")
+    }
+    assert tallied == symptoms_brute_force()
 
 
 def assert_medications_shown() -> None:
@@ -117,7 +162,8 @@ def test_rebuilding_recounts_from_scratch_and_moves_the_clock(workflow):
     workflow.live(slug="one", medication="onamol", topic="Rash")
     workflow.live(slug="two", medication="twamol", topic="Rash")
     LiveTally.objects.all().delete()  # a write that bypassed the services
-    Article.objects.update(tallied_topic=None)
+    LiveSymptomTally.objects.all().delete()
+    Article.objects.update(tallied_topic=None, tallied_revision=None)
     version = ChangeFeedLock.objects.get().public_version
     call_command("rebuild_live_tallies", stdout=io.StringIO())
     assert_counts({"Rash": 2})
@@ -153,3 +199,90 @@ def test_the_partner_medication_list_follows_what_is_live(api, workflow, publish
     services.revision_withdraw(revision=live, actor=publisher, reason="Wrong.")
     assert listed() == {"twamol"}
     assert_medications_shown()
+
+
+def with_symptoms(workflow: Any, based_on: Revision, *slugs: str) -> Revision:
+    """A draft of ``based_on``'s article whose symptom entries show ``slugs`` (made if new)."""
+    for slug in slugs:
+        Symptom.objects.get_or_create(slug=slug, defaults={"name": slug.capitalize(), "description": "Described."})
+    draft = workflow.next_draft(based_on)
+    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+    content["symptom_entries"] = [
+        {**content["symptom_entries"][0], "key": f"entry-{n}", "position": n, "symptom": slug}
+        for n, slug in enumerate(slugs, start=1)
+    ]
+    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
+    return Revision.objects.get(pk=draft.pk)
+
+
+def test_the_symptoms_shown_follow_every_change_of_what_is_live(api, client, workflow, publisher, clock):
+    """Which symptoms live content shows is read from per-symptom tallies moved by every public change: publishing,
+    replacing by a revision showing other symptoms, withdrawing, a schedule gone live before it is recorded (it hides
+    the symptoms of the revision it replaces), its recording and a republication all agree with the rows
+    themselves, and so do the partners' list and the symptom pages."""
+
+    def listed() -> set[str]:
+        return {symptom["slug"] for symptom in api.json("/api/v1/symptoms/")["results"]}
+
+    def pages() -> dict[str, int]:
+        return {slug: client.get(f"/symptoms/{slug}/").status_code for slug in ("rash", "cough", "fever", "itch")}
+
+    first = workflow.live(slug="one", medication="onamol", symptoms=1)
+    workflow.live(slug="two", medication="twamol", symptoms=1)
+    assert listed() == {"onamol-symptom-1", "twamol-symptom-1"}
+    assert_symptoms_shown()
+    second = workflow.take_live(with_symptoms(workflow, first, "rash", "cough"))
+    assert listed() == {"rash", "cough", "twamol-symptom-1"}
+    assert pages() == {"rash": 200, "cough": 200, "fever": 404, "itch": 404}
+    assert_symptoms_shown()
+    assert Article.objects.get(slug="one").tallied_revision_id == second.pk
+    third = workflow.take_live(with_symptoms(workflow, second, "cough", "fever"))
+    assert listed() == {"cough", "fever", "twamol-symptom-1"}
+    assert_symptoms_shown()
+    services.revision_withdraw(revision=third, actor=publisher, reason="Wrong.")
+    assert listed() == {"twamol-symptom-1"}
+    assert pages() == {"rash": 404, "cough": 404, "fever": 404, "itch": 404}
+    assert Article.objects.get(slug="one").tallied_revision_id is None
+    assert_symptoms_shown()
+    fourth = workflow.take_live(with_symptoms(workflow, third, "rash", "itch"))  # republished
+    workflow.take_live(with_symptoms(workflow, workflow.live(slug="three", medication="twamol"), "rash"))
+    scheduled = workflow.take_live(with_symptoms(workflow, fourth, "fever"), publish_at=timezone.now() + HOUR)
+    assert listed() == {"rash", "itch", "twamol-symptom-1"}
+    assert_symptoms_shown()
+    clock.advance(2 * HOUR)  # live now, with no write: fever is shown, itch is not, rash still is (by "three")
+    assert listed() == {"fever", "rash", "twamol-symptom-1"}
+    assert pages() == {"rash": 200, "cough": 404, "fever": 200, "itch": 404}
+    assert_symptoms_shown()
+    assert services.revisions_publish_due()
+    assert Article.objects.get(slug="one").tallied_revision_id == scheduled.pk
+    assert listed() == {"fever", "rash", "twamol-symptom-1"}
+    assert_symptoms_shown()
+    assert not LiveSymptomTally.objects.filter(count=0).exists()
+
+
+def test_a_repeated_public_change_moves_no_symptom_tally(workflow):
+    from django.db import transaction
+
+    from articles.live import public_change
+
+    live = workflow.live(slug="one", medication="onamol", symptoms=2)
+    before = symptoms_brute_force()
+    with transaction.atomic():
+        public_change([live.article_id])
+        public_change([live.article_id])
+    assert {(k, s): c for k, s, c in LiveSymptomTally.objects.values_list("kind", "symptom", "count")} == before
+    assert_symptoms_shown()
+
+
+def test_a_pathway_shows_its_symptoms_to_partners_not_on_symptom_pages(published_pathway, publisher):
+    """Content of another kind (a triage pathway's questions) counts for the partners' list, not for the pages."""
+    from triage.models import Question
+
+    asked = set(
+        Question.objects.filter(revision=published_pathway, symptom__isnull=False).values_list("symptom", flat=True)
+    )
+    assert asked
+    assert asked <= set(Symptom.objects.in_live_content().values_list("pk", flat=True))
+    assert_symptoms_shown()
+    services.revision_withdraw(revision=published_pathway, actor=publisher, reason="Wrong.")
+    assert_symptoms_shown()

@@ -101,6 +101,45 @@ def test_the_live_tallies_are_filled_from_the_recorded_live_revisions():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_live_symptom_tallies_are_filled_from_the_recorded_live_revisions():
+    apps = migrate(("articles", "0111_live_symptom_tallies"))
+    Medication = apps.get_model("articles", "Medication")
+    Symptom = apps.get_model("articles", "Symptom")
+    Article = apps.get_model("articles", "Article")
+    Revision = apps.get_model("articles", "Revision")
+    SymptomEntry = apps.get_model("articles", "SymptomEntry")
+    medication = Medication.objects.create(slug="testamol", generic_name="Testamol")
+    rash, cough, old = (
+        Symptom.objects.create(slug=slug, name=slug, description="D.") for slug in ("rash", "cough", "old")
+    )
+    now = "2026-01-01T00:00:00Z"
+    shows = {
+        "a": [("superseded", [old]), ("published", [rash, cough])],
+        "b": [("published", [rash])],
+        "c": [("withdrawn", [cough])],
+    }
+    for slug, revisions in shows.items():
+        article = Article.objects.create(slug=slug, medication=medication)
+        for number, (state, symptoms) in enumerate(revisions, start=1):
+            revision = Revision.objects.create(
+                article=article, number=number, state=state, title="T", summary="S", published_at=now
+            )
+            for position, symptom in enumerate(symptoms, start=1):
+                SymptomEntry.objects.create(
+                    revision=revision, symptom=symptom, key=f"e{position}", position=position, text="T."
+                )
+    try:
+        apps = migrate()
+        LiveSymptomTally = apps.get_model("articles", "LiveSymptomTally")
+        Article = apps.get_model("articles", "Article")
+        tallies = LiveSymptomTally.objects.values_list("kind", "symptom__slug", "count")
+        assert sorted(tallies) == [("article", "cough", 1), ("article", "rash", 2)]
+        assert dict(Article.objects.values_list("slug", "tallied_revision__number")) == {"a": 2, "b": 1, "c": None}
+    finally:
+        migrate()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_an_article_with_several_open_drafts_keeps_the_one_saved_last_and_the_rest_are_archived():
     """Before the constraint of one open draft per article, existing extras are archived (and audited), not lost."""
     apps = migrate(("articles", "0099_section_body_optional"))

@@ -86,6 +86,7 @@ from articles.models import (
     Withdrawn,
 )
 from tests.api.test_change_feed import follow
+from tests.articles.test_live_tallies import assert_symptoms_shown
 from tests.conftest import PartnerClient, approve, make_user, take_live
 from tests.factories import article_document
 
@@ -745,6 +746,12 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert [count for _, count in tallied] == [count for _, count in topics]
         by_medication = LiveTally.objects.count_by_medication(ArticleKind.ARTICLE)
         assert by_medication == live.count_by_medication(), f"tallied medications {by_medication}"
+
+    @promise
+    def the_symptoms_shown_are_those_live_content_shows(self) -> None:
+        """The symptoms partners and the symptom pages are shown, read from the tallies the writers keep, are those
+        the live revisions' rows show (schedules included), and the tallies count the recorded live revisions."""
+        assert_symptoms_shown()
 
     @promise
     def replaying_the_change_feed_gives_the_live_set(self) -> None:

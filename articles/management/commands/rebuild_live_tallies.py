@@ -8,12 +8,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from articles.live import public_change
-from articles.models import fill_live_tallies
+from articles.models import fill_live_symptom_tallies, fill_live_tallies
 
 
 class Command(BaseCommand):
     help = (
-        "Recount the live tallies the home page reads from the recorded live revisions, "
+        "Recount the live tallies the home page, the symptom pages and the partners' vocabulary lists read from the "
+        "recorded live revisions, "
         "e.g. after a write that bypassed the services. Safe to run anywhere at any time."
     )
 
@@ -24,4 +25,5 @@ class Command(BaseCommand):
             # It also moves the clock, so pages cached with the old counts are worked out again.
             public_change([], live_set_changed=False)
             counted = fill_live_tallies()
-        self.stdout.write(f"Counted {counted} pieces of live content, of every kind.")
+            shown = fill_live_symptom_tallies()
+        self.stdout.write(f"Counted {counted} pieces of live content, of every kind, showing symptoms {shown} times.")
