@@ -11,6 +11,7 @@ import datetime
 import io
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -286,3 +287,39 @@ def test_a_pathway_shows_its_symptoms_to_partners_not_on_symptom_pages(published
     assert_symptoms_shown()
     services.revision_withdraw(revision=published_pathway, actor=publisher, reason="Wrong.")
     assert_symptoms_shown()
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_changes_at_once_to_articles_showing_the_same_symptom_lose_no_count(author, reviewer, publisher):
+    """Two transactions, each on its own connection, publishing one article and withdrawing another that show the
+    same symptoms, at the same moment: each moves the symptom's tally under the public clock's lock (taken before
+    any tally is read), so neither overwrites the other's count, whichever commits first."""
+    from tests.articles.test_concurrency import race
+    from tests.conftest import approve, take_live
+    from tests.factories import article_document
+
+    outcomes: list[str] = []
+    for n in range(5):
+        live = take_live(
+            services.article_import(document=article_document(slug=f"live-{n}"), actor=author),
+            author,
+            reviewer,
+            publisher,
+        )
+        draft = services.article_import(document=article_document(slug=f"new-{n}"), actor=author)
+        draft = approve(services.revision_submit(revision=draft, actor=author, change_summary="New."), reviewer)
+        before = LiveSymptomTally.objects.filter(symptom__slug="testamol-symptom-1").get().count
+
+        def publish(draft: Revision = draft) -> str:
+            services.revision_publish(revision=draft, actor=publisher)
+            return "published"
+
+        def withdraw(live: Revision = live) -> str:
+            services.revision_withdraw(revision=live, actor=publisher, reason="Withdrawn in a race.")
+            return "withdrawn"
+
+        outcomes.extend(race(publish, withdraw))
+        assert LiveSymptomTally.objects.filter(symptom__slug="testamol-symptom-1").get().count == before
+        assert_symptoms_shown()
+    assert sorted(set(outcomes)) == ["published", "withdrawn"], outcomes
