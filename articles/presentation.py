@@ -273,6 +273,23 @@ def _reference_html(item: ReferenceView) -> str:
     return f"\n            {body}\n              {verification}\n            </li>\n          "
 
 
+def linked_html(groups: list[tuple[str, list[tuple[str, str]]]]) -> SafeString:
+    """The page's links to live content of other kinds about its symptoms (``views._linked_by_symptoms``): under each
+    heading, (address, title) pairs."""
+    boxes = []
+    for number, (heading, links) in enumerate(groups, start=1):
+        items = "".join(
+            f'\n            <li><a href="{escape(url)}">{escape(title)}</a></li>\n          ' for url, title in links
+        )
+        boxes.append(
+            '\n      <section class="callout callout--information linked-content"'
+            f' aria-labelledby="linked-heading-{number}">'
+            f'\n        <h2 class="callout__title" id="linked-heading-{number}">{escape(heading)}</h2>'
+            f"\n        <ul>\n          {items}\n        </ul>\n      </section>\n    "
+        )
+    return mark_safe("".join(boxes))  # noqa: S308 - escaped
+
+
 def citation_numbers(revision: Revision) -> CitationNumbers:
     """References are numbered in list order: [1] is the first reference."""
     return CitationNumbers(

@@ -42,7 +42,7 @@ from .live import (
 )
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
-from .presentation import load_article_page, vocabulary_change
+from .presentation import linked_html, load_article_page, vocabulary_change
 from .sitemaps import sitemaps
 from .structured_data import canonical_url
 from .text import normalise_query
@@ -564,13 +564,14 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
         "page": page,
         "canonical_url": canonical_url(page.revision),
         "json_ld": page.json_ld,
-        "linked": _linked_by_symptoms(page.symptom_ids),
+        "linked_html": linked_html(_linked_by_symptoms(page.symptom_ids)),
     }
     return render_to_string("articles/article_detail.html", context, request), live.page_keys
 
 
-def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[Revision]]]:
-    """Live content of other kinds about the article's symptoms, under each kind's heading: one query, or none.
+def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Live content of other kinds about the article's symptoms, as (address, title) under each kind's heading: one
+    query, or none.
 
     Which kinds, and their headings, come from ``articles.kinds``. A change to what is live of
     such content stamps the articles sharing its symptoms (``services``), so this page, cached
@@ -579,18 +580,23 @@ def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[Re
     kinds = linked_from_articles()
     if not kinds or not symptom_ids:
         return []
-    revisions = list(
+    rows = list(
         Revision.objects.published()
-        .of_kinds(*(kind.name for kind in kinds))
-        .showing_symptoms(symptom_ids)
-        .select_related("article")
-        .order_by("title", "pk")
+        .linked_to_by_symptoms(symptom_ids, kinds=[kind.name for kind in kinds])
+        .values_list("article__kind", "article__slug", "title")
     )
     grouped = [
-        (kind.article_links_heading, [revision for revision in revisions if revision.article.kind == kind.name])
+        (
+            kind.article_links_heading,
+            [
+                (reverse(kind.url_name, kwargs={"slug": slug}), title)
+                for of_kind, slug, title in rows
+                if of_kind == kind.name
+            ],
+        )
         for kind in kinds
     ]
-    return [(heading, found) for heading, found in grouped if found]
+    return [(heading, links) for heading, links in grouped if links]
 
 
 @allow_get

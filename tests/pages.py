@@ -140,3 +140,23 @@ def fuzz_every_page(examples: int) -> settings:
         deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
     )
+
+
+def rendered_again_queries(client: Any, url: str) -> list[str]:
+    """The statements an article page at ``url`` runs to render itself once more, what is live there being known:
+    the page (cached under its ETag) and every per-process memo forgotten, the pointer to what is live kept
+    (``articles.live``), so these are the render's own queries (``articles.views._render_article``)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.memo import forget_all
+
+    response = client.get(url)
+    assert response.status_code == 200
+    cache.delete(f"page:article:{response['ETag']}")
+    forget_all()
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(url)
+    assert again.status_code == 200 and again.content == response.content
+    return [query["sql"] for query in captured]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -453,6 +454,31 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
             rows = reference.model._default_manager.filter(**{f"{reference.symptom_field}__in": symptoms})
             condition |= Q(pk__in=rows.values("revision_id"))
         return self.filter(condition)
+
+    def having_rows_showing(self, symptoms: Collection[int]) -> RevisionQuerySet:
+        """Revisions with a content row of their own, of any kind (see ``symptom_references``), that refers to one of
+        ``symptoms`` (ids): asked of each revision, by the rows' revision index.
+
+        For a few revisions (a page's links, ``linked_to_by_symptoms``): ``showing_symptoms`` reads every row
+        showing the symptoms first, the 20,000 of a symptom every article shows, to keep those of a handful of
+        revisions (``tests/articles/test_page_plans.py``).
+        """
+        shown = [
+            Exists(
+                reference.model._default_manager.filter(
+                    revision_id=OuterRef("pk"), **{f"{reference.symptom_field}_id__in": symptoms}
+                )
+            )
+            for reference in symptom_references()
+        ]
+        return self.filter(functools.reduce(operator.or_, shown)) if shown else self.none()
+
+    def linked_to_by_symptoms(self, symptoms: Collection[int], *, kinds: Collection[str]) -> RevisionQuerySet:
+        """Of these, the revisions of ``kinds`` content (the kinds an article's page links to, ``articles.kinds``) with
+        a row showing one of ``symptoms`` (ids), by title: an article's page's links. Read by the content of those
+        kinds (a few dozen triage pathways, however many articles there are), each revision asked of its own rows.
+        """
+        return self.of_kinds(*kinds).having_rows_showing(symptoms).order_by("title", "pk")
 
     def of_kind(self, kind: str) -> RevisionQuerySet:
         """Revisions of content of one kind (see ``articles.kinds``)."""

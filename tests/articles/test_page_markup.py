@@ -115,6 +115,36 @@ def test_the_page_shows_the_escaped_and_sanitised_parts(client, workflow):
     assert "<strong>T &amp; &lt;t&gt;:</strong>" in html
 
 
+# The loop ``articles/article_detail.html`` had before its links to other kinds of content were written in Python.
+LINKED_LOOP = """{% for heading, revisions in linked %}
+      <section class="callout callout--information linked-content" aria-labelledby="linked-heading-{{ forloop.counter }}">
+        <h2 class="callout__title" id="linked-heading-{{ forloop.counter }}">{{ heading }}</h2>
+        <ul>
+          {% for linked_revision in revisions %}
+            <li><a href="{{ linked_revision.url }}">{{ linked_revision.title }}</a></li>
+          {% endfor %}
+        </ul>
+      </section>
+    {% endfor %}"""  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "groups",
+    [
+        [],
+        [("Check your symptoms", [("/triage/a/", "A pathway")])],
+        [
+            ('Quotes "x" & <y>', [("/triage/a/?x=1&y=2", "<b>one</b> & 'two'"), ("/triage/b/", "Two")]),
+            ("Second", [("/other/c/", "Three")]),
+        ],
+    ],
+    ids=["none", "one", "escaped"],
+)
+def test_the_links_by_symptom_are_the_markup_the_template_loop_wrote(groups):
+    linked = [(heading, [{"url": url, "title": title} for url, title in links]) for heading, links in groups]
+    assert presentation.linked_html(groups) == engines["django"].from_string(LINKED_LOOP).render({"linked": linked})
+
+
 # --- Memoised content parts --------------------------------------------------------------
 
 
