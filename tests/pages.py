@@ -142,20 +142,30 @@ def fuzz_every_page(examples: int) -> settings:
     )
 
 
-def rendered_again_queries(client: Any, url: str) -> list[str]:
+def rendered_again_queries(client: Any, url: str, *, parts_memoised: bool = False) -> list[str]:
     """The statements an article page at ``url`` runs to render itself once more, what is live there being known:
-    the page (cached under its ETag) and every per-process memo forgotten, the pointer to what is live kept
-    (``articles.live``), so these are the render's own queries (``articles.views._render_article``)."""
+    the page (cached under its ETag) and the per-process memos forgotten, the pointer to what is live kept
+    (``articles.live``), so these are the render's own queries (``articles.views._render_article``).
+
+    ``parts_memoised``: forget only the memos of whole responses, keeping the revision's rendered content parts
+    (``articles.presentation``), as a page re-rendered for a new day, a review or a vocabulary change finds them.
+    """
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from articles import views
     from articles.memo import forget_all
+    from contentsite import early
 
     response = client.get(url)
     assert response.status_code == 200
     cache.delete(f"page:article:{response['ETag']}")
-    forget_all()
+    if parts_memoised:
+        views._pages.clear()
+        early._answers.clear()
+    else:
+        forget_all()
     with CaptureQueriesContext(connection) as captured:
         again = client.get(url)
     assert again.status_code == 200 and again.content == response.content

@@ -13,7 +13,15 @@ from django.test.utils import CaptureQueriesContext
 
 from articles.services import article_import
 from tests.factories import article_document
-from tests.pages import browsers_revalidate, json_ld, page_text, sitemap_locations, sitemap_pages, squash
+from tests.pages import (
+    browsers_revalidate,
+    json_ld,
+    page_text,
+    rendered_again_queries,
+    sitemap_locations,
+    sitemap_pages,
+    squash,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +241,26 @@ def test_the_article_page_costs_the_same_queries_whatever_its_size(client, publi
     # aggregate (10), its reviews (1) and the live content of other kinds about its symptoms, e.g. the triage pathways
     # it links to (1).
     assert small <= 15
+
+
+@pytest.mark.parametrize("parts_memoised", [True, False], ids=["parts-memoised", "cold"])
+def test_rendering_the_article_page_costs_the_same_few_queries_whatever_its_size(
+    client, publish_document, published_pathway, parts_memoised
+):
+    """What is live being known, the page's own render: the revision with its medication and first publication (1),
+    its reviews (1), the live content of other kinds it links to by its symptoms (1, the demo pathway here), and,
+    without its content parts memoised, its content rows (9). The same for 3 sections as for 30."""
+    publish_document(slug="small", medication="smallamol", sections=3, references=1, rows=2, symptoms=1)
+    publish_document(
+        slug="large", medication="largamol", sections=30, references=50, rows=40, columns=6, symptoms=25, actions=20
+    )
+    budget = 3 if parts_memoised else 12
+    counts = {
+        url: len(rendered_again_queries(client, url, parts_memoised=parts_memoised))
+        for url in ("/articles/small/", "/articles/large/", ARTICLE_URL)
+    }
+    assert counts == dict.fromkeys(counts, budget)
+    assert published_pathway.article.get_absolute_url() in client.get(ARTICLE_URL).content.decode()
 
 
 def test_list_pages_cost_the_same_queries_whatever_their_size(client, publish_document, django_assert_num_queries):
