@@ -69,7 +69,7 @@ from .models import (
     SymptomEntry,
 )
 from .models.content import new_key
-from .presentation import build_article_page
+from .presentation import build_article_page, review_panel_html
 from .structured_data import json_ld_script, medical_web_page
 from .text import TextFormField
 
@@ -1243,6 +1243,7 @@ class RevisionAdmin(BoundedListMixin, DraftSavingAdmin):
             "page": build_article_page(revision),
             "canonical_url": "",
             "json_ld": json_ld_script(medical_web_page(revision)),
+            "review_panel": review_panel_html(revision, preview=True),
             "preview": True,
             "today": timezone.localdate(),
             "admin_url": reverse("admin:articles_revision_change", args=[pk]),

@@ -20,7 +20,9 @@ from typing import Any
 
 from django.db.models import prefetch_related_objects
 from django.template.defaultfilters import date as date_filter
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 from django.utils.translation import get_language
 
 from .memo import BoundedMemo
@@ -288,6 +290,56 @@ def linked_html(groups: list[tuple[str, list[tuple[str, str]]]]) -> SafeString:
             f"\n        <ul>\n          {items}\n        </ul>\n      </section>\n    "
         )
     return mark_safe("".join(boxes))  # noqa: S308 - escaped
+
+
+def _dated(moment: Any, machine: str) -> str:
+    """``<time>`` of a date or datetime (in the site's time zone, as the template's ``date`` filter shows it): its
+    ``machine`` format in ``datetime``, "4 December 2026" as text; "" for none."""
+    local = template_localtime(moment)
+    return f'<time datetime="{escape(date_filter(local, machine))}">{escape(date_filter(local, "j F Y"))}</time>'
+
+
+def review_panel_html(revision: Revision, *, preview: bool = False) -> SafeString:
+    """The clinical review panel under the article's title, from its latest review (``with_review()``), or that it has
+    none: what ``articles/_review_panel.html`` wrote, whitespace included. ``preview``: a draft's, without the link to
+    the public page history."""
+    review = revision.current_review
+    if review is None:
+        published = ""
+        if revision.live_from:
+            published = f'<p class="review-panel__dates">Published {_dated(revision.live_from, "c")}</p>'
+        return mark_safe(  # noqa: S308 - escaped
+            '\n\n  <aside class="review-panel review-panel--unreviewed" aria-label="Clinical review">'
+            "\n    <p><strong>Not yet clinically reviewed.</strong> A clinician has not yet reviewed this content."
+            f"\n      Talk to your doctor or pharmacist before acting on it.</p>\n    {published}\n  </aside>\n\n\n"
+        )
+    demonstration = review.reviewer_is_demonstration
+    panel_class = "review-panel review-panel--demo" if demonstration else "review-panel"
+    parts = [
+        f'\n\n  <aside class="{panel_class}" aria-label="Clinical review">'
+        f"\n    <p>Reviewed by <strong>{escape(review.reviewer_name)}</strong>, {escape(review.reviewer_credentials)}"
+        f"\n      on {_dated(review.reviewed_at, 'Y-m-d')}"
+        f"\n      · Next review due {_dated(review.next_review_due, 'Y-m-d')}</p>\n    "
+    ]
+    if demonstration:
+        parts.append(
+            "\n      <p><strong>Demonstration only:</strong> this review was recorded by a demonstration account,"
+            " not by a real\n        clinician. The content has not been clinically reviewed.</p>\n    "
+        )
+    parts.append("\n    ")
+    if review.is_overdue:
+        parts.append(
+            "\n      <p><strong>This article is due for review.</strong> It was last reviewed more than its review"
+            " interval ago.</p>\n    "
+        )
+    history = ""
+    if not preview:
+        history = f'· <a href="{escape(reverse("articles:history", args=[revision.article.slug]))}">Page history</a>'
+    parts.append(
+        f'\n    <p class="review-panel__dates">Published {_dated(revision.live_from, "c")}'
+        f"\n      {history}</p>\n  </aside>\n\n\n"
+    )
+    return mark_safe("".join(parts))  # noqa: S308 - escaped
 
 
 def citation_numbers(revision: Revision) -> CitationNumbers:

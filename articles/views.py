@@ -42,7 +42,7 @@ from .live import (
 )
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
-from .presentation import linked_html, load_article_page, vocabulary_change
+from .presentation import linked_html, load_article_page, review_panel_html, vocabulary_change
 from .sitemaps import sitemaps
 from .structured_data import canonical_url
 from .text import normalise_query
@@ -564,6 +564,7 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
         "page": page,
         "canonical_url": canonical_url(page.revision),
         "json_ld": page.json_ld,
+        "review_panel": review_panel_html(page.revision),
         "linked_html": linked_html(_linked_by_symptoms(page.symptom_ids)),
     }
     return render_to_string("articles/article_detail.html", context, request), live.page_keys

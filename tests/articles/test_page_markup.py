@@ -145,6 +145,62 @@ def test_the_links_by_symptom_are_the_markup_the_template_loop_wrote(groups):
     assert presentation.linked_html(groups) == engines["django"].from_string(LINKED_LOOP).render({"linked": linked})
 
 
+# ``articles/_review_panel.html``, which the article page (and a draft's preview) included before the panel was
+# written in Python.
+REVIEW_PANEL_TEMPLATE = """{% with review=revision.current_review %}
+{% if review %}
+  <aside class="review-panel{% if review.reviewer_is_demonstration %} review-panel--demo{% endif %}" aria-label="Clinical review">
+    <p>Reviewed by <strong>{{ review.reviewer_name }}</strong>, {{ review.reviewer_credentials }}
+      on <time datetime="{{ review.reviewed_at|date:'Y-m-d' }}">{{ review.reviewed_at|date:"j F Y" }}</time>
+      · Next review due <time datetime="{{ review.next_review_due|date:'Y-m-d' }}">{{ review.next_review_due|date:"j F Y" }}</time></p>
+    {% if review.reviewer_is_demonstration %}
+      <p><strong>Demonstration only:</strong> this review was recorded by a demonstration account, not by a real
+        clinician. The content has not been clinically reviewed.</p>
+    {% endif %}
+    {% if review.is_overdue %}
+      <p><strong>This article is due for review.</strong> It was last reviewed more than its review interval ago.</p>
+    {% endif %}
+    <p class="review-panel__dates">Published <time datetime="{{ revision.live_from|date:'c' }}">{{ revision.live_from|date:"j F Y" }}</time>
+      {% if not preview %}· <a href="{% url 'articles:history' revision.article.slug %}">Page history</a>{% endif %}</p>
+  </aside>
+{% else %}
+  <aside class="review-panel review-panel--unreviewed" aria-label="Clinical review">
+    <p><strong>Not yet clinically reviewed.</strong> A clinician has not yet reviewed this content.
+      Talk to your doctor or pharmacist before acting on it.</p>
+    {% if revision.live_from %}<p class="review-panel__dates">Published <time datetime="{{ revision.live_from|date:'c' }}">{{ revision.live_from|date:"j F Y" }}</time></p>{% endif %}
+  </aside>
+{% endif %}
+{% endwith %}
+"""  # fmt: skip
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["page", "preview"])
+@pytest.mark.parametrize("variant", ["reviewed", "demonstration-late-evening", "overdue", "unreviewed", "draft"])
+def test_the_review_panel_is_the_markup_its_template_wrote(workflow, variant, preview, settings):
+    import datetime
+
+    settings.TIME_ZONE = "Europe/London"
+
+    from articles.models import ClinicalReview
+
+    revision = workflow.draft(slug="drafted") if variant == "draft" else workflow.live(slug="panelled")
+    reviews = ClinicalReview.objects.filter(revision=revision)
+    if variant == "demonstration-late-evening":  # the next day in London: shown in the site's time zone
+        late = datetime.datetime(2025, 6, 30, 23, 30, tzinfo=datetime.UTC)
+        reviews.update(reviewer_is_demonstration=True, reviewer_name='Dr <O\'Neil> & "co"', reviewed_at=late)
+    elif variant == "overdue":
+        reviews.update(next_review_due=datetime.date(2020, 1, 2))
+    elif variant == "unreviewed":
+        reviews.delete()
+    revision = Revision.objects.select_related("article").with_review().get(pk=revision.pk)
+    expected = engines["django"].from_string(REVIEW_PANEL_TEMPLATE).render({"revision": revision, "preview": preview})
+    assert presentation.review_panel_html(revision, preview=preview) == expected
+    assert ("review-panel--demo" in expected) == (variant == "demonstration-late-evening")
+    assert ('<time datetime="2025-07-01">1 July 2025</time>' in expected) == (variant == "demonstration-late-evening")
+    assert ("due for review" in expected) == (variant == "overdue")
+    assert ("Not yet clinically reviewed" in expected) == (variant in {"unreviewed", "draft"})
+
+
 # --- Memoised content parts --------------------------------------------------------------
 
 
