@@ -476,7 +476,7 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
     def linked_to_by_symptoms(self, symptoms: Collection[int], *, kinds: Collection[str]) -> RevisionQuerySet:
         """Of these, the revisions of ``kinds`` content (the kinds an article's page links to, ``articles.kinds``) with
         a row showing one of ``symptoms`` (ids), by title: an article's page's links. Read by the content of those
-        kinds (a few dozen triage pathways, however many articles there are), each revision asked of its own rows.
+        kinds (a few dozen pieces, however many articles there are), each revision asked of its own rows.
         """
         return self.of_kinds(*kinds).having_rows_showing(symptoms).order_by("title", "pk")
 
