@@ -333,7 +333,7 @@ def _revision_texts(revision_ids: list[int], apps: Apps) -> dict[int, _Texts]:
         rows = apps.get_model("articles", model_name)._default_manager.filter(revision_id__in=revision_ids)
         for revision_id, *parts in rows.order_by("revision_id", "position", "key").values_list("revision_id", *fields):
             texts[revision_id].body += parts
-    for model, symptom_field in _symptom_references(apps):
+    for model, symptom_field in symptom_references_in(apps):
         rows = model._default_manager.filter(revision_id__in=revision_ids).order_by("revision_id", "position", "pk")
         has_text = any(model_field.name == "text" for model_field in model._meta.concrete_fields)
         columns = ["revision_id", f"{symptom_field}__name", f"{symptom_field}__description"]
@@ -343,10 +343,11 @@ def _revision_texts(revision_ids: list[int], apps: Apps) -> dict[int, _Texts]:
     return texts
 
 
-def _symptom_references(apps: Apps) -> list[tuple[type, str]]:
+def symptom_references_in(apps: Apps) -> list[tuple[type, str]]:
     """Every content row that shows a symptom, as ``articles.models.symptom_references`` finds them.
 
-    Found again here from ``apps``, so the backfill migration reads its own models.
+    Found again here from ``apps``, so the backfill migrations (search's, the live symptom tallies') read their
+    own models.
     """
     Revision = apps.get_model("articles", "Revision")
     Symptom = apps.get_model("articles", "Symptom")
