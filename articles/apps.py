@@ -28,8 +28,10 @@ class ArticlesConfig(AppConfig):
 
         from django.db.models.signals import post_save
 
-        from .live import vocabulary_saved
+        from .live import public_changed, vocabulary_saved
         from .models import Medication, Symptom
+        from .stored_pages import store_after_commit
 
         for model in (Medication, Symptom):
             post_save.connect(vocabulary_saved, sender=model, dispatch_uid=f"live-{model.__name__}")
+        public_changed.connect(store_after_commit, dispatch_uid="stored-pages")

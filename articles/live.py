@@ -50,6 +50,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, FilteredRelation, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.dispatch import Signal
 from django.http import Http404
 from django.utils import timezone
 
@@ -217,7 +218,7 @@ def live_identity(slug: str, *, kind: str) -> Live:
             return cached
         drop([key])  # a scheduled publication's time has come
     held = _held_elsewhere(key, cached)
-    live = _work_out(slug, kind)
+    live = _work_out(kind, slug=slug)
     if held:  # a change to it is committing: worked out each time until its commit drops the marker
         return live
     if cache_add(key, live, _seconds_until(live.expires_at)):
@@ -236,7 +237,51 @@ def _nothing(kind: str, slug: str) -> Live:
     return Live(kind, slug, None, None, False, 0, None, None)
 
 
-def _work_out(slug: str, kind: str) -> Live:
+def stored_page_key(live: Live) -> str:
+    """The request-scope key under which ``live_identity`` keeps the stored page (``StoredPage``) it read with
+    ``live`` (``StoredHTML``), for the page's view to take instead of rendering."""
+    return _stored_key(live.article_id, live.version, live.revision_id)
+
+
+def _stored_key(article_id: int | None, version: int, revision_id: int | None) -> str:
+    return f"stored-page:{article_id}:{version}:{revision_id}"
+
+
+@dataclass(frozen=True)
+class StoredHTML:
+    """A stored page read with the live identity: good for ``live`` as long as its format is the page's current one
+    and ``changes_at`` has not come (the view judges both: ``articles.views``)."""
+
+    page_format: str
+    changes_at: datetime.datetime | None
+    html: str
+
+
+# What ``_work_out`` reads of an article's stored page beside its revisions (``StoredPage``).
+_STORED = (
+    "stored_page__version",
+    "stored_page__revision_id",
+    "stored_page__symptom_ids",
+    "stored_page__linked_due",
+    "stored_page__expires_at",
+    "stored_page__page_format",
+    "stored_page__changes_at",
+    "stored_page__html",
+)
+
+
+def work_out_afresh(slug: str, *, kind: str) -> Live:
+    """What is live at ``slug`` from the database alone: neither the cache nor a stored page
+    (``articles.stored_pages``, which renders the page that is stored)."""
+    return _work_out(str(kind), slug=slug, stored=False)
+
+
+def _work_out(kind: str, *, slug: str, stored: bool = True) -> Live:
+    """What is live at ``slug``, from the database: the article's public revisions in one statement, and the symptoms
+    its live revision shows and the schedules of the content its page links to by them in one or two more
+    (``_shown_and_linked``), unless its stored page (``StoredPage``), read in the first, was worked out at the
+    article's version for the same live revision and no moment it named has come: then that statement is all, and
+    the page is kept for the request (``stored_page_key``)."""
     public = FilteredRelation(
         "revisions",
         condition=Q(revisions__state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED, RevisionState.WITHDRAWN]),
@@ -244,6 +289,9 @@ def _work_out(slug: str, kind: str) -> Live:
     # An article's page links to content of these kinds by the symptoms it shows (``articles.kinds``).
     linked_kinds = [linked.name for linked in linked_from_articles()] if kind == ArticleKind.ARTICLE else []
     scheduled = Revision.objects.filter(state=RevisionState.SCHEDULED).of_kinds(*linked_kinds)
+    # Only an article's page is stored; the page (and what it is worked out from) read with the revisions: as a rule
+    # one revision is public, so one row.
+    with_stored = stored and kind == ArticleKind.ARTICLE and settings.STORED_ARTICLE_PAGES
     rows = list(
         Article.objects.filter(slug=slug, kind=kind)
         .annotate(
@@ -263,6 +311,7 @@ def _work_out(slug: str, kind: str) -> Live:
             "public__state",
             "public__publish_at",
             "public__published_at",
+            *(_STORED if with_stored else ()),
         )
         .order_by()
     )
@@ -272,7 +321,7 @@ def _work_out(slug: str, kind: str) -> Live:
     now = timezone.now()
     published = due = next_time = None
     withdrawn = False
-    for _, _, _, _, _, pk, state, publish_at, published_at in rows:
+    for pk, state, publish_at, published_at in (row[5:9] for row in rows):
         if pk is None:
             continue
         if state == RevisionState.SCHEDULED and publish_at <= now:
@@ -286,7 +335,14 @@ def _work_out(slug: str, kind: str) -> Live:
     live = due or published
     symptoms: tuple[int, ...] = ()
     linked_due = linked_next = None
-    if live and kind == ArticleKind.ARTICLE:  # what an article's page shows besides its revision
+    page = rows[0][9:] if with_stored and live else None
+    if page and page[0] == version and page[1] == live[0] and (page[4] is None or page[4] > now):
+        # Worked out at this version for this revision, and no scheduled publication's time it knew of has come:
+        # nothing the identity adds to the revision has changed since (every change moves the version:
+        # ``public_change``, which a new schedule, of the article or of content linked to it, goes through).
+        symptoms, linked_due, linked_next = tuple(page[2]), page[3], page[4]
+        keep_prefetched({_stored_key(article_id, version, live[0]): StoredHTML(*page[5:])})
+    elif live and kind == ArticleKind.ARTICLE:  # what an article's page shows besides its revision
         symptoms, linked_due, linked_next = _shown_and_linked(live[0], now, linked_kinds if linked_scheduled else [])
     moments = [moment for moment in (updated_at, live[1] if live else None, linked_due) if moment]
     expiries = [moment for moment in (next_time, linked_next) if moment]
@@ -368,6 +424,10 @@ def site_identity() -> Site:
 # --- Writing ---------------------------------------------------------------------------
 
 
+# Sent once a public change has committed, with the ids of the articles it named (None: too many to name, a query).
+public_changed = Signal()
+
+
 def lock_public_clock() -> ChangeFeedLock:
     """Take the public clock's row lock (made if missing), which every public change and the change feed take,
     after the article and revision locks: they queue on it, one at a time."""
@@ -422,6 +482,10 @@ def public_change(
     # server answered from it between the commit and the drop: a partner reading the feed's new event then was told
     # 304 for the revision it replaced, and polled the feed on past it (tests/api/test_sync_races.py).
     hold_until_commit(pointers)
+    # Once committed, the articles' pages are stored again (``articles.stored_pages``): a few, named; a change of many
+    # (named by a query) leaves them to ``manage.py store_article_pages``.
+    named = None if isinstance(ids, QuerySet) else [pk for pk, _, _ in addresses]
+    transaction.on_commit(lambda: public_changed.send(sender=Article, article_ids=named), robust=True)
     # Dated last, once the clock is held (the last lock: from here the transaction waits on nobody) and everything
     # else is done: a partner's ``updated_since`` finds a change by this stamp, and only once it commits, so nothing
     # but the stamping may come between the two (a lock wait, or work that grows with the articles, before the stamp

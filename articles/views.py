@@ -21,8 +21,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 
 from contentsite import proxy
+from contentsite.cache import take_prefetched
 from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
 from contentsite.numbers import whole_number
@@ -33,12 +35,14 @@ from .feeds import ChangesFeed
 from .kinds import linked_from_articles, reader_lists
 from .live import (
     Live,
+    StoredHTML,
     cache_get,
     cache_set,
     identity_cache_keys,
     live_identity,
     site_identity,
     site_identity_cache_keys,
+    stored_page_key,
 )
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
@@ -68,6 +72,12 @@ def _page_version() -> tuple[object, ...]:
     """What every page's ETag names besides its content: its markup's version and the release of the static files
     it links to (``contentsite.releases``)."""
     return (PAGE_CACHE_VERSION, static_files_release())
+
+
+def stored_page_format() -> str:
+    """What a stored article page (``StoredPage``) must have been rendered with to be served: the page's markup
+    version, the static files' release it links to, and the language."""
+    return ":".join(str(part) for part in (*_page_version(), get_language()))
 
 
 def _page_modified(modified: datetime.datetime | None, *since: datetime.datetime) -> datetime.datetime | None:
@@ -541,7 +551,7 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     not_modified = validators.not_modified(request)
     page = _pages.get(key) or cache_get(key)
     if page is None and not not_modified:
-        page = build(live)
+        page = _stored_page(live, name) or build(live)
         cache_set(key, page, settings.ARTICLE_PAGE_CACHE_SECONDS)
     if page is not None:
         _pages.put(key, page, len(page[0]))
@@ -549,6 +559,19 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     # A 304 carries the page's surrogate keys too, whatever is cached: the proxy keeps the headers it revalidated.
     response.surrogate_keys = live.page_keys
     return _validated(response, validators)
+
+
+def _stored_page(live: Live, name: str) -> tuple[str, tuple[str, ...]] | None:
+    """The article page stored for ``live`` (``StoredPage``) that its identity's work-out read in this request
+    (``articles.live``), if it is of this release and no moment it named has come; else None (render it)."""
+    if name != "article":
+        return None
+    stored = take_prefetched(stored_page_key(live))
+    if not isinstance(stored, StoredHTML) or stored.page_format != stored_page_format():
+        return None
+    if stored.changes_at is not None and stored.changes_at <= timezone.now():
+        return None
+    return stored.html, live.page_keys
 
 
 @allow_get
@@ -559,7 +582,15 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, ...]]:
+    return article_page_html(request, live)[0], live.page_keys
+
+
+def article_page_html(request: HttpRequest, live: Live) -> tuple[str, datetime.datetime | None]:
+    """The article page of what is live (``live``), and the moment it changes with no change to the article, if any:
+    when its review falls overdue. Every reader is shown the same page (the page caches and ``StoredPage`` keep it
+    by what is live alone): ``request`` is only the template's."""
     page = load_article_page(live.revision_id)
+    review = page.revision.current_review
     context = {
         "page": page,
         "canonical_url": canonical_url(page.revision),
@@ -567,7 +598,8 @@ def _render_article(request: HttpRequest, live: Live) -> tuple[str, tuple[str, .
         "review_panel": review_panel_html(page.revision),
         "linked_html": linked_html(_linked_by_symptoms(page.symptom_ids)),
     }
-    return render_to_string("articles/article_detail.html", context, request), live.page_keys
+    changes_at = review.overdue_from if review is not None and not review.is_overdue else None
+    return render_to_string("articles/article_detail.html", context, request), changes_at
 
 
 def _linked_by_symptoms(symptom_ids: tuple[int, ...]) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -31,6 +31,7 @@ from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .lookups import AmongIds
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .notifications import NotificationSettings, OverdueNotice
+from .pages import StoredPage
 from .search import SearchEntry, SearchEntryQuerySet, SearchTerm
 from .tallies import LiveSymptomTally, LiveTally, fill_live_symptom_tallies, fill_live_tallies, symptoms_by_revision
 from .workflow import (
@@ -89,6 +90,7 @@ __all__ = [
     "SearchEntryQuerySet",
     "SearchTerm",
     "Section",
+    "StoredPage",
     "Symptom",
     "SymptomEntry",
     "SymptomReference",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -100,6 +101,12 @@ class ClinicalReview(models.Model):
     def is_overdue(self) -> bool:
         """Whether the next review date has passed (today, local time): the rule of ``overdue_for_review()``."""
         return self.next_review_due < timezone.localdate()
+
+    @property
+    def overdue_from(self) -> datetime.datetime:
+        """The moment ``is_overdue`` turns true: the start of the day after the next review date, local time."""
+        day_after = self.next_review_due + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(day_after, datetime.time.min))
 
 
 class ReviewComment(models.Model):

@@ -439,6 +439,9 @@ ARTICLE_PAGE_CACHE_SECONDS = env_int("ARTICLE_PAGE_CACHE_SECONDS", 3600)
 # What is live at each address is kept in the cache (``articles.live``) and dropped on
 # every change; this only bounds what a change whose process died mid-commit leaves.
 LIVE_POINTER_SECONDS = env_int("LIVE_POINTER_SECONDS", 300)
+# Whether a shared-cache miss of an article page takes the page stored when what it shows last changed
+# (``articles.models.pages``), instead of rendering it: off, every miss renders (the stored pages are still written).
+STORED_ARTICLE_PAGES = env_bool("STORED_ARTICLE_PAGES", default=True)
 
 # Largest article import file accepted, in bytes.
 ARTICLE_IMPORT_MAX_BYTES = env_int("ARTICLE_IMPORT_MAX_BYTES", 2 * 1024 * 1024)
