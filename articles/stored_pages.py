@@ -67,14 +67,15 @@ def store_pages(article_ids: Iterable[int]) -> int:
 
 def store_page(slug: str) -> bool:
     """Render and store the page of the article at ``slug``, or remove its row when nothing is live there."""
-    with translation.override(settings.LANGUAGE_CODE):
+    # Every reader's page: the site's language and time zone, whatever the request that made the change had active.
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(settings.TIME_ZONE):
         live = work_out_afresh(slug, kind=ArticleKind.ARTICLE)
         if live.article_id is None:
             return False
         if not live.is_live:
             StoredPage.objects.filter(article_id=live.article_id, version__lte=live.version).delete()
             return False
-        html, changes_at = article_page_html(_request_for(slug), live)
+        html, changes_at = article_page_html(reader_request(slug), live)
         page_format = stored_page_format()
     fields = {
         "page_format": page_format,
@@ -92,7 +93,7 @@ def store_page(slug: str) -> bool:
     return True
 
 
-def _request_for(slug: str) -> HttpRequest:
+def reader_request(slug: str) -> HttpRequest:
     """A reader's GET of the page, for its template (every reader is shown the same page)."""
     request = HttpRequest()
     request.method = "GET"

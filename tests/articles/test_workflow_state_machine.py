@@ -59,7 +59,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from articles import services
+from articles import live as live_reads
+from articles import services, views
 from articles.interchange.export import content_hash, revision_content
 from articles.live import live_identity
 from articles.models import (
@@ -85,6 +86,8 @@ from articles.models import (
     SymptomEntry,
     Withdrawn,
 )
+from articles.stored_pages import reader_request, stale_article_ids, store_pages
+from contentsite.cache import request_scope
 from tests.api.test_change_feed import follow
 from tests.articles.test_live_tallies import assert_symptoms_shown
 from tests.conftest import PartnerClient, approve, make_user, take_live
@@ -734,6 +737,24 @@ class WorkflowMachine(RuleBasedStateMachine):
             except Http404:
                 expected = (None, False)
             assert (identity.revision_id, identity.gone) == expected, f"{slug}: pointer {identity}, live {expected}"
+
+    @promise
+    def a_stored_page_is_served_only_while_it_is_the_page(self) -> None:
+        """A reader the shared cache misses is served an article's stored page (``articles.stored_pages``) only when
+        it is what rendering the page afresh gives now, and the identity read with it is the one worked out afresh.
+        Storing pages is not a change to the world: no reader can tell whether it ran."""
+        for slug in Article.objects.filter(kind=ArticleKind.ARTICLE).values_list("slug", flat=True):
+            with request_scope():
+                read = live_reads._work_out(ArticleKind.ARTICLE, slug=slug)
+                page = views._stored_page(read, "article") if read.is_live else None
+            afresh = live_reads.work_out_afresh(slug, kind=ArticleKind.ARTICLE)
+            assert read == afresh, f"{slug}: identity read with its stored page {read}, worked out afresh {afresh}"
+            if page is not None:
+                html = views.article_page_html(reader_request(slug), afresh)[0]
+                assert page[0] == html, f"{slug}: a stored page other than the page was served"
+        # Then ``manage.py store_article_pages`` runs, as it may between any two steps: the next check, after the
+        # next step, finds the pages of this state stored, whatever that step changed.
+        store_pages(stale_article_ids(1000))
 
     @promise
     def the_home_counts_are_the_live_counts(self) -> None:
