@@ -56,6 +56,7 @@ from django.utils import timezone
 
 from contentsite import proxy
 from contentsite.cache import decoded_once, drop, forget_prefetched, keep_prefetched, take_prefetched
+from contentsite.compiled import CompiledValues
 from contentsite.invalidation import invalidate_on_commit
 from contentsite.outages import log_outage
 
@@ -218,11 +219,11 @@ def live_identity(slug: str, *, kind: str) -> Live:
             return cached
         drop([key])  # a scheduled publication's time has come
     held = _held_elsewhere(key, cached)
-    live = _work_out(kind, slug=slug)
+    live = _work_out(slug, kind)
     if held:  # a change to it is committing: worked out each time until its commit drops the marker
         return live
     if cache_add(key, live, _seconds_until(live.expires_at)):
-        current = Article.objects.filter(slug=slug, kind=kind).values_list("pk", "public_version").first()
+        current = next(iter(_STAMP.rows(kind, slug=slug)), None)
         if current != ((live.article_id, live.version) if live.article_id else None):
             drop([key])  # a change committed meanwhile: let the next reader work it out
             return live
@@ -270,29 +271,17 @@ _STORED = (
 )
 
 
-def work_out_afresh(slug: str, *, kind: str) -> Live:
-    """What is live at ``slug`` from the database alone: neither the cache nor a stored page
-    (``articles.stored_pages``, which renders the page that is stored)."""
-    return _work_out(str(kind), slug=slug, stored=False)
-
-
-def _work_out(kind: str, *, slug: str, stored: bool = True) -> Live:
-    """What is live at ``slug``, from the database: the article's public revisions in one statement, and the symptoms
-    its live revision shows and the schedules of the content its page links to by them in one or two more
-    (``_shown_and_linked``), unless its stored page (``StoredPage``), read in the first, was worked out at the
-    article's version for the same live revision and no moment it named has come: then that statement is all, and
-    the page is kept for the request (``stored_page_key``)."""
+def _public_rows(shape: tuple[str, tuple[str, ...], bool], *, slug: str) -> QuerySet[Article]:
+    """The article of ``kind`` at ``slug`` with each of its public revisions, one row each (``_work_out``), and
+    whether content of ``linked_kinds`` has a publication scheduled; with its stored page's columns if
+    ``with_stored``."""
+    kind, linked_kinds, with_stored = shape
     public = FilteredRelation(
         "revisions",
         condition=Q(revisions__state__in=[RevisionState.PUBLISHED, RevisionState.SCHEDULED, RevisionState.WITHDRAWN]),
     )
-    # An article's page links to content of these kinds by the symptoms it shows (``articles.kinds``).
-    linked_kinds = [linked.name for linked in linked_from_articles()] if kind == ArticleKind.ARTICLE else []
     scheduled = Revision.objects.filter(state=RevisionState.SCHEDULED).of_kinds(*linked_kinds)
-    # Only an article's page is stored; the page (and what it is worked out from) read with the revisions: as a rule
-    # one revision is public, so one row.
-    with_stored = stored and kind == ArticleKind.ARTICLE and settings.STORED_ARTICLE_PAGES
-    rows = list(
+    return (
         Article.objects.filter(slug=slug, kind=kind)
         .annotate(
             public=public,
@@ -315,6 +304,39 @@ def _work_out(kind: str, *, slug: str, stored: bool = True) -> Live:
         )
         .order_by()
     )
+
+
+# Built and compiled once per connection and shape: building it in the ORM was most of a shared-cache miss's CPU
+# (``contentsite.compiled``).
+_PUBLIC_ROWS = CompiledValues(Article, _public_rows)
+
+
+def _stamp_query(kind: str, *, slug: str) -> QuerySet[Article]:
+    return Article.objects.filter(slug=slug, kind=kind).values_list("pk", "public_version").order_by("pk")[:1]
+
+
+# The article's place on the public clock now, read again after a work-out is put back (``live_identity``).
+_STAMP = CompiledValues(Article, _stamp_query)
+
+
+def work_out_afresh(slug: str, *, kind: str) -> Live:
+    """What is live at ``slug`` from the database alone: neither the cache nor a stored page
+    (``articles.stored_pages``, which renders the page that is stored)."""
+    return _work_out(slug, str(kind), stored=False)
+
+
+def _work_out(slug: str, kind: str, *, stored: bool = True) -> Live:
+    """What is live at ``slug``, from the database: the article's public revisions in one statement, and the symptoms
+    its live revision shows and the schedules of the content its page links to by them in one or two more
+    (``_shown_and_linked``), unless its stored page (``StoredPage``), read in the first, was worked out at the
+    article's version for the same live revision and no moment it named has come: then that statement is all, and
+    the page is kept for the request (``stored_page_key``)."""
+    # An article's page links to content of these kinds by the symptoms it shows (``articles.kinds``).
+    linked_kinds = tuple(linked.name for linked in linked_from_articles()) if kind == ArticleKind.ARTICLE else ()
+    # Only an article's page is stored; the page (and what it is worked out from) read with the revisions: as a rule
+    # one revision is public, so one row.
+    with_stored = stored and kind == ArticleKind.ARTICLE and settings.STORED_ARTICLE_PAGES
+    rows = _PUBLIC_ROWS.rows((kind, linked_kinds, with_stored), slug=slug)
     if not rows:
         return _nothing(kind, slug)
     article_id, version, updated_at, medication_id, linked_scheduled = rows[0][:5]
@@ -343,7 +365,9 @@ def _work_out(kind: str, *, slug: str, stored: bool = True) -> Live:
         symptoms, linked_due, linked_next = tuple(page[2]), page[3], page[4]
         keep_prefetched({_stored_key(article_id, version, live[0]): StoredHTML(*page[5:])})
     elif live and kind == ArticleKind.ARTICLE:  # what an article's page shows besides its revision
-        symptoms, linked_due, linked_next = _shown_and_linked(live[0], now, linked_kinds if linked_scheduled else [])
+        symptoms, linked_due, linked_next = _shown_and_linked(
+            live[0], now, list(linked_kinds) if linked_scheduled else []
+        )
     moments = [moment for moment in (updated_at, live[1] if live else None, linked_due) if moment]
     expiries = [moment for moment in (next_time, linked_next) if moment]
     return Live(

@@ -745,7 +745,7 @@ class WorkflowMachine(RuleBasedStateMachine):
         Storing pages is not a change to the world: no reader can tell whether it ran."""
         for slug in Article.objects.filter(kind=ArticleKind.ARTICLE).values_list("slug", flat=True):
             with request_scope():
-                read = live_reads._work_out(ArticleKind.ARTICLE, slug=slug)
+                read = live_reads._work_out(slug, ArticleKind.ARTICLE)
                 page = views._stored_page(read, "article") if read.is_live else None
             afresh = live_reads.work_out_afresh(slug, kind=ArticleKind.ARTICLE)
             assert read == afresh, f"{slug}: identity read with its stored page {read}, worked out afresh {afresh}"
