@@ -5,8 +5,9 @@ per-process memos (``articles.memo.BoundedMemo``), and two of them hold whole re
 by ETag (``articles.views._pages``) and finished early answers (``contentsite.early._answers``). A server
 that keeps them answers every request after the first from the copy, so its "miss" only works out the
 live identity: 13.3 ms of CPU a request in-process against 27.8 ms for the page rendered (the demo article,
-profiled). So the miss server forgets them before each request (``ForgetPageMemosMiddleware``), and its
-rows measure a page rendered again from what is live.
+profiled). So the miss servers forget them before each request (``ForgetPageMemosMiddleware``): the miss
+server's rows measure the article's stored page read (``bench.settings_nocache``), the render path's a page
+rendered again from what is live (``bench.settings_render``, stored pages off).
 
 What it keeps are memos of parts, each named by what it is: a submitted revision's rendered content parts
 (``articles.presentation._memo``) and Markdown's HTML by text (``articles.rendering._rendered``), which

@@ -317,3 +317,26 @@ def test_the_cold_server_renders_page_parts_and_markdown_each_time(
     assert each[0]["markdown"] > 0
     assert each[1] == {name: 2 * count for name, count in each[0].items()}
     assert each[0]["page"] == each[0]["parts"] == 1
+
+
+def test_the_render_server_renders_from_what_is_live_without_the_stored_pages(monkeypatch, tmp_path):
+    """The render path (``bench.settings_render``): the miss server's settings with stored article pages off, so each
+    miss renders the page again from what is live (its content parts memoised), as every miss did before pages were
+    stored; its rows are references beside the miss rows, which read the stored page."""
+    served = bench_settings("bench.settings_render", monkeypatch, tmp_path)
+    assert served.STORED_ARTICLE_PAGES is False
+    assert served.MIDDLEWARE[0] == "bench.memos.ForgetPageMemosMiddleware"
+    assert served.CACHES["default"]["BACKEND"] == "django.core.cache.backends.dummy.DummyCache"
+
+
+def test_the_miss_server_reads_the_stored_pages_whatever_the_environment_says(monkeypatch, tmp_path):
+    """The miss rows' server (``bench.settings_nocache``) misses the shared cache and the page memos, and reads the
+    stored page: even if the bench is started with ``STORED_ARTICLE_PAGES=false`` in its environment."""
+    monkeypatch.setenv("STORED_ARTICLE_PAGES", "false")
+    assert bench_settings("bench.settings_nocache", monkeypatch, tmp_path).STORED_ARTICLE_PAGES is True
+
+
+def test_the_cold_server_keeps_nothing_not_even_a_stored_page(monkeypatch, tmp_path):
+    served = bench_settings("bench.settings_cold", monkeypatch, tmp_path)
+    assert served.STORED_ARTICLE_PAGES is False
+    assert served.MIDDLEWARE[1:] == bench_settings("bench.settings_render", monkeypatch, tmp_path).MIDDLEWARE[1:]
