@@ -24,6 +24,9 @@ from .servers import ROOT, Gunicorn, Varnish, request, server_environment
 
 DATA = ROOT / "bench" / ".data"
 POSTGRES = "postgres://postgres@127.0.0.1:5432/"
+# The bench's PostgreSQL databases are "<prefix>_small" and "<prefix>_large": two checkouts on one server each set
+# their own prefix, so neither drops and refills the other's.
+POSTGRES_PREFIX_VARIABLE = "BENCH_POSTGRES_PREFIX"
 ARTICLE = "/articles/{slug}/"
 API_DETAIL = "/api/v1/articles/{slug}/"
 GROUPS = ("pages", "varnish", "wagtail", "scale", "profile", "hostile")
@@ -145,8 +148,7 @@ class Bench:
         if key in self.databases:
             return self.databases[key]
         if vendor == "postgresql":
-            label = "small" if size == self.arguments.sizes[0] else "large"
-            name = f"cs_bench_{label}"
+            name = postgres_name("small" if size == self.arguments.sizes[0] else "large")
         else:
             DATA.mkdir(parents=True, exist_ok=True)
             name = str(DATA / f"sqlite-{size}.sqlite3")
@@ -614,6 +616,11 @@ def _scale_cases(small: Database, server: Gunicorn) -> list[tuple[str, Callable[
         ),
     ]
     return cases
+
+
+def postgres_name(label: str) -> str:
+    """The name of the bench's PostgreSQL database ``label`` ("small" or "large"), from ``POSTGRES_PREFIX_VARIABLE``."""
+    return f"{os.environ.get(POSTGRES_PREFIX_VARIABLE, 'cs_bench')}_{label}"
 
 
 def _psql(statement: str, tolerate: str = "") -> None:

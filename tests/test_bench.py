@@ -340,3 +340,12 @@ def test_the_cold_server_keeps_nothing_not_even_a_stored_page(monkeypatch, tmp_p
     served = bench_settings("bench.settings_cold", monkeypatch, tmp_path)
     assert served.STORED_ARTICLE_PAGES is False
     assert served.MIDDLEWARE[1:] == bench_settings("bench.settings_render", monkeypatch, tmp_path).MIDDLEWARE[1:]
+
+
+def test_the_benchs_postgresql_databases_are_named_from_a_prefix_of_its_environment(monkeypatch):
+    """Two benches on one PostgreSQL (two checkouts) each fill their own databases: ``BENCH_POSTGRES_PREFIX``."""
+    from bench.groups import postgres_name
+
+    assert postgres_name("small") == "cs_bench_small"
+    monkeypatch.setenv("BENCH_POSTGRES_PREFIX", "cs_h1_bench")
+    assert postgres_name("large") == "cs_h1_bench_large"
