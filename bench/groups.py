@@ -30,9 +30,11 @@ POSTGRES_PREFIX_VARIABLE = "BENCH_POSTGRES_PREFIX"
 ARTICLE = "/articles/{slug}/"
 API_DETAIL = "/api/v1/articles/{slug}/"
 GROUPS = ("pages", "varnish", "wagtail", "scale", "profile", "hostile")
-# What the miss rows' server misses (``bench.settings_nocache``, ``bench.memos``), and the cold reference's.
-MISS = "page caches miss: shared cache (live identity too) and the process's page memos; content parts memoised"
-COLD = "every memo forgotten before each request: page, content parts, Markdown"
+# What the miss rows' server misses (``bench.settings_nocache``, ``bench.memos``), the render path's
+# (``bench.settings_render``) and the cold reference's (``bench.settings_cold``).
+MISS = "page caches miss: shared cache (live identity too) and the process's page memos; the stored page is read"
+RENDER = "page caches miss and no stored page: the page rendered again from what is live, content parts memoised"
+COLD = "every memo forgotten before each request, no stored page: page, content parts, Markdown rendered"
 DEFAULT_GROUPS = ("pages", "varnish", "wagtail", "scale", "profile")
 
 
@@ -248,20 +250,26 @@ class Bench:
         cached = self.gunicorn("cached", database)
         uncached = self.gunicorn("no cache", database, settings="bench.settings_nocache")
         self.say(f"miss rows: a second gunicorn, bench.settings_nocache ({MISS}).")
+        rendered: Gunicorn | None = None  # started only for the groups with rows on it
+        if {"pages", "wagtail"} & set(self.arguments.groups):
+            rendered = self.gunicorn("render", database, settings="bench.settings_render")
+            self.say(f"rendered-again rows: a third gunicorn, bench.settings_render ({RENDER}).")
         group = f"pages ({vendor}, {database.size:,} articles)"
         article = ARTICLE.format(slug=facts["demo_slug"])
         long_article = ARTICLE.format(slug=facts["long_slug"])
         detail = API_DETAIL.format(slug=facts["demo_slug"])
         rows: list[Row] = []
         if "pages" in self.arguments.groups:
-            rows = self._page_rows(group, database, cached, uncached, article, long_article, detail, api)
+            rows = self._page_rows(group, database, cached, uncached, rendered, article, long_article, detail, api)
             self.add(rows, group)
         if "varnish" in self.arguments.groups:
             self.add(self._varnish_rows(cached, database, article), f"varnish ({vendor})")
         if "wagtail" in self.arguments.groups:
-            self.add(self._wagtail_rows(uncached, database, article, long_article), "wagtail comparison")
+            self.add(self._wagtail_rows(uncached, rendered, database, article, long_article), "wagtail comparison")
         if "profile" in self.arguments.groups:
             self._profiles(uncached, database, article, detail, api)
+        if rendered is not None:
+            self.stop(rendered)
         self.stop(uncached)
         self.stop(cached)
 
@@ -271,6 +279,7 @@ class Bench:
         database: Database,
         cached: Gunicorn,
         uncached: Gunicorn,
+        rendered: Gunicorn,
         article: str,
         long_article: str,
         detail: str,
@@ -351,21 +360,34 @@ class Bench:
                     "minimal view on PARTNER_API_MIDDLEWARE + the same 2 round trips",
                 )
             )
-            miss = self.target("article miss", uncached, article, database)
-            long_miss = self.target("30-section miss", uncached, long_article, database)
-            demo_miss = self.compare(
-                group,
-                "article page miss, demo (page rendered again)",
-                miss,
-                self.capture("article", uncached, miss),
-                None,
-                minimal,
-            )
-            demo_miss.detail = f"{MISS}; {demo_miss.detail}"
-            rows.append(demo_miss)
-            rows.append(
-                self.compare(group, "article page miss, 30 sections vs demo", long_miss, miss, 2.0, "demo article miss")
-            )
+            # The miss reads the stored page (``bench.settings_nocache``); the render path, as a reference, renders
+            # it again (``bench.settings_render``). Its bytes are captured under a name of its own: the same page.
+            for server, name, reads, what in (
+                (uncached, "article", "stored page", MISS),
+                (rendered, "article-rendered", "page rendered again", RENDER),
+            ):
+                miss = self.target(f"article miss ({reads})", server, article, database)
+                long_miss = self.target(f"30-section miss ({reads})", server, long_article, database)
+                demo_miss = self.compare(
+                    group,
+                    f"article page miss, demo ({reads})",
+                    miss,
+                    self.capture(name, server, miss),
+                    None,
+                    minimal,
+                )
+                demo_miss.detail = f"{what}; {demo_miss.detail}"
+                rows.append(demo_miss)
+                rows.append(
+                    self.compare(
+                        group,
+                        f"article page miss, 30 sections vs demo ({reads})",
+                        long_miss,
+                        miss,
+                        2.0,
+                        f"demo article miss ({reads})",
+                    )
+                )
             detail_miss = self.target("API detail miss", uncached, detail, database, headers=api)
             api_miss = self.compare(
                 group,
@@ -380,7 +402,7 @@ class Bench:
             rows.append(api_miss)
         except (CaseError, OSError) as error:
             rows.append(Row(group, "pages", error=str(error)))
-        for server in (cached, uncached):
+        for server in (cached, uncached, rendered):
             rows.append(
                 Row(
                     group,
@@ -489,7 +511,9 @@ class Bench:
         finally:
             self.stop(varnish)
 
-    def _wagtail_rows(self, uncached: Gunicorn, database: Database, article: str, long_article: str) -> list[Row]:
+    def _wagtail_rows(
+        self, uncached: Gunicorn, rendered: Gunicorn, database: Database, article: str, long_article: str
+    ) -> list[Row]:
         from . import wagtail
 
         group = "wagtail"
@@ -511,8 +535,34 @@ class Bench:
         try:
             rows = []
             for case, ours, theirs, goal, what in (
-                ("demo article miss vs Wagtail page, same size", (uncached, article), wagtail.DEMO_PATH, 0.5, MISS),
-                ("30-section miss vs Wagtail page, same size", (uncached, long_article), wagtail.LONG_PATH, 0.5, MISS),
+                (
+                    "demo article miss (stored page) vs Wagtail page, same size",
+                    (uncached, article),
+                    wagtail.DEMO_PATH,
+                    0.5,
+                    MISS,
+                ),
+                (
+                    "30-section miss (stored page) vs Wagtail page, same size",
+                    (uncached, long_article),
+                    wagtail.LONG_PATH,
+                    0.5,
+                    MISS,
+                ),
+                (
+                    "demo article miss, page rendered again (no stored page) vs Wagtail page",
+                    (rendered, article),
+                    wagtail.DEMO_PATH,
+                    None,
+                    RENDER,
+                ),
+                (
+                    "30-section miss, page rendered again (no stored page) vs Wagtail page",
+                    (rendered, long_article),
+                    wagtail.LONG_PATH,
+                    None,
+                    RENDER,
+                ),
                 ("demo article cold miss (no memo) vs Wagtail page", (cold, article), wagtail.DEMO_PATH, None, COLD),
             ):
                 ours_server, path = ours
@@ -529,8 +579,11 @@ class Bench:
 
     def _profiles(self, uncached: Gunicorn, database: Database, article: str, detail: str, api: dict[str, str]) -> None:
         self.say("")
-        self.say(f"profiles (cProfile, in-process Django test client, as the miss server: {MISS})")
-        environment = {**uncached.environment, "DJANGO_SETTINGS_MODULE": "bench.settings_nocache"}
+        # The render path: where the costs of a miss are. The miss server reads a stored page, one query.
+        self.say(
+            f"profiles (cProfile, in-process Django test client, as the render path, bench.settings_render: {RENDER})"
+        )
+        environment = {**uncached.environment, "DJANGO_SETTINGS_MODULE": "bench.settings_render"}
         command = [sys.executable, "-m", "bench.profiling", article, detail, api["Authorization"]]
         if self.arguments.quick:
             command.append("--quick")

@@ -1,11 +1,12 @@
 """cProfile of the article page miss and the API detail miss, in-process with Django's test client.
 
 Run by the bench as ``python -m bench.profiling <article path> <API detail path> <Authorization>``
-with the miss server's environment (``bench.settings_nocache``): every request misses the page
-caches, the shared one (``DummyCache``) and the process's page memos, which the settings' first
-middleware forgets before each request (``bench.memos``), so the profile shows the page rendered;
-the content parts of unchanged revisions stay memoised, as on the miss server. Prints the top
-``TOP`` functions by cumulative time for each.
+with the render path's settings (``bench.settings_render``): every request misses the page caches,
+the shared one (``DummyCache``) and the process's page memos, which the settings' first middleware
+forgets before each request (``bench.memos``), and reads no stored page (``STORED_ARTICLE_PAGES``
+off), so the profile shows the page rendered, where a miss's costs are (the miss server reads the
+stored page: one query); the content parts of unchanged revisions stay memoised, as on the miss
+server. Prints the top ``TOP`` functions by cumulative time for each.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def main() -> None:
     parser.add_argument("authorization")
     parser.add_argument("--quick", action="store_true")
     arguments = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_nocache")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings_render")
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -82,12 +83,19 @@ def main() -> None:
     from django.conf import settings
     from django.test import Client
 
-    if settings.MIDDLEWARE[:1] != [FORGETS]:
-        sys.exit(f"bench.profiling: run with bench.settings_nocache ({FORGETS} first), not {settings.SETTINGS_MODULE}")
+    if settings.MIDDLEWARE[:1] != [FORGETS] or settings.STORED_ARTICLE_PAGES:
+        sys.exit(
+            f"bench.profiling: run with bench.settings_render ({FORGETS} first, STORED_ARTICLE_PAGES off), "
+            f"not {settings.SETTINGS_MODULE}"
+        )
 
     client = Client()
     repeat = 3 if arguments.quick else 30
-    profile(f"article page miss {arguments.article}", lambda: client.get(arguments.article), repeat)
+    profile(
+        f"article page miss, page rendered again (no stored page) {arguments.article}",
+        lambda: client.get(arguments.article),
+        repeat,
+    )
     profile(
         f"API detail miss {arguments.detail}",
         lambda: client.get(arguments.detail, HTTP_AUTHORIZATION=arguments.authorization),

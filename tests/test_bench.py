@@ -349,3 +349,27 @@ def test_the_benchs_postgresql_databases_are_named_from_a_prefix_of_its_environm
     assert postgres_name("small") == "cs_bench_small"
     monkeypatch.setenv("BENCH_POSTGRES_PREFIX", "cs_h1_bench")
     assert postgres_name("large") == "cs_h1_bench_large"
+
+
+def test_the_profile_refuses_settings_that_would_read_the_stored_page(tmp_path):
+    """The profiles show the render path (``bench.settings_render``), where a miss's costs are: with the miss server's
+    settings every request would read the stored page, so ``bench.profiling`` refuses them, as it refuses settings
+    that keep the page memos."""
+    environment = server_environment(
+        database_url=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+        redis_url="",
+        cache_prefix="bench-test",
+        bytes_dir=tmp_path,
+    )
+    for module in ("bench.settings_nocache", "bench.settings"):
+        finished = subprocess.run(
+            [sys.executable, "-m", "bench.profiling", "/articles/x/", "/api/v1/articles/x/", "Api-Key x", "--quick"],
+            env={**environment, "DJANGO_SETTINGS_MODULE": module},
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert finished.returncode == 1, finished.stderr
+        assert "run with bench.settings_render" in finished.stderr
