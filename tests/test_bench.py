@@ -233,13 +233,34 @@ def bench_settings(name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     return importlib.import_module(name)
 
 
-@pytest.fixture
-def miss_server(settings, monkeypatch, tmp_path):
-    """This process, with the middleware and cache of the bench's miss server (``bench.settings_nocache``)."""
-    served = bench_settings("bench.settings_nocache", monkeypatch, tmp_path)
+def as_bench_server(name: str, settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """This process, with the middleware, cache and stored pages of the bench's server on settings ``name``."""
+    served = bench_settings(name, monkeypatch, tmp_path)
     settings.MIDDLEWARE = served.MIDDLEWARE
     settings.CACHES = served.CACHES
+    settings.STORED_ARTICLE_PAGES = served.STORED_ARTICLE_PAGES
     return served
+
+
+@pytest.fixture
+def miss_server(settings, monkeypatch, tmp_path):
+    """This process, as the bench's miss server (``bench.settings_nocache``)."""
+    return as_bench_server("bench.settings_nocache", settings, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def render_server(settings, monkeypatch, tmp_path):
+    """This process, as the bench's render path server (``bench.settings_render``)."""
+    return as_bench_server("bench.settings_render", settings, monkeypatch, tmp_path)
+
+
+@pytest.fixture
+def stored_article(published_article):
+    """The demo article, live, with its page stored (``on_commit`` never runs in a test's transaction)."""
+    from articles.stored_pages import store_pages
+
+    assert store_pages([published_article.article_id]) == 1
+    return published_article
 
 
 def _renders(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
@@ -265,20 +286,42 @@ def _renders(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
 
 @pytest.mark.django_db
-def test_the_miss_server_renders_each_page_again_from_the_memoised_parts_of_unchanged_content(
-    client, published_article, miss_server, monkeypatch
+def test_the_render_server_renders_each_page_again_from_the_memoised_parts_of_unchanged_content(
+    client, stored_article, render_server, monkeypatch
 ):
     """Found by profiling the miss rows: with only the shared cache missing (``DummyCache``), the process's page memos
     answered every request after the first (13.3 ms in-process against 27.8 ms rendered), so the "miss" never
-    rendered the page. The miss server forgets the whole pages it kept before each request, first in its middleware;
-    a revision's content parts stay memoised (issue 9: unchanged Markdown is not rendered again)."""
-    assert miss_server.MIDDLEWARE[0] == "bench.memos.ForgetPageMemosMiddleware"
-    path = f"/articles/{published_article.article.slug}/"
+    rendered the page. The miss servers forget the whole pages they kept before each request, first in their
+    middleware; on the render path the stored page is not read either, so the page is rendered again each time; a
+    revision's content parts stay memoised (issue 9: unchanged Markdown is not rendered again)."""
+    from bench.memos import forget_every_memo
+
+    assert render_server.MIDDLEWARE[0] == "bench.memos.ForgetPageMemosMiddleware"
+    path = f"/articles/{stored_article.article.slug}/"
+    forget_every_memo()  # what storing the page memoised: its parts are rendered once below
     renders = _renders(monkeypatch)
     for _ in range(3):
         assert client.get(path).status_code == 200
     assert renders["page"] == 3
     assert renders["parts"] == 1
+
+
+@pytest.mark.django_db
+def test_the_miss_server_reads_the_stored_page_each_time_and_renders_nothing(
+    client, stored_article, miss_server, monkeypatch
+):
+    """The miss rows' server: the shared cache and the page memos miss on every request, and the page is the one
+    stored when the article went live, read, not rendered."""
+    from articles.models import StoredPage
+
+    assert miss_server.MIDDLEWARE[0] == "bench.memos.ForgetPageMemosMiddleware"
+    path = f"/articles/{stored_article.article.slug}/"
+    renders = _renders(monkeypatch)
+    for _ in range(3):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.content.decode() == StoredPage.objects.get(article=stored_article.article).html
+    assert renders == {}
 
 
 @pytest.mark.django_db
@@ -301,14 +344,13 @@ def test_the_miss_server_forgets_the_page_memos_for_a_partner_api_request_too(
 
 @pytest.mark.django_db
 def test_the_cold_server_renders_page_parts_and_markdown_each_time(
-    client, published_article, settings, monkeypatch, tmp_path
+    client, stored_article, settings, monkeypatch, tmp_path
 ):
     """The cold reference (``bench.settings_cold``): every memo forgotten before each request, as in a process that
-    has rendered nothing yet."""
-    served = bench_settings("bench.settings_cold", monkeypatch, tmp_path)
+    has rendered nothing yet, and no stored page read."""
+    served = as_bench_server("bench.settings_cold", settings, monkeypatch, tmp_path)
     assert served.MIDDLEWARE[0] == "bench.memos.ForgetEveryMemoMiddleware"
-    settings.MIDDLEWARE, settings.CACHES = served.MIDDLEWARE, served.CACHES
-    path = f"/articles/{published_article.article.slug}/"
+    path = f"/articles/{stored_article.article.slug}/"
     renders = _renders(monkeypatch)
     each = []
     for _ in range(2):
