@@ -415,3 +415,21 @@ def test_the_profile_refuses_settings_that_would_read_the_stored_page(tmp_path):
         )
         assert finished.returncode == 1, finished.stderr
         assert "run with bench.settings_render" in finished.stderr
+
+
+@pytest.mark.django_db(transaction=True)  # the bulk load sets SQLite's synchronous, which no transaction may
+def test_the_benchs_data_has_the_page_of_every_live_article_stored(monkeypatch):
+    """The miss rows read stored pages: ``bench.fixtures.ensure`` stores them (``store_article_pages``) after it has
+    loaded, as a deployment's schedule does, since its bulk rows bypass the services that store a page on commit."""
+    from articles.models import Article, Revision, StoredPage
+    from bench import fixtures
+    from tests.conftest import safety_reports_remembered
+
+    with safety_reports_remembered(monkeypatch):
+        live = fixtures.ensure(0)["live_articles"]
+        facts = fixtures.ensure(live + 2)  # and two bulk articles
+    assert facts["live_articles"] == live + 2
+    live_slugs = set(Revision.objects.published().articles().values_list("article__slug", flat=True))
+    assert {fixtures.DEMO_SLUG, fixtures.LONG_SLUG} < live_slugs
+    assert Article.objects.filter(slug__regex=fixtures.BULK_SLUG).count() == 2
+    assert set(StoredPage.objects.values_list("article__slug", flat=True)) == live_slugs
