@@ -7,9 +7,10 @@ facts the bench's requests need (slugs, a partner key, codes, filter values).
 The demo and the long article go through the review workflow (as ``load_demo`` does); the bulk
 rows are written directly, in big batches, with the shapes of ``tests/api/bulk.py``: one live
 revision per article, spread over ``MEDICATION_COUNT`` medications, all showing one symptom (so a
-SNOMED CT lookup matches every article), published a minute apart going back from now. Every live
-article's public page is stored (``store_article_pages``) after the load, as a deployment's schedule
-stores those of rows that bypassed the services.
+SNOMED CT lookup matches every article), published a minute apart going back from now. The bulk
+rows bypass the services, which store a live article's page when it changes; the pages are not
+stored here, with base settings, but by the bench with its servers' (``bench.groups.store_pages``):
+a page is stored for the release of the static files it links to, which these settings do not name.
 """
 
 from __future__ import annotations
@@ -276,9 +277,6 @@ def ensure(size: int) -> dict[str, Any]:
     old = now - timedelta(days=400)
     Medication.objects.filter(slug__in=MEDICATION_STEMS).update(updated_at=old)
     Symptom.objects.filter(slug=f"{BULK_PREFIX}-symptom").update(updated_at=old)
-    # Last of the writes: a live article's public page is stored when what it shows changes, by the services; rows
-    # written here bypass them (in bulk, or the stamps above), so the pages are stored as a deployment's schedule does.
-    call_command("store_article_pages", stdout=io.StringIO())
     newest = Revision.objects.filter(article__slug__regex=BULK_SLUG).aggregate(newest=Max("published_at"))["newest"]
     recent = (newest or now) - timedelta(minutes=RECENT_MINUTES)
     partner, _ = Partner.objects.get_or_create(name="Bench partner")

@@ -248,6 +248,7 @@ class Bench:
         facts = database.facts
         api = {"Authorization": f"Api-Key {facts['api_key']}"}
         cached = self.gunicorn("cached", database)
+        self.say(f"{vendor} at {database.size:,}: {store_pages(cached.environment, limit=facts['live_articles'])}")
         uncached = self.gunicorn("no cache", database, settings="bench.settings_nocache")
         self.say(f"miss rows: a second gunicorn, bench.settings_nocache ({MISS}).")
         rendered: Gunicorn | None = None  # started only for the groups with rows on it
@@ -669,6 +670,24 @@ def _scale_cases(small: Database, server: Gunicorn) -> list[tuple[str, Callable[
         ),
     ]
     return cases
+
+
+def store_pages(environment: dict[str, str], *, limit: int) -> str:
+    """Store the pages of up to ``limit`` live articles that have none or a stale one (``manage.py
+    store_article_pages``, as a deployment's schedule runs it), with the servers' settings and ``environment``, after
+    collectstatic: a page is stored for the release of the static files it links to, so one stored by
+    ``bench.fixtures`` (base settings) is never served by a server on production's. The command's line of output."""
+    finished = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "store_article_pages", "--limit", str(limit)],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if finished.returncode:
+        raise RuntimeError(f"store_article_pages failed: {finished.stderr.strip()[-1500:]}")
+    return finished.stdout.strip()
 
 
 def postgres_name(label: str) -> str:
