@@ -23,7 +23,13 @@ pytestmark = [pytest.mark.outage, pytest.mark.own_servers]
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every command the README and deploy/README.md tell operators to run from cron.
-CRON_COMMANDS = ["retry_invalidations", "publish_scheduled", "notify_overdue_reviews", "flush_outcome_counts"]
+CRON_COMMANDS = [
+    "retry_invalidations",
+    "publish_scheduled",
+    "notify_overdue_reviews",
+    "flush_outcome_counts",
+    "store_article_pages",
+]
 
 
 def manage(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
