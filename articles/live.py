@@ -251,10 +251,11 @@ def _stored_key(article_id: int | None, version: int, revision_id: int | None) -
 @dataclass(frozen=True)
 class StoredHTML:
     """A stored page read with the live identity: good for ``live`` as long as its format is the page's current one
-    and ``changes_at`` has not come (the view judges both: ``articles.views``)."""
+    and ``changes_at`` has not come, and it is recent enough (the view judges: ``articles.views``)."""
 
     page_format: str
     changes_at: datetime.datetime | None
+    stored_at: datetime.datetime
     html: str
 
 
@@ -267,6 +268,7 @@ _STORED = (
     "stored_page__expires_at",
     "stored_page__page_format",
     "stored_page__changes_at",
+    "stored_page__stored_at",
     "stored_page__html",
 )
 

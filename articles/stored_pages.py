@@ -34,7 +34,7 @@ from contentsite.outages import log_outage
 
 from .live import work_out_afresh
 from .models import Article, ArticleKind, Revision, StoredPage
-from .views import article_page_html, stored_page_format
+from .views import STORED_PAGE_MAX_AGE, article_page_html, stored_page_format
 
 logger = logging.getLogger(__name__)
 
@@ -103,8 +103,8 @@ def reader_request(slug: str) -> HttpRequest:
 
 def stale_article_ids(limit: int, *, after: int = 0) -> list[int]:
     """Up to ``limit`` live articles (by id, after ``after``) whose page is not stored, or stored at an older
-    version, for another live revision, of another release, or past a moment it named: what ``manage.py
-    store_article_pages`` stores."""
+    version, for another live revision, of another release, past a moment it named, or older than
+    ``STORED_PAGE_MAX_AGE``: what ``manage.py store_article_pages`` stores."""
     now = timezone.now()
     live = Revision.objects.published().filter(article_id=OuterRef("pk")).values("pk")[:1]
     fresh = (
@@ -113,6 +113,7 @@ def stale_article_ids(limit: int, *, after: int = 0) -> list[int]:
         & Q(stored_page__page_format=stored_page_format())
         & (Q(stored_page__changes_at__isnull=True) | Q(stored_page__changes_at__gt=now))
         & (Q(stored_page__expires_at__isnull=True) | Q(stored_page__expires_at__gt=now))
+        & Q(stored_page__stored_at__gt=now - STORED_PAGE_MAX_AGE)
     )
     return list(
         Article.objects.filter(kind=ArticleKind.ARTICLE, pk__gt=after)

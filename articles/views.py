@@ -28,7 +28,7 @@ from contentsite.cache import take_prefetched
 from contentsite.early import Validators, answered_early
 from contentsite.methods import allow_get
 from contentsite.numbers import whole_number
-from contentsite.releases import static_files_release, static_files_released_at
+from contentsite.releases import code_release, static_files_release, static_files_released_at
 
 from . import search as search_index
 from .feeds import ChangesFeed
@@ -76,8 +76,10 @@ def _page_version() -> tuple[object, ...]:
 
 def stored_page_format() -> str:
     """What a stored article page (``StoredPage``) must have been rendered with to be served: the page's markup
-    version, the static files' release it links to, and the language."""
-    return ":".join(str(part) for part in (*_page_version(), get_language()))
+    version, the static files' release it links to, the code's release (``contentsite.releases.code_release``: a
+    page kept in the database outlives releases, which may change it without a new markup version), and the
+    language."""
+    return ":".join(str(part) for part in (*_page_version(), code_release(), get_language()))
 
 
 def _page_modified(modified: datetime.datetime | None, *since: datetime.datetime) -> datetime.datetime | None:
@@ -561,15 +563,24 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     return _validated(response, validators)
 
 
+# A stored page older than this is rendered again (``manage.py store_article_pages`` stores it anew): what bounds a
+# change made around the services (a shell's write, which moves no version) as the page caches' expiry does.
+STORED_PAGE_MAX_AGE = datetime.timedelta(days=1)
+
+
 def _stored_page(live: Live, name: str) -> tuple[str, tuple[str, ...]] | None:
     """The article page stored for ``live`` (``StoredPage``) that its identity's work-out read in this request
-    (``articles.live``), if it is of this release and no moment it named has come; else None (render it)."""
+    (``articles.live``), if it is of this release, no moment it named has come and it is not older than
+    ``STORED_PAGE_MAX_AGE``; else None (render it)."""
     if name != "article":
         return None
     stored = take_prefetched(stored_page_key(live))
     if not isinstance(stored, StoredHTML) or stored.page_format != stored_page_format():
         return None
-    if stored.changes_at is not None and stored.changes_at <= timezone.now():
+    now = timezone.now()
+    if stored.changes_at is not None and stored.changes_at <= now:
+        return None
+    if stored.stored_at <= now - STORED_PAGE_MAX_AGE:
         return None
     return stored.html, live.page_keys
 

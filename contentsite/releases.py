@@ -14,8 +14,14 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
 from django.dispatch import receiver
 from django.test.signals import setting_changed
@@ -44,6 +50,43 @@ def static_files_released_at() -> datetime.datetime | None:
         return manifest_storage.get_modified_time(storage.manifest_name)  # type: ignore[no-any-return]
     except (OSError, NotImplementedError):
         return None
+
+
+@functools.cache
+def code_release() -> str:
+    """A name for the code this process renders pages with: a hash of the project's own apps' source and templates
+    and of every installed package's version. A copy of a page that outlives any release (``StoredPage``, kept in the
+    database across releases) is judged by it: a release that changes the page's template, the Python that writes
+    its HTML or a library under it (Markdown, the sanitiser) renders every page again. Read once per process."""
+    roots = [Path(directory) for engine in settings.TEMPLATES for directory in engine.get("DIRS", ())]
+    roots += [Path(config.path) for config in apps.get_app_configs() if _is_the_projects(Path(config.path))]
+    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions())
+    return source_fingerprint(roots, packages)
+
+
+def source_fingerprint(roots: Iterable[Path], packages: Iterable[str] = ()) -> str:
+    """A hash of the ``.py`` and ``.html`` files under ``roots`` (their paths under the root and their bytes) and of
+    ``packages``."""
+    digest = hashlib.sha256()
+    # By the path under its root's name, not where the tree lies: the same release in another directory (another
+    # machine's) is the same release.
+    files = sorted(
+        (f"{root.name}/{path.relative_to(root).as_posix()}", path)
+        for root in roots
+        for pattern in ("*.py", "*.html")
+        for path in root.rglob(pattern)
+    )
+    for name, path in files:
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for package in packages:
+        digest.update(package.encode() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _is_the_projects(path: Path) -> bool:
+    """Whether an app lives in the project's own tree (not an installed package)."""
+    base = Path(settings.BASE_DIR).resolve()
+    return base in path.resolve().parents and "site-packages" not in path.parts
 
 
 @receiver(setting_changed)

@@ -8,8 +8,10 @@ transaction. So a page rendered at one version is the page for as long as the ar
 at that version, until a moment known when it was rendered: a scheduled publication's time
 (of the article or of content its page links to) or the day its review falls overdue. The
 row keeps that version and that moment, and a reader takes it only while both still hold
-(``articles.live``): what a reader is shown is the page the database's committed state
-renders, or nothing, never an older one.
+(``articles.live``), and only while it was rendered by this release of the code and static files
+and within a day (``articles.views._stored_page``; the day bounds a write made around the
+services, which moves no version): what a reader is shown is the page the database's committed
+state renders, or nothing, never an older one.
 
 Rows are written by ``articles.stored_pages`` only: on the commit of a public change naming
 a few articles, and by ``manage.py store_article_pages`` (scheduled) for the rest. A read never
@@ -30,8 +32,8 @@ class StoredPage(models.Model):
     """An article's public page as rendered at ``version`` of the public clock, for its live ``revision_id``."""
 
     article = models.OneToOneField(Article, on_delete=models.CASCADE, primary_key=True, related_name="stored_page")
-    # What rendered it: the page's markup version, the static files' release and the language
-    # (``articles.stored_pages.page_format``). A release that changes any of them renders anew.
+    # What rendered it: the page's markup version, the static files' release, the code's release and the language
+    # (``articles.views.stored_page_format``). A release that changes any of them renders anew.
     page_format = models.CharField(max_length=200)
     version = models.BigIntegerField()
     revision_id = models.BigIntegerField()

@@ -65,3 +65,26 @@ def test_a_release_with_other_static_files_is_modified_for_if_modified_since_alo
     assert again.status_code == 200, "a copy kept by date links to the last release's stylesheet"
     assert b"/static/css/site.bbbbbbbbbbbb.css" in again.content
     assert parsedate_to_datetime(again["Last-Modified"]) > parsedate_to_datetime(first["Last-Modified"])
+
+
+def test_the_code_release_names_the_sources_and_packages_not_where_they_lie(tmp_path):
+    """``code_release`` (what a stored page is judged by): any change to a template or a module's bytes, or to a
+    package's version, is another release; the same tree in another directory (another machine's) is the same."""
+    from contentsite.releases import source_fingerprint
+
+    def tree(where: Path, template: str) -> Path:
+        root = where / "templates"
+        (root / "articles").mkdir(parents=True)
+        (root / "articles" / "page.html").write_text(template)
+        (root / "views.py").write_text("PAGE = 1\n")
+        (root / "notes.txt").write_text("not a source")
+        return root
+
+    first = tree(tmp_path / "a", "<p>Talk to your pharmacist.</p>")
+    same = tree(tmp_path / "b", "<p>Talk to your pharmacist.</p>")
+    other = tree(tmp_path / "c", "<p>Talk to your doctor.</p>")
+    assert source_fingerprint([first], ["Django==5.2"]) == source_fingerprint([same], ["Django==5.2"])
+    assert source_fingerprint([first], ["Django==5.2"]) != source_fingerprint([other], ["Django==5.2"])
+    assert source_fingerprint([first], ["Django==5.2"]) != source_fingerprint([first], ["Django==5.2.1"])
+    (same / "notes.txt").write_text("changed, but not a source")
+    assert source_fingerprint([first]) == source_fingerprint([same])

@@ -227,6 +227,33 @@ def test_a_page_stored_by_another_release_is_rendered(
     assert stale_article_ids(10) != []
 
 
+def test_a_page_stored_by_another_release_of_the_code_is_rendered(
+    client, workflow, monkeypatch, no_shared_cache, django_capture_on_commit_callbacks
+):
+    """A template or the Python that writes the page changed in a release, its markup version not bumped: the page
+    kept in the database from before is not served."""
+    go_live(workflow, django_capture_on_commit_callbacks)
+    assert served(client)[0].renders == 0
+    monkeypatch.setattr(views, "code_release", lambda: "another-release")
+    response, _ = served(client)
+    assert response.status_code == 200 and response.renders == 1
+    assert stale_article_ids(10) != []
+
+
+def test_a_page_stored_more_than_a_day_ago_is_rendered_until_stored_again(
+    client, workflow, clock, no_shared_cache, settings, django_capture_on_commit_callbacks
+):
+    """A write around the services moves no version: the page's age bounds how long a stored page can miss it."""
+    live = go_live(workflow, django_capture_on_commit_callbacks)
+    clock.advance(views.STORED_PAGE_MAX_AGE + datetime.timedelta(seconds=1))
+    response, _ = served(client)
+    assert response.renders == 1
+    assert response.content == rendered_afresh(client, settings).content
+    assert stale_article_ids(10) == [live.article_id]
+    call_command("store_article_pages", stdout=io.StringIO())
+    assert served(client)[0].renders == 0
+
+
 def test_stored_pages_off_renders_every_miss(
     client, workflow, settings, no_shared_cache, django_capture_on_commit_callbacks
 ):
