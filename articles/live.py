@@ -74,6 +74,7 @@ from .models import (
     Withdrawn,
     symptoms_by_revision,
 )
+from .models.pages import identity_holds
 from .search import index_vocabulary_change
 
 logger = logging.getLogger(__name__)
@@ -360,7 +361,7 @@ def _work_out(slug: str, kind: str, *, stored: bool = True) -> Live:
     symptoms: tuple[int, ...] = ()
     linked_due = linked_next = None
     page = rows[0][9:] if with_stored and live else None
-    if page and page[0] == version and page[1] == live[0] and (page[4] is None or page[4] > now):
+    if page and identity_holds(page[0], page[1], page[4], article_version=version, live_revision_id=live[0], now=now):
         # Worked out at this version for this revision, and no scheduled publication's time it knew of has come:
         # nothing the identity adds to the revision has changed since (every change moves the version:
         # ``public_change``, which a new schedule, of the article or of content linked to it, goes through).

@@ -25,7 +25,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,7 +34,8 @@ from contentsite.outages import log_outage
 
 from .live import work_out_afresh
 from .models import Article, ArticleKind, Revision, StoredPage
-from .views import STORED_PAGE_MAX_AGE, article_page_html, stored_page_format
+from .models.pages import current
+from .views import article_page_html, stored_page_format
 
 logger = logging.getLogger(__name__)
 
@@ -103,18 +104,10 @@ def reader_request(slug: str) -> HttpRequest:
 
 def stale_article_ids(limit: int, *, after: int = 0) -> list[int]:
     """Up to ``limit`` live articles (by id, after ``after``) whose page is not stored, or stored at an older
-    version, for another live revision, of another release, past a moment it named, or older than
-    ``STORED_PAGE_MAX_AGE``: what ``manage.py store_article_pages`` stores."""
-    now = timezone.now()
+    version, for another live revision, of another release, past a moment it named, or too old (what
+    ``articles.models.pages.current`` says of it): what ``manage.py store_article_pages`` stores."""
     live = Revision.objects.published().filter(article_id=OuterRef("pk")).values("pk")[:1]
-    fresh = (
-        Q(stored_page__version=F("public_version"))
-        & Q(stored_page__revision_id=F("live_revision"))
-        & Q(stored_page__page_format=stored_page_format())
-        & (Q(stored_page__changes_at__isnull=True) | Q(stored_page__changes_at__gt=now))
-        & (Q(stored_page__expires_at__isnull=True) | Q(stored_page__expires_at__gt=now))
-        & Q(stored_page__stored_at__gt=now - STORED_PAGE_MAX_AGE)
-    )
+    fresh = current(live_revision="live_revision", current_format=stored_page_format(), now=timezone.now())
     return list(
         Article.objects.filter(kind=ArticleKind.ARTICLE, pk__gt=after)
         .annotate(live_revision=Subquery(live))

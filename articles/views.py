@@ -46,6 +46,7 @@ from .live import (
 )
 from .memo import BoundedMemo
 from .models import ArticleKind, AuditEntry, LiveTally, Medication, Revision, Symptom, Withdrawn
+from .models.pages import page_holds
 from .presentation import linked_html, load_article_page, review_panel_html, vocabulary_change
 from .sitemaps import sitemaps
 from .structured_data import canonical_url
@@ -563,24 +564,18 @@ def _live_page(request: HttpRequest, slug: str, name: str, build: PageBuilder) -
     return _validated(response, validators)
 
 
-# A stored page older than this is rendered again (``manage.py store_article_pages`` stores it anew): what bounds a
-# change made around the services (a shell's write, which moves no version) as the page caches' expiry does.
-STORED_PAGE_MAX_AGE = datetime.timedelta(days=1)
-
-
 def _stored_page(live: Live, name: str) -> tuple[str, tuple[str, ...]] | None:
     """The article page stored for ``live`` (``StoredPage``) that its identity's work-out read in this request
-    (``articles.live``), if it is of this release, no moment it named has come and it is not older than
-    ``STORED_PAGE_MAX_AGE``; else None (render it)."""
+    (``articles.live``), if it is still the page (``articles.models.pages.page_holds``); else None (render it)."""
     if name != "article":
         return None
     stored = take_prefetched(stored_page_key(live))
-    if not isinstance(stored, StoredHTML) or stored.page_format != stored_page_format():
+    if not isinstance(stored, StoredHTML):
         return None
     now = timezone.now()
-    if stored.changes_at is not None and stored.changes_at <= now:
-        return None
-    if stored.stored_at <= now - STORED_PAGE_MAX_AGE:
+    if not page_holds(
+        stored.page_format, stored.changes_at, stored.stored_at, current_format=stored_page_format(), now=now
+    ):
         return None
     return stored.html, live.page_keys
 

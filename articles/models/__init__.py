@@ -31,7 +31,7 @@ from .feed import ChangeEvent, ChangeFeedLock, ChangeKind
 from .lookups import AmongIds
 from .medications import Medication, Symptom, atc_validator, rxcui_validator, snomed_validator
 from .notifications import NotificationSettings, OverdueNotice
-from .pages import StoredPage
+from .pages import STORED_PAGE_MAX_AGE, StoredPage
 from .search import SearchEntry, SearchEntryQuerySet, SearchTerm
 from .tallies import LiveSymptomTally, LiveTally, fill_live_symptom_tallies, fill_live_tallies, symptoms_by_revision
 from .workflow import (
@@ -50,6 +50,7 @@ from .workflow import (
 
 __all__ = [
     "EDITABLE_STATES",
+    "STORED_PAGE_MAX_AGE",
     "VOCABULARY_ACTIONS",
     "ActionStep",
     "AmongIds",

@@ -23,9 +23,65 @@ article renders to a few megabytes at most.
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
+from django.db.models import F, Q
 
 from .articles import Article
+
+# A stored page older than this is rendered again (``manage.py store_article_pages`` stores it anew): what bounds a
+# change made around the services (a shell's write, which moves no version), as the page caches' expiry does.
+STORED_PAGE_MAX_AGE = datetime.timedelta(days=1)
+
+# When a stored page may be served, declared once, in the two forms it is asked in: by the reader on the row it read
+# (``identity_holds`` in ``articles.live``, ``page_holds`` in ``articles.views``) and by ``manage.py
+# store_article_pages`` over every article (``current``). The stored-page tests and the workflow state machine check
+# that they agree (``stale_article_ids`` finds exactly the pages a reader would not be served).
+
+
+def identity_holds(
+    version: int,
+    revision_id: int,
+    expires_at: datetime.datetime | None,
+    *,
+    article_version: int,
+    live_revision_id: int,
+    now: datetime.datetime,
+) -> bool:
+    """Whether what a page stored at ``version`` for ``revision_id`` knew of what is live still holds: nothing has
+    changed the article since (every change moves its version) and no scheduled time it knew of has come."""
+    return version == article_version and revision_id == live_revision_id and (expires_at is None or expires_at > now)
+
+
+def page_holds(
+    page_format: str,
+    changes_at: datetime.datetime | None,
+    stored_at: datetime.datetime,
+    *,
+    current_format: str,
+    now: datetime.datetime,
+) -> bool:
+    """Whether the stored HTML is still the page: rendered by this release, before any moment it named (its review
+    falling overdue), and less than ``STORED_PAGE_MAX_AGE`` ago."""
+    return (
+        page_format == current_format
+        and (changes_at is None or changes_at > now)
+        and stored_at > now - STORED_PAGE_MAX_AGE
+    )
+
+
+def current(*, live_revision: str, current_format: str, now: datetime.datetime) -> Q:
+    """``identity_holds`` and ``page_holds`` of an article's stored page, as a condition on ``Article`` rows
+    annotated with their live revision's id (``live_revision``)."""
+    return (
+        Q(stored_page__version=F("public_version"))
+        & Q(stored_page__revision_id=F(live_revision))
+        & (Q(stored_page__expires_at__isnull=True) | Q(stored_page__expires_at__gt=now))
+        & Q(stored_page__page_format=current_format)
+        & (Q(stored_page__changes_at__isnull=True) | Q(stored_page__changes_at__gt=now))
+        & Q(stored_page__stored_at__gt=now - STORED_PAGE_MAX_AGE)
+    )
 
 
 class StoredPage(models.Model):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from articles import services, views
 from articles.interchange.export import revision_content
-from articles.models import Article, Medication, Revision, StoredPage
+from articles.models import STORED_PAGE_MAX_AGE, Article, Medication, Revision, StoredPage
 from articles.stored_pages import stale_article_ids, store_page, store_pages
 from contentsite import early
 from tests.factories import article_document, demo_document, every_branch_document
@@ -245,7 +245,7 @@ def test_a_page_stored_more_than_a_day_ago_is_rendered_until_stored_again(
 ):
     """A write around the services moves no version: the page's age bounds how long a stored page can miss it."""
     live = go_live(workflow, django_capture_on_commit_callbacks)
-    clock.advance(views.STORED_PAGE_MAX_AGE + datetime.timedelta(seconds=1))
+    clock.advance(STORED_PAGE_MAX_AGE + datetime.timedelta(seconds=1))
     response, _ = served(client)
     assert response.renders == 1
     assert response.content == rendered_afresh(client, settings).content
