@@ -685,16 +685,18 @@ def store_pages(environment: dict[str, str], *, limit: int) -> str:
     store_article_pages``, as a deployment's schedule runs it), with the servers' settings and ``environment``, after
     collectstatic: a page is stored for the release of the static files it links to, so one stored by
     ``bench.fixtures`` (base settings) is never served by a server on production's. The command's line of output."""
+    arguments = ["manage.py", "store_article_pages", "--limit", str(limit)]
+    return _python(arguments, {**environment, "DJANGO_SETTINGS_MODULE": "bench.settings"}, "store_article_pages")
+
+
+def _python(arguments: list[str], environment: dict[str, str], what: str) -> str:
+    """Run ``python arguments`` in the project's directory with ``environment``: its output, or an error naming
+    ``what`` with the end of its stderr."""
     finished = subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", "store_article_pages", "--limit", str(limit)],
-        env={**environment, "DJANGO_SETTINGS_MODULE": "bench.settings"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, *arguments], env=environment, cwd=ROOT, capture_output=True, text=True, check=False
     )
     if finished.returncode:
-        raise RuntimeError(f"store_article_pages failed: {finished.stderr.strip()[-1500:]}")
+        raise RuntimeError(f"{what} failed: {finished.stderr.strip()[-2000:]}")
     return finished.stdout.strip()
 
 
@@ -715,14 +717,6 @@ def _psql(statement: str, tolerate: str = "") -> None:
 
 
 def _fixtures(url: str, size: int) -> dict[str, Any]:
-    finished = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bench.fixtures", "--size", str(size)],
-        env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if finished.returncode:
-        raise RuntimeError(f"bench.fixtures failed for {url}: {finished.stderr.strip()[-2000:]}")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING"}
+    output = _python(["-m", "bench.fixtures", "--size", str(size)], environment, f"bench.fixtures for {url}")
+    return json.loads(output.splitlines()[-1])

@@ -24,6 +24,7 @@ from django.test import Client
 
 from articles import services
 from articles.content_checks import check_revision
+from articles.interchange.export import revision_content
 from articles.interchange.importer import load_document
 from articles.memo import forget_all as forget_memos
 from articles.models import ReviewerProfile, Revision
@@ -282,6 +283,16 @@ def workflow(author: Any, reviewer: Any, publisher: Any) -> Any:
 
         def take_live(self, revision: Revision, **publish: Any) -> Revision:
             return take_live(revision, author, reviewer, publisher, **publish)
+
+        def edited_draft(self, live: Revision, **edits: Any) -> Revision:
+            """The next draft of ``live``'s article with ``edits`` to its content (``title``, ``topic``, ...)."""
+            draft = self.next_draft(live)
+            content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
+            content.update(edits)
+            services.revision_update_content(
+                revision=draft, actor=draft.created_by, expected_lock_version=0, content=content
+            )
+            return Revision.objects.get(pk=draft.pk)
 
     return Workflow()
 

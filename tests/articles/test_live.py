@@ -17,18 +17,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles import live, services
-from articles.interchange.export import revision_content
 from articles.models import ArticleKind, Medication, Revision
 
 URL = "/articles/pointer/"
 
 
 def retitle(workflow: Any, live_revision: Revision, title: str) -> Revision:
-    draft = workflow.next_draft(live_revision)
-    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
-    content["title"] = title
-    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
-    return Revision.objects.get(pk=draft.pk)
+    return workflow.edited_draft(live_revision, title=title)
 
 
 def queries(call: Any) -> tuple[Any, list[str]]:

@@ -100,11 +100,7 @@ def assert_medications_shown() -> None:
 
 def next_with_topic(workflow: Any, live: Revision, topic: str) -> Revision:
     """An approved-ready draft of ``live``'s article about ``topic``."""
-    draft = workflow.next_draft(live)
-    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
-    content["topic"] = topic
-    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
-    return Revision.objects.get(pk=draft.pk)
+    return workflow.edited_draft(live, topic=topic)
 
 
 def test_publish_republish_with_a_new_topic_and_withdraw_move_the_counts(workflow, publisher):

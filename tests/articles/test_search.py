@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import search, services
-from articles.interchange.export import revision_content
 from articles.models import ArticleKind, Medication, Revision, SearchEntry, Symptom
 from tests.api.bulk import live_articles
 from tests.factories import article_document
@@ -35,11 +34,7 @@ def found(client: Any, query: str, page: int = 1) -> list[str]:
 
 
 def retitle(workflow: Any, live: Revision, title: str) -> Revision:
-    draft = workflow.next_draft(live)
-    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
-    content["title"] = title
-    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
-    return Revision.objects.get(pk=draft.pk)
+    return workflow.edited_draft(live, title=title)
 
 
 # --- What it finds ------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import services, views
-from articles.interchange.export import revision_content
 from articles.models import STORED_PAGE_MAX_AGE, Article, Medication, Revision, StoredPage
 from articles.stored_pages import stale_article_ids, store_page, store_pages
 from contentsite import early
@@ -88,11 +87,7 @@ def go_live(workflow: Any, capture: Any, document: dict[str, Any] | None = None)
 
 
 def retitled(workflow: Any, live: Revision, title: str) -> Revision:
-    draft = workflow.next_draft(live)
-    content = revision_content(Revision.objects.with_content().get(pk=draft.pk))
-    content["title"] = title
-    services.revision_update_content(revision=draft, actor=draft.created_by, expected_lock_version=0, content=content)
-    return Revision.objects.get(pk=draft.pk)
+    return workflow.edited_draft(live, title=title)
 
 
 def test_a_miss_reads_the_stored_page_and_renders_nothing(
