@@ -12,7 +12,7 @@ import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -271,6 +271,14 @@ def test_the_command_stores_what_is_missing_or_stale_once(workflow):
     assert stale_article_ids(10) == []
     call_command("store_article_pages", stdout=(out := io.StringIO()))
     assert "Stored 0 article pages." in out.getvalue()
+
+
+@pytest.mark.parametrize("limit", ["0", "-5"])
+def test_a_limit_below_one_is_refused_with_nothing_stored(workflow, limit):
+    workflow.live(article_document(slug=SLUG))
+    with pytest.raises(CommandError, match="--limit must be 1 or more"):
+        call_command("store_article_pages", "--limit", limit, stdout=io.StringIO())
+    assert not StoredPage.objects.exists()
 
 
 def test_an_older_rendering_never_replaces_a_newer_one(workflow):

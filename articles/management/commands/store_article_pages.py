@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from articles.stored_pages import stale_article_ids, store_pages
 from contentsite.management.cron import CronCommand
@@ -27,7 +27,9 @@ class Command(CronCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        limit = max(0, options["limit"])
+        limit = options["limit"]
+        if limit < 1:
+            raise CommandError(f"--limit must be 1 or more (got {limit}); nothing was stored.")
         stored = seen = 0
         after = 0
         while seen < limit:
